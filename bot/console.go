@@ -1,0 +1,204 @@
+package bot
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"relman/commands"
+	"relman/store"
+)
+
+// Console is the console transport: commands typed at a prompt or piped on
+// stdin, replies and posted messages printed. Its clock is fake, so
+// :advance moves time for the session.
+type Console struct {
+	Service *commands.Service
+	Outbox  *Outbox
+	Clock   *store.FakeClock
+	In      io.Reader
+	Out     io.Writer
+	// Interactive prints a prompt; otherwise each input line is echoed
+	// after "> ", so a piped session reads as a transcript.
+	Interactive bool
+	User        string // who commands run as; :as changes it
+	Channel     string // where commands are typed; :in changes it
+	// OnAdvance, if set, runs after :advance moved the clock, to do what
+	// fell due (sweeps, reminders).
+	OnAdvance func(ctx context.Context) error
+}
+
+// consoleSender prints outbox messages instead of posting them.
+type consoleSender struct {
+	out io.Writer
+	seq int
+}
+
+func (s *consoleSender) Send(_ context.Context, m *store.Message, thread, update *store.Posted) (store.Posted, error) {
+	s.seq++
+	where := "#" + m.Channel
+	if isUserID(m.Channel) {
+		where = "DM @" + m.Channel
+	}
+	switch {
+	case update != nil:
+		where += " (edit)"
+	case thread != nil:
+		where += " (thread)"
+	}
+	fmt.Fprintf(s.out, "  [%s] %s\n", where, indent(PlainText(m.Doc.Text), "    "))
+	return store.Posted{Channel: m.Channel, TS: strconv.Itoa(s.seq)}, nil
+}
+
+// isUserID tells a DM target from a channel. Slack user IDs start with U or
+// W; the console has no IDs, so it treats names it has seen in :as as users.
+func isUserID(id string) bool {
+	return len(id) > 1 && (id[0] == 'U' || id[0] == 'W') && strings.ToUpper(id) == id
+}
+
+// NewConsoleOutbox returns an outbox whose messages are printed to out.
+func NewConsoleOutbox(st *store.Store, clock store.Clock, out io.Writer) *Outbox {
+	return &Outbox{Store: st, Clock: clock, Sender: &consoleSender{out: out}}
+}
+
+const consoleHelp = `Type a command as you would in Slack: /release help, /release add payments 2.3.0 2027-01-15
+(the leading /release may be left out). Console commands:
+  :as @user        act as another user (now %s)
+  :in #channel     type commands in another channel (now #%s)
+  :advance <d>     move the fake clock by d (30m, 12h, 3d, 2w) and run what falls due
+  :now             print the fake clock
+  :help            this help
+  :quit            leave (so does end of input)
+`
+
+// Run reads commands until end of input, :quit, or ctx ends.
+func (c *Console) Run(ctx context.Context) error {
+	sc := bufio.NewScanner(c.In)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	if c.Interactive {
+		fmt.Fprintf(c.Out, "relman console — %s — you are @%s in #%s. Type :help for help.\n", c.Clock.Now().Format("Mon 2006-01-02 15:04 MST"), c.User, c.Channel)
+	}
+	for {
+		if c.Interactive {
+			fmt.Fprint(c.Out, "relman> ")
+		}
+		if !sc.Scan() {
+			break
+		}
+		line := strings.TrimSpace(sc.Text())
+		if !c.Interactive && line != "" {
+			fmt.Fprintf(c.Out, "> %s\n", line)
+		}
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		quit, err := c.line(ctx, line)
+		if err != nil {
+			return err
+		}
+		if quit || ctx.Err() != nil {
+			break
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("console input: %w", err)
+	}
+	return ctx.Err()
+}
+
+func (c *Console) line(ctx context.Context, line string) (quit bool, err error) {
+	if strings.HasPrefix(line, ":") {
+		return c.directive(ctx, line)
+	}
+	cmd := "/release"
+	if strings.HasPrefix(line, "/") {
+		name, rest, _ := strings.Cut(line, " ")
+		cmd, line = strings.ToLower(name), rest
+	}
+	if cmd != "/release" && cmd != "/ccb" {
+		fmt.Fprintf(c.Out, "%s is not a relman command: use /release or /ccb.\n", cmd)
+		return false, nil
+	}
+	reply := c.Service.Execute(ctx, commands.Request{User: c.User, Channel: c.Channel, Command: cmd, Text: line})
+	if reply.Modal != "" {
+		fmt.Fprintln(c.Out, "(In Slack this opens a form; at the console, type the arguments.)")
+	}
+	fmt.Fprintln(c.Out, PlainText(reply.Doc.Text))
+	_, err = c.Outbox.Flush(ctx)
+	return false, err
+}
+
+func (c *Console) directive(ctx context.Context, line string) (bool, error) {
+	name, arg, _ := strings.Cut(line, " ")
+	arg = strings.TrimSpace(arg)
+	switch name {
+	case ":quit", ":q", ":exit":
+		return true, nil
+	case ":help", ":h":
+		fmt.Fprintf(c.Out, consoleHelp, c.User, c.Channel)
+	case ":as":
+		u := strings.TrimPrefix(arg, "@")
+		if u == "" || strings.ContainsAny(u, " <>&") {
+			fmt.Fprintln(c.Out, "usage: :as @user")
+			break
+		}
+		c.User = u
+		fmt.Fprintf(c.Out, "You are now @%s.\n", u)
+	case ":in":
+		ch := strings.TrimPrefix(arg, "#")
+		if ch == "" || strings.ContainsAny(ch, " <>&") {
+			fmt.Fprintln(c.Out, "usage: :in #channel")
+			break
+		}
+		c.Channel = ch
+		fmt.Fprintf(c.Out, "You are now in #%s.\n", ch)
+	case ":now":
+		fmt.Fprintln(c.Out, c.Clock.Now().In(c.Service.Loc).Format("Mon 2006-01-02 15:04 MST"))
+	case ":advance":
+		d, err := parseAdvance(arg)
+		if err != nil {
+			fmt.Fprintln(c.Out, err)
+			break
+		}
+		now := c.Clock.Advance(d)
+		fmt.Fprintf(c.Out, "Clock advanced %s to %s.\n", arg, now.In(c.Service.Loc).Format("Mon 2006-01-02 15:04 MST"))
+		if c.OnAdvance != nil {
+			if err := c.OnAdvance(ctx); err != nil {
+				return false, err
+			}
+		}
+		if _, err := c.Outbox.Flush(ctx); err != nil {
+			return false, err
+		}
+	default:
+		fmt.Fprintf(c.Out, "unknown console command %s; type :help\n", name)
+	}
+	return false, nil
+}
+
+// parseAdvance reads 30m, 12h, 3d, 2w, or a Go duration.
+func parseAdvance(s string) (time.Duration, error) {
+	if n := len(s); n >= 2 {
+		if v, err := strconv.Atoi(s[:n-1]); err == nil && v > 0 {
+			switch s[n-1] {
+			case 'd':
+				return time.Duration(v) * 24 * time.Hour, nil
+			case 'w':
+				return time.Duration(v) * 7 * 24 * time.Hour, nil
+			}
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("usage: :advance <duration>, like 30m, 12h, 3d or 2w")
+	}
+	return d, nil
+}
+
+func indent(s, prefix string) string {
+	return strings.ReplaceAll(s, "\n", "\n"+prefix)
+}

@@ -1,0 +1,380 @@
+package commands
+
+import (
+	"cmp"
+	"fmt"
+	"strings"
+
+	"relman/store"
+)
+
+// ---- depend
+
+type dependCmd struct {
+	consumer store.Ref
+	provider store.Ref  // a release, or
+	external string     // an external item's name
+	due      store.Date // the external item's date (required when new)
+	owner    string     // the external item's owner
+	by       store.Date // needed-by; zero: the consumer's target
+}
+
+func parseDepend(p *parser) (Command, error) {
+	c := &dependCmd{}
+	var err error
+	if c.consumer, err = p.release(); err != nil {
+		return nil, err
+	}
+	if err := p.expect("on", "before what it depends on"); err != nil {
+		return nil, err
+	}
+	if p.keyword("external") {
+		if c.external, err = p.quoted("the external item's name"); err != nil {
+			return nil, err
+		}
+		if err := store.ValidateExternalName(c.external); err != nil {
+			return nil, err
+		}
+	} else if c.provider, err = p.release(); err != nil {
+		return nil, err
+	}
+	for !p.done() {
+		switch {
+		case p.keyword("by"):
+			if c.by, err = p.date("the needed-by date"); err != nil {
+				return nil, err
+			}
+		case c.external != "" && p.keyword("due"):
+			if c.due, err = p.date("the external item's due date"); err != nil {
+				return nil, err
+			}
+		case c.external != "" && p.keyword("owner"):
+			if c.owner, err = p.user("the external item's owner"); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, p.end()
+		}
+	}
+	return c, nil
+}
+
+func (c *dependCmd) run(x *Exec) (store.Doc, error) {
+	var edge store.Edge
+	var consumer *store.Release
+	var updated bool
+	err := x.update(func(tx *store.Tx) error {
+		var err error
+		if consumer, err = loadRelease(tx, c.consumer); err != nil {
+			return err
+		}
+		if err := x.mayManage(tx, consumer, "change the dependencies of"); err != nil {
+			return err
+		}
+		if err := requirePlanned(consumer, "given dependencies"); err != nil {
+			return err
+		}
+		d := &store.Dependency{Consumer: c.consumer, Provider: c.provider, NeededBy: c.by, CreatedAt: x.now, CreatedBy: x.req.User}
+		if c.external != "" {
+			if err := c.ensureExternal(x, tx); err != nil {
+				return err
+			}
+			d.External, d.Provider = store.ExternalKey(c.external), store.Ref{}
+		} else {
+			if _, err := loadRelease(tx, c.provider); err != nil {
+				return err
+			}
+			g, err := tx.Graph()
+			if err != nil {
+				return err
+			}
+			if cyc := g.Cycle(c.consumer, c.provider); cyc != nil {
+				parts := make([]string, len(cyc))
+				for i, r := range cyc {
+					parts[i] = r.String()
+				}
+				return store.Errorf(store.EConflict, "that would close a cycle: %s", strings.Join(parts, " → "))
+			}
+		}
+		if old, err := tx.Dependency(c.consumer, d.ProviderKey()); err == nil {
+			if old.NeededBy == d.NeededBy {
+				return store.Errorf(store.EConflict, "%s already depends on %s", c.consumer, c.providerLabel())
+			}
+			d.CreatedAt, d.CreatedBy, updated = old.CreatedAt, old.CreatedBy, true
+		} else if store.ErrorCode(err) != store.ENotFound {
+			return err
+		}
+		if err := tx.PutDependency("dependency.put", d); err != nil {
+			return err
+		}
+		g, err := tx.Graph()
+		if err != nil {
+			return err
+		}
+		edge, _ = g.EdgeState(*d, x.today)
+		b := newDoc("")
+		verb := "now depends on"
+		if updated {
+			verb = "changed its need of"
+		}
+		b.section(fmt.Sprintf(":link: %s: %s %s %s", mention(x.req.User), bold(c.consumer), verb, edgeLine(edge, g, x.today)))
+		return x.post(tx, consumer.Channel, b.build())
+	})
+	if err != nil {
+		return store.Doc{}, err
+	}
+	b := newDoc("")
+	verb := "Recorded"
+	if updated {
+		verb = "Updated"
+	}
+	b.section(fmt.Sprintf(":white_check_mark: %s: %s depends on %s, needed by %s — %s.", verb, bold(c.consumer), c.providerText(), edge.NeededBy.Pretty(), edgeState(edge)))
+	return b.build(), nil
+}
+
+func edgeState(e store.Edge) string {
+	switch {
+	case e.Cancelled:
+		return ":warning: it was cancelled"
+	case e.Delivered:
+		return "already shipped"
+	case e.Overdue:
+		return ":warning: overdue"
+	case e.Slipped:
+		return fmt.Sprintf(":warning: *%s late*", days(e.DaysLate()))
+	}
+	return slackText(e.Slack)
+}
+
+func (c *dependCmd) providerLabel() string {
+	if c.external != "" {
+		return "external “" + c.external + "”"
+	}
+	return c.provider.String()
+}
+
+func (c *dependCmd) providerText() string {
+	if c.external != "" {
+		return "external “" + Escape(c.external) + "”"
+	}
+	return bold(c.provider)
+}
+
+// ensureExternal creates the external item, or checks the given due date
+// agrees with the one its owner confirmed.
+func (c *dependCmd) ensureExternal(x *Exec, tx *store.Tx) error {
+	ext, err := tx.External(c.external)
+	switch store.ErrorCode(err) {
+	case "":
+		if !c.due.IsZero() && c.due != ext.Due {
+			return store.Errorf(store.EConflict, "external “%s” is already due %s (owner %s); leave out \"due\", or ask its owner to run /release confirm external \"%s\" due %s",
+				ext.Name, ext.Due.Pretty(), Plain(mention(ext.Owner)), ext.Name, c.due)
+		}
+		return nil
+	case store.ENotFound:
+		if c.due.IsZero() {
+			return invalid("external “%s” is new: say when it is due with \"due <date>\"", c.external)
+		}
+		return tx.PutExternal("external.create", &store.External{
+			Name: c.external, Due: c.due, Owner: cmp.Or(c.owner, x.req.User), LastConfirmed: x.now, CreatedAt: x.now, CreatedBy: x.req.User,
+			History: []store.DateChange{{Kind: "added", To: c.due, By: x.req.User, At: x.now}},
+		})
+	}
+	return err
+}
+
+// ---- undepend
+
+type undependCmd struct {
+	consumer store.Ref
+	provider store.Ref
+	external string
+}
+
+func parseUndepend(p *parser) (Command, error) {
+	c := &undependCmd{}
+	var err error
+	if c.consumer, err = p.release(); err != nil {
+		return nil, err
+	}
+	if err := p.expect("on", "before what it no longer depends on"); err != nil {
+		return nil, err
+	}
+	if p.keyword("external") {
+		c.external, err = p.quoted("the external item's name")
+		return c, err
+	}
+	c.provider, err = p.release()
+	return c, err
+}
+
+func (c *undependCmd) run(x *Exec) (store.Doc, error) {
+	key, label := c.provider.Key(), bold(c.provider)
+	if c.external != "" {
+		key, label = "ext:"+store.ExternalKey(c.external), "external “"+Escape(c.external)+"”"
+	}
+	err := x.update(func(tx *store.Tx) error {
+		consumer, err := loadRelease(tx, c.consumer)
+		if err != nil {
+			return err
+		}
+		if err := x.mayManage(tx, consumer, "change the dependencies of"); err != nil {
+			return err
+		}
+		d, err := tx.Dependency(c.consumer, key)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteDependency("dependency.delete", d); err != nil {
+			return err
+		}
+		b := newDoc("")
+		b.section(fmt.Sprintf(":scissors: %s: %s no longer depends on %s", mention(x.req.User), bold(c.consumer), label))
+		return x.post(tx, consumer.Channel, b.build())
+	})
+	if err != nil {
+		return store.Doc{}, err
+	}
+	b := newDoc("")
+	b.section(fmt.Sprintf(":white_check_mark: %s no longer depends on %s.", bold(c.consumer), label))
+	return b.build(), nil
+}
+
+// ---- confirm
+
+type confirmCmd struct {
+	name string
+	due  store.Date
+}
+
+func parseConfirm(p *parser) (Command, error) {
+	if err := p.expect("external", "(only external items are confirmed)"); err != nil {
+		return nil, err
+	}
+	c := &confirmCmd{}
+	var err error
+	if c.name, err = p.quoted("the external item's name"); err != nil {
+		return nil, err
+	}
+	if p.keyword("due") {
+		c.due, err = p.date("the new due date")
+	}
+	return c, err
+}
+
+func (c *confirmCmd) run(x *Exec) (store.Doc, error) {
+	var ext *store.External
+	var old store.Date
+	var late []store.Edge
+	err := x.update(func(tx *store.Tx) error {
+		var err error
+		if ext, err = tx.External(c.name); err != nil {
+			return err
+		}
+		if x.req.User != ext.Owner && !x.admin() {
+			return store.Errorf(store.EForbidden, "only %s (its owner) or an admin can confirm external “%s”", mention(ext.Owner), ext.Name)
+		}
+		old = ext.Due
+		due := cmp.Or(c.due, ext.Due)
+		ext.LastConfirmed = x.now
+		ext.History = append(ext.History, store.DateChange{Kind: "confirmed", From: old, To: due, By: x.req.User, At: x.now})
+		ext.Due = due
+		if err := tx.PutExternal("external.confirm", ext); err != nil {
+			return err
+		}
+		if due == old {
+			return nil
+		}
+		g, err := tx.Graph()
+		if err != nil {
+			return err
+		}
+		posted := map[string]bool{}
+		for _, d := range g.Dependents("ext:" + store.ExternalKey(ext.Name)) {
+			e, ok := g.EdgeState(d, x.today)
+			if !ok {
+				continue
+			}
+			if e.Slipped {
+				late = append(late, e)
+			}
+			cr := g.Release(d.Consumer)
+			if cr == nil || posted[cr.Key()] || cr.Status != store.Planned {
+				continue
+			}
+			posted[cr.Key()] = true
+			b := newDoc("")
+			b.section(fmt.Sprintf(":arrow_right: %s moved external “%s” from %s to %s. For %s: %s", mention(x.req.User), Escape(ext.Name), old.Pretty(), due.Pretty(), bold(cr.Ref), edgeLine(e, g, x.today)))
+			if err := x.post(tx, cr.Channel, b.build()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Doc{}, err
+	}
+	b := newDoc("")
+	if ext.Due == old {
+		b.section(fmt.Sprintf(":white_check_mark: Confirmed external “%s” is still due %s. Thanks!", Escape(ext.Name), when(ext.Due, x.today)))
+	} else {
+		b.section(fmt.Sprintf(":white_check_mark: External “%s” is now due %s (was %s); its dependents' channels were told.", Escape(ext.Name), when(ext.Due, x.today), old.Pretty()))
+	}
+	if len(late) > 0 {
+		b.section(fmt.Sprintf(":warning: That is late for %d release(s).", len(late)))
+	}
+	return b.build(), nil
+}
+
+// ---- impact
+
+type impactCmd struct{ ref store.Ref }
+
+func parseImpact(p *parser) (Command, error) {
+	ref, err := p.release()
+	return &impactCmd{ref}, err
+}
+
+func (c *impactCmd) run(x *Exec) (store.Doc, error) {
+	var b *docBuilder
+	err := x.view(func(tx *store.Tx) error {
+		r, err := loadRelease(tx, c.ref)
+		if err != nil {
+			return err
+		}
+		g, err := tx.Graph()
+		if err != nil {
+			return err
+		}
+		down := g.Impact(r.Key(), x.today)
+		b = newDoc("Impact of " + r.Ref.String())
+		if len(down) == 0 {
+			b.section(fmt.Sprintf("Nothing depends on %s.", bold(r.Ref)))
+			return nil
+		}
+		b.section(fmt.Sprintf("%s (%s) — %d release(s) downstream:", bold(r.Ref), when(r.Date(), x.today), len(down)))
+		shown := down[:min(len(down), ListLimit)]
+		lines := make([]string, 0, len(shown))
+		for _, it := range shown {
+			via := it.Via
+			if pr, err := store.ParseRef(via); err == nil {
+				via = bold(pr)
+			}
+			state := slackText(it.Slack)
+			if it.Slipped {
+				state = ":warning: *" + state + "*"
+			} else if it.AtRisk {
+				state += " · :warning: at risk"
+			}
+			lines = append(lines, fmt.Sprintf("%s└ %s — needs %s by %s — %s", strings.Repeat("    ", it.Depth-1), bold(it.Release.Ref), via, it.NeededBy.Pretty(), state))
+		}
+		b.lines(lines)
+		b.more(len(down) - len(shown))
+		b.context("Slack is the needed-by date minus the provider's date, in days.")
+		return nil
+	})
+	if err != nil {
+		return store.Doc{}, err
+	}
+	return b.build(), nil
+}

@@ -1,0 +1,86 @@
+package commands
+
+import (
+	"fmt"
+	"strings"
+
+	"relman/store"
+)
+
+// maxSection keeps a section's text under Slack's 3,000-character limit.
+const maxSection = 2800
+
+// docBuilder assembles a store.Doc and its plain mrkdwn Text.
+type docBuilder struct {
+	d store.Doc
+}
+
+func newDoc(header string) *docBuilder { return &docBuilder{d: store.Doc{Header: header}} }
+
+func (b *docBuilder) section(text string) {
+	b.d.Sections = append(b.d.Sections, store.Section{Text: text})
+}
+
+// fields adds a section of label/value pairs: fields("Owner", "<@U1>", …).
+func (b *docBuilder) fields(pairs ...string) {
+	var fs []string
+	for i := 0; i+1 < len(pairs); i += 2 {
+		fs = append(fs, "*"+pairs[i]+"*\n"+pairs[i+1])
+	}
+	b.d.Sections = append(b.d.Sections, store.Section{Fields: fs})
+}
+
+func (b *docBuilder) context(text string) {
+	b.d.Sections = append(b.d.Sections, store.Section{Context: text})
+}
+
+// lines adds lines, packed into as few sections as the size limit allows.
+func (b *docBuilder) lines(ls []string) {
+	var cur strings.Builder
+	for _, l := range ls {
+		if cur.Len() > 0 && cur.Len()+len(l)+1 > maxSection {
+			b.section(cur.String())
+			cur.Reset()
+		}
+		if cur.Len() > 0 {
+			cur.WriteByte('\n')
+		}
+		cur.WriteString(l)
+	}
+	if cur.Len() > 0 {
+		b.section(cur.String())
+	}
+}
+
+func (b *docBuilder) more(n int) { b.d.More = n }
+
+func (b *docBuilder) build() store.Doc {
+	var t strings.Builder
+	if b.d.Header != "" {
+		t.WriteString("*" + Escape(b.d.Header) + "*")
+	}
+	for _, s := range b.d.Sections {
+		parts := make([]string, 0, len(s.Fields)+2)
+		for _, f := range s.Fields {
+			label, value, _ := strings.Cut(f, "\n")
+			parts = append(parts, strings.TrimSuffix(label, "*")+":* "+value)
+		}
+		if s.Text != "" {
+			parts = append([]string{s.Text}, parts...)
+		}
+		if s.Context != "" {
+			parts = append(parts, s.Context)
+		}
+		for _, p := range parts {
+			if t.Len() > 0 {
+				t.WriteByte('\n')
+			}
+			t.WriteString(p)
+		}
+	}
+	if b.d.More > 0 {
+		fmt.Fprintf(&t, "\n…and %d more", b.d.More)
+	}
+	b.d.Text = t.String()
+	return b.d
+}

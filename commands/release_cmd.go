@@ -1,0 +1,666 @@
+package commands
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"relman/store"
+)
+
+// maxReason bounds reasons and titles users type.
+const maxReason = 1000
+
+func reason(p *parser, required bool, what string) (string, error) {
+	if !p.keyword("because") {
+		if required {
+			if t, ok := p.peek(); ok {
+				return "", invalid("expected \"because <reason>\" %s, not %q", what, clip(t.Text, 40))
+			}
+			return "", invalid("a reason is required %s: add \"because <reason>\"", what)
+		}
+		return "", nil
+	}
+	r := p.rest()
+	if r == "" {
+		return "", invalid("the reason after \"because\" is empty")
+	}
+	if n := utf8.RuneCountInString(r); n > maxReason {
+		return "", invalid("the reason is too long (%d characters; at most %d)", n, maxReason)
+	}
+	return r, nil
+}
+
+// loadRelease returns the release, or a not-found error that lists the
+// product's releases when only the version was wrong.
+func loadRelease(tx *store.Tx, ref store.Ref) (*store.Release, error) {
+	r, err := tx.Release(ref)
+	if store.ErrorCode(err) != store.ENotFound {
+		return r, err
+	}
+	others, lerr := tx.ReleasesOf(ref.Product)
+	if lerr != nil || len(others) == 0 {
+		return nil, store.Errorf(store.ENotFound, "there is no release %s — add it with /release add %s %s <date>", ref, ref.Product, ref.Version)
+	}
+	vs := make([]string, 0, len(others))
+	for _, o := range others {
+		vs = append(vs, o.Version)
+	}
+	if len(vs) > 8 {
+		vs = append(vs[:8], "…")
+	}
+	return nil, store.Errorf(store.ENotFound, "there is no release %s; %s has %s", ref, ref.Product, strings.Join(vs, ", "))
+}
+
+// product returns the release's product (nil if it is somehow missing).
+func product(tx *store.Tx, name string) *store.Product {
+	p, err := tx.Product(name)
+	if err != nil {
+		return nil
+	}
+	return p
+}
+
+// mayManage fails with a forbidden error naming who can act on r.
+func (x *Exec) mayManage(tx *store.Tx, r *store.Release, verb string) error {
+	p := product(tx, r.Product)
+	if r.CanManage(x.req.User, p, x.admin()) {
+		return nil
+	}
+	who := []string{mention(r.Owner) + " (owner)"}
+	for _, u := range r.Holders(store.ReleaseManager, p) {
+		if u != r.Owner {
+			who = append(who, mention(u)+" (release manager)")
+		}
+	}
+	return store.Errorf(store.EForbidden, "only %s or an admin can %s %s", strings.Join(who, ", "), verb, r.Ref)
+}
+
+func requirePlanned(r *store.Release, verb string) error {
+	if r.Status != store.Planned {
+		return store.Errorf(store.EConflict, "%s is %s; only planned releases can be %s", r.Ref, r.Status, verb)
+	}
+	return nil
+}
+
+// ---- add
+
+type addCmd struct {
+	ref     store.Ref
+	date    store.Date
+	owner   string
+	channel string
+}
+
+func parseAdd(p *parser) (Command, error) {
+	c := &addCmd{}
+	var err error
+	if c.ref, err = p.release(); err != nil {
+		return nil, err
+	}
+	if c.date, err = p.date("the target date"); err != nil {
+		return nil, err
+	}
+	for !p.done() {
+		switch {
+		case p.keyword("owner"):
+			if c.owner, err = p.user("the owner"); err != nil {
+				return nil, err
+			}
+		case p.keyword("channel"):
+			if c.channel, err = p.channel(); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, p.end()
+		}
+	}
+	return c, nil
+}
+
+func (c *addCmd) run(x *Exec) (store.Doc, error) {
+	r := &store.Release{
+		Ref: c.ref, Target: c.date, Owner: cmp.Or(c.owner, x.req.User), Channel: cmp.Or(c.channel, x.req.Channel),
+		Status: store.Planned, CreatedAt: x.now, CreatedBy: x.req.User,
+		History: []store.DateChange{{Kind: "added", To: c.date, By: x.req.User, At: x.now}},
+	}
+	err := x.update(func(tx *store.Tx) error {
+		if old, err := tx.Release(c.ref); err == nil {
+			return store.Errorf(store.EConflict, "%s already exists (target %s, owner %s); use /release move to change its date", c.ref, old.Target.Pretty(), Plain(mention(old.Owner)))
+		} else if store.ErrorCode(err) != store.ENotFound {
+			return err
+		}
+		if _, err := tx.Product(c.ref.Product); store.ErrorCode(err) == store.ENotFound {
+			if err := tx.PutProduct("product.create", &store.Product{Name: c.ref.Product, CreatedAt: x.now, CreatedBy: x.req.User}); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+		if err := tx.PutRelease("release.add", r); err != nil {
+			return err
+		}
+		b := newDoc("")
+		b.section(fmt.Sprintf(":package: %s added %s, target %s. Owner %s.", mention(x.req.User), bold(r.Ref), when(r.Target, x.today), mention(r.Owner)))
+		return x.post(tx, r.Channel, b.build())
+	})
+	if err != nil {
+		return store.Doc{}, err
+	}
+	b := newDoc("")
+	msg := fmt.Sprintf(":white_check_mark: Added %s, target %s, owner %s; its news goes to %s.", bold(r.Ref), when(r.Target, x.today), mention(r.Owner), channelRef(r.Channel))
+	if r.Target.Before(x.today) {
+		msg += " Note: that date has already passed."
+	}
+	b.section(msg)
+	b.context(fmt.Sprintf("Next: `/release depend %s on &lt;release&gt;` to record what it needs.", r.Ref))
+	return b.build(), nil
+}
+
+// ---- list
+
+type listCmd struct {
+	product                     string
+	atRisk, mine, shipped, anyS bool
+}
+
+// ListLimit is how many releases a list shows before "and N more".
+const ListLimit = 100
+
+func parseList(p *parser) (Command, error) {
+	c := &listCmd{}
+	for !p.done() {
+		switch {
+		case p.keyword("at-risk", "atrisk", "risk", "at_risk"):
+			c.atRisk = true
+		case p.keyword("mine", "my"):
+			c.mine = true
+		case p.keyword("shipped"):
+			c.shipped = true
+		case p.keyword("all"):
+			c.anyS = true
+		default:
+			w, err := p.word("a product, at-risk, mine, shipped or all")
+			if err != nil {
+				return nil, err
+			}
+			if c.product != "" {
+				return nil, invalid("list takes one product; %q is a second", clip(w, 40))
+			}
+			if c.product, err = store.NormalizeProduct(w); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return c, nil
+}
+
+func (c *listCmd) run(x *Exec) (store.Doc, error) {
+	var rows []store.Release
+	var risks map[store.Ref]*store.Risk
+	var products map[string]*store.Product
+	err := x.view(func(tx *store.Tx) error {
+		g, err := tx.Graph()
+		if err != nil {
+			return err
+		}
+		risks = g.AtRisk(x.today)
+		var all []store.Release
+		if c.product != "" {
+			if all, err = tx.ReleasesOf(c.product); err != nil {
+				return err
+			}
+			if len(all) == 0 {
+				return store.Errorf(store.ENotFound, "there is no product %q", c.product)
+			}
+		} else if all, err = tx.Releases(); err != nil {
+			return err
+		}
+		if c.mine {
+			ps, err := tx.Products()
+			if err != nil {
+				return err
+			}
+			products = make(map[string]*store.Product, len(ps))
+			for i := range ps {
+				products[ps[i].Name] = &ps[i]
+			}
+		}
+		for _, r := range all {
+			if c.keep(&r, risks, products, x.req.User) {
+				rows = append(rows, r)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Doc{}, err
+	}
+	slices.SortFunc(rows, func(a, b store.Release) int {
+		return cmp.Or(cmp.Compare(a.Date().Sub(b.Date()), 0), cmp.Compare(a.Key(), b.Key()))
+	})
+	b := newDoc(c.title())
+	if len(rows) == 0 {
+		b.section("Nothing to list. Add a release with `/release add &lt;product&gt; &lt;version&gt; &lt;date&gt;`.")
+		return b.build(), nil
+	}
+	shown := rows[:min(len(rows), ListLimit)]
+	lines := make([]string, 0, len(shown))
+	for i := range shown {
+		r := &shown[i]
+		_, risky := risks[r.Ref]
+		line := fmt.Sprintf("%s %s — %s · %s", statusIcon(r, risky), bold(r.Ref), when(r.Date(), x.today), mention(r.Owner))
+		if r.Status != store.Planned {
+			line += " · " + string(r.Status)
+		} else if risky {
+			line += " · *at risk*"
+		}
+		lines = append(lines, line)
+	}
+	b.lines(lines)
+	b.more(len(rows) - len(shown))
+	return b.build(), nil
+}
+
+func (c *listCmd) keep(r *store.Release, risks map[store.Ref]*store.Risk, products map[string]*store.Product, user string) bool {
+	switch {
+	case c.anyS:
+	case c.shipped:
+		if r.Status != store.Shipped {
+			return false
+		}
+	default:
+		if r.Status != store.Planned {
+			return false
+		}
+	}
+	if c.atRisk {
+		if _, ok := risks[r.Ref]; !ok {
+			return false
+		}
+	}
+	if c.mine && r.Owner != user {
+		p := products[r.Product]
+		mine := false
+		for _, role := range store.AllRoles {
+			if slices.Contains(r.Holders(role, p), user) {
+				mine = true
+			}
+		}
+		if !mine {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *listCmd) title() string {
+	var parts []string
+	switch {
+	case c.anyS:
+		parts = append(parts, "All releases")
+	case c.shipped:
+		parts = append(parts, "Shipped releases")
+	default:
+		parts = append(parts, "Planned releases")
+	}
+	if c.product != "" {
+		parts = append(parts, "of "+c.product)
+	}
+	if c.atRisk {
+		parts = append(parts, "at risk")
+	}
+	if c.mine {
+		parts = append(parts, "(yours)")
+	}
+	return strings.Join(parts, " ")
+}
+
+// ---- show
+
+type showCmd struct{ ref store.Ref }
+
+func parseShow(p *parser) (Command, error) {
+	ref, err := p.release()
+	return &showCmd{ref}, err
+}
+
+func (c *showCmd) run(x *Exec) (store.Doc, error) {
+	var b *docBuilder
+	err := x.view(func(tx *store.Tx) error {
+		r, err := loadRelease(tx, c.ref)
+		if err != nil {
+			return err
+		}
+		g, err := tx.Graph()
+		if err != nil {
+			return err
+		}
+		p := product(tx, r.Product)
+		risk := g.AtRisk(x.today)[r.Ref]
+		b = newDoc(r.Ref.String())
+		status := string(r.Status)
+		if r.Status == store.Shipped {
+			status += " on " + r.ShippedOn.Pretty()
+		}
+		if risk != nil {
+			status += " — :warning: *at risk*"
+		}
+		b.fields(
+			"Target", when(r.Target, x.today),
+			"Status", status,
+			"Owner", mention(r.Owner),
+			"Channel", channelRef(r.Channel),
+			"Release manager", mentions(r.Holders(store.ReleaseManager, p)),
+			"Release engineer", mentions(r.Holders(store.ReleaseEngineer, p)),
+			"Product manager", mentions(r.Holders(store.ProductManager, p)),
+		)
+		deps := g.Dependencies(r.Ref)
+		if len(deps) == 0 {
+			b.section("*Depends on:* nothing recorded.")
+		} else {
+			lines := []string{"*Depends on:*"}
+			for _, d := range deps {
+				if e, ok := g.EdgeState(d, x.today); ok {
+					lines = append(lines, "• "+edgeLine(e, g, x.today))
+				}
+			}
+			b.lines(lines)
+		}
+		if risk != nil && len(risk.Via) > 0 {
+			vs := make([]string, len(risk.Via))
+			for i, v := range risk.Via {
+				vs[i] = bold(v)
+			}
+			b.section("*At risk through:* " + strings.Join(vs, ", ") + " (their own dependencies slipped)")
+		}
+		down := g.Impact(r.Key(), x.today)
+		if n := len(down); n > 0 {
+			b.context(fmt.Sprintf("%d release(s) downstream — `/release impact %s`", n, r.Ref))
+		}
+		if len(r.History) > 1 {
+			h := r.History[len(r.History)-1]
+			b.context(fmt.Sprintf("Last change: %s by %s %s — `/release history %s`", h.Kind, mention(h.By), h.At.In(x.s.loc()).Format("2006-01-02 15:04"), r.Ref))
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Doc{}, err
+	}
+	return b.build(), nil
+}
+
+// ---- move
+
+type moveCmd struct {
+	ref    store.Ref
+	date   store.Date
+	reason string
+}
+
+func parseMove(p *parser) (Command, error) {
+	c := &moveCmd{}
+	var err error
+	if c.ref, err = p.release(); err != nil {
+		return nil, err
+	}
+	if c.date, err = p.date("the new date"); err != nil {
+		return nil, err
+	}
+	c.reason, err = reason(p, false, "")
+	return c, err
+}
+
+func (c *moveCmd) run(x *Exec) (store.Doc, error) {
+	var r *store.Release
+	var old store.Date
+	var late []store.Edge
+	err := x.update(func(tx *store.Tx) error {
+		var err error
+		if r, err = loadRelease(tx, c.ref); err != nil {
+			return err
+		}
+		if err := x.mayManage(tx, r, "move"); err != nil {
+			return err
+		}
+		if err := requirePlanned(r, "moved"); err != nil {
+			return err
+		}
+		old = r.Target
+		if c.date == old {
+			return invalid("%s already targets %s", r.Ref, old.Pretty())
+		}
+		if c.date.After(old) && c.reason == "" {
+			return invalid("moving %s later (from %s to %s) needs a reason: add \"because <reason>\"", r.Ref, old.Pretty(), c.date.Pretty())
+		}
+		r.Target = c.date
+		r.History = append(r.History, store.DateChange{Kind: "moved", From: old, To: c.date, By: x.req.User, At: x.now, Reason: c.reason})
+		if err := tx.PutRelease("release.move", r); err != nil {
+			return err
+		}
+		g, err := tx.Graph()
+		if err != nil {
+			return err
+		}
+		for _, d := range g.Dependents(r.Key()) {
+			if e, ok := g.EdgeState(d, x.today); ok && e.Slipped {
+				late = append(late, e)
+			}
+		}
+		return x.post(tx, r.Channel, moveNews(x, g, r, old, c.reason, late))
+	})
+	if err != nil {
+		return store.Doc{}, err
+	}
+	b := newDoc("")
+	b.section(fmt.Sprintf(":white_check_mark: Moved %s from %s to %s; posted in %s.", bold(r.Ref), old.Pretty(), when(r.Target, x.today), channelRef(r.Channel)))
+	if len(late) > 0 {
+		b.section(fmt.Sprintf(":warning: %d dependent release(s) now slip — see `/release impact %s`.", len(late), r.Ref))
+	}
+	return b.build(), nil
+}
+
+func moveNews(x *Exec, g *store.Graph, r *store.Release, old store.Date, why string, late []store.Edge) store.Doc {
+	b := newDoc("")
+	dir := "later"
+	if r.Target.Before(old) {
+		dir = "earlier"
+	}
+	line := fmt.Sprintf(":arrow_right: %s moved %s %s, from %s to %s (%s %s)", mention(x.req.User), bold(r.Ref), dir, old.Pretty(), r.Target.Pretty(), days(r.Target.Sub(old)), dir)
+	if why != "" {
+		line += " because " + Escape(why)
+	}
+	b.section(line)
+	if len(late) > 0 {
+		lines := []string{":warning: Now late for:"}
+		for _, e := range late {
+			lines = append(lines, fmt.Sprintf("• %s (owner %s) needed it by %s — %s late", bold(e.Consumer), mention(g.Release(e.Consumer).Owner), e.NeededBy.Pretty(), days(e.DaysLate())))
+		}
+		b.lines(lines)
+	}
+	return b.build()
+}
+
+// ---- ship
+
+type shipCmd struct {
+	ref  store.Ref
+	date store.Date
+}
+
+func parseShip(p *parser) (Command, error) {
+	c := &shipCmd{date: p.today}
+	var err error
+	if c.ref, err = p.release(); err != nil {
+		return nil, err
+	}
+	if p.keyword("on") {
+		if c.date, err = p.date("the ship date"); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func (c *shipCmd) run(x *Exec) (store.Doc, error) {
+	if c.date.After(x.today) {
+		return store.Doc{}, invalid("%s is in the future; ship a release on or after the day it ships", c.date.Pretty())
+	}
+	var r *store.Release
+	err := x.update(func(tx *store.Tx) error {
+		var err error
+		if r, err = loadRelease(tx, c.ref); err != nil {
+			return err
+		}
+		if err := x.mayManage(tx, r, "ship"); err != nil {
+			return err
+		}
+		if err := requirePlanned(r, "shipped"); err != nil {
+			return err
+		}
+		r.Status, r.ShippedOn = store.Shipped, c.date
+		r.History = append(r.History, store.DateChange{Kind: "shipped", From: r.Target, To: c.date, By: x.req.User, At: x.now})
+		if err := tx.PutRelease("release.ship", r); err != nil {
+			return err
+		}
+		b := newDoc("")
+		b.section(fmt.Sprintf(":rocket: %s shipped %s on %s (%s)", mention(x.req.User), bold(r.Ref), c.date.Pretty(), shipTiming(r)))
+		return x.post(tx, r.Channel, b.build())
+	})
+	if err != nil {
+		return store.Doc{}, err
+	}
+	b := newDoc("")
+	b.section(fmt.Sprintf(":white_check_mark: %s is shipped (%s); posted in %s.", bold(r.Ref), shipTiming(r), channelRef(r.Channel)))
+	return b.build(), nil
+}
+
+func shipTiming(r *store.Release) string {
+	n := r.ShippedOn.Sub(r.Target)
+	switch {
+	case n == 0:
+		return "on target"
+	case n < 0:
+		return days(n) + " early"
+	default:
+		return days(n) + " after target"
+	}
+}
+
+// ---- cancel
+
+type cancelCmd struct {
+	ref    store.Ref
+	reason string
+}
+
+func parseCancel(p *parser) (Command, error) {
+	c := &cancelCmd{}
+	var err error
+	if c.ref, err = p.release(); err != nil {
+		return nil, err
+	}
+	c.reason, err = reason(p, true, "to cancel a release")
+	return c, err
+}
+
+func (c *cancelCmd) run(x *Exec) (store.Doc, error) {
+	var r *store.Release
+	var broken []store.Dependency
+	err := x.update(func(tx *store.Tx) error {
+		var err error
+		if r, err = loadRelease(tx, c.ref); err != nil {
+			return err
+		}
+		if err := x.mayManage(tx, r, "cancel"); err != nil {
+			return err
+		}
+		if err := requirePlanned(r, "cancelled"); err != nil {
+			return err
+		}
+		r.Status = store.Cancelled
+		r.History = append(r.History, store.DateChange{Kind: "cancelled", From: r.Target, By: x.req.User, At: x.now, Reason: c.reason})
+		if err := tx.PutRelease("release.cancel", r); err != nil {
+			return err
+		}
+		g, err := tx.Graph()
+		if err != nil {
+			return err
+		}
+		for _, d := range g.Dependents(r.Key()) {
+			if cr := g.Release(d.Consumer); cr != nil && cr.Status == store.Planned {
+				broken = append(broken, d)
+			}
+		}
+		b := newDoc("")
+		b.section(fmt.Sprintf(":no_entry_sign: %s cancelled %s because %s", mention(x.req.User), bold(r.Ref), Escape(c.reason)))
+		if len(broken) > 0 {
+			lines := []string{":warning: These releases depend on it:"}
+			for _, d := range broken {
+				lines = append(lines, "• "+bold(d.Consumer))
+			}
+			b.lines(lines)
+		}
+		return x.post(tx, r.Channel, b.build())
+	})
+	if err != nil {
+		return store.Doc{}, err
+	}
+	b := newDoc("")
+	msg := fmt.Sprintf(":white_check_mark: Cancelled %s; posted in %s.", bold(r.Ref), channelRef(r.Channel))
+	if len(broken) > 0 {
+		msg += fmt.Sprintf(" %d release(s) depended on it and are now at risk.", len(broken))
+	}
+	b.section(msg)
+	return b.build(), nil
+}
+
+// ---- history
+
+type historyCmd struct{ ref store.Ref }
+
+func parseHistory(p *parser) (Command, error) {
+	ref, err := p.release()
+	return &historyCmd{ref}, err
+}
+
+func (c *historyCmd) run(x *Exec) (store.Doc, error) {
+	var r *store.Release
+	if err := x.view(func(tx *store.Tx) error {
+		var err error
+		r, err = loadRelease(tx, c.ref)
+		return err
+	}); err != nil {
+		return store.Doc{}, err
+	}
+	b := newDoc("History of " + r.Ref.String())
+	lines := make([]string, 0, len(r.History))
+	for _, h := range r.History {
+		at := h.At.In(x.s.loc()).Format("2006-01-02 15:04")
+		var line string
+		switch h.Kind {
+		case "added":
+			line = fmt.Sprintf("• %s — added by %s, target %s", at, mention(h.By), h.To.Pretty())
+		case "moved":
+			line = fmt.Sprintf("• %s — moved by %s from %s to %s (%+d days)", at, mention(h.By), h.From.Pretty(), h.To.Pretty(), h.To.Sub(h.From))
+		case "shipped":
+			line = fmt.Sprintf("• %s — shipped by %s on %s", at, mention(h.By), h.To.Pretty())
+		case "cancelled":
+			line = fmt.Sprintf("• %s — cancelled by %s", at, mention(h.By))
+		default:
+			line = fmt.Sprintf("• %s — %s by %s", at, h.Kind, mention(h.By))
+		}
+		if h.Reason != "" {
+			line += ": “" + Escape(h.Reason) + "”"
+		}
+		lines = append(lines, line)
+	}
+	if n := len(lines) - ListLimit; n > 0 {
+		lines = lines[n:]
+		b.more(n)
+	}
+	b.lines(lines)
+	return b.build(), nil
+}

@@ -1,0 +1,198 @@
+package commands
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"relman/store"
+)
+
+type roleCmd struct {
+	product string    // a product, or
+	ref     store.Ref // a release
+	role    store.Role
+	users   []string
+	clear   bool
+}
+
+func parseRole(p *parser) (Command, error) {
+	c := &roleCmd{}
+	w, err := p.word("a product or release")
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case strings.Contains(w, "@"):
+		if c.ref, err = store.ParseRef(w); err != nil {
+			return nil, err
+		}
+	default:
+		if c.product, err = store.NormalizeProduct(w); err != nil {
+			return nil, err
+		}
+		// "payments 2.3.0 release-manager @a": a version follows unless a role does.
+		if t, ok := p.peek(); ok && t.Kind == Word {
+			if _, rerr := store.ParseRole(t.Text); rerr != nil {
+				p.pos++
+				if c.ref, err = store.NewRef(c.product, t.Text); err != nil {
+					return nil, err
+				}
+				c.product = ""
+			}
+		}
+	}
+	if p.done() {
+		return c, nil
+	}
+	rw, err := p.word("a role (release-manager, release-engineer or product-manager)")
+	if err != nil {
+		return nil, err
+	}
+	if c.role, err = store.ParseRole(rw); err != nil {
+		return nil, err
+	}
+	if p.keyword("none", "nobody", "-") {
+		c.clear = true
+		return c, nil
+	}
+	if c.users = p.users(); len(c.users) == 0 {
+		if t, ok := p.peek(); ok {
+			return nil, invalid("expected people for %s as mentions like @alex (or none), not %q", c.role, clip(t.Text, 40))
+		}
+		return nil, invalid("missing people for %s: mention them like @alex, or say none", c.role)
+	}
+	for _, u := range c.users {
+		if !idRE.MatchString(u) {
+			return nil, invalid("%q is not a user", clip(u, 40))
+		}
+	}
+	return c, nil
+}
+
+func (c *roleCmd) run(x *Exec) (store.Doc, error) {
+	if c.role == "" {
+		return c.show(x)
+	}
+	var subject, channel string
+	err := x.update(func(tx *store.Tx) error {
+		if c.product != "" {
+			p, err := tx.Product(c.product)
+			if err != nil {
+				return err
+			}
+			if err := x.mayManageProduct(tx, p); err != nil {
+				return err
+			}
+			p.Roles = p.Roles.With(c.role, c.users)
+			subject = "product " + p.Name
+			return tx.PutProduct("product.role", p)
+		}
+		r, err := loadRelease(tx, c.ref)
+		if err != nil {
+			return err
+		}
+		if err := x.mayManage(tx, r, "change the roles of"); err != nil {
+			return err
+		}
+		r.Roles = r.Roles.With(c.role, c.users)
+		subject, channel = bold(r.Ref), r.Channel
+		if err := tx.PutRelease("release.role", r); err != nil {
+			return err
+		}
+		b := newDoc("")
+		b.section(fmt.Sprintf(":bust_in_silhouette: %s set the %s of %s: %s", mention(x.req.User), c.role, bold(r.Ref), c.holders()))
+		return x.post(tx, r.Channel, b.build())
+	})
+	if err != nil {
+		return store.Doc{}, err
+	}
+	b := newDoc("")
+	msg := fmt.Sprintf(":white_check_mark: %s of %s: %s.", capitalize(string(c.role)), subject, c.holders())
+	if channel != "" {
+		msg += " Posted in " + channelRef(channel) + "."
+	}
+	b.section(msg)
+	return b.build(), nil
+}
+
+func (c *roleCmd) holders() string {
+	if c.clear {
+		return "unset"
+	}
+	return mentions(c.users)
+}
+
+// mayManageProduct: admins, the product's release managers, or — while it
+// has none — the owner of any of its releases.
+func (x *Exec) mayManageProduct(tx *store.Tx, p *store.Product) error {
+	if x.admin() || slices.Contains(p.Roles.Get(store.ReleaseManager), x.req.User) {
+		return nil
+	}
+	rms := p.Roles.Get(store.ReleaseManager)
+	if len(rms) == 0 {
+		rs, err := tx.ReleasesOf(p.Name)
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			if r.Owner == x.req.User {
+				return nil
+			}
+		}
+		return store.Errorf(store.EForbidden, "only an admin or the owner of a %s release can set its roles while it has no release manager", p.Name)
+	}
+	return store.Errorf(store.EForbidden, "only %s (release manager of %s) or an admin can set its roles", mentions(rms), p.Name)
+}
+
+func (c *roleCmd) show(x *Exec) (store.Doc, error) {
+	var b *docBuilder
+	err := x.view(func(tx *store.Tx) error {
+		if c.product != "" {
+			p, err := tx.Product(c.product)
+			if err != nil {
+				return err
+			}
+			b = newDoc("Roles of " + p.Name)
+			for _, role := range store.AllRoles {
+				b.section(fmt.Sprintf("*%s* (%s): %s", capitalize(string(role)), role.Description(), mentions(p.Roles.Get(role))))
+			}
+			b.context("Set on a product, a role is the default for its releases; the owner stands in for an unset release manager.")
+			return nil
+		}
+		r, err := loadRelease(tx, c.ref)
+		if err != nil {
+			return err
+		}
+		p := product(tx, r.Product)
+		b = newDoc("Roles of " + r.Ref.String())
+		for _, role := range store.AllRoles {
+			from := "this release"
+			switch {
+			case len(r.Roles.Get(role)) > 0:
+			case p != nil && len(p.Roles.Get(role)) > 0:
+				from = "product " + p.Name
+			case role == store.ReleaseManager:
+				from = "the owner"
+			default:
+				from = ""
+			}
+			if from != "" {
+				from = " — from " + from
+			}
+			b.section(fmt.Sprintf("*%s* (%s): %s%s", capitalize(string(role)), role.Description(), mentions(r.Holders(role, p)), from))
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Doc{}, err
+	}
+	return b.build(), nil
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + strings.ReplaceAll(s[1:], "-", " ")
+}

@@ -1,0 +1,188 @@
+package commands
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"relman/store"
+)
+
+// MaxText is the longest command text accepted, in bytes. Slack's own limit
+// is about 4,000 characters; anything longer is refused before parsing.
+const MaxText = 4000
+
+// Request is one command as a transport received it.
+type Request struct {
+	User    string // Slack user ID of who typed it
+	Channel string // channel ID where it was typed
+	Command string // "/release" or "/ccb"
+	Text    string // everything after the command, still Slack-escaped
+}
+
+// Reply is what the invoker sees privately. Messages for others were
+// already queued in the outbox, in the same transaction as the change.
+type Reply struct {
+	Doc  store.Doc
+	Code string // "" on success, else a store error code
+	// Modal, when set, asks a transport that can to open this form instead
+	// of showing Doc (for example "release.add" for a bare /release add).
+	Modal string
+}
+
+// OK reports whether the command succeeded.
+func (r Reply) OK() bool { return r.Code == "" }
+
+// Service executes commands against a store. Its fields are set once at
+// start and not changed after.
+type Service struct {
+	Store  *store.Store
+	Clock  store.Clock
+	Loc    *time.Location // the workspace time zone for dates
+	Admins []string       // Slack user IDs with admin rights
+	Log    *slog.Logger
+}
+
+// Exec is the context of one executing command.
+type Exec struct {
+	s     *Service
+	req   Request
+	now   time.Time
+	today store.Date
+}
+
+func (x *Exec) admin() bool { return slices.Contains(x.s.Admins, x.req.User) }
+
+func (x *Exec) update(fn func(tx *store.Tx) error) error {
+	return x.s.Store.Update(x.req.User, x.now, fn)
+}
+
+func (x *Exec) view(fn func(tx *store.Tx) error) error { return x.s.Store.View(fn) }
+
+// post queues doc for channel (a channel ID, or a user ID for a DM).
+func (x *Exec) post(tx *store.Tx, channel string, doc store.Doc) error {
+	if channel == "" {
+		return nil
+	}
+	return tx.Enqueue(&store.Message{Channel: channel, Doc: doc})
+}
+
+// Command is a parsed command, ready to run.
+type Command interface {
+	run(x *Exec) (store.Doc, error)
+}
+
+// Today returns the current date in the workspace time zone.
+func (s *Service) Today() store.Date { return store.DateOf(s.Clock.Now(), s.loc()) }
+
+func (s *Service) loc() *time.Location {
+	if s.Loc == nil {
+		return time.UTC
+	}
+	return s.Loc
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Log
+}
+
+// Execute parses and runs one command. It never panics on user input and
+// never returns a Go error: failures become a private Reply that says what
+// was wrong, with the command's usage line and an example. A failed command
+// changes nothing.
+func (s *Service) Execute(ctx context.Context, req Request) Reply {
+	now := s.Clock.Now()
+	x := &Exec{s: s, req: req, now: now, today: store.DateOf(now, s.loc())}
+	group := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(req.Command)), "/")
+	if group == "" {
+		group = "release"
+	}
+	if err := checkText(req.Text); err != nil {
+		return s.fail(x, nil, group, err)
+	}
+	toks := Tokenize(req.Text)
+	if group == "release" && len(toks) > 0 && toks[0].Kind == Word && strings.EqualFold(toks[0].Text, "ccb") {
+		group, toks = "ccb", toks[1:]
+	}
+	if len(toks) == 0 || toks[0].Kind == Word && strings.EqualFold(toks[0].Text, "help") {
+		topic := ""
+		if len(toks) > 1 {
+			topic = toks[1].Text
+		}
+		return Reply{Doc: help(group, topic)}
+	}
+	name := strings.ToLower(toks[0].Text)
+	spec := lookup(group, name)
+	if spec == nil {
+		return s.fail(x, suggest(group, name), group, unknownCommand(group, name))
+	}
+	if spec.Modal != "" && len(toks) == 1 {
+		return Reply{Modal: spec.Modal, Doc: usageDoc(spec, "", group)}
+	}
+	p := &parser{text: req.Text, toks: toks[1:], today: x.today}
+	cmd, err := spec.Parse(p)
+	if err == nil {
+		err = p.end()
+	}
+	if err != nil {
+		return s.fail(x, spec, group, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return s.fail(x, spec, group, fmt.Errorf("%s %s: %w", group, name, err))
+	}
+	doc, err := cmd.run(x)
+	if err != nil {
+		return s.fail(x, spec, group, fmt.Errorf("%s %s: %w", group, name, err))
+	}
+	return Reply{Doc: doc}
+}
+
+// checkText refuses text too long to be a command, or with control
+// characters that have no place in one.
+func checkText(text string) error {
+	if len(text) > MaxText {
+		return invalid("the command is too long (%d characters; at most %d)", utf8.RuneCountInString(text), MaxText)
+	}
+	if !utf8.ValidString(text) {
+		return invalid("the command is not valid UTF-8 text")
+	}
+	for _, r := range text {
+		if r == '\n' || r == '\t' || r == '\r' {
+			continue
+		}
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			return invalid("the command contains a control character (%U)", r)
+		}
+	}
+	return nil
+}
+
+// fail turns err into the private reply the user sees: the message, and for
+// user errors the usage line and an example. Internal errors show a short
+// reference and log the whole chain.
+func (s *Service) fail(x *Exec, spec *Spec, group string, err error) Reply {
+	code := store.ErrorCode(err)
+	if code == store.EInternal {
+		ref := newRef()
+		s.log().Error("command failed", "ref", ref, "user", x.req.User, "command", x.req.Command, "err", err)
+		text := fmt.Sprintf(":warning: Something went wrong on our side, and nothing was changed. (reference `%s`)", ref)
+		return Reply{Code: code, Doc: store.Doc{Text: text, Sections: []store.Section{{Text: text}}}}
+	}
+	return Reply{Code: code, Doc: usageDoc(spec, store.ErrorMessage(err), group)}
+}
+
+func newRef() string {
+	var b [4]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,195 @@
+package commands
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"relman/store"
+)
+
+// Spec is one row of the command table: everything help, "did you mean"
+// and error replies say about a command comes from here.
+type Spec struct {
+	Group   string // "release" or "ccb": /ccb X and /release ccb X are one command
+	Name    string
+	Args    string // the usage after the name
+	Summary string
+	Example string // arguments of one working example
+	Notes   string // longer help, mrkdwn
+	Modal   string // a form a transport may open when the command has no arguments
+	Parse   func(p *parser) (Command, error)
+}
+
+// Usage is the command's usage line, like "/release move <release> …".
+func (s *Spec) Usage() string {
+	u := "/" + s.Group + " " + s.Name
+	if s.Args != "" {
+		u += " " + s.Args
+	}
+	return u
+}
+
+// ExampleLine is a complete example command.
+func (s *Spec) ExampleLine() string { return "/" + s.Group + " " + s.Name + " " + s.Example }
+
+// Table returns the command table, in help order. Callers must not modify it.
+func Table() []Spec { return table }
+
+var table = []Spec{
+	{Group: "release", Name: "help", Args: "[command]", Summary: "list the commands, or explain one", Example: "move"},
+	{Group: "release", Name: "add", Args: "<product> <version> <date> [owner @user] [channel #channel]",
+		Summary: "register a release with its target date", Example: "payments 2.3.0 2027-01-15 owner @alex channel #payments-releases",
+		Notes: "The owner defaults to you and the channel to this one; the release's news goes there. The product is created on first use. Dates: `2027-01-15`, `today`, `tomorrow`, `+3d`, `+2w`, or a weekday like `fri`.",
+		Modal: "release.add", Parse: parseAdd},
+	{Group: "release", Name: "list", Args: "[<product>] [at-risk] [mine] [shipped] [all]",
+		Summary: "list releases by date", Example: "payments at-risk",
+		Notes: "Planned releases by default; `shipped` lists shipped ones, `all` every status, `at-risk` only those at risk, `mine` those you own or hold a role on.",
+		Parse: parseList},
+	{Group: "release", Name: "show", Args: "<release>", Summary: "a release's dates, people and dependencies", Example: "payments@2.3.0", Parse: parseShow},
+	{Group: "release", Name: "move", Args: "<release> <date> because <reason…>",
+		Summary: "change a release's target date", Example: "payments@2.3.0 2027-02-01 because the PCI audit moved",
+		Notes: "A reason is required when the date moves later. Everyone downstream that now slips is alerted.", Parse: parseMove},
+	{Group: "release", Name: "ship", Args: "<release> [on <date>]", Summary: "mark a release shipped (today, or on a date)", Example: "payments@2.3.0", Parse: parseShip},
+	{Group: "release", Name: "cancel", Args: "<release> because <reason…>", Summary: "cancel a release", Example: "payments@2.3.0 because merged into 2.4.0", Parse: parseCancel},
+	{Group: "release", Name: "depend", Args: `<release> on <release> [by <date>]  |  <release> on external "<name>" due <date> [owner @user] [by <date>]`,
+		Summary: "record that a release needs another release or an external item", Example: "mobile@5.0 on payments@2.3.0 by 2027-01-20",
+		Notes: "Needed-by defaults to the consumer's target date. External items (a vendor SDK, a partner API) have an owner who answers for their date: `/release depend mobile@5.0 on external \"Stripe SDK 5\" due 2027-01-10 owner @sam`. A dependency that would close a cycle is refused.",
+		Parse: parseDepend},
+	{Group: "release", Name: "undepend", Args: `<release> on <release | external "<name>">`, Summary: "remove a dependency", Example: "mobile@5.0 on payments@2.3.0", Parse: parseUndepend},
+	{Group: "release", Name: "confirm", Args: `external "<name>" [due <date>]`, Summary: "re-confirm (or update) an external item's date", Example: `external "Stripe SDK 5" due 2027-01-12`,
+		Notes: "For the item's owner (or an admin).", Parse: parseConfirm},
+	{Group: "release", Name: "impact", Args: "<release>", Summary: "everything downstream of a release, with slack in days", Example: "payments@2.3.0", Parse: parseImpact},
+	{Group: "release", Name: "history", Args: "<release>", Summary: "a release's date history: who moved it, when and why", Example: "payments@2.3.0", Parse: parseHistory},
+	{Group: "release", Name: "role", Args: "<product | release> [release-manager | release-engineer | product-manager @user… | none]",
+		Summary: "show or set who answers for a product or release", Example: "payments release-manager @alex",
+		Notes: "The *release manager* owns schedules and dependencies and gets slip alerts; the *release engineer* builds, packages and ships; the *product manager* owns roadmap and priorities and gets digests. Set on a product, a role is the default for its releases; set on one release, it overrides. The owner stands in for an unset release manager. `none` clears a role; no role shows them.",
+		Parse: parseRole},
+}
+
+// lookup finds a command of the group by name, or nil.
+func lookup(group, name string) *Spec {
+	for i := range table {
+		if table[i].Group == group && table[i].Name == name {
+			return &table[i]
+		}
+	}
+	return nil
+}
+
+// suggest returns the command closest to name, or nil.
+func suggest(group, name string) *Spec {
+	var best *Spec
+	bestD := 3
+	for i := range table {
+		s := &table[i]
+		if s.Group != group {
+			continue
+		}
+		d := distance(name, s.Name)
+		if strings.HasPrefix(s.Name, name) && len(name) >= 2 {
+			d = 1
+		}
+		if d < bestD {
+			best, bestD = s, d
+		}
+	}
+	return best
+}
+
+// unknownCommand says the word is not a command and suggests the closest.
+func unknownCommand(group, name string) error {
+	if best := suggest(group, name); best != nil {
+		return invalid("/%s has no command %q — did you mean %s?", group, clip(name, 30), best.Name)
+	}
+	if !hasGroup(group) {
+		return invalid("/%s has no commands yet", group)
+	}
+	return invalid("/%s has no command %q", group, clip(name, 30))
+}
+
+func hasGroup(group string) bool {
+	for _, s := range table {
+		if s.Group == group {
+			return true
+		}
+	}
+	return false
+}
+
+// distance is the Levenshtein edit distance between a and b.
+func distance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// usageDoc is an error (msg may be empty) followed by the usage line and an
+// example of spec, or a pointer to help when spec is nil.
+func usageDoc(spec *Spec, msg, group string) store.Doc {
+	b := newDoc("")
+	if msg != "" {
+		b.section(":x: " + escapeMessage(msg))
+	}
+	if spec != nil {
+		b.section(fmt.Sprintf("Usage: `%s`\nExample: `%s`", Escape(spec.Usage()), Escape(spec.ExampleLine())))
+	} else {
+		b.section(fmt.Sprintf("Type `/%s help` to see the commands.", group))
+	}
+	return b.build()
+}
+
+var escapedMention = regexp.MustCompile(`&lt;([@#][A-Za-z0-9._-]{1,64})&gt;`)
+
+// escapeMessage escapes an error message for mrkdwn but keeps the user and
+// channel mentions relman put in it (<@U123>, <#C123>). Error replies are
+// private, so a kept mention cannot ping anyone else; special mentions and
+// links stay escaped.
+func escapeMessage(msg string) string {
+	return escapedMention.ReplaceAllString(Escape(msg), "<$1>")
+}
+
+// help lists the group's commands, or explains one.
+func help(group, topic string) store.Doc {
+	if topic != "" {
+		spec := lookup(group, strings.ToLower(topic))
+		if spec == nil {
+			return usageDoc(nil, store.ErrorMessage(unknownCommand(group, strings.ToLower(topic))), group)
+		}
+		b := newDoc(spec.Usage())
+		b.section(Escape(spec.Summary) + ".")
+		if spec.Notes != "" {
+			b.section(spec.Notes)
+		}
+		b.section(fmt.Sprintf("Example: `%s`", Escape(spec.ExampleLine())))
+		return b.build()
+	}
+	b := newDoc("/" + group + " commands")
+	var lines []string
+	for _, s := range table {
+		if s.Group == group {
+			lines = append(lines, fmt.Sprintf("`%s` — %s", Escape(s.Usage()), Escape(s.Summary)))
+		}
+	}
+	if len(lines) == 0 {
+		lines = append(lines, fmt.Sprintf("/%s has no commands yet.", group))
+	}
+	b.lines(lines)
+	b.context(fmt.Sprintf("Type `/%s help &lt;command&gt;` for details and an example. A release is written `payments@2.3.0` or `payments 2.3.0`.", group))
+	return b.build()
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+)
+
+// config is relman's configuration, read from the environment (SPEC §6).
+type config struct {
+	BotToken      string
+	SigningSecret string
+	AppToken      string
+	APIURL        string
+	DB            string
+	Addr          string
+	Loc           *time.Location
+	Sweep         string
+	Admins        []string
+	AdminAddr     string
+}
+
+// loadConfig reads and validates every setting, reporting each bad one.
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		BotToken:      strings.TrimSpace(getenv("SLACK_BOT_TOKEN")),
+		SigningSecret: strings.TrimSpace(getenv("SLACK_SIGNING_SECRET")),
+		AppToken:      strings.TrimSpace(getenv("SLACK_APP_TOKEN")),
+		APIURL:        or(getenv("SLACK_API_URL"), "https://slack.com/api/"),
+		DB:            or(getenv("RELMAN_DB"), "relman.db"),
+		Addr:          or(getenv("RELMAN_ADDR"), ":3000"),
+		Sweep:         or(getenv("RELMAN_SWEEP"), "*/15 * * * *"),
+		AdminAddr:     or(getenv("RELMAN_ADMIN_ADDR"), "127.0.0.1:3001"),
+	}
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+	}
+	tz := or(getenv("RELMAN_TZ"), "UTC")
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		bad("RELMAN_TZ", "%q is not an IANA time zone like Europe/Berlin", tz)
+	}
+	c.Loc = loc
+	for _, a := range strings.Split(getenv("RELMAN_ADMINS"), ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			c.Admins = append(c.Admins, a)
+		}
+	}
+	if c.BotToken != "" && !strings.HasPrefix(c.BotToken, "xoxb-") {
+		bad("SLACK_BOT_TOKEN", "a bot token starts with xoxb-")
+	}
+	if c.AppToken != "" && !strings.HasPrefix(c.AppToken, "xapp-") {
+		bad("SLACK_APP_TOKEN", "an app-level token starts with xapp-")
+	}
+	if !strings.HasSuffix(c.APIURL, "/") {
+		c.APIURL += "/"
+	}
+	if !strings.HasPrefix(c.APIURL, "http://") && !strings.HasPrefix(c.APIURL, "https://") {
+		bad("SLACK_API_URL", "%q is not an http(s) URL", c.APIURL)
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("RELMAN_ADDR", "%q is not a listen address like :3000", c.Addr)
+	}
+	if host, _, err := net.SplitHostPort(c.AdminAddr); err != nil {
+		bad("RELMAN_ADMIN_ADDR", "%q is not an address like 127.0.0.1:3001", c.AdminAddr)
+	} else if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		bad("RELMAN_ADMIN_ADDR", "%q must be a loopback address (127.0.0.1 or ::1): it serves operator calls such as backups", c.AdminAddr)
+	}
+	return c, errors.Join(errs...)
+}
+
+// slack reports whether any Slack setting is present.
+func (c config) slack() bool {
+	return c.BotToken != "" || c.SigningSecret != "" || c.AppToken != ""
+}
+
+func or(v, def string) string {
+	if v = strings.TrimSpace(v); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+
+	"relman/bot"
+	"relman/commands"
+	"relman/store"
+)
+
+const usage = `usage: relman [console | serve | backup <file> | version]
+
+With no subcommand relman serves Slack when SLACK_* settings are present,
+and otherwise starts the console. See README.md for the settings.`
+
+// run is relman's real main: it reads configuration through getenv, wires
+// the parts by hand, and returns when ctx ends or the work is done.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	sub := ""
+	if len(args) > 0 {
+		sub = args[0]
+	}
+	switch sub {
+	case "":
+		if cfg.slack() {
+			return fmt.Errorf("serving Slack is not available in this build yet; unset SLACK_* to use the console")
+		}
+		return runConsole(ctx, cfg, stdin, stdout, stderr)
+	case "console":
+		return runConsole(ctx, cfg, stdin, stdout, stderr)
+	case "version", "-v", "--version":
+		fmt.Fprintln(stdout, "relman", version())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown subcommand %q\n%s", sub, usage)
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return s.Value[:12]
+			}
+		}
+		if bi.Main.Version != "" {
+			return bi.Main.Version
+		}
+	}
+	return "dev"
+}
+
+func runConsole(ctx context.Context, cfg config, stdin io.Reader, stdout, stderr io.Writer) error {
+	st, err := store.Open(cfg.DB, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	clock := store.NewFakeClock(store.SystemClock{}.Now())
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	svc := &commands.Service{Store: st, Clock: clock, Loc: cfg.Loc, Admins: cfg.Admins, Log: log}
+	user := "me"
+	if len(cfg.Admins) > 0 {
+		user = cfg.Admins[0]
+	}
+	con := &bot.Console{
+		Service: svc, Outbox: bot.NewConsoleOutbox(st, clock, stdout), Clock: clock,
+		In: stdin, Out: stdout, Interactive: isTerminal(stdin), User: user, Channel: "general",
+	}
+	return con.Run(ctx)
+}
+
+// isTerminal reports whether r is an interactive terminal.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,29 @@
+package store
+
+import "time"
+
+// Dependency is an edge from a consumer release to its provider: another
+// release, or an external item (exactly one of Provider and External is set).
+type Dependency struct {
+	Consumer  Ref       `json:"consumer"`
+	Provider  Ref       `json:"provider,omitzero"`
+	External  string    `json:"external,omitempty"` // ExternalKey of the item
+	NeededBy  Date      `json:"needed_by,omitzero"` // zero: the consumer's target date
+	CreatedAt time.Time `json:"created_at"`
+	CreatedBy string    `json:"created_by"`
+}
+
+// ProviderKey identifies the provider: "payments@2.3.0" for a release,
+// "ext:stripe sdk" for an external item.
+func (d *Dependency) ProviderKey() string {
+	if d.External != "" {
+		return "ext:" + d.External
+	}
+	return d.Provider.Key()
+}
+
+// Key is the store key of the edge.
+func (d *Dependency) Key() string { return d.Consumer.Key() + " " + d.ProviderKey() }
+
+// IsExternal reports whether the provider is an external item.
+func (d *Dependency) IsExternal() bool { return d.External != "" }

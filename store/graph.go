@@ -1,0 +1,333 @@
+package store
+
+import (
+	"cmp"
+	"slices"
+)
+
+// Graph is a read-only view of releases, external items and dependencies,
+// built once per question. Its methods are pure: they answer as of the date
+// they are given and never read a clock.
+type Graph struct {
+	keys      []string            // node index → provider key
+	index     map[string]int      // provider key → node index
+	releases  []*Release          // node index → release (nil for external items)
+	externals []*External         // node index → external item (nil for releases)
+	deps      []Dependency        // edges
+	out       [][]int             // node → edges where it is the consumer
+	in        [][]int             // node → edges where it is the provider
+	byProduct map[string][]string // product → release keys, for lookups
+}
+
+// NewGraph indexes the given releases, external items and dependencies. An
+// edge whose consumer or provider is missing is kept but ignored by every
+// question.
+func NewGraph(releases []Release, externals []External, deps []Dependency) *Graph {
+	n := len(releases) + len(externals)
+	g := &Graph{
+		keys:      make([]string, 0, n),
+		index:     make(map[string]int, n),
+		releases:  make([]*Release, 0, n),
+		externals: make([]*External, 0, n),
+		deps:      deps,
+		byProduct: make(map[string][]string),
+	}
+	for i := range releases {
+		r := &releases[i]
+		g.add(r.Key(), r, nil)
+		g.byProduct[r.Product] = append(g.byProduct[r.Product], r.Key())
+	}
+	for i := range externals {
+		x := &externals[i]
+		g.add("ext:"+ExternalKey(x.Name), nil, x)
+	}
+	g.out = make([][]int, len(g.keys))
+	g.in = make([][]int, len(g.keys))
+	for i := range deps {
+		c, ok1 := g.index[deps[i].Consumer.Key()]
+		p, ok2 := g.index[deps[i].ProviderKey()]
+		if !ok1 || !ok2 {
+			continue
+		}
+		g.out[c] = append(g.out[c], i)
+		g.in[p] = append(g.in[p], i)
+	}
+	return g
+}
+
+func (g *Graph) add(key string, r *Release, x *External) {
+	g.index[key] = len(g.keys)
+	g.keys = append(g.keys, key)
+	g.releases = append(g.releases, r)
+	g.externals = append(g.externals, x)
+}
+
+// Release returns the release with the given reference, or nil.
+func (g *Graph) Release(ref Ref) *Release {
+	if i, ok := g.index[ref.Key()]; ok {
+		return g.releases[i]
+	}
+	return nil
+}
+
+// External returns the external item with the given name, or nil.
+func (g *Graph) External(name string) *External {
+	if i, ok := g.index["ext:"+ExternalKey(name)]; ok {
+		return g.externals[i]
+	}
+	return nil
+}
+
+// Dependencies returns the edges where ref is the consumer.
+func (g *Graph) Dependencies(ref Ref) []Dependency {
+	i, ok := g.index[ref.Key()]
+	if !ok {
+		return nil
+	}
+	out := make([]Dependency, 0, len(g.out[i]))
+	for _, e := range g.out[i] {
+		out = append(out, g.deps[e])
+	}
+	return out
+}
+
+// Dependents returns the edges whose provider is the given provider key
+// (a release key, or "ext:" and an external key).
+func (g *Graph) Dependents(providerKey string) []Dependency {
+	i, ok := g.index[providerKey]
+	if !ok {
+		return nil
+	}
+	out := make([]Dependency, 0, len(g.in[i]))
+	for _, e := range g.in[i] {
+		out = append(out, g.deps[e])
+	}
+	return out
+}
+
+// Edge is the state of one dependency as of a date.
+type Edge struct {
+	Dependency
+	NeededBy     Date   // the edge's needed-by date, or the consumer's target
+	ProviderDate Date   // the provider's (expected or actual) date
+	ProviderName string // payments@2.3.0, or the external item's name
+	Delivered    bool   // the provider release has shipped
+	Slack        int    // NeededBy minus ProviderDate, in days
+	Slipped      bool   // late, overdue or cancelled
+	Overdue      bool   // needed-by has passed and the provider has not shipped
+	Cancelled    bool   // the provider release was cancelled
+}
+
+// DaysLate is how many days the provider is late for this edge (0 if not).
+func (e Edge) DaysLate() int { return max(0, -e.Slack) }
+
+// EdgeState evaluates dependency d as of today. ok is false when the
+// consumer or provider is unknown.
+func (g *Graph) EdgeState(d Dependency, today Date) (Edge, bool) {
+	c, ok1 := g.index[d.Consumer.Key()]
+	p, ok2 := g.index[d.ProviderKey()]
+	if !ok1 || !ok2 || g.releases[c] == nil {
+		return Edge{}, false
+	}
+	return g.edge(d, c, p, today), true
+}
+
+func (g *Graph) edge(d Dependency, c, p int, today Date) Edge {
+	consumer := g.releases[c]
+	e := Edge{Dependency: d, NeededBy: d.NeededBy}
+	if e.NeededBy.IsZero() {
+		e.NeededBy = consumer.Target
+	}
+	if r := g.releases[p]; r != nil {
+		e.ProviderName = r.Key()
+		e.ProviderDate = r.Date()
+		e.Delivered = r.Status == Shipped
+		e.Cancelled = r.Status == Cancelled
+	} else {
+		x := g.externals[p]
+		e.ProviderName = x.Name
+		e.ProviderDate = x.Due
+	}
+	e.Slack = e.NeededBy.Sub(e.ProviderDate)
+	if consumer.Status != Planned {
+		return e // a shipped or cancelled consumer no longer waits for anything
+	}
+	switch {
+	case e.Cancelled:
+		e.Slipped = true
+	case e.Delivered:
+	case e.Slack < 0:
+		e.Slipped = true
+	case e.NeededBy.Before(today) && g.releases[p] != nil:
+		// External items have no ship status: they count as delivered on
+		// their due date, and their owners are asked to re-confirm it.
+		e.Slipped, e.Overdue = true, true
+	}
+	return e
+}
+
+// Slips returns every slipped edge as of today, ordered by consumer and
+// provider.
+func (g *Graph) Slips(today Date) []Edge {
+	var out []Edge
+	for c, edges := range g.out {
+		if g.releases[c] == nil || g.releases[c].Status != Planned {
+			continue
+		}
+		for _, ei := range edges {
+			d := g.deps[ei]
+			if e := g.edge(d, c, g.index[d.ProviderKey()], today); e.Slipped {
+				out = append(out, e)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Edge) int { return cmp.Compare(a.Key(), b.Key()) })
+	return out
+}
+
+// Risk says why a release is at risk: its own slipped dependencies, and
+// the at-risk releases it depends on.
+type Risk struct {
+	Release *Release
+	Slips   []Edge // direct dependencies that slipped
+	Via     []Ref  // direct providers that are themselves at risk
+}
+
+// AtRisk returns, for every planned release that is at risk as of today, why
+// it is. A release is at risk when any dependency of it, direct or
+// transitive, has slipped.
+func (g *Graph) AtRisk(today Date) map[Ref]*Risk {
+	risks := make(map[Ref]*Risk)
+	var queue []int
+	for _, e := range g.Slips(today) {
+		c := g.index[e.Consumer.Key()]
+		r, ok := risks[e.Consumer]
+		if !ok {
+			r = &Risk{Release: g.releases[c]}
+			risks[e.Consumer] = r
+			queue = append(queue, c)
+		}
+		r.Slips = append(r.Slips, e)
+	}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		for _, ei := range g.in[p] {
+			d := g.deps[ei]
+			c := g.index[d.Consumer.Key()]
+			rel := g.releases[c]
+			if rel == nil || rel.Status != Planned {
+				continue
+			}
+			r, ok := risks[rel.Ref]
+			if !ok {
+				r = &Risk{Release: rel}
+				risks[rel.Ref] = r
+				queue = append(queue, c)
+			}
+			if pr := g.releases[p]; pr != nil && !slices.Contains(r.Via, pr.Ref) {
+				r.Via = append(r.Via, pr.Ref)
+			}
+		}
+	}
+	return risks
+}
+
+// Impacted is one release downstream of a provider.
+type Impacted struct {
+	Release  *Release
+	Via      string // the provider key through which it depends on the root
+	Depth    int    // 1 for direct dependents
+	NeededBy Date   // needed-by date of the edge to Via
+	Slack    int    // slack in days of that edge (the smallest among edges into the downstream set)
+	Slipped  bool   // that edge has slipped
+	AtRisk   bool   // the release is at risk as of today, for any reason
+}
+
+// Impact returns every release downstream of the provider with the given key
+// (a release key, or "ext:" and an external key) — everything that depends on
+// it directly or transitively — ordered by depth, then slack, then name. Each
+// carries the slack of its tightest edge into the downstream set.
+func (g *Graph) Impact(providerKey string, today Date) []Impacted {
+	root, ok := g.index[providerKey]
+	if !ok {
+		return nil
+	}
+	depth := map[int]int{root: 0}
+	order := []int{root}
+	for i := 0; i < len(order); i++ {
+		p := order[i]
+		for _, ei := range g.in[p] {
+			c := g.index[g.deps[ei].Consumer.Key()]
+			if _, seen := depth[c]; !seen {
+				depth[c] = depth[p] + 1
+				order = append(order, c)
+			}
+		}
+	}
+	risks := g.AtRisk(today)
+	out := make([]Impacted, 0, len(order)-1)
+	for _, c := range order[1:] {
+		rel := g.releases[c]
+		item := Impacted{Release: rel, Depth: depth[c]}
+		first := true
+		for _, ei := range g.out[c] {
+			d := g.deps[ei]
+			p := g.index[d.ProviderKey()]
+			if _, in := depth[p]; !in {
+				continue
+			}
+			e := g.edge(d, c, p, today)
+			if first || e.Slack < item.Slack {
+				item.Via, item.NeededBy, item.Slack, item.Slipped = d.ProviderKey(), e.NeededBy, e.Slack, e.Slipped
+				first = false
+			}
+		}
+		_, item.AtRisk = risks[rel.Ref]
+		out = append(out, item)
+	}
+	slices.SortStableFunc(out, func(a, b Impacted) int {
+		return cmp.Or(cmp.Compare(a.Depth, b.Depth), cmp.Compare(a.Slack, b.Slack), cmp.Compare(a.Release.Key(), b.Release.Key()))
+	})
+	return out
+}
+
+// Cycle returns the cycle that the edge consumer → provider would close, as
+// a path that starts and ends at consumer (consumer, provider, …, consumer),
+// or nil if the edge is safe. A release depending on itself is a cycle of
+// length one.
+func (g *Graph) Cycle(consumer, provider Ref) []Ref {
+	if consumer == provider {
+		return []Ref{consumer, consumer}
+	}
+	start, ok1 := g.index[provider.Key()]
+	target, ok2 := g.index[consumer.Key()]
+	if !ok1 || !ok2 {
+		return nil
+	}
+	prev := map[int]int{start: -1}
+	queue := []int{start}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		if n == target {
+			var path []Ref
+			for at := n; at != -1; at = prev[at] {
+				path = append(path, g.releases[at].Ref)
+			}
+			slices.Reverse(path) // provider … consumer
+			return append([]Ref{consumer}, path...)
+		}
+		for _, ei := range g.out[n] {
+			p, ok := g.index[g.deps[ei].ProviderKey()]
+			if !ok || g.releases[p] == nil {
+				continue
+			}
+			if _, seen := prev[p]; !seen {
+				prev[p] = n
+				queue = append(queue, p)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,62 @@
+package store
+
+import "time"
+
+// Message is an outgoing message in the outbox. It is written in the same
+// transaction as the change that causes it, and a worker delivers it.
+type Message struct {
+	ID uint64 `json:"id"`
+	// Channel is a channel ID, or a user ID for a direct message.
+	Channel string `json:"channel"`
+	// Ref, when set, names the message so that later messages can edit it in
+	// place (UpdateOf) or reply in its thread (ThreadOf); the worker records
+	// the channel and ts the transport returned under it.
+	Ref      string `json:"ref,omitempty"`
+	ThreadOf string `json:"thread_of,omitempty"`
+	UpdateOf string `json:"update_of,omitempty"`
+	// NotBefore holds a message (a reminder outside working hours) until then.
+	NotBefore time.Time `json:"not_before,omitzero"`
+	Doc       Doc       `json:"doc"`
+	CreatedAt time.Time `json:"created_at"`
+
+	Attempts    int       `json:"attempts,omitempty"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+	Parked      bool      `json:"parked,omitempty"`
+}
+
+// Doc is a transport-neutral message body. Text fields are Slack mrkdwn in
+// which every piece of user text has already been escaped (see
+// commands.Escape); transports render it as Block Kit or plain text.
+type Doc struct {
+	// Text is the whole message as one mrkdwn string: the notification
+	// fallback, and what text-only transports print.
+	Text     string    `json:"text"`
+	Header   string    `json:"header,omitempty"` // plain text, no markup
+	Sections []Section `json:"sections,omitempty"`
+	Buttons  []Button  `json:"buttons,omitempty"`
+	// More counts items left out to respect message size limits; renderers
+	// end the message with "and N more".
+	More int `json:"more,omitempty"`
+}
+
+// Section is one block of a Doc.
+type Section struct {
+	Text    string   `json:"text,omitempty"`
+	Fields  []string `json:"fields,omitempty"`
+	Context string   `json:"context,omitempty"`
+}
+
+// Button is an action on a message.
+type Button struct {
+	ActionID string `json:"action_id"`
+	Text     string `json:"text"`
+	Value    string `json:"value"`
+	Style    string `json:"style,omitempty"` // "", primary, danger
+}
+
+// Posted is where a named message (Message.Ref) landed.
+type Posted struct {
+	Channel string `json:"channel"`
+	TS      string `json:"ts"`
+}

@@ -1,0 +1,110 @@
+package store
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+var versionRE = regexp.MustCompile(`^[0-9A-Za-z._+-]{1,64}$`)
+
+// Status is where a release stands.
+type Status string
+
+// Release statuses.
+const (
+	Planned   Status = "planned"
+	Shipped   Status = "shipped"
+	Cancelled Status = "cancelled"
+)
+
+// Ref names a release: product@version.
+type Ref struct {
+	Product string `json:"product"`
+	Version string `json:"version"`
+}
+
+// String formats r as product@version.
+func (r Ref) String() string { return r.Product + "@" + r.Version }
+
+// Key is the store key of r.
+func (r Ref) Key() string { return r.Product + "@" + r.Version }
+
+// NewRef validates product and version and returns the reference, with the
+// product case-folded. It returns an EInvalid *Error naming the bad part.
+func NewRef(product, version string) (Ref, error) {
+	p, err := NormalizeProduct(product)
+	if err != nil {
+		return Ref{}, err
+	}
+	if !versionRE.MatchString(version) {
+		return Ref{}, Errorf(EInvalid, "%q is not a version: use 1–64 letters, digits, '.', '_', '+' or '-'", clip(version, 40))
+	}
+	return Ref{Product: p, Version: version}, nil
+}
+
+// ParseRef parses product@version.
+func ParseRef(s string) (Ref, error) {
+	p, v, ok := strings.Cut(s, "@")
+	if !ok {
+		return Ref{}, Errorf(EInvalid, "%q is not a release: write product@version, like payments@2.3.0", clip(s, 40))
+	}
+	return NewRef(p, v)
+}
+
+// Release is one version of a product with a target date.
+type Release struct {
+	Ref
+	Target    Date         `json:"target"`
+	Owner     string       `json:"owner"`
+	Channel   string       `json:"channel,omitempty"`
+	Status    Status       `json:"status"`
+	ShippedOn Date         `json:"shipped_on,omitzero"`
+	Roles     Roles        `json:"roles,omitempty"`
+	History   []DateChange `json:"history,omitempty"`
+	CreatedAt time.Time    `json:"created_at"`
+	CreatedBy string       `json:"created_by"`
+}
+
+// DateChange is one entry of a release's (or external item's) history.
+type DateChange struct {
+	Kind   string    `json:"kind"` // added, moved, shipped, cancelled, confirmed
+	From   Date      `json:"from,omitzero"`
+	To     Date      `json:"to,omitzero"`
+	By     string    `json:"by"`
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason,omitempty"`
+}
+
+// Date is the date the release is (or was) delivered: the ship date once
+// shipped, the target date otherwise.
+func (r *Release) Date() Date {
+	if r.Status == Shipped && !r.ShippedOn.IsZero() {
+		return r.ShippedOn
+	}
+	return r.Target
+}
+
+// Holders returns who holds role on r: the release's own setting, else the
+// product's, and for an unset release manager, the owner.
+func (r *Release) Holders(role Role, product *Product) []string {
+	if us := r.Roles.Get(role); len(us) > 0 {
+		return us
+	}
+	if product != nil {
+		if us := product.Roles.Get(role); len(us) > 0 {
+			return us
+		}
+	}
+	if role == ReleaseManager && r.Owner != "" {
+		return []string{r.Owner}
+	}
+	return nil
+}
+
+// CanManage reports whether user may move, ship, cancel or change the
+// dependencies or roles of r: its owner, a release manager, or an admin.
+func (r *Release) CanManage(user string, product *Product, admin bool) bool {
+	return admin || user == r.Owner || slices.Contains(r.Holders(ReleaseManager, product), user)
+}

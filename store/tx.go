@@ -1,0 +1,286 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Tx is one transaction. Its methods return *Error values with ENotFound
+// for missing records; other errors are internal.
+type Tx struct {
+	btx   *bolt.Tx
+	actor string
+	at    time.Time
+}
+
+// Actor is who the transaction acts for.
+func (tx *Tx) Actor() string { return tx.actor }
+
+// At is the instant of the transaction (UTC).
+func (tx *Tx) At() time.Time { return tx.at }
+
+func get[T any](tx *Tx, bucket []byte, key string) (*T, error) {
+	b := tx.btx.Bucket(bucket).Get([]byte(key))
+	if b == nil {
+		return nil, nil
+	}
+	v := new(T)
+	if err := json.Unmarshal(b, v); err != nil {
+		return nil, fmt.Errorf("decode %s/%s: %w", bucket, key, err)
+	}
+	return v, nil
+}
+
+func all[T any](tx *Tx, bucket []byte, prefix []byte) ([]T, error) {
+	var out []T
+	c := tx.btx.Bucket(bucket).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var t T
+		if err := json.Unmarshal(v, &t); err != nil {
+			return nil, fmt.Errorf("decode %s/%s: %w", bucket, k, err)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// put stores v under key and writes an audit entry for the change.
+func (tx *Tx) put(bucket []byte, key, action string, v any) error {
+	b := tx.btx.Bucket(bucket)
+	before := b.Get([]byte(key))
+	after, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s/%s: %w", bucket, key, err)
+	}
+	if err := tx.audit(action, key, before, after); err != nil {
+		return err
+	}
+	return b.Put([]byte(key), after)
+}
+
+// del removes key and writes an audit entry.
+func (tx *Tx) del(bucket []byte, key, action string) error {
+	b := tx.btx.Bucket(bucket)
+	before := b.Get([]byte(key))
+	if before == nil {
+		return nil
+	}
+	if err := tx.audit(action, key, before, nil); err != nil {
+		return err
+	}
+	return b.Delete([]byte(key))
+}
+
+func (tx *Tx) audit(action, subject string, before, after []byte) error {
+	b := tx.btx.Bucket(bucketAudit)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	a := Audit{Seq: seq, At: tx.at, Actor: tx.actor, Action: action, Subject: subject}
+	if before != nil {
+		a.Before = json.RawMessage(bytes.Clone(before))
+	}
+	if after != nil {
+		a.After = json.RawMessage(after)
+	}
+	v, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	return b.Put(seqKey(seq), v)
+}
+
+func seqKey(n uint64) []byte {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], n)
+	return k[:]
+}
+
+// Product returns the named product, or an ENotFound *Error.
+func (tx *Tx) Product(name string) (*Product, error) {
+	p, err := get[Product](tx, bucketProducts, name)
+	if err == nil && p == nil {
+		err = Errorf(ENotFound, "there is no product %q", clip(name, 64))
+	}
+	return p, err
+}
+
+// Products returns every product, ordered by name.
+func (tx *Tx) Products() ([]Product, error) { return all[Product](tx, bucketProducts, nil) }
+
+// PutProduct stores p, auditing it under action.
+func (tx *Tx) PutProduct(action string, p *Product) error {
+	return tx.put(bucketProducts, p.Name, action, p)
+}
+
+// Release returns the release ref, or an ENotFound *Error.
+func (tx *Tx) Release(ref Ref) (*Release, error) {
+	r, err := get[Release](tx, bucketReleases, ref.Key())
+	if err == nil && r == nil {
+		err = Errorf(ENotFound, "there is no release %s", ref)
+	}
+	return r, err
+}
+
+// Releases returns every release, ordered by key.
+func (tx *Tx) Releases() ([]Release, error) { return all[Release](tx, bucketReleases, nil) }
+
+// ReleasesOf returns the releases of one product, ordered by version key.
+func (tx *Tx) ReleasesOf(product string) ([]Release, error) {
+	return all[Release](tx, bucketReleases, []byte(product+"@"))
+}
+
+// PutRelease stores r, auditing it under action.
+func (tx *Tx) PutRelease(action string, r *Release) error {
+	return tx.put(bucketReleases, r.Key(), action, r)
+}
+
+// External returns the external item with the given name (any spelling
+// that ExternalKey folds to the same key), or an ENotFound *Error.
+func (tx *Tx) External(name string) (*External, error) {
+	x, err := get[External](tx, bucketExternals, ExternalKey(name))
+	if err == nil && x == nil {
+		err = Errorf(ENotFound, "there is no external item %q", clip(name, 80))
+	}
+	return x, err
+}
+
+// Externals returns every external item.
+func (tx *Tx) Externals() ([]External, error) { return all[External](tx, bucketExternals, nil) }
+
+// PutExternal stores x, auditing it under action.
+func (tx *Tx) PutExternal(action string, x *External) error {
+	return tx.put(bucketExternals, ExternalKey(x.Name), action, x)
+}
+
+// Dependency returns the edge from consumer to the provider key, or an
+// ENotFound *Error.
+func (tx *Tx) Dependency(consumer Ref, providerKey string) (*Dependency, error) {
+	d, err := get[Dependency](tx, bucketDeps, consumer.Key()+" "+providerKey)
+	if err == nil && d == nil {
+		err = Errorf(ENotFound, "%s does not depend on %s", consumer, providerKey)
+	}
+	return d, err
+}
+
+// Dependencies returns every edge, ordered by consumer.
+func (tx *Tx) Dependencies() ([]Dependency, error) { return all[Dependency](tx, bucketDeps, nil) }
+
+// DependenciesOf returns the edges where ref is the consumer.
+func (tx *Tx) DependenciesOf(ref Ref) ([]Dependency, error) {
+	return all[Dependency](tx, bucketDeps, []byte(ref.Key()+" "))
+}
+
+// PutDependency stores d, auditing it under action.
+func (tx *Tx) PutDependency(action string, d *Dependency) error {
+	return tx.put(bucketDeps, d.Key(), action, d)
+}
+
+// DeleteDependency removes d, auditing it under action.
+func (tx *Tx) DeleteDependency(action string, d *Dependency) error {
+	return tx.del(bucketDeps, d.Key(), action)
+}
+
+// Graph loads every release, external item and dependency into a Graph.
+func (tx *Tx) Graph() (*Graph, error) {
+	rs, err := tx.Releases()
+	if err != nil {
+		return nil, err
+	}
+	xs, err := tx.Externals()
+	if err != nil {
+		return nil, err
+	}
+	ds, err := tx.Dependencies()
+	if err != nil {
+		return nil, err
+	}
+	return NewGraph(rs, xs, ds), nil
+}
+
+// AuditLog returns the audit entries with Seq > after, oldest first, at most
+// limit of them (all when limit <= 0).
+func (tx *Tx) AuditLog(after uint64, limit int) ([]Audit, error) {
+	var out []Audit
+	c := tx.btx.Bucket(bucketAudit).Cursor()
+	for k, v := c.Seek(seqKey(after + 1)); k != nil; k, v = c.Next() {
+		var a Audit
+		if err := json.Unmarshal(v, &a); err != nil {
+			return nil, fmt.Errorf("decode audit %x: %w", k, err)
+		}
+		out = append(out, a)
+		if limit > 0 && len(out) == limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// Enqueue adds m to the outbox and sets its ID.
+func (tx *Tx) Enqueue(m *Message) error {
+	b := tx.btx.Bucket(bucketOutbox)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	m.ID = seq
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = tx.at
+	}
+	v, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode message: %w", err)
+	}
+	return b.Put(seqKey(seq), v)
+}
+
+// Outbox returns the queued messages, oldest first, parked ones included.
+func (tx *Tx) Outbox() ([]Message, error) { return all[Message](tx, bucketOutbox, nil) }
+
+// PutMessage rewrites a queued message (attempts, errors, parking).
+func (tx *Tx) PutMessage(m *Message) error {
+	v, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode message: %w", err)
+	}
+	return tx.btx.Bucket(bucketOutbox).Put(seqKey(m.ID), v)
+}
+
+// DeleteMessage removes a delivered message from the outbox.
+func (tx *Tx) DeleteMessage(id uint64) error {
+	return tx.btx.Bucket(bucketOutbox).Delete(seqKey(id))
+}
+
+// Posted returns where the message named ref landed, or nil.
+func (tx *Tx) Posted(ref string) (*Posted, error) { return get[Posted](tx, bucketPosted, ref) }
+
+// PutPosted records where the message named ref landed.
+func (tx *Tx) PutPosted(ref string, p Posted) error {
+	v, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return tx.btx.Bucket(bucketPosted).Put([]byte(ref), v)
+}
+
+// MarkSent records in the alert ledger that the alert with the given key was
+// sent, and reports whether this is the first time. Keys name the edge or
+// CR, the kind of alert and the dates involved, so a repeated check sends
+// nothing twice while a further slip (new dates, new key) is a new alert.
+func (tx *Tx) MarkSent(key string) (bool, error) {
+	b := tx.btx.Bucket(bucketLedger)
+	if b.Get([]byte(key)) != nil {
+		return false, nil
+	}
+	v, err := tx.at.MarshalText()
+	if err != nil {
+		return false, err
+	}
+	return true, b.Put([]byte(key), v)
+}
