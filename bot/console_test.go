@@ -1,0 +1,103 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"relman/commands"
+	"relman/store"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+// transcriptStart is the fake clock's start for every transcript: Monday
+// 2027-01-04 09:00 UTC.
+var transcriptStart = time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC)
+
+// restartMarker in a transcript closes the store and starts a new console
+// session on the same file, to show what persists.
+const restartMarker = "-- restart --"
+
+// TestTranscripts replays every console session under testdata/transcripts:
+// the lines starting with "> " are typed into the console, and the whole
+// output must equal the file. Run with -update to rewrite the files after a
+// deliberate change of wording.
+func TestTranscripts(t *testing.T) {
+	files, err := filepath.Glob("testdata/transcripts/*.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no transcripts found")
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
+			want, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := replay(t, string(want))
+			if *update {
+				if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if got != string(want) {
+				t.Errorf("transcript %s differs (-want +got):\n%s", file, cmp.Diff(string(want), got))
+			}
+		})
+	}
+}
+
+// replay runs the inputs of a transcript and returns the session's output.
+func replay(t *testing.T, transcript string) string {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "relman.db")
+	clock := store.NewFakeClock(transcriptStart)
+	var out bytes.Buffer
+	var session []string
+	user, channel := "alex", "releases"
+	flush := func() {
+		if session == nil {
+			return
+		}
+		st, err := store.Open(db, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc := &commands.Service{Store: st, Clock: clock, Loc: time.UTC, Admins: []string{"root"}}
+		con := &Console{
+			Service: svc, Outbox: NewConsoleOutbox(st, clock, &out), Clock: clock,
+			In: strings.NewReader(strings.Join(session, "\n")), Out: &out, User: user, Channel: channel,
+		}
+		if err := con.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		user, channel = con.User, con.Channel
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+		session = session[:0]
+	}
+	for _, line := range strings.Split(transcript, "\n") {
+		switch {
+		case line == restartMarker:
+			flush()
+			out.WriteString(restartMarker + "\n")
+		case strings.HasPrefix(line, "> "):
+			session = append(session, strings.TrimPrefix(line, "> "))
+		}
+	}
+	flush()
+	return out.String()
+}
+
