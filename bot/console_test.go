@@ -100,4 +100,3 @@ func replay(t *testing.T, transcript string) string {
 	flush()
 	return out.String()
 }
-
