@@ -32,9 +32,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	switch sub {
 	case "":
 		if cfg.slack() {
-			return fmt.Errorf("serving Slack is not available in this build yet; unset SLACK_* to use the console")
+			return runServe(ctx, cfg, stderr)
 		}
 		return runConsole(ctx, cfg, stdin, stdout, stderr)
+	case "serve":
+		return runServe(ctx, cfg, stderr)
+	case "backup":
+		if len(args) != 2 {
+			return fmt.Errorf("usage: relman backup <file>")
+		}
+		return runBackup(ctx, cfg, args[1], stdout)
 	case "console":
 		return runConsole(ctx, cfg, stdin, stdout, stderr)
 	case "version", "-v", "--version":
@@ -75,7 +82,7 @@ func runConsole(ctx context.Context, cfg config, stdin io.Reader, stdout, stderr
 		user = cfg.Admins[0]
 	}
 	con := &bot.Console{
-		Service: svc, Outbox: bot.NewConsoleOutbox(st, clock, stdout), Clock: clock,
+		Dispatcher: &bot.Dispatcher{Service: svc}, Outbox: bot.NewConsoleOutbox(st, clock, stdout), Clock: clock,
 		In: stdin, Out: stdout, Interactive: isTerminal(stdin), User: user, Channel: "general",
 	}
 	return con.Run(ctx)

@@ -17,11 +17,11 @@ import (
 // stdin, replies and posted messages printed. Its clock is fake, so
 // :advance moves time for the session.
 type Console struct {
-	Service *commands.Service
-	Outbox  *Outbox
-	Clock   *store.FakeClock
-	In      io.Reader
-	Out     io.Writer
+	Dispatcher *Dispatcher
+	Outbox     *Outbox
+	Clock      *store.FakeClock
+	In         io.Reader
+	Out        io.Writer
 	// Interactive prints a prompt; otherwise each input line is echoed
 	// after "> ", so a piped session reads as a transcript.
 	Interactive bool
@@ -62,7 +62,7 @@ func isUserID(id string) bool {
 
 // NewConsoleOutbox returns an outbox whose messages are printed to out.
 func NewConsoleOutbox(st *store.Store, clock store.Clock, out io.Writer) *Outbox {
-	return &Outbox{Store: st, Clock: clock, Sender: &consoleSender{out: out}}
+	return &Outbox{Store: st, Clock: clock, Sender: &consoleSender{out: out}, Spacing: -1}
 }
 
 const consoleHelp = `Type a command as you would in Slack: /release help, /release add payments 2.3.0 2027-01-15
@@ -123,7 +123,7 @@ func (c *Console) line(ctx context.Context, line string) (quit bool, err error) 
 		fmt.Fprintf(c.Out, "%s is not a relman command: use /release or /ccb.\n", cmd)
 		return false, nil
 	}
-	reply := c.Service.Execute(ctx, commands.Request{User: c.User, Channel: c.Channel, Command: cmd, Text: line})
+	reply := c.Dispatcher.Command(ctx, commands.Request{User: c.User, Channel: c.Channel, Command: cmd, Text: line})
 	if reply.Modal != "" {
 		fmt.Fprintln(c.Out, "(In Slack this opens a form; at the console, type the arguments.)")
 	}
@@ -157,7 +157,7 @@ func (c *Console) directive(ctx context.Context, line string) (bool, error) {
 		c.Channel = ch
 		fmt.Fprintf(c.Out, "You are now in #%s.\n", ch)
 	case ":now":
-		fmt.Fprintln(c.Out, c.Clock.Now().In(c.Service.Loc).Format("Mon 2006-01-02 15:04 MST"))
+		fmt.Fprintln(c.Out, c.Clock.Now().In(c.Dispatcher.Service.Loc).Format("Mon 2006-01-02 15:04 MST"))
 	case ":advance":
 		d, err := parseAdvance(arg)
 		if err != nil {
@@ -165,7 +165,7 @@ func (c *Console) directive(ctx context.Context, line string) (bool, error) {
 			break
 		}
 		now := c.Clock.Advance(d)
-		fmt.Fprintf(c.Out, "Clock advanced %s to %s.\n", arg, now.In(c.Service.Loc).Format("Mon 2006-01-02 15:04 MST"))
+		fmt.Fprintf(c.Out, "Clock advanced %s to %s.\n", arg, now.In(c.Dispatcher.Service.Loc).Format("Mon 2006-01-02 15:04 MST"))
 		if c.OnAdvance != nil {
 			if err := c.OnAdvance(ctx); err != nil {
 				return false, err

@@ -76,7 +76,7 @@ func replay(t *testing.T, transcript string) string {
 		}
 		svc := &commands.Service{Store: st, Clock: clock, Loc: time.UTC, Admins: []string{"root"}}
 		con := &Console{
-			Service: svc, Outbox: NewConsoleOutbox(st, clock, &out), Clock: clock,
+			Dispatcher: &Dispatcher{Service: svc}, Outbox: NewConsoleOutbox(st, clock, &out), Clock: clock,
 			In: strings.NewReader(strings.Join(session, "\n")), Out: &out, User: user, Channel: channel,
 		}
 		if err := con.Run(context.Background()); err != nil {

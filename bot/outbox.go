@@ -5,51 +5,120 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"relman/store"
 )
 
 // Sender delivers one outbox message. thread is where to reply (nil for a
-// new message) and update the message to edit in place (nil to post). It
-// returns where the message landed.
+// top-level message) and update the message to edit in place (nil to post).
+// It returns where the message landed. Errors should be *DeliveryError so the
+// outbox knows whether and when to retry.
 type Sender interface {
 	Send(ctx context.Context, m *store.Message, thread, update *store.Posted) (store.Posted, error)
 }
 
-// DeliveryError classifies a failed delivery for the outbox worker.
+// DeliveryError classifies a failed delivery.
 type DeliveryError struct {
 	Err        error
+	Reason     string        // short label for logs and metrics: ratelimited, server_error, channel_not_found…
 	Permanent  bool          // retrying cannot help (channel_not_found, not_in_channel, …)
-	RetryAfter time.Duration // the transport asked to wait this long (429)
+	RetryAfter time.Duration // the transport asked to wait this long (429 Retry-After)
 }
 
 func (e *DeliveryError) Error() string { return e.Err.Error() }
 func (e *DeliveryError) Unwrap() error { return e.Err }
 
-// Backoff bounds for retrying a message.
+// Outbox defaults.
 const (
-	minBackoff = 2 * time.Second
-	maxBackoff = 5 * time.Minute
+	minBackoff     = 2 * time.Second
+	maxBackoff     = 5 * time.Minute
+	defaultSpacing = time.Second    // Slack allows about one message per second per channel
+	defaultMaxAge  = 24 * time.Hour // a message still failing after this is parked
+	sendTimeout    = 15 * time.Second
 )
 
 // Outbox delivers the messages queued in the store, oldest first. A message
 // is removed only after the transport accepted it, so a crash or an outage
-// delays messages and loses none.
+// delays messages and loses none. Messages to one channel keep their order
+// and are spaced by Spacing.
 type Outbox struct {
-	Store  *store.Store
-	Sender Sender
-	Clock  store.Clock
-	Log    *slog.Logger
-	// OnResult, if set, is told of every attempt (for metrics).
-	OnResult func(m *store.Message, err error)
+	Store   *store.Store
+	Sender  Sender
+	Clock   store.Clock
+	Log     *slog.Logger
+	Metrics *Metrics
+	// Spacing is the least time between two messages to one channel
+	// (default 1s; negative for none); MaxAge is how long a message may keep failing before it
+	// is parked (default 24h).
+	Spacing time.Duration
+	MaxAge  time.Duration
+
+	mu   sync.Mutex
+	last map[string]time.Time // channel → when its last message went out
+	wake chan struct{}
+}
+
+// Notify wakes the worker: a command queued messages.
+func (o *Outbox) Notify() {
+	o.init()
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (o *Outbox) init() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.wake == nil {
+		o.wake = make(chan struct{}, 1)
+		o.last = make(map[string]time.Time)
+	}
+	if o.Spacing == 0 {
+		o.Spacing = defaultSpacing
+	}
+	if o.MaxAge == 0 {
+		o.MaxAge = defaultMaxAge
+	}
+}
+
+// Run delivers messages until ctx ends: after every Notify, and whenever a
+// waiting message falls due. A delivery under way when ctx ends is finished.
+func (o *Outbox) Run(ctx context.Context) error {
+	o.init()
+	for {
+		if _, err := o.Flush(ctx); err != nil && ctx.Err() == nil {
+			o.log().Error("outbox flush failed", "err", err)
+		}
+		var timer *time.Timer
+		var due <-chan time.Time
+		if next, err := o.Next(); err == nil && !next.IsZero() {
+			timer = time.NewTimer(max(next.Sub(o.Clock.Now()), 10*time.Millisecond))
+			due = timer.C
+		}
+		select {
+		case <-ctx.Done():
+			if timer != nil {
+				timer.Stop()
+			}
+			return nil
+		case <-o.wake:
+		case <-due:
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+	}
 }
 
 // Flush tries every message that is due as of the clock's now, in order,
-// and returns how many were delivered. After a retryable failure, later
-// messages to the same channel wait too, so a channel's messages keep their
-// order. It returns early only when ctx ends.
+// and returns how many were delivered. After a failure, and while a channel
+// is within its spacing, later messages to that channel wait, so a
+// channel's messages keep their order. It stops early only when ctx ends.
 func (o *Outbox) Flush(ctx context.Context) (int, error) {
+	o.init()
 	var queue []store.Message
 	if err := o.Store.View(func(tx *store.Tx) error {
 		var err error
@@ -58,20 +127,21 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 	}); err != nil {
 		return 0, fmt.Errorf("read outbox: %w", err)
 	}
-	now := o.Clock.Now()
 	blocked := map[string]bool{}
-	sent := 0
+	sent, waiting := 0, 0
 	for i := range queue {
 		m := &queue[i]
-		if m.Parked || blocked[m.Channel] {
+		if m.Parked {
 			continue
 		}
-		if m.NotBefore.After(now) || m.NextAttempt.After(now) {
+		waiting++
+		if blocked[m.Channel] || ctx.Err() != nil {
+			continue
+		}
+		now := o.Clock.Now()
+		if m.NotBefore.After(now) || m.NextAttempt.After(now) || o.spaced(m.Channel, now) {
 			blocked[m.Channel] = true
 			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return sent, err
 		}
 		ok, err := o.deliver(ctx, m)
 		if err != nil {
@@ -79,18 +149,35 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 		}
 		if ok {
 			sent++
-		} else {
+			waiting--
+		}
+		// A failed channel waits for its retry; a served one for its spacing.
+		if !ok || o.Spacing > 0 {
 			blocked[m.Channel] = true
 		}
 	}
-	return sent, nil
+	if o.Metrics != nil {
+		o.Metrics.outboxDepth.Set(float64(waiting))
+	}
+	return sent, ctx.Err()
+}
+
+// spaced reports whether channel sent a message less than Spacing ago.
+func (o *Outbox) spaced(channel string, now time.Time) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	last, ok := o.last[channel]
+	return ok && o.Spacing > 0 && now.Sub(last) < o.Spacing
 }
 
 // Next returns when the earliest waiting message falls due (zero if none).
 func (o *Outbox) Next() (time.Time, error) {
+	o.init()
 	var next time.Time
 	err := o.Store.View(func(tx *store.Tx) error {
 		queue, err := tx.Outbox()
+		o.mu.Lock()
+		defer o.mu.Unlock()
 		for _, m := range queue {
 			if m.Parked {
 				continue
@@ -98,6 +185,9 @@ func (o *Outbox) Next() (time.Time, error) {
 			at := m.NextAttempt
 			if m.NotBefore.After(at) {
 				at = m.NotBefore
+			}
+			if last, ok := o.last[m.Channel]; ok && o.Spacing > 0 && last.Add(o.Spacing).After(at) {
+				at = last.Add(o.Spacing)
 			}
 			if next.IsZero() || at.Before(next) {
 				next = at
@@ -126,12 +216,19 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (bool, error) {
 	}); err != nil {
 		return false, err
 	}
-	at, err := o.Sender.Send(ctx, m, thread, update)
-	if o.OnResult != nil {
-		o.OnResult(m, err)
-	}
+	// A delivery that started is finished even if ctx ends meanwhile: an
+	// abandoned request may still have been posted.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	at, err := o.Sender.Send(sctx, m, thread, update)
+	cancel()
 	now := o.Clock.Now()
+	o.mu.Lock()
+	o.last[m.Channel] = now
+	o.mu.Unlock()
 	if err == nil {
+		if o.Metrics != nil {
+			o.Metrics.outboxDelivered.Inc()
+		}
 		return true, o.Store.Update("relman", now, func(tx *store.Tx) error {
 			if m.Ref != "" {
 				if err := tx.PutPosted(m.Ref, at); err != nil {
@@ -143,26 +240,37 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (bool, error) {
 	}
 	m.Attempts++
 	m.LastError = err.Error()
+	wait, reason := backoff(m.Attempts), "error"
 	var de *DeliveryError
-	wait := backoff(m.Attempts)
 	if errors.As(err, &de) {
-		if de.Permanent {
-			m.Parked = true
-		}
+		m.Parked = de.Permanent
 		if de.RetryAfter > 0 {
 			wait = de.RetryAfter
 		}
+		if de.Reason != "" {
+			reason = de.Reason
+		}
+	}
+	if !m.Parked && now.Sub(m.CreatedAt) > o.MaxAge {
+		m.Parked = true
 	}
 	m.NextAttempt = now.Add(wait)
-	log := o.log().With("message", m.ID, "channel", m.Channel, "attempt", m.Attempts, "err", err)
+	log := o.log().With("message", m.ID, "channel", m.Channel, "attempt", m.Attempts, "reason", reason, "err", err)
+	if o.Metrics != nil {
+		o.Metrics.outboxFailures.WithLabelValues(reason).Inc()
+	}
 	if m.Parked {
-		log.Error("outbox message parked: delivery cannot succeed")
+		if o.Metrics != nil {
+			o.Metrics.outboxParked.Inc()
+		}
+		log.Error("outbox message parked: delivery cannot succeed", "age", now.Sub(m.CreatedAt))
 	} else {
 		log.Warn("outbox delivery failed; will retry", "retry_in", wait)
 	}
 	return false, o.Store.Update("relman", now, func(tx *store.Tx) error { return tx.PutMessage(m) })
 }
 
+// backoff doubles from minBackoff up to maxBackoff.
 func backoff(attempt int) time.Duration {
 	d := minBackoff
 	for i := 1; i < attempt && d < maxBackoff; i++ {

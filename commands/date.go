@@ -36,7 +36,7 @@ func ParseDate(s string, today store.Date) (store.Date, error) {
 		}
 		return today.AddDays(n), nil
 	}
-	if len(w) >= 3 && w[0] == '+' {
+	if len(w) >= 3 && w[0] == '+' && '0' <= w[1] && w[1] <= '9' { // Atoi would take a second sign: ++3d, +-0d
 		n, err := strconv.Atoi(w[1 : len(w)-1])
 		if err == nil && n >= 0 && n <= 3650 {
 			switch w[len(w)-1] {
@@ -57,7 +57,7 @@ func ParseDate(s string, today store.Date) (store.Date, error) {
 // EInvalid *store.Error otherwise.
 func ParseDuration(s string) (time.Duration, error) {
 	w := strings.ToLower(s)
-	if len(w) >= 3 && w[0] == '+' {
+	if len(w) >= 3 && w[0] == '+' && '0' <= w[1] && w[1] <= '9' {
 		n, err := strconv.Atoi(w[1 : len(w)-1])
 		if err == nil && n > 0 && n <= 10000 {
 			switch w[len(w)-1] {

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"slices"
 	"strings"
 
 	"relman/store"
@@ -128,7 +129,9 @@ func (p *parser) users() []string {
 		if !ok || t.Kind != User {
 			return out
 		}
-		out = append(out, t.Text)
+		if !slices.Contains(out, t.Text) { // "@a @b @a" names two people
+			out = append(out, t.Text)
+		}
 		p.pos++
 	}
 }

@@ -382,7 +382,7 @@ func (c *showCmd) run(x *Exec) (store.Doc, error) {
 		}
 		if len(r.History) > 1 {
 			h := r.History[len(r.History)-1]
-			b.context(fmt.Sprintf("Last change: %s by %s %s — `/release history %s`", h.Kind, mention(h.By), h.At.In(x.s.loc()).Format("2006-01-02 15:04"), r.Ref))
+			b.context(fmt.Sprintf("Last change: %s by %s %s — `/release history %s`", h.Kind, mention(h.By), h.At.In(x.zone()).Format("2006-01-02 15:04 MST"), r.Ref))
 		}
 		return nil
 	})
@@ -638,7 +638,7 @@ func (c *historyCmd) run(x *Exec) (store.Doc, error) {
 	b := newDoc("History of " + r.Ref.String())
 	lines := make([]string, 0, len(r.History))
 	for _, h := range r.History {
-		at := h.At.In(x.s.loc()).Format("2006-01-02 15:04")
+		at := h.At.In(x.zone()).Format("2006-01-02 15:04 MST")
 		var line string
 		switch h.Kind {
 		case "added":

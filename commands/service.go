@@ -25,6 +25,9 @@ type Request struct {
 	Channel string // channel ID where it was typed
 	Command string // "/release" or "/ccb"
 	Text    string // everything after the command, still Slack-escaped
+	// Zone, when known, is the user's time zone for showing instants (when
+	// something changed); dates are always workspace dates.
+	Zone *time.Location
 }
 
 // Reply is what the invoker sees privately. Messages for others were
@@ -56,6 +59,14 @@ type Exec struct {
 	req   Request
 	now   time.Time
 	today store.Date
+}
+
+// zone is where instants are shown: the user's zone, else the workspace's.
+func (x *Exec) zone() *time.Location {
+	if x.req.Zone != nil {
+		return x.req.Zone
+	}
+	return x.s.loc()
 }
 
 func (x *Exec) admin() bool { return slices.Contains(x.s.Admins, x.req.User) }
@@ -108,7 +119,7 @@ func (s *Service) Execute(ctx context.Context, req Request) Reply {
 		group = "release"
 	}
 	if err := checkText(req.Text); err != nil {
-		return s.fail(x, nil, group, err)
+		return s.fail(x, lookup(group, firstWord(req.Text)), group, err)
 	}
 	toks := Tokenize(req.Text)
 	if group == "release" && len(toks) > 0 && toks[0].Kind == Word && strings.EqualFold(toks[0].Text, "ccb") {
@@ -151,7 +162,7 @@ func (s *Service) Execute(ctx context.Context, req Request) Reply {
 // characters that have no place in one.
 func checkText(text string) error {
 	if len(text) > MaxText {
-		return invalid("the command is too long (%d characters; at most %d)", utf8.RuneCountInString(text), MaxText)
+		return invalid("the command is too long (%d bytes; at most %d)", len(text), MaxText)
 	}
 	if !utf8.ValidString(text) {
 		return invalid("the command is not valid UTF-8 text")
@@ -165,6 +176,16 @@ func checkText(text string) error {
 		}
 	}
 	return nil
+}
+
+// firstWord is the lower-cased first word of text: refused before it is
+// parsed, a command still gets its usage line and example.
+func firstWord(text string) string {
+	text = strings.TrimLeftFunc(text, unicode.IsSpace)
+	if i := strings.IndexFunc(text, unicode.IsSpace); i >= 0 {
+		text = text[:i]
+	}
+	return strings.ToLower(text)
 }
 
 // fail turns err into the private reply the user sees: the message, and for

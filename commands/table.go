@@ -88,7 +88,7 @@ func suggest(group, name string) *Spec {
 		}
 		d := distance(name, s.Name)
 		if strings.HasPrefix(s.Name, name) && len(name) >= 2 {
-			d = 1
+			d = 0 // "hist" means history, not list
 		}
 		if d < bestD {
 			best, bestD = s, d

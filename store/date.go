@@ -8,8 +8,13 @@ import (
 // Date is a calendar date with no time of day. The zero Date means "not
 // set". Dates compare with ==, Before and After.
 type Date struct {
-	n int32 // days since 1970-01-01, plus one so that zero means unset
+	n int32 // days since 0000-01-01, plus one so that zero means unset
 }
+
+// unixDay is the n of 1970-01-01. Counting from year 0 rather than from 1970
+// keeps the unset value (n == 0) out of the range of real dates: counting from
+// 1970, 1969-12-31 was indistinguishable from "not set".
+const unixDay = 719528 + 1
 
 const dateLayout = "2006-01-02"
 
@@ -17,7 +22,7 @@ const dateLayout = "2006-01-02"
 // time.Date does.
 func NewDate(y int, m time.Month, d int) Date {
 	t := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-	return Date{n: int32(t.Unix()/86400) + 1}
+	return Date{n: int32(t.Unix()/86400 + unixDay)}
 }
 
 // DateOf returns the calendar date of the instant t in loc.
@@ -41,7 +46,7 @@ func (d Date) IsZero() bool { return d.n == 0 }
 
 // Time returns midnight at the start of d in loc.
 func (d Date) Time(loc *time.Location) time.Time {
-	u := time.Unix(int64(d.n-1)*86400, 0).UTC()
+	u := time.Unix((int64(d.n)-unixDay)*86400, 0).UTC()
 	return time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, loc)
 }
 
@@ -58,7 +63,7 @@ func (d Date) Before(e Date) bool { return d.n < e.n }
 func (d Date) After(e Date) bool { return d.n > e.n }
 
 // Weekday returns the day of the week of d.
-func (d Date) Weekday() time.Weekday { return time.Weekday((int(d.n-1)%7 + 7 + 4) % 7) }
+func (d Date) Weekday() time.Weekday { return time.Weekday(((int(d.n)-unixDay)%7 + 7 + 4) % 7) }
 
 // String formats d as 2027-01-15, or "" when unset.
 func (d Date) String() string {

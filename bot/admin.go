@@ -1,0 +1,27 @@
+package bot
+
+import (
+	"fmt"
+	"net/http"
+
+	"relman/store"
+)
+
+// AdminHandler serves operator calls on the loopback-only admin listener:
+//
+//	GET /backup   a consistent copy of the database (bbolt Tx.WriteTo)
+func AdminHandler(st *store.Store, clock store.Clock) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /backup", func(w http.ResponseWriter, r *http.Request) {
+		name := fmt.Sprintf("relman-%s.db", clock.Now().UTC().Format("20060102T150405Z"))
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+		w.Header().Set("Cache-Control", "no-store")
+		if _, err := st.Backup(w); err != nil {
+			// Headers are gone; abort so the client sees a broken transfer, not a short file.
+			panic(http.ErrAbortHandler)
+		}
+	})
+	return mux
+}
+

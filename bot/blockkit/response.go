@@ -1,0 +1,39 @@
+package blockkit
+
+import (
+	"github.com/slack-go/slack"
+
+	"relman/store"
+)
+
+// Response is the JSON body of a slash command's immediate reply or of a
+// post to a response_url. It exists because encoding slack.Msg adds
+// "blocks":null and an empty "metadata" object (SLACK.md §1.2).
+// Blocks marshal as Slack's block JSON: each slack.Block in the slice
+// encodes as its concrete type, exactly as slack.Blocks would.
+type Response struct {
+	// ResponseType is slack.ResponseTypeEphemeral (Slack's default) or
+	// slack.ResponseTypeInChannel.
+	ResponseType string        `json:"response_type,omitempty"`
+	Text         string        `json:"text"`
+	Blocks       []slack.Block `json:"blocks,omitempty"`
+	// ReplaceOriginal and DeleteOriginal act on the message a button was
+	// clicked in (response_url only); neither can touch the user's slash
+	// command itself.
+	ReplaceOriginal bool `json:"replace_original,omitempty"`
+	DeleteOriginal  bool `json:"delete_original,omitempty"`
+	// ThreadTS, with ResponseType in_channel, replies in that thread.
+	ThreadTS string `json:"thread_ts,omitempty"`
+}
+
+// Ephemeral is an ephemeral reply, seen only by the user who acted: doc's
+// blocks (without block_ids) and its FallbackText. A large doc can give a
+// body over the 20 KB Slack accepts as a Socket Mode ack (SLACK.md §4);
+// send such replies to the response_url instead.
+func Ephemeral(doc store.Doc) Response {
+	return Response{
+		ResponseType: slack.ResponseTypeEphemeral,
+		Text:         FallbackText(doc),
+		Blocks:       Blocks(doc, ""),
+	}
+}

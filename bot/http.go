@@ -1,0 +1,163 @@
+package bot
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+)
+
+// MaxBody bounds a request body from Slack; Slack's own payloads are far
+// smaller (a slash command's text is at most about 4 KB).
+const MaxBody = 256 << 10
+
+// HTTP serves Slack's HTTP endpoints and the operational ones:
+//
+//	POST /slack/commands      slash commands
+//	POST /slack/interactions  buttons, shortcuts, modal submissions
+//	POST /slack/events        Events API (url_verification, app_home_opened)
+//	GET  /healthz             liveness
+//	GET  /metrics             Prometheus
+//
+// Every /slack/* request is verified first — a valid Slack signature over
+// the raw body, no older than five minutes — and answered 401 otherwise,
+// before anything is parsed or changed.
+type HTTP struct {
+	Slack         *Slack
+	SigningSecret string
+	Metrics       *Metrics
+	// Healthy, if set, reports readiness for /healthz (nil error = ok).
+	Healthy func() error
+}
+
+// Handler returns the routes.
+func (h *HTTP) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("POST /slack/commands", h.slack("commands", "application/x-www-form-urlencoded", h.commands))
+	mux.Handle("POST /slack/interactions", h.slack("interactions", "application/x-www-form-urlencoded", h.interactions))
+	mux.Handle("POST /slack/events", h.slack("events", "application/json", h.events))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if h.Healthy != nil {
+			if err := h.Healthy(); err != nil {
+				http.Error(w, "unhealthy: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	if h.Metrics != nil {
+		mux.Handle("GET /metrics", h.Metrics.Handler())
+	}
+	return mux
+}
+
+// slackHandler handles a verified request whose raw body is given.
+type slackHandler func(w http.ResponseWriter, r *http.Request, body []byte) int
+
+// slack wraps an endpoint with the checks every Slack request passes, in
+// order: body size, signature, content type. It records the outcome.
+func (h *HTTP) slack(endpoint, contentType string, next slackHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		status := h.serveSlack(w, r, contentType, next)
+		h.Metrics.request(endpoint, status)
+	})
+}
+
+func (h *HTTP) serveSlack(w http.ResponseWriter, r *http.Request, contentType string, next slackHandler) int {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return fail(w, http.StatusRequestEntityTooLarge, "request body too large")
+		}
+		return fail(w, http.StatusBadRequest, "cannot read request body")
+	}
+	sv, err := slack.NewSecretsVerifier(r.Header, h.SigningSecret)
+	if err != nil {
+		return fail(w, http.StatusUnauthorized, "missing or stale Slack signature")
+	}
+	if _, err := sv.Write(body); err != nil {
+		return fail(w, http.StatusUnauthorized, "bad Slack signature")
+	}
+	if err := sv.Ensure(); err != nil {
+		return fail(w, http.StatusUnauthorized, "bad Slack signature")
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != contentType {
+		return fail(w, http.StatusUnsupportedMediaType, "expected "+contentType)
+	}
+	// slack-go's parsers read the body again: give them a fresh reader of
+	// the verified bytes (a drained body silently parses as empty fields).
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return next(w, r, body)
+}
+
+func fail(w http.ResponseWriter, status int, msg string) int {
+	http.Error(w, msg, status)
+	return status
+}
+
+func (h *HTTP) commands(w http.ResponseWriter, r *http.Request, body []byte) int {
+	if err := r.ParseForm(); err != nil {
+		return fail(w, http.StatusBadRequest, "malformed form")
+	}
+	if r.PostForm.Get("ssl_check") == "1" {
+		w.WriteHeader(http.StatusOK)
+		return http.StatusOK
+	}
+	sc, err := slack.SlashCommandParse(r)
+	if err != nil || sc.Command == "" || sc.UserID == "" {
+		return fail(w, http.StatusBadRequest, "not a slash command")
+	}
+	return writeAck(w, h.Slack.Command(r.Context(), sc))
+}
+
+func (h *HTTP) interactions(w http.ResponseWriter, r *http.Request, body []byte) int {
+	ic, err := slack.InteractionCallbackParse(r)
+	if err != nil || ic.Type == "" {
+		return fail(w, http.StatusBadRequest, "malformed interaction payload")
+	}
+	return writeAck(w, h.Slack.Interaction(r.Context(), &ic))
+}
+
+func (h *HTTP) events(w http.ResponseWriter, r *http.Request, body []byte) int {
+	ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
+	if err != nil {
+		return fail(w, http.StatusBadRequest, "malformed event")
+	}
+	switch ev.Type {
+	case slackevents.URLVerification:
+		var ch slackevents.ChallengeResponse
+		if err := json.Unmarshal(body, &ch); err != nil || ch.Challenge == "" {
+			return fail(w, http.StatusBadRequest, "malformed url_verification")
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, ch.Challenge)
+		return http.StatusOK
+	case slackevents.CallbackEvent:
+		h.Slack.Event(r.Context(), ev)
+	}
+	w.WriteHeader(http.StatusOK)
+	return http.StatusOK
+}
+
+// writeAck answers 200 with the acknowledgement's JSON body, if any.
+func writeAck(w http.ResponseWriter, ack Ack) int {
+	if ack.Body == nil {
+		w.WriteHeader(http.StatusOK)
+		return http.StatusOK
+	}
+	b, err := json.Marshal(ack.Body)
+	if err != nil {
+		return fail(w, http.StatusInternalServerError, "cannot encode reply")
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
+	return http.StatusOK
+}
+

@@ -1,0 +1,91 @@
+package bot
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are relman's Prometheus metrics, on a registry of their own (no
+// package-level state), served at GET /metrics.
+type Metrics struct {
+	reg             *prometheus.Registry
+	requests        *prometheus.CounterVec
+	commandLatency  *prometheus.HistogramVec
+	outboxDepth     prometheus.Gauge
+	outboxDelivered prometheus.Counter
+	outboxFailures  *prometheus.CounterVec
+	outboxParked    prometheus.Counter
+	slackErrors     *prometheus.CounterVec
+}
+
+// NewMetrics registers relman's metrics and the Go runtime's.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "relman_http_requests_total", Help: "HTTP requests by endpoint and status code.",
+		}, []string{"endpoint", "status"}),
+		commandLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "relman_command_duration_seconds", Help: "Time to execute a command, from parsed request to reply.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"command", "outcome"}),
+		outboxDepth: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "relman_outbox_depth", Help: "Messages waiting in the outbox (parked ones included).",
+		}),
+		outboxDelivered: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "relman_outbox_delivered_total", Help: "Outbox messages delivered to Slack.",
+		}),
+		outboxFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "relman_outbox_failures_total", Help: "Failed outbox delivery attempts by reason.",
+		}, []string{"reason"}),
+		outboxParked: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "relman_outbox_parked_total", Help: "Outbox messages parked because delivery cannot succeed.",
+		}),
+		slackErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "relman_slack_api_errors_total", Help: "Slack Web API errors by method and error.",
+		}, []string{"method", "error"}),
+	}
+	m.reg.MustRegister(m.requests, m.commandLatency, m.outboxDepth, m.outboxDelivered, m.outboxFailures,
+		m.outboxParked, m.slackErrors, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// Registry exposes the registry, for tests.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+func (m *Metrics) request(endpoint string, status int) {
+	if m == nil {
+		return
+	}
+	m.requests.WithLabelValues(endpoint, statusLabel(status)).Inc()
+}
+
+func (m *Metrics) command(name string, ok bool, d time.Duration) {
+	if m == nil {
+		return
+	}
+	outcome := "ok"
+	if !ok {
+		outcome = "error"
+	}
+	m.commandLatency.WithLabelValues(name, outcome).Observe(d.Seconds())
+}
+
+func (m *Metrics) slackError(method, code string) {
+	if m == nil {
+		return
+	}
+	m.slackErrors.WithLabelValues(method, code).Inc()
+}
+
+func statusLabel(code int) string { return strconv.Itoa(code) }

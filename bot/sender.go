@@ -1,0 +1,94 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/slack-go/slack"
+
+	"relman/bot/blockkit"
+	"relman/store"
+)
+
+// SlackSender delivers outbox messages with chat.postMessage and
+// chat.update.
+type SlackSender struct {
+	API     *slack.Client
+	Metrics *Metrics
+}
+
+var _ Sender = (*SlackSender)(nil)
+
+// outboxEventType marks relman's messages in Slack message metadata, with
+// the outbox ID, so a message posted twice after an ambiguous failure (a
+// timeout after Slack accepted it) can be recognised.
+const outboxEventType = "relman_outbox"
+
+// Send posts m (in thread's thread, when set) or edits update in place.
+func (s *SlackSender) Send(ctx context.Context, m *store.Message, thread, update *store.Posted) (store.Posted, error) {
+	opts := []slack.MsgOption{
+		slack.MsgOptionText(blockkit.FallbackText(m.Doc), false),
+		slack.MsgOptionBlocks(blockkit.Blocks(m.Doc, "m"+strconv.FormatUint(m.ID, 10))...),
+		slack.MsgOptionDisableLinkUnfurl(),
+	}
+	if update != nil {
+		_, _, _, err := s.API.UpdateMessageContext(ctx, update.Channel, update.TS, opts...)
+		if err != nil {
+			return store.Posted{}, s.classify("chat.update", err)
+		}
+		return *update, nil
+	}
+	channel := m.Channel
+	if thread != nil {
+		channel = thread.Channel
+		opts = append(opts, slack.MsgOptionTS(thread.TS))
+	}
+	opts = append(opts, slack.MsgOptionMetadata(slack.SlackMetadata{
+		EventType: outboxEventType, EventPayload: map[string]any{"id": m.ID},
+	}))
+	ch, ts, err := s.API.PostMessageContext(ctx, channel, opts...)
+	if err != nil {
+		return store.Posted{}, s.classify("chat.postMessage", err)
+	}
+	return store.Posted{Channel: ch, TS: ts}, nil
+}
+
+// permanentErrors are Slack error codes that no retry can fix.
+var permanentErrors = map[string]bool{
+	"channel_not_found": true, "not_in_channel": true, "is_archived": true, "msg_too_long": true,
+	"no_text": true, "invalid_blocks": true, "invalid_blocks_format": true, "too_many_attachments": true,
+	"restricted_action": true, "restricted_action_read_only_channel": true, "restricted_action_thread_only_channel": true,
+	"restricted_action_non_threadable_channel": true, "cannot_reply_to_message": true, "cant_update_message": true,
+	"message_not_found": true, "edit_window_closed": true, "user_not_found": true, "user_not_visible": true,
+	"invalid_arguments": true, "invalid_metadata_format": true, "invalid_metadata_schema": true,
+	"channel_is_archived": true, "messages_tab_disabled": true, "duplicate_channel_not_found": true,
+}
+
+// classify turns a slack-go error into a *DeliveryError.
+func (s *SlackSender) classify(method string, err error) error {
+	de := &DeliveryError{Err: fmt.Errorf("%s: %w", method, err)}
+	var rl *slack.RateLimitedError
+	var sc slack.StatusCodeError
+	var se slack.SlackErrorResponse
+	switch {
+	case errors.As(err, &rl):
+		de.Reason, de.RetryAfter = "ratelimited", rl.RetryAfter
+	case errors.As(err, &sc):
+		de.Reason = "http_" + strconv.Itoa(sc.Code)
+		de.Permanent = sc.Code >= 400 && sc.Code < 500 && sc.Code != http.StatusTooManyRequests && sc.Code != http.StatusRequestTimeout
+	case errors.As(err, &se):
+		de.Reason = se.Err
+		de.Permanent = permanentErrors[se.Err]
+	case errors.Is(err, context.DeadlineExceeded):
+		de.Reason = "timeout"
+	default:
+		de.Reason = "network"
+	}
+	s.Metrics.slackError(method, de.Reason)
+	return de
+}
+
+func asErr[T any](err error, target *T) bool { return errors.As(err, target) }

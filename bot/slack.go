@@ -1,0 +1,249 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+
+	"relman/bot/blockkit"
+	"relman/commands"
+	"relman/store"
+)
+
+// Slack translates Slack's slash commands, interactions and events into
+// dispatcher calls. HTTP and Socket Mode share it: they only verify, decode
+// and acknowledge. Work that calls Slack (opening a modal, publishing App
+// Home) runs in the background so it never delays an acknowledgement.
+type Slack struct {
+	Dispatcher *Dispatcher
+	API        *slack.Client
+	Users      *Users
+	Clock      store.Clock
+	Log        *slog.Logger
+	Metrics    *Metrics
+
+	bg     sync.WaitGroup
+	mu     sync.Mutex
+	events map[string]time.Time // event_id → first seen, to drop Slack's retries
+}
+
+// Ack is what a transport sends back to Slack for one request: nothing, or
+// a JSON body (a response message or a view submission response).
+type Ack struct {
+	Body any
+}
+
+// eventTTL is how long an event_id is remembered; Slack retries within
+// about five minutes.
+const eventTTL = 15 * time.Minute
+
+// Command runs a slash command and returns the acknowledgement: the
+// ephemeral reply, or nothing when a modal is opened instead.
+func (s *Slack) Command(ctx context.Context, sc slack.SlashCommand) Ack {
+	cmd := strings.ToLower(sc.Command)
+	if cmd != "/release" && cmd != "/ccb" {
+		doc := store.Doc{Text: fmt.Sprintf("relman does not handle %s; try `/release help`.", commands.Escape(sc.Command))}
+		doc.Sections = []store.Section{{Text: doc.Text}}
+		return Ack{Body: blockkit.Ephemeral(doc)}
+	}
+	req := commands.Request{User: sc.UserID, Channel: sc.ChannelID, Command: cmd, Text: sc.Text}
+	if s.Users != nil {
+		if loc, ok := s.Users.Cached(sc.UserID); ok {
+			req.Zone = loc
+		}
+	}
+	reply := s.Dispatcher.Command(ctx, req)
+	if reply.Modal == blockkit.AddReleaseCallback && sc.TriggerID != "" {
+		s.openAddModal(sc)
+		return Ack{}
+	}
+	return Ack{Body: blockkit.Ephemeral(reply.Doc)}
+}
+
+// openAddModal opens the add-release form with the command's trigger, which
+// Slack honours for three seconds and once. If Slack refuses, the user gets
+// the usage line instead.
+func (s *Slack) openAddModal(sc slack.SlashCommand) {
+	today := store.DateOf(s.Clock.Now(), s.Dispatcher.Service.Loc)
+	view := blockkit.AddReleaseModal(sc.ChannelID, sc.UserID, today.AddDays(14).String())
+	s.background(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		if _, err := s.API.OpenViewContext(ctx, sc.TriggerID, view); err != nil {
+			s.Metrics.slackError("views.open", errorCode(err))
+			s.log().Warn("views.open failed; answering with usage", "user", sc.UserID, "err", err)
+			reply := s.Dispatcher.Service.Execute(ctx, commands.Request{User: sc.UserID, Channel: sc.ChannelID, Command: "/release", Text: "help add"})
+			if sc.ResponseURL != "" {
+				if err := slack.PostWebhookContext(ctx, sc.ResponseURL, webhook(reply.Doc)); err != nil {
+					s.log().Warn("response_url failed", "err", err)
+				}
+			}
+		}
+	})
+}
+
+func webhook(doc store.Doc) *slack.WebhookMessage {
+	blocks := blockkit.Blocks(doc, "")
+	return &slack.WebhookMessage{
+		Text: blockkit.FallbackText(doc), ResponseType: slack.ResponseTypeEphemeral,
+		Blocks: &slack.Blocks{BlockSet: blocks},
+	}
+}
+
+// Interaction handles buttons, shortcuts and modal submissions. For a
+// view_submission the returned body may carry field errors.
+func (s *Slack) Interaction(ctx context.Context, ic *slack.InteractionCallback) Ack {
+	switch ic.Type {
+	case slack.InteractionTypeViewSubmission:
+		if ic.View.CallbackID == blockkit.AddReleaseCallback {
+			return s.submitAdd(ctx, ic)
+		}
+	case slack.InteractionTypeBlockActions, slack.InteractionTypeMessageAction, slack.InteractionTypeShortcut, slack.InteractionTypeViewClosed:
+	}
+	s.log().Info("interaction not handled", "type", ic.Type, "callback", ic.CallbackID, "user", ic.User.ID)
+	return Ack{}
+}
+
+// submitAdd validates the add-release form; bad fields are answered inline,
+// a valid one runs `/release add` through the dispatcher like typed text.
+func (s *Slack) submitAdd(ctx context.Context, ic *slack.InteractionCallback) Ack {
+	f := blockkit.ParseAddRelease(ic.View)
+	errs := map[string]string{}
+	if _, err := store.NormalizeProduct(f.Product); err != nil {
+		errs[blockkit.BlockProduct] = store.ErrorMessage(err)
+	}
+	if f.Product != "" {
+		if _, err := store.NewRef(strings.ToLower(f.Product), f.Version); err != nil && errs[blockkit.BlockProduct] == "" {
+			errs[blockkit.BlockVersion] = store.ErrorMessage(err)
+		}
+	}
+	if _, err := store.ParseDate(f.Date); err != nil {
+		errs[blockkit.BlockDate] = "Pick the target date."
+	}
+	if len(errs) > 0 {
+		return Ack{Body: blockkit.FieldErrors(errs)}
+	}
+	text := fmt.Sprintf("add %s %s %s", f.Product, f.Version, f.Date)
+	if f.Owner != "" {
+		text += " owner <@" + f.Owner + ">"
+	}
+	if f.NewsChannel != "" {
+		text += " channel <#" + f.NewsChannel + ">"
+	}
+	channel := f.Channel
+	if channel == "" {
+		channel = f.NewsChannel
+	}
+	reply := s.Dispatcher.Command(ctx, commands.Request{User: ic.User.ID, Channel: channel, Command: "/release", Text: text})
+	if !reply.OK() {
+		field := blockkit.BlockProduct
+		if reply.Code == store.EConflict {
+			field = blockkit.BlockVersion
+		}
+		return Ack{Body: blockkit.FieldErrors(map[string]string{field: plainError(reply.Doc)})}
+	}
+	if channel != "" {
+		s.background(func(ctx context.Context) {
+			_, err := s.API.PostEphemeralContext(ctx, channel, ic.User.ID,
+				slack.MsgOptionText(blockkit.FallbackText(reply.Doc), false), slack.MsgOptionBlocks(blockkit.Blocks(reply.Doc, "")...))
+			if err != nil {
+				s.Metrics.slackError("chat.postEphemeral", errorCode(err))
+			}
+		})
+	}
+	return Ack{}
+}
+
+// plainError is the first line of an error reply, for a form field.
+func plainError(doc store.Doc) string {
+	line, _, _ := strings.Cut(PlainText(doc.Text), "\n")
+	line = strings.TrimSpace(strings.TrimPrefix(line, "✗"))
+	if len([]rune(line)) > 150 {
+		line = string([]rune(line)[:149]) + "…"
+	}
+	return line
+}
+
+// Event handles an Events API callback once: Slack retries an event it
+// thinks was not received, and a repeated event_id is dropped.
+func (s *Slack) Event(ctx context.Context, ev slackevents.EventsAPIEvent) {
+	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok && cb.EventID != "" && !s.firstSeen(cb.EventID) {
+		return
+	}
+	switch inner := ev.InnerEvent.Data.(type) {
+	case *slackevents.AppHomeOpenedEvent:
+		if inner.Tab != "" && inner.Tab != "home" {
+			return
+		}
+		user := inner.User
+		s.background(func(ctx context.Context) { s.PublishHome(ctx, user) })
+	}
+}
+
+// firstSeen records an event ID and reports whether it is new.
+func (s *Slack) firstSeen(id string) bool {
+	now := s.Clock.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.events == nil {
+		s.events = make(map[string]time.Time)
+	}
+	if _, dup := s.events[id]; dup {
+		return false
+	}
+	for k, at := range s.events {
+		if now.Sub(at) > eventTTL {
+			delete(s.events, k)
+		}
+	}
+	s.events[id] = now
+	return true
+}
+
+// PublishHome renders and publishes a user's App Home tab.
+func (s *Slack) PublishHome(ctx context.Context, user string) {
+	docs, err := s.Dispatcher.Service.Home(user)
+	if err != nil {
+		s.log().Error("app home", "user", user, "err", err)
+		return
+	}
+	_, err = s.API.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: blockkit.HomeView(docs...)})
+	if err != nil {
+		s.Metrics.slackError("views.publish", errorCode(err))
+		s.log().Warn("views.publish failed", "user", user, "err", err)
+	}
+}
+
+// background runs f after the acknowledgement, with a bounded context;
+// Wait waits for every such task.
+func (s *Slack) background(f func(ctx context.Context)) {
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		f(ctx)
+	}()
+}
+
+// Wait waits for background work to finish.
+func (s *Slack) Wait() {
+	s.bg.Wait()
+	if s.Users != nil {
+		s.Users.Wait()
+	}
+}
+
+func (s *Slack) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Log
+}
+

@@ -1,0 +1,96 @@
+package bot
+
+import (
+	"context"
+	"sync"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+	"github.com/slack-go/slack/socketmode"
+)
+
+// SocketMode receives Slack's payloads over a Socket Mode websocket instead
+// of HTTP and hands them to the same Slack handler. Every envelope is
+// acknowledged: slash commands and view submissions with their response
+// payload, everything else empty.
+type SocketMode struct {
+	Slack  *Slack
+	Client *socketmode.Client
+}
+
+// Run connects and serves until ctx ends or the client cannot reconnect.
+// Envelopes are handled concurrently; Run waits for them before returning.
+func (sm *SocketMode) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- sm.Client.RunContext(ctx) }()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			<-errc
+			return nil
+		case err := <-errc:
+			return err
+		case evt := <-sm.Client.Events:
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sm.handle(ctx, evt)
+			}()
+		}
+	}
+}
+
+func (sm *SocketMode) handle(ctx context.Context, evt socketmode.Event) {
+	log := sm.Slack.log()
+	switch evt.Type {
+	case socketmode.EventTypeSlashCommand:
+		sc, ok := evt.Data.(slack.SlashCommand)
+		if !ok {
+			sm.ack(evt, nil)
+			return
+		}
+		sm.ack(evt, sm.Slack.Command(ctx, sc).Body)
+	case socketmode.EventTypeInteractive:
+		ic, ok := evt.Data.(slack.InteractionCallback)
+		if !ok {
+			sm.ack(evt, nil)
+			return
+		}
+		sm.ack(evt, sm.Slack.Interaction(ctx, &ic).Body)
+	case socketmode.EventTypeEventsAPI:
+		sm.ack(evt, nil)
+		if ev, ok := evt.Data.(slackevents.EventsAPIEvent); ok {
+			sm.Slack.Event(ctx, ev)
+		}
+	case socketmode.EventTypeConnected:
+		log.Info("socket mode connected")
+	case socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth, socketmode.EventTypeIncomingError:
+		log.Warn("socket mode", "event", evt.Type, "data", evt.Data)
+	case socketmode.EventTypeDisconnect:
+		log.Info("socket mode disconnect; reconnecting")
+	default:
+		if evt.Request != nil && evt.Request.EnvelopeID != "" {
+			sm.ack(evt, nil)
+		}
+	}
+}
+
+// ack acknowledges an envelope, with a payload when there is one.
+func (sm *SocketMode) ack(evt socketmode.Event, payload any) {
+	if evt.Request == nil {
+		return
+	}
+	var err error
+	if payload == nil {
+		err = sm.Client.Ack(*evt.Request)
+	} else {
+		err = sm.Client.Ack(*evt.Request, payload)
+	}
+	if err != nil {
+		sm.Slack.log().Error("socket mode ack failed", "envelope", evt.Request.EnvelopeID, "err", err)
+	}
+}

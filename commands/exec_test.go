@@ -1,0 +1,812 @@
+package commands_test
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"relman/commands"
+	"relman/store"
+)
+
+// MustDoAll runs each line as user, failing tb at the first that fails.
+func MustDoAll(tb testing.TB, svc *commands.Service, user string, lines ...string) {
+	tb.Helper()
+	for _, l := range lines {
+		MustDo(tb, svc, user, l)
+	}
+}
+
+// MustPutReleases stores n planned releases of alice directly through the
+// store API, in one transaction: product(i) names the product of the i-th,
+// whose version is 1.<i> and whose target is 1 to 60 days after epoch.
+func MustPutReleases(tb testing.TB, st *store.Store, n int, product func(i int) string) {
+	tb.Helper()
+	today := store.DateOf(epoch, time.UTC)
+	err := st.Update(alice, epoch, func(tx *store.Tx) error {
+		seen := map[string]bool{}
+		for i := range n {
+			p := product(i)
+			if !seen[p] {
+				seen[p] = true
+				if err := tx.PutProduct("product.create", &store.Product{Name: p, CreatedAt: epoch, CreatedBy: alice}); err != nil {
+					return err
+				}
+			}
+			r := &store.Release{
+				Ref: store.Ref{Product: p, Version: fmt.Sprintf("1.%d", i)}, Target: today.AddDays(1 + i*7%60),
+				Owner: alice, Channel: defaultChannel, Status: store.Planned, CreatedAt: epoch, CreatedBy: alice,
+			}
+			if err := tx.PutRelease("release.add", r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatalf("put %d releases: %v", n, err)
+	}
+}
+
+// refRE finds the releases a reply names: *payments@2.3.0*.
+var refRE = regexp.MustCompile(`\*([a-z0-9][a-z0-9._-]*@[0-9A-Za-z._+-]+)\*`)
+
+// refsIn returns the releases named in text, in order.
+func refsIn(text string) []string {
+	var out []string
+	for _, m := range refRE.FindAllStringSubmatch(text, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// newMessages returns the messages queued after before was taken.
+func newMessages(tb testing.TB, svc *commands.Service, before Snapshot) []store.Message {
+	tb.Helper()
+	return MustOutbox(tb, svc.Store)[len(before.Outbox):]
+}
+
+func TestAdd(t *testing.T) {
+	t.Run("DefaultsOwnerAndChannelToCaller", func(t *testing.T) {
+		svc := MustService(t)
+		MustDo(t, svc, alice, "/release add payments 2.3.0 2027-01-15")
+		got := MustRelease(t, svc.Store, "payments@2.3.0")
+		want := &store.Release{
+			Ref: store.Ref{Product: "payments", Version: "2.3.0"}, Target: date(t, "2027-01-15"), Owner: alice, Channel: defaultChannel,
+			Status: store.Planned, CreatedAt: epoch, CreatedBy: alice,
+			History: []store.DateChange{{Kind: "added", To: date(t, "2027-01-15"), By: alice, At: epoch}},
+		}
+		if diff := cmp.Diff(want, got, cmpDates); diff != "" {
+			t.Errorf("release after add mismatch (-want +got):\n%s", diff)
+		}
+		s := MustSnapshot(t, svc.Store)
+		if len(s.Products) != 1 || s.Products[0].Name != "payments" || s.Products[0].CreatedBy != alice {
+			t.Errorf("products after add = %+v; want payments, created by %s", s.Products, alice)
+		}
+		if s.AuditLen != 2 {
+			t.Errorf("audit entries after add = %d; want 2 (product.create, release.add)", s.AuditLen)
+		}
+	})
+	t.Run("TakesOwnerAndChannel", func(t *testing.T) {
+		svc := MustService(t)
+		MustDo(t, svc, alice, "/release add payments 2.3.0 fri owner <@UBOB|bob> channel <#CPAY|payments>")
+		got := MustRelease(t, svc.Store, "payments@2.3.0")
+		if got.Owner != bob || got.Channel != "CPAY" || got.CreatedBy != alice || got.Target != date(t, "2027-01-08") {
+			t.Errorf("release = owner %s, channel %s, created by %s, target %s; want %s, CPAY, %s, 2027-01-08", got.Owner, got.Channel, got.CreatedBy, got.Target, bob, alice)
+		}
+	})
+	t.Run("CreatesProductOnce", func(t *testing.T) {
+		svc := MustService(t)
+		MustDoAll(t, svc, alice, "/release add payments 2.3.0 fri", "/release add payments 2.4.0 +3w")
+		if s := MustSnapshot(t, svc.Store); len(s.Products) != 1 || len(s.Releases) != 2 {
+			t.Errorf("after two adds: %d products, %d releases; want 1, 2", len(s.Products), len(s.Releases))
+		}
+	})
+}
+
+func TestList(t *testing.T) {
+	svc := MustService(t, root)
+	MustFixture(t, svc)
+	MustDoAll(t, svc, alice,
+		"/release move auth@1.4.0 2027-01-20 because vendor delay", // payments (and so mobile) now at risk
+		"/release add legacy 0.9 2027-01-01",
+		"/release ship legacy@0.9 on 2027-01-02",
+		"/release add payments 2.2.9 2027-01-05",
+		"/release cancel payments@2.2.9 because folded into 2.3.0",
+		"/release role payments release-engineer <@UBOB>",
+	)
+	MustDo(t, svc, bob, "/release add billing 1.0 2027-02-15")
+	tests := []struct {
+		name string
+		as   string
+		line string
+		want []string
+	}{
+		{"ListsPlannedByDate", alice, "/release list", []string{"payments@2.3.0", "auth@1.4.0", "mobile@5.0", "billing@1.0"}},
+		{"ListsAtRisk", alice, "/release list at-risk", []string{"payments@2.3.0", "mobile@5.0"}},
+		{"ListsMineAsOwner", alice, "/release list mine", []string{"payments@2.3.0", "auth@1.4.0", "mobile@5.0"}},
+		{"ListsMineByOwnershipAndRole", bob, "/release list mine", []string{"payments@2.3.0", "billing@1.0"}},
+		{"ListsShipped", alice, "/release list shipped", []string{"legacy@0.9"}},
+		{"ListsAll", alice, "/release list all", []string{"legacy@0.9", "payments@2.2.9", "payments@2.3.0", "auth@1.4.0", "mobile@5.0", "billing@1.0"}},
+		{"ListsProduct", alice, "/release list payments", []string{"payments@2.3.0"}},
+		{"ListsProductAll", alice, "/release list all payments", []string{"payments@2.2.9", "payments@2.3.0"}},
+		{"ListsProductAtRiskMine", bob, "/release list payments at-risk mine", []string{"payments@2.3.0"}},
+		{"ListsNothingAtRiskForBilling", alice, "/release list billing at-risk", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := MustDo(t, svc, tt.as, tt.line)
+			if diff := cmp.Diff(tt.want, refsIn(r.Doc.Text)); diff != "" {
+				t.Errorf("Execute(%q as %s) releases mismatch (-want +got):\n%s\nreply:\n%s", tt.line, tt.as, diff, r.Doc.Text)
+			}
+		})
+	}
+	t.Run("MarksStatus", func(t *testing.T) {
+		r := MustDo(t, svc, alice, "/release list all")
+		for _, w := range []string{
+			":white_check_mark: *legacy@0.9* — Sat 2027-01-02 (2 days ago) · <@UALICE> · shipped",
+			":no_entry_sign: *payments@2.2.9* — Tue 2027-01-05 (tomorrow) · <@UALICE> · cancelled",
+			":warning: *payments@2.3.0* — Fri 2027-01-15 (in 11 days) · <@UALICE> · *at risk*",
+			":calendar: *billing@1.0* — Mon 2027-02-15 (in 42 days) · <@UBOB>",
+		} {
+			if !strings.Contains(r.Doc.Text, w) {
+				t.Errorf("list all lacks %q:\n%s", w, r.Doc.Text)
+			}
+		}
+	})
+	t.Run("SaysWhenEmpty", func(t *testing.T) {
+		r := MustDo(t, svc, alice, "/release list billing at-risk")
+		if !strings.Contains(r.Doc.Text, "Nothing to list.") {
+			t.Errorf("empty list reply = %q; want it to say there is nothing to list", r.Doc.Text)
+		}
+	})
+}
+
+func TestListCutsAtLimit(t *testing.T) {
+	svc := MustService(t)
+	const extra = 7
+	MustPutReleases(t, svc.Store, commands.ListLimit+extra, func(int) string { return "bulk" })
+	r := MustDo(t, svc, alice, "/release list")
+	refs := refsIn(r.Doc.Text)
+	if len(refs) != commands.ListLimit {
+		t.Errorf("list shows %d releases; want ListLimit = %d", len(refs), commands.ListLimit)
+	}
+	if r.Doc.More != extra {
+		t.Errorf("list Doc.More = %d; want %d", r.Doc.More, extra)
+	}
+	if want := fmt.Sprintf("…and %d more", extra); !strings.HasSuffix(r.Doc.Text, want) {
+		t.Errorf("list text ends %q; want it to end %q", r.Doc.Text[max(0, len(r.Doc.Text)-40):], want)
+	}
+	// Sorted by date: the shown ones are the earliest.
+	var last store.Date
+	for _, ref := range refs {
+		d := MustRelease(t, svc.Store, ref).Target
+		if d.Before(last) {
+			t.Fatalf("list is not sorted by date: %s (%s) after %s", ref, d, last)
+		}
+		last = d
+	}
+	for _, s := range r.Doc.Sections {
+		if n := len(s.Text); n > 3000 {
+			t.Errorf("list section is %d bytes; Slack allows 3000", n)
+		}
+	}
+}
+
+func TestShow(t *testing.T) {
+	svc := MustService(t)
+	MustFixture(t, svc)
+	MustDoAll(t, svc, alice,
+		"/release move auth@1.4.0 2027-01-20 because vendor delay",
+		"/release role payments product-manager <@UPM>",
+		"/release role payments@2.3.0 release-engineer <@URE>",
+	)
+	r := MustDo(t, svc, alice, "/release show payments 2.3.0")
+	for _, w := range []string{
+		"*Target:* Fri 2027-01-15 (in 11 days)",
+		"*Status:* planned — :warning: *at risk*",
+		"*Owner:* <@UALICE>",
+		"*Channel:* <#CPAY>",
+		"*Release manager:* <@UALICE>",
+		"*Release engineer:* <@URE>",
+		"*Product manager:* <@UPM>",
+		"• *auth@1.4.0* needed by Fri 2027-01-15, due Wed 2027-01-20 — :warning: *5 days late*",
+		"1 release(s) downstream — `/release impact payments@2.3.0`",
+	} {
+		if !strings.Contains(r.Doc.Text, w) {
+			t.Errorf("show lacks %q:\n%s", w, r.Doc.Text)
+		}
+	}
+	if r.Doc.Header != "payments@2.3.0" {
+		t.Errorf("show Doc.Header = %q; want %q", r.Doc.Header, "payments@2.3.0")
+	}
+}
+
+func TestMove(t *testing.T) {
+	svc := MustService(t)
+	MustFixture(t, svc)
+	before := MustSnapshot(t, svc.Store)
+	r := MustDo(t, svc, alice, "/release move payments@2.3.0 2027-02-01 because the PCI audit moved")
+	if want := "1 dependent release(s) now slip"; !strings.Contains(r.Doc.Text, want) {
+		t.Errorf("move reply lacks %q:\n%s", want, r.Doc.Text)
+	}
+	got := MustRelease(t, svc.Store, "payments@2.3.0")
+	wantH := store.DateChange{Kind: "moved", From: date(t, "2027-01-15"), To: date(t, "2027-02-01"), By: alice, At: epoch, Reason: "the PCI audit moved"}
+	if got.Target != date(t, "2027-02-01") || len(got.History) != 2 {
+		t.Fatalf("after move: target %s, %d history entries; want 2027-02-01, 2", got.Target, len(got.History))
+	}
+	if diff := cmp.Diff(wantH, got.History[1], cmpDates); diff != "" {
+		t.Errorf("history entry of move mismatch (-want +got):\n%s", diff)
+	}
+	msgs := newMessages(t, svc, before)
+	if len(msgs) != 1 {
+		t.Fatalf("move queued %d messages; want 1", len(msgs))
+	}
+	for _, w := range []string{
+		":arrow_right: <@UALICE> moved *payments@2.3.0* later, from Fri 2027-01-15 to Mon 2027-02-01 (17 days later) because the PCI audit moved",
+		"• *mobile@5.0* (owner <@UALICE>) needed it by Fri 2027-01-29 — 3 days late",
+	} {
+		if !strings.Contains(msgs[0].Doc.Text, w) {
+			t.Errorf("move message lacks %q:\n%s", w, msgs[0].Doc.Text)
+		}
+	}
+	if msgs[0].Channel != "CPAY" || !msgs[0].CreatedAt.Equal(epoch) {
+		t.Errorf("move message to %s at %v; want CPAY at %v", msgs[0].Channel, msgs[0].CreatedAt, epoch)
+	}
+
+	t.Run("EarlierNeedsNoReason", func(t *testing.T) {
+		before := MustSnapshot(t, svc.Store)
+		MustDo(t, svc, alice, "/release move payments@2.3.0 2027-01-20")
+		msgs := newMessages(t, svc, before)
+		if len(msgs) != 1 || !strings.Contains(msgs[0].Doc.Text, "moved *payments@2.3.0* earlier, from Mon 2027-02-01 to Wed 2027-01-20 (12 days earlier)") {
+			t.Errorf("move earlier queued %+v; want one message saying it moved earlier", msgs)
+		}
+		if strings.Contains(msgs[0].Doc.Text, "because") {
+			t.Errorf("move earlier message gives a reason nobody gave:\n%s", msgs[0].Doc.Text)
+		}
+	})
+}
+
+func TestShip(t *testing.T) {
+	svc := MustService(t)
+	MustFixture(t, svc)
+	before := MustSnapshot(t, svc.Store)
+	MustDo(t, svc, alice, "/release ship auth@1.4.0 on 2027-01-03")
+	got := MustRelease(t, svc.Store, "auth@1.4.0")
+	if got.Status != store.Shipped || got.ShippedOn != date(t, "2027-01-03") || got.Date() != date(t, "2027-01-03") {
+		t.Errorf("after ship: status %s, shipped on %s, date %s; want shipped, 2027-01-03, 2027-01-03", got.Status, got.ShippedOn, got.Date())
+	}
+	msgs := newMessages(t, svc, before)
+	if want := ":rocket: <@UALICE> shipped *auth@1.4.0* on Sun 2027-01-03 (5 days early)"; len(msgs) != 1 || msgs[0].Channel != "CAUTH" || msgs[0].Doc.Text != want {
+		t.Errorf("ship queued %+v; want one message to CAUTH: %q", msgs, want)
+	}
+	t.Run("RejectsShippingTwice", func(t *testing.T) {
+		r := MustFail(t, svc, alice, "/release ship auth@1.4.0", store.EConflict)
+		if want := "auth@1.4.0 is shipped; only planned releases can be shipped"; !strings.Contains(r.Doc.Text, want) {
+			t.Errorf("second ship reply lacks %q:\n%s", want, r.Doc.Text)
+		}
+	})
+	t.Run("RejectsMovingShipped", func(t *testing.T) {
+		MustFail(t, svc, alice, "/release move auth@1.4.0 +3w because x", store.EConflict)
+	})
+	t.Run("CountsAsDelivered", func(t *testing.T) {
+		r := MustDo(t, svc, alice, "/release show payments@2.3.0")
+		if want := "*auth@1.4.0* needed by Fri 2027-01-15, due Sun 2027-01-03 — shipped"; !strings.Contains(r.Doc.Text, want) {
+			t.Errorf("show after ship lacks %q:\n%s", want, r.Doc.Text)
+		}
+	})
+}
+
+func TestCancel(t *testing.T) {
+	svc := MustService(t)
+	MustFixture(t, svc)
+	before := MustSnapshot(t, svc.Store)
+	r := MustDo(t, svc, alice, "/release cancel payments@2.3.0 because merged into 2.4.0")
+	if want := "1 release(s) depended on it and are now at risk"; !strings.Contains(r.Doc.Text, want) {
+		t.Errorf("cancel reply lacks %q:\n%s", want, r.Doc.Text)
+	}
+	got := MustRelease(t, svc.Store, "payments@2.3.0")
+	if got.Status != store.Cancelled || got.History[len(got.History)-1].Reason != "merged into 2.4.0" {
+		t.Errorf("after cancel: status %s, history %+v; want cancelled with the reason", got.Status, got.History)
+	}
+	msgs := newMessages(t, svc, before)
+	if len(msgs) != 1 || msgs[0].Channel != "CPAY" {
+		t.Fatalf("cancel queued %+v; want one message to CPAY", msgs)
+	}
+	if want := ":no_entry_sign: <@UALICE> cancelled *payments@2.3.0* because merged into 2.4.0\n:warning: These releases depend on it:\n• *mobile@5.0*"; msgs[0].Doc.Text != want {
+		t.Errorf("cancel message = %q; want %q", msgs[0].Doc.Text, want)
+	}
+	t.Run("PutsDependentsAtRisk", func(t *testing.T) {
+		r := MustDo(t, svc, alice, "/release list at-risk")
+		if diff := cmp.Diff([]string{"mobile@5.0"}, refsIn(r.Doc.Text)); diff != "" {
+			t.Errorf("at-risk after cancel mismatch (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("RejectsCancellingTwice", func(t *testing.T) {
+		MustFail(t, svc, alice, "/release cancel payments@2.3.0 because again", store.EConflict)
+	})
+}
+
+func TestDepend(t *testing.T) {
+	t.Run("RecordsRelease", func(t *testing.T) {
+		svc := MustService(t)
+		MustFixture(t, svc)
+		before := MustSnapshot(t, svc.Store)
+		MustDo(t, svc, alice, "/release depend mobile@5.0 on auth@1.4.0 by 2027-01-20")
+		after := MustSnapshot(t, svc.Store)
+		want := store.Dependency{
+			Consumer: store.Ref{Product: "mobile", Version: "5.0"}, Provider: store.Ref{Product: "auth", Version: "1.4.0"},
+			NeededBy: date(t, "2027-01-20"), CreatedAt: epoch, CreatedBy: alice,
+		}
+		if !slices.ContainsFunc(after.Dependencies, func(d store.Dependency) bool { return cmp.Equal(want, d, cmpDates) }) {
+			t.Errorf("dependencies after depend = %+v; want them to hold %+v", after.Dependencies, want)
+		}
+		msgs := after.Outbox[len(before.Outbox):]
+		if want := ":link: <@UALICE>: *mobile@5.0* now depends on *auth@1.4.0* needed by Wed 2027-01-20, due Fri 2027-01-08 — 12 days to spare"; len(msgs) != 1 || msgs[0].Channel != "CMOB" || msgs[0].Doc.Text != want {
+			t.Errorf("depend queued %+v; want one message to CMOB: %q", msgs, want)
+		}
+	})
+	t.Run("CreatesExternal", func(t *testing.T) {
+		svc := MustService(t)
+		MustFixture(t, svc)
+		before := MustSnapshot(t, svc.Store)
+		MustDo(t, svc, alice, "/release depend auth@1.4.0 on external “Okta  API” due 2027-01-12 owner <@USAM|sam>")
+		after := MustSnapshot(t, svc.Store)
+		if len(after.Externals) != 2 {
+			t.Fatalf("externals after depend = %d; want 2", len(after.Externals))
+		}
+		var okta store.External
+		for _, x := range after.Externals {
+			if x.Name == "Okta  API" {
+				okta = x
+			}
+		}
+		if okta.Owner != sam || okta.Due != date(t, "2027-01-12") || !okta.LastConfirmed.Equal(epoch) || okta.CreatedBy != alice {
+			t.Errorf("external = %+v; want owner %s, due 2027-01-12, confirmed and created now by %s", okta, sam, alice)
+		}
+		d := after.Dependencies[len(after.Dependencies)-1]
+		if !slices.ContainsFunc(after.Dependencies, func(d store.Dependency) bool { return d.External == "okta api" && d.Consumer.Key() == "auth@1.4.0" }) {
+			t.Errorf("dependencies = %+v; want auth@1.4.0 → ext okta api (last %+v)", after.Dependencies, d)
+		}
+		msgs := after.Outbox[len(before.Outbox):]
+		if want := "*auth@1.4.0* now depends on external “Okta  API” needed by Fri 2027-01-08, due Tue 2027-01-12 — :warning: *4 days late*"; len(msgs) != 1 || msgs[0].Channel != "CAUTH" || !strings.Contains(msgs[0].Doc.Text, want) {
+			t.Errorf("depend queued %+v; want one message to CAUTH with %q", msgs, want)
+		}
+	})
+	t.Run("ExternalOwnerDefaultsToCaller", func(t *testing.T) {
+		svc := MustService(t)
+		MustFixture(t, svc)
+		MustDo(t, svc, alice, `/release depend auth@1.4.0 on external "Okta" due fri`)
+		s := MustSnapshot(t, svc.Store)
+		if i := slices.IndexFunc(s.Externals, func(x store.External) bool { return x.Name == "Okta" }); i < 0 || s.Externals[i].Owner != alice {
+			t.Errorf("externals = %+v; want Okta owned by %s", s.Externals, alice)
+		}
+	})
+	t.Run("RejectsCycleWithPath", func(t *testing.T) {
+		svc := MustService(t)
+		MustFixture(t, svc)
+		r := MustFail(t, svc, alice, "/release depend auth@1.4.0 on mobile 5.0", store.EConflict)
+		if want := ":x: that would close a cycle: auth@1.4.0 → mobile@5.0 → payments@2.3.0 → auth@1.4.0\n"; !strings.HasPrefix(r.Doc.Text, want) {
+			t.Errorf("cycle reply = %q; want it to start %q", r.Doc.Text, want)
+		}
+	})
+}
+
+func TestUndepend(t *testing.T) {
+	svc := MustService(t)
+	MustFixture(t, svc)
+	before := MustSnapshot(t, svc.Store)
+	MustDoAll(t, svc, alice, "/release undepend mobile@5.0 on payments@2.3.0", `/release undepend mobile@5.0 on external "STRIPE SDK"`)
+	after := MustSnapshot(t, svc.Store)
+	var left []string
+	for _, d := range after.Dependencies {
+		left = append(left, d.Key())
+	}
+	if diff := cmp.Diff([]string{"payments@2.3.0 auth@1.4.0"}, left); diff != "" {
+		t.Errorf("dependencies after undepend mismatch (-want +got):\n%s", diff)
+	}
+	msgs := after.Outbox[len(before.Outbox):]
+	if len(msgs) != 2 || msgs[0].Channel != "CMOB" || !strings.Contains(msgs[1].Doc.Text, "no longer depends on external “STRIPE SDK”") {
+		t.Errorf("undepend queued %+v; want two messages to CMOB", msgs)
+	}
+	if len(after.Externals) != 1 {
+		t.Errorf("undepend removed the external item itself: %+v", after.Externals)
+	}
+}
+
+func TestConfirm(t *testing.T) {
+	svc := MustService(t, root)
+	MustFixture(t, svc)
+	later := svc.Clock.(*store.FakeClock).Advance(48 * time.Hour)
+
+	t.Run("RecordsConfirmation", func(t *testing.T) {
+		before := MustSnapshot(t, svc.Store)
+		r := MustDo(t, svc, sam, `/release confirm external "Stripe SDK"`)
+		if want := "Confirmed external “Stripe SDK” is still due Wed 2027-01-20 (in 14 days)"; !strings.Contains(r.Doc.Text, want) {
+			t.Errorf("confirm reply lacks %q:\n%s", want, r.Doc.Text)
+		}
+		after := MustSnapshot(t, svc.Store)
+		x := after.Externals[0]
+		if !x.LastConfirmed.Equal(later) || x.Due != date(t, "2027-01-20") {
+			t.Errorf("after confirm: last confirmed %v, due %s; want %v, 2027-01-20", x.LastConfirmed, x.Due, later)
+		}
+		if n := len(after.Outbox) - len(before.Outbox); n != 0 {
+			t.Errorf("confirming the same date queued %d messages; want none", n)
+		}
+	})
+	t.Run("TellsDependentsOfNewDate", func(t *testing.T) {
+		before := MustSnapshot(t, svc.Store)
+		r := MustDo(t, svc, sam, "/release confirm external “stripe sdk” due 2027-02-03")
+		for _, w := range []string{"External “Stripe SDK” is now due Wed 2027-02-03", "(was Wed 2027-01-20)", "That is late for 1 release(s)."} {
+			if !strings.Contains(r.Doc.Text, w) {
+				t.Errorf("confirm reply lacks %q:\n%s", w, r.Doc.Text)
+			}
+		}
+		msgs := newMessages(t, svc, before)
+		if want := ":arrow_right: <@USAM> moved external “Stripe SDK” from Wed 2027-01-20 to Wed 2027-02-03. For *mobile@5.0*:"; len(msgs) != 1 || msgs[0].Channel != "CMOB" || !strings.HasPrefix(msgs[0].Doc.Text, want) {
+			t.Errorf("confirm queued %+v; want one message to CMOB starting %q", msgs, want)
+		}
+		x := MustSnapshot(t, svc.Store).Externals[0]
+		if h := x.History[len(x.History)-1]; h.Kind != "confirmed" || h.From != date(t, "2027-01-20") || h.To != date(t, "2027-02-03") || h.By != sam {
+			t.Errorf("external history entry = %+v; want confirmed 2027-01-20 → 2027-02-03 by %s", h, sam)
+		}
+	})
+}
+
+func TestImpact(t *testing.T) {
+	svc := MustService(t)
+	MustFixture(t, svc)
+	MustDoAll(t, svc, alice,
+		"/release add web 3.0 2027-01-16",
+		"/release depend web@3.0 on auth@1.4.0",
+	)
+	r := MustDo(t, svc, alice, "/release impact auth@1.4.0")
+	want := "*Impact of auth@1.4.0*\n" +
+		"*auth@1.4.0* (Fri 2027-01-08 (in 4 days)) — 3 release(s) downstream:\n" +
+		"└ *payments@2.3.0* — needs *auth@1.4.0* by Fri 2027-01-15 — 7 days to spare\n" +
+		"└ *web@3.0* — needs *auth@1.4.0* by Sat 2027-01-16 — 8 days to spare\n" +
+		"    └ *mobile@5.0* — needs *payments@2.3.0* by Fri 2027-01-29 — 14 days to spare\n" +
+		"Slack is the needed-by date minus the provider's date, in days."
+	if r.Doc.Text != want {
+		t.Errorf("impact reply mismatch (-want +got):\n%s", cmp.Diff(want, r.Doc.Text))
+	}
+}
+
+func TestHistory(t *testing.T) {
+	svc := MustService(t, root)
+	MustFixture(t, svc)
+	clock := svc.Clock.(*store.FakeClock)
+	clock.Advance(24 * time.Hour)
+	MustDo(t, svc, alice, "/release move payments@2.3.0 +3w because R&amp;D needs time")
+	clock.Advance(24 * time.Hour)
+	MustDo(t, svc, root, "/release move payments@2.3.0 2027-01-20")
+	r := MustDo(t, svc, alice, "/release history payments@2.3.0")
+	for _, w := range []string{
+		"added by <@UALICE>, target Fri 2027-01-15",
+		"moved by <@UALICE> from Fri 2027-01-15 to Tue 2027-01-26 (+11 days): “R&amp;D needs time”",
+		"moved by <@UROOT> from Tue 2027-01-26 to Wed 2027-01-20 (-6 days)",
+	} {
+		if !strings.Contains(r.Doc.Text, w) {
+			t.Errorf("history lacks %q:\n%s", w, r.Doc.Text)
+		}
+	}
+	if refs := refsIn(r.Doc.Text); len(refs) != 0 {
+		t.Errorf("history names releases %v; want none", refs)
+	}
+	if strings.Count(r.Doc.Text, "\n• ") != 3 {
+		t.Errorf("history has %d entries; want 3:\n%s", strings.Count(r.Doc.Text, "\n• "), r.Doc.Text)
+	}
+}
+
+func TestRole(t *testing.T) {
+	svc := MustService(t, root)
+	MustFixture(t, svc)
+	MustDoAll(t, svc, alice,
+		"/release role payments product-manager <@UPM1> <@UPM2> <@UPM1>",
+		"/release role payments release-manager <@UPRM>",
+	)
+	MustDo(t, svc, "UPRM", "/release role payments@2.3.0 release-engineer <@URE>")
+	t.Run("ShowsWhereRolesComeFrom", func(t *testing.T) {
+		r := MustDo(t, svc, bob, "/release role payments@2.3.0")
+		for _, w := range []string{
+			"*Release manager* (schedules and dependencies; gets slip alerts): <@UPRM> — from product payments",
+			"*Release engineer* (builds, packages and ships): <@URE> — from this release",
+			"*Product manager* (roadmap and priorities; gets digests): <@UPM1>, <@UPM2> — from product payments",
+		} {
+			if !strings.Contains(r.Doc.Text, w) {
+				t.Errorf("role show lacks %q:\n%s", w, r.Doc.Text)
+			}
+		}
+	})
+	t.Run("OwnerStandsInForReleaseManager", func(t *testing.T) {
+		r := MustDo(t, svc, bob, "/release role auth 1.4.0")
+		if w := "<@UALICE> — from the owner"; !strings.Contains(r.Doc.Text, w) {
+			t.Errorf("role show lacks %q:\n%s", w, r.Doc.Text)
+		}
+	})
+	t.Run("ProductRoleNeedsItsReleaseManager", func(t *testing.T) {
+		// Once a product has a release manager, owning one of its
+		// releases no longer lets you set its roles.
+		r := MustFail(t, svc, alice, "/release role payments rm <@UALICE>", store.EForbidden)
+		if w := "only <@UPRM> (release manager of payments) or an admin can set its roles"; !strings.Contains(r.Doc.Text, w) {
+			t.Errorf("refusal lacks %q:\n%s", w, r.Doc.Text)
+		}
+		MustDo(t, svc, root, "/release role payments rm <@UALICE>")
+	})
+	t.Run("ClearsRole", func(t *testing.T) {
+		MustDo(t, svc, root, "/release role payments pm none")
+		s := MustSnapshot(t, svc.Store)
+		for _, p := range s.Products {
+			if p.Name == "payments" && p.Roles.Get(store.ProductManager) != nil {
+				t.Errorf("product manager after none = %v; want unset", p.Roles.Get(store.ProductManager))
+			}
+		}
+	})
+}
+
+// TestPermissions checks who may manage a release: its owner, its release
+// manager (set on the product or on the release), and admins. Anyone else
+// is refused with a message that names who can, and nothing changes.
+func TestPermissions(t *testing.T) {
+	actions := []struct {
+		verb string
+		line string
+	}{
+		{"move", "/release move payments@2.3.0 +3w because scope"},
+		{"ship", "/release ship payments@2.3.0"},
+		{"cancel", "/release cancel payments@2.3.0 because dropped"},
+		{"change the dependencies of", `/release depend payments@2.3.0 on external "Okta" due fri`},
+		{"change the dependencies of", "/release undepend payments@2.3.0 on auth@1.4.0"},
+		{"change the roles of", "/release role payments@2.3.0 product-manager <@UBOB>"},
+	}
+	actors := []struct {
+		name  string
+		setup []string // run by alice first
+		user  string
+		ok    bool
+		who   string // for refusals, who the message names
+	}{
+		{name: "Owner", user: alice, ok: true},
+		{name: "ProductReleaseManager", setup: []string{"/release role payments rm <@UPRM>"}, user: "UPRM", ok: true},
+		{name: "ReleaseReleaseManager", setup: []string{"/release role payments@2.3.0 rm <@URRM>"}, user: "URRM", ok: true},
+		{name: "Admin", user: root, ok: true},
+		{name: "Other", user: bob, who: "only <@UALICE> (owner) or an admin"},
+		{name: "OtherWithReleaseManager", setup: []string{"/release role payments rm <@UPRM>"}, user: bob, who: "only <@UALICE> (owner), <@UPRM> (release manager) or an admin"},
+		{name: "ReleaseEngineer", setup: []string{"/release role payments re <@URE>"}, user: "URE", who: "only <@UALICE> (owner) or an admin"},
+		{name: "ProductManager", setup: []string{"/release role payments@2.3.0 pm <@UPM>"}, user: "UPM", who: "only <@UALICE> (owner) or an admin"},
+		{name: "ExternalOwner", user: sam, who: "only <@UALICE> (owner) or an admin"},
+		{name: "ProductReleaseManagerOverriddenByRelease", setup: []string{"/release role payments rm <@UPRM>", "/release role payments@2.3.0 rm <@URRM>"}, user: "UPRM", who: "only <@UALICE> (owner), <@URRM> (release manager) or an admin"},
+	}
+	for _, a := range actions {
+		for _, who := range actors {
+			name := strings.Fields(a.line)[1] + "/"
+			if who.ok {
+				name += who.name + "May"
+			} else {
+				name += who.name + "IsRefused"
+			}
+			t.Run(name, func(t *testing.T) {
+				svc := MustService(t, root)
+				MustFixture(t, svc)
+				MustDoAll(t, svc, alice, who.setup...)
+				before := MustSnapshot(t, svc.Store)
+				if who.ok {
+					MustDo(t, svc, who.user, a.line)
+					return
+				}
+				r := MustFail(t, svc, who.user, a.line, store.EForbidden)
+				if want := who.who + " can " + a.verb + " payments@2.3.0"; !strings.Contains(r.Doc.Text, want) {
+					t.Errorf("Execute(%q as %s) reply lacks %q:\n%s", a.line, who.user, want, r.Doc.Text)
+				}
+				assertUnchanged(t, before, MustSnapshot(t, svc.Store))
+			})
+		}
+	}
+}
+
+// TestOutbox checks that changes others should see are queued for the
+// release's channel in the same transaction, and lookups queue nothing.
+func TestOutbox(t *testing.T) {
+	tests := []struct {
+		name    string
+		line    string
+		channel string // "" when nothing may be queued
+		want    string
+	}{
+		{"AddPostsToChannel", "/release add payments 2.4.0 2027-02-01 channel <#CNEW|new>", "CNEW", ":package: <@UALICE> added *payments@2.4.0*, target Mon 2027-02-01 (in 28 days). Owner <@UALICE>."},
+		{"AddPostsWhereTyped", "/release add payments 2.4.0 2027-02-01", defaultChannel, "added *payments@2.4.0*"},
+		{"MovePosts", "/release move auth@1.4.0 2027-01-06", "CAUTH", "moved *auth@1.4.0* earlier"},
+		{"ShipPosts", "/release ship auth@1.4.0", "CAUTH", "shipped *auth@1.4.0*"},
+		{"CancelPosts", "/release cancel mobile@5.0 because dropped", "CMOB", "cancelled *mobile@5.0* because dropped"},
+		{"DependPosts", "/release depend mobile@5.0 on auth@1.4.0", "CMOB", "*mobile@5.0* now depends on *auth@1.4.0*"},
+		{"DependUpdatePosts", "/release depend mobile@5.0 on payments@2.3.0 by 2027-01-20", "CMOB", "*mobile@5.0* changed its need of *payments@2.3.0*"},
+		{"UndependPosts", "/release undepend payments@2.3.0 on auth@1.4.0", "CPAY", ":scissors:"},
+		{"ReleaseRolePosts", "/release role auth@1.4.0 re <@URE>", "CAUTH", "set the release-engineer of *auth@1.4.0*: <@URE>"},
+		{"ListPostsNothing", "/release list all", "", ""},
+		{"ShowPostsNothing", "/release show mobile@5.0", "", ""},
+		{"ImpactPostsNothing", "/release impact auth@1.4.0", "", ""},
+		{"HistoryPostsNothing", "/release history auth@1.4.0", "", ""},
+		{"HelpPostsNothing", "/release help", "", ""},
+		{"RoleShowPostsNothing", "/release role payments", "", ""},
+		{"ProductRolePostsNothing", "/release role payments rm <@UPRM>", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := MustService(t)
+			MustFixture(t, svc)
+			before := MustSnapshot(t, svc.Store)
+			MustDo(t, svc, alice, tt.line)
+			msgs := newMessages(t, svc, before)
+			if tt.channel == "" {
+				if len(msgs) != 0 {
+					t.Errorf("Execute(%q) queued %d messages; want none: %+v", tt.line, len(msgs), msgs)
+				}
+				return
+			}
+			if len(msgs) != 1 {
+				t.Fatalf("Execute(%q) queued %d messages; want 1: %+v", tt.line, len(msgs), msgs)
+			}
+			m := msgs[0]
+			if m.Channel != tt.channel || !strings.Contains(m.Doc.Text, tt.want) {
+				t.Errorf("Execute(%q) queued to %s:\n%s\nwant to %s, with %q", tt.line, m.Channel, m.Doc.Text, tt.channel, tt.want)
+			}
+			if m.ID == 0 || len(m.Doc.Sections) == 0 {
+				t.Errorf("queued message has ID %d and %d sections; want an ID and sections", m.ID, len(m.Doc.Sections))
+			}
+		})
+	}
+}
+
+// TestEscaping checks that user text echoed back can never ping or forge a
+// link, in the reply and in the channel post, and is decoded once when
+// stored and escaped once when shown.
+func TestEscaping(t *testing.T) {
+	// What Slack sends when a user types
+	//   because <!channel> & <@U1> @here <https://evil.example|click>
+	// with @here typed as a real mention and the rest typed literally.
+	const reason = "because &lt;!channel&gt; &amp; &lt;@U1&gt; <!here> <https://evil.example|click>"
+	const stored = "<!channel> & <@U1> @here click (https://evil.example)"
+	const shown = "&lt;!channel&gt; &amp; &lt;@U1&gt; @here click (https://evil.example)"
+
+	t.Run("MoveReason", func(t *testing.T) {
+		svc := MustService(t)
+		MustFixture(t, svc)
+		before := MustSnapshot(t, svc.Store)
+		MustDo(t, svc, alice, "/release move payments@2.3.0 +3w "+reason)
+		r := MustRelease(t, svc.Store, "payments@2.3.0")
+		if got := r.History[len(r.History)-1].Reason; got != stored {
+			t.Errorf("stored reason = %q; want %q", got, stored)
+		}
+		msgs := newMessages(t, svc, before)
+		if len(msgs) != 1 || !strings.Contains(msgs[0].Doc.Text, "because "+shown) {
+			t.Fatalf("move queued %+v; want one message with %q", msgs, shown)
+		}
+		assertDefused(t, "move message", msgs[0].Doc)
+		h := MustDo(t, svc, alice, "/release history payments@2.3.0")
+		if want := "“" + shown + "”"; !strings.Contains(h.Doc.Text, want) {
+			t.Errorf("history lacks %q:\n%s", want, h.Doc.Text)
+		}
+		assertDefused(t, "history reply", h.Doc)
+	})
+	t.Run("CancelReason", func(t *testing.T) {
+		svc := MustService(t)
+		MustFixture(t, svc)
+		before := MustSnapshot(t, svc.Store)
+		MustDo(t, svc, alice, "/release cancel payments@2.3.0 "+reason)
+		msgs := newMessages(t, svc, before)
+		if len(msgs) != 1 || !strings.Contains(msgs[0].Doc.Text, "because "+shown) {
+			t.Fatalf("cancel queued %+v; want one message with %q", msgs, shown)
+		}
+		assertDefused(t, "cancel message", msgs[0].Doc)
+	})
+	t.Run("ExternalName", func(t *testing.T) {
+		svc := MustService(t)
+		MustFixture(t, svc)
+		before := MustSnapshot(t, svc.Store)
+		r := MustDo(t, svc, alice, `/release depend auth@1.4.0 on external "&lt;!channel&gt; SDK &amp; <https://evil.example|co>" due fri`)
+		const want = "external “&lt;!channel&gt; SDK &amp; co (https://evil.example)”"
+		msgs := newMessages(t, svc, before)
+		if len(msgs) != 1 {
+			t.Fatalf("depend queued %d messages; want 1", len(msgs))
+		}
+		for _, d := range []struct {
+			what string
+			doc  store.Doc
+		}{{"depend reply", r.Doc}, {"depend message", msgs[0].Doc}, {"show reply", MustDo(t, svc, alice, "/release show auth@1.4.0").Doc}} {
+			if !strings.Contains(d.doc.Text, want) {
+				t.Errorf("%s lacks %q:\n%s", d.what, want, d.doc.Text)
+			}
+			assertDefused(t, d.what, d.doc)
+		}
+	})
+	t.Run("ErrorEchoes", func(t *testing.T) {
+		svc := MustService(t)
+		MustFixture(t, svc)
+		for _, line := range []string{
+			"/release move payments@2.3.0 &lt;!channel&gt; because x",
+			"/release show &lt;!here&gt;@1",
+			"/release &lt;!everyone&gt;",
+			"/release list &lt;https://evil.example|x&gt;",
+			`/release confirm external "&lt;!channel&gt;"`,
+		} {
+			r := Do(t, svc, alice, line)
+			if r.OK() {
+				t.Errorf("Execute(%q) succeeded; want an error", line)
+			}
+			assertDefused(t, fmt.Sprintf("reply to %q", line), r.Doc)
+		}
+	})
+}
+
+// assertDefused fails t if doc could ping a crowd or carry a forged link.
+func assertDefused(t *testing.T, what string, doc store.Doc) {
+	t.Helper()
+	texts := []string{doc.Text, doc.Header}
+	for _, s := range doc.Sections {
+		texts = append(texts, s.Text, s.Context)
+		texts = append(texts, s.Fields...)
+	}
+	for _, s := range texts {
+		for _, bad := range []string{"<!", "<http", "<mailto", "<@U1>"} {
+			if strings.Contains(s, bad) {
+				t.Errorf("%s contains %q:\n%s", what, bad, s)
+			}
+		}
+	}
+}
+
+// TestNothingHalfApplied runs commands that fail and checks, with a full
+// snapshot of the store, that each left everything as it was: records,
+// the outbox and the audit log.
+func TestNothingHalfApplied(t *testing.T) {
+	tests := []struct {
+		name string
+		as   string
+		line string
+		code string
+	}{
+		{"Cycle", alice, "/release depend auth@1.4.0 on mobile@5.0", store.EConflict},
+		{"SelfDependency", alice, "/release depend mobile@5.0 on mobile@5.0", store.EConflict},
+		{"ForbiddenMove", bob, "/release move payments@2.3.0 +3w because mine now", store.EForbidden},
+		{"ForbiddenCancel", bob, "/release cancel payments@2.3.0 because mine now", store.EForbidden},
+		{"ForbiddenRole", bob, "/release role payments rm <@UBOB>", store.EForbidden},
+		{"MoveWithoutReason", alice, "/release move payments@2.3.0 +3w", store.EInvalid},
+		{"DuplicateAdd", alice, "/release add payments 2.3.0 2027-03-01 owner <@UBOB>", store.EConflict},
+		{"DependOnMissingRelease", alice, "/release depend mobile@5.0 on nosuch@1.0", store.ENotFound},
+		{"DependNewExternalWithoutDue", alice, `/release depend mobile@5.0 on external "Okta"`, store.EInvalid},
+		{"DependKnownExternalOtherDue", alice, `/release depend auth@1.4.0 on external "Stripe SDK" due 2027-03-01`, store.EConflict},
+		{"DuplicateDependency", alice, "/release depend mobile@5.0 on payments@2.3.0", store.EConflict},
+		{"ConfirmByNonOwner", alice, `/release confirm external "Stripe SDK" due 2027-03-01`, store.EForbidden},
+		{"ShipInFuture", alice, "/release ship payments@2.3.0 on fri", store.EInvalid},
+		{"UndependMissing", alice, "/release undepend auth@1.4.0 on mobile@5.0", store.ENotFound},
+		{"UnknownCommand", alice, "/release mvoe payments@2.3.0 +3w because x", store.EInvalid},
+		{"ControlCharacter", alice, "/release move payments@2.3.0 +3w because \x1b[2J", store.EInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := MustService(t, root)
+			MustFixture(t, svc)
+			before := MustSnapshot(t, svc.Store)
+			MustFail(t, svc, tt.as, tt.line, tt.code)
+			assertUnchanged(t, before, MustSnapshot(t, svc.Store))
+		})
+	}
+	t.Run("CancelledContext", func(t *testing.T) {
+		svc := MustService(t)
+		MustFixture(t, svc)
+		before := MustSnapshot(t, svc.Store)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		r := svc.Execute(ctx, request(alice, "/release move payments@2.3.0 +3w because x"))
+		if r.Code != store.EInternal || !strings.Contains(r.Doc.Text, "nothing was changed") {
+			t.Errorf("Execute with a cancelled context = %q, %q; want %q saying nothing was changed", r.Code, r.Doc.Text, store.EInternal)
+		}
+		assertUnchanged(t, before, MustSnapshot(t, svc.Store))
+	})
+}

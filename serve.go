@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"relman/bot"
+	"relman/commands"
+	"relman/store"
+)
+
+// shutdownGrace bounds how long SIGTERM waits for in-flight requests.
+const shutdownGrace = 10 * time.Second
+
+// runServe serves Slack until ctx ends (SIGTERM), then drains in-flight
+// requests, stops the workers and closes the store, in reverse order of
+// starting them.
+func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
+	if err := cfg.checkServe(); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	st, err := store.Open(cfg.DB, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	clock := store.SystemClock{}
+	metrics := bot.NewMetrics()
+	opts := []slack.Option{slack.OptionAPIURL(cfg.APIURL), slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second})}
+	if cfg.AppToken != "" {
+		opts = append(opts, slack.OptionAppLevelToken(cfg.AppToken))
+	}
+	api := slack.New(cfg.BotToken, opts...)
+	svc := &commands.Service{Store: st, Clock: clock, Loc: cfg.Loc, Admins: cfg.Admins, Log: log}
+	outbox := &bot.Outbox{Store: st, Sender: &bot.SlackSender{API: api, Metrics: metrics}, Clock: clock, Log: log, Metrics: metrics}
+	users := &bot.Users{API: api, Clock: clock, Log: log, Metrics: metrics}
+	sl := &bot.Slack{
+		Dispatcher: &bot.Dispatcher{Service: svc, Outbox: outbox, Metrics: metrics, Log: log},
+		API:        api, Users: users, Clock: clock, Log: log, Metrics: metrics,
+	}
+	web := &bot.HTTP{Slack: sl, SigningSecret: cfg.SigningSecret, Metrics: metrics}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("RELMAN_ADDR: %w", err)
+	}
+	adminLn, err := net.Listen("tcp", cfg.AdminAddr)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("RELMAN_ADMIN_ADDR: %w", err)
+	}
+	srv := &http.Server{Handler: web.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	admin := &http.Server{Handler: bot.AdminHandler(st, clock), ReadHeaderTimeout: 10 * time.Second}
+
+	// Workers get their own context: they stop only after the HTTP server
+	// has drained, so every acknowledged command's messages are queued first.
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	var workers sync.WaitGroup
+	errc := make(chan error, 4)
+	start := func(name string, f func() error) {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			if err := f(); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, context.Canceled) {
+				errc <- fmt.Errorf("%s: %w", name, err)
+			}
+		}()
+	}
+	start("outbox", func() error { return outbox.Run(workCtx) })
+	start("http", func() error { return srv.Serve(ln) })
+	start("admin", func() error { return admin.Serve(adminLn) })
+	mode := "http"
+	var sockCancel context.CancelFunc = func() {}
+	if cfg.AppToken != "" {
+		mode = "socket"
+		var sockCtx context.Context
+		sockCtx, sockCancel = context.WithCancel(workCtx)
+		sm := &bot.SocketMode{Slack: sl, Client: socketmode.New(api)}
+		start("socket mode", func() error { return sm.Run(sockCtx) })
+	}
+	log.Info("relman serving", "mode", mode, "addr", ln.Addr().String(), "admin_addr", adminLn.Addr().String(), "db", cfg.DB, "version", version())
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case runErr = <-errc:
+		log.Error("stopping after failure", "err", runErr)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	sockCancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	admin.Shutdown(sctx)
+	sl.Wait()
+	stopWork()
+	workers.Wait()
+	log.Info("stopped")
+	return runErr
+}
+
+// checkServe validates the settings serving needs.
+func (c config) checkServe() error {
+	var errs []error
+	if c.BotToken == "" {
+		errs = append(errs, errors.New("SLACK_BOT_TOKEN: required to serve Slack (the xoxb- bot token from OAuth & Permissions)"))
+	}
+	if c.AppToken == "" && c.SigningSecret == "" {
+		errs = append(errs, errors.New("SLACK_SIGNING_SECRET: required in HTTP mode (Basic Information → Signing Secret); or set SLACK_APP_TOKEN for Socket Mode"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	return nil
+}
+
+// runBackup asks the running server for a consistent copy of its database
+// and writes it to path, checking that the copy opens.
+func runBackup(ctx context.Context, cfg config, path string, stdout io.Writer) error {
+	if path == "" {
+		return errors.New("usage: relman backup <file>")
+	}
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("backup: %s already exists", path)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+cfg.AdminAddr+"/backup", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("backup: is relman serving? (RELMAN_ADMIN_ADDR=%s): %w", cfg.AdminAddr, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("backup: server answered %s", resp.Status)
+	}
+	tmp := path + ".partial"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	n, err := io.Copy(f, resp.Body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		var st *store.Store
+		if st, err = store.Open(tmp, store.Options{}); err == nil {
+			err = st.Close()
+		}
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("backup: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	fmt.Fprintf(stdout, "wrote %s (%d bytes)\n", path, n)
+	return nil
+}

@@ -1,0 +1,265 @@
+package store_test
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"relman/store"
+)
+
+// The benchmark graph: 500 products × 20 versions. Release i is version
+// i/500 of product i%500, so lower indices are older versions; its target
+// date grows with the version (a release train every 30 days) with a few
+// days of jitter. Each release depends on about three releases at lower
+// indices, mostly of the previous two versions (edges only go from higher to
+// lower index, so the graph is a DAG), and some on external items. As of
+// "today" (during version 10) 98% of the releases whose date has passed have
+// shipped; 1% of the rest are cancelled.
+const (
+	benchProducts  = 500
+	benchVersions  = 20
+	benchReleases  = benchProducts * benchVersions
+	benchEdges     = 30_000 // release → release
+	benchExternals = 200
+	benchExtEdges  = 1_000 // release → external item
+	benchReach     = 1_500 // how far below its index a release picks providers
+)
+
+type benchData struct {
+	products  []store.Product
+	releases  []store.Release
+	externals []store.External
+	deps      []store.Dependency
+	today     store.Date
+}
+
+func newBenchData(tb testing.TB) *benchData {
+	tb.Helper()
+	rng := rand.New(rand.NewPCG(2027, 115))
+	base := MustDate(tb, "2027-01-04")
+	at := time.Date(2027, time.January, 4, 9, 0, 0, 0, time.UTC)
+	d := &benchData{today: base.AddDays(10*30 + 15)}
+
+	for p := range benchProducts {
+		d.products = append(d.products, store.Product{Name: fmt.Sprintf("product-%03d", p), CreatedAt: at, CreatedBy: "UBENCH"})
+	}
+	d.releases = make([]store.Release, benchReleases)
+	for i := range d.releases {
+		v, p := i/benchProducts, i%benchProducts
+		target := base.AddDays(v*30 + p*10/benchProducts + rng.IntN(3))
+		r := store.Release{
+			Ref:    store.Ref{Product: d.products[p].Name, Version: fmt.Sprintf("%d.%d.0", 1+v/10, v%10)},
+			Target: target, Owner: fmt.Sprintf("U%04d", p), Channel: fmt.Sprintf("C%03d", p%50),
+			Status: store.Planned, CreatedAt: at, CreatedBy: "UBENCH",
+			History: []store.DateChange{{Kind: "added", To: target, By: "UBENCH", At: at}},
+		}
+		switch {
+		case target.Before(d.today) && rng.IntN(50) != 0: // 2% are overdue
+			r.Status, r.ShippedOn = store.Shipped, target
+		case rng.IntN(100) == 0:
+			r.Status = store.Cancelled
+		}
+		d.releases[i] = r
+	}
+	for x := range benchExternals {
+		d.externals = append(d.externals, store.External{
+			Name: fmt.Sprintf("Vendor SDK %d", x), Due: base.AddDays(rng.IntN(benchVersions * 30)),
+			Owner: "UVENDOR", LastConfirmed: at, CreatedAt: at, CreatedBy: "UBENCH",
+		})
+	}
+
+	type edge struct{ c, p int }
+	seen := make(map[edge]bool, benchEdges)
+	for len(d.deps) < benchEdges {
+		c := 1 + rng.IntN(benchReleases-1)
+		p := c - 1 - rng.IntN(min(c, benchReach))
+		if seen[edge{c, p}] {
+			continue
+		}
+		seen[edge{c, p}] = true
+		dep := store.Dependency{Consumer: d.releases[c].Ref, Provider: d.releases[p].Ref, CreatedAt: at, CreatedBy: "UBENCH"}
+		if rng.IntN(10) == 0 {
+			dep.NeededBy = d.releases[c].Target.AddDays(-rng.IntN(7))
+		}
+		d.deps = append(d.deps, dep)
+	}
+	for len(d.deps) < benchEdges+benchExtEdges {
+		c, x := rng.IntN(benchReleases), rng.IntN(benchExternals)
+		if seen[edge{c, -1 - x}] {
+			continue
+		}
+		seen[edge{c, -1 - x}] = true
+		d.deps = append(d.deps, store.Dependency{
+			Consumer: d.releases[c].Ref, External: store.ExternalKey(d.externals[x].Name), CreatedAt: at, CreatedBy: "UBENCH",
+		})
+	}
+	return d
+}
+
+// MustBenchStore writes d into a new store file under tb.TempDir() in one
+// transaction (without fsync, to keep setup fast) and returns it reopened
+// with the default options.
+func MustBenchStore(tb testing.TB, d *benchData) *store.Store {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "bench.db")
+	s, err := store.Open(path, store.Options{NoSync: true})
+	if err != nil {
+		tb.Fatalf("Open(%q) = %v", path, err)
+	}
+	MustUpdate(tb, s, "UBENCH", time.Date(2027, time.January, 4, 9, 0, 0, 0, time.UTC), func(tx *store.Tx) error {
+		for i := range d.products {
+			if err := tx.PutProduct("product.create", &d.products[i]); err != nil {
+				return err
+			}
+		}
+		for i := range d.releases {
+			if err := tx.PutRelease("release.add", &d.releases[i]); err != nil {
+				return err
+			}
+		}
+		for i := range d.externals {
+			if err := tx.PutExternal("external.add", &d.externals[i]); err != nil {
+				return err
+			}
+		}
+		for i := range d.deps {
+			if err := tx.PutDependency("dependency.add", &d.deps[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	MustClose(tb, s)
+	return MustOpen(tb, path)
+}
+
+func BenchmarkGraph10k(b *testing.B) {
+	d := newBenchData(b)
+
+	b.Run("NewGraph", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			store.NewGraph(d.releases, d.externals, d.deps)
+		}
+	})
+
+	g := store.NewGraph(d.releases, d.externals, d.deps)
+	b.Run("AtRisk", func(b *testing.B) {
+		b.ReportAllocs()
+		var n int
+		for b.Loop() {
+			n = len(g.AtRisk(d.today))
+		}
+		b.ReportMetric(float64(n), "at-risk")
+		b.ReportMetric(float64(len(g.Slips(d.today))), "slips")
+	})
+
+	b.Run("Impact", func(b *testing.B) {
+		// The oldest release of the first product: nearly everything newer
+		// depends on it, directly or through others.
+		root := d.releases[0].Key()
+		b.ReportAllocs()
+		var n int
+		for b.Loop() {
+			n = len(g.Impact(root, d.today))
+		}
+		b.ReportMetric(float64(n), "downstream")
+	})
+
+	b.Run("LoadAndAtRisk", func(b *testing.B) {
+		s := MustBenchStore(b, d)
+		b.ReportAllocs()
+		var n int
+		for b.Loop() {
+			err := s.View(func(tx *store.Tx) error {
+				g, err := tx.Graph()
+				if err != nil {
+					return err
+				}
+				n = len(g.AtRisk(d.today))
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(n), "at-risk")
+	})
+}
+
+// BenchmarkBareCommit is the floor under every command: one bbolt
+// read-write transaction putting one key, with bbolt's default fsync on
+// commit, on a real file. Compare it with BenchmarkStoreAddRelease and the
+// commands package's benchmarks.
+func BenchmarkBareCommit(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "bare.db")
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		b.Fatalf("bolt.Open(%q) = %v", path, err)
+	}
+	defer db.Close()
+	bucket := []byte("bench")
+	if err := db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucket(bucket)
+		return err
+	}); err != nil {
+		b.Fatal(err)
+	}
+	value := make([]byte, 256)
+	var i uint64
+	b.ReportAllocs()
+	for b.Loop() {
+		i++
+		err := db.Update(func(tx *bolt.Tx) error {
+			return tx.Bucket(bucket).Put(binary.BigEndian.AppendUint64(nil, i), value)
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkStoreAddRelease is what /release add writes, through the store,
+// with default (fsync) settings: look the release and product up, create
+// the product for every 20th release, put the release (and its audit
+// entries) and enqueue the channel message, all in one Update.
+func BenchmarkStoreAddRelease(b *testing.B) {
+	s := MustOpen(b, filepath.Join(b.TempDir(), "relman.db"))
+	at := time.Date(2027, time.January, 4, 9, 0, 0, 0, time.UTC)
+	target := MustDate(b, "2027-03-01")
+	var i int
+	b.ReportAllocs()
+	for b.Loop() {
+		ref := store.Ref{Product: fmt.Sprintf("product-%d", i/20), Version: fmt.Sprintf("1.%d.0", i%20)}
+		i++
+		err := s.Update("UBENCH", at, func(tx *store.Tx) error {
+			if _, err := tx.Release(ref); store.ErrorCode(err) != store.ENotFound {
+				return fmt.Errorf("Release(%s) = %v; want not found", ref, err)
+			}
+			if _, err := tx.Product(ref.Product); store.ErrorCode(err) == store.ENotFound {
+				if err := tx.PutProduct("product.create", &store.Product{Name: ref.Product, CreatedAt: at, CreatedBy: "UBENCH"}); err != nil {
+					return err
+				}
+			} else if err != nil {
+				return err
+			}
+			r := &store.Release{
+				Ref: ref, Target: target, Owner: "UBENCH", Channel: "CBENCH", Status: store.Planned, CreatedAt: at, CreatedBy: "UBENCH",
+				History: []store.DateChange{{Kind: "added", To: target, By: "UBENCH", At: at}},
+			}
+			if err := tx.PutRelease("release.add", r); err != nil {
+				return err
+			}
+			return tx.Enqueue(&store.Message{Channel: r.Channel, Doc: store.Doc{Text: "added " + ref.String()}})
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
