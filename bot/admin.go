@@ -24,4 +24,3 @@ func AdminHandler(st *store.Store, clock store.Clock) http.Handler {
 	})
 	return mux
 }
-

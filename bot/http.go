@@ -160,4 +160,3 @@ func writeAck(w http.ResponseWriter, ack Ack) int {
 	w.Write(b)
 	return http.StatusOK
 }
-

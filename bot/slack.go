@@ -246,4 +246,3 @@ func (s *Slack) log() *slog.Logger {
 	}
 	return s.Log
 }
-
