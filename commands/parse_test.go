@@ -203,7 +203,7 @@ var commandCases = map[string][]commandCase{
 		{name: "ShowsReleaseRoles", line: "/release role payments@2.3.0", want: []string{"Roles of payments@2.3.0", "<@UALICE> — from the owner"}},
 		{name: "ShowsReleaseRolesSpaceSpelling", line: "/release role payments 2.3.0", want: []string{"Roles of payments@2.3.0"}},
 		{name: "ShowsReleaseRolesMailtoSpelling", line: "/release role <mailto:payments@2.3.0|payments@2.3.0>", want: []string{"Roles of payments@2.3.0"}},
-		{name: "SetsProductRole", line: "/release role payments release-manager <@UBOB|bob> <@USAM>", want: []string{"Release manager of product payments: <@UBOB>, <@USAM>."}},
+		{name: "SetsProductRole", line: "/release role payments release-manager <@UBOB|bob> <@USAM> <@UBOB>", want: []string{"Release manager of product payments: <@UBOB>, <@USAM>."}},
 		{name: "SetsReleaseRole", line: "/release role payments 2.3.0 rm @UBOB", want: []string{"Release manager of *payments@2.3.0*: <@UBOB>. Posted in <#CPAY>."}},
 		{name: "ClearsRole", line: "/release role payments@2.3.0 pm none", want: []string{"Product manager of *payments@2.3.0*: unset."}},
 		{name: "RejectsMissingSubject", line: "/release role", code: store.EInvalid, want: []string{"missing a product or release"}},

@@ -198,7 +198,7 @@ func parseList(p *parser) (Command, error) {
 }
 
 func (c *listCmd) run(x *Exec) (store.Doc, error) {
-	var rows []store.Release
+	var rows []*store.Release
 	var risks map[store.Ref]*store.Risk
 	var products map[string]*store.Product
 	err := x.view(func(tx *store.Tx) error {
@@ -207,16 +207,11 @@ func (c *listCmd) run(x *Exec) (store.Doc, error) {
 			return err
 		}
 		risks = g.AtRisk(x.today)
-		var all []store.Release
+		all := g.Releases()
 		if c.product != "" {
-			if all, err = tx.ReleasesOf(c.product); err != nil {
-				return err
-			}
-			if len(all) == 0 {
+			if all = g.ReleasesOf(c.product); len(all) == 0 {
 				return store.Errorf(store.ENotFound, "there is no product %q", c.product)
 			}
-		} else if all, err = tx.Releases(); err != nil {
-			return err
 		}
 		if c.mine {
 			ps, err := tx.Products()
@@ -229,7 +224,7 @@ func (c *listCmd) run(x *Exec) (store.Doc, error) {
 			}
 		}
 		for _, r := range all {
-			if c.keep(&r, risks, products, x.req.User) {
+			if c.keep(r, risks, products, x.req.User) {
 				rows = append(rows, r)
 			}
 		}
@@ -238,7 +233,7 @@ func (c *listCmd) run(x *Exec) (store.Doc, error) {
 	if err != nil {
 		return store.Doc{}, err
 	}
-	slices.SortFunc(rows, func(a, b store.Release) int {
+	slices.SortFunc(rows, func(a, b *store.Release) int {
 		return cmp.Or(cmp.Compare(a.Date().Sub(b.Date()), 0), cmp.Compare(a.Key(), b.Key()))
 	})
 	b := newDoc(c.title())
@@ -248,8 +243,7 @@ func (c *listCmd) run(x *Exec) (store.Doc, error) {
 	}
 	shown := rows[:min(len(rows), ListLimit)]
 	lines := make([]string, 0, len(shown))
-	for i := range shown {
-		r := &shown[i]
+	for _, r := range shown {
 		_, risky := risks[r.Ref]
 		line := fmt.Sprintf("%s %s — %s · %s", statusIcon(r, risky), bold(r.Ref), when(r.Date(), x.today), mention(r.Owner))
 		if r.Status != store.Planned {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -40,6 +41,15 @@ var schemaBuckets = map[int][][]byte{
 type Store struct {
 	db   *bolt.DB
 	path string
+	// gen counts committed updates; graph caches the Graph of a generation
+	// for read-only transactions, so lookups do not decode every release.
+	gen   atomic.Uint64
+	graph atomic.Pointer[graphCache]
+}
+
+type graphCache struct {
+	gen uint64
+	g   *Graph
 }
 
 // Options tune Open.
@@ -110,15 +120,22 @@ func (s *Store) Close() error { return s.db.Close() }
 // instant at (recorded in audit entries). If fn returns an error nothing fn
 // did is kept, and Update returns that error.
 func (s *Store) Update(actor string, at time.Time, fn func(tx *Tx) error) error {
-	return s.db.Update(func(btx *bolt.Tx) error {
-		return fn(&Tx{btx: btx, actor: actor, at: at.UTC()})
+	err := s.db.Update(func(btx *bolt.Tx) error {
+		return fn(&Tx{s: s, btx: btx, actor: actor, at: at.UTC()})
 	})
+	if err == nil {
+		// After the commit: a reader that sees the new data with the old
+		// generation may serve the previous graph for the instant before
+		// this Update returns, never after.
+		s.gen.Add(1)
+	}
+	return err
 }
 
 // View runs fn in a read-only transaction.
 func (s *Store) View(fn func(tx *Tx) error) error {
 	return s.db.View(func(btx *bolt.Tx) error {
-		return fn(&Tx{btx: btx})
+		return fn(&Tx{s: s, btx: btx})
 	})
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"slices"
+	"sync"
 )
 
 // Graph is a read-only view of releases, external items and dependencies,
@@ -16,7 +17,12 @@ type Graph struct {
 	deps      []Dependency        // edges
 	out       [][]int             // node → edges where it is the consumer
 	in        [][]int             // node → edges where it is the provider
-	byProduct map[string][]string // product → release keys, for lookups
+	rels      []*Release            // every release, in key order
+	byProduct map[string][]*Release // product → its releases, in key order
+
+	riskMu  sync.Mutex
+	riskDay Date
+	risk    map[Ref]*Risk
 }
 
 // NewGraph indexes the given releases, external items and dependencies. An
@@ -30,12 +36,14 @@ func NewGraph(releases []Release, externals []External, deps []Dependency) *Grap
 		releases:  make([]*Release, 0, n),
 		externals: make([]*External, 0, n),
 		deps:      deps,
-		byProduct: make(map[string][]string),
+		byProduct: make(map[string][]*Release),
+		rels:      make([]*Release, 0, len(releases)),
 	}
 	for i := range releases {
 		r := &releases[i]
 		g.add(r.Key(), r, nil)
-		g.byProduct[r.Product] = append(g.byProduct[r.Product], r.Key())
+		g.byProduct[r.Product] = append(g.byProduct[r.Product], r)
+		g.rels = append(g.rels, r)
 	}
 	for i := range externals {
 		x := &externals[i]
@@ -69,6 +77,12 @@ func (g *Graph) Release(ref Ref) *Release {
 	}
 	return nil
 }
+
+// Releases returns every release. The slice and releases are shared.
+func (g *Graph) Releases() []*Release { return g.rels }
+
+// ReleasesOf returns the releases of one product. The slice is shared.
+func (g *Graph) ReleasesOf(product string) []*Release { return g.byProduct[product] }
 
 // External returns the external item with the given name, or nil.
 func (g *Graph) External(name string) *External {
@@ -195,8 +209,19 @@ type Risk struct {
 
 // AtRisk returns, for every planned release that is at risk as of today, why
 // it is. A release is at risk when any dependency of it, direct or
-// transitive, has slipped.
+// transitive, has slipped. The result is computed once per date and shared:
+// callers must not modify it.
 func (g *Graph) AtRisk(today Date) map[Ref]*Risk {
+	g.riskMu.Lock()
+	defer g.riskMu.Unlock()
+	if g.risk != nil && g.riskDay == today {
+		return g.risk
+	}
+	g.risk, g.riskDay = g.atRisk(today), today
+	return g.risk
+}
+
+func (g *Graph) atRisk(today Date) map[Ref]*Risk {
 	risks := make(map[Ref]*Risk)
 	var queue []int
 	for _, e := range g.Slips(today) {

@@ -63,7 +63,15 @@ func (rs Roles) With(r Role, users []string) Roles {
 	if len(users) == 0 {
 		delete(out, r)
 	} else {
-		out[r] = slices.Compact(slices.Clone(users))
+		// Drop repeats, keeping first-mention order; slices.Compact alone
+		// would only drop adjacent ones (@a @b @a).
+		var us []string
+		for _, u := range users {
+			if !slices.Contains(us, u) {
+				us = append(us, u)
+			}
+		}
+		out[r] = us
 	}
 	return out
 }

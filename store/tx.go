@@ -13,6 +13,7 @@ import (
 // Tx is one transaction. Its methods return *Error values with ENotFound
 // for missing records; other errors are internal.
 type Tx struct {
+	s     *Store
 	btx   *bolt.Tx
 	actor string
 	at    time.Time
@@ -187,8 +188,26 @@ func (tx *Tx) DeleteDependency(action string, d *Dependency) error {
 	return tx.del(bucketDeps, d.Key(), action)
 }
 
-// Graph loads every release, external item and dependency into a Graph.
+// Graph loads every release, external item and dependency into a Graph. In
+// a read-only transaction the Graph may be shared with other readers of the
+// same generation of the store: callers must treat it, and everything it
+// returns, as read-only.
 func (tx *Tx) Graph() (*Graph, error) {
+	if tx.btx.Writable() || tx.s == nil {
+		return tx.loadGraph()
+	}
+	gen := tx.s.gen.Load()
+	if c := tx.s.graph.Load(); c != nil && c.gen == gen {
+		return c.g, nil
+	}
+	g, err := tx.loadGraph()
+	if err == nil {
+		tx.s.graph.Store(&graphCache{gen: gen, g: g})
+	}
+	return g, err
+}
+
+func (tx *Tx) loadGraph() (*Graph, error) {
 	rs, err := tx.Releases()
 	if err != nil {
 		return nil, err
