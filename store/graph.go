@@ -10,13 +10,13 @@ import (
 // built once per question. Its methods are pure: they answer as of the date
 // they are given and never read a clock.
 type Graph struct {
-	keys      []string            // node index → provider key
-	index     map[string]int      // provider key → node index
-	releases  []*Release          // node index → release (nil for external items)
-	externals []*External         // node index → external item (nil for releases)
-	deps      []Dependency        // edges
-	out       [][]int             // node → edges where it is the consumer
-	in        [][]int             // node → edges where it is the provider
+	keys      []string              // node index → provider key
+	index     map[string]int        // provider key → node index
+	releases  []*Release            // node index → release (nil for external items)
+	externals []*External           // node index → external item (nil for releases)
+	deps      []Dependency          // edges
+	out       [][]int               // node → edges where it is the consumer
+	in        [][]int               // node → edges where it is the provider
 	rels      []*Release            // every release, in key order
 	byProduct map[string][]*Release // product → its releases, in key order
 
