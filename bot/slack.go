@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -63,7 +64,29 @@ func (s *Slack) Command(ctx context.Context, sc slack.SlashCommand) Ack {
 		s.openAddModal(sc)
 		return Ack{}
 	}
-	return Ack{Body: blockkit.Ephemeral(reply.Doc)}
+	return s.ephemeralAck(sc.ResponseURL, reply.Doc)
+}
+
+// maxAck keeps an acknowledgement under the 20 KB Slack accepts in a Socket
+// Mode ack (and drops silently beyond): bigger replies go to the
+// response_url instead, which allows five uses in 30 minutes.
+const maxAck = 16 << 10
+
+// ephemeralAck is the private reply as an acknowledgement, or, when too big
+// for one, an empty acknowledgement and the reply sent to responseURL.
+func (s *Slack) ephemeralAck(responseURL string, doc store.Doc) Ack {
+	body := blockkit.Ephemeral(doc)
+	b, err := json.Marshal(body)
+	if err != nil || len(b) <= maxAck || responseURL == "" {
+		return Ack{Body: body}
+	}
+	s.background(func(ctx context.Context) {
+		if err := slack.PostWebhookContext(ctx, responseURL, webhook(doc)); err != nil {
+			s.Metrics.slackError("response_url", errorCode(err))
+			s.log().Warn("response_url failed", "err", err)
+		}
+	})
+	return Ack{}
 }
 
 // openAddModal opens the add-release form with the command's trigger, which

@@ -810,3 +810,20 @@ func TestNothingHalfApplied(t *testing.T) {
 		assertUnchanged(t, before, MustSnapshot(t, svc.Store))
 	})
 }
+
+// TestTodayIsWorkspaceDate checks that relative dates count from today in
+// the workspace time zone, not in UTC.
+func TestTodayIsWorkspaceDate(t *testing.T) {
+	svc := MustService(t)
+	svc.Loc = time.FixedZone("UTC-8", -8*60*60)
+	svc.Clock.(*store.FakeClock).Set(time.Date(2027, 1, 4, 3, 0, 0, 0, time.UTC)) // Sunday 19:00 at UTC-8
+	MustDoAll(t, svc, alice, "/release add payments 2.3.0 tomorrow", "/release add payments 2.4.0 mon", "/release add payments 2.5.0 +1d")
+	for ref, want := range map[string]string{"payments@2.3.0": "2027-01-04", "payments@2.4.0": "2027-01-04", "payments@2.5.0": "2027-01-04"} {
+		if got := MustRelease(t, svc.Store, ref).Target.String(); got != want {
+			t.Errorf("%s target = %s; want %s (the day after Sunday 2027-01-03 at UTC-8)", ref, got, want)
+		}
+	}
+	if got := svc.Today().String(); got != "2027-01-03" {
+		t.Errorf("Today() = %s; want 2027-01-03", got)
+	}
+}

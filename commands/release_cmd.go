@@ -167,7 +167,7 @@ type listCmd struct {
 }
 
 // ListLimit is how many releases a list shows before "and N more".
-const ListLimit = 100
+const ListLimit = 50
 
 func parseList(p *parser) (Command, error) {
 	c := &listCmd{}
