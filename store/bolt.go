@@ -134,8 +134,12 @@ func (s *Store) Update(actor string, at time.Time, fn func(tx *Tx) error) error 
 
 // View runs fn in a read-only transaction.
 func (s *Store) View(fn func(tx *Tx) error) error {
+	// The generation is read before the snapshot is taken, so the snapshot
+	// holds at least that generation's data: a Graph cached under it can be
+	// newer than its generation, never older.
+	gen := s.gen.Load()
 	return s.db.View(func(btx *bolt.Tx) error {
-		return fn(&Tx{s: s, btx: btx})
+		return fn(&Tx{s: s, btx: btx, gen: gen})
 	})
 }
 

@@ -1036,3 +1036,111 @@ func TestTxGraph(t *testing.T) {
 		return nil
 	})
 }
+
+// TestGraphCacheNeverOutlivesAnUpdate checks the Graph that read-only
+// transactions share: a reader whose snapshot predates a commit must not
+// leave its older Graph behind for readers that come after the commit.
+func TestGraphCacheNeverOutlivesAnUpdate(t *testing.T) {
+	s := MustOpen(t, filepath.Join(t.TempDir(), "relman.db"))
+	at := t0
+	old := MustRelease(t, "app@1", "2027-03-01")
+	// Grow the file and then free pages, so that the concurrent commit
+	// below reuses them instead of remapping the file, which would wait for
+	// the open reader.
+	big := old
+	big.History = make([]store.DateChange, 3000)
+	MustUpdate(t, s, "UALICE", at, func(tx *store.Tx) error { return tx.PutRelease("release.add", &big) })
+	MustUpdate(t, s, "UALICE", at, func(tx *store.Tx) error { return tx.PutRelease("release.trim", &old) })
+	MustUpdate(t, s, "UALICE", at, func(tx *store.Tx) error { return tx.PutRelease("release.trim", &old) })
+
+	added := MustRelease(t, "app@2", "2027-04-01")
+	committed := make(chan error, 1)
+	MustView(t, s, func(tx *store.Tx) error {
+		// This reader's snapshot is taken. Another request commits now,
+		// and only then does the reader ask for the Graph.
+		go func() {
+			committed <- s.Update("UBOB", at, func(tx *store.Tx) error { return tx.PutRelease("release.add", &added) })
+		}()
+		select {
+		case err := <-committed:
+			if err != nil {
+				t.Fatalf("concurrent Update = %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("concurrent Update did not commit while a reader was open")
+		}
+		g, err := tx.Graph()
+		if err != nil {
+			return err
+		}
+		if g.Release(added.Ref) != nil {
+			t.Errorf("a reader that began before the commit sees %s; want its own snapshot", added.Ref)
+		}
+		return nil
+	})
+
+	MustView(t, s, func(tx *store.Tx) error {
+		g, err := tx.Graph()
+		if err != nil {
+			return err
+		}
+		if g.Release(added.Ref) == nil {
+			t.Errorf("Graph() after Update added %s does not have it: a stale Graph was served", added.Ref)
+		}
+		return nil
+	})
+}
+
+func TestGraphCacheFollowsUpdates(t *testing.T) {
+	s := MustOpen(t, filepath.Join(t.TempDir(), "relman.db"))
+	graph := func(tb testing.TB) *store.Graph {
+		tb.Helper()
+		var g *store.Graph
+		MustView(tb, s, func(tx *store.Tx) (err error) {
+			g, err = tx.Graph()
+			return err
+		})
+		return g
+	}
+	first := graph(t)
+	if again := graph(t); again != first {
+		t.Errorf("Graph() without an Update in between built a new Graph; want the shared one")
+	}
+	for i, ref := range []string{"app@1", "app@2"} {
+		r := MustRelease(t, ref, "2027-03-01")
+		MustUpdate(t, s, "UALICE", t0, func(tx *store.Tx) error { return tx.PutRelease("release.add", &r) })
+		if got := graph(t).Releases(); len(got) != i+1 {
+			t.Errorf("Graph().Releases() after adding %s = %d releases; want %d", ref, len(got), i+1)
+		}
+	}
+	// A failed Update changes nothing, and the shared Graph stays right.
+	before := graph(t)
+	err := s.Update("UALICE", t0, func(tx *store.Tx) error {
+		r := MustRelease(t, "app@3", "2027-03-01")
+		if err := tx.PutRelease("release.add", &r); err != nil {
+			return err
+		}
+		return errors.New("refused")
+	})
+	if err == nil {
+		t.Fatal("Update returning an error = nil")
+	}
+	if got := graph(t); got.Release(MustRef(t, "app@3")) != nil || len(got.Releases()) != len(before.Releases()) {
+		t.Errorf("Graph() after a failed Update has %d releases; want %d", len(got.Releases()), len(before.Releases()))
+	}
+	// Inside an Update, Graph sees the transaction's own writes.
+	MustUpdate(t, s, "UALICE", t0, func(tx *store.Tx) error {
+		r := MustRelease(t, "app@4", "2027-03-01")
+		if err := tx.PutRelease("release.add", &r); err != nil {
+			return err
+		}
+		g, err := tx.Graph()
+		if err != nil {
+			return err
+		}
+		if g.Release(r.Ref) == nil {
+			t.Errorf("Graph() inside the Update that added %s does not have it", r.Ref)
+		}
+		return nil
+	})
+}

@@ -15,6 +15,7 @@ import (
 type Tx struct {
 	s     *Store
 	btx   *bolt.Tx
+	gen   uint64 // of a read-only transaction: the store's generation before it began
 	actor string
 	at    time.Time
 }
@@ -196,7 +197,7 @@ func (tx *Tx) Graph() (*Graph, error) {
 	if tx.btx.Writable() || tx.s == nil {
 		return tx.loadGraph()
 	}
-	gen := tx.s.gen.Load()
+	gen := tx.gen
 	if c := tx.s.graph.Load(); c != nil && c.gen == gen {
 		return c.g, nil
 	}
