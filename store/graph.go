@@ -15,6 +15,7 @@ type Graph struct {
 	releases  []*Release            // node index → release (nil for external items)
 	externals []*External           // node index → external item (nil for releases)
 	deps      []Dependency          // edges
+	ends      []ends                // edge → its consumer and provider nodes (-1: unknown)
 	out       [][]int               // node → edges where it is the consumer
 	in        [][]int               // node → edges where it is the provider
 	rels      []*Release            // every release, in key order
@@ -24,6 +25,9 @@ type Graph struct {
 	riskDay Date
 	risk    map[Ref]*Risk
 }
+
+// ends are the node indexes of an edge's consumer and provider.
+type ends struct{ c, p int32 }
 
 // NewGraph indexes the given releases, external items and dependencies. An
 // edge whose consumer or provider is missing is kept but ignored by every
@@ -51,12 +55,15 @@ func NewGraph(releases []Release, externals []External, deps []Dependency) *Grap
 	}
 	g.out = make([][]int, len(g.keys))
 	g.in = make([][]int, len(g.keys))
+	g.ends = make([]ends, len(deps))
 	for i := range deps {
 		c, ok1 := g.index[deps[i].Consumer.Key()]
 		p, ok2 := g.index[deps[i].ProviderKey()]
-		if !ok1 || !ok2 {
+		g.ends[i] = ends{-1, -1}
+		if !ok1 || !ok2 || g.releases[c] == nil {
 			continue
 		}
+		g.ends[i] = ends{int32(c), int32(p)}
 		g.out[c] = append(g.out[c], i)
 		g.in[p] = append(g.in[p], i)
 	}
@@ -153,7 +160,7 @@ func (g *Graph) edge(d Dependency, c, p int, today Date) Edge {
 		e.NeededBy = consumer.Target
 	}
 	if r := g.releases[p]; r != nil {
-		e.ProviderName = r.Key()
+		e.ProviderName = g.keys[p]
 		e.ProviderDate = r.Date()
 		e.Delivered = r.Status == Shipped
 		e.Cancelled = r.Status == Cancelled
@@ -189,8 +196,7 @@ func (g *Graph) Slips(today Date) []Edge {
 			continue
 		}
 		for _, ei := range edges {
-			d := g.deps[ei]
-			if e := g.edge(d, c, g.index[d.ProviderKey()], today); e.Slipped {
+			if e := g.edge(g.deps[ei], c, int(g.ends[ei].p), today); e.Slipped {
 				out = append(out, e)
 			}
 		}
@@ -238,8 +244,7 @@ func (g *Graph) atRisk(today Date) map[Ref]*Risk {
 		p := queue[0]
 		queue = queue[1:]
 		for _, ei := range g.in[p] {
-			d := g.deps[ei]
-			c := g.index[d.Consumer.Key()]
+			c := int(g.ends[ei].c)
 			rel := g.releases[c]
 			if rel == nil || rel.Status != Planned {
 				continue
@@ -278,13 +283,16 @@ func (g *Graph) Impact(providerKey string, today Date) []Impacted {
 	if !ok {
 		return nil
 	}
-	depth := map[int]int{root: 0}
+	depth := make([]int32, len(g.keys))
+	for i := range depth {
+		depth[i] = -1
+	}
+	depth[root] = 0
 	order := []int{root}
 	for i := 0; i < len(order); i++ {
 		p := order[i]
 		for _, ei := range g.in[p] {
-			c := g.index[g.deps[ei].Consumer.Key()]
-			if _, seen := depth[c]; !seen {
+			if c := int(g.ends[ei].c); depth[c] < 0 {
 				depth[c] = depth[p] + 1
 				order = append(order, c)
 			}
@@ -294,17 +302,16 @@ func (g *Graph) Impact(providerKey string, today Date) []Impacted {
 	out := make([]Impacted, 0, len(order)-1)
 	for _, c := range order[1:] {
 		rel := g.releases[c]
-		item := Impacted{Release: rel, Depth: depth[c]}
+		item := Impacted{Release: rel, Depth: int(depth[c])}
 		first := true
 		for _, ei := range g.out[c] {
-			d := g.deps[ei]
-			p := g.index[d.ProviderKey()]
-			if _, in := depth[p]; !in {
+			p := int(g.ends[ei].p)
+			if depth[p] < 0 {
 				continue
 			}
-			e := g.edge(d, c, p, today)
+			e := g.edge(g.deps[ei], c, p, today)
 			if first || e.Slack < item.Slack {
-				item.Via, item.NeededBy, item.Slack, item.Slipped = d.ProviderKey(), e.NeededBy, e.Slack, e.Slipped
+				item.Via, item.NeededBy, item.Slack, item.Slipped = g.keys[p], e.NeededBy, e.Slack, e.Slipped
 				first = false
 			}
 		}
@@ -312,7 +319,8 @@ func (g *Graph) Impact(providerKey string, today Date) []Impacted {
 		out = append(out, item)
 	}
 	slices.SortStableFunc(out, func(a, b Impacted) int {
-		return cmp.Or(cmp.Compare(a.Depth, b.Depth), cmp.Compare(a.Slack, b.Slack), cmp.Compare(a.Release.Key(), b.Release.Key()))
+		return cmp.Or(cmp.Compare(a.Depth, b.Depth), cmp.Compare(a.Slack, b.Slack),
+			cmp.Compare(a.Release.Product, b.Release.Product), cmp.Compare(a.Release.Version, b.Release.Version))
 	})
 	return out
 }
@@ -344,8 +352,8 @@ func (g *Graph) Cycle(consumer, provider Ref) []Ref {
 			return append([]Ref{consumer}, path...)
 		}
 		for _, ei := range g.out[n] {
-			p, ok := g.index[g.deps[ei].ProviderKey()]
-			if !ok || g.releases[p] == nil {
+			p := int(g.ends[ei].p)
+			if g.releases[p] == nil {
 				continue
 			}
 			if _, seen := prev[p]; !seen {
