@@ -178,10 +178,14 @@ func (o *Outbox) Next() (time.Time, error) {
 		queue, err := tx.Outbox()
 		o.mu.Lock()
 		defer o.mu.Unlock()
+		// Only a channel's first waiting message can go next: the later ones
+		// wait behind it, however early they would otherwise be due.
+		head := map[string]bool{}
 		for _, m := range queue {
-			if m.Parked {
+			if m.Parked || head[m.Channel] {
 				continue
 			}
+			head[m.Channel] = true
 			at := m.NextAttempt
 			if m.NotBefore.After(at) {
 				at = m.NotBefore
@@ -251,7 +255,13 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (bool, error) {
 			reason = de.Reason
 		}
 	}
-	if !m.Parked && now.Sub(m.CreatedAt) > o.MaxAge {
+	// A held message (NotBefore) ages from when it fell due, not from when
+	// it was queued.
+	due := m.CreatedAt
+	if m.NotBefore.After(due) {
+		due = m.NotBefore
+	}
+	if !m.Parked && now.Sub(due) > o.MaxAge {
 		m.Parked = true
 	}
 	m.NextAttempt = now.Add(wait)
