@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,12 +23,16 @@ and otherwise starts the console. See README.md for the settings.`
 // the parts by hand, and returns when ctx ends or the work is done.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return fmt.Errorf("configuration:\n%w", err)
-	}
 	sub := ""
 	if len(args) > 0 {
 		sub = args[0]
+	}
+	if sub == "serve" || (sub == "" && cfg.slack()) {
+		// Report what serving lacks together with the bad settings.
+		err = errors.Join(err, cfg.serveErrors())
+	}
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
 	}
 	switch sub {
 	case "":

@@ -118,6 +118,14 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 
 // checkServe validates the settings serving needs.
 func (c config) checkServe() error {
+	if err := c.serveErrors(); err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	return nil
+}
+
+// serveErrors reports each missing setting serving needs, or nil.
+func (c config) serveErrors() error {
 	var errs []error
 	if c.BotToken == "" {
 		errs = append(errs, errors.New("SLACK_BOT_TOKEN: required to serve Slack (the xoxb- bot token from OAuth & Permissions)"))
@@ -125,10 +133,7 @@ func (c config) checkServe() error {
 	if c.AppToken == "" && c.SigningSecret == "" {
 		errs = append(errs, errors.New("SLACK_SIGNING_SECRET: required in HTTP mode (Basic Information → Signing Secret); or set SLACK_APP_TOKEN for Socket Mode"))
 	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("configuration:\n%w", err)
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // runBackup asks the running server for a consistent copy of its database

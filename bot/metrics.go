@@ -35,7 +35,7 @@ func NewMetrics() *Metrics {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"command", "outcome"}),
 		outboxDepth: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "relman_outbox_depth", Help: "Messages waiting in the outbox (parked ones included).",
+			Name: "relman_outbox_depth", Help: "Messages waiting in the outbox for delivery (parked ones excluded).",
 		}),
 		outboxDelivered: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "relman_outbox_delivered_total", Help: "Outbox messages delivered to Slack.",

@@ -55,8 +55,9 @@ type Outbox struct {
 	Spacing time.Duration
 	MaxAge  time.Duration
 
-	mu   sync.Mutex
-	last map[string]time.Time // channel → when its last message went out
+	mu     sync.Mutex
+	last   map[string]time.Time // channel → when its last message went out
+	paused time.Time            // after a 429, nothing is sent before this
 	wake chan struct{}
 }
 
@@ -139,6 +140,9 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 			continue
 		}
 		now := o.Clock.Now()
+		if o.pausedAt(now) {
+			break
+		}
 		if m.NotBefore.After(now) || m.NextAttempt.After(now) || o.spaced(m.Channel, now) {
 			blocked[m.Channel] = true
 			continue
@@ -160,6 +164,15 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 		o.Metrics.outboxDepth.Set(float64(waiting))
 	}
 	return sent, ctx.Err()
+}
+
+// pausedAt reports whether Slack asked to wait (429 Retry-After) past now.
+// Slack's limits are per method across the workspace, so a 429 holds every
+// channel, not only the one that got it.
+func (o *Outbox) pausedAt(now time.Time) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return now.Before(o.paused)
 }
 
 // spaced reports whether channel sent a message less than Spacing ago.
@@ -192,6 +205,9 @@ func (o *Outbox) Next() (time.Time, error) {
 			}
 			if last, ok := o.last[m.Channel]; ok && o.Spacing > 0 && last.Add(o.Spacing).After(at) {
 				at = last.Add(o.Spacing)
+			}
+			if at.Before(o.paused) {
+				at = o.paused
 			}
 			if next.IsZero() || at.Before(next) {
 				next = at
@@ -250,6 +266,11 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (bool, error) {
 		m.Parked = de.Permanent
 		if de.RetryAfter > 0 {
 			wait = de.RetryAfter
+			o.mu.Lock()
+			if p := now.Add(wait); p.After(o.paused) {
+				o.paused = p
+			}
+			o.mu.Unlock()
 		}
 		if de.Reason != "" {
 			reason = de.Reason
