@@ -6,6 +6,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"relman/reminders"
 )
 
 // config is relman's configuration, read from the environment (SPEC §6).
@@ -48,6 +50,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if a = strings.TrimSpace(a); a != "" {
 			c.Admins = append(c.Admins, a)
 		}
+	}
+	if _, err := reminders.ParseSchedule(c.Sweep); err != nil {
+		bad("RELMAN_SWEEP", "%v", err)
 	}
 	if c.BotToken != "" && !strings.HasPrefix(c.BotToken, "xoxb-") {
 		bad("SLACK_BOT_TOKEN", "a bot token starts with xoxb-")

@@ -19,26 +19,31 @@ type SocketMode struct {
 }
 
 // Run connects and serves until ctx ends or the client cannot reconnect.
-// Envelopes are handled concurrently; Run waits for them before returning.
+// Envelopes are handled concurrently. When ctx ends, Run stops taking new
+// envelopes, lets the ones in hand finish and acknowledge (their work is
+// not cancelled), and only then closes the connection.
 func (sm *SocketMode) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	connCtx, closeConn := context.WithCancel(context.WithoutCancel(ctx))
+	defer closeConn()
 	errc := make(chan error, 1)
-	go func() { errc <- sm.Client.RunContext(ctx) }()
+	go func() { errc <- sm.Client.RunContext(connCtx) }()
+	work := context.WithoutCancel(ctx)
 	var wg sync.WaitGroup
-	defer wg.Wait()
 	for {
 		select {
 		case <-ctx.Done():
+			wg.Wait()
+			closeConn()
 			<-errc
 			return nil
 		case err := <-errc:
+			wg.Wait()
 			return err
 		case evt := <-sm.Client.Events:
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				sm.handle(ctx, evt)
+				sm.handle(work, evt)
 			}()
 		}
 	}
