@@ -128,6 +128,17 @@ func (h *HTTP) interactions(w http.ResponseWriter, r *http.Request, body []byte)
 func (h *HTTP) events(w http.ResponseWriter, r *http.Request, body []byte) int {
 	ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
 	if err != nil {
+		// slack-go refuses inner events it does not know. A well-formed
+		// callback relman did not subscribe to is acknowledged, so Slack
+		// does not retry it or disable the subscription.
+		var outer struct {
+			Type  string          `json:"type"`
+			Event json.RawMessage `json:"event"`
+		}
+		if json.Unmarshal(body, &outer) == nil && outer.Type == slackevents.CallbackEvent && len(outer.Event) > 0 {
+			w.WriteHeader(http.StatusOK)
+			return http.StatusOK
+		}
 		return fail(w, http.StatusBadRequest, "malformed event")
 	}
 	switch ev.Type {

@@ -58,7 +58,7 @@ type Outbox struct {
 	mu     sync.Mutex
 	last   map[string]time.Time // channel → when its last message went out
 	paused time.Time            // after a 429, nothing is sent before this
-	wake chan struct{}
+	wake   chan struct{}
 }
 
 // Notify wakes the worker: a command queued messages.

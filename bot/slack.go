@@ -93,7 +93,7 @@ func (s *Slack) ephemeralAck(responseURL string, doc store.Doc) Ack {
 // Slack honours for three seconds and once. If Slack refuses, the user gets
 // the usage line instead.
 func (s *Slack) openAddModal(sc slack.SlashCommand) {
-	today := store.DateOf(s.Clock.Now(), s.Dispatcher.Service.Loc)
+	today := s.Dispatcher.Service.Today() // nil Loc means UTC; DateOf would panic on it
 	view := blockkit.AddReleaseModal(sc.ChannelID, sc.UserID, today.AddDays(14).String())
 	s.background(func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
