@@ -10,8 +10,8 @@ import (
 )
 
 func TestParseDate(t *testing.T) {
-	monday := date(t, "2027-01-04")
-	friday := date(t, "2027-01-08")
+	monday := MustDate(t, "2027-01-04")
+	friday := MustDate(t, "2027-01-08")
 	tests := []struct {
 		name  string
 		in    string
@@ -23,7 +23,7 @@ func TestParseDate(t *testing.T) {
 		{"AcceptsLeapDay", "2028-02-29", monday, "2028-02-29"},
 		{"AcceptsToday", "today", monday, "2027-01-04"},
 		{"AcceptsTomorrow", "tomorrow", monday, "2027-01-05"},
-		{"AcceptsTomorrowAcrossYear", "tomorrow", date(t, "2026-12-31"), "2027-01-01"},
+		{"AcceptsTomorrowAcrossYear", "tomorrow", MustDate(t, "2026-12-31"), "2027-01-01"},
 		{"AcceptsDays", "+3d", monday, "2027-01-07"},
 		{"AcceptsZeroDays", "+0d", monday, "2027-01-04"},
 		{"AcceptsWeeks", "+2w", monday, "2027-01-18"},
@@ -64,7 +64,7 @@ func TestParseDate(t *testing.T) {
 }
 
 func TestParseDateRejects(t *testing.T) {
-	today := date(t, "2027-01-04")
+	today := MustDate(t, "2027-01-04")
 	tests := []struct {
 		name string
 		in   string

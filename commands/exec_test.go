@@ -66,8 +66,8 @@ func refsIn(text string) []string {
 	return out
 }
 
-// newMessages returns the messages queued after before was taken.
-func newMessages(tb testing.TB, svc *commands.Service, before Snapshot) []store.Message {
+// MustNewMessages returns the messages queued after before was taken.
+func MustNewMessages(tb testing.TB, svc *commands.Service, before Snapshot) []store.Message {
 	tb.Helper()
 	return MustOutbox(tb, svc.Store)[len(before.Outbox):]
 }
@@ -78,9 +78,9 @@ func TestAdd(t *testing.T) {
 		MustDo(t, svc, alice, "/release add payments 2.3.0 2027-01-15")
 		got := MustRelease(t, svc.Store, "payments@2.3.0")
 		want := &store.Release{
-			Ref: store.Ref{Product: "payments", Version: "2.3.0"}, Target: date(t, "2027-01-15"), Owner: alice, Channel: defaultChannel,
+			Ref: store.Ref{Product: "payments", Version: "2.3.0"}, Target: MustDate(t, "2027-01-15"), Owner: alice, Channel: defaultChannel,
 			Status: store.Planned, CreatedAt: epoch, CreatedBy: alice,
-			History: []store.DateChange{{Kind: "added", To: date(t, "2027-01-15"), By: alice, At: epoch}},
+			History: []store.DateChange{{Kind: "added", To: MustDate(t, "2027-01-15"), By: alice, At: epoch}},
 		}
 		if diff := cmp.Diff(want, got, cmpDates); diff != "" {
 			t.Errorf("release after add mismatch (-want +got):\n%s", diff)
@@ -97,7 +97,7 @@ func TestAdd(t *testing.T) {
 		svc := MustService(t)
 		MustDo(t, svc, alice, "/release add payments 2.3.0 fri owner <@UBOB|bob> channel <#CPAY|payments>")
 		got := MustRelease(t, svc.Store, "payments@2.3.0")
-		if got.Owner != bob || got.Channel != "CPAY" || got.CreatedBy != alice || got.Target != date(t, "2027-01-08") {
+		if got.Owner != bob || got.Channel != "CPAY" || got.CreatedBy != alice || got.Target != MustDate(t, "2027-01-08") {
 			t.Errorf("release = owner %s, channel %s, created by %s, target %s; want %s, CPAY, %s, 2027-01-08", got.Owner, got.Channel, got.CreatedBy, got.Target, bob, alice)
 		}
 	})
@@ -237,14 +237,14 @@ func TestMove(t *testing.T) {
 		t.Errorf("move reply lacks %q:\n%s", want, r.Doc.Text)
 	}
 	got := MustRelease(t, svc.Store, "payments@2.3.0")
-	wantH := store.DateChange{Kind: "moved", From: date(t, "2027-01-15"), To: date(t, "2027-02-01"), By: alice, At: epoch, Reason: "the PCI audit moved"}
-	if got.Target != date(t, "2027-02-01") || len(got.History) != 2 {
+	wantH := store.DateChange{Kind: "moved", From: MustDate(t, "2027-01-15"), To: MustDate(t, "2027-02-01"), By: alice, At: epoch, Reason: "the PCI audit moved"}
+	if got.Target != MustDate(t, "2027-02-01") || len(got.History) != 2 {
 		t.Fatalf("after move: target %s, %d history entries; want 2027-02-01, 2", got.Target, len(got.History))
 	}
 	if diff := cmp.Diff(wantH, got.History[1], cmpDates); diff != "" {
 		t.Errorf("history entry of move mismatch (-want +got):\n%s", diff)
 	}
-	msgs := newMessages(t, svc, before)
+	msgs := MustNewMessages(t, svc, before)
 	if len(msgs) != 1 {
 		t.Fatalf("move queued %d messages; want 1", len(msgs))
 	}
@@ -263,7 +263,7 @@ func TestMove(t *testing.T) {
 	t.Run("EarlierNeedsNoReason", func(t *testing.T) {
 		before := MustSnapshot(t, svc.Store)
 		MustDo(t, svc, alice, "/release move payments@2.3.0 2027-01-20")
-		msgs := newMessages(t, svc, before)
+		msgs := MustNewMessages(t, svc, before)
 		if len(msgs) != 1 || !strings.Contains(msgs[0].Doc.Text, "moved *payments@2.3.0* earlier, from Mon 2027-02-01 to Wed 2027-01-20 (12 days earlier)") {
 			t.Errorf("move earlier queued %+v; want one message saying it moved earlier", msgs)
 		}
@@ -279,10 +279,10 @@ func TestShip(t *testing.T) {
 	before := MustSnapshot(t, svc.Store)
 	MustDo(t, svc, alice, "/release ship auth@1.4.0 on 2027-01-03")
 	got := MustRelease(t, svc.Store, "auth@1.4.0")
-	if got.Status != store.Shipped || got.ShippedOn != date(t, "2027-01-03") || got.Date() != date(t, "2027-01-03") {
+	if got.Status != store.Shipped || got.ShippedOn != MustDate(t, "2027-01-03") || got.Date() != MustDate(t, "2027-01-03") {
 		t.Errorf("after ship: status %s, shipped on %s, date %s; want shipped, 2027-01-03, 2027-01-03", got.Status, got.ShippedOn, got.Date())
 	}
-	msgs := newMessages(t, svc, before)
+	msgs := MustNewMessages(t, svc, before)
 	if want := ":rocket: <@UALICE> shipped *auth@1.4.0* on Sun 2027-01-03 (5 days early)"; len(msgs) != 1 || msgs[0].Channel != "CAUTH" || msgs[0].Doc.Text != want {
 		t.Errorf("ship queued %+v; want one message to CAUTH: %q", msgs, want)
 	}
@@ -315,7 +315,7 @@ func TestCancel(t *testing.T) {
 	if got.Status != store.Cancelled || got.History[len(got.History)-1].Reason != "merged into 2.4.0" {
 		t.Errorf("after cancel: status %s, history %+v; want cancelled with the reason", got.Status, got.History)
 	}
-	msgs := newMessages(t, svc, before)
+	msgs := MustNewMessages(t, svc, before)
 	if len(msgs) != 1 || msgs[0].Channel != "CPAY" {
 		t.Fatalf("cancel queued %+v; want one message to CPAY", msgs)
 	}
@@ -342,7 +342,7 @@ func TestDepend(t *testing.T) {
 		after := MustSnapshot(t, svc.Store)
 		want := store.Dependency{
 			Consumer: store.Ref{Product: "mobile", Version: "5.0"}, Provider: store.Ref{Product: "auth", Version: "1.4.0"},
-			NeededBy: date(t, "2027-01-20"), CreatedAt: epoch, CreatedBy: alice,
+			NeededBy: MustDate(t, "2027-01-20"), CreatedAt: epoch, CreatedBy: alice,
 		}
 		if !slices.ContainsFunc(after.Dependencies, func(d store.Dependency) bool { return cmp.Equal(want, d, cmpDates) }) {
 			t.Errorf("dependencies after depend = %+v; want them to hold %+v", after.Dependencies, want)
@@ -367,12 +367,11 @@ func TestDepend(t *testing.T) {
 				okta = x
 			}
 		}
-		if okta.Owner != sam || okta.Due != date(t, "2027-01-12") || !okta.LastConfirmed.Equal(epoch) || okta.CreatedBy != alice {
+		if okta.Owner != sam || okta.Due != MustDate(t, "2027-01-12") || !okta.LastConfirmed.Equal(epoch) || okta.CreatedBy != alice {
 			t.Errorf("external = %+v; want owner %s, due 2027-01-12, confirmed and created now by %s", okta, sam, alice)
 		}
-		d := after.Dependencies[len(after.Dependencies)-1]
 		if !slices.ContainsFunc(after.Dependencies, func(d store.Dependency) bool { return d.External == "okta api" && d.Consumer.Key() == "auth@1.4.0" }) {
-			t.Errorf("dependencies = %+v; want auth@1.4.0 → ext okta api (last %+v)", after.Dependencies, d)
+			t.Errorf("dependencies = %+v; want auth@1.4.0 → external okta api", after.Dependencies)
 		}
 		msgs := after.Outbox[len(before.Outbox):]
 		if want := "*auth@1.4.0* now depends on external “Okta  API” needed by Fri 2027-01-08, due Tue 2027-01-12 — :warning: *4 days late*"; len(msgs) != 1 || msgs[0].Channel != "CAUTH" || !strings.Contains(msgs[0].Doc.Text, want) {
@@ -433,7 +432,7 @@ func TestConfirm(t *testing.T) {
 		}
 		after := MustSnapshot(t, svc.Store)
 		x := after.Externals[0]
-		if !x.LastConfirmed.Equal(later) || x.Due != date(t, "2027-01-20") {
+		if !x.LastConfirmed.Equal(later) || x.Due != MustDate(t, "2027-01-20") {
 			t.Errorf("after confirm: last confirmed %v, due %s; want %v, 2027-01-20", x.LastConfirmed, x.Due, later)
 		}
 		if n := len(after.Outbox) - len(before.Outbox); n != 0 {
@@ -448,12 +447,12 @@ func TestConfirm(t *testing.T) {
 				t.Errorf("confirm reply lacks %q:\n%s", w, r.Doc.Text)
 			}
 		}
-		msgs := newMessages(t, svc, before)
+		msgs := MustNewMessages(t, svc, before)
 		if want := ":arrow_right: <@USAM> moved external “Stripe SDK” from Wed 2027-01-20 to Wed 2027-02-03. For *mobile@5.0*:"; len(msgs) != 1 || msgs[0].Channel != "CMOB" || !strings.HasPrefix(msgs[0].Doc.Text, want) {
 			t.Errorf("confirm queued %+v; want one message to CMOB starting %q", msgs, want)
 		}
 		x := MustSnapshot(t, svc.Store).Externals[0]
-		if h := x.History[len(x.History)-1]; h.Kind != "confirmed" || h.From != date(t, "2027-01-20") || h.To != date(t, "2027-02-03") || h.By != sam {
+		if h := x.History[len(x.History)-1]; h.Kind != "confirmed" || h.From != MustDate(t, "2027-01-20") || h.To != MustDate(t, "2027-02-03") || h.By != sam {
 			t.Errorf("external history entry = %+v; want confirmed 2027-01-20 → 2027-02-03 by %s", h, sam)
 		}
 	})
@@ -642,7 +641,7 @@ func TestOutbox(t *testing.T) {
 			MustFixture(t, svc)
 			before := MustSnapshot(t, svc.Store)
 			MustDo(t, svc, alice, tt.line)
-			msgs := newMessages(t, svc, before)
+			msgs := MustNewMessages(t, svc, before)
 			if tt.channel == "" {
 				if len(msgs) != 0 {
 					t.Errorf("Execute(%q) queued %d messages; want none: %+v", tt.line, len(msgs), msgs)
@@ -683,7 +682,7 @@ func TestEscaping(t *testing.T) {
 		if got := r.History[len(r.History)-1].Reason; got != stored {
 			t.Errorf("stored reason = %q; want %q", got, stored)
 		}
-		msgs := newMessages(t, svc, before)
+		msgs := MustNewMessages(t, svc, before)
 		if len(msgs) != 1 || !strings.Contains(msgs[0].Doc.Text, "because "+shown) {
 			t.Fatalf("move queued %+v; want one message with %q", msgs, shown)
 		}
@@ -699,7 +698,7 @@ func TestEscaping(t *testing.T) {
 		MustFixture(t, svc)
 		before := MustSnapshot(t, svc.Store)
 		MustDo(t, svc, alice, "/release cancel payments@2.3.0 "+reason)
-		msgs := newMessages(t, svc, before)
+		msgs := MustNewMessages(t, svc, before)
 		if len(msgs) != 1 || !strings.Contains(msgs[0].Doc.Text, "because "+shown) {
 			t.Fatalf("cancel queued %+v; want one message with %q", msgs, shown)
 		}
@@ -711,7 +710,7 @@ func TestEscaping(t *testing.T) {
 		before := MustSnapshot(t, svc.Store)
 		r := MustDo(t, svc, alice, `/release depend auth@1.4.0 on external "&lt;!channel&gt; SDK &amp; <https://evil.example|co>" due fri`)
 		const want = "external “&lt;!channel&gt; SDK &amp; co (https://evil.example)”"
-		msgs := newMessages(t, svc, before)
+		msgs := MustNewMessages(t, svc, before)
 		if len(msgs) != 1 {
 			t.Fatalf("depend queued %d messages; want 1", len(msgs))
 		}

@@ -392,6 +392,16 @@ func TestHelp(t *testing.T) {
 			t.Errorf("Execute(help move).Doc.Text = %q; want %q", r.Doc.Text, want)
 		}
 	})
+	t.Run("TakesAnySpellingOfHelp", func(t *testing.T) {
+		// Regression: these reached the help row of the table, which has
+		// no Parse, and panicked (testdata/fuzz/FuzzExecute).
+		for _, line := range []string{"/release @help", `/release "help"`, "/release #help", "/release <@help>", "/release “help” move"} {
+			r := MustDo(t, svc, alice, line)
+			if !strings.Contains(r.Doc.Text, "/release move &lt;release&gt;") {
+				t.Errorf("Execute(%q) reply is not help:\n%s", line, r.Doc.Text)
+			}
+		}
+	})
 	t.Run("SaysCCBHasNoCommands", func(t *testing.T) {
 		for _, line := range []string{"/ccb help", "/ccb", "/release ccb", "/release ccb help"} {
 			r := MustDo(t, svc, alice, line)

@@ -125,7 +125,9 @@ func (s *Service) Execute(ctx context.Context, req Request) Reply {
 	if group == "release" && len(toks) > 0 && toks[0].Kind == Word && strings.EqualFold(toks[0].Text, "ccb") {
 		group, toks = "ccb", toks[1:]
 	}
-	if len(toks) == 0 || toks[0].Kind == Word && strings.EqualFold(toks[0].Text, "help") {
+	// Any spelling of help (@help, "help") is help: the help row of the
+	// table has no Parse to fall through to.
+	if len(toks) == 0 || strings.EqualFold(toks[0].Text, "help") {
 		topic := ""
 		if len(toks) > 1 {
 			topic = toks[1].Text

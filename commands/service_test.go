@@ -148,8 +148,8 @@ func MustRelease(tb testing.TB, st *store.Store, ref string) *store.Release {
 // cmpDates compares store.Date (whose field is unexported) by value.
 var cmpDates = cmp.Comparer(func(a, b store.Date) bool { return a == b })
 
-// date parses an ISO date for test tables.
-func date(tb testing.TB, s string) store.Date {
+// MustDate parses an ISO date.
+func MustDate(tb testing.TB, s string) store.Date {
 	tb.Helper()
 	d, err := store.ParseDate(s)
 	if err != nil {
