@@ -222,6 +222,13 @@ func (c *undependCmd) run(x *Exec) (store.Doc, error) {
 			return err
 		}
 		d, err := tx.Dependency(c.consumer, key)
+		if store.ErrorCode(err) == store.ENotFound {
+			what := c.provider.String()
+			if c.external != "" {
+				what = "external “" + c.external + "”"
+			}
+			return store.Errorf(store.ENotFound, "%s does not depend on %s", c.consumer, what)
+		}
 		if err != nil {
 			return err
 		}

@@ -52,7 +52,7 @@ var commandCases = map[string][]commandCase{
 		{name: "ListsCommandsWhenEmpty", line: "/release", want: []string{"/release commands"}},
 		{name: "ExplainsOne", line: "/release help move", want: []string{"A reason is required", "Example: `/release move payments@2.3.0 2027-02-01 because the PCI audit moved`"}},
 		{name: "ExplainsOneInAnyCase", line: "/release HELP Move", want: []string{"Example: `/release move payments@2.3.0"}},
-		{name: "SuggestsForUnknownTopic", line: "/release help mvoe", want: []string{"did you mean move?"}},
+		{name: "SuggestsForUnknownTopic", line: "/release help mvoe", code: store.EInvalid, want: []string{"did you mean move?"}},
 	},
 	"add": {
 		{name: "AcceptsProductAndVersion", line: "/release add payments 2.4.0 2027-02-01", want: []string{"Added *payments@2.4.0*", "Mon 2027-02-01", "owner <@UALICE>", "<#CREL>"}},

@@ -234,7 +234,7 @@ func (c *listCmd) run(x *Exec) (store.Doc, error) {
 		return store.Doc{}, err
 	}
 	slices.SortFunc(rows, func(a, b *store.Release) int {
-		return cmp.Or(cmp.Compare(a.Date().Sub(b.Date()), 0), cmp.Compare(a.Key(), b.Key()))
+		return cmp.Or(a.Date().Sub(b.Date()), cmp.Compare(a.Product, b.Product), cmp.Compare(a.Version, b.Version))
 	})
 	b := newDoc(c.title())
 	if len(rows) == 0 {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -111,9 +112,16 @@ func (s *Service) log() *slog.Logger {
 // never returns a Go error: failures become a private Reply that says what
 // was wrong, with the command's usage line and an example. A failed command
 // changes nothing.
-func (s *Service) Execute(ctx context.Context, req Request) Reply {
+func (s *Service) Execute(ctx context.Context, req Request) (reply Reply) {
 	now := s.Clock.Now()
 	x := &Exec{s: s, req: req, now: now, today: store.DateOf(now, s.loc())}
+	defer func() {
+		// A bug must cost one request, not the process; bbolt has already
+		// rolled back a transaction that panicked.
+		if p := recover(); p != nil {
+			reply = s.fail(x, nil, "release", fmt.Errorf("panic: %v\n%s", p, debug.Stack()))
+		}
+	}()
 	group := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(req.Command)), "/")
 	if group == "" {
 		group = "release"
@@ -132,7 +140,11 @@ func (s *Service) Execute(ctx context.Context, req Request) Reply {
 		if len(toks) > 1 {
 			topic = toks[1].Text
 		}
-		return Reply{Doc: help(group, topic)}
+		doc := help(group, topic)
+		if topic != "" && lookup(group, strings.ToLower(topic)) == nil {
+			return Reply{Doc: doc, Code: store.EInvalid}
+		}
+		return Reply{Doc: doc}
 	}
 	name := strings.ToLower(toks[0].Text)
 	spec := lookup(group, name)

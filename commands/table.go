@@ -169,7 +169,7 @@ func help(group, topic string) store.Doc {
 	if topic != "" {
 		spec := lookup(group, strings.ToLower(topic))
 		if spec == nil {
-			return usageDoc(nil, store.ErrorMessage(unknownCommand(group, strings.ToLower(topic))), group)
+			return usageDoc(lookup(group, "help"), store.ErrorMessage(unknownCommand(group, strings.ToLower(topic))), group)
 		}
 		b := newDoc(spec.Usage())
 		b.section(Escape(spec.Summary) + ".")
