@@ -490,7 +490,7 @@ func TestRunServesSlackOverSocketMode(t *testing.T) {
 		t.Fatalf("waiting for the reconnection after refresh_requested: %v; log:\n%s", err, srv.logs)
 	}
 	ack = mustAck(ctx, t, fake, "slash_commands", socketSlashPayload("list", fake.ResponseURL()))
-	if r := mustReply(t, ack); r.ResponseType != "ephemeral" || !strings.Contains(r.Text, "payments@2.3.0") {
+	if r := mustReply(t, ack); r.ResponseType != "ephemeral" || !strings.Contains(string(ack), "payments@2.3.0") {
 		t.Errorf("ack of list after reconnecting = %s; want an ephemeral reply listing payments@2.3.0", ack)
 	}
 

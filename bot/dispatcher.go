@@ -31,7 +31,7 @@ func (d *Dispatcher) Command(ctx context.Context, req commands.Request) commands
 	if d.Log != nil {
 		d.Log.Info("command", "user", req.User, "channel", req.Channel, "command", name, "code", reply.Code, "took", time.Since(start))
 	}
-	if reply.OK() && d.Outbox != nil {
+	if reply.Queued > 0 && d.Outbox != nil {
 		d.Outbox.Notify()
 	}
 	return reply

@@ -163,9 +163,12 @@ func writeAck(w http.ResponseWriter, ack Ack) int {
 		w.WriteHeader(http.StatusOK)
 		return http.StatusOK
 	}
-	b, err := json.Marshal(ack.Body)
-	if err != nil {
-		return fail(w, http.StatusInternalServerError, "cannot encode reply")
+	b, ok := ack.Body.(json.RawMessage)
+	if !ok {
+		var err error
+		if b, err = json.Marshal(ack.Body); err != nil {
+			return fail(w, http.StatusInternalServerError, "cannot encode reply")
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(b)

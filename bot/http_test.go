@@ -553,7 +553,9 @@ func TestHTTPRejectsBadInput(t *testing.T) {
 			}
 			text := res.Body
 			if tt.ephemeral {
+				// What the user sees: the blocks (the text is a one-line summary).
 				text = MustHTTPEphemeral(t, res).Text
+				text += "\n" + strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(res.Body)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(text, w) {

@@ -298,7 +298,12 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (bool, error) {
 	} else {
 		log.Warn("outbox delivery failed; will retry", "retry_in", wait)
 	}
-	return false, o.Store.Update("relman", now, func(tx *store.Tx) error { return tx.PutMessage(m) })
+	return false, o.Store.Update("relman", now, func(tx *store.Tx) error {
+		if m.Parked {
+			return tx.ParkMessage(m)
+		}
+		return tx.PutMessage(m)
+	})
 }
 
 // backoff doubles from minBackoff up to maxBackoff.

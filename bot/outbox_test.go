@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,7 +112,12 @@ func (h *outboxHarness) queue(tb testing.TB) []store.Message {
 	var q []store.Message
 	if err := h.store.View(func(tx *store.Tx) error {
 		var err error
-		q, err = tx.Outbox()
+		if q, err = tx.Outbox(); err != nil {
+			return err
+		}
+		parked, err := tx.ParkedMessages()
+		q = append(q, parked...)
+		slices.SortFunc(q, func(a, b store.Message) int { return int(a.ID) - int(b.ID) })
 		return err
 	}); err != nil {
 		tb.Fatalf("read outbox: %v", err)

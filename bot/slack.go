@@ -77,8 +77,11 @@ const maxAck = 16 << 10
 func (s *Slack) ephemeralAck(responseURL string, doc store.Doc) Ack {
 	body := blockkit.Ephemeral(doc)
 	b, err := json.Marshal(body)
-	if err != nil || len(b) <= maxAck || responseURL == "" {
+	if err != nil {
 		return Ack{Body: body}
+	}
+	if len(b) <= maxAck || responseURL == "" {
+		return Ack{Body: json.RawMessage(b)} // encoded once, written as is
 	}
 	s.background(func(ctx context.Context) {
 		if err := slack.PostWebhookContext(ctx, responseURL, webhook(doc)); err != nil {

@@ -36,6 +36,8 @@ type Request struct {
 type Reply struct {
 	Doc  store.Doc
 	Code string // "" on success, else a store error code
+	// Queued counts the messages the command queued in the outbox.
+	Queued int
 	// Modal, when set, asks a transport that can to open this form instead
 	// of showing Doc (for example "release.add" for a bare /release add).
 	Modal string
@@ -56,10 +58,11 @@ type Service struct {
 
 // Exec is the context of one executing command.
 type Exec struct {
-	s     *Service
-	req   Request
-	now   time.Time
-	today store.Date
+	s      *Service
+	req    Request
+	now    time.Time
+	today  store.Date
+	queued int
 }
 
 // zone is where instants are shown: the user's zone, else the workspace's.
@@ -83,6 +86,7 @@ func (x *Exec) post(tx *store.Tx, channel string, doc store.Doc) error {
 	if channel == "" {
 		return nil
 	}
+	x.queued++
 	return tx.Enqueue(&store.Message{Channel: channel, Doc: doc})
 }
 
@@ -169,7 +173,7 @@ func (s *Service) Execute(ctx context.Context, req Request) (reply Reply) {
 	if err != nil {
 		return s.fail(x, spec, group, fmt.Errorf("%s %s: %w", group, name, err))
 	}
-	return Reply{Doc: doc}
+	return Reply{Doc: doc, Queued: x.queued}
 }
 
 // checkText refuses text too long to be a command, or with control

@@ -15,7 +15,7 @@ import (
 
 // SchemaVersion is the layout of the file this build writes. Open migrates
 // older files up to it and refuses newer ones.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 var (
 	bucketMeta      = []byte("meta")
@@ -27,6 +27,7 @@ var (
 	bucketOutbox    = []byte("outbox")
 	bucketPosted    = []byte("posted")
 	bucketLedger    = []byte("ledger")
+	bucketParked    = []byte("parked")
 
 	keySchema = []byte("schema")
 )
@@ -35,6 +36,7 @@ var (
 var schemaBuckets = map[int][][]byte{
 	1: {bucketMeta, bucketProducts, bucketReleases, bucketExternals, bucketDeps, bucketAudit},
 	2: {bucketOutbox, bucketPosted, bucketLedger},
+	3: {bucketParked}, // parked messages leave the outbox so delivery never rescans them
 }
 
 // Store is relman's database: one bbolt file.
@@ -120,10 +122,16 @@ func (s *Store) Close() error { return s.db.Close() }
 // instant at (recorded in audit entries). If fn returns an error nothing fn
 // did is kept, and Update returns that error.
 func (s *Store) Update(actor string, at time.Time, fn func(tx *Tx) error) error {
+	var domain bool
 	err := s.db.Update(func(btx *bolt.Tx) error {
-		return fn(&Tx{s: s, btx: btx, actor: actor, at: at.UTC()})
+		tx := &Tx{s: s, btx: btx, actor: actor, at: at.UTC()}
+		err := fn(tx)
+		domain = tx.dirty
+		return err
 	})
-	if err == nil {
+	// Only changes to releases, products, external items or dependencies
+	// make the shared graph stale; outbox bookkeeping does not.
+	if err == nil && domain {
 		// After the commit: a reader that sees the new data with the old
 		// generation may serve the previous graph for the instant before
 		// this Update returns, never after.

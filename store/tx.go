@@ -16,6 +16,7 @@ type Tx struct {
 	s     *Store
 	btx   *bolt.Tx
 	gen   uint64 // of a read-only transaction: the store's generation before it began
+	dirty bool   // a read-write transaction changed the domain (what Graph reads)
 	actor string
 	at    time.Time
 }
@@ -62,6 +63,7 @@ func (tx *Tx) put(bucket []byte, key, action string, v any) error {
 	if err := tx.audit(action, key, before, after); err != nil {
 		return err
 	}
+	tx.dirty = true
 	return b.Put([]byte(key), after)
 }
 
@@ -75,6 +77,7 @@ func (tx *Tx) del(bucket []byte, key, action string) error {
 	if err := tx.audit(action, key, before, nil); err != nil {
 		return err
 	}
+	tx.dirty = true
 	return b.Delete([]byte(key))
 }
 
@@ -260,8 +263,26 @@ func (tx *Tx) Enqueue(m *Message) error {
 	return b.Put(seqKey(seq), v)
 }
 
-// Outbox returns the queued messages, oldest first, parked ones included.
+// Outbox returns the queued messages, oldest first. Parked messages are
+// not among them (see ParkedMessages).
 func (tx *Tx) Outbox() ([]Message, error) { return all[Message](tx, bucketOutbox, nil) }
+
+// ParkMessage moves m out of the outbox into the parked messages, marked
+// Parked: delivery gave up on it, and an operator can see why.
+func (tx *Tx) ParkMessage(m *Message) error {
+	m.Parked = true
+	v, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode message: %w", err)
+	}
+	if err := tx.btx.Bucket(bucketParked).Put(seqKey(m.ID), v); err != nil {
+		return err
+	}
+	return tx.btx.Bucket(bucketOutbox).Delete(seqKey(m.ID))
+}
+
+// ParkedMessages returns the messages delivery gave up on, oldest first.
+func (tx *Tx) ParkedMessages() ([]Message, error) { return all[Message](tx, bucketParked, nil) }
 
 // PutMessage rewrites a queued message (attempts, errors, parking).
 func (tx *Tx) PutMessage(m *Message) error {

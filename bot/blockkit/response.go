@@ -1,6 +1,8 @@
 package blockkit
 
 import (
+	"strings"
+
 	"github.com/slack-go/slack"
 
 	"relman/store"
@@ -27,13 +29,23 @@ type Response struct {
 }
 
 // Ephemeral is an ephemeral reply, seen only by the user who acted: doc's
-// blocks (without block_ids) and its FallbackText. A large doc can give a
-// body over the 20 KB Slack accepts as a Socket Mode ack (SLACK.md §4);
-// send such replies to the response_url instead.
+// blocks (without block_ids) and, as its text, the first line of its
+// FallbackText (an ephemeral reply notifies nobody, so the text only stands
+// in where blocks cannot be shown; repeating a whole list there would double
+// the body). A large doc can give a body over the 20 KB Slack accepts as a
+// Socket Mode ack (SLACK.md §4); send such replies to the response_url
+// instead.
 func Ephemeral(doc store.Doc) Response {
+	text := FallbackText(doc)
+	if i := strings.IndexByte(text, '\n'); i > 0 {
+		text = clipMrkdwn(text[:i], maxSummary)
+	}
 	return Response{
 		ResponseType: slack.ResponseTypeEphemeral,
-		Text:         FallbackText(doc),
+		Text:         text,
 		Blocks:       Blocks(doc, ""),
 	}
 }
+
+// maxSummary bounds the text of an ephemeral reply.
+const maxSummary = 300

@@ -248,12 +248,8 @@ func park(ctx context.Context, st *store.Store, fake *slackfake.Server, drain *b
 	}
 	var parked int
 	err = st.View(func(tx *store.Tx) error {
-		q, err := tx.Outbox()
-		for _, m := range q {
-			if m.Parked {
-				parked++
-			}
-		}
+		q, err := tx.ParkedMessages()
+		parked = len(q)
 		return err
 	})
 	if err == nil && parked != n {
