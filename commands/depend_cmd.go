@@ -75,6 +75,11 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 			return err
 		}
 		d := &store.Dependency{Consumer: c.consumer, Provider: c.provider, NeededBy: c.by, CreatedAt: x.now, CreatedBy: x.req.User}
+		// The graph is loaded once: for a release it is read before the new
+		// edge is written (the cycle check needs it then, and the edge's
+		// state depends only on its two ends); for an external item, after
+		// the item may have been created.
+		var g *store.Graph
 		if c.external != "" {
 			if err := c.ensureExternal(x, tx); err != nil {
 				return err
@@ -84,8 +89,7 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 			if _, err := loadRelease(tx, c.provider); err != nil {
 				return err
 			}
-			g, err := tx.Graph()
-			if err != nil {
+			if g, err = tx.Graph(); err != nil {
 				return err
 			}
 			if cyc := g.Cycle(c.consumer, c.provider); cyc != nil {
@@ -107,9 +111,10 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 		if err := tx.PutDependency("dependency.put", d); err != nil {
 			return err
 		}
-		g, err := tx.Graph()
-		if err != nil {
-			return err
+		if g == nil {
+			if g, err = tx.Graph(); err != nil {
+				return err
+			}
 		}
 		edge, _ = g.EdgeState(*d, x.today)
 		b := newDoc("")

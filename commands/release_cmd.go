@@ -207,7 +207,7 @@ func (c *listCmd) run(x *Exec) (store.Doc, error) {
 			return err
 		}
 		risks = g.AtRisk(x.today)
-		all := g.Releases()
+		all := g.ReleasesByDate()
 		if c.product != "" {
 			if all = g.ReleasesOf(c.product); len(all) == 0 {
 				return store.Errorf(store.ENotFound, "there is no product %q", c.product)
@@ -233,9 +233,9 @@ func (c *listCmd) run(x *Exec) (store.Doc, error) {
 	if err != nil {
 		return store.Doc{}, err
 	}
-	slices.SortFunc(rows, func(a, b *store.Release) int {
-		return cmp.Or(a.Date().Sub(b.Date()), cmp.Compare(a.Product, b.Product), cmp.Compare(a.Version, b.Version))
-	})
+	if c.product != "" {
+		slices.SortFunc(rows, store.CompareByDate) // a product's releases come in key order
+	}
 	b := newDoc(c.title())
 	if len(rows) == 0 {
 		b.section("Nothing to list. Add a release with `/release add &lt;product&gt; &lt;version&gt; &lt;date&gt;`.")

@@ -24,6 +24,9 @@ type Graph struct {
 	riskMu  sync.Mutex
 	riskDay Date
 	risk    map[Ref]*Risk
+
+	byDate sync.Once
+	dated  []*Release
 }
 
 // ends are the node indexes of an edge's consumer and provider.
@@ -87,6 +90,22 @@ func (g *Graph) Release(ref Ref) *Release {
 
 // Releases returns every release. The slice and releases are shared.
 func (g *Graph) Releases() []*Release { return g.rels }
+
+// ReleasesByDate returns every release ordered by date (the ship date once
+// shipped, else the target), then product and version. It is sorted once per
+// Graph; the slice is shared.
+func (g *Graph) ReleasesByDate() []*Release {
+	g.byDate.Do(func() {
+		g.dated = slices.Clone(g.rels)
+		slices.SortFunc(g.dated, CompareByDate)
+	})
+	return g.dated
+}
+
+// CompareByDate orders releases by date, then product, then version.
+func CompareByDate(a, b *Release) int {
+	return cmp.Or(a.Date().Sub(b.Date()), cmp.Compare(a.Product, b.Product), cmp.Compare(a.Version, b.Version))
+}
 
 // ReleasesOf returns the releases of one product. The slice is shared.
 func (g *Graph) ReleasesOf(product string) []*Release { return g.byProduct[product] }

@@ -1144,3 +1144,44 @@ func TestGraphCacheFollowsUpdates(t *testing.T) {
 		return nil
 	})
 }
+
+// TestGraphCacheSurvivesOutboxWrites checks that delivering messages (outbox,
+// posted and ledger writes) does not make readers rebuild the shared Graph,
+// while any change to the domain does.
+func TestGraphCacheSurvivesOutboxWrites(t *testing.T) {
+	s := MustOpen(t, filepath.Join(t.TempDir(), "relman.db"))
+	graph := func(tb testing.TB) *store.Graph {
+		tb.Helper()
+		var g *store.Graph
+		MustView(tb, s, func(tx *store.Tx) (err error) {
+			g, err = tx.Graph()
+			return err
+		})
+		return g
+	}
+	first := graph(t)
+	MustUpdate(t, s, "relman", t0, func(tx *store.Tx) error {
+		m := &store.Message{Channel: "C1"}
+		if err := tx.Enqueue(m); err != nil {
+			return err
+		}
+		if err := tx.PutPosted("r", store.Posted{Channel: "C1", TS: "1.1"}); err != nil {
+			return err
+		}
+		if _, err := tx.MarkSent("k"); err != nil {
+			return err
+		}
+		if err := tx.ParkMessage(m); err != nil {
+			return err
+		}
+		return tx.DeleteMessage(m.ID)
+	})
+	if graph(t) != first {
+		t.Error("outbox bookkeeping made readers rebuild the Graph; want the shared one kept")
+	}
+	r := MustRelease(t, "app@1", "2027-03-01")
+	MustUpdate(t, s, "UALICE", t0, func(tx *store.Tx) error { return tx.PutRelease("release.add", &r) })
+	if g := graph(t); g == first || len(g.Releases()) != 1 {
+		t.Errorf("after adding a release Graph() = %d releases (shared: %v); want a new Graph with 1", len(g.Releases()), g == first)
+	}
+}
