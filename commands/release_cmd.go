@@ -245,7 +245,7 @@ func (c *listCmd) run(x *Exec) (store.Doc, error) {
 	lines := make([]string, 0, len(shown))
 	for _, r := range shown {
 		_, risky := risks[r.Ref]
-		line := fmt.Sprintf("%s %s — %s · %s", statusIcon(r, risky), bold(r.Ref), when(r.Date(), x.today), mention(r.Owner))
+		line := statusIcon(r, risky) + " " + bold(r.Ref) + " — " + when(r.Date(), x.today) + " · " + mention(r.Owner)
 		if r.Status != store.Planned {
 			line += " · " + string(r.Status)
 		} else if risky {

@@ -3,6 +3,7 @@ package commands
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"relman/store"
@@ -50,7 +51,7 @@ func days(n int) string {
 	if n < 0 {
 		n = -n
 	}
-	return fmt.Sprintf("%d days", n)
+	return strconv.Itoa(n) + " days"
 }
 
 // when is a date relative to today: "Fri 2027-01-15 (in 12 days)".
@@ -64,11 +65,11 @@ func when(d, today store.Date) string {
 	case n == 1:
 		return d.Pretty() + " (tomorrow)"
 	case n > 0:
-		return fmt.Sprintf("%s (in %s)", d.Pretty(), days(n))
+		return d.Pretty() + " (in " + days(n) + ")"
 	case n == -1:
 		return d.Pretty() + " (yesterday)"
 	default:
-		return fmt.Sprintf("%s (%s ago)", d.Pretty(), days(n))
+		return d.Pretty() + " (" + days(n) + " ago)"
 	}
 }
 

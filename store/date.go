@@ -70,7 +70,7 @@ func (d Date) String() string {
 	if d.IsZero() {
 		return ""
 	}
-	return d.Time(time.UTC).Format(dateLayout)
+	return string(d.appendISO(make([]byte, 0, 10)))
 }
 
 // Pretty formats d for people: "Fri 2027-01-15".
@@ -78,7 +78,45 @@ func (d Date) Pretty() string {
 	if d.IsZero() {
 		return "no date"
 	}
-	return d.Time(time.UTC).Format("Mon 2006-01-02")
+	b := make([]byte, 0, 14)
+	b = append(b, d.Weekday().String()[:3]...)
+	b = append(b, ' ')
+	return string(d.appendISO(b))
+}
+
+// appendISO appends d as 2027-01-15. Dates are formatted in every list row,
+// so this avoids time.Format's generality.
+func (d Date) appendISO(b []byte) []byte {
+	y, m, day := d.civil()
+	if y < 0 || y > 9999 {
+		return append(b, d.Time(time.UTC).Format(dateLayout)...)
+	}
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+day/10), byte('0'+day%10))
+}
+
+// civil returns the year, month and day of d (Howard Hinnant's
+// days-to-civil algorithm, proleptic Gregorian).
+func (d Date) civil() (y, m, day int) {
+	z := int(d.n) - unixDay + 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y = yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	day = doy - (153*mp+2)/5 + 1
+	m = mp + 3
+	if m > 12 {
+		m -= 12
+	}
+	if m <= 2 {
+		y++
+	}
+	return y, m, day
 }
 
 // MarshalText encodes d as 2027-01-15 (empty when unset).
