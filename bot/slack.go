@@ -29,9 +29,10 @@ type Slack struct {
 	Log        *slog.Logger
 	Metrics    *Metrics
 
-	bg     sync.WaitGroup
-	mu     sync.Mutex
-	events map[string]time.Time // event_id → first seen, to drop Slack's retries
+	bg      sync.WaitGroup
+	replies replyCache
+	mu      sync.Mutex
+	events  map[string]time.Time // event_id → first seen, to drop Slack's retries
 }
 
 // Ack is what a transport sends back to Slack for one request: nothing, or
@@ -59,12 +60,30 @@ func (s *Slack) Command(ctx context.Context, sc slack.SlashCommand) Ack {
 			req.Zone = loc
 		}
 	}
+	// A lookup answered before, on the same data and date, is answered from
+	// the cache. The generation is read first: a change committed meanwhile
+	// can only make a cached reply newer than its key, never older.
+	svc := s.Dispatcher.Service
+	gen, day := svc.Store.Generation(), svc.Today()
+	key := replyKey{user: req.User, command: cmd, text: req.Text}
+	if req.Zone != nil {
+		key.zone = req.Zone.String()
+	}
+	start := time.Now()
+	if b, ok := s.replies.get(gen, day, key); ok {
+		s.Metrics.command(commandName(req), true, time.Since(start))
+		return Ack{Body: json.RawMessage(b)}
+	}
 	reply := s.Dispatcher.Command(ctx, req)
 	if reply.Modal == blockkit.AddReleaseCallback && sc.TriggerID != "" {
 		s.openAddModal(sc)
 		return Ack{}
 	}
-	return s.ephemeralAck(sc.ResponseURL, reply.Doc)
+	ack := s.ephemeralAck(sc.ResponseURL, reply.Doc)
+	if b, ok := ack.Body.(json.RawMessage); ok && reply.Cacheable {
+		s.replies.put(gen, day, key, b)
+	}
+	return ack
 }
 
 // maxAck keeps an acknowledgement under the 20 KB Slack accepts in a Socket

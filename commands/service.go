@@ -38,6 +38,10 @@ type Reply struct {
 	Code string // "" on success, else a store error code
 	// Queued counts the messages the command queued in the outbox.
 	Queued int
+	// Cacheable marks a successful lookup: the same request gives the same
+	// reply until the store changes (Store.Generation), the date changes,
+	// or the user's zone does.
+	Cacheable bool
 	// Modal, when set, asks a transport that can to open this form instead
 	// of showing Doc (for example "release.add" for a bare /release add).
 	Modal string
@@ -89,6 +93,15 @@ func (x *Exec) post(tx *store.Tx, channel string, doc store.Doc) error {
 	x.queued++
 	return tx.Enqueue(&store.Message{Channel: channel, Doc: doc})
 }
+
+// Lookups (list, show, impact, history, role without a change) change
+// nothing: their replies depend only on the store, the date, the user and
+// the user's zone.
+func (*listCmd) readOnly() bool    { return true }
+func (*showCmd) readOnly() bool    { return true }
+func (*impactCmd) readOnly() bool  { return true }
+func (*historyCmd) readOnly() bool { return true }
+func (c *roleCmd) readOnly() bool  { return c.role == "" }
 
 // Command is a parsed command, ready to run.
 type Command interface {
@@ -148,7 +161,7 @@ func (s *Service) Execute(ctx context.Context, req Request) (reply Reply) {
 		if topic != "" && lookup(group, strings.ToLower(topic)) == nil {
 			return Reply{Doc: doc, Code: store.EInvalid}
 		}
-		return Reply{Doc: doc}
+		return Reply{Doc: doc, Cacheable: true}
 	}
 	name := strings.ToLower(toks[0].Text)
 	spec := lookup(group, name)
@@ -173,7 +186,8 @@ func (s *Service) Execute(ctx context.Context, req Request) (reply Reply) {
 	if err != nil {
 		return s.fail(x, spec, group, fmt.Errorf("%s %s: %w", group, name, err))
 	}
-	return Reply{Doc: doc, Queued: x.queued}
+	ro, _ := cmd.(interface{ readOnly() bool })
+	return Reply{Doc: doc, Queued: x.queued, Cacheable: ro != nil && ro.readOnly()}
 }
 
 // checkText refuses text too long to be a command, or with control

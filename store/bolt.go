@@ -112,6 +112,11 @@ func (s *Store) migrate(tx *bolt.Tx) error {
 	return tx.Bucket(bucketMeta).Put(keySchema, b[:])
 }
 
+// Generation counts the committed changes to the domain (releases,
+// products, external items, dependencies). Equal generations mean the same
+// data, so it can key caches of what is computed from it.
+func (s *Store) Generation() uint64 { return s.gen.Load() }
+
 // Path returns the file the store was opened from.
 func (s *Store) Path() string { return s.path }
 

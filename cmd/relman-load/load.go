@@ -112,7 +112,10 @@ type loadGen struct {
 	command string
 	text    string
 	conc    int
-	seq     atomic.Uint64
+	// distinct makes every request come from a user never seen before, so
+	// no reply can come from relman's lookup cache (it is keyed by user).
+	distinct bool
+	seq      atomic.Uint64
 }
 
 // phase runs conc clients against t for d, or until n requests were sent
@@ -236,6 +239,9 @@ func (g *loadGen) form(t *target, c int, seq uint64) []byte {
 	user := fmt.Sprintf("U0LOAD%04d", c)
 	if len(t.users) > 0 {
 		user = t.users[(c+int(seq))%len(t.users)]
+	}
+	if g.distinct {
+		user = fmt.Sprintf("U0NEW%010d", seq)
 	}
 	channel := fmt.Sprintf("C0LOAD%04d", c%8)
 	if len(t.channels) > 0 {

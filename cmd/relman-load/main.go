@@ -30,6 +30,7 @@
 //	-warmup 1s       unmeasured load per target before its first round
 //	-rounds 2        alternating rounds per target
 //	-command /release, -text list   the slash command sent
+//	-distinct        every request from a new user: no lookup-cache hits
 //	-releases 50     releases to seed in the in-process store
 //	-parked 0        messages left parked in its outbox, as after months
 //	                 of channels archived under relman
@@ -93,6 +94,7 @@ type options struct {
 	rounds     int
 	command    string
 	text       string
+	distinct   bool
 	releases   int
 	parked     int
 	targets    string
@@ -117,6 +119,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.IntVar(&o.rounds, "rounds", 2, "alternating measured rounds per target")
 	fs.StringVar(&o.command, "command", "/release", "slash command")
 	fs.StringVar(&o.text, "text", "list", "slash command text")
+	fs.BoolVar(&o.distinct, "distinct", false, "send every request as a new user, so relman's lookup cache never answers")
 	fs.IntVar(&o.releases, "releases", 50, "releases to seed in the in-process store (about 1.2 dependencies each)")
 	fs.IntVar(&o.parked, "parked", 0, "messages to leave parked in the in-process outbox (as Slack refused them for good)")
 	fs.StringVar(&o.targets, "targets", "both", "what to measure: both, relman or bare")
@@ -221,7 +224,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	client := newClient(o.conc)
 	defer client.CloseIdleConnections()
-	lg := &loadGen{client: client, secret: o.secret, command: o.command, text: o.text, conc: o.conc}
+	lg := &loadGen{client: client, secret: o.secret, command: o.command, text: o.text, conc: o.conc, distinct: o.distinct}
 
 	fmt.Fprintf(stdout, "relman-load: %d clients, %s, %q %q, %d round(s) per target\n", o.conc, measureLabel(o), o.command, o.text, o.rounds)
 	fmt.Fprintf(stdout, "machine: %d CPUs (GOMAXPROCS %d), %s, %s, load average at start %s\n",
