@@ -28,6 +28,8 @@ type Slack struct {
 	Clock      store.Clock
 	Log        *slog.Logger
 	Metrics    *Metrics
+	// NoReplyCache turns off the lookup reply cache (for measurements).
+	NoReplyCache bool
 
 	bg      sync.WaitGroup
 	replies replyCache
@@ -70,7 +72,7 @@ func (s *Slack) Command(ctx context.Context, sc slack.SlashCommand) Ack {
 		key.zone = req.Zone.String()
 	}
 	start := time.Now()
-	if b, ok := s.replies.get(gen, day, key); ok {
+	if b, ok := s.replies.get(gen, day, key); ok && !s.NoReplyCache {
 		s.Metrics.command(commandName(req), true, time.Since(start))
 		return Ack{Body: json.RawMessage(b)}
 	}
@@ -80,7 +82,7 @@ func (s *Slack) Command(ctx context.Context, sc slack.SlashCommand) Ack {
 		return Ack{}
 	}
 	ack := s.ephemeralAck(sc.ResponseURL, reply.Doc)
-	if b, ok := ack.Body.(json.RawMessage); ok && reply.Cacheable {
+	if b, ok := ack.Body.(json.RawMessage); ok && reply.Cacheable && !s.NoReplyCache {
 		s.replies.put(gen, day, key, b)
 	}
 	return ack

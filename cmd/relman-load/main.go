@@ -31,6 +31,7 @@
 //	-rounds 2        alternating rounds per target
 //	-command /release, -text list   the slash command sent
 //	-distinct        every request from a new user: no lookup-cache hits
+//	-nocache         turn off the in-process relman's lookup reply cache
 //	-releases 50     releases to seed in the in-process store
 //	-parked 0        messages left parked in its outbox, as after months
 //	                 of channels archived under relman
@@ -95,6 +96,7 @@ type options struct {
 	command    string
 	text       string
 	distinct   bool
+	noCache    bool
 	releases   int
 	parked     int
 	targets    string
@@ -120,6 +122,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.StringVar(&o.command, "command", "/release", "slash command")
 	fs.StringVar(&o.text, "text", "list", "slash command text")
 	fs.BoolVar(&o.distinct, "distinct", false, "send every request as a new user, so relman's lookup cache never answers")
+	fs.BoolVar(&o.noCache, "nocache", false, "turn off the in-process relman's lookup reply cache")
 	fs.IntVar(&o.releases, "releases", 50, "releases to seed in the in-process store (about 1.2 dependencies each)")
 	fs.IntVar(&o.parked, "parked", 0, "messages to leave parked in the in-process outbox (as Slack refused them for good)")
 	fs.StringVar(&o.targets, "targets", "both", "what to measure: both, relman or bare")
@@ -193,7 +196,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	var relman *inProcess
 	if o.url == "" {
 		o.secret = "relman-load-secret"
-		relman, err = startRelman(ctx, o.secret, o.releases, o.parked, o.serverLog, stderr)
+		relman, err = startRelman(ctx, o.secret, o.releases, o.parked, o.noCache, o.serverLog, stderr)
 		if err != nil {
 			return err
 		}

@@ -57,7 +57,7 @@ type seedStats struct {
 // startRelman opens a store in a temporary directory, seeds it with
 // releases, drains the seeding's messages to the fake Slack, and starts
 // the outbox worker and the HTTP server as runServe does.
-func startRelman(ctx context.Context, secret string, releases, parked int, logPath string, stderr io.Writer) (_ *inProcess, err error) {
+func startRelman(ctx context.Context, secret string, releases, parked int, noCache bool, logPath string, stderr io.Writer) (_ *inProcess, err error) {
 	p := &inProcess{}
 	defer func() {
 		if err != nil {
@@ -92,6 +92,7 @@ func startRelman(ctx context.Context, secret string, releases, parked int, logPa
 	p.sl = &bot.Slack{
 		Dispatcher: &bot.Dispatcher{Service: svc, Outbox: outbox, Metrics: metrics, Log: log},
 		API:        api, Users: users, Clock: clock, Log: log, Metrics: metrics,
+		NoReplyCache: noCache,
 	}
 	web := &bot.HTTP{Slack: p.sl, SigningSecret: secret, Metrics: metrics}
 	p.handler = web.Handler()
