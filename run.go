@@ -12,6 +12,7 @@ import (
 	"relman/bot"
 	"relman/commands"
 	"relman/store"
+	"relman/store/boltdb"
 )
 
 const usage = `usage: relman [console | serve | backup <file> | version]
@@ -74,7 +75,7 @@ func version() string {
 }
 
 func runConsole(ctx context.Context, cfg config, stdin io.Reader, stdout, stderr io.Writer) error {
-	st, err := store.Open(cfg.DB, store.Options{})
+	st, err := boltdb.Open(cfg.DB, store.Options{})
 	if err != nil {
 		return err
 	}

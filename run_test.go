@@ -21,6 +21,7 @@ import (
 
 	"relman/bot/slackfake"
 	"relman/store"
+	"relman/store/boltdb"
 )
 
 // waitLong bounds every wait for the program under test. It is generous
@@ -222,9 +223,9 @@ func mustReply(tb testing.TB, body []byte) reply {
 // mustRelease opens the database at path and returns the release ref.
 func mustRelease(tb testing.TB, path, product, version string) *store.Release {
 	tb.Helper()
-	st, err := store.Open(path, store.Options{})
+	st, err := boltdb.Open(path, store.Options{})
 	if err != nil {
-		tb.Fatalf("store.Open(%s): %v", path, err)
+		tb.Fatalf("boltdb.Open(%s): %v", path, err)
 	}
 	defer st.Close()
 	ref, err := store.NewRef(product, version)
@@ -246,9 +247,9 @@ func mustRelease(tb testing.TB, path, product, version string) *store.Release {
 // hasRelease reports whether the database at path holds the release.
 func hasRelease(tb testing.TB, path, product, version string) bool {
 	tb.Helper()
-	st, err := store.Open(path, store.Options{})
+	st, err := boltdb.Open(path, store.Options{})
 	if err != nil {
-		tb.Fatalf("store.Open(%s): %v", path, err)
+		tb.Fatalf("boltdb.Open(%s): %v", path, err)
 	}
 	defer st.Close()
 	var found bool
@@ -601,7 +602,7 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 
 func TestRunFailsFastOnLockedDatabase(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "relman.db")
-	st, err := store.Open(db, store.Options{})
+	st, err := boltdb.Open(db, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

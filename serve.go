@@ -18,6 +18,7 @@ import (
 	"relman/bot"
 	"relman/commands"
 	"relman/store"
+	"relman/store/boltdb"
 )
 
 // shutdownGrace bounds how long SIGTERM waits for in-flight requests.
@@ -31,7 +32,7 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	st, err := store.Open(cfg.DB, store.Options{})
+	st, err := boltdb.Open(cfg.DB, store.Options{})
 	if err != nil {
 		return err
 	}
@@ -168,7 +169,7 @@ func runBackup(ctx context.Context, cfg config, path string, stdout io.Writer) e
 	}
 	if err == nil {
 		var st *store.Store
-		if st, err = store.Open(tmp, store.Options{}); err == nil {
+		if st, err = boltdb.Open(tmp, store.Options{}); err == nil {
 			err = st.Close()
 		}
 	}

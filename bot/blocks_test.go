@@ -16,6 +16,7 @@ import (
 	"relman/bot/blockkit"
 	"relman/commands"
 	"relman/store"
+	"relman/store/boltdb"
 )
 
 // TestReplyBlocksGolden renders the Block Kit of real command replies and
@@ -23,7 +24,7 @@ import (
 // history with user text that tries to ping — and compares them with
 // testdata/blocks/*.json. Refresh with go test ./bot -update.
 func TestReplyBlocksGolden(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "relman.db"), store.Options{})
+	st, err := boltdb.Open(filepath.Join(t.TempDir(), "relman.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

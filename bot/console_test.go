@@ -14,6 +14,7 @@ import (
 
 	"relman/commands"
 	"relman/store"
+	"relman/store/boltdb"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
@@ -70,7 +71,7 @@ func replay(t *testing.T, transcript string) string {
 		if session == nil {
 			return
 		}
-		st, err := store.Open(db, store.Options{})
+		st, err := boltdb.Open(db, store.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -30,6 +30,7 @@ import (
 	"relman/bot/slackfake"
 	"relman/commands"
 	"relman/store"
+	"relman/store/boltdb"
 )
 
 // The HTTP tests drive bot.HTTP end to end: a real bbolt store in a temp
@@ -78,7 +79,7 @@ func MustHTTPFixture(tb testing.TB) *httpFixture {
 	if err != nil {
 		tb.Fatalf("slash_command.form: %v", err)
 	}
-	st, err := store.Open(filepath.Join(tb.TempDir(), "relman.db"), store.Options{})
+	st, err := boltdb.Open(filepath.Join(tb.TempDir(), "relman.db"), store.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -1036,7 +1037,7 @@ func TestAdminBackup(t *testing.T) {
 		if err := os.WriteFile(path, []byte(res.Body), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		st, err := store.Open(path, store.Options{})
+		st, err := boltdb.Open(path, store.Options{})
 		if err != nil {
 			t.Fatalf("backup does not open: %v", err)
 		}

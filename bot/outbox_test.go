@@ -18,6 +18,7 @@ import (
 
 	"relman/bot/slackfake"
 	"relman/store"
+	"relman/store/boltdb"
 )
 
 // outboxStart is the fake clock's start: Monday 2027-01-04 09:00 UTC.
@@ -64,7 +65,7 @@ func outboxFixture(tb testing.TB) *outboxHarness {
 // metrics and no memory of earlier deliveries.
 func (h *outboxHarness) open(tb testing.TB) {
 	tb.Helper()
-	st, err := store.Open(h.path, store.Options{})
+	st, err := boltdb.Open(h.path, store.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -12,12 +12,13 @@ import (
 
 	"relman/commands"
 	"relman/store"
+	"relman/store/boltdb"
 )
 
 // TestReplyCache checks that lookups are answered from memory only while
 // nothing they depend on changed: the store, the date, the user, the text.
 func TestReplyCache(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "relman.db"), store.Options{})
+	st, err := boltdb.Open(filepath.Join(t.TempDir(), "relman.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"relman/commands"
 	"relman/store"
+	"relman/store/boltdb"
 )
 
 // MustBenchStore opens a store without fsync (setup speed only) holding n
@@ -74,9 +75,9 @@ func BenchmarkAddNoSync(b *testing.B) {
 }
 
 func benchmarkAdd(b *testing.B, opts store.Options) {
-	st, err := store.Open(filepath.Join(b.TempDir(), "relman.db"), opts)
+	st, err := boltdb.Open(filepath.Join(b.TempDir(), "relman.db"), opts)
 	if err != nil {
-		b.Fatalf("store.Open: %v", err)
+		b.Fatalf("boltdb.Open: %v", err)
 	}
 	defer st.Close()
 	svc := &commands.Service{Store: st, Clock: store.NewFakeClock(epoch), Loc: time.UTC}

@@ -13,6 +13,7 @@ import (
 
 	"relman/commands"
 	"relman/store"
+	"relman/store/boltdb"
 )
 
 // fuzzUsers are who a fuzzed command runs as: the owner of every fixture
@@ -50,9 +51,9 @@ var fuzzSeeds = []string{
 func MustTemplate(tb testing.TB) []byte {
 	tb.Helper()
 	path := filepath.Join(tb.TempDir(), "template.db")
-	st, err := store.Open(path, store.Options{NoSync: true})
+	st, err := boltdb.Open(path, store.Options{NoSync: true})
 	if err != nil {
-		tb.Fatalf("store.Open: %v", err)
+		tb.Fatalf("boltdb.Open: %v", err)
 	}
 	MustFixture(tb, &commands.Service{Store: st, Clock: store.NewFakeClock(epoch), Loc: time.UTC})
 	if err := st.Close(); err != nil {
@@ -83,9 +84,9 @@ func FuzzExecute(f *testing.F) {
 		if err := os.WriteFile(path, template, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		st, err := store.Open(path, store.Options{NoSync: true})
+		st, err := boltdb.Open(path, store.Options{NoSync: true})
 		if err != nil {
-			t.Fatalf("store.Open: %v", err)
+			t.Fatalf("boltdb.Open: %v", err)
 		}
 		defer st.Close()
 		svc := &commands.Service{Store: st, Clock: store.NewFakeClock(epoch), Loc: time.UTC, Admins: []string{root}}

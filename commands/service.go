@@ -133,8 +133,8 @@ func (s *Service) Execute(ctx context.Context, req Request) (reply Reply) {
 	now := s.Clock.Now()
 	x := &Exec{s: s, req: req, now: now, today: store.DateOf(now, s.loc())}
 	defer func() {
-		// A bug must cost one request, not the process; bbolt has already
-		// rolled back a transaction that panicked.
+		// A bug must cost one request, not the process; the store has
+		// already rolled back a transaction that panicked.
 		if p := recover(); p != nil {
 			reply = s.fail(x, nil, "release", fmt.Errorf("panic: %v\n%s", p, debug.Stack()))
 		}

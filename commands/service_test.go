@@ -11,6 +11,7 @@ import (
 
 	"relman/commands"
 	"relman/store"
+	"relman/store/boltdb"
 )
 
 // epoch is the fake clock's start: Monday 2027-01-04, 10:00 UTC.
@@ -23,9 +24,9 @@ const defaultChannel = "CREL"
 // closes it when the test ends.
 func MustStore(tb testing.TB, opts store.Options) *store.Store {
 	tb.Helper()
-	st, err := store.Open(filepath.Join(tb.TempDir(), "relman.db"), opts)
+	st, err := boltdb.Open(filepath.Join(tb.TempDir(), "relman.db"), opts)
 	if err != nil {
-		tb.Fatalf("store.Open: %v", err)
+		tb.Fatalf("boltdb.Open: %v", err)
 	}
 	tb.Cleanup(func() {
 		if err := st.Close(); err != nil {

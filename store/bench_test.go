@@ -11,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"relman/store"
+	"relman/store/boltdb"
 )
 
 // The benchmark graph: 500 products × 20 versions. Release i is version
@@ -109,7 +110,7 @@ func newBenchData(tb testing.TB) *benchData {
 func MustBenchStore(tb testing.TB, d *benchData) *store.Store {
 	tb.Helper()
 	path := filepath.Join(tb.TempDir(), "bench.db")
-	s, err := store.Open(path, store.Options{NoSync: true})
+	s, err := boltdb.Open(path, store.Options{NoSync: true})
 	if err != nil {
 		tb.Fatalf("Open(%q) = %v", path, err)
 	}

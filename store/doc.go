@@ -1,10 +1,10 @@
 // Package store holds relman's domain — products, releases, dependencies,
-// external items, roles, the audit log and the outbox — and persists it in an
-// embedded bbolt file.
+// external items, roles, the audit log and the outbox — and keeps it in an
+// ordered key-value database, a KV.
 //
-// The domain types and their rules (validation, the dependency graph) live in
-// files that import only the standard library; bbolt is confined to bolt.go
-// and tx.go. Every change happens inside Update, one bbolt read-write
+// The package imports only the standard library. The bbolt file behind
+// relman's KV lives in store/boltdb, the only importer of bbolt, whose Open
+// returns a Store. Every change happens inside Update, one read-write
 // transaction: a command either applies entirely or not at all, and each
 // change writes an audit record in the same transaction.
 package store

@@ -17,6 +17,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"relman/store"
+	"relman/store/boltdb"
 )
 
 // t0 is the instant of the tests' transactions.
@@ -29,7 +30,7 @@ var dateEq = cmp.Comparer(func(a, b store.Date) bool { return a == b })
 // ends. Closing it earlier is fine.
 func MustOpen(tb testing.TB, path string) *store.Store {
 	tb.Helper()
-	s, err := store.Open(path, store.Options{})
+	s, err := boltdb.Open(path, store.Options{})
 	if err != nil {
 		tb.Fatalf("Open(%q) = %v", path, err)
 	}
@@ -61,7 +62,7 @@ func MustView(tb testing.TB, s *store.Store, fn func(tx *store.Tx) error) {
 	}
 }
 
-// MustBoltFile writes a bbolt file at path directly, bypassing store.Open,
+// MustBoltFile writes a bbolt file at path directly, bypassing boltdb.Open,
 // as an older or newer relman would have left it.
 func MustBoltFile(tb testing.TB, path string, fn func(tx *bolt.Tx) error) {
 	tb.Helper()
@@ -390,7 +391,7 @@ func TestOpenLockedFile(t *testing.T) {
 			holder := MustOpen(t, path)
 
 			start := time.Now()
-			s, err := store.Open(path, tt.opts)
+			s, err := boltdb.Open(path, tt.opts)
 			elapsed := time.Since(start)
 			if err == nil {
 				s.Close()
@@ -407,7 +408,7 @@ func TestOpenLockedFile(t *testing.T) {
 			}
 
 			MustClose(t, holder)
-			s, err = store.Open(path, tt.opts)
+			s, err = boltdb.Open(path, tt.opts)
 			if err != nil {
 				t.Fatalf("Open(%q) after the holder closed = %v; want success", path, err)
 			}
@@ -427,7 +428,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 		return meta.Put([]byte("schema"), schemaBytes(newer))
 	})
 
-	s, err := store.Open(path, store.Options{LockTimeout: 200 * time.Millisecond})
+	s, err := boltdb.Open(path, store.Options{LockTimeout: 200 * time.Millisecond})
 	if err == nil {
 		s.Close()
 		t.Fatalf("Open(%q) of a schema %d file = nil error; want a refusal", path, newer)

@@ -6,19 +6,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Tx is one transaction. Its methods return *Error values with ENotFound
 // for missing records; other errors are internal.
 type Tx struct {
 	s     *Store
-	btx   *bolt.Tx
+	kv    KVTx
 	gen   uint64 // of a read-only transaction: the store's generation before it began
 	dirty bool   // a read-write transaction changed the domain (what Graph reads)
 	actor string
 	at    time.Time
+	// kbuf backs key. A key converted with []byte(s) would escape through
+	// the KVBucket interface and cost an allocation per lookup; 64 bytes
+	// hold a release key and most dependency keys.
+	kbuf [64]byte
 }
 
 // Actor is who the transaction acts for.
@@ -27,8 +29,12 @@ func (tx *Tx) Actor() string { return tx.actor }
 // At is the instant of the transaction (UTC).
 func (tx *Tx) At() time.Time { return tx.at }
 
+// key returns s as a byte slice that is valid until the next call of key.
+// KVBucket methods do not retain keys, so they may be given it.
+func (tx *Tx) key(s string) []byte { return append(tx.kbuf[:0], s...) }
+
 func get[T any](tx *Tx, bucket []byte, key string) (*T, error) {
-	b := tx.btx.Bucket(bucket).Get([]byte(key))
+	b := tx.kv.Bucket(bucket).Get(tx.key(key))
 	if b == nil {
 		return nil, nil
 	}
@@ -39,10 +45,11 @@ func get[T any](tx *Tx, bucket []byte, key string) (*T, error) {
 	return v, nil
 }
 
-func all[T any](tx *Tx, bucket []byte, prefix []byte) ([]T, error) {
+func all[T any](tx *Tx, bucket []byte, prefix string) ([]T, error) {
 	var out []T
-	c := tx.btx.Bucket(bucket).Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+	p := tx.key(prefix)
+	c := tx.kv.Bucket(bucket).Cursor()
+	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
 		var t T
 		if err := json.Unmarshal(v, &t); err != nil {
 			return nil, fmt.Errorf("decode %s/%s: %w", bucket, k, err)
@@ -54,8 +61,9 @@ func all[T any](tx *Tx, bucket []byte, prefix []byte) ([]T, error) {
 
 // put stores v under key and writes an audit entry for the change.
 func (tx *Tx) put(bucket []byte, key, action string, v any) error {
-	b := tx.btx.Bucket(bucket)
-	before := b.Get([]byte(key))
+	b := tx.kv.Bucket(bucket)
+	k := tx.key(key)
+	before := b.Get(k)
 	after, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode %s/%s: %w", bucket, key, err)
@@ -64,13 +72,14 @@ func (tx *Tx) put(bucket []byte, key, action string, v any) error {
 		return err
 	}
 	tx.dirty = true
-	return b.Put([]byte(key), after)
+	return b.Put(k, after)
 }
 
 // del removes key and writes an audit entry.
 func (tx *Tx) del(bucket []byte, key, action string) error {
-	b := tx.btx.Bucket(bucket)
-	before := b.Get([]byte(key))
+	b := tx.kv.Bucket(bucket)
+	k := tx.key(key)
+	before := b.Get(k)
 	if before == nil {
 		return nil
 	}
@@ -78,11 +87,11 @@ func (tx *Tx) del(bucket []byte, key, action string) error {
 		return err
 	}
 	tx.dirty = true
-	return b.Delete([]byte(key))
+	return b.Delete(k)
 }
 
 func (tx *Tx) audit(action, subject string, before, after []byte) error {
-	b := tx.btx.Bucket(bucketAudit)
+	b := tx.kv.Bucket(bucketAudit)
 	seq, err := b.NextSequence()
 	if err != nil {
 		return err
@@ -117,7 +126,7 @@ func (tx *Tx) Product(name string) (*Product, error) {
 }
 
 // Products returns every product, ordered by name.
-func (tx *Tx) Products() ([]Product, error) { return all[Product](tx, bucketProducts, nil) }
+func (tx *Tx) Products() ([]Product, error) { return all[Product](tx, bucketProducts, "") }
 
 // PutProduct stores p, auditing it under action.
 func (tx *Tx) PutProduct(action string, p *Product) error {
@@ -134,11 +143,11 @@ func (tx *Tx) Release(ref Ref) (*Release, error) {
 }
 
 // Releases returns every release, ordered by key.
-func (tx *Tx) Releases() ([]Release, error) { return all[Release](tx, bucketReleases, nil) }
+func (tx *Tx) Releases() ([]Release, error) { return all[Release](tx, bucketReleases, "") }
 
 // ReleasesOf returns the releases of one product, ordered by version key.
 func (tx *Tx) ReleasesOf(product string) ([]Release, error) {
-	return all[Release](tx, bucketReleases, []byte(product+"@"))
+	return all[Release](tx, bucketReleases, product+"@")
 }
 
 // PutRelease stores r, auditing it under action.
@@ -157,7 +166,7 @@ func (tx *Tx) External(name string) (*External, error) {
 }
 
 // Externals returns every external item.
-func (tx *Tx) Externals() ([]External, error) { return all[External](tx, bucketExternals, nil) }
+func (tx *Tx) Externals() ([]External, error) { return all[External](tx, bucketExternals, "") }
 
 // PutExternal stores x, auditing it under action.
 func (tx *Tx) PutExternal(action string, x *External) error {
@@ -175,11 +184,11 @@ func (tx *Tx) Dependency(consumer Ref, providerKey string) (*Dependency, error) 
 }
 
 // Dependencies returns every edge, ordered by consumer.
-func (tx *Tx) Dependencies() ([]Dependency, error) { return all[Dependency](tx, bucketDeps, nil) }
+func (tx *Tx) Dependencies() ([]Dependency, error) { return all[Dependency](tx, bucketDeps, "") }
 
 // DependenciesOf returns the edges where ref is the consumer.
 func (tx *Tx) DependenciesOf(ref Ref) ([]Dependency, error) {
-	return all[Dependency](tx, bucketDeps, []byte(ref.Key()+" "))
+	return all[Dependency](tx, bucketDeps, ref.Key()+" ")
 }
 
 // PutDependency stores d, auditing it under action.
@@ -197,7 +206,7 @@ func (tx *Tx) DeleteDependency(action string, d *Dependency) error {
 // same generation of the store: callers must treat it, and everything it
 // returns, as read-only.
 func (tx *Tx) Graph() (*Graph, error) {
-	if tx.btx.Writable() || tx.s == nil {
+	if tx.kv.Writable() || tx.s == nil {
 		return tx.loadGraph()
 	}
 	gen := tx.gen
@@ -231,7 +240,7 @@ func (tx *Tx) loadGraph() (*Graph, error) {
 // limit of them (all when limit <= 0).
 func (tx *Tx) AuditLog(after uint64, limit int) ([]Audit, error) {
 	var out []Audit
-	c := tx.btx.Bucket(bucketAudit).Cursor()
+	c := tx.kv.Bucket(bucketAudit).Cursor()
 	for k, v := c.Seek(seqKey(after + 1)); k != nil; k, v = c.Next() {
 		var a Audit
 		if err := json.Unmarshal(v, &a); err != nil {
@@ -247,7 +256,7 @@ func (tx *Tx) AuditLog(after uint64, limit int) ([]Audit, error) {
 
 // Enqueue adds m to the outbox and sets its ID.
 func (tx *Tx) Enqueue(m *Message) error {
-	b := tx.btx.Bucket(bucketOutbox)
+	b := tx.kv.Bucket(bucketOutbox)
 	seq, err := b.NextSequence()
 	if err != nil {
 		return err
@@ -265,7 +274,7 @@ func (tx *Tx) Enqueue(m *Message) error {
 
 // Outbox returns the queued messages, oldest first. Parked messages are
 // not among them (see ParkedMessages).
-func (tx *Tx) Outbox() ([]Message, error) { return all[Message](tx, bucketOutbox, nil) }
+func (tx *Tx) Outbox() ([]Message, error) { return all[Message](tx, bucketOutbox, "") }
 
 // ParkMessage moves m out of the outbox into the parked messages, marked
 // Parked: delivery gave up on it, and an operator can see why.
@@ -275,14 +284,14 @@ func (tx *Tx) ParkMessage(m *Message) error {
 	if err != nil {
 		return fmt.Errorf("encode message: %w", err)
 	}
-	if err := tx.btx.Bucket(bucketParked).Put(seqKey(m.ID), v); err != nil {
+	if err := tx.kv.Bucket(bucketParked).Put(seqKey(m.ID), v); err != nil {
 		return err
 	}
-	return tx.btx.Bucket(bucketOutbox).Delete(seqKey(m.ID))
+	return tx.kv.Bucket(bucketOutbox).Delete(seqKey(m.ID))
 }
 
 // ParkedMessages returns the messages delivery gave up on, oldest first.
-func (tx *Tx) ParkedMessages() ([]Message, error) { return all[Message](tx, bucketParked, nil) }
+func (tx *Tx) ParkedMessages() ([]Message, error) { return all[Message](tx, bucketParked, "") }
 
 // PutMessage rewrites a queued message (attempts, errors, parking).
 func (tx *Tx) PutMessage(m *Message) error {
@@ -290,12 +299,12 @@ func (tx *Tx) PutMessage(m *Message) error {
 	if err != nil {
 		return fmt.Errorf("encode message: %w", err)
 	}
-	return tx.btx.Bucket(bucketOutbox).Put(seqKey(m.ID), v)
+	return tx.kv.Bucket(bucketOutbox).Put(seqKey(m.ID), v)
 }
 
 // DeleteMessage removes a delivered message from the outbox.
 func (tx *Tx) DeleteMessage(id uint64) error {
-	return tx.btx.Bucket(bucketOutbox).Delete(seqKey(id))
+	return tx.kv.Bucket(bucketOutbox).Delete(seqKey(id))
 }
 
 // Posted returns where the message named ref landed, or nil.
@@ -307,7 +316,7 @@ func (tx *Tx) PutPosted(ref string, p Posted) error {
 	if err != nil {
 		return err
 	}
-	return tx.btx.Bucket(bucketPosted).Put([]byte(ref), v)
+	return tx.kv.Bucket(bucketPosted).Put(tx.key(ref), v)
 }
 
 // MarkSent records in the alert ledger that the alert with the given key was
@@ -315,13 +324,14 @@ func (tx *Tx) PutPosted(ref string, p Posted) error {
 // CR, the kind of alert and the dates involved, so a repeated check sends
 // nothing twice while a further slip (new dates, new key) is a new alert.
 func (tx *Tx) MarkSent(key string) (bool, error) {
-	b := tx.btx.Bucket(bucketLedger)
-	if b.Get([]byte(key)) != nil {
+	b := tx.kv.Bucket(bucketLedger)
+	k := tx.key(key)
+	if b.Get(k) != nil {
 		return false, nil
 	}
 	v, err := tx.at.MarshalText()
 	if err != nil {
 		return false, err
 	}
-	return true, b.Put([]byte(key), v)
+	return true, b.Put(k, v)
 }

@@ -24,6 +24,7 @@ import (
 	"relman/bot/slackfake"
 	"relman/commands"
 	"relman/store"
+	"relman/store/boltdb"
 )
 
 // inProcess is relman wired as runServe wires it, serving on 127.0.0.1:0,
@@ -76,7 +77,7 @@ func startRelman(ctx context.Context, secret string, releases, parked int, noCac
 	}
 	log := slog.New(slog.NewJSONHandler(logw, nil))
 	p.dbPath = filepath.Join(p.dir, "relman.db")
-	if p.st, err = store.Open(p.dbPath, store.Options{}); err != nil {
+	if p.st, err = boltdb.Open(p.dbPath, store.Options{}); err != nil {
 		return nil, err
 	}
 	p.fake = slackfake.New()

@@ -2,18 +2,14 @@ package store
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sync/atomic"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 )
 
-// SchemaVersion is the layout of the file this build writes. Open migrates
+// SchemaVersion is the layout of the data this build writes. New migrates
 // older files up to it and refuses newer ones.
 const SchemaVersion = 3
 
@@ -39,9 +35,9 @@ var schemaBuckets = map[int][][]byte{
 	3: {bucketParked}, // parked messages leave the outbox so delivery never rescans them
 }
 
-// Store is relman's database: one bbolt file.
+// Store is relman's database, kept in a KV.
 type Store struct {
-	db   *bolt.DB
+	kv   KV
 	path string
 	// gen counts committed updates; graph caches the Graph of a generation
 	// for read-only transactions, so lookups do not decode every release.
@@ -54,7 +50,7 @@ type graphCache struct {
 	g   *Graph
 }
 
-// Options tune Open.
+// Options tune how a backend opens a Store (store/boltdb's Open).
 type Options struct {
 	// LockTimeout bounds the wait for the file lock another process holds.
 	// Zero means one second.
@@ -63,31 +59,19 @@ type Options struct {
 	NoSync bool
 }
 
-// Open opens (creating if needed) the database file at path, migrates an
-// older schema, and refuses a file written by a newer relman. If another
-// process holds the file, Open fails after opts.LockTimeout with an error
-// naming the file.
-func Open(path string, opts Options) (*Store, error) {
-	if opts.LockTimeout == 0 {
-		opts.LockTimeout = time.Second
-	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, NoSync: opts.NoSync})
-	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, fmt.Errorf("open %s: the file is in use by another relman process (waited %s for its lock)", path, opts.LockTimeout)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	s := &Store{db: db, path: path}
-	if err := db.Update(s.migrate); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
+// New returns the Store kept in kv, whose file is at path (what Path
+// reports). It migrates data of an older schema and refuses data written by
+// a newer relman. On error kv is left open for the caller to close.
+func New(kv KV, path string) (*Store, error) {
+	s := &Store{kv: kv, path: path}
+	if err := s.update(migrate); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
 
-// migrate brings the file to SchemaVersion.
-func (s *Store) migrate(tx *bolt.Tx) error {
+// migrate brings the data to SchemaVersion.
+func migrate(tx KVTx) error {
 	v := 0
 	if meta := tx.Bucket(bucketMeta); meta != nil {
 		if b := meta.Get(keySchema); len(b) == 4 {
@@ -99,7 +83,7 @@ func (s *Store) migrate(tx *bolt.Tx) error {
 	}
 	for next := v + 1; next <= SchemaVersion; next++ {
 		for _, name := range schemaBuckets[next] {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			if err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("migrate to schema %d: %w", next, err)
 			}
 		}
@@ -112,6 +96,30 @@ func (s *Store) migrate(tx *bolt.Tx) error {
 	return tx.Bucket(bucketMeta).Put(keySchema, b[:])
 }
 
+// update runs fn in one read-write transaction of the KV and commits it if
+// fn returns nil. If fn fails or panics nothing it did is kept.
+func (s *Store) update(fn func(KVTx) error) error {
+	t, err := s.kv.Begin(true)
+	if err != nil {
+		return err
+	}
+	defer t.Rollback() // after Commit, does nothing
+	if err := fn(t); err != nil {
+		return err
+	}
+	return t.Commit()
+}
+
+// view runs fn in one read-only transaction of the KV.
+func (s *Store) view(fn func(KVTx) error) error {
+	t, err := s.kv.Begin(false)
+	if err != nil {
+		return err
+	}
+	defer t.Rollback()
+	return fn(t)
+}
+
 // Generation counts the committed changes to the domain (releases,
 // products, external items, dependencies). Equal generations mean the same
 // data, so it can key caches of what is computed from it.
@@ -121,22 +129,20 @@ func (s *Store) Generation() uint64 { return s.gen.Load() }
 func (s *Store) Path() string { return s.path }
 
 // Close releases the file.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error { return s.kv.Close() }
 
 // Update runs fn in one read-write transaction on behalf of actor at the
 // instant at (recorded in audit entries). If fn returns an error nothing fn
 // did is kept, and Update returns that error.
 func (s *Store) Update(actor string, at time.Time, fn func(tx *Tx) error) error {
-	var domain bool
-	err := s.db.Update(func(btx *bolt.Tx) error {
-		tx := &Tx{s: s, btx: btx, actor: actor, at: at.UTC()}
-		err := fn(tx)
-		domain = tx.dirty
-		return err
+	tx := &Tx{s: s, actor: actor, at: at.UTC()}
+	err := s.update(func(kt KVTx) error {
+		tx.kv = kt
+		return fn(tx)
 	})
 	// Only changes to releases, products, external items or dependencies
 	// make the shared graph stale; outbox bookkeeping does not.
-	if err == nil && domain {
+	if err == nil && tx.dirty {
 		// After the commit: a reader that sees the new data with the old
 		// generation may serve the previous graph for the instant before
 		// this Update returns, never after.
@@ -151,8 +157,8 @@ func (s *Store) View(fn func(tx *Tx) error) error {
 	// holds at least that generation's data: a Graph cached under it can be
 	// newer than its generation, never older.
 	gen := s.gen.Load()
-	return s.db.View(func(btx *bolt.Tx) error {
-		return fn(&Tx{s: s, btx: btx, gen: gen})
+	return s.view(func(kt KVTx) error {
+		return fn(&Tx{s: s, kv: kt, gen: gen})
 	})
 }
 
@@ -160,7 +166,7 @@ func (s *Store) View(fn func(tx *Tx) error) error {
 // number of bytes written.
 func (s *Store) Backup(w io.Writer) (int64, error) {
 	var n int64
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx KVTx) error {
 		var err error
 		n, err = tx.WriteTo(w)
 		return err

@@ -1,0 +1,67 @@
+package store
+
+import "io"
+
+// KV is the ordered key-value database a Store keeps its data in: named
+// buckets of byte keys in sorted order, changed only in serializable
+// transactions. It is bbolt's model; store/boltdb provides it from a bbolt
+// file.
+type KV interface {
+	// Begin starts a transaction, read-write if writable. At most one
+	// read-write transaction is open at a time: Begin(true) waits for the
+	// previous one to end. A read-only transaction sees a snapshot of the
+	// data as of Begin. Every transaction must end in Commit or Rollback.
+	Begin(writable bool) (KVTx, error)
+	// Close releases the database. Transactions must have ended.
+	Close() error
+}
+
+// KVTx is one transaction of a KV. It and everything read through it are
+// valid only until Commit or Rollback, and only in the goroutine that began
+// it.
+type KVTx interface {
+	// Bucket returns the named bucket, or nil if there is none.
+	Bucket(name []byte) KVBucket
+	// CreateBucketIfNotExists creates the named bucket unless it exists.
+	// Only a read-write transaction may call it.
+	CreateBucketIfNotExists(name []byte) error
+	// Writable reports whether the transaction is read-write.
+	Writable() bool
+	// WriteTo writes a consistent copy of the whole database, as this
+	// transaction sees it, to w, in the backend's file format.
+	WriteTo(w io.Writer) (int64, error)
+	// Commit makes a read-write transaction's changes durable, or returns an
+	// error and keeps none of them.
+	Commit() error
+	// Rollback ends the transaction and discards its changes. After Commit
+	// it does nothing (it may return an error, which callers ignore).
+	Rollback() error
+}
+
+// KVBucket is a bucket as one transaction sees it. A key is not retained
+// after the call it was passed to returns, so callers may reuse its
+// memory; byte slices a bucket returns are valid only during the
+// transaction and must not be modified.
+type KVBucket interface {
+	// Get returns the value of k, or nil if k is absent.
+	Get(k []byte) []byte
+	// Put sets k to v. v must stay unchanged until the transaction ends.
+	Put(k, v []byte) error
+	// Delete removes k; a missing k is not an error.
+	Delete(k []byte) error
+	// NextSequence returns the bucket's next number, starting at 1; a
+	// rolled-back transaction does not consume numbers.
+	NextSequence() (uint64, error)
+	// Cursor returns a cursor over the bucket's keys in byte order. It is
+	// invalid once the bucket is changed.
+	Cursor() KVCursor
+}
+
+// KVCursor walks the keys of a bucket in byte order. Both methods return a
+// nil key past the last one.
+type KVCursor interface {
+	// Seek moves to the first key >= k and returns it and its value.
+	Seek(k []byte) (key, value []byte)
+	// Next moves to the following key and returns it and its value.
+	Next() (key, value []byte)
+}
