@@ -41,7 +41,7 @@ type consoleSender struct {
 func (s *consoleSender) Send(_ context.Context, m *store.Message, thread, update *store.Posted) (store.Posted, error) {
 	s.seq++
 	where := "#" + m.Channel
-	if isUserID(m.Channel) {
+	if m.DM {
 		where = "DM @" + m.Channel
 	}
 	switch {
@@ -52,12 +52,6 @@ func (s *consoleSender) Send(_ context.Context, m *store.Message, thread, update
 	}
 	fmt.Fprintf(s.out, "  [%s] %s\n", where, indent(PlainText(m.Doc.Text), "    "))
 	return store.Posted{Channel: m.Channel, TS: strconv.Itoa(s.seq)}, nil
-}
-
-// isUserID tells a DM target from a channel. Slack user IDs start with U or
-// W; the console has no IDs, so it treats names it has seen in :as as users.
-func isUserID(id string) bool {
-	return len(id) > 1 && (id[0] == 'U' || id[0] == 'W') && strings.ToUpper(id) == id
 }
 
 // NewConsoleOutbox returns an outbox whose messages are printed to out.

@@ -6,8 +6,9 @@ import "time"
 // transaction as the change that causes it, and a worker delivers it.
 type Message struct {
 	ID uint64 `json:"id"`
-	// Channel is a channel ID, or a user ID for a direct message.
+	// Channel is a channel ID, or a user ID for a direct message (DM set).
 	Channel string `json:"channel"`
+	DM      bool   `json:"dm,omitempty"`
 	// Ref, when set, names the message so that later messages can edit it in
 	// place (UpdateOf) or reply in its thread (ThreadOf); the worker records
 	// the channel and ts the transport returned under it.
