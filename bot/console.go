@@ -27,9 +27,6 @@ type Console struct {
 	Interactive bool
 	User        string // who commands run as; :as changes it
 	Channel     string // where commands are typed; :in changes it
-	// OnAdvance, if set, runs after :advance moved the clock, to do what
-	// fell due (sweeps, reminders).
-	OnAdvance func(ctx context.Context) error
 }
 
 // consoleSender prints outbox messages instead of posting them.
@@ -160,11 +157,6 @@ func (c *Console) directive(ctx context.Context, line string) (bool, error) {
 		}
 		now := c.Clock.Advance(d)
 		fmt.Fprintf(c.Out, "Clock advanced %s to %s.\n", arg, now.In(c.Dispatcher.Service.Loc).Format("Mon 2006-01-02 15:04 MST"))
-		if c.OnAdvance != nil {
-			if err := c.OnAdvance(ctx); err != nil {
-				return false, err
-			}
-		}
 		if _, err := c.Outbox.Flush(ctx); err != nil {
 			return false, err
 		}

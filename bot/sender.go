@@ -67,28 +67,38 @@ var permanentErrors = map[string]bool{
 	"channel_is_archived": true, "messages_tab_disabled": true, "duplicate_channel_not_found": true,
 }
 
-// classify turns a slack-go error into a *DeliveryError.
+// classify turns a slack-go error into a *DeliveryError: whether a retry
+// can help, and how long Slack asked to wait.
 func (s *SlackSender) classify(method string, err error) error {
-	de := &DeliveryError{Err: fmt.Errorf("%s: %w", method, err)}
-	var rl *slack.RateLimitedError
-	var sc slack.StatusCodeError
-	var se slack.SlackErrorResponse
-	switch {
-	case errors.As(err, &rl):
-		de.Reason, de.RetryAfter = "ratelimited", rl.RetryAfter
-	case errors.As(err, &sc):
-		de.Reason = "http_" + strconv.Itoa(sc.Code)
+	de := &DeliveryError{Err: fmt.Errorf("%s: %w", method, err), Reason: errorCode(err)}
+	if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok {
+		de.RetryAfter = rl.RetryAfter
+	} else if sc, ok := errors.AsType[slack.StatusCodeError](err); ok {
 		de.Permanent = sc.Code >= 400 && sc.Code < 500 && sc.Code != http.StatusTooManyRequests && sc.Code != http.StatusRequestTimeout
-	case errors.As(err, &se):
-		de.Reason = se.Err
+	} else if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
 		de.Permanent = permanentErrors[se.Err]
-	case errors.Is(err, context.DeadlineExceeded):
-		de.Reason = "timeout"
-	default:
-		de.Reason = "network"
 	}
 	s.Metrics.slackError(method, de.Reason)
 	return de
 }
 
-func asErr[T any](err error, target *T) bool { return errors.As(err, target) }
+// errorCode is a short label for a Slack API error, for metrics and logs:
+// Slack's own error code, ratelimited, http_NNN, timeout or network.
+func errorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	if _, ok := errors.AsType[*slack.RateLimitedError](err); ok {
+		return "ratelimited"
+	}
+	if sc, ok := errors.AsType[slack.StatusCodeError](err); ok {
+		return "http_" + strconv.Itoa(sc.Code)
+	}
+	if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
+		return se.Err
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "timeout"
+	}
+	return "network"
+}

@@ -109,21 +109,3 @@ func (u *Users) refresh(user string) {
 
 // Wait waits for background refreshes to end.
 func (u *Users) Wait() { u.bg.Wait() }
-
-// errorCode is a short label for a Slack API error, for metrics and logs.
-func errorCode(err error) string {
-	var rl *slack.RateLimitedError
-	var sc slack.StatusCodeError
-	var se slack.SlackErrorResponse
-	switch {
-	case err == nil:
-		return ""
-	case asErr(err, &rl):
-		return "ratelimited"
-	case asErr(err, &sc):
-		return fmt.Sprintf("http_%d", sc.Code)
-	case asErr(err, &se):
-		return se.Err
-	}
-	return "network"
-}
