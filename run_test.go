@@ -233,7 +233,7 @@ func mustRelease(tb testing.TB, path, product, version string) *store.Release {
 		tb.Fatal(err)
 	}
 	var r *store.Release
-	err = st.View(func(tx *store.Tx) error {
+	err = st.View(context.Background(), func(tx *store.Tx) error {
 		var err error
 		r, err = tx.Release(ref)
 		return err
@@ -253,7 +253,7 @@ func hasRelease(tb testing.TB, path, product, version string) bool {
 	}
 	defer st.Close()
 	var found bool
-	err = st.View(func(tx *store.Tx) error {
+	err = st.View(context.Background(), func(tx *store.Tx) error {
 		rs, err := tx.Releases()
 		for _, r := range rs {
 			found = found || (r.Product == product && r.Version == version)

@@ -17,7 +17,7 @@ func AdminHandler(st *store.Store, clock store.Clock) http.Handler {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 		w.Header().Set("Cache-Control", "no-store")
-		if _, err := st.Backup(w); err != nil {
+		if _, err := st.Backup(r.Context(), w); err != nil {
 			// Headers are gone; abort so the client sees a broken transfer, not a short file.
 			panic(http.ErrAbortHandler)
 		}

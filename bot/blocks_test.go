@@ -64,7 +64,7 @@ func TestReplyBlocksGolden(t *testing.T) {
 	}
 	t.Run("posts", func(t *testing.T) {
 		var msgs []store.Message
-		if err := st.View(func(tx *store.Tx) error { msgs, err = tx.Outbox(); return err }); err != nil {
+		if err := st.View(context.Background(), func(tx *store.Tx) error { msgs, err = tx.Outbox(); return err }); err != nil {
 			t.Fatal(err)
 		}
 		var posts []any

@@ -269,7 +269,7 @@ type httpState struct {
 func (f *httpFixture) MustState(tb testing.TB) httpState {
 	tb.Helper()
 	var s httpState
-	err := f.Store.View(func(tx *store.Tx) error {
+	err := f.Store.View(context.Background(), func(tx *store.Tx) error {
 		rs, err := tx.Releases()
 		if err != nil {
 			return err
@@ -296,7 +296,7 @@ func (f *httpFixture) MustRelease(tb testing.TB, ref string) *store.Release {
 		tb.Fatal(err)
 	}
 	var rel *store.Release
-	if err := f.Store.View(func(tx *store.Tx) error {
+	if err := f.Store.View(context.Background(), func(tx *store.Tx) error {
 		rel, err = tx.Release(r)
 		return err
 	}); err != nil {
@@ -308,7 +308,7 @@ func (f *httpFixture) MustRelease(tb testing.TB, ref string) *store.Release {
 func (f *httpFixture) MustOutbox(tb testing.TB) []store.Message {
 	tb.Helper()
 	var out []store.Message
-	if err := f.Store.View(func(tx *store.Tx) error {
+	if err := f.Store.View(context.Background(), func(tx *store.Tx) error {
 		var err error
 		out, err = tx.Outbox()
 		return err
@@ -1043,7 +1043,7 @@ func TestAdminBackup(t *testing.T) {
 		}
 		defer st.Close()
 		var got []string
-		if err := st.View(func(tx *store.Tx) error {
+		if err := st.View(context.Background(), func(tx *store.Tx) error {
 			rs, err := tx.Releases()
 			for _, r := range rs {
 				got = append(got, r.Key())

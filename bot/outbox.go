@@ -121,7 +121,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 func (o *Outbox) Flush(ctx context.Context) (int, error) {
 	o.init()
 	var queue []store.Message
-	if err := o.Store.View(func(tx *store.Tx) error {
+	if err := o.Store.View(ctx, func(tx *store.Tx) error {
 		var err error
 		queue, err = tx.Outbox()
 		return err
@@ -187,7 +187,7 @@ func (o *Outbox) spaced(channel string, now time.Time) bool {
 func (o *Outbox) Next() (time.Time, error) {
 	o.init()
 	var next time.Time
-	err := o.Store.View(func(tx *store.Tx) error {
+	err := o.Store.View(context.Background(), func(tx *store.Tx) error {
 		queue, err := tx.Outbox()
 		o.mu.Lock()
 		defer o.mu.Unlock()
@@ -222,7 +222,7 @@ func (o *Outbox) Next() (time.Time, error) {
 // message was delivered; the error is only for store failures.
 func (o *Outbox) deliver(ctx context.Context, m *store.Message) (bool, error) {
 	var thread, update *store.Posted
-	if err := o.Store.View(func(tx *store.Tx) error {
+	if err := o.Store.View(ctx, func(tx *store.Tx) error {
 		var err error
 		if m.ThreadOf != "" {
 			if thread, err = tx.Posted(m.ThreadOf); err != nil {
@@ -249,7 +249,7 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (bool, error) {
 		if o.Metrics != nil {
 			o.Metrics.outboxDelivered.Inc()
 		}
-		return true, o.Store.Update("relman", now, func(tx *store.Tx) error {
+		return true, o.Store.Update(context.WithoutCancel(ctx), "relman", now, func(tx *store.Tx) error {
 			if m.Ref != "" {
 				if err := tx.PutPosted(m.Ref, at); err != nil {
 					return err
@@ -298,7 +298,7 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (bool, error) {
 	} else {
 		log.Warn("outbox delivery failed; will retry", "retry_in", wait)
 	}
-	return false, o.Store.Update("relman", now, func(tx *store.Tx) error {
+	return false, o.Store.Update(context.WithoutCancel(ctx), "relman", now, func(tx *store.Tx) error {
 		if m.Parked {
 			return tx.ParkMessage(m)
 		}

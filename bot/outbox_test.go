@@ -93,7 +93,7 @@ func (h *outboxHarness) restart(tb testing.TB) {
 // with their IDs and CreatedAt set.
 func (h *outboxHarness) enqueue(tb testing.TB, msgs ...store.Message) []store.Message {
 	tb.Helper()
-	err := h.store.Update("relman", h.clock.Now(), func(tx *store.Tx) error {
+	err := h.store.Update(context.Background(), "relman", h.clock.Now(), func(tx *store.Tx) error {
 		for i := range msgs {
 			if err := tx.Enqueue(&msgs[i]); err != nil {
 				return err
@@ -111,7 +111,7 @@ func (h *outboxHarness) enqueue(tb testing.TB, msgs ...store.Message) []store.Me
 func (h *outboxHarness) queue(tb testing.TB) []store.Message {
 	tb.Helper()
 	var q []store.Message
-	if err := h.store.View(func(tx *store.Tx) error {
+	if err := h.store.View(context.Background(), func(tx *store.Tx) error {
 		var err error
 		if q, err = tx.Outbox(); err != nil {
 			return err
@@ -142,7 +142,7 @@ func (h *outboxHarness) message(tb testing.TB, id uint64) store.Message {
 func (h *outboxHarness) posted(tb testing.TB, ref string) *store.Posted {
 	tb.Helper()
 	var p *store.Posted
-	if err := h.store.View(func(tx *store.Tx) error {
+	if err := h.store.View(context.Background(), func(tx *store.Tx) error {
 		var err error
 		p, err = tx.Posted(ref)
 		return err
@@ -734,7 +734,7 @@ func TestOutbox(t *testing.T) {
 		go func() { done <- h.outbox.Run(ctx) }()
 
 		msg := outboxText("C1", "ping")
-		if err := h.store.Update("relman", store.SystemClock{}.Now(), func(tx *store.Tx) error { return tx.Enqueue(&msg) }); err != nil {
+		if err := h.store.Update(context.Background(), "relman", store.SystemClock{}.Now(), func(tx *store.Tx) error { return tx.Enqueue(&msg) }); err != nil {
 			t.Fatal(err)
 		}
 		h.outbox.Notify()
@@ -768,7 +768,7 @@ func TestOutbox(t *testing.T) {
 		h.outbox.Spacing = -1
 		h.fake.ServerError("chat.postMessage", 1)
 		msgs := []store.Message{outboxText("C1", "first"), outboxText("C1", "second")}
-		if err := h.store.Update("relman", store.SystemClock{}.Now(), func(tx *store.Tx) error {
+		if err := h.store.Update(context.Background(), "relman", store.SystemClock{}.Now(), func(tx *store.Tx) error {
 			for i := range msgs {
 				if err := tx.Enqueue(&msgs[i]); err != nil {
 					return err

@@ -255,7 +255,7 @@ func (s *Slack) firstSeen(id string) bool {
 
 // PublishHome renders and publishes a user's App Home tab.
 func (s *Slack) PublishHome(ctx context.Context, user string) {
-	docs, err := s.Dispatcher.Service.Home(user)
+	docs, err := s.Dispatcher.Service.Home(ctx, user)
 	if err != nil {
 		s.log().Error("app home", "user", user, "err", err)
 		return

@@ -20,7 +20,7 @@ func MustBenchStore(b *testing.B, n int) *store.Store {
 	st := MustStore(b, store.Options{NoSync: true})
 	product := func(i int) string { return fmt.Sprintf("payments-%d", i%100) }
 	MustPutReleases(b, st, n, product)
-	err := st.Update(alice, epoch, func(tx *store.Tx) error {
+	err := st.Update(context.Background(), alice, epoch, func(tx *store.Tx) error {
 		for i := 0; i+100 < n; i += 2 {
 			d := &store.Dependency{
 				Consumer:  store.Ref{Product: product(i), Version: fmt.Sprintf("1.%d", i)},

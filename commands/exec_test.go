@@ -29,7 +29,7 @@ func MustDoAll(tb testing.TB, svc *commands.Service, user string, lines ...strin
 func MustPutReleases(tb testing.TB, st *store.Store, n int, product func(i int) string) {
 	tb.Helper()
 	today := store.DateOf(epoch, time.UTC)
-	err := st.Update(alice, epoch, func(tx *store.Tx) error {
+	err := st.Update(context.Background(), alice, epoch, func(tx *store.Tx) error {
 		seen := map[string]bool{}
 		for i := range n {
 			p := product(i)

@@ -132,7 +132,7 @@ func FuzzExecute(f *testing.F) {
 // at the fake clock's time.
 func checkAudit(t *testing.T, st *store.Store, seq int, user string) {
 	t.Helper()
-	err := st.View(func(tx *store.Tx) error {
+	err := st.View(context.Background(), func(tx *store.Tx) error {
 		entries, err := tx.AuditLog(uint64(seq), 0)
 		for _, a := range entries {
 			if a.Actor != user || !a.At.Equal(epoch) {

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 
@@ -14,11 +15,11 @@ const HomeLimit = 20
 // Home returns the documents of a user's App Home: their releases (owned,
 // or where they hold a role), the releases at risk, and what awaits their
 // vote. It reads the store and changes nothing.
-func (s *Service) Home(user string) ([]store.Doc, error) {
+func (s *Service) Home(ctx context.Context, user string) ([]store.Doc, error) {
 	today := s.Today()
 	var mine, risky []store.Release
 	var risks map[store.Ref]*store.Risk
-	err := s.Store.View(func(tx *store.Tx) error {
+	err := s.Store.View(ctx, func(tx *store.Tx) error {
 		g, err := tx.Graph()
 		if err != nil {
 			return err

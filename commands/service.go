@@ -62,6 +62,7 @@ type Service struct {
 
 // Exec is the context of one executing command.
 type Exec struct {
+	ctx    context.Context
 	s      *Service
 	req    Request
 	now    time.Time
@@ -80,10 +81,10 @@ func (x *Exec) zone() *time.Location {
 func (x *Exec) admin() bool { return slices.Contains(x.s.Admins, x.req.User) }
 
 func (x *Exec) update(fn func(tx *store.Tx) error) error {
-	return x.s.Store.Update(x.req.User, x.now, fn)
+	return x.s.Store.Update(x.ctx, x.req.User, x.now, fn)
 }
 
-func (x *Exec) view(fn func(tx *store.Tx) error) error { return x.s.Store.View(fn) }
+func (x *Exec) view(fn func(tx *store.Tx) error) error { return x.s.Store.View(x.ctx, fn) }
 
 // post queues doc for channel (a channel ID, or a user ID for a DM).
 func (x *Exec) post(tx *store.Tx, channel string, doc store.Doc) error {
@@ -131,7 +132,7 @@ func (s *Service) log() *slog.Logger {
 // changes nothing.
 func (s *Service) Execute(ctx context.Context, req Request) (reply Reply) {
 	now := s.Clock.Now()
-	x := &Exec{s: s, req: req, now: now, today: store.DateOf(now, s.loc())}
+	x := &Exec{ctx: ctx, s: s, req: req, now: now, today: store.DateOf(now, s.loc())}
 	defer func() {
 		// A bug must cost one request, not the process; the store has
 		// already rolled back a transaction that panicked.

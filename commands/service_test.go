@@ -96,7 +96,7 @@ type Snapshot struct {
 func MustSnapshot(tb testing.TB, st *store.Store) Snapshot {
 	tb.Helper()
 	var s Snapshot
-	err := st.View(func(tx *store.Tx) error {
+	err := st.View(context.Background(), func(tx *store.Tx) error {
 		var err error
 		if s.Releases, err = tx.Releases(); err != nil {
 			return err
@@ -137,7 +137,7 @@ func MustRelease(tb testing.TB, st *store.Store, ref string) *store.Release {
 		tb.Fatalf("ParseRef(%q): %v", ref, err)
 	}
 	var rel *store.Release
-	if err := st.View(func(tx *store.Tx) error {
+	if err := st.View(context.Background(), func(tx *store.Tx) error {
 		rel, err = tx.Release(r)
 		return err
 	}); err != nil {

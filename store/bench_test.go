@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
@@ -193,7 +194,7 @@ func BenchmarkGraph10k(b *testing.B) {
 	s := MustBenchStore(b, d)
 	atRisk := func(b *testing.B) int {
 		var n int
-		err := s.View(func(tx *store.Tx) error {
+		err := s.View(context.Background(), func(tx *store.Tx) error {
 			g, err := tx.Graph()
 			if err != nil {
 				return err
@@ -275,7 +276,7 @@ func BenchmarkStoreAddRelease(b *testing.B) {
 	for b.Loop() {
 		ref := store.Ref{Product: fmt.Sprintf("product-%d", i/20), Version: fmt.Sprintf("1.%d.0", i%20)}
 		i++
-		err := s.Update("UBENCH", at, func(tx *store.Tx) error {
+		err := s.Update(context.Background(), "UBENCH", at, func(tx *store.Tx) error {
 			if _, err := tx.Release(ref); store.ErrorCode(err) != store.ENotFound {
 				return fmt.Errorf("Release(%s) = %v; want not found", ref, err)
 			}

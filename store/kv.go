@@ -1,6 +1,9 @@
 package store
 
-import "io"
+import (
+	"context"
+	"io"
+)
 
 // KV is the ordered key-value database a Store keeps its data in: named
 // buckets of byte keys in sorted order, changed only in serializable
@@ -11,7 +14,9 @@ type KV interface {
 	// read-write transaction is open at a time: Begin(true) waits for the
 	// previous one to end. A read-only transaction sees a snapshot of the
 	// data as of Begin. Every transaction must end in Commit or Rollback.
-	Begin(writable bool) (KVTx, error)
+	// ctx bounds the wait for the write lock where the backend supports
+	// it, and is the context of the transaction's queries.
+	Begin(ctx context.Context, writable bool) (KVTx, error)
 	// Close releases the database. Transactions must have ended.
 	Close() error
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -62,9 +63,9 @@ type Options struct {
 // New returns the Store kept in kv, whose file is at path (what Path
 // reports). It migrates data of an older schema and refuses data written by
 // a newer relman. On error kv is left open for the caller to close.
-func New(kv KV, path string) (*Store, error) {
+func New(ctx context.Context, kv KV, path string) (*Store, error) {
 	s := &Store{kv: kv, path: path}
-	if err := s.update(migrate); err != nil {
+	if err := s.update(ctx, migrate); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -98,8 +99,8 @@ func migrate(tx KVTx) error {
 
 // update runs fn in one read-write transaction of the KV and commits it if
 // fn returns nil. If fn fails or panics nothing it did is kept.
-func (s *Store) update(fn func(KVTx) error) error {
-	t, err := s.kv.Begin(true)
+func (s *Store) update(ctx context.Context, fn func(KVTx) error) error {
+	t, err := s.kv.Begin(ctx, true)
 	if err != nil {
 		return err
 	}
@@ -111,8 +112,8 @@ func (s *Store) update(fn func(KVTx) error) error {
 }
 
 // view runs fn in one read-only transaction of the KV.
-func (s *Store) view(fn func(KVTx) error) error {
-	t, err := s.kv.Begin(false)
+func (s *Store) view(ctx context.Context, fn func(KVTx) error) error {
+	t, err := s.kv.Begin(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -134,9 +135,9 @@ func (s *Store) Close() error { return s.kv.Close() }
 // Update runs fn in one read-write transaction on behalf of actor at the
 // instant at (recorded in audit entries). If fn returns an error nothing fn
 // did is kept, and Update returns that error.
-func (s *Store) Update(actor string, at time.Time, fn func(tx *Tx) error) error {
+func (s *Store) Update(ctx context.Context, actor string, at time.Time, fn func(tx *Tx) error) error {
 	tx := &Tx{s: s, actor: actor, at: at.UTC()}
-	err := s.update(func(kt KVTx) error {
+	err := s.update(ctx, func(kt KVTx) error {
 		tx.kv = kt
 		return fn(tx)
 	})
@@ -152,21 +153,21 @@ func (s *Store) Update(actor string, at time.Time, fn func(tx *Tx) error) error 
 }
 
 // View runs fn in a read-only transaction.
-func (s *Store) View(fn func(tx *Tx) error) error {
+func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
 	// The generation is read before the snapshot is taken, so the snapshot
 	// holds at least that generation's data: a Graph cached under it can be
 	// newer than its generation, never older.
 	gen := s.gen.Load()
-	return s.view(func(kt KVTx) error {
+	return s.view(ctx, func(kt KVTx) error {
 		return fn(&Tx{s: s, kv: kt, gen: gen})
 	})
 }
 
 // Backup writes a consistent copy of the whole database to w and returns the
 // number of bytes written.
-func (s *Store) Backup(w io.Writer) (int64, error) {
+func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	var n int64
-	err := s.view(func(tx KVTx) error {
+	err := s.view(ctx, func(tx KVTx) error {
 		var err error
 		n, err = tx.WriteTo(w)
 		return err
@@ -175,12 +176,12 @@ func (s *Store) Backup(w io.Writer) (int64, error) {
 }
 
 // BackupFile writes a consistent copy of the database to a new file at path.
-func (s *Store) BackupFile(path string) (int64, error) {
+func (s *Store) BackupFile(ctx context.Context, path string) (int64, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return 0, fmt.Errorf("backup: %w", err)
 	}
-	n, err := s.Backup(f)
+	n, err := s.Backup(ctx, f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

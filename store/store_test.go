@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -49,7 +50,7 @@ func MustClose(tb testing.TB, s *store.Store) {
 // MustUpdate runs fn in s.Update as actor at at.
 func MustUpdate(tb testing.TB, s *store.Store, actor string, at time.Time, fn func(tx *store.Tx) error) {
 	tb.Helper()
-	if err := s.Update(actor, at, fn); err != nil {
+	if err := s.Update(context.Background(), actor, at, fn); err != nil {
 		tb.Fatalf("Update(%s, %v) = %v", actor, at, err)
 	}
 }
@@ -57,7 +58,7 @@ func MustUpdate(tb testing.TB, s *store.Store, actor string, at time.Time, fn fu
 // MustView runs fn in s.View.
 func MustView(tb testing.TB, s *store.Store, fn func(tx *store.Tx) error) {
 	tb.Helper()
-	if err := s.View(fn); err != nil {
+	if err := s.View(context.Background(), fn); err != nil {
 		tb.Fatalf("View() = %v", err)
 	}
 }
@@ -318,7 +319,7 @@ func TestUpdateErrorRollsBackEverything(t *testing.T) {
 
 	errBoom := errors.New("boom")
 	newKey := "slip mobile@1 payments@2.3.0 2027-04-01 2027-04-02"
-	err := s.Update("UMALLORY", t0.Add(time.Hour), func(tx *store.Tx) error {
+	err := s.Update(context.Background(), "UMALLORY", t0.Add(time.Hour), func(tx *store.Tx) error {
 		if err := tx.PutProduct("product.create", &store.Product{Name: "mobile"}); err != nil {
 			return err
 		}
@@ -824,7 +825,7 @@ func TestBackup(t *testing.T) {
 
 	t.Run("BackupOpensWithSameData", func(t *testing.T) {
 		var buf bytes.Buffer
-		n, err := s.Backup(&buf)
+		n, err := s.Backup(context.Background(), &buf)
 		if err != nil {
 			t.Fatalf("Backup() = %v", err)
 		}
@@ -842,7 +843,7 @@ func TestBackup(t *testing.T) {
 
 	t.Run("BackupFileOpensWithSameData", func(t *testing.T) {
 		path := filepath.Join(dir, "backup.db")
-		n, err := s.BackupFile(path)
+		n, err := s.BackupFile(context.Background(), path)
 		if err != nil {
 			t.Fatalf("BackupFile(%q) = %v", path, err)
 		}
@@ -863,7 +864,7 @@ func TestBackup(t *testing.T) {
 		if err := os.WriteFile(path, []byte("keep me"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.BackupFile(path); !errors.Is(err, fs.ErrExist) || !strings.Contains(err.Error(), path) {
+		if _, err := s.BackupFile(context.Background(), path); !errors.Is(err, fs.ErrExist) || !strings.Contains(err.Error(), path) {
 			t.Errorf("BackupFile(%q) over an existing file = %v; want an fs.ErrExist naming the file", path, err)
 		}
 		if b, err := os.ReadFile(path); err != nil || string(b) != "keep me" {
@@ -1060,7 +1061,7 @@ func TestGraphCacheNeverOutlivesAnUpdate(t *testing.T) {
 		// This reader's snapshot is taken. Another request commits now,
 		// and only then does the reader ask for the Graph.
 		go func() {
-			committed <- s.Update("UBOB", at, func(tx *store.Tx) error { return tx.PutRelease("release.add", &added) })
+			committed <- s.Update(context.Background(), "UBOB", at, func(tx *store.Tx) error { return tx.PutRelease("release.add", &added) })
 		}()
 		select {
 		case err := <-committed:
@@ -1116,7 +1117,7 @@ func TestGraphCacheFollowsUpdates(t *testing.T) {
 	}
 	// A failed Update changes nothing, and the shared Graph stays right.
 	before := graph(t)
-	err := s.Update("UALICE", t0, func(tx *store.Tx) error {
+	err := s.Update(context.Background(), "UALICE", t0, func(tx *store.Tx) error {
 		r := MustRelease(t, "app@3", "2027-03-01")
 		if err := tx.PutRelease("release.add", &r); err != nil {
 			return err

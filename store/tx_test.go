@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
 
@@ -18,7 +19,7 @@ func TestUpdatePanicRollsBack(t *testing.T) {
 				t.Errorf("recover() = %v; want the panic of fn", p)
 			}
 		}()
-		s.Update("UMALLORY", t0, func(tx *store.Tx) error {
+		s.Update(context.Background(), "UMALLORY", t0, func(tx *store.Tx) error {
 			if err := tx.PutProduct("product.create", &store.Product{Name: "mobile"}); err != nil {
 				return err
 			}

@@ -215,7 +215,7 @@ func (p *inProcess) reportOutbox(w io.Writer) {
 
 func outboxDepth(st *store.Store) (int, error) {
 	var n int
-	err := st.View(func(tx *store.Tx) error {
+	err := st.View(context.Background(), func(tx *store.Tx) error {
 		q, err := tx.Outbox()
 		n = len(q)
 		return err
@@ -229,7 +229,7 @@ func outboxDepth(st *store.Store) (int, error) {
 func park(ctx context.Context, st *store.Store, fake *slackfake.Server, drain *bot.Outbox, n int) error {
 	const gone = "C0ARCHIVED"
 	fake.RejectChannel(gone, "is_archived")
-	err := st.Update("U0LOADSEED", store.SystemClock{}.Now(), func(tx *store.Tx) error {
+	err := st.Update(context.Background(), "U0LOADSEED", store.SystemClock{}.Now(), func(tx *store.Tx) error {
 		for i := range n {
 			text := fmt.Sprintf(":package: message %d to a channel archived since", i)
 			if err := tx.Enqueue(&store.Message{Channel: gone, Doc: store.Doc{Text: text, Sections: []store.Section{{Text: text}}}}); err != nil {
@@ -249,7 +249,7 @@ func park(ctx context.Context, st *store.Store, fake *slackfake.Server, drain *b
 		}
 	}
 	var parked int
-	err = st.View(func(tx *store.Tx) error {
+	err = st.View(context.Background(), func(tx *store.Tx) error {
 		q, err := tx.ParkedMessages()
 		parked = len(q)
 		return err
@@ -356,7 +356,7 @@ func seed(ctx context.Context, svc *commands.Service, n int) (seedStats, []strin
 		}
 		st.deps++
 	}
-	err := svc.Store.View(func(tx *store.Tx) error {
+	err := svc.Store.View(context.Background(), func(tx *store.Tx) error {
 		g, err := tx.Graph()
 		if err == nil {
 			st.atRisk = len(g.AtRisk(today))

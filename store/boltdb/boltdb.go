@@ -5,6 +5,7 @@
 package boltdb
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -30,7 +31,7 @@ func Open(path string, opts store.Options) (*store.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s, err := store.New(db{bdb}, path)
+	s, err := store.New(context.Background(), db{bdb}, path)
 	if err != nil {
 		bdb.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -54,7 +55,10 @@ var (
 	_ store.KVCursor = cursor{}
 )
 
-func (d db) Begin(writable bool) (store.KVTx, error) {
+func (d db) Begin(ctx context.Context, writable bool) (store.KVTx, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	t, err := d.DB.Begin(writable)
 	if err != nil {
 		return nil, err
