@@ -155,6 +155,12 @@ func (tx *Tx) PutRelease(action string, r *Release) error {
 	return tx.put(bucketReleases, r.Key(), action, r)
 }
 
+// DeleteRelease removes the release ref, auditing it under action. A missing
+// release is not an error. Callers remove its dependencies first.
+func (tx *Tx) DeleteRelease(action string, ref Ref) error {
+	return tx.del(bucketReleases, ref.Key(), action)
+}
+
 // External returns the external item with the given name (any spelling
 // that ExternalKey folds to the same key), or an ENotFound *Error.
 func (tx *Tx) External(name string) (*External, error) {
@@ -171,6 +177,12 @@ func (tx *Tx) Externals() ([]External, error) { return all[External](tx, bucketE
 // PutExternal stores x, auditing it under action.
 func (tx *Tx) PutExternal(action string, x *External) error {
 	return tx.put(bucketExternals, ExternalKey(x.Name), action, x)
+}
+
+// DeleteExternal removes the external item with the given name, auditing it
+// under action. A missing item is not an error.
+func (tx *Tx) DeleteExternal(action, name string) error {
+	return tx.del(bucketExternals, ExternalKey(name), action)
 }
 
 // Dependency returns the edge from consumer to the provider key, or an
