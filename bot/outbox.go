@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"relman/commands"
 	"relman/store"
 )
 
@@ -147,16 +148,21 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 			blocked[m.Channel] = true
 			continue
 		}
-		ok, err := o.deliver(ctx, m)
+		res, err := o.deliver(ctx, m)
 		if err != nil {
 			return sent, err
 		}
-		if ok {
-			sent++
+		// A delivered or parked message no longer waits; notices queued
+		// by a park do.
+		if res.done() {
 			waiting--
 		}
+		waiting += res.notices
+		if res.delivered {
+			sent++
+		}
 		// A failed channel waits for its retry; a served one for its spacing.
-		if !ok || o.Spacing > 0 {
+		if !res.delivered || o.Spacing > 0 {
 			blocked[m.Channel] = true
 		}
 	}
@@ -199,7 +205,13 @@ func (o *Outbox) Next() (time.Time, error) {
 				continue
 			}
 			head[m.Channel] = true
-			at := m.NextAttempt
+			// A message is due no earlier than it was queued, so one queued
+			// without a Notify (an owner's notice, queued by a park) is
+			// still found here.
+			at := m.CreatedAt
+			if m.NextAttempt.After(at) {
+				at = m.NextAttempt
+			}
 			if m.NotBefore.After(at) {
 				at = m.NotBefore
 			}
@@ -218,9 +230,19 @@ func (o *Outbox) Next() (time.Time, error) {
 	return next, err
 }
 
-// deliver sends one message and records the outcome. It reports whether the
-// message was delivered; the error is only for store failures.
-func (o *Outbox) deliver(ctx context.Context, m *store.Message) (bool, error) {
+// outcome is what became of one delivery attempt.
+type outcome struct {
+	delivered bool
+	parked    bool
+	notices   int // messages queued to tell owners their channel is unreachable
+}
+
+// done reports whether the message left the queue (delivered or parked).
+func (r outcome) done() bool { return r.delivered || r.parked }
+
+// deliver sends one message and records the outcome; the error is only for
+// store failures.
+func (o *Outbox) deliver(ctx context.Context, m *store.Message) (outcome, error) {
 	var thread, update *store.Posted
 	if err := o.Store.View(ctx, func(tx *store.Tx) error {
 		var err error
@@ -234,7 +256,7 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (bool, error) {
 		}
 		return err
 	}); err != nil {
-		return false, err
+		return outcome{}, err
 	}
 	// A delivery that started is finished even if ctx ends meanwhile: an
 	// abandoned request may still have been posted.
@@ -249,7 +271,7 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (bool, error) {
 		if o.Metrics != nil {
 			o.Metrics.outboxDelivered.Inc()
 		}
-		return true, o.Store.Update(context.WithoutCancel(ctx), "relman", now, func(tx *store.Tx) error {
+		return outcome{delivered: true}, o.Store.Update(context.WithoutCancel(ctx), "relman", now, func(tx *store.Tx) error {
 			if m.Ref != "" {
 				if err := tx.PutPosted(m.Ref, at); err != nil {
 					return err
@@ -298,12 +320,68 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (bool, error) {
 	} else {
 		log.Warn("outbox delivery failed; will retry", "retry_in", wait)
 	}
-	return false, o.Store.Update(context.WithoutCancel(ctx), "relman", now, func(tx *store.Tx) error {
-		if m.Parked {
-			return tx.ParkMessage(m)
+	res := outcome{parked: m.Parked}
+	err = o.Store.Update(context.WithoutCancel(ctx), "relman", now, func(tx *store.Tx) error {
+		res.notices = 0 // a retried transaction starts over
+		if !m.Parked {
+			return tx.PutMessage(m)
 		}
-		return tx.PutMessage(m)
+		if err := tx.ParkMessage(m); err != nil {
+			return err
+		}
+		if m.DM || !unreachable[reason] {
+			return nil // a notice that fails is parked like any message, and tells no one
+		}
+		n, err := noticeUnreachable(tx, m.Channel, reason)
+		res.notices = n
+		return err
 	})
+	if err == nil && res.notices > 0 {
+		log.Info("told release owners their channel is unreachable", "owners", res.notices)
+	}
+	return res, err
+}
+
+// unreachable are the Slack errors that mean relman cannot post in a
+// release's channel until someone acts: its owner is told.
+var unreachable = map[string]bool{"channel_not_found": true, "not_in_channel": true}
+
+// noticeUnreachable queues, once per owner, channel and reason (the alert
+// ledger remembers), a DM to the owner of each release whose news goes to
+// channel, saying that Slack refused it (reason, its error code) and how to
+// fix it. It returns how many DMs it queued.
+func noticeUnreachable(tx *store.Tx, channel, reason string) (int, error) {
+	rels, err := tx.Releases()
+	if err != nil {
+		return 0, err
+	}
+	byOwner := map[string][]store.Ref{}
+	var owners []string
+	for _, r := range rels {
+		if r.Channel != channel || r.Owner == "" {
+			continue
+		}
+		if byOwner[r.Owner] == nil {
+			owners = append(owners, r.Owner)
+		}
+		byOwner[r.Owner] = append(byOwner[r.Owner], r.Ref)
+	}
+	n := 0
+	for _, owner := range owners {
+		first, err := tx.MarkSent("unreachable:" + channel + ":" + owner + ":" + reason)
+		if err != nil {
+			return n, err
+		}
+		if !first {
+			continue
+		}
+		doc := commands.ChannelUnreachable(channel, reason, byOwner[owner])
+		if err := tx.Enqueue(&store.Message{Channel: owner, DM: true, Doc: doc}); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 // backoff doubles from minBackoff up to maxBackoff.

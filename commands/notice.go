@@ -1,0 +1,51 @@
+package commands
+
+import (
+	"fmt"
+	"strings"
+
+	"relman/store"
+)
+
+// ChannelUnreachable is the DM that tells a release owner that Slack refused
+// a post to channel, the news channel of their releases refs, with Slack's
+// error code reason (channel_not_found, not_in_channel): what happened, why,
+// and the two ways to fix it.
+func ChannelUnreachable(channel, reason string, refs []store.Ref) store.Doc {
+	names := make([]string, len(refs))
+	for i, r := range refs {
+		names[i] = bold(r)
+	}
+	news := "the news of " + noticeAnd(names)
+	example := "&lt;release&gt;"
+	if len(refs) == 1 {
+		example = refs[0].String()
+	}
+	b := newDoc("")
+	b.section(fmt.Sprintf(":warning: relman can't post %s in %s: %s.", news, channelRef(channel), unreachableWhy(reason)))
+	b.section(fmt.Sprintf("To fix it, invite relman to the channel with `/invite @relman`, or send the news somewhere else with `/release set %s channel #other`.", example))
+	b.context("What could not be posted there is not sent again. You get this note once for this channel.")
+	return b.build()
+}
+
+// unreachableWhy says a Slack refusal in words.
+func unreachableWhy(reason string) string {
+	switch reason {
+	case "not_in_channel":
+		return "relman is not a member of that channel (Slack: `not_in_channel`)"
+	case "channel_not_found":
+		return "Slack can't find the channel for relman: it was deleted, or it is private and relman was never invited (Slack: `channel_not_found`)"
+	}
+	return "Slack refused the post (`" + Escape(reason) + "`)"
+}
+
+// noticeAnd joins items as people write them: "a", "a and b", "a, b and c".
+func noticeAnd(items []string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}
