@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"regexp"
 	"strings"
 	"time"
 
@@ -76,6 +77,32 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	return c, errors.Join(errs...)
 }
+
+// memberID is a Slack member ID: U or W, then upper-case letters and digits.
+var memberID = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+
+// adminErrors reports the RELMAN_ADMINS entries that are not Slack member
+// IDs, or nil. Slack identifies users by member ID in every request, so a
+// name (alice, @alice) would never match anyone. The console, whose users
+// are names, does not call it.
+func (c config) adminErrors() error {
+	var bad []string
+	for _, a := range c.Admins {
+		if !memberID.MatchString(a) {
+			bad = append(bad, fmt.Sprintf("%q", a))
+		}
+	}
+	switch len(bad) {
+	case 0:
+		return nil
+	case 1:
+		return fmt.Errorf("RELMAN_ADMINS: %s is not a Slack member ID like U012ABCDEF; %s", bad[0], findMemberID)
+	}
+	return fmt.Errorf("RELMAN_ADMINS: %s are not Slack member IDs like U012ABCDEF; %s", strings.Join(bad, ", "), findMemberID)
+}
+
+// findMemberID tells an operator where Slack shows a member ID.
+const findMemberID = "in Slack, open the person's profile, click ⋮ (More) and choose Copy member ID"
 
 // slack reports whether any Slack setting is present.
 func (c config) slack() bool {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"relman/bot"
 	"relman/commands"
@@ -82,10 +83,16 @@ func runConsole(ctx context.Context, cfg config, stdin io.Reader, stdout, stderr
 	defer st.Close()
 	clock := store.NewFakeClock(store.SystemClock{}.Now())
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	svc := &commands.Service{Store: st, Clock: clock, Loc: cfg.Loc, Admins: cfg.Admins, Log: log}
+	// Console users are names (alex); an admin may be written as the
+	// console's :as takes it (@alex).
+	admins := make([]string, len(cfg.Admins))
+	for i, a := range cfg.Admins {
+		admins[i] = strings.TrimPrefix(a, "@")
+	}
+	svc := &commands.Service{Store: st, Clock: clock, Loc: cfg.Loc, Admins: admins, Log: log}
 	user := "me"
-	if len(cfg.Admins) > 0 {
-		user = cfg.Admins[0]
+	if len(admins) > 0 {
+		user = admins[0]
 	}
 	con := &bot.Console{
 		Dispatcher: &bot.Dispatcher{Service: svc}, Outbox: bot.NewConsoleOutbox(st, clock, stdout), Clock: clock,

@@ -284,6 +284,7 @@ func httpEnv(fake *slackfake.Server, db string) map[string]string {
 		"RELMAN_DB":            db,
 		"RELMAN_ADDR":          "127.0.0.1:0",
 		"RELMAN_ADMIN_ADDR":    "127.0.0.1:0",
+		"RELMAN_ADMINS":        "U012ABCDEF,W0ENTERPRISE",
 	}
 }
 
@@ -573,6 +574,13 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 		{"EverySettingAtOnce", []string{"serve"}, map[string]string{
 			"RELMAN_TZ": "Mars/Base", "SLACK_BOT_TOKEN": "bad", "SLACK_APP_TOKEN": "bad", "RELMAN_ADMIN_ADDR": "0.0.0.0:3001", "SLACK_API_URL": "ftp://x",
 		}, []string{"RELMAN_TZ", "xoxb-", "xapp-", "loopback", "SLACK_API_URL"}},
+		{"AdminByName", []string{"serve"}, map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": signingSecret, "RELMAN_ADMINS": "@alice"},
+			[]string{"RELMAN_ADMINS", `"@alice" is not a Slack member ID`, "Copy member ID"}},
+		{"AdminsByNameAndLowerCaseID", []string{"serve"}, map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": signingSecret, "RELMAN_ADMINS": "U012ABCDEF, alice,u012abcdef"},
+			[]string{"RELMAN_ADMINS", `"alice", "u012abcdef" are not Slack member IDs`}},
+		{"ImplicitServeWithAdminByName", nil, map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "RELMAN_ADMINS": "alice"}, []string{"RELMAN_ADMINS", `"alice"`}},
+		{"AdminByNameWithOtherBadSettings", []string{"serve"}, map[string]string{"RELMAN_TZ": "Mars/Base", "SLACK_BOT_TOKEN": "xoxb-1", "RELMAN_ADMINS": "@alice"},
+			[]string{"RELMAN_TZ", "SLACK_SIGNING_SECRET", "RELMAN_ADMINS"}},
 		{"SettingsAndServeRequirementsAtOnce", []string{"serve"}, map[string]string{"RELMAN_TZ": "Mars/Base", "SLACK_BOT_TOKEN": "xoxb-1"}, []string{"RELMAN_TZ", "SLACK_SIGNING_SECRET"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -668,6 +676,16 @@ func TestRunConsole(t *testing.T) {
 		}
 		if !strings.Contains(out.String(), "payments@2.3.0") {
 			t.Errorf("second console run lists:\n%s\nwant payments@2.3.0 from the first run", out.String())
+		}
+	})
+	t.Run("AdminsAreConsoleNames", func(t *testing.T) {
+		env := getenv(map[string]string{"RELMAN_DB": filepath.Join(t.TempDir(), "relman.db"), "RELMAN_ADMINS": "@alex, root"})
+		var out bytes.Buffer
+		if err := run(t.Context(), []string{"console"}, env, strings.NewReader(addCommand+"\n"), &out, io.Discard); err != nil {
+			t.Fatalf("run(console) with RELMAN_ADMINS=@alex,root = %v; want console names accepted", err)
+		}
+		if !strings.Contains(out.String(), "owner @alex") {
+			t.Errorf("console output:\n%s\nwant the first admin, alex, as the console's user", out.String())
 		}
 	})
 	t.Run("PrintsVersion", func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +36,22 @@ type Slack struct {
 	replies replyCache
 	mu      sync.Mutex
 	events  map[string]time.Time // event_id → first seen, to drop Slack's retries
+}
+
+// apiTimeout bounds each Slack Web API call.
+const apiTimeout = 15 * time.Second
+
+// NewAPI returns the Slack Web API client relman uses everywhere: token is
+// the bot token (xoxb-), appToken the app-level token (xapp-) for Socket
+// Mode or "" for HTTP mode, and apiURL the Web API's base URL ending in /
+// (https://slack.com/api/, or a fake's in tests). Each call times out after
+// 15 seconds.
+func NewAPI(token, appToken, apiURL string) *slack.Client {
+	opts := []slack.Option{slack.OptionAPIURL(apiURL), slack.OptionHTTPClient(&http.Client{Timeout: apiTimeout})}
+	if appToken != "" {
+		opts = append(opts, slack.OptionAppLevelToken(appToken))
+	}
+	return slack.New(token, opts...)
 }
 
 // Ack is what a transport sends back to Slack for one request: nothing, or

@@ -18,6 +18,12 @@ type SocketMode struct {
 	Client *socketmode.Client
 }
 
+// NewSocketMode returns Socket Mode for s over api, which must carry an
+// app-level token (NewAPI with appToken set).
+func NewSocketMode(s *Slack, api *slack.Client) *SocketMode {
+	return &SocketMode{Slack: s, Client: socketmode.New(api)}
+}
+
 // Run connects and serves until ctx ends or the client cannot reconnect.
 // Envelopes are handled concurrently. When ctx ends, Run stops taking new
 // envelopes, lets the ones in hand finish and acknowledge (their work is
