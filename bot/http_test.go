@@ -934,6 +934,73 @@ func TestHTTPAddModal(t *testing.T) {
 		}
 	})
 
+	t.Run("EveryBadFieldAtOnce", func(t *testing.T) {
+		f := MustHTTPFixture(t)
+		before := f.MustState(t)
+		form := httpGoodForm()
+		form.Product, form.Version, form.Date, form.Owner, form.NewsChannel = "Bad Name!", "2.3 beta", "2026-12-31", "", "D0123456789"
+		fe := mustHTTPFieldErrors(t, f.MustPost(t, "/slack/interactions", httpFormType, httpSubmission(t, form)))
+		want := map[string]string{
+			blockkit.BlockProduct: `"Bad Name!" is not a product name`,
+			blockkit.BlockVersion: `"2.3 beta" is not a version`,
+			blockkit.BlockDate:    "Thu 2026-12-31 is in the past; pick today (Mon 2027-01-04) or later.",
+			blockkit.BlockOwner:   "Pick who owns the release.",
+			blockkit.BlockChannel: "direct message",
+		}
+		got := map[string]string{}
+		for block, msg := range fe.Errors {
+			got[block] = msg
+			if w, ok := want[block]; ok && strings.Contains(msg, w) {
+				got[block] = w
+			}
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("field errors (-want +got):\n%s", diff)
+		}
+		f.Slack.Wait()
+		if after := f.MustState(t); after != before {
+			t.Errorf("store changed: %+v -> %+v", before, after)
+		}
+	})
+
+	t.Run("BadVersionIsReportedWithABadProduct", func(t *testing.T) {
+		f := MustHTTPFixture(t)
+		form := httpGoodForm()
+		form.Product, form.Version = "Bad Name!", "2.3 beta"
+		fe := mustHTTPFieldErrors(t, f.MustPost(t, "/slack/interactions", httpFormType, httpSubmission(t, form)))
+		if _, ok := fe.Errors[blockkit.BlockVersion]; !ok || len(fe.Errors) != 2 {
+			t.Errorf("errors = %v; want one on %q and one on %q", fe.Errors, blockkit.BlockProduct, blockkit.BlockVersion)
+		}
+	})
+
+	t.Run("FormOpenedInADMNeedsAChannel", func(t *testing.T) {
+		f := MustHTTPFixture(t)
+		form := httpGoodForm()
+		form.Channel, form.NewsChannel = "D0123456789", ""
+		before := f.MustState(t)
+		fe := mustHTTPFieldErrors(t, f.MustPost(t, "/slack/interactions", httpFormType, httpSubmission(t, form)))
+		if msg, ok := fe.Errors[blockkit.BlockChannel]; !ok || len(fe.Errors) != 1 || !strings.Contains(msg, "direct message") {
+			t.Errorf("errors = %v; want one on %q about the direct message", fe.Errors, blockkit.BlockChannel)
+		}
+		if after := f.MustState(t); after != before {
+			t.Errorf("store changed: %+v -> %+v", before, after)
+		}
+	})
+
+	t.Run("TodayIsAccepted", func(t *testing.T) {
+		f := MustHTTPFixture(t)
+		form := httpGoodForm()
+		form.Date = "2027-01-04"
+		res := f.MustPost(t, "/slack/interactions", httpFormType, httpSubmission(t, form))
+		if res.Status != http.StatusOK || res.Body != "" {
+			t.Fatalf("view_submission for today = %d %q; want 200 and no body", res.Status, res.Body)
+		}
+		if rel := f.MustRelease(t, "payments@2.3.0"); rel.Target.String() != "2027-01-04" {
+			t.Errorf("stored target = %s; want 2027-01-04", rel.Target)
+		}
+		f.Slack.Wait()
+	})
+
 	t.Run("GoodSubmissionClosesModalAndStores", func(t *testing.T) {
 		f := MustHTTPFixture(t)
 		res := f.MustPost(t, "/slack/interactions", httpFormType, httpSubmission(t, httpGoodForm()))

@@ -175,22 +175,12 @@ func (s *Slack) Interaction(ctx context.Context, ic *slack.InteractionCallback) 
 }
 
 // submitAdd validates the add-release form; bad fields are answered inline,
-// a valid one runs `/release add` through the dispatcher like typed text.
+// all at once, and a valid form runs `/release add` through the dispatcher
+// like typed text. An error only the store can find (the release already
+// exists) is shown under the field it is about.
 func (s *Slack) submitAdd(ctx context.Context, ic *slack.InteractionCallback) Ack {
 	f := blockkit.ParseAddRelease(ic.View)
-	errs := map[string]string{}
-	if _, err := store.NormalizeProduct(f.Product); err != nil {
-		errs[blockkit.BlockProduct] = store.ErrorMessage(err)
-	}
-	if f.Product != "" {
-		if _, err := store.NewRef(strings.ToLower(f.Product), f.Version); err != nil && errs[blockkit.BlockProduct] == "" {
-			errs[blockkit.BlockVersion] = store.ErrorMessage(err)
-		}
-	}
-	if _, err := store.ParseDate(f.Date); err != nil {
-		errs[blockkit.BlockDate] = "Pick the target date."
-	}
-	if len(errs) > 0 {
+	if errs := addFormErrors(f, s.Dispatcher.Service.Today()); len(errs) > 0 {
 		return Ack{Body: blockkit.FieldErrors(errs)}
 	}
 	text := fmt.Sprintf("add %s %s %s", f.Product, f.Version, f.Date)
@@ -206,11 +196,8 @@ func (s *Slack) submitAdd(ctx context.Context, ic *slack.InteractionCallback) Ac
 	}
 	reply := s.Dispatcher.Command(ctx, commands.Request{User: ic.User.ID, Channel: channel, Command: "/release", Text: text})
 	if !reply.OK() {
-		field := blockkit.BlockProduct
-		if reply.Code == store.EConflict {
-			field = blockkit.BlockVersion
-		}
-		return Ack{Body: blockkit.FieldErrors(map[string]string{field: plainError(reply.Doc)})}
+		msg := plainError(reply.Doc)
+		return Ack{Body: blockkit.FieldErrors(map[string]string{addErrorField(f, reply.Code, msg): msg})}
 	}
 	if channel != "" {
 		s.background(func(ctx context.Context) {
@@ -222,6 +209,64 @@ func (s *Slack) submitAdd(ctx context.Context, ic *slack.InteractionCallback) Ac
 		})
 	}
 	return Ack{}
+}
+
+// addFormErrors checks each field of the add-release form on its own and
+// returns an error message for every bad one, keyed by block ID (empty when
+// the form is good). today is the workspace's date: a target before it is
+// refused, as the form has no way to confirm a past date.
+func addFormErrors(f blockkit.AddReleaseForm, today store.Date) map[string]string {
+	errs := map[string]string{}
+	if f.Product == "" {
+		errs[blockkit.BlockProduct] = "Enter the product, like payments."
+	} else if _, err := store.NormalizeProduct(f.Product); err != nil {
+		errs[blockkit.BlockProduct] = store.ErrorMessage(err)
+	}
+	// The version is checked against a valid stand-in product, so a bad
+	// product does not hide a bad version.
+	if f.Version == "" {
+		errs[blockkit.BlockVersion] = "Enter the version, like 2.3.0."
+	} else if _, err := store.NewRef("product", f.Version); err != nil {
+		errs[blockkit.BlockVersion] = store.ErrorMessage(err)
+	}
+	if d, err := store.ParseDate(f.Date); err != nil {
+		errs[blockkit.BlockDate] = "Pick the target date."
+	} else if d.Before(today) {
+		errs[blockkit.BlockDate] = fmt.Sprintf("%s is in the past; pick today (%s) or later.", d.Pretty(), today.Pretty())
+	}
+	if f.Owner == "" {
+		errs[blockkit.BlockOwner] = "Pick who owns the release."
+	}
+	switch {
+	case isDM(f.NewsChannel):
+		errs[blockkit.BlockChannel] = "Pick a channel: relman can't post a release's news in a direct message."
+	case f.NewsChannel == "" && isDM(f.Channel):
+		errs[blockkit.BlockChannel] = "Pick a channel for the news: this form was opened in a direct message."
+	}
+	return errs
+}
+
+// isDM reports whether a conversation ID is a direct message's (D…).
+func isDM(id string) bool { return strings.HasPrefix(id, "D") }
+
+// addErrorField is the block of the add-release form an error from the add
+// command is about: the version for a conflict (the release exists), else
+// the field whose value the message names, else the product.
+func addErrorField(f blockkit.AddReleaseForm, code, msg string) string {
+	if code == store.EConflict {
+		return blockkit.BlockVersion
+	}
+	for _, c := range []struct{ block, value string }{
+		{blockkit.BlockDate, f.Date},
+		{blockkit.BlockChannel, f.NewsChannel},
+		{blockkit.BlockOwner, f.Owner},
+		{blockkit.BlockVersion, "@" + f.Version},
+	} {
+		if c.value != "" && c.value != "@" && strings.Contains(msg, c.value) {
+			return c.block
+		}
+	}
+	return blockkit.BlockProduct
 }
 
 // plainError is the first line of an error reply, for a form field.
