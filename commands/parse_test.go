@@ -183,7 +183,7 @@ var commandCases = map[string][]commandCase{
 	},
 	"confirm": {
 		{name: "Confirms", as: sam, line: `/release confirm external "Stripe SDK"`, want: []string{"Confirmed external “Stripe SDK” is still due Wed 2027-01-20"}},
-		{name: "UpdatesDue", as: sam, line: "/release confirm external “stripe sdk” due 2027-01-25", want: []string{"External “Stripe SDK” is now due Mon 2027-01-25", "(was Wed 2027-01-20)"}},
+		{name: "UpdatesDue", as: sam, line: "/release confirm external “stripe sdk” due 2027-01-25", want: []string{"External “Stripe SDK” is now due Mon 2027-01-25", ", was Wed 2027-01-20;"}},
 		{name: "AcceptsAdmin", as: root, line: `/release confirm external "Stripe SDK" due +3w`, want: []string{"now due Mon 2027-01-25"}},
 		{name: "RejectsOthers", as: bob, line: `/release confirm external "Stripe SDK"`, code: store.EForbidden, want: []string{"only <@USAM> (its owner) or an admin can confirm external “Stripe SDK”"}},
 		{name: "RejectsReleaseOwner", line: `/release confirm external "Stripe SDK"`, code: store.EForbidden, want: []string{"its owner"}},
