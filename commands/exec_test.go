@@ -444,7 +444,7 @@ func TestConfirm(t *testing.T) {
 	t.Run("TellsDependentsOfNewDate", func(t *testing.T) {
 		before := MustSnapshot(t, svc.Store)
 		r := MustDo(t, svc, sam, "/release confirm external “stripe sdk” due 2027-02-03")
-		for _, w := range []string{"External “Stripe SDK” is now due Wed 2027-02-03 (in 30 days), was Wed 2027-01-20;", "That puts 1 release at risk — *mobile@5.0*: late (5 days)."} {
+		for _, w := range []string{"External “Stripe SDK” is now due Wed 2027-02-03 (in 28 days), was Wed 2027-01-20;", "That puts 1 release at risk — *mobile@5.0*: late (5 days)."} {
 			if !strings.Contains(r.Doc.Text, w) {
 				t.Errorf("confirm reply lacks %q:\n%s", w, r.Doc.Text)
 			}
