@@ -285,7 +285,7 @@ func TestShip(t *testing.T) {
 		t.Errorf("after ship: status %s, shipped on %s, date %s; want shipped, 2027-01-03, 2027-01-03", got.Status, got.ShippedOn, got.Date())
 	}
 	msgs := MustNewMessages(t, svc, before)
-	if want := ":rocket: <@UALICE> shipped *auth@1.4.0* on Sun 2027-01-03 (5 days early)"; len(msgs) != 1 || msgs[0].Channel != "CAUTH" || msgs[0].Doc.Text != want {
+	if want := ":rocket: <@UALICE> shipped *auth@1.4.0* on Sun 2027-01-03 (5 days early)\nDelivered for:\n• *payments@2.3.0* (owner <@UALICE>) needs it by Fri 2027-01-15 — delivered"; len(msgs) != 1 || msgs[0].Channel != "CAUTH" || msgs[0].Doc.Text != want {
 		t.Errorf("ship queued %+v; want one message to CAUTH: %q", msgs, want)
 	}
 	t.Run("RejectsShippingTwice", func(t *testing.T) {
@@ -321,7 +321,7 @@ func TestCancel(t *testing.T) {
 	if len(msgs) != 1 || msgs[0].Channel != "CPAY" {
 		t.Fatalf("cancel queued %+v; want one message to CPAY", msgs)
 	}
-	if want := ":no_entry_sign: <@UALICE> cancelled *payments@2.3.0* because merged into 2.4.0\n:warning: These releases depend on it:\n• *mobile@5.0*"; msgs[0].Doc.Text != want {
+	if want := ":no_entry_sign: <@UALICE> cancelled *payments@2.3.0* because merged into 2.4.0\n:warning: These releases depend on it:\n• *mobile@5.0* (owner <@UALICE>) needs it by Fri 2027-01-29 — :no_entry_sign: *provider cancelled*"; msgs[0].Doc.Text != want {
 		t.Errorf("cancel message = %q; want %q", msgs[0].Doc.Text, want)
 	}
 	t.Run("PutsDependentsAtRisk", func(t *testing.T) {

@@ -721,8 +721,15 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 		if err := tx.PutRelease("release.ship", r); err != nil {
 			return err
 		}
+		g, err := tx.Graph()
+		if err != nil {
+			return err
+		}
 		b := newDoc("")
 		b.section(fmt.Sprintf(":rocket: %s shipped %s on %s (%s)", mention(x.req.User), bold(r.Ref), c.date.Pretty(), shipTiming(r)))
+		if lines := dependentLines(g, r, x.today, "Delivered for:"); lines != nil {
+			b.lines(lines)
+		}
 		return x.post(tx, r.Channel, b.build())
 	})
 	if err != nil {
@@ -731,6 +738,32 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 	b := newDoc("")
 	b.section(fmt.Sprintf(":white_check_mark: %s is shipped (%s); posted in %s.", bold(r.Ref), shipTiming(r), channelRef(r.Channel)))
 	return b.build(), nil
+}
+
+// dependentLines lists the planned releases that depend on r, with their
+// owner and the state of their edge, under head; nil when there are none.
+func dependentLines(g *store.Graph, r *store.Release, today store.Date, head string) []string {
+	lines := []string{head}
+	n := 0
+	for _, d := range g.Dependents(r.Key()) {
+		cr := g.Release(d.Consumer)
+		if cr == nil || cr.Status != store.Planned {
+			continue
+		}
+		if n++; n > showDependents {
+			continue
+		}
+		if e, ok := g.EdgeState(d, today); ok {
+			lines = append(lines, fmt.Sprintf("• %s (owner %s) needs it by %s — %s", bold(d.Consumer), mention(cr.Owner), e.NeededBy.Pretty(), edgeStateText(e, today)))
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	if n > showDependents {
+		lines = append(lines, fmt.Sprintf("…and %d more — `/release impact %s`", n-showDependents, r.Ref))
+	}
+	return lines
 }
 
 func shipTiming(r *store.Release) string {
@@ -792,11 +825,7 @@ func (c *cancelCmd) run(x *Exec) (store.Doc, error) {
 		}
 		b := newDoc("")
 		b.section(fmt.Sprintf(":no_entry_sign: %s cancelled %s because %s", mention(x.req.User), bold(r.Ref), Escape(c.reason)))
-		if len(broken) > 0 {
-			lines := []string{":warning: These releases depend on it:"}
-			for _, d := range broken {
-				lines = append(lines, "• "+bold(d.Consumer))
-			}
+		if lines := dependentLines(g, r, x.today, ":warning: These releases depend on it:"); lines != nil {
 			b.lines(lines)
 		}
 		return x.post(tx, r.Channel, b.build())
