@@ -497,10 +497,21 @@ func edgesByKey(g *store.Graph, deps []store.Dependency, today store.Date) map[s
 
 // worse reports whether edge state a is worse than b for its consumer.
 func worse(a, b store.Edge) bool {
-	if a.Slipped != b.Slipped {
-		return a.Slipped
+	rank := func(e store.Edge) int {
+		switch e.Kind {
+		case store.Late:
+			return 1
+		case store.Overdue:
+			return 2
+		case store.ProviderCancelled:
+			return 3
+		}
+		return 0
 	}
-	return a.Slipped && a.Kind == b.Kind && a.DaysLate() > b.DaysLate()
+	if rank(a) != rank(b) {
+		return rank(a) > rank(b)
+	}
+	return a.Kind == store.Late && a.DaysLate() > b.DaysLate()
 }
 
 func (c *moveCmd) run(x *Exec) (store.Doc, error) {
@@ -571,7 +582,8 @@ func (c *moveCmd) run(x *Exec) (store.Doc, error) {
 		}
 		for _, d := range g.Dependents(r.Key()) {
 			e, ok := g.EdgeState(d, x.today)
-			if b, had := downBefore[d.Key()]; ok && had && (e.Kind != b.Kind || e.Slipped && e.DaysLate() != b.DaysLate()) {
+			// A change is what a reader would see change: the state's words.
+			if b, had := downBefore[d.Key()]; ok && had && edgeStateWords(e, x.today) != edgeStateWords(b, x.today) {
 				rep.changed = append(rep.changed, edgeChange{b, e})
 			}
 		}
