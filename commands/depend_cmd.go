@@ -340,6 +340,9 @@ func (c *confirmCmd) run(x *Exec) (store.Doc, error) {
 
 type impactCmd struct{ ref store.Ref }
 
+// maxIndent is how many levels impact's tree indents.
+const maxIndent = 6
+
 func parseImpact(p *parser) (Command, error) {
 	ref, err := p.release()
 	return &impactCmd{ref}, err
@@ -374,7 +377,12 @@ func (c *impactCmd) run(x *Exec) (store.Doc, error) {
 				needs[i] = fmt.Sprintf("needs %s by %s — %s", providerShort(e), e.NeededBy.Pretty(), edgeStateText(e, x.today))
 				slipped = slipped || e.Slipped
 			}
-			line := fmt.Sprintf("%s└ %s — %s", strings.Repeat("    ", it.Depth-1), bold(it.Release.Ref), strings.Join(needs, "; "))
+			// Past a few levels the tree stops indenting and says the depth.
+			indent, depth := strings.Repeat("    ", min(it.Depth, maxIndent)-1), ""
+			if it.Depth > maxIndent {
+				depth = fmt.Sprintf("[depth %d] ", it.Depth)
+			}
+			line := fmt.Sprintf("%s└ %s%s — %s", indent, depth, bold(it.Release.Ref), strings.Join(needs, "; "))
 			if it.Release.OverdueOn(x.today) {
 				line += " · :warning: *overdue* itself (its target has passed)"
 			}

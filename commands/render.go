@@ -220,15 +220,29 @@ func causeLine(c store.Cause, g *store.Graph, today store.Date, zone *time.Locat
 	default:
 		s = who + " is " + edgeStateWords(e, today)
 	}
-	if m := lastMove(e, g, zone); m != "" {
+	if m := lastMove(e, g, zone); strings.HasPrefix(m, "cancelled ") && e.Kind == store.ProviderCancelled {
+		s = who + " was " + m // "was cancelled by <@kim> on …"
+	} else if m != "" {
 		s += " (" + m + ")"
 	}
 	if len(c.Path) > 1 {
-		parts := make([]string, len(c.Path)-1)
-		for i, r := range c.Path[1:] {
-			parts[i] = bold(r)
-		}
-		s += " — through " + strings.Join(parts, " → ")
+		s += " — through " + pathText(c.Path[1:])
 	}
 	return s
+}
+
+// pathText renders a path of releases, eliding the middle of a long one:
+// "*r58@1* → *r57@1* → …54 more… → *r02@1* → *r01@1*".
+func pathText(path []store.Ref) string {
+	const ends = 2
+	var parts []string
+	for i, r := range path {
+		switch {
+		case len(path) <= 2*ends+1 || i < ends || i >= len(path)-ends:
+			parts = append(parts, bold(r))
+		case i == ends:
+			parts = append(parts, fmt.Sprintf("…%d more…", len(path)-2*ends))
+		}
+	}
+	return strings.Join(parts, " → ")
 }
