@@ -519,6 +519,7 @@ func (c *moveCmd) run(x *Exec) (store.Doc, error) {
 	var old store.Date
 	var rep moveReport
 	err := x.update(func(tx *store.Tx) error {
+		rep = moveReport{}
 		var err error
 		if r, err = loadRelease(tx, c.ref); err != nil {
 			return err
