@@ -74,6 +74,10 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 		if err := requirePlanned(consumer, "given dependencies"); err != nil {
 			return err
 		}
+		if c.by.After(consumer.Target) {
+			return invalid("%s is after %s's own target, %s: a release can't need something after it ships. Leave out \"by\", or pick a date on or before %s",
+				c.by.Pretty(), consumer.Ref, consumer.Target.Pretty(), consumer.Target.Pretty())
+		}
 		d := &store.Dependency{Consumer: c.consumer, Provider: c.provider, NeededBy: c.by, CreatedAt: x.now, CreatedBy: x.req.User}
 		// The graph is loaded once: for a release it is read before the new
 		// edge is written (the cycle check needs it then, and the edge's
@@ -86,8 +90,12 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 			}
 			d.External, d.Provider = store.ExternalKey(c.external), store.Ref{}
 		} else {
-			if _, err := loadRelease(tx, c.provider); err != nil {
+			provider, err := loadRelease(tx, c.provider)
+			if err != nil {
 				return err
+			}
+			if provider.Status == store.Cancelled {
+				return store.Errorf(store.EConflict, "%s was cancelled, so nothing can depend on it; depend on the release that replaces it", provider.Ref)
 			}
 			if g, err = tx.Graph(); err != nil {
 				return err
@@ -122,7 +130,7 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 		if updated {
 			verb = "changed its need of"
 		}
-		b.section(fmt.Sprintf(":link: %s: %s %s %s", mention(x.req.User), bold(c.consumer), verb, edgeLine(edge, g, x.today)))
+		b.section(fmt.Sprintf(":link: %s: %s %s %s", mention(x.req.User), bold(c.consumer), verb, edgeLine(edge, x.today)))
 		return x.post(tx, consumer.Channel, b.build())
 	})
 	if err != nil {
@@ -133,22 +141,8 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 	if updated {
 		verb = "Updated"
 	}
-	b.section(fmt.Sprintf(":white_check_mark: %s: %s depends on %s, needed by %s — %s.", verb, bold(c.consumer), c.providerText(), edge.NeededBy.Pretty(), edgeState(edge)))
+	b.section(fmt.Sprintf(":white_check_mark: %s: %s depends on %s, needed by %s, %s — %s.", verb, bold(c.consumer), c.providerText(), edge.NeededBy.Pretty(), providerDue(edge), edgeStateText(edge, x.today)))
 	return b.build(), nil
-}
-
-func edgeState(e store.Edge) string {
-	switch {
-	case e.Cancelled:
-		return ":warning: it was cancelled"
-	case e.Delivered:
-		return "already shipped"
-	case e.Overdue:
-		return ":warning: overdue"
-	case e.Slipped:
-		return fmt.Sprintf(":warning: *%s late*", days(e.DaysLate()))
-	}
-	return slackText(e.Slack)
 }
 
 func (c *dependCmd) providerLabel() string {
@@ -316,7 +310,7 @@ func (c *confirmCmd) run(x *Exec) (store.Doc, error) {
 			}
 			posted[cr.Key()] = true
 			b := newDoc("")
-			b.section(fmt.Sprintf(":arrow_right: %s moved external “%s” from %s to %s. For %s: %s", mention(x.req.User), Escape(ext.Name), old.Pretty(), due.Pretty(), bold(cr.Ref), edgeLine(e, g, x.today)))
+			b.section(fmt.Sprintf(":arrow_right: %s moved external “%s” from %s to %s. For %s: %s", mention(x.req.User), Escape(ext.Name), old.Pretty(), due.Pretty(), bold(cr.Ref), edgeLine(e, x.today)))
 			if err := x.post(tx, cr.Channel, b.build()); err != nil {
 				return err
 			}
@@ -330,10 +324,14 @@ func (c *confirmCmd) run(x *Exec) (store.Doc, error) {
 	if ext.Due == old {
 		b.section(fmt.Sprintf(":white_check_mark: Confirmed external “%s” is still due %s. Thanks!", Escape(ext.Name), when(ext.Due, x.today)))
 	} else {
-		b.section(fmt.Sprintf(":white_check_mark: External “%s” is now due %s (was %s); its dependents' channels were told.", Escape(ext.Name), when(ext.Due, x.today), old.Pretty()))
+		b.section(fmt.Sprintf(":white_check_mark: External “%s” is now due %s, was %s; its dependents' channels were told.", Escape(ext.Name), when(ext.Due, x.today), old.Pretty()))
 	}
 	if len(late) > 0 {
-		b.section(fmt.Sprintf(":warning: That is late for %d release(s).", len(late)))
+		names := make([]string, 0, len(late))
+		for _, e := range late {
+			names = append(names, bold(e.Consumer)+": "+edgeStateWords(e, x.today))
+		}
+		b.section(fmt.Sprintf(":warning: That puts %s at risk — %s.", plural(len(late), "release"), strings.Join(names, ", ")))
 	}
 	return b.build(), nil
 }
@@ -341,6 +339,9 @@ func (c *confirmCmd) run(x *Exec) (store.Doc, error) {
 // ---- impact
 
 type impactCmd struct{ ref store.Ref }
+
+// maxIndent is how many levels impact's tree indents.
+const maxIndent = 6
 
 func parseImpact(p *parser) (Command, error) {
 	ref, err := p.release()
@@ -358,31 +359,41 @@ func (c *impactCmd) run(x *Exec) (store.Doc, error) {
 		if err != nil {
 			return err
 		}
-		down := g.Impact(r.Key(), x.today)
+		// Walks the downstream set and its upstream only, never the whole graph.
+		down := g.Downstream(r.Key(), x.today)
 		b = newDoc("Impact of " + r.Ref.String())
+		head := fmt.Sprintf("%s, %s%s", bold(r.Ref), when(r.Date(), x.today), releaseMarks(r, false, x.today))
 		if len(down) == 0 {
-			b.section(fmt.Sprintf("Nothing depends on %s.", bold(r.Ref)))
+			b.section(fmt.Sprintf("Nothing depends on %s.", head))
 			return nil
 		}
-		b.section(fmt.Sprintf("%s (%s) — %d release(s) downstream:", bold(r.Ref), when(r.Date(), x.today), len(down)))
+		b.section(fmt.Sprintf("%s — %s downstream:", head, plural(len(down), "release")))
 		shown := down[:min(len(down), ListLimit)]
 		lines := make([]string, 0, len(shown))
 		for _, it := range shown {
-			via := it.Via
-			if pr, err := store.ParseRef(via); err == nil {
-				via = bold(pr)
+			needs := make([]string, len(it.Edges))
+			slipped := false
+			for i, e := range it.Edges {
+				needs[i] = fmt.Sprintf("needs %s by %s — %s", providerShort(e), e.NeededBy.Pretty(), edgeStateText(e, x.today))
+				slipped = slipped || e.Slipped
 			}
-			state := slackText(it.Slack)
-			if it.Slipped {
-				state = ":warning: *" + state + "*"
-			} else if it.AtRisk {
-				state += " · :warning: at risk"
+			// Past a few levels the tree stops indenting and says the depth.
+			indent, depth := strings.Repeat("    ", min(it.Depth, maxIndent)-1), ""
+			if it.Depth > maxIndent {
+				depth = fmt.Sprintf("[depth %d] ", it.Depth)
 			}
-			lines = append(lines, fmt.Sprintf("%s└ %s — needs %s by %s — %s", strings.Repeat("    ", it.Depth-1), bold(it.Release.Ref), via, it.NeededBy.Pretty(), state))
+			line := fmt.Sprintf("%s└ %s%s — %s", indent, depth, bold(it.Release.Ref), strings.Join(needs, "; "))
+			if it.Release.OverdueOn(x.today) {
+				line += " · :warning: *overdue* itself (its target has passed)"
+			}
+			if it.AtRisk && !slipped {
+				line += " · :warning: at risk"
+			}
+			lines = append(lines, line)
 		}
 		b.lines(lines)
 		b.more(len(down) - len(shown))
-		b.context("Slack is the needed-by date minus the provider's date, in days.")
+		b.context("Every edge into the downstream set is shown; `/release show &lt;release&gt;` says why one is at risk.")
 		return nil
 	})
 	if err != nil {

@@ -115,8 +115,8 @@ func TestList(t *testing.T) {
 	MustFixture(t, svc)
 	MustDoAll(t, svc, alice,
 		"/release move auth@1.4.0 2027-01-20 because vendor delay", // payments (and so mobile) now at risk
-		"/release add legacy 0.9 2027-01-01",
-		"/release ship legacy@0.9 on 2027-01-02",
+		"/release add legacy 0.9 2027-01-01 anyway",
+		"/release ship legacy@0.9 on 2027-01-02 anyway",
 		"/release add payments 2.2.9 2027-01-05",
 		"/release cancel payments@2.2.9 because folded into 2.3.0",
 		"/release role payments release-engineer <@UBOB>",
@@ -216,8 +216,9 @@ func TestShow(t *testing.T) {
 		"*Release manager:* <@UALICE>",
 		"*Release engineer:* <@URE>",
 		"*Product manager:* <@UPM>",
-		"• *auth@1.4.0* needed by Fri 2027-01-15, due Wed 2027-01-20 — :warning: *5 days late*",
-		"1 release(s) downstream — `/release impact payments@2.3.0`",
+		"• *auth@1.4.0* needed by Fri 2027-01-15, due Wed 2027-01-20 — :warning: *late (5 days)*",
+		"*At risk because:*\n• *auth@1.4.0* slipped 5 days past its needed-by Fri 2027-01-15 (moved by <@UALICE> on Mon 2027-01-04: “vendor delay”)",
+		"*Needed by:*\n• *mobile@5.0* by Fri 2027-01-29 — on track (14 days to spare)",
 	} {
 		if !strings.Contains(r.Doc.Text, w) {
 			t.Errorf("show lacks %q:\n%s", w, r.Doc.Text)
@@ -233,7 +234,7 @@ func TestMove(t *testing.T) {
 	MustFixture(t, svc)
 	before := MustSnapshot(t, svc.Store)
 	r := MustDo(t, svc, alice, "/release move payments@2.3.0 2027-02-01 because the PCI audit moved")
-	if want := "1 dependent release(s) now slip"; !strings.Contains(r.Doc.Text, want) {
+	if want := ":warning: Now late for:\n• *mobile@5.0* needs it by Fri 2027-01-29 — :warning: *late (3 days)*"; !strings.Contains(r.Doc.Text, want) {
 		t.Errorf("move reply lacks %q:\n%s", want, r.Doc.Text)
 	}
 	got := MustRelease(t, svc.Store, "payments@2.3.0")
@@ -250,7 +251,8 @@ func TestMove(t *testing.T) {
 	}
 	for _, w := range []string{
 		":arrow_right: <@UALICE> moved *payments@2.3.0* later, from Fri 2027-01-15 to Mon 2027-02-01 (17 days later) because the PCI audit moved",
-		"• *mobile@5.0* (owner <@UALICE>) needed it by Fri 2027-01-29 — 3 days late",
+		"• *mobile@5.0* (owner <@UALICE>) needs it by Fri 2027-01-29 — :warning: *late (3 days)*",
+		":warning: 1 release newly at risk: *mobile@5.0* — see `/release impact payments@2.3.0`.",
 	} {
 		if !strings.Contains(msgs[0].Doc.Text, w) {
 			t.Errorf("move message lacks %q:\n%s", w, msgs[0].Doc.Text)
@@ -277,13 +279,13 @@ func TestShip(t *testing.T) {
 	svc := MustService(t)
 	MustFixture(t, svc)
 	before := MustSnapshot(t, svc.Store)
-	MustDo(t, svc, alice, "/release ship auth@1.4.0 on 2027-01-03")
+	MustDo(t, svc, alice, "/release ship auth@1.4.0 on 2027-01-03 anyway")
 	got := MustRelease(t, svc.Store, "auth@1.4.0")
 	if got.Status != store.Shipped || got.ShippedOn != MustDate(t, "2027-01-03") || got.Date() != MustDate(t, "2027-01-03") {
 		t.Errorf("after ship: status %s, shipped on %s, date %s; want shipped, 2027-01-03, 2027-01-03", got.Status, got.ShippedOn, got.Date())
 	}
 	msgs := MustNewMessages(t, svc, before)
-	if want := ":rocket: <@UALICE> shipped *auth@1.4.0* on Sun 2027-01-03 (5 days early)"; len(msgs) != 1 || msgs[0].Channel != "CAUTH" || msgs[0].Doc.Text != want {
+	if want := ":rocket: <@UALICE> shipped *auth@1.4.0* on Sun 2027-01-03 (5 days early)\nDelivered for:\n• *payments@2.3.0* (owner <@UALICE>) needs it by Fri 2027-01-15 — delivered"; len(msgs) != 1 || msgs[0].Channel != "CAUTH" || msgs[0].Doc.Text != want {
 		t.Errorf("ship queued %+v; want one message to CAUTH: %q", msgs, want)
 	}
 	t.Run("RejectsShippingTwice", func(t *testing.T) {
@@ -297,7 +299,7 @@ func TestShip(t *testing.T) {
 	})
 	t.Run("CountsAsDelivered", func(t *testing.T) {
 		r := MustDo(t, svc, alice, "/release show payments@2.3.0")
-		if want := "*auth@1.4.0* needed by Fri 2027-01-15, due Sun 2027-01-03 — shipped"; !strings.Contains(r.Doc.Text, want) {
+		if want := "*auth@1.4.0* needed by Fri 2027-01-15, shipped Sun 2027-01-03 — delivered"; !strings.Contains(r.Doc.Text, want) {
 			t.Errorf("show after ship lacks %q:\n%s", want, r.Doc.Text)
 		}
 	})
@@ -308,7 +310,7 @@ func TestCancel(t *testing.T) {
 	MustFixture(t, svc)
 	before := MustSnapshot(t, svc.Store)
 	r := MustDo(t, svc, alice, "/release cancel payments@2.3.0 because merged into 2.4.0")
-	if want := "1 release(s) depended on it and are now at risk"; !strings.Contains(r.Doc.Text, want) {
+	if want := "*mobile@5.0* depended on it and is now at risk."; !strings.Contains(r.Doc.Text, want) {
 		t.Errorf("cancel reply lacks %q:\n%s", want, r.Doc.Text)
 	}
 	got := MustRelease(t, svc.Store, "payments@2.3.0")
@@ -319,7 +321,7 @@ func TestCancel(t *testing.T) {
 	if len(msgs) != 1 || msgs[0].Channel != "CPAY" {
 		t.Fatalf("cancel queued %+v; want one message to CPAY", msgs)
 	}
-	if want := ":no_entry_sign: <@UALICE> cancelled *payments@2.3.0* because merged into 2.4.0\n:warning: These releases depend on it:\n• *mobile@5.0*"; msgs[0].Doc.Text != want {
+	if want := ":no_entry_sign: <@UALICE> cancelled *payments@2.3.0* because merged into 2.4.0\n:warning: These releases depend on it:\n• *mobile@5.0* (owner <@UALICE>) needs it by Fri 2027-01-29 — :no_entry_sign: *provider cancelled*"; msgs[0].Doc.Text != want {
 		t.Errorf("cancel message = %q; want %q", msgs[0].Doc.Text, want)
 	}
 	t.Run("PutsDependentsAtRisk", func(t *testing.T) {
@@ -348,7 +350,7 @@ func TestDepend(t *testing.T) {
 			t.Errorf("dependencies after depend = %+v; want them to hold %+v", after.Dependencies, want)
 		}
 		msgs := after.Outbox[len(before.Outbox):]
-		if want := ":link: <@UALICE>: *mobile@5.0* now depends on *auth@1.4.0* needed by Wed 2027-01-20, due Fri 2027-01-08 — 12 days to spare"; len(msgs) != 1 || msgs[0].Channel != "CMOB" || msgs[0].Doc.Text != want {
+		if want := ":link: <@UALICE>: *mobile@5.0* now depends on *auth@1.4.0* needed by Wed 2027-01-20, due Fri 2027-01-08 — on track (12 days to spare)"; len(msgs) != 1 || msgs[0].Channel != "CMOB" || msgs[0].Doc.Text != want {
 			t.Errorf("depend queued %+v; want one message to CMOB: %q", msgs, want)
 		}
 	})
@@ -374,7 +376,7 @@ func TestDepend(t *testing.T) {
 			t.Errorf("dependencies = %+v; want auth@1.4.0 → external okta api", after.Dependencies)
 		}
 		msgs := after.Outbox[len(before.Outbox):]
-		if want := "*auth@1.4.0* now depends on external “Okta  API” needed by Fri 2027-01-08, due Tue 2027-01-12 — :warning: *4 days late*"; len(msgs) != 1 || msgs[0].Channel != "CAUTH" || !strings.Contains(msgs[0].Doc.Text, want) {
+		if want := "*auth@1.4.0* now depends on external “Okta  API” needed by Fri 2027-01-08, due Tue 2027-01-12 — :warning: *late (4 days)*"; len(msgs) != 1 || msgs[0].Channel != "CAUTH" || !strings.Contains(msgs[0].Doc.Text, want) {
 			t.Errorf("depend queued %+v; want one message to CAUTH with %q", msgs, want)
 		}
 	})
@@ -442,7 +444,7 @@ func TestConfirm(t *testing.T) {
 	t.Run("TellsDependentsOfNewDate", func(t *testing.T) {
 		before := MustSnapshot(t, svc.Store)
 		r := MustDo(t, svc, sam, "/release confirm external “stripe sdk” due 2027-02-03")
-		for _, w := range []string{"External “Stripe SDK” is now due Wed 2027-02-03", "(was Wed 2027-01-20)", "That is late for 1 release(s)."} {
+		for _, w := range []string{"External “Stripe SDK” is now due Wed 2027-02-03 (in 28 days), was Wed 2027-01-20;", "That puts 1 release at risk — *mobile@5.0*: late (5 days)."} {
 			if !strings.Contains(r.Doc.Text, w) {
 				t.Errorf("confirm reply lacks %q:\n%s", w, r.Doc.Text)
 			}
@@ -467,11 +469,11 @@ func TestImpact(t *testing.T) {
 	)
 	r := MustDo(t, svc, alice, "/release impact auth@1.4.0")
 	want := "*Impact of auth@1.4.0*\n" +
-		"*auth@1.4.0* (Fri 2027-01-08 (in 4 days)) — 3 release(s) downstream:\n" +
-		"└ *payments@2.3.0* — needs *auth@1.4.0* by Fri 2027-01-15 — 7 days to spare\n" +
-		"└ *web@3.0* — needs *auth@1.4.0* by Sat 2027-01-16 — 8 days to spare\n" +
-		"    └ *mobile@5.0* — needs *payments@2.3.0* by Fri 2027-01-29 — 14 days to spare\n" +
-		"Slack is the needed-by date minus the provider's date, in days."
+		"*auth@1.4.0*, Fri 2027-01-08 (in 4 days) — 3 releases downstream:\n" +
+		"└ *payments@2.3.0* — needs *auth@1.4.0* by Fri 2027-01-15 — on track (7 days to spare)\n" +
+		"└ *web@3.0* — needs *auth@1.4.0* by Sat 2027-01-16 — on track (8 days to spare)\n" +
+		"    └ *mobile@5.0* — needs *payments@2.3.0* by Fri 2027-01-29 — on track (14 days to spare)\n" +
+		"Every edge into the downstream set is shown; `/release show &lt;release&gt;` says why one is at risk."
 	if r.Doc.Text != want {
 		t.Errorf("impact reply mismatch (-want +got):\n%s", cmp.Diff(want, r.Doc.Text))
 	}

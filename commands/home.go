@@ -69,10 +69,12 @@ func (s *Service) Home(ctx context.Context, user string) ([]store.Doc, error) {
 		for i := range shown {
 			r := &shown[i]
 			_, atRisk := risks[r.Ref]
-			line := fmt.Sprintf("%s %s — %s · %s", statusIcon(r, atRisk), bold(r.Ref), when(r.Target, today), mention(r.Owner))
+			line := fmt.Sprintf("%s %s — %s · %s%s", statusIcon(r, atRisk), bold(r.Ref), when(r.Target, today), mention(r.Owner), releaseMarks(r, false, today))
 			if rk := risks[r.Ref]; rk != nil && len(rk.Slips) > 0 {
 				e := rk.Slips[0]
-				line += fmt.Sprintf(" · needs %s, %s", providerShort(e), slackText(e.Slack))
+				line += fmt.Sprintf(" · needs %s, %s", providerShort(e), edgeStateText(e, today))
+			} else if rk != nil && len(rk.Via) > 0 {
+				line += fmt.Sprintf(" · through %s", bold(rk.Via[0]))
 			}
 			lines = append(lines, line)
 		}

@@ -48,7 +48,7 @@ type commandCase struct {
 // errors that must be explained. Each case runs on a fresh MustFixture.
 var commandCases = map[string][]commandCase{
 	"help": {
-		{name: "ListsCommands", line: "/release help", want: []string{"/release commands", "`/release move &lt;release&gt; &lt;date&gt; because &lt;reason…&gt;`"}},
+		{name: "ListsCommands", line: "/release help", want: []string{"/release commands", "`/release move &lt;release&gt; &lt;date&gt; [anyway] because &lt;reason…&gt;`"}},
 		{name: "ListsCommandsWhenEmpty", line: "/release", want: []string{"/release commands"}},
 		{name: "ExplainsOne", line: "/release help move", want: []string{"A reason is required", "Example: `/release move payments@2.3.0 2027-02-01 because the PCI audit moved`"}},
 		{name: "ExplainsOneInAnyCase", line: "/release HELP Move", want: []string{"Example: `/release move payments@2.3.0"}},
@@ -63,7 +63,9 @@ var commandCases = map[string][]commandCase{
 		{name: "AcceptsOwnerAndChannel", line: "/release add payments 2.4.0 2027-02-01 owner <@UBOB|bob> channel <#CPAY|payments-releases>", want: []string{"owner <@UBOB>", "<#CPAY>"}},
 		{name: "AcceptsChannelThenOwner", line: "/release add payments 2.4.0 2027-02-01 channel <#CPRIV|> owner @UBOB", want: []string{"owner <@UBOB>", "<#CPRIV>"}},
 		{name: "CreatesProduct", line: "/release add billing 1.0.0-rc.1+b7 2027-03-01", want: []string{"Added *billing@1.0.0-rc.1+b7*"}},
-		{name: "WarnsOfPastDate", line: "/release add payments 2.2.9 2026-12-01", want: []string{"already passed"}},
+		{name: "RefusesPastDate", line: "/release add payments 2.2.9 2026-12-01", code: store.EInvalid, want: []string{"Tue 2026-12-01 is in the past (34 days ago)", `end the command with "anyway"`}},
+		{name: "AddsPastDateAnyway", line: "/release add payments 2.2.9 2026-12-01 anyway", want: []string{"Added *payments@2.2.9*", "it is *overdue*"}},
+		{name: "AddsPastDateAnywayAfterOwner", line: "/release add payments 2.2.9 2026-12-01 owner @UBOB anyway", want: []string{"Added *payments@2.2.9*", "owner <@UBOB>"}},
 		{name: "RejectsDuplicate", line: "/release add payments 2.3.0 2027-01-20", code: store.EConflict, want: []string{"payments@2.3.0 already exists", "/release move"}},
 		{name: "RejectsDuplicateInOtherCase", line: "/release add PAYMENTS@2.3.0 2027-01-20", code: store.EConflict, want: []string{"already exists"}},
 		{name: "RejectsUnknownDate", line: "/release add payments 2.4.0 someday", code: store.EInvalid, want: []string{`"someday" is not a date`}},
@@ -107,7 +109,10 @@ var commandCases = map[string][]commandCase{
 		{name: "RejectsExtraWord", line: "/release show payments@2.3.0 now", code: store.EInvalid, want: []string{`unexpected "now"`}},
 	},
 	"move": {
-		{name: "AcceptsAtSpelling", line: "/release move payments@2.3.0 2027-02-01 because the PCI audit moved", want: []string{"Moved *payments@2.3.0* from Fri 2027-01-15 to Mon 2027-02-01", "<#CPAY>", "1 dependent release(s) now slip"}},
+		{name: "AcceptsAtSpelling", line: "/release move payments@2.3.0 2027-02-01 because the PCI audit moved", want: []string{"Moved *payments@2.3.0* from Fri 2027-01-15 to Mon 2027-02-01", "<#CPAY>", "Now late for:\n• *mobile@5.0* needs it by Fri 2027-01-29 — :warning: *late (3 days)*", "1 release newly at risk: *mobile@5.0*"}},
+		{name: "RefusesPastDate", line: "/release move payments@2.3.0 2027-01-01 because rebased", code: store.EInvalid, want: []string{"Fri 2027-01-01 is in the past (3 days ago)", `end the command with "anyway"`}},
+		{name: "MovesToPastDateAnyway", line: "/release move payments@2.3.0 2027-01-01 anyway", want: []string{"Moved *payments@2.3.0* from Fri 2027-01-15 to Fri 2027-01-01"}},
+		{name: "MovesToPastDateWithTrailingAnyway", line: "/release move payments@2.3.0 2027-01-01 because we mis-typed it anyway", want: []string{"Moved *payments@2.3.0*"}},
 		{name: "AcceptsSpaceSpelling", line: "/release move payments 2.3.0 +2w because scope", want: []string{"Moved *payments@2.3.0*", "Mon 2027-01-18"}},
 		{name: "AcceptsMailtoSpelling", line: "/release move <mailto:payments@2.3.0|payments@2.3.0> wed because scope", want: []string{"Moved *payments@2.3.0*", "Wed 2027-01-06"}},
 		{name: "AcceptsEarlierWithoutReason", line: "/release move payments@2.3.0 2027-01-12", want: []string{"Moved *payments@2.3.0*", "Tue 2027-01-12"}},
@@ -125,7 +130,9 @@ var commandCases = map[string][]commandCase{
 	"ship": {
 		{name: "ShipsToday", line: "/release ship payments@2.3.0", want: []string{"*payments@2.3.0* is shipped (11 days early)", "<#CPAY>"}},
 		{name: "AcceptsSpaceSpelling", line: "/release ship payments 2.3.0 on today", want: []string{"is shipped"}},
-		{name: "AcceptsMailtoSpelling", line: "/release ship <mailto:payments@2.3.0|payments@2.3.0> on 2027-01-01", want: []string{"is shipped (14 days early)"}},
+		{name: "AcceptsMailtoSpelling", line: "/release ship <mailto:payments@2.3.0|payments@2.3.0> on 2027-01-04", want: []string{"is shipped (11 days early)"}},
+		{name: "RefusesDateBeforeItWasAdded", line: "/release ship payments@2.3.0 on 2027-01-01", code: store.EInvalid, want: []string{"Fri 2027-01-01 is before payments@2.3.0 was added (Mon 2027-01-04)", `"anyway"`}},
+		{name: "ShipsBeforeItWasAddedAnyway", line: "/release ship payments@2.3.0 on 2027-01-01 anyway", want: []string{"is shipped (14 days early)"}},
 		{name: "RejectsFutureDate", line: "/release ship payments@2.3.0 on fri", code: store.EInvalid, want: []string{"Fri 2027-01-08 is in the future"}},
 		{name: "RejectsMissingDate", line: "/release ship payments@2.3.0 on", code: store.EInvalid, want: []string{"missing the ship date"}},
 		{name: "RejectsDateWithoutOn", line: "/release ship payments@2.3.0 today", code: store.EInvalid, want: []string{`unexpected "today"`}},
@@ -133,7 +140,7 @@ var commandCases = map[string][]commandCase{
 		{name: "RejectsOthers", as: bob, line: "/release ship payments@2.3.0", code: store.EForbidden, want: []string{"or an admin can ship payments@2.3.0"}},
 	},
 	"cancel": {
-		{name: "CancelsWithReason", line: "/release cancel payments@2.3.0 because merged into 2.4.0", want: []string{"Cancelled *payments@2.3.0*", "1 release(s) depended on it"}},
+		{name: "CancelsWithReason", line: "/release cancel payments@2.3.0 because merged into 2.4.0", want: []string{"Cancelled *payments@2.3.0*", "*mobile@5.0* depended on it and is now at risk."}},
 		{name: "AcceptsSpaceSpelling", line: "/release cancel auth 1.4.0 because dropped", want: []string{"Cancelled *auth@1.4.0*"}},
 		{name: "AcceptsMailtoSpelling", line: "/release cancel <mailto:mobile@5.0|mobile@5.0> because dropped", want: []string{"Cancelled *mobile@5.0*"}},
 		{name: "RejectsMissingBecause", line: "/release cancel payments@2.3.0", code: store.EInvalid, want: []string{"a reason is required to cancel a release"}},
@@ -143,11 +150,11 @@ var commandCases = map[string][]commandCase{
 		{name: "RejectsOthers", as: bob, line: "/release cancel payments@2.3.0 because x", code: store.EForbidden, want: []string{"can cancel payments@2.3.0"}},
 	},
 	"depend": {
-		{name: "AcceptsRelease", line: "/release depend mobile@5.0 on auth@1.4.0 by 2027-01-20", want: []string{"Recorded: *mobile@5.0* depends on *auth@1.4.0*, needed by Wed 2027-01-20 — 12 days to spare"}},
+		{name: "AcceptsRelease", line: "/release depend mobile@5.0 on auth@1.4.0 by 2027-01-20", want: []string{"Recorded: *mobile@5.0* depends on *auth@1.4.0*, needed by Wed 2027-01-20, due Fri 2027-01-08 — on track (12 days to spare)"}},
 		{name: "AcceptsSpaceSpelling", line: "/release depend mobile 5.0 on auth 1.4.0", want: []string{"*mobile@5.0* depends on *auth@1.4.0*, needed by Fri 2027-01-29"}},
 		{name: "AcceptsMailtoSpelling", line: "/release depend <mailto:mobile@5.0|mobile@5.0> on <mailto:auth@1.4.0|auth@1.4.0>", want: []string{"*mobile@5.0* depends on *auth@1.4.0*"}},
-		{name: "ReportsSlip", line: "/release depend auth@1.4.0 on external “Okta API” due 2027-01-12", want: []string{"external “Okta API”", ":warning: *4 days late*"}},
-		{name: "AcceptsNewExternal", line: "/release depend auth@1.4.0 on external \"Okta API\" due 2027-01-06 owner <@USAM|sam> by 2027-01-07", want: []string{"depends on external “Okta API”, needed by Thu 2027-01-07 — 1 day to spare"}},
+		{name: "ReportsSlip", line: "/release depend auth@1.4.0 on external “Okta API” due 2027-01-12", want: []string{"external “Okta API”", ":warning: *late (4 days)*"}},
+		{name: "AcceptsNewExternal", line: "/release depend auth@1.4.0 on external \"Okta API\" due 2027-01-06 owner <@USAM|sam> by 2027-01-07", want: []string{"depends on external “Okta API”, needed by Thu 2027-01-07, due Wed 2027-01-06 — on track (1 day to spare)"}},
 		{name: "AcceptsKnownExternalWithoutDue", line: "/release depend auth@1.4.0 on external “stripe  sdk”", want: []string{"depends on external “stripe  sdk”"}},
 		{name: "UpdatesNeededBy", line: "/release depend mobile@5.0 on payments@2.3.0 by 2027-01-22", want: []string{"Updated: *mobile@5.0* depends on *payments@2.3.0*, needed by Fri 2027-01-22"}},
 		{name: "RejectsCycle", line: "/release depend auth@1.4.0 on mobile@5.0", code: store.EConflict, want: []string{"that would close a cycle: auth@1.4.0 → mobile@5.0 → payments@2.3.0 → auth@1.4.0"}},
@@ -176,7 +183,7 @@ var commandCases = map[string][]commandCase{
 	},
 	"confirm": {
 		{name: "Confirms", as: sam, line: `/release confirm external "Stripe SDK"`, want: []string{"Confirmed external “Stripe SDK” is still due Wed 2027-01-20"}},
-		{name: "UpdatesDue", as: sam, line: "/release confirm external “stripe sdk” due 2027-01-25", want: []string{"External “Stripe SDK” is now due Mon 2027-01-25", "(was Wed 2027-01-20)"}},
+		{name: "UpdatesDue", as: sam, line: "/release confirm external “stripe sdk” due 2027-01-25", want: []string{"External “Stripe SDK” is now due Mon 2027-01-25", ", was Wed 2027-01-20;"}},
 		{name: "AcceptsAdmin", as: root, line: `/release confirm external "Stripe SDK" due +3w`, want: []string{"now due Mon 2027-01-25"}},
 		{name: "RejectsOthers", as: bob, line: `/release confirm external "Stripe SDK"`, code: store.EForbidden, want: []string{"only <@USAM> (its owner) or an admin can confirm external “Stripe SDK”"}},
 		{name: "RejectsReleaseOwner", line: `/release confirm external "Stripe SDK"`, code: store.EForbidden, want: []string{"its owner"}},
@@ -185,8 +192,8 @@ var commandCases = map[string][]commandCase{
 		{name: "RejectsUnknownDate", as: sam, line: `/release confirm external "Stripe SDK" due someday`, code: store.EInvalid, want: []string{`"someday" is not a date`}},
 	},
 	"impact": {
-		{name: "ListsDownstream", line: "/release impact auth@1.4.0", want: []string{"Impact of auth@1.4.0", "└ *payments@2.3.0* — needs *auth@1.4.0* by Fri 2027-01-15 — 7 days to spare", "└ *mobile@5.0*"}},
-		{name: "AcceptsSpaceSpelling", line: "/release impact auth 1.4.0", want: []string{"2 release(s) downstream"}},
+		{name: "ListsDownstream", line: "/release impact auth@1.4.0", want: []string{"Impact of auth@1.4.0", "└ *payments@2.3.0* — needs *auth@1.4.0* by Fri 2027-01-15 — on track (7 days to spare)", "└ *mobile@5.0*"}},
+		{name: "AcceptsSpaceSpelling", line: "/release impact auth 1.4.0", want: []string{"2 releases downstream"}},
 		{name: "AcceptsMailtoSpelling", line: "/release impact <mailto:mobile@5.0|mobile@5.0>", want: []string{"Nothing depends on *mobile@5.0*"}},
 		{name: "RejectsMissingRelease", line: "/release impact", code: store.EInvalid, want: []string{"missing the release"}},
 		{name: "RejectsUnknownRelease", line: "/release impact auth@9", code: store.ENotFound, want: []string{"there is no release auth@9; auth has 1.4.0"}},
@@ -298,7 +305,7 @@ func TestUsageIsEscaped(t *testing.T) {
 	MustFixture(t, svc)
 	r := MustFail(t, svc, alice, "/release move payments@2.3.0 someday because x", store.EInvalid)
 	want := ":x: \"someday\" is not a date: use 2027-01-15, today, tomorrow, +3d, +2w or a weekday like fri\n" +
-		"Usage: `/release move &lt;release&gt; &lt;date&gt; because &lt;reason…&gt;`\n" +
+		"Usage: `/release move &lt;release&gt; &lt;date&gt; [anyway] because &lt;reason…&gt;`\n" +
 		"Example: `/release move payments@2.3.0 2027-02-01 because the PCI audit moved`"
 	if r.Doc.Text != want {
 		t.Errorf("Execute(move someday).Doc.Text = %q; want %q", r.Doc.Text, want)
@@ -384,9 +391,9 @@ func TestHelp(t *testing.T) {
 	})
 	t.Run("ExplainsMove", func(t *testing.T) {
 		r := MustDo(t, svc, alice, "/release help move")
-		want := "*/release move &lt;release&gt; &lt;date&gt; because &lt;reason…&gt;*\n" +
+		want := "*/release move &lt;release&gt; &lt;date&gt; [anyway] because &lt;reason…&gt;*\n" +
 			"change a release's target date.\n" +
-			"A reason is required when the date moves later. Everyone downstream that now slips is alerted.\n" +
+			"A reason is required when the date moves later. A date in the past needs the word `anyway` (after the date, or at the end). The release's channel is told who is now late (or less late), which releases are newly at risk, and whether the move makes the release itself late; needed-by dates after the new target are moved to it.\n" +
 			"Example: `/release move payments@2.3.0 2027-02-01 because the PCI audit moved`"
 		if r.Doc.Text != want {
 			t.Errorf("Execute(help move).Doc.Text = %q; want %q", r.Doc.Text, want)

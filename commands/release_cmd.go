@@ -92,6 +92,7 @@ type addCmd struct {
 	date    store.Date
 	owner   string
 	channel string
+	anyway  bool // the user confirmed a target in the past
 }
 
 func parseAdd(p *parser) (Command, error) {
@@ -103,6 +104,7 @@ func parseAdd(p *parser) (Command, error) {
 	if c.date, err = p.date("the target date"); err != nil {
 		return nil, err
 	}
+	c.anyway = p.trailing("anyway")
 	for !p.done() {
 		switch {
 		case p.keyword("owner"):
@@ -121,6 +123,9 @@ func parseAdd(p *parser) (Command, error) {
 }
 
 func (c *addCmd) run(x *Exec) (store.Doc, error) {
+	if err := pastDate(c.date, x.today, c.anyway, "add a release with a past target"); err != nil {
+		return store.Doc{}, err
+	}
 	r := &store.Release{
 		Ref: c.ref, Target: c.date, Owner: cmp.Or(c.owner, x.req.User), Channel: cmp.Or(c.channel, x.req.Channel),
 		Status: store.Planned, CreatedAt: x.now, CreatedBy: x.req.User,
@@ -151,8 +156,8 @@ func (c *addCmd) run(x *Exec) (store.Doc, error) {
 	}
 	b := newDoc("")
 	msg := fmt.Sprintf(":white_check_mark: Added %s, target %s, owner %s; its news goes to %s.", bold(r.Ref), when(r.Target, x.today), mention(r.Owner), channelRef(r.Channel))
-	if r.Target.Before(x.today) {
-		msg += " Note: that date has already passed."
+	if r.OverdueOn(x.today) {
+		msg += " :warning: Its target has already passed, so it is *overdue*."
 	}
 	b.section(msg)
 	b.context(fmt.Sprintf("Next: `/release depend %s on &lt;release&gt;` to record what it needs.", r.Ref))
@@ -245,12 +250,7 @@ func (c *listCmd) run(x *Exec) (store.Doc, error) {
 	lines := make([]string, 0, len(shown))
 	for _, r := range shown {
 		_, risky := risks[r.Ref]
-		line := statusIcon(r, risky) + " " + bold(r.Ref) + " — " + when(r.Date(), x.today) + " · " + mention(r.Owner)
-		if r.Status != store.Planned {
-			line += " · " + string(r.Status)
-		} else if risky {
-			line += " · *at risk*"
-		}
+		line := statusIcon(r, risky) + " " + bold(r.Ref) + " — " + when(r.Date(), x.today) + " · " + mention(r.Owner) + releaseMarks(r, risky, x.today)
 		lines = append(lines, line)
 	}
 	b.lines(lines)
@@ -321,6 +321,12 @@ func parseShow(p *parser) (Command, error) {
 	return &showCmd{ref}, err
 }
 
+// showCauses and showDependents cap the lists show prints.
+const (
+	showCauses     = 10
+	showDependents = 10
+)
+
 func (c *showCmd) run(x *Exec) (store.Doc, error) {
 	var b *docBuilder
 	err := x.view(func(tx *store.Tx) error {
@@ -333,13 +339,17 @@ func (c *showCmd) run(x *Exec) (store.Doc, error) {
 			return err
 		}
 		p := product(tx, r.Product)
-		risk := g.AtRisk(x.today)[r.Ref]
+		// Only this release's upstream is walked, never the whole graph.
+		causes, more := g.Upstream(x.today).Causes(r.Ref, showCauses)
 		b = newDoc(r.Ref.String())
 		status := string(r.Status)
 		if r.Status == store.Shipped {
 			status += " on " + r.ShippedOn.Pretty()
 		}
-		if risk != nil {
+		if r.OverdueOn(x.today) {
+			status += " — :warning: *overdue* (its target has passed)"
+		}
+		if len(causes) > 0 {
 			status += " — :warning: *at risk*"
 		}
 		b.fields(
@@ -358,21 +368,37 @@ func (c *showCmd) run(x *Exec) (store.Doc, error) {
 			lines := []string{"*Depends on:*"}
 			for _, d := range deps {
 				if e, ok := g.EdgeState(d, x.today); ok {
-					lines = append(lines, "• "+edgeLine(e, g, x.today))
+					lines = append(lines, "• "+edgeLine(e, x.today))
 				}
 			}
 			b.lines(lines)
 		}
-		if risk != nil && len(risk.Via) > 0 {
-			vs := make([]string, len(risk.Via))
-			for i, v := range risk.Via {
-				vs[i] = bold(v)
+		if len(causes) > 0 {
+			lines := []string{"*At risk because:*"}
+			for _, cause := range causes {
+				lines = append(lines, "• "+causeLine(cause, g, x.today, x.zone()))
 			}
-			b.section("*At risk through:* " + strings.Join(vs, ", ") + " (their own dependencies slipped)")
+			if more {
+				lines = append(lines, fmt.Sprintf("…and more; these are the first %d", showCauses))
+			}
+			b.lines(lines)
 		}
-		down := g.Impact(r.Key(), x.today)
-		if n := len(down); n > 0 {
-			b.context(fmt.Sprintf("%d release(s) downstream — `/release impact %s`", n, r.Ref))
+		dependents := g.Dependents(r.Key())
+		if len(dependents) > 0 {
+			lines := []string{"*Needed by:*"}
+			for i, d := range dependents {
+				if i == showDependents {
+					lines = append(lines, fmt.Sprintf("…and %d more — `/release impact %s`", len(dependents)-i, r.Ref))
+					break
+				}
+				if e, ok := g.EdgeState(d, x.today); ok {
+					lines = append(lines, fmt.Sprintf("• %s by %s — %s", bold(d.Consumer), e.NeededBy.Pretty(), edgeStateText(e, x.today)))
+				}
+			}
+			b.lines(lines)
+			if n := g.CountDownstream(r.Key()); n > len(dependents) {
+				b.context(fmt.Sprintf("%s downstream in all — `/release impact %s`", plural(n, "release"), r.Ref))
+			}
 		}
 		if len(r.History) > 1 {
 			h := r.History[len(r.History)-1]
@@ -392,6 +418,7 @@ type moveCmd struct {
 	ref    store.Ref
 	date   store.Date
 	reason string
+	anyway bool // the user confirmed a date in the past
 }
 
 func parseMove(p *parser) (Command, error) {
@@ -403,15 +430,96 @@ func parseMove(p *parser) (Command, error) {
 	if c.date, err = p.date("the new date"); err != nil {
 		return nil, err
 	}
+	c.anyway = p.keyword("anyway")
+	if !c.anyway && c.date.Before(p.today) {
+		c.anyway = p.trailing("anyway") // "… because <reason> anyway"
+	}
 	c.reason, err = reason(p, false, "")
 	return c, err
+}
+
+// trailing removes the last token if it is word (any case), and reports
+// whether it did: confirmation words come last, after free text.
+func (p *parser) trailing(word string) bool {
+	n := len(p.toks)
+	if n <= p.pos || p.toks[n-1].Kind != Word || !strings.EqualFold(p.toks[n-1].Text, word) {
+		return false
+	}
+	p.text = p.text[:p.toks[n-1].Start]
+	p.toks = p.toks[:n-1]
+	return true
+}
+
+// pastDate refuses a date before today unless the user said "anyway".
+func pastDate(d, today store.Date, anyway bool, what string) error {
+	if d.Before(today) && !anyway {
+		return invalid("%s is in the past (%s ago); to %s anyway, end the command with \"anyway\"", d.Pretty(), days(today.Sub(d)), what)
+	}
+	return nil
+}
+
+// moveReport is what a move changed downstream and for the moved release
+// itself, said the same way in the reply and in the channel's news.
+type moveReport struct {
+	newlyAtRisk []store.Ref           // releases at risk after the move and not before (the moved one included)
+	own         []store.Edge          // the moved release's own dependencies that slipped or got worse
+	capped      []store.Dependency    // its needed-by dates capped to the new target (with the old date in oldBy)
+	oldBy       map[string]store.Date // dependency key → needed-by before capping
+	changed     []edgeChange          // its dependents' edges whose state changed
+}
+
+type edgeChange struct{ before, after store.Edge }
+
+// riskAround returns the releases at risk among r and everything
+// downstream of it, walking only that part of the graph and its upstream.
+func riskAround(g *store.Graph, r store.Ref, today store.Date) map[store.Ref]bool {
+	out := map[store.Ref]bool{}
+	if g.Upstream(today).AtRisk(r) {
+		out[r] = true
+	}
+	for _, it := range g.Downstream(r.Key(), today) {
+		if it.AtRisk {
+			out[it.Release.Ref] = true
+		}
+	}
+	return out
+}
+
+func edgesByKey(g *store.Graph, deps []store.Dependency, today store.Date) map[string]store.Edge {
+	out := make(map[string]store.Edge, len(deps))
+	for _, d := range deps {
+		if e, ok := g.EdgeState(d, today); ok {
+			out[d.Key()] = e
+		}
+	}
+	return out
+}
+
+// worse reports whether edge state a is worse than b for its consumer.
+func worse(a, b store.Edge) bool {
+	rank := func(e store.Edge) int {
+		switch e.Kind {
+		case store.Late:
+			return 1
+		case store.Overdue:
+			return 2
+		case store.ProviderCancelled:
+			return 3
+		}
+		return 0
+	}
+	if rank(a) != rank(b) {
+		return rank(a) > rank(b)
+	}
+	return a.Kind == store.Late && a.DaysLate() > b.DaysLate()
 }
 
 func (c *moveCmd) run(x *Exec) (store.Doc, error) {
 	var r *store.Release
 	var old store.Date
-	var late []store.Edge
+	var rep moveReport
 	err := x.update(func(tx *store.Tx) error {
+		rep = moveReport{}
 		var err error
 		if r, err = loadRelease(tx, c.ref); err != nil {
 			return err
@@ -426,37 +534,143 @@ func (c *moveCmd) run(x *Exec) (store.Doc, error) {
 		if c.date == old {
 			return invalid("%s already targets %s", r.Ref, old.Pretty())
 		}
+		if err := pastDate(c.date, x.today, c.anyway, "move "+r.Ref.String()+" into the past"); err != nil {
+			return err
+		}
 		if c.date.After(old) && c.reason == "" {
 			return invalid("moving %s later (from %s to %s) needs a reason: add \"because <reason>\"", r.Ref, old.Pretty(), c.date.Pretty())
 		}
+		g0, err := tx.Graph()
+		if err != nil {
+			return err
+		}
+		riskBefore := riskAround(g0, r.Ref, x.today)
+		ownBefore := edgesByKey(g0, g0.Dependencies(r.Ref), x.today)
+		downBefore := edgesByKey(g0, g0.Dependents(r.Key()), x.today)
+
 		r.Target = c.date
 		r.History = append(r.History, store.DateChange{Kind: "moved", From: old, To: c.date, By: x.req.User, At: x.now, Reason: c.reason})
 		if err := tx.PutRelease("release.move", r); err != nil {
 			return err
 		}
+		// A release can't need anything after its own target: a fixed
+		// needed-by date past the new target is capped to it.
+		rep.oldBy = map[string]store.Date{}
+		for _, d := range g0.Dependencies(r.Ref) {
+			if d.NeededBy.After(c.date) {
+				rep.oldBy[d.Key()] = d.NeededBy
+				d.NeededBy = c.date
+				if err := tx.PutDependency("dependency.cap", &d); err != nil {
+					return err
+				}
+				rep.capped = append(rep.capped, d)
+			}
+		}
 		g, err := tx.Graph()
 		if err != nil {
 			return err
 		}
-		for _, d := range g.Dependents(r.Key()) {
-			if e, ok := g.EdgeState(d, x.today); ok && e.Slipped {
-				late = append(late, e)
+		for ref := range riskAround(g, r.Ref, x.today) {
+			if !riskBefore[ref] {
+				rep.newlyAtRisk = append(rep.newlyAtRisk, ref)
 			}
 		}
-		return x.post(tx, r.Channel, moveNews(x, g, r, old, c.reason, late))
+		slices.SortFunc(rep.newlyAtRisk, func(a, b store.Ref) int { return cmp.Compare(a.Key(), b.Key()) })
+		for _, d := range g.Dependencies(r.Ref) {
+			if e, ok := g.EdgeState(d, x.today); ok && e.Slipped && worse(e, ownBefore[d.Key()]) {
+				rep.own = append(rep.own, e)
+			}
+		}
+		for _, d := range g.Dependents(r.Key()) {
+			e, ok := g.EdgeState(d, x.today)
+			// A change is what a reader would see change: the state's words.
+			if b, had := downBefore[d.Key()]; ok && had && edgeStateWords(e, x.today) != edgeStateWords(b, x.today) {
+				rep.changed = append(rep.changed, edgeChange{b, e})
+			}
+		}
+		return x.post(tx, r.Channel, moveNews(x, g, r, old, c.reason, &rep))
 	})
 	if err != nil {
 		return store.Doc{}, err
 	}
 	b := newDoc("")
 	b.section(fmt.Sprintf(":white_check_mark: Moved %s from %s to %s; posted in %s.", bold(r.Ref), old.Pretty(), when(r.Target, x.today), channelRef(r.Channel)))
-	if len(late) > 0 {
-		b.section(fmt.Sprintf(":warning: %d dependent release(s) now slip — see `/release impact %s`.", len(late), r.Ref))
+	for _, l := range rep.lines(x, nil, r) {
+		b.section(l)
 	}
 	return b.build(), nil
 }
 
-func moveNews(x *Exec, g *store.Graph, r *store.Release, old store.Date, why string, late []store.Edge) store.Doc {
+// newlyAtRiskShown caps the releases a move report names.
+const newlyAtRiskShown = 10
+
+// lines renders the report: one paragraph per kind of effect. g, when not
+// nil, adds the owners of dependents (for the channel's news).
+func (rep *moveReport) lines(x *Exec, g *store.Graph, r *store.Release) []string {
+	var out []string
+	if len(rep.own) > 0 {
+		ls := []string{fmt.Sprintf(":warning: This makes %s itself late:", bold(r.Ref))}
+		for _, e := range rep.own {
+			ls = append(ls, "• "+edgeLine(e, x.today))
+		}
+		out = append(out, strings.Join(ls, "\n"))
+	}
+	if len(rep.capped) > 0 {
+		ls := []string{fmt.Sprintf(":scissors: Needed-by dates after the new target were moved to it, %s:", r.Target.Pretty())}
+		for _, d := range rep.capped {
+			what := bold(d.Provider)
+			if d.IsExternal() {
+				what = "external “" + Escape(d.External) + "”"
+			}
+			ls = append(ls, fmt.Sprintf("• %s (was needed by %s)", what, rep.oldBy[d.Key()].Pretty()))
+		}
+		out = append(out, strings.Join(ls, "\n"))
+	}
+	var late, less, recovered []string
+	for _, ch := range rep.changed {
+		who := bold(ch.after.Consumer)
+		if g != nil {
+			if cr := g.Release(ch.after.Consumer); cr != nil {
+				who += " (owner " + mention(cr.Owner) + ")"
+			}
+		}
+		line := fmt.Sprintf("• %s needs it by %s — %s", who, ch.after.NeededBy.Pretty(), edgeStateText(ch.after, x.today))
+		switch {
+		case worse(ch.after, ch.before):
+			if ch.before.Slipped {
+				line += " (was " + edgeStateWords(ch.before, x.today) + ")"
+			}
+			late = append(late, line)
+		case ch.after.Slipped:
+			less = append(less, line+" (was "+edgeStateWords(ch.before, x.today)+")")
+		case ch.before.Slipped:
+			recovered = append(recovered, line+" (was "+edgeStateWords(ch.before, x.today)+")")
+		}
+	}
+	if len(late) > 0 {
+		out = append(out, strings.Join(append([]string{":warning: Now late for:"}, late...), "\n"))
+	}
+	if len(less) > 0 {
+		out = append(out, strings.Join(append([]string{":warning: Still late, by less, for:"}, less...), "\n"))
+	}
+	if len(recovered) > 0 {
+		out = append(out, strings.Join(append([]string{":white_check_mark: No longer late for:"}, recovered...), "\n"))
+	}
+	if n := len(rep.newlyAtRisk); n > 0 {
+		names := make([]string, 0, min(n, newlyAtRiskShown))
+		for _, ref := range rep.newlyAtRisk[:min(n, newlyAtRiskShown)] {
+			names = append(names, bold(ref))
+		}
+		s := strings.Join(names, ", ")
+		if n > newlyAtRiskShown {
+			s += fmt.Sprintf(" …and %d more", n-newlyAtRiskShown)
+		}
+		out = append(out, fmt.Sprintf(":warning: %s newly at risk: %s — see `/release impact %s`.", plural(n, "release"), s, r.Ref))
+	}
+	return out
+}
+
+func moveNews(x *Exec, g *store.Graph, r *store.Release, old store.Date, why string, rep *moveReport) store.Doc {
 	b := newDoc("")
 	dir := "later"
 	if r.Target.Before(old) {
@@ -467,12 +681,8 @@ func moveNews(x *Exec, g *store.Graph, r *store.Release, old store.Date, why str
 		line += " because " + Escape(why)
 	}
 	b.section(line)
-	if len(late) > 0 {
-		lines := []string{":warning: Now late for:"}
-		for _, e := range late {
-			lines = append(lines, fmt.Sprintf("• %s (owner %s) needed it by %s — %s late", bold(e.Consumer), mention(g.Release(e.Consumer).Owner), e.NeededBy.Pretty(), days(e.DaysLate())))
-		}
-		b.lines(lines)
+	for _, l := range rep.lines(x, g, r) {
+		b.section(l)
 	}
 	return b.build()
 }
@@ -480,8 +690,9 @@ func moveNews(x *Exec, g *store.Graph, r *store.Release, old store.Date, why str
 // ---- ship
 
 type shipCmd struct {
-	ref  store.Ref
-	date store.Date
+	ref    store.Ref
+	date   store.Date
+	anyway bool // the user confirmed a ship date before the release was added
 }
 
 func parseShip(p *parser) (Command, error) {
@@ -495,7 +706,8 @@ func parseShip(p *parser) (Command, error) {
 			return nil, err
 		}
 	}
-	return c, nil
+	c.anyway = p.keyword("anyway")
+	return c, p.end()
 }
 
 func (c *shipCmd) run(x *Exec) (store.Doc, error) {
@@ -514,13 +726,23 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 		if err := requirePlanned(r, "shipped"); err != nil {
 			return err
 		}
+		if added := store.DateOf(r.CreatedAt, x.zone()); c.date.Before(added) && !c.anyway {
+			return invalid("%s is before %s was added (%s); if it really shipped then, end the command with \"anyway\"", c.date.Pretty(), r.Ref, added.Pretty())
+		}
 		r.Status, r.ShippedOn = store.Shipped, c.date
 		r.History = append(r.History, store.DateChange{Kind: "shipped", From: r.Target, To: c.date, By: x.req.User, At: x.now})
 		if err := tx.PutRelease("release.ship", r); err != nil {
 			return err
 		}
+		g, err := tx.Graph()
+		if err != nil {
+			return err
+		}
 		b := newDoc("")
 		b.section(fmt.Sprintf(":rocket: %s shipped %s on %s (%s)", mention(x.req.User), bold(r.Ref), c.date.Pretty(), shipTiming(r)))
+		if lines := dependentLines(g, r, x.today, "Delivered for:"); lines != nil {
+			b.lines(lines)
+		}
 		return x.post(tx, r.Channel, b.build())
 	})
 	if err != nil {
@@ -529,6 +751,32 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 	b := newDoc("")
 	b.section(fmt.Sprintf(":white_check_mark: %s is shipped (%s); posted in %s.", bold(r.Ref), shipTiming(r), channelRef(r.Channel)))
 	return b.build(), nil
+}
+
+// dependentLines lists the planned releases that depend on r, with their
+// owner and the state of their edge, under head; nil when there are none.
+func dependentLines(g *store.Graph, r *store.Release, today store.Date, head string) []string {
+	lines := []string{head}
+	n := 0
+	for _, d := range g.Dependents(r.Key()) {
+		cr := g.Release(d.Consumer)
+		if cr == nil || cr.Status != store.Planned {
+			continue
+		}
+		if n++; n > showDependents {
+			continue
+		}
+		if e, ok := g.EdgeState(d, today); ok {
+			lines = append(lines, fmt.Sprintf("• %s (owner %s) needs it by %s — %s", bold(d.Consumer), mention(cr.Owner), e.NeededBy.Pretty(), edgeStateText(e, today)))
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	if n > showDependents {
+		lines = append(lines, fmt.Sprintf("…and %d more — `/release impact %s`", n-showDependents, r.Ref))
+	}
+	return lines
 }
 
 func shipTiming(r *store.Release) string {
@@ -590,11 +838,7 @@ func (c *cancelCmd) run(x *Exec) (store.Doc, error) {
 		}
 		b := newDoc("")
 		b.section(fmt.Sprintf(":no_entry_sign: %s cancelled %s because %s", mention(x.req.User), bold(r.Ref), Escape(c.reason)))
-		if len(broken) > 0 {
-			lines := []string{":warning: These releases depend on it:"}
-			for _, d := range broken {
-				lines = append(lines, "• "+bold(d.Consumer))
-			}
+		if lines := dependentLines(g, r, x.today, ":warning: These releases depend on it:"); lines != nil {
 			b.lines(lines)
 		}
 		return x.post(tx, r.Channel, b.build())
@@ -604,8 +848,10 @@ func (c *cancelCmd) run(x *Exec) (store.Doc, error) {
 	}
 	b := newDoc("")
 	msg := fmt.Sprintf(":white_check_mark: Cancelled %s; posted in %s.", bold(r.Ref), channelRef(r.Channel))
-	if len(broken) > 0 {
-		msg += fmt.Sprintf(" %d release(s) depended on it and are now at risk.", len(broken))
+	if n := len(broken); n == 1 {
+		msg += fmt.Sprintf(" %s depended on it and is now at risk.", bold(broken[0].Consumer))
+	} else if n > 1 {
+		msg += fmt.Sprintf(" %s depended on it and are now at risk — see `/release impact %s`.", plural(n, "release"), r.Ref)
 	}
 	b.section(msg)
 	return b.build(), nil
@@ -638,7 +884,11 @@ func (c *historyCmd) run(x *Exec) (store.Doc, error) {
 		case "added":
 			line = fmt.Sprintf("• %s — added by %s, target %s", at, mention(h.By), h.To.Pretty())
 		case "moved":
-			line = fmt.Sprintf("• %s — moved by %s from %s to %s (%+d days)", at, mention(h.By), h.From.Pretty(), h.To.Pretty(), h.To.Sub(h.From))
+			sign := "+"
+			if h.To.Before(h.From) {
+				sign = "-"
+			}
+			line = fmt.Sprintf("• %s — moved by %s from %s to %s (%s%s)", at, mention(h.By), h.From.Pretty(), h.To.Pretty(), sign, days(h.To.Sub(h.From)))
 		case "shipped":
 			line = fmt.Sprintf("• %s — shipped by %s on %s", at, mention(h.By), h.To.Pretty())
 		case "cancelled":

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"relman/store"
 )
@@ -73,28 +74,58 @@ func when(d, today store.Date) string {
 	}
 }
 
-// slackText says an edge's slack: "5 days to spare", "3 days late".
-func slackText(n int) string {
-	switch {
-	case n > 0:
-		return days(n) + " to spare"
-	case n == 0:
-		return "no slack"
-	default:
-		return days(n) + " late"
+// plural says a count of a noun: "1 release", "3 releases".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
 	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// edgeStateWords says an edge's state in the words every view uses:
+// "on track (5 days to spare)", "late (3 days)", "overdue (needed 2 days
+// ago, not shipped)", "provider cancelled", "delivered", or, for an edge
+// whose consumer is shipped or cancelled, "not needed any more (… shipped)".
+func edgeStateWords(e store.Edge, today store.Date) string {
+	switch e.Kind {
+	case store.Late:
+		return "late (" + days(e.DaysLate()) + ")"
+	case store.Overdue:
+		return "overdue (needed " + days(today.Sub(e.NeededBy)) + " ago, not shipped)"
+	case store.ProviderCancelled:
+		return "provider cancelled"
+	case store.Delivered:
+		return "delivered"
+	case store.NotNeeded:
+		return "not needed any more (" + e.Consumer.String() + " is " + string(e.ConsumerStatus) + ")"
+	}
+	if e.Slack <= 0 {
+		return "on track (no days to spare)"
+	}
+	return "on track (" + days(e.Slack) + " to spare)"
+}
+
+// edgeStateText is an edge's state as every reply, post and view shows it:
+// edgeStateWords, marked when the edge slipped. It is a pure function of the
+// edge and today, so alerts and digests can say the same.
+func edgeStateText(e store.Edge, today store.Date) string {
+	w := edgeStateWords(e, today)
+	switch e.Kind {
+	case store.Late, store.Overdue:
+		return ":warning: *" + w + "*"
+	case store.ProviderCancelled:
+		return ":no_entry_sign: *" + w + "*"
+	}
+	return w
 }
 
 // providerName renders an edge's provider: a release in bold, an external
 // item's (user-given) name escaped and quoted.
-func providerName(d store.Dependency, g *store.Graph) string {
-	if d.IsExternal() {
-		if x := g.External(d.External); x != nil {
-			return "external “" + Escape(x.Name) + "”"
-		}
-		return "external “" + Escape(d.External) + "”"
+func providerName(e store.Edge) string {
+	if e.IsExternal() {
+		return "external " + providerShort(e)
 	}
-	return bold(d.Provider)
+	return bold(e.Provider)
 }
 
 func statusIcon(r *store.Release, atRisk bool) string {
@@ -109,20 +140,109 @@ func statusIcon(r *store.Release, atRisk bool) string {
 	return ":calendar:"
 }
 
-// edgeLine describes one dependency's state.
-func edgeLine(e store.Edge, g *store.Graph, today store.Date) string {
-	s := fmt.Sprintf("%s needed by %s, due %s", providerName(e.Dependency, g), e.NeededBy.Pretty(), e.ProviderDate.Pretty())
-	switch {
-	case e.Cancelled:
-		s += " — :no_entry_sign: *cancelled*"
-	case e.Delivered:
-		s += " — shipped"
-	case e.Overdue:
-		s += fmt.Sprintf(" — :warning: *overdue* (needed %s ago, not shipped)", days(today.Sub(e.NeededBy)))
-	case e.Slipped:
-		s += fmt.Sprintf(" — :warning: *%s late*", days(e.DaysLate()))
-	default:
-		s += " — " + slackText(e.Slack)
+// releaseMarks are the marks a release's line carries after its date:
+// " · shipped", " · :warning: *overdue*", " · *at risk*".
+func releaseMarks(r *store.Release, atRisk bool, today store.Date) string {
+	if r.Status != store.Planned {
+		return " · " + string(r.Status)
+	}
+	s := ""
+	if r.OverdueOn(today) {
+		s += " · :warning: *overdue*"
+	}
+	if atRisk {
+		s += " · *at risk*"
 	}
 	return s
+}
+
+// providerDue says when an edge's provider comes: "due Wed 2027-01-20",
+// "shipped Sun 2027-01-03", "due Mon 2027-01-11 (passed, not shipped)".
+func providerDue(e store.Edge) string {
+	switch {
+	case e.Delivered && !e.IsExternal():
+		return "shipped " + e.ProviderDate.Pretty()
+	case e.ProviderOverdue:
+		return "due " + e.ProviderDate.Pretty() + " (passed, not shipped)"
+	}
+	return "due " + e.ProviderDate.Pretty()
+}
+
+// edgeLine describes one dependency: its provider, dates and state.
+func edgeLine(e store.Edge, today store.Date) string {
+	return fmt.Sprintf("%s needed by %s, %s — %s", providerName(e), e.NeededBy.Pretty(), providerDue(e), edgeStateText(e, today))
+}
+
+// lastMove says who last moved (or cancelled) an edge's provider, when (in
+// zone) and why: "moved by <@kim> on Tue 2027-01-05: “token rotation”", or ""
+// when it never moved.
+func lastMove(e store.Edge, g *store.Graph, zone *time.Location) string {
+	var hs []store.DateChange
+	if e.IsExternal() {
+		if x := g.External(e.External); x != nil {
+			hs = x.History
+		}
+	} else if r := g.Release(e.Provider); r != nil {
+		hs = r.History
+	}
+	for i := len(hs) - 1; i >= 0; i-- {
+		h := hs[i]
+		verb := ""
+		switch {
+		case h.Kind == "moved", h.Kind == "confirmed" && h.From != h.To:
+			verb = "moved"
+		case h.Kind == "cancelled":
+			verb = "cancelled"
+		default:
+			continue
+		}
+		s := fmt.Sprintf("%s by %s on %s", verb, mention(h.By), store.DateOf(h.At, zone).Pretty())
+		if h.Reason != "" {
+			s += ": “" + Escape(h.Reason) + "”"
+		}
+		return s
+	}
+	return ""
+}
+
+// causeLine says where a risk comes from: "*auth@1.4.0* slipped 5 days past
+// its needed-by (moved by <@kim> on Tue 2027-01-05: “token rotation”) —
+// through *d@1* → *b@1*".
+func causeLine(c store.Cause, g *store.Graph, today store.Date, zone *time.Location) string {
+	e := c.Edge
+	who := providerShort(e)
+	var s string
+	switch e.Kind {
+	case store.Late:
+		s = fmt.Sprintf("%s slipped %s past its needed-by %s", who, days(e.DaysLate()), e.NeededBy.Pretty())
+	case store.ProviderCancelled:
+		s = who + " was cancelled"
+	default:
+		s = who + " is " + edgeStateWords(e, today)
+	}
+	if m := lastMove(e, g, zone); strings.HasPrefix(m, "cancelled ") && e.Kind == store.ProviderCancelled {
+		s = who + " was " + m // "was cancelled by <@kim> on …"
+	} else if m != "" {
+		s += " (" + m + ")"
+	}
+	if len(c.Path) > 1 {
+		s += " — through " + pathText(c.Path[1:])
+	}
+	return s
+}
+
+// pathText renders a path of releases, eliding the middle of a long one:
+// "*r58@1* → *r57@1* → …54 more… → *r02@1* → *r01@1*".
+func pathText(path []store.Ref) string {
+	const ends = 2
+	var parts []string
+	for i, r := range path {
+		switch {
+		case len(path) <= 2*ends+1 || i < ends || i >= len(path)-ends:
+			parts = append(parts, bold(r))
+		case i == ends:
+			parts = append(parts, fmt.Sprintf("…%d more…", len(path)-2*ends))
+		}
+	}
+	return strings.Join(parts, " → ")
 }

@@ -145,20 +145,53 @@ func (g *Graph) Dependents(providerKey string) []Dependency {
 	return out
 }
 
+// EdgeKind is where a dependency stands as of a date. Every edge has exactly
+// one, computed by Graph.EdgeState; every view renders it the same way.
+type EdgeKind uint8
+
+// Edge kinds.
+const (
+	// OnTrack: the provider is expected on or before the needed-by date,
+	// which has not passed. Slack says how many days are to spare.
+	OnTrack EdgeKind = iota
+	// Late: the provider's date is after the needed-by date, which has not
+	// passed yet. DaysLate says by how much.
+	Late
+	// Overdue: the needed-by date has passed and the provider release has
+	// not shipped (whatever its target says).
+	Overdue
+	// ProviderCancelled: the provider release was cancelled.
+	ProviderCancelled
+	// Delivered: the provider release shipped, or the external item's due
+	// date has come (external items count as delivered on their due date).
+	Delivered
+	// NotNeeded: the consumer is shipped or cancelled and waits for nothing;
+	// its edges no longer put anything at risk.
+	NotNeeded
+)
+
 // Edge is the state of one dependency as of a date.
 type Edge struct {
 	Dependency
-	NeededBy     Date   // the edge's needed-by date, or the consumer's target
-	ProviderDate Date   // the provider's (expected or actual) date
-	ProviderName string // payments@2.3.0, or the external item's name
-	Delivered    bool   // the provider release has shipped
-	Slack        int    // NeededBy minus ProviderDate, in days
-	Slipped      bool   // late, overdue or cancelled
-	Overdue      bool   // needed-by has passed and the provider has not shipped
-	Cancelled    bool   // the provider release was cancelled
+	Kind            EdgeKind
+	NeededBy        Date   // the edge's needed-by date, or the consumer's target
+	ProviderDate    Date   // the provider's (expected or actual) date
+	ProviderName    string // payments@2.3.0, or the external item's name
+	ProviderOverdue bool   // the provider release is planned and past its own target
+	ConsumerStatus  Status // the consumer's status
+	// Slack is the needed-by date minus the day the provider is expected, in
+	// days. An unshipped release cannot ship before today, so its expected
+	// day is the later of its target and today: an overdue provider never
+	// shows days to spare it does not have. Negative when late or overdue.
+	Slack     int
+	Slipped   bool // Late, Overdue or ProviderCancelled: the consumer is at risk
+	Overdue   bool // Kind == Overdue
+	Cancelled bool // the provider release was cancelled (whatever the consumer's status)
+	Delivered bool // the provider release shipped, or the external item's due date has come
 }
 
-// DaysLate is how many days the provider is late for this edge (0 if not).
+// DaysLate is how many days after the needed-by date the provider arrives
+// at the earliest (0 if it is not late).
 func (e Edge) DaysLate() int { return max(0, -e.Slack) }
 
 // EdgeState evaluates dependency d as of today. ok is false when the
@@ -172,37 +205,46 @@ func (g *Graph) EdgeState(d Dependency, today Date) (Edge, bool) {
 	return g.edge(d, c, p, today), true
 }
 
+// edge is the one definition of an edge's state.
 func (g *Graph) edge(d Dependency, c, p int, today Date) Edge {
 	consumer := g.releases[c]
-	e := Edge{Dependency: d, NeededBy: d.NeededBy}
+	e := Edge{Dependency: d, NeededBy: d.NeededBy, ConsumerStatus: consumer.Status}
 	if e.NeededBy.IsZero() {
 		e.NeededBy = consumer.Target
 	}
+	expected := today // the earliest an undelivered provider can arrive
 	if r := g.releases[p]; r != nil {
 		e.ProviderName = g.keys[p]
 		e.ProviderDate = r.Date()
 		e.Delivered = r.Status == Shipped
 		e.Cancelled = r.Status == Cancelled
+		e.ProviderOverdue = r.Status == Planned && r.Target.Before(today)
 	} else {
 		x := g.externals[p]
 		e.ProviderName = x.Name
 		e.ProviderDate = x.Due
+		e.Delivered = !x.Due.After(today)
 	}
-	e.Slack = e.NeededBy.Sub(e.ProviderDate)
-	if consumer.Status != Planned {
-		return e // a shipped or cancelled consumer no longer waits for anything
+	if e.Delivered || e.Cancelled || e.ProviderDate.After(today) {
+		expected = e.ProviderDate
 	}
+	e.Slack = e.NeededBy.Sub(expected)
 	switch {
-	case e.Cancelled:
-		e.Slipped = true
+	case consumer.Status != Planned && !e.Delivered:
+		e.Kind = NotNeeded // a shipped or cancelled consumer no longer waits for anything
 	case e.Delivered:
+		e.Kind = Delivered
+	case e.Cancelled:
+		e.Kind = ProviderCancelled
+	case e.NeededBy.Before(today):
+		e.Kind = Overdue
 	case e.Slack < 0:
-		e.Slipped = true
-	case e.NeededBy.Before(today) && g.releases[p] != nil:
-		// External items have no ship status: they count as delivered on
-		// their due date, and their owners are asked to re-confirm it.
-		e.Slipped, e.Overdue = true, true
+		e.Kind = Late
+	default:
+		e.Kind = OnTrack
 	}
+	e.Overdue = e.Kind == Overdue
+	e.Slipped = e.Kind == Late || e.Kind == Overdue || e.Kind == ProviderCancelled
 	return e
 }
 

@@ -73,6 +73,7 @@ func MustDep(tb testing.TB, consumer, provider, neededBy string) store.Dependenc
 type edgeView struct {
 	NeededBy, ProviderDate, ProviderName string
 	Slack, DaysLate                      int
+	Kind                                 store.EdgeKind
 	Slipped, Overdue, Cancelled          bool
 	Delivered                            bool
 }
@@ -80,7 +81,7 @@ type edgeView struct {
 func viewEdge(e store.Edge) edgeView {
 	return edgeView{
 		NeededBy: e.NeededBy.String(), ProviderDate: e.ProviderDate.String(), ProviderName: e.ProviderName,
-		Slack: e.Slack, DaysLate: e.DaysLate(),
+		Slack: e.Slack, DaysLate: e.DaysLate(), Kind: e.Kind,
 		Slipped: e.Slipped, Overdue: e.Overdue, Cancelled: e.Cancelled, Delivered: e.Delivered,
 	}
 }
@@ -110,7 +111,7 @@ func TestGraphEdgeState(t *testing.T) {
 				MustRelease(t, "lib@2.0", "2027-03-20"),
 			},
 			dep:  MustDep(t, "app@1.0", "lib@2.0", ""),
-			want: edgeView{NeededBy: "2027-03-15", ProviderDate: "2027-03-20", ProviderName: "lib@2.0", Slack: -5, DaysLate: 5, Slipped: true},
+			want: edgeView{NeededBy: "2027-03-15", ProviderDate: "2027-03-20", ProviderName: "lib@2.0", Slack: -5, DaysLate: 5, Kind: store.Late, Slipped: true},
 		},
 		{
 			name: "ExplicitNeededByOverridesTarget",
@@ -119,7 +120,7 @@ func TestGraphEdgeState(t *testing.T) {
 				MustRelease(t, "lib@2.0", "2027-03-20"),
 			},
 			dep:  MustDep(t, "app@1.0", "lib@2.0", "2027-03-10"),
-			want: edgeView{NeededBy: "2027-03-10", ProviderDate: "2027-03-20", ProviderName: "lib@2.0", Slack: -10, DaysLate: 10, Slipped: true},
+			want: edgeView{NeededBy: "2027-03-10", ProviderDate: "2027-03-20", ProviderName: "lib@2.0", Slack: -10, DaysLate: 10, Kind: store.Late, Slipped: true},
 		},
 		{
 			name: "OnTimeWhenProviderDateIsNeededBy",
@@ -137,28 +138,39 @@ func TestGraphEdgeState(t *testing.T) {
 				MustRelease(t, "lib@2.0", "2027-02-15"),
 			},
 			dep:  MustDep(t, "app@1.0", "lib@2.0", "2027-02-20"),
-			want: edgeView{NeededBy: "2027-02-20", ProviderDate: "2027-02-15", ProviderName: "lib@2.0", Slack: 5, Slipped: true, Overdue: true},
+			want: edgeView{NeededBy: "2027-02-20", ProviderDate: "2027-02-15", ProviderName: "lib@2.0", Slack: -9, DaysLate: 9, Kind: store.Overdue, Slipped: true, Overdue: true},
 		},
 		{
+			// An overdue provider has no days to spare it does not have:
+			// it cannot ship before today.
 			name: "NotOverdueOnTheNeededByDayItself",
 			releases: []store.Release{
 				MustRelease(t, "app@1.0", "2027-04-01"),
 				MustRelease(t, "lib@2.0", "2027-02-15"),
 			},
 			dep:  MustDep(t, "app@1.0", "lib@2.0", today),
-			want: edgeView{NeededBy: today, ProviderDate: "2027-02-15", ProviderName: "lib@2.0", Slack: 14},
+			want: edgeView{NeededBy: today, ProviderDate: "2027-02-15", ProviderName: "lib@2.0", Slack: 0},
 		},
 		{
-			// A provider both late and past its needed-by date is reported
-			// as late (with its days), not as overdue: commands render the
-			// two differently and a late edge already says more.
-			name: "LateTakesPrecedenceOverOverdue",
+			// Once the needed-by date has passed, the edge is overdue
+			// whatever the provider's target says: it was needed and is
+			// not there.
+			name: "OverdueTakesPrecedenceOverLate",
 			releases: []store.Release{
 				MustRelease(t, "app@1.0", "2027-04-01"),
 				MustRelease(t, "lib@2.0", "2027-03-10"),
 			},
 			dep:  MustDep(t, "app@1.0", "lib@2.0", "2027-02-20"),
-			want: edgeView{NeededBy: "2027-02-20", ProviderDate: "2027-03-10", ProviderName: "lib@2.0", Slack: -18, DaysLate: 18, Slipped: true},
+			want: edgeView{NeededBy: "2027-02-20", ProviderDate: "2027-03-10", ProviderName: "lib@2.0", Slack: -18, DaysLate: 18, Kind: store.Overdue, Slipped: true, Overdue: true},
+		},
+		{
+			name: "OverdueProviderHasOnlyTheDaysUntilNeededBy",
+			releases: []store.Release{
+				MustRelease(t, "app@1.0", "2027-04-01"),
+				MustRelease(t, "lib@2.0", "2027-02-15"),
+			},
+			dep:  MustDep(t, "app@1.0", "lib@2.0", "2027-03-03"),
+			want: edgeView{NeededBy: "2027-03-03", ProviderDate: "2027-02-15", ProviderName: "lib@2.0", Slack: 2},
 		},
 		{
 			name: "CancelledProviderSlips",
@@ -167,7 +179,7 @@ func TestGraphEdgeState(t *testing.T) {
 				MustCancelled(t, "lib@2.0", "2027-03-20"),
 			},
 			dep:  MustDep(t, "app@1.0", "lib@2.0", ""),
-			want: edgeView{NeededBy: "2027-04-01", ProviderDate: "2027-03-20", ProviderName: "lib@2.0", Slack: 12, Slipped: true, Cancelled: true},
+			want: edgeView{NeededBy: "2027-04-01", ProviderDate: "2027-03-20", ProviderName: "lib@2.0", Slack: 12, Kind: store.ProviderCancelled, Slipped: true, Cancelled: true},
 		},
 		{
 			name: "ShippedProviderIsFineEvenAfterNeededBy",
@@ -176,7 +188,7 @@ func TestGraphEdgeState(t *testing.T) {
 				MustShipped(t, "lib@2.0", "2027-02-10", "2027-02-25"),
 			},
 			dep:  MustDep(t, "app@1.0", "lib@2.0", "2027-02-20"),
-			want: edgeView{NeededBy: "2027-02-20", ProviderDate: "2027-02-25", ProviderName: "lib@2.0", Slack: -5, DaysLate: 5, Delivered: true},
+			want: edgeView{NeededBy: "2027-02-20", ProviderDate: "2027-02-25", ProviderName: "lib@2.0", Slack: -5, DaysLate: 5, Kind: store.Delivered, Delivered: true},
 		},
 		{
 			name: "ShippedProviderWithoutShipDateUsesTarget",
@@ -185,7 +197,7 @@ func TestGraphEdgeState(t *testing.T) {
 				MustShipped(t, "lib@2.0", "2027-02-10", ""),
 			},
 			dep:  MustDep(t, "app@1.0", "lib@2.0", ""),
-			want: edgeView{NeededBy: "2027-04-01", ProviderDate: "2027-02-10", ProviderName: "lib@2.0", Slack: 50, Delivered: true},
+			want: edgeView{NeededBy: "2027-04-01", ProviderDate: "2027-02-10", ProviderName: "lib@2.0", Slack: 50, Kind: store.Delivered, Delivered: true},
 		},
 		{
 			name: "ShippedConsumerNeverSlips",
@@ -194,7 +206,7 @@ func TestGraphEdgeState(t *testing.T) {
 				MustRelease(t, "lib@2.0", "2027-03-20"),
 			},
 			dep:  MustDep(t, "app@1.0", "lib@2.0", ""),
-			want: edgeView{NeededBy: "2027-02-01", ProviderDate: "2027-03-20", ProviderName: "lib@2.0", Slack: -47, DaysLate: 47},
+			want: edgeView{NeededBy: "2027-02-01", ProviderDate: "2027-03-20", ProviderName: "lib@2.0", Slack: -47, DaysLate: 47, Kind: store.NotNeeded},
 		},
 		{
 			name: "CancelledConsumerNeverSlips",
@@ -203,28 +215,30 @@ func TestGraphEdgeState(t *testing.T) {
 				MustCancelled(t, "lib@2.0", "2027-03-20"),
 			},
 			dep:  MustDep(t, "app@1.0", "lib@2.0", ""),
-			want: edgeView{NeededBy: "2027-02-01", ProviderDate: "2027-03-20", ProviderName: "lib@2.0", Slack: -47, DaysLate: 47, Cancelled: true},
+			want: edgeView{NeededBy: "2027-02-01", ProviderDate: "2027-03-20", ProviderName: "lib@2.0", Slack: -47, DaysLate: 47, Kind: store.NotNeeded, Cancelled: true},
 		},
 		{
 			name:      "ExternalDueAfterNeededByIsLate",
 			releases:  []store.Release{MustRelease(t, "app@1.0", "2027-04-01")},
 			externals: []store.External{MustExternal(t, "Stripe SDK 5", "2027-04-03")},
 			dep:       MustDep(t, "app@1.0", "ext:Stripe SDK 5", ""),
-			want:      edgeView{NeededBy: "2027-04-01", ProviderDate: "2027-04-03", ProviderName: "Stripe SDK 5", Slack: -2, DaysLate: 2, Slipped: true},
+			want:      edgeView{NeededBy: "2027-04-01", ProviderDate: "2027-04-03", ProviderName: "Stripe SDK 5", Slack: -2, DaysLate: 2, Kind: store.Late, Slipped: true},
 		},
 		{
-			name:      "ExternalIsNeverOverdue",
+			name:      "ExternalIsDeliveredOnItsDueDate",
 			releases:  []store.Release{MustRelease(t, "app@1.0", "2027-04-01")},
 			externals: []store.External{MustExternal(t, "Stripe SDK 5", "2027-02-01")},
 			dep:       MustDep(t, "app@1.0", "ext:Stripe SDK 5", "2027-02-10"),
-			want:      edgeView{NeededBy: "2027-02-10", ProviderDate: "2027-02-01", ProviderName: "Stripe SDK 5", Slack: 9},
+			want:      edgeView{NeededBy: "2027-02-10", ProviderDate: "2027-02-01", ProviderName: "Stripe SDK 5", Slack: 9, Kind: store.Delivered, Delivered: true},
 		},
 		{
-			name:      "ExternalLateAndPastNeededByIsOnlyLate",
+			// Like a release shipped late: once its due date has come,
+			// the item counts as delivered, late or not.
+			name:      "ExternalPastItsDueDateIsDeliveredLate",
 			releases:  []store.Release{MustRelease(t, "app@1.0", "2027-04-01")},
 			externals: []store.External{MustExternal(t, "Partner API", "2027-02-15")},
 			dep:       MustDep(t, "app@1.0", "ext:partner   api", "2027-02-10"),
-			want:      edgeView{NeededBy: "2027-02-10", ProviderDate: "2027-02-15", ProviderName: "Partner API", Slack: -5, DaysLate: 5, Slipped: true},
+			want:      edgeView{NeededBy: "2027-02-10", ProviderDate: "2027-02-15", ProviderName: "Partner API", Slack: -5, DaysLate: 5, Kind: store.Delivered, Delivered: true},
 		},
 	}
 	for _, tt := range tests {

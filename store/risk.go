@@ -1,0 +1,184 @@
+package store
+
+import (
+	"cmp"
+	"slices"
+)
+
+// OverdueOn reports whether r is planned and its own target has passed as of
+// today. An overdue release does not by itself put its dependents at risk:
+// their edges become overdue once their needed-by dates pass.
+func (r *Release) OverdueOn(today Date) bool {
+	return r.Status == Planned && r.Target.Before(today)
+}
+
+// Upstream answers whether releases are at risk, and why, by walking from
+// each release towards its providers: it visits only the part of the graph
+// upstream of the releases asked about, never the whole graph. Answers are
+// memoized, so asking about every release of a downstream set costs one walk
+// of their common upstream. An Upstream is for one goroutine.
+type Upstream struct {
+	g     *Graph
+	today Date
+	risk  map[int]bool // node → at risk, once known
+}
+
+// Upstream returns a walker answering as of today. Its answers agree with
+// AtRisk's.
+func (g *Graph) Upstream(today Date) *Upstream {
+	return &Upstream{g: g, today: today, risk: make(map[int]bool)}
+}
+
+// AtRisk reports whether the release ref is planned and at risk: some
+// dependency of it, direct or transitive through planned releases, has
+// slipped.
+func (u *Upstream) AtRisk(ref Ref) bool {
+	n, ok := u.g.index[ref.Key()]
+	return ok && u.atRisk(n)
+}
+
+func (u *Upstream) atRisk(n int) bool {
+	if v, ok := u.risk[n]; ok {
+		return v
+	}
+	u.risk[n] = false // also guards against a cycle, which the store refuses anyway
+	r := u.g.releases[n]
+	if r == nil || r.Status != Planned {
+		return false
+	}
+	for _, ei := range u.g.out[n] {
+		p := int(u.g.ends[ei].p)
+		if u.g.edge(u.g.deps[ei], n, p, u.today).Slipped || u.atRisk(p) {
+			u.risk[n] = true
+			return true
+		}
+	}
+	return false
+}
+
+// Cause is one slipped edge that puts a release at risk, and the path by
+// which the release depends on the edge's consumer.
+type Cause struct {
+	Edge Edge  // the slipped edge
+	Path []Ref // the release asked about, …, Edge.Consumer; one element for its own dependencies
+}
+
+// Causes returns the slipped edges that put the release ref at risk, once
+// for every path by which it depends on them (both sides of a diamond),
+// shortest paths first. It returns at most limit causes (no limit when
+// limit <= 0) and reports whether there are more. A release not at risk has
+// none.
+func (u *Upstream) Causes(ref Ref, limit int) (causes []Cause, more bool) {
+	if limit <= 0 {
+		limit = int(^uint(0) >> 1)
+	}
+	start, ok := u.g.index[ref.Key()]
+	if !ok || !u.atRisk(start) {
+		return nil, false
+	}
+	// Breadth first over paths, visiting only releases at risk: every path
+	// queued leads to at least one cause, so the walk stops after limit.
+	queue := [][]int{{start}}
+	for i := 0; i < len(queue); i++ {
+		path := queue[i]
+		n := path[len(path)-1]
+		for _, ei := range u.g.out[n] {
+			p := int(u.g.ends[ei].p)
+			if e := u.g.edge(u.g.deps[ei], n, p, u.today); e.Slipped {
+				if len(causes) == limit {
+					return causes, true
+				}
+				causes = append(causes, Cause{Edge: e, Path: u.refs(path)})
+			} else if u.atRisk(p) {
+				if len(causes)+len(queue)-i-1 >= limit {
+					more = true // it would yield a cause past the limit
+					continue
+				}
+				queue = append(queue, append(slices.Clip(path), p))
+			}
+		}
+	}
+	return causes, more
+}
+
+func (u *Upstream) refs(path []int) []Ref {
+	out := make([]Ref, len(path))
+	for i, n := range path {
+		out[i] = u.g.releases[n].Ref
+	}
+	return out
+}
+
+// Downstream is one release downstream of a provider.
+type Downstream struct {
+	Release *Release
+	Depth   int    // 1 for direct dependents
+	Edges   []Edge // its edges to the provider or to releases downstream of it, tightest first
+	AtRisk  bool   // the release is at risk as of today, for any reason
+}
+
+// Downstream returns every release downstream of the provider with the
+// given key (a release key, or "ext:" and an external key) — everything
+// that depends on it directly or transitively — ordered by depth, then the
+// slack of its tightest edge, then name. Each carries every edge by which it
+// depends on the provider's downstream set, so a diamond shows both paths.
+// It visits only the downstream set and its upstream.
+func (g *Graph) Downstream(providerKey string, today Date) []Downstream {
+	root, ok := g.index[providerKey]
+	if !ok {
+		return nil
+	}
+	depth := map[int]int{root: 0}
+	order := []int{root}
+	for i := 0; i < len(order); i++ {
+		p := order[i]
+		for _, ei := range g.in[p] {
+			if c := int(g.ends[ei].c); c >= 0 {
+				if _, seen := depth[c]; !seen {
+					depth[c] = depth[p] + 1
+					order = append(order, c)
+				}
+			}
+		}
+	}
+	u := g.Upstream(today)
+	out := make([]Downstream, 0, len(order)-1)
+	for _, c := range order[1:] {
+		item := Downstream{Release: g.releases[c], Depth: depth[c], AtRisk: u.atRisk(c)}
+		for _, ei := range g.out[c] {
+			p := int(g.ends[ei].p)
+			if _, in := depth[p]; in {
+				item.Edges = append(item.Edges, g.edge(g.deps[ei], c, p, today))
+			}
+		}
+		slices.SortFunc(item.Edges, func(a, b Edge) int {
+			return cmp.Or(cmp.Compare(a.Slack, b.Slack), cmp.Compare(a.ProviderName, b.ProviderName))
+		})
+		out = append(out, item)
+	}
+	slices.SortStableFunc(out, func(a, b Downstream) int {
+		return cmp.Or(cmp.Compare(a.Depth, b.Depth), cmp.Compare(a.Edges[0].Slack, b.Edges[0].Slack),
+			cmp.Compare(a.Release.Product, b.Release.Product), cmp.Compare(a.Release.Version, b.Release.Version))
+	})
+	return out
+}
+
+// CountDownstream returns how many releases depend on the provider with the
+// given key, directly or transitively.
+func (g *Graph) CountDownstream(providerKey string) int {
+	root, ok := g.index[providerKey]
+	if !ok {
+		return 0
+	}
+	seen := map[int]bool{root: true}
+	order := []int{root}
+	for i := 0; i < len(order); i++ {
+		for _, ei := range g.in[order[i]] {
+			if c := int(g.ends[ei].c); c >= 0 && !seen[c] {
+				seen[c] = true
+				order = append(order, c)
+			}
+		}
+	}
+	return len(order) - 1
+}
