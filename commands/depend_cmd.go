@@ -41,14 +41,23 @@ func parseDepend(p *parser) (Command, error) {
 	for !p.done() {
 		switch {
 		case p.keyword("by"):
+			if !c.by.IsZero() {
+				return nil, repeated("by")
+			}
 			if c.by, err = p.date("the needed-by date"); err != nil {
 				return nil, err
 			}
 		case c.external != "" && p.keyword("due"):
+			if !c.due.IsZero() {
+				return nil, repeated("due")
+			}
 			if c.due, err = p.date("the external item's due date"); err != nil {
 				return nil, err
 			}
 		case c.external != "" && p.keyword("owner"):
+			if c.owner != "" {
+				return nil, repeated("owner")
+			}
 			if c.owner, err = p.user("the external item's owner"); err != nil {
 				return nil, err
 			}
@@ -109,6 +118,9 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 			return err
 		}
 		if err := tx.PutDependency("dependency.put", d); err != nil {
+			return err
+		}
+		if err := x.recordDependency(tx, consumer, d, "depended"); err != nil {
 			return err
 		}
 		if g == nil {
@@ -240,6 +252,9 @@ func (c *undependCmd) run(x *Exec) (store.Doc, error) {
 		if err := tx.DeleteDependency("dependency.delete", d); err != nil {
 			return err
 		}
+		if err := x.recordDependency(tx, consumer, d, "undepended"); err != nil {
+			return err
+		}
 		b := newDoc("")
 		b.section(fmt.Sprintf(":scissors: %s: %s no longer depends on %s", mention(x.req.User), bold(c.consumer), label))
 		return x.post(tx, consumer.Channel, b.build())
@@ -333,7 +348,7 @@ func (c *confirmCmd) run(x *Exec) (store.Doc, error) {
 		b.section(fmt.Sprintf(":white_check_mark: External “%s” is now due %s (was %s); its dependents' channels were told.", Escape(ext.Name), when(ext.Due, x.today), old.Pretty()))
 	}
 	if len(late) > 0 {
-		b.section(fmt.Sprintf(":warning: That is late for %d release(s).", len(late)))
+		b.section(fmt.Sprintf(":warning: That is late for %s.", countOf(len(late), "release")))
 	}
 	return b.build(), nil
 }
