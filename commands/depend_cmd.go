@@ -120,7 +120,7 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 		if err := tx.PutDependency("dependency.put", d); err != nil {
 			return err
 		}
-		if err := x.recordDependency(tx, consumer, d, "depended"); err != nil {
+		if err := x.recordDependency(tx, consumer, d, "dependency added"); err != nil {
 			return err
 		}
 		if g == nil {
@@ -252,7 +252,7 @@ func (c *undependCmd) run(x *Exec) (store.Doc, error) {
 		if err := tx.DeleteDependency("dependency.delete", d); err != nil {
 			return err
 		}
-		if err := x.recordDependency(tx, consumer, d, "undepended"); err != nil {
+		if err := x.recordDependency(tx, consumer, d, "dependency removed"); err != nil {
 			return err
 		}
 		b := newDoc("")

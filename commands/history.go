@@ -28,16 +28,16 @@ func historyLine(h store.DateChange, loc *time.Location) string {
 		}
 	case "renamed":
 		line = fmt.Sprintf("renamed by %s from %s to %s", by, Escape(h.FromName), Escape(h.ToName))
-	case "owner":
+	case "owner changed":
 		line = fmt.Sprintf("owner changed by %s from %s to %s", by, mention(h.FromName), mention(h.ToName))
-	case "channel":
+	case "channel changed":
 		line = fmt.Sprintf("news channel changed by %s from %s to %s", by, channelRef(h.FromName), channelRef(h.ToName))
-	case "depended", "undepended":
+	case "dependency added", "dependency removed":
 		what := "*" + Escape(h.Provider) + "*"
 		if h.External {
 			what = "external “" + Escape(h.Provider) + "”"
 		}
-		if h.Kind == "undepended" {
+		if h.Kind == "dependency removed" {
 			line = fmt.Sprintf("dependency on %s removed by %s", what, by)
 			break
 		}
@@ -46,7 +46,7 @@ func historyLine(h store.DateChange, loc *time.Location) string {
 			need = "by " + h.To.Pretty()
 		}
 		line = fmt.Sprintf("now depends on %s, needed %s (recorded by %s)", what, need, by)
-	case "role":
+	case "role changed":
 		if len(h.Users) == 0 {
 			line = fmt.Sprintf("%s cleared by %s", h.Role, by)
 		} else {
@@ -74,7 +74,7 @@ func shift(n int) string {
 	return "same day"
 }
 
-// recordDependency appends a depended or undepended entry for d to the
+// recordDependency appends a "dependency added" or "dependency removed" entry for d to the
 // consumer's history and stores it, in the transaction that changed d.
 func (x *Exec) recordDependency(tx *store.Tx, consumer *store.Release, d *store.Dependency, kind string) error {
 	h := store.DateChange{Kind: kind, By: x.req.User, At: x.now, Provider: d.Provider.String()}
@@ -84,14 +84,14 @@ func (x *Exec) recordDependency(tx *store.Tx, consumer *store.Release, d *store.
 			h.Provider = ext.Name
 		}
 	}
-	if kind == "depended" {
+	if kind == "dependency added" {
 		h.To = d.NeededBy
 	}
 	consumer.History = append(consumer.History, h)
 	return tx.PutRelease("release.history", consumer)
 }
 
-// recordRole appends a role entry to r's history; the caller stores r.
+// recordRole appends a "role changed" entry to r's history; the caller stores r.
 func (x *Exec) recordRole(r *store.Release, role store.Role, users []string) {
-	r.History = append(r.History, store.DateChange{Kind: "role", Role: role, Users: users, By: x.req.User, At: x.now})
+	r.History = append(r.History, store.DateChange{Kind: "role changed", Role: role, Users: users, By: x.req.User, At: x.now})
 }

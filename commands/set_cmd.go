@@ -120,7 +120,7 @@ func (c *setCmd) run(x *Exec) (store.Doc, error) {
 			if c.owner == r.Owner {
 				return invalid("%s already owns %s", mention(c.owner), r.Ref)
 			}
-			r.History = append(r.History, store.DateChange{Kind: "owner", FromName: r.Owner, ToName: c.owner, By: x.req.User, At: x.now})
+			r.History = append(r.History, store.DateChange{Kind: "owner changed", FromName: r.Owner, ToName: c.owner, By: x.req.User, At: x.now})
 			changes = append(changes, fmt.Sprintf("owner %s → %s", mention(r.Owner), mention(c.owner)))
 			r.Owner = c.owner
 		}
@@ -128,7 +128,7 @@ func (c *setCmd) run(x *Exec) (store.Doc, error) {
 			if c.channel == r.Channel {
 				return invalid("%s's news already goes to %s", r.Ref, channelRef(c.channel))
 			}
-			r.History = append(r.History, store.DateChange{Kind: "channel", FromName: r.Channel, ToName: c.channel, By: x.req.User, At: x.now})
+			r.History = append(r.History, store.DateChange{Kind: "channel changed", FromName: r.Channel, ToName: c.channel, By: x.req.User, At: x.now})
 			changes = append(changes, fmt.Sprintf("news channel %s → %s", channelRef(r.Channel), channelRef(c.channel)))
 			r.Channel = c.channel
 		}
@@ -250,7 +250,7 @@ func (c *setCmd) runExternal(x *Exec) (store.Doc, error) {
 			return invalid("%s already owns external “%s”", mention(c.owner), ext.Name)
 		}
 		old = ext.Owner
-		ext.History = append(ext.History, store.DateChange{Kind: "owner", FromName: old, ToName: c.owner, By: x.req.User, At: x.now})
+		ext.History = append(ext.History, store.DateChange{Kind: "owner changed", FromName: old, ToName: c.owner, By: x.req.User, At: x.now})
 		ext.Owner = c.owner
 		if err := tx.PutExternal("external.set", ext); err != nil {
 			return err

@@ -71,11 +71,12 @@ type Release struct {
 //
 // Kinds: added, moved, shipped, cancelled, confirmed (date changes: From
 // and To are dates); reopened (From: the date it had, To: its target
-// again); renamed, owner, channel (FromName and ToName: the old and new
-// product@version, user ID or channel ID); depended, undepended (Provider:
-// the provider's product@version or external item name, To: the needed-by
-// date, zero for the consumer's target); role (Role and Users; no users:
-// the role was cleared).
+// again); renamed, owner changed, channel changed (FromName and ToName: the
+// old and new product@version, user ID or channel ID); dependency added,
+// dependency removed (Provider: the provider's product@version or external
+// item name, To: the needed-by date, zero for the consumer's target); role
+// changed (Role and Users; no users: the role was cleared); deleted (kept
+// only in the audit log, with the Reason).
 type DateChange struct {
 	Kind     string    `json:"kind"`
 	From     Date      `json:"from,omitzero"`
