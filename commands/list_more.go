@@ -127,7 +127,7 @@ func (c *listDueCmd) run(x *Exec) (store.Doc, error) {
 				if !ok || e.Delivered || e.NeededBy.Before(x.today) || e.NeededBy.After(until) {
 					continue
 				}
-				items = append(items, dueItem{e.NeededBy, fmt.Sprintf(":link: %s — %s needs %s", when(e.NeededBy, x.today), bold(r.Ref), edgeLine(e, g, x.today)), r.Ref})
+				items = append(items, dueItem{e.NeededBy, fmt.Sprintf(":link: %s — for %s: %s", when(e.NeededBy, x.today), bold(r.Ref), edgeLine(e, g, x.today)), r.Ref})
 			}
 		}
 		return nil

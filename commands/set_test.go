@@ -56,8 +56,8 @@ var fixingCases = map[string][]commandCase{
 		{name: "RejectsUnknownRelease", line: "/release delete mobile@9 because x", code: store.ENotFound, want: []string{"there is no release mobile@9"}},
 	},
 	"list": {
-		{name: "ListsDueInTwoWeeks", line: "/release list due 2w", want: []string{"Due in the next 2 weeks (to Mon 2027-01-18)", "*auth@1.4.0* targets it", "*payments@2.3.0* needs *auth@1.4.0*"}},
-		{name: "ListsDueInDays", line: "/release list payments due 12d", want: []string{"Due in the next 12 days", "*payments@2.3.0* needs *auth@1.4.0* needed by Fri 2027-01-15"}},
+		{name: "ListsDueInTwoWeeks", line: "/release list due 2w", want: []string{"Due in the next 2 weeks (to Mon 2027-01-18)", "*auth@1.4.0* targets it", "for *payments@2.3.0*: *auth@1.4.0*"}},
+		{name: "ListsDueInDays", line: "/release list payments due 12d", want: []string{"Due in the next 12 days", "for *payments@2.3.0*: *auth@1.4.0* needed by Fri 2027-01-15"}},
 		{name: "ListsExternals", line: "/release list externals", want: []string{"External items", "external “Stripe SDK” — due Wed 2027-01-20 (in 16 days) · <@USAM> · confirmed today · needed by 1 release"}},
 		{name: "AcceptsAtRiskAsTwoWords", line: "/release list at risk", want: []string{"Planned releases at risk"}},
 		{name: "RejectsBadSpan", line: "/release list due soon", code: store.EInvalid, want: []string{`"soon" is not a span of days`}},
@@ -292,7 +292,7 @@ func TestListFixing(t *testing.T) {
 			t.Errorf("list due 2w names %v; want %v\n%s", got, want, r.Doc.Text)
 		}
 		for _, w := range []string{
-			":link: Fri 2027-01-29 (in 10 days) — *mobile@5.0* needs external “Stripe SDK” needed by Fri 2027-01-29, due Wed 2027-01-20 — 9 days to spare",
+			":link: Fri 2027-01-29 (in 10 days) — for *mobile@5.0*: external “Stripe SDK” needed by Fri 2027-01-29, due Wed 2027-01-20 — 9 days to spare",
 			":calendar: Fri 2027-01-29 (in 10 days) — *mobile@5.0* targets it",
 		} {
 			if !strings.Contains(r.Doc.Text, w) {
