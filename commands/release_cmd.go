@@ -225,7 +225,7 @@ func (c *listCmd) run(x *Exec) (store.Doc, error) {
 		if err != nil {
 			return err
 		}
-		if c.mine && !c.atRisk {
+		if c.mine && !c.atRisk && !c.shipped && c.product == "" { // external items have no status or product
 			if exts, err = myExternals(tx, x.req.User); err != nil {
 				return err
 			}
@@ -662,7 +662,7 @@ func (c *historyCmd) run(x *Exec) (store.Doc, error) {
 	}
 	if n := len(lines) - ListLimit; n > 0 {
 		lines = lines[n:]
-		b.more(n, "only the latest are shown; the audit log has them all")
+		b.more(n, "older entries are left out here; the audit log keeps them all")
 	}
 	b.lines(lines)
 	return b.build(), nil
