@@ -155,7 +155,14 @@ func (c *setCmd) run(x *Exec) (store.Doc, error) {
 			return err
 		}
 		if oldChannel != r.Channel {
-			return x.post(tx, oldChannel, news.build())
+			if err := x.post(tx, oldChannel, news.build()); err != nil {
+				return err
+			}
+		}
+		if c.owner != "" {
+			dm := newDoc("")
+			dm.section(fmt.Sprintf(":pencil2: %s made you the owner of %s, target %s. You answer for its dates and dependencies now. See it with `/release show %s`.", mention(x.req.User), bold(r.Ref), when(r.Target, x.today), r.Ref))
+			return x.postDM(tx, c.owner, dm.build())
 		}
 		return nil
 	})
@@ -171,7 +178,11 @@ func (c *setCmd) run(x *Exec) (store.Doc, error) {
 	if oldChannel != r.Channel && oldChannel != "" {
 		msg += " and " + channelRef(oldChannel)
 	}
-	b.section(msg + ".")
+	msg += "."
+	if c.owner != "" && c.owner != x.req.User {
+		msg += " " + mention(c.owner) + " was told."
+	}
+	b.section(msg)
 	return b.build(), nil
 }
 

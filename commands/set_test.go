@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"relman/commands"
 	"relman/store"
 )
 
@@ -346,5 +347,37 @@ func TestAddFromDM(t *testing.T) {
 	req.Text += " channel <#CPAY|payments>"
 	if r := svc.Execute(context.Background(), req); !r.OK() {
 		t.Errorf("add from a DM naming a channel failed:\n%s", r.Doc.Text)
+	}
+}
+
+// TestHelpIsEscaped: every command's help is mrkdwn in which a placeholder
+// like <release> is escaped, so Slack shows it instead of taking it for a
+// link.
+func TestHelpIsEscaped(t *testing.T) {
+	svc := MustService(t)
+	for _, spec := range commands.Table() {
+		r := MustDo(t, svc, alice, "/"+spec.Group+" help "+spec.Name)
+		if i := strings.Index(r.Doc.Text, "<"); i >= 0 {
+			t.Errorf("help %s has a raw %q:\n%s", spec.Name, r.Doc.Text[i:min(len(r.Doc.Text), i+20)], r.Doc.Text)
+		}
+	}
+}
+
+func TestSetOwnerTellsChannelAndNewOwner(t *testing.T) {
+	svc := MustService(t, root)
+	MustFixture(t, svc)
+	before := MustSnapshot(t, svc.Store)
+	MustDo(t, svc, root, "/release set payments@2.3.0 owner <@UBOB> channel <#CNEW|new>")
+	var got []string
+	for _, m := range MustNewMessages(t, svc, before) {
+		got = append(got, m.Channel+" "+strings.SplitN(m.Doc.Text, ":", 3)[1])
+	}
+	want := []string{"CNEW pencil2", "CPAY pencil2", "UBOB pencil2"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("set queued messages mismatch (-want +got):\n%s", diff)
+	}
+	msgs := MustNewMessages(t, svc, before)
+	if dm := msgs[len(msgs)-1]; !dm.DM || !strings.Contains(dm.Doc.Text, "<@UROOT> made you the owner of *payments@2.3.0*") {
+		t.Errorf("message to the new owner = %+v; want a DM saying they own payments@2.3.0", dm)
 	}
 }

@@ -77,7 +77,7 @@ var table = []Spec{
 		Notes: "A cancelled release is planned again. A shipped one can be reopened by its owner, release manager or an admin within a day of being marked shipped.",
 		Parse: parseReopen},
 	{Group: "release", Name: "delete", Args: "<release> because <reason…>", Summary: "remove a release added by mistake", Example: "payments@2.3.O because typo, meant 2.3.0",
-		Notes: "Only while nothing depends on it (its own dependencies go with it). The audit log keeps what it was, and its channel is told. To rename a release instead, use `/release set <release> version <new>`.",
+		Notes: "Only while nothing depends on it (its own dependencies go with it). The audit log keeps what it was, and its channel is told. To rename a release instead, use `/release set &lt;release&gt; version &lt;new&gt;`.",
 		Parse: parseDelete},
 }
 
