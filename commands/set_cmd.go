@@ -108,9 +108,12 @@ func (c *setCmd) run(x *Exec) (store.Doc, error) {
 		if r, err = loadRelease(tx, c.ref); err != nil {
 			return err
 		}
-		verb := "change"
-		if c.version != "" || c.product != "" {
+		verb := "change the news channel of"
+		switch {
+		case c.version != "" || c.product != "":
 			verb = "rename"
+		case c.owner != "":
+			verb = "reassign"
 		}
 		if err := x.mayReassign(tx, r, verb); err != nil {
 			return err
