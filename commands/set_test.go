@@ -83,6 +83,14 @@ func init() {
 	for name, cs := range fixingCases {
 		commandCases[name] = append(commandCases[name], cs...)
 	}
+	fuzzSeeds = append(fuzzSeeds,
+		"set payments@2.3.0 owner <@UBOB|bob> channel <#CNEW|new>", "set payments@2.3.0 version 2.3.1 product billing",
+		"set payments 2.3.0 product auth version 1.4.0", "set payments@2.3.0 owner @UBOB owner @USAM", "set payments@2.3.0 channel <#D123ABC|>",
+		`set external "stripe sdk" owner <@UBOB>`, `set external "nope" owner <@UBOB>`, "set payments@2.3.0",
+		"reopen payments@2.3.0", "reopen PAYMENTS@2.3.0", "delete mobile@5.0 because &lt;!channel&gt;", "delete auth@1.4.0 because typo", "delete mobile@5.0",
+		"list due 2w", "list payments due 10d mine", "list due soon", "list externals", "list externals mine", "list at risk", "list mine",
+		"role payments releasemanager <@UBOB>", "role payments@2.3.0 qa-lead <@UBOB>",
+	)
 }
 
 // TestRename proves a rename re-keys the release and every edge on and of
@@ -147,6 +155,25 @@ func TestReopen(t *testing.T) {
 			t.Errorf("reopen reply lacks %q:\n%s", w, r.Doc.Text)
 		}
 		assertUnchanged(t, before, MustSnapshot(t, svc.Store))
+	})
+	t.Run("RefusesUnshipOfOldShipWithoutHistory", func(t *testing.T) {
+		svc := MustService(t, root)
+		MustFixture(t, svc)
+		err := svc.Store.Update(context.Background(), alice, epoch, func(tx *store.Tx) error {
+			r, err := tx.Release(store.Ref{Product: "auth", Version: "1.4.0"})
+			if err != nil {
+				return err
+			}
+			r.Status, r.ShippedOn, r.History = store.Shipped, MustDate(t, "2027-01-02"), nil
+			return tx.PutRelease("test.ship", r)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := MustFail(t, svc, alice, "/release reopen auth@1.4.0", store.EConflict)
+		if w := "auth@1.4.0 was marked shipped on Sat 2027-01-02, more than a day ago"; !strings.Contains(r.Doc.Text, w) {
+			t.Errorf("reopen reply lacks %q:\n%s", w, r.Doc.Text)
+		}
 	})
 	t.Run("UnshipClearsShipDateAndRecordsIt", func(t *testing.T) {
 		svc := MustService(t, root)

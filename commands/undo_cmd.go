@@ -40,9 +40,15 @@ func (c *reopenCmd) run(x *Exec) (store.Doc, error) {
 		case store.Planned:
 			return store.Errorf(store.EConflict, "%s is planned, not shipped or cancelled; there is nothing to reopen", r.Ref)
 		case store.Shipped:
+			// Without the instant it was marked (a history cut short),
+			// the ship date's start stands in for it.
 			at, ok := shippedAt(r)
-			if ok && x.now.Sub(at) > UnshipWindow {
-				return store.Errorf(store.EConflict, "%s was marked shipped %s, more than a day ago; a ship can only be undone within a day of it. If it was never shipped, add it again under a new version", r.Ref, at.In(x.zone()).Format("2006-01-02 15:04 MST"))
+			marked := at.In(x.zone()).Format("2006-01-02 15:04 MST")
+			if !ok {
+				at, marked = r.ShippedOn.Time(x.s.loc()), "on "+r.ShippedOn.Pretty()
+			}
+			if x.now.Sub(at) > UnshipWindow {
+				return store.Errorf(store.EConflict, "%s was marked shipped %s, more than a day ago; a ship can only be undone within a day of it. If it was never shipped, add it again under a new version", r.Ref, marked)
 			}
 			entry.From = r.ShippedOn
 			r.ShippedOn = store.Date{}
