@@ -11,7 +11,7 @@ var (
 		":white_check_mark:", "✓", ":x:", "✗", ":warning:", "⚠", ":package:", "▣",
 		":arrow_right:", "→", ":rocket:", "⇧", ":no_entry_sign:", "⊘", ":link:", "⛓",
 		":scissors:", "✂", ":calendar:", "·", ":bust_in_silhouette:", "☺",
-		":rotating_light:", "‼",
+		":rotating_light:", "‼", ":pencil2:", "✎", ":leftwards_arrow_with_hook:", "↩", ":wastebasket:", "⌫",
 	)
 	unentity = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 )

@@ -41,14 +41,23 @@ func parseDepend(p *parser) (Command, error) {
 	for !p.done() {
 		switch {
 		case p.keyword("by"):
+			if !c.by.IsZero() {
+				return nil, repeated("by")
+			}
 			if c.by, err = p.date("the needed-by date"); err != nil {
 				return nil, err
 			}
 		case c.external != "" && p.keyword("due"):
+			if !c.due.IsZero() {
+				return nil, repeated("due")
+			}
 			if c.due, err = p.date("the external item's due date"); err != nil {
 				return nil, err
 			}
 		case c.external != "" && p.keyword("owner"):
+			if c.owner != "" {
+				return nil, repeated("owner")
+			}
 			if c.owner, err = p.user("the external item's owner"); err != nil {
 				return nil, err
 			}
@@ -117,6 +126,9 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 			return err
 		}
 		if err := tx.PutDependency("dependency.put", d); err != nil {
+			return err
+		}
+		if err := x.recordDependency(tx, consumer, d, "dependency added"); err != nil {
 			return err
 		}
 		if g == nil {
@@ -232,6 +244,9 @@ func (c *undependCmd) run(x *Exec) (store.Doc, error) {
 			return err
 		}
 		if err := tx.DeleteDependency("dependency.delete", d); err != nil {
+			return err
+		}
+		if err := x.recordDependency(tx, consumer, d, "dependency removed"); err != nil {
 			return err
 		}
 		b := newDoc("")

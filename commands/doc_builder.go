@@ -52,7 +52,23 @@ func (b *docBuilder) lines(ls []string) {
 	}
 }
 
-func (b *docBuilder) more(n int) { b.d.More = n }
+// more records that n items were left out; how, mrkdwn, says how to see
+// them ("narrow it with `/release list &lt;product&gt;`").
+func (b *docBuilder) more(n int, how ...string) {
+	b.d.More = n
+	if len(how) > 0 {
+		b.d.MoreHint = how[0]
+	}
+}
+
+// moreText is the line that ends a doc that left out items.
+func moreText(d store.Doc) string {
+	s := fmt.Sprintf("…and %d more", d.More)
+	if d.MoreHint != "" {
+		s += " — " + d.MoreHint
+	}
+	return s
+}
 
 func (b *docBuilder) build() store.Doc {
 	var t strings.Builder
@@ -79,7 +95,7 @@ func (b *docBuilder) build() store.Doc {
 		}
 	}
 	if b.d.More > 0 {
-		fmt.Fprintf(&t, "\n…and %d more", b.d.More)
+		t.WriteString("\n" + moreText(b.d))
 	}
 	b.d.Text = t.String()
 	return b.d

@@ -162,8 +162,8 @@ func TestList(t *testing.T) {
 	})
 	t.Run("SaysWhenEmpty", func(t *testing.T) {
 		r := MustDo(t, svc, alice, "/release list billing at-risk")
-		if !strings.Contains(r.Doc.Text, "Nothing to list.") {
-			t.Errorf("empty list reply = %q; want it to say there is nothing to list", r.Doc.Text)
+		if !strings.Contains(r.Doc.Text, "No planned releases of billing are at risk.") {
+			t.Errorf("empty list reply = %q; want it to say which filter matched nothing", r.Doc.Text)
 		}
 	})
 }
@@ -180,7 +180,7 @@ func TestListCutsAtLimit(t *testing.T) {
 	if r.Doc.More != extra {
 		t.Errorf("list Doc.More = %d; want %d", r.Doc.More, extra)
 	}
-	if want := fmt.Sprintf("…and %d more", extra); !strings.HasSuffix(r.Doc.Text, want) {
+	if want := fmt.Sprintf("…and %d more — narrow it with `/release list &lt;product&gt;`", extra); !strings.HasSuffix(r.Doc.Text, want) {
 		t.Errorf("list text ends %q; want it to end %q", r.Doc.Text[max(0, len(r.Doc.Text)-40):], want)
 	}
 	// Sorted by date: the shown ones are the earliest.
@@ -239,10 +239,10 @@ func TestMove(t *testing.T) {
 	}
 	got := MustRelease(t, svc.Store, "payments@2.3.0")
 	wantH := store.DateChange{Kind: "moved", From: MustDate(t, "2027-01-15"), To: MustDate(t, "2027-02-01"), By: alice, At: epoch, Reason: "the PCI audit moved"}
-	if got.Target != MustDate(t, "2027-02-01") || len(got.History) != 2 {
-		t.Fatalf("after move: target %s, %d history entries; want 2027-02-01, 2", got.Target, len(got.History))
+	if got.Target != MustDate(t, "2027-02-01") || len(got.History) != 3 { // added, depended, moved
+		t.Fatalf("after move: target %s, %d history entries; want 2027-02-01, 3", got.Target, len(got.History))
 	}
-	if diff := cmp.Diff(wantH, got.History[1], cmpDates); diff != "" {
+	if diff := cmp.Diff(wantH, got.History[2], cmpDates); diff != "" {
 		t.Errorf("history entry of move mismatch (-want +got):\n%s", diff)
 	}
 	msgs := MustNewMessages(t, svc, before)
@@ -490,18 +490,19 @@ func TestHistory(t *testing.T) {
 	r := MustDo(t, svc, alice, "/release history payments@2.3.0")
 	for _, w := range []string{
 		"added by <@UALICE>, target Fri 2027-01-15",
-		"moved by <@UALICE> from Fri 2027-01-15 to Tue 2027-01-26 (+11 days): “R&amp;D needs time”",
-		"moved by <@UROOT> from Tue 2027-01-26 to Wed 2027-01-20 (-6 days)",
+		"now depends on *auth@1.4.0*, needed by its target date (recorded by <@UALICE>)",
+		"moved by <@UALICE> from Fri 2027-01-15 to Tue 2027-01-26 (11 days later): “R&amp;D needs time”",
+		"moved by <@UROOT> from Tue 2027-01-26 to Wed 2027-01-20 (6 days earlier)",
 	} {
 		if !strings.Contains(r.Doc.Text, w) {
 			t.Errorf("history lacks %q:\n%s", w, r.Doc.Text)
 		}
 	}
-	if refs := refsIn(r.Doc.Text); len(refs) != 0 {
-		t.Errorf("history names releases %v; want none", refs)
+	if refs := refsIn(r.Doc.Text); !slices.Equal(refs, []string{"auth@1.4.0"}) {
+		t.Errorf("history names releases %v; want only its provider auth@1.4.0", refs)
 	}
-	if strings.Count(r.Doc.Text, "\n• ") != 3 {
-		t.Errorf("history has %d entries; want 3:\n%s", strings.Count(r.Doc.Text, "\n• "), r.Doc.Text)
+	if strings.Count(r.Doc.Text, "\n• ") != 4 {
+		t.Errorf("history has %d entries; want 4:\n%s", strings.Count(r.Doc.Text, "\n• "), r.Doc.Text)
 	}
 }
 
@@ -587,6 +588,9 @@ func TestPermissions(t *testing.T) {
 	for _, a := range actions {
 		for _, who := range actors {
 			name := strings.Fields(a.line)[1] + "/"
+			if a.verb == "ship" && who.name == "ReleaseEngineer" {
+				who.ok = true // SPEC §2: its release engineer may also ship it
+			}
 			if who.ok {
 				name += who.name + "May"
 			} else {

@@ -37,11 +37,12 @@ func MustFixture(tb testing.TB, svc *commands.Service) {
 
 // commandCase is one command line and what its reply must be.
 type commandCase struct {
-	name string
-	as   string // who types it; alice when empty
-	line string
-	code string   // the reply's Code: "" for success
-	want []string // substrings the reply text must contain
+	name  string
+	setup []string // run by alice first, on the fixture
+	as    string   // who types it; alice when empty
+	line  string
+	code  string   // the reply's Code: "" for success
+	want  []string // substrings the reply text must contain
 }
 
 // commandCases has, for every command of the table, forms that work and
@@ -87,7 +88,7 @@ var commandCases = map[string][]commandCase{
 		{name: "ListsProductInAnyCase", line: "/release list PAYMENTS", want: []string{"of payments"}},
 		{name: "ListsAtRisk", line: "/release list at-risk", want: []string{"at risk"}},
 		{name: "ListsMine", line: "/release list mine", want: []string{"(yours)", "*auth@1.4.0*"}},
-		{name: "ListsShipped", line: "/release list shipped", want: []string{"Shipped releases", "Nothing to list"}},
+		{name: "ListsShipped", line: "/release list shipped", want: []string{"Shipped releases", "There are no shipped releases."}},
 		{name: "ListsAll", line: "/release list all", want: []string{"All releases"}},
 		{name: "CombinesFilters", line: "/release list payments all at-risk mine", want: []string{"All releases of payments at risk (yours)"}},
 		{name: "RejectsSecondProduct", line: "/release list payments auth", code: store.EInvalid, want: []string{`list takes one product; "auth" is a second`}},
@@ -218,7 +219,7 @@ var commandCases = map[string][]commandCase{
 		{name: "RejectsMissingPeople", line: "/release role payments release-manager", code: store.EInvalid, want: []string{"missing people for release-manager"}},
 		{name: "RejectsPeopleNotMentioned", line: "/release role payments release-manager bob", code: store.EInvalid, want: []string{`expected people for release-manager as mentions like @alex (or none), not "bob"`}},
 		{name: "RejectsUnknownProduct", line: "/release role nosuch", code: store.ENotFound, want: []string{`there is no product "nosuch"`}},
-		{name: "RejectsOthersOnProduct", as: bob, line: "/release role payments rm <@UBOB>", code: store.EForbidden, want: []string{"only an admin or the owner of a payments release can set its roles"}},
+		{name: "RejectsOthersOnProduct", as: bob, line: "/release role payments rm <@UBOB>", code: store.EForbidden, want: []string{"while payments has no release manager, only an admin or someone who owns one of its releases can set its roles"}},
 		{name: "RejectsOthersOnRelease", as: bob, line: "/release role payments@2.3.0 rm <@UBOB>", code: store.EForbidden, want: []string{"can change the roles of payments@2.3.0"}},
 	},
 }
@@ -249,7 +250,12 @@ func TestCommands(t *testing.T) {
 					if as == "" {
 						as = alice
 					}
+					MustDoAll(t, svc, alice, c.setup...)
+					before := MustSnapshot(t, svc.Store)
 					r := Do(t, svc, as, c.line)
+					if c.code != "" {
+						assertUnchanged(t, before, MustSnapshot(t, svc.Store))
+					}
 					if r.Code != c.code {
 						t.Fatalf("Execute(%q as %s).Code = %q; want %q\nreply:\n%s", c.line, as, r.Code, c.code, r.Doc.Text)
 					}

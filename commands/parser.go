@@ -55,6 +55,22 @@ func (p *parser) keyword(words ...string) bool {
 	return false
 }
 
+// phrase consumes the next tokens if they are the words, in order ("at
+// risk").
+func (p *parser) phrase(words ...string) bool {
+	if p.pos+len(words) > len(p.toks) {
+		return false
+	}
+	for i, w := range words {
+		t := p.toks[p.pos+i]
+		if t.Kind != Word || !strings.EqualFold(t.Text, w) {
+			return false
+		}
+	}
+	p.pos += len(words)
+	return true
+}
+
 // expect consumes the keyword kw or fails saying it was expected.
 func (p *parser) expect(kw, hint string) error {
 	if p.keyword(kw) {

@@ -108,11 +108,20 @@ func parseAdd(p *parser) (Command, error) {
 	for !p.done() {
 		switch {
 		case p.keyword("owner"):
+			if c.owner != "" {
+				return nil, repeated("owner")
+			}
 			if c.owner, err = p.user("the owner"); err != nil {
 				return nil, err
 			}
 		case p.keyword("channel"):
+			if c.channel != "" {
+				return nil, repeated("channel")
+			}
 			if c.channel, err = p.channel(); err != nil {
+				return nil, err
+			}
+			if err := checkNewsChannel(c.channel); err != nil {
 				return nil, err
 			}
 		default:
@@ -126,6 +135,9 @@ func (c *addCmd) run(x *Exec) (store.Doc, error) {
 	if err := pastDate(c.date, x.today, c.anyway, "add a release with a past target"); err != nil {
 		return store.Doc{}, err
 	}
+	if c.channel == "" && isDM(x.req.Channel) {
+		return store.Doc{}, invalid("this is a direct message, where the release's news can't go: name its channel with \"channel #releases\"")
+	}
 	r := &store.Release{
 		Ref: c.ref, Target: c.date, Owner: cmp.Or(c.owner, x.req.User), Channel: cmp.Or(c.channel, x.req.Channel),
 		Status: store.Planned, CreatedAt: x.now, CreatedBy: x.req.User,
@@ -135,6 +147,9 @@ func (c *addCmd) run(x *Exec) (store.Doc, error) {
 		if old, err := tx.Release(c.ref); err == nil {
 			return store.Errorf(store.EConflict, "%s already exists (target %s, owner %s); use /release move to change its date", c.ref, old.Target.Pretty(), Plain(mention(old.Owner)))
 		} else if store.ErrorCode(err) != store.ENotFound {
+			return err
+		}
+		if err := checkNewVersion(tx, c.ref); err != nil {
 			return err
 		}
 		if _, err := tx.Product(c.ref.Product); store.ErrorCode(err) == store.ENotFound {
@@ -177,8 +192,11 @@ const ListLimit = 50
 func parseList(p *parser) (Command, error) {
 	c := &listCmd{}
 	for !p.done() {
+		if cmd, ok, err := parseListMore(p, c); ok {
+			return cmd, err
+		}
 		switch {
-		case p.keyword("at-risk", "atrisk", "risk", "at_risk"):
+		case p.keyword("at-risk", "atrisk", "risk", "at_risk"), p.phrase("at", "risk"):
 			c.atRisk = true
 		case p.keyword("mine", "my"):
 			c.mine = true
@@ -206,10 +224,16 @@ func (c *listCmd) run(x *Exec) (store.Doc, error) {
 	var rows []*store.Release
 	var risks map[store.Ref]*store.Risk
 	var products map[string]*store.Product
+	var exts []store.External // for mine: the external items the user owns
 	err := x.view(func(tx *store.Tx) error {
 		g, err := tx.Graph()
 		if err != nil {
 			return err
+		}
+		if c.mine && !c.atRisk && !c.shipped && c.product == "" { // external items have no status or product
+			if exts, err = myExternals(tx, x.req.User); err != nil {
+				return err
+			}
 		}
 		risks = g.AtRisk(x.today)
 		all := g.ReleasesByDate()
@@ -243,8 +267,7 @@ func (c *listCmd) run(x *Exec) (store.Doc, error) {
 	}
 	b := newDoc(c.title())
 	if len(rows) == 0 {
-		b.section("Nothing to list. Add a release with `/release add &lt;product&gt; &lt;version&gt; &lt;date&gt;`.")
-		return b.build(), nil
+		b.section(c.emptyText())
 	}
 	shown := rows[:min(len(rows), ListLimit)]
 	lines := make([]string, 0, len(shown))
@@ -254,7 +277,10 @@ func (c *listCmd) run(x *Exec) (store.Doc, error) {
 		lines = append(lines, line)
 	}
 	b.lines(lines)
-	b.more(len(rows) - len(shown))
+	b.more(len(rows)-len(shown), c.moreHint())
+	if len(exts) > 0 {
+		b.lines(append([]string{"*External items you own:*"}, externalLines(x, exts, nil)...))
+	}
 	return b.build(), nil
 }
 
@@ -720,7 +746,7 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 		if r, err = loadRelease(tx, c.ref); err != nil {
 			return err
 		}
-		if err := x.mayManage(tx, r, "ship"); err != nil {
+		if err := x.mayShip(tx, r); err != nil {
 			return err
 		}
 		if err := requirePlanned(r, "shipped"); err != nil {
@@ -878,32 +904,11 @@ func (c *historyCmd) run(x *Exec) (store.Doc, error) {
 	b := newDoc("History of " + r.Ref.String())
 	lines := make([]string, 0, len(r.History))
 	for _, h := range r.History {
-		at := h.At.In(x.zone()).Format("2006-01-02 15:04 MST")
-		var line string
-		switch h.Kind {
-		case "added":
-			line = fmt.Sprintf("• %s — added by %s, target %s", at, mention(h.By), h.To.Pretty())
-		case "moved":
-			sign := "+"
-			if h.To.Before(h.From) {
-				sign = "-"
-			}
-			line = fmt.Sprintf("• %s — moved by %s from %s to %s (%s%s)", at, mention(h.By), h.From.Pretty(), h.To.Pretty(), sign, days(h.To.Sub(h.From)))
-		case "shipped":
-			line = fmt.Sprintf("• %s — shipped by %s on %s", at, mention(h.By), h.To.Pretty())
-		case "cancelled":
-			line = fmt.Sprintf("• %s — cancelled by %s", at, mention(h.By))
-		default:
-			line = fmt.Sprintf("• %s — %s by %s", at, h.Kind, mention(h.By))
-		}
-		if h.Reason != "" {
-			line += ": “" + Escape(h.Reason) + "”"
-		}
-		lines = append(lines, line)
+		lines = append(lines, historyLine(h, x.zone()))
 	}
 	if n := len(lines) - ListLimit; n > 0 {
 		lines = lines[n:]
-		b.more(n)
+		b.more(n, "older entries are left out here; the audit log keeps them all")
 	}
 	b.lines(lines)
 	return b.build(), nil

@@ -34,6 +34,11 @@ func parseRole(p *parser) (Command, error) {
 		// "payments 2.3.0 release-manager @a": a version follows unless a role does.
 		if t, ok := p.peek(); ok && t.Kind == Word {
 			if _, rerr := store.ParseRole(t.Text); rerr != nil {
+				// "payments releasemanager @a": people follow, so the
+				// word was meant as a role, not a version.
+				if p.pos+1 < len(p.toks) && (p.toks[p.pos+1].Kind == User || isNone(p.toks[p.pos+1].Text)) {
+					return nil, unknownRole(t.Text)
+				}
 				p.pos++
 				if c.ref, err = store.NewRef(c.product, t.Text); err != nil {
 					return nil, err
@@ -50,7 +55,7 @@ func parseRole(p *parser) (Command, error) {
 		return nil, err
 	}
 	if c.role, err = store.ParseRole(rw); err != nil {
-		return nil, err
+		return nil, unknownRole(rw)
 	}
 	if p.keyword("none", "nobody", "-") {
 		c.clear = true
@@ -96,6 +101,7 @@ func (c *roleCmd) run(x *Exec) (store.Doc, error) {
 			return err
 		}
 		r.Roles = r.Roles.With(c.role, c.users)
+		x.recordRole(r, c.role, c.users)
 		subject, channel = bold(r.Ref), r.Channel
 		if err := tx.PutRelease("release.role", r); err != nil {
 			return err
@@ -140,7 +146,7 @@ func (x *Exec) mayManageProduct(tx *store.Tx, p *store.Product) error {
 				return nil
 			}
 		}
-		return store.Errorf(store.EForbidden, "only an admin or the owner of a %s release can set its roles while it has no release manager", p.Name)
+		return store.Errorf(store.EForbidden, "while %s has no release manager, only an admin or someone who owns one of its releases can set its roles", p.Name)
 	}
 	return store.Errorf(store.EForbidden, "only %s (release manager of %s) or an admin can set its roles", mentions(rms), p.Name)
 }
@@ -195,4 +201,33 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + strings.ReplaceAll(s[1:], "-", " ")
+}
+
+func isNone(w string) bool {
+	switch strings.ToLower(w) {
+	case "none", "nobody", "-":
+		return true
+	}
+	return false
+}
+
+// unknownRole says w is not a role, suggesting the closest one when it is
+// near ("releasemanager": did you mean release-manager?), else naming the
+// roles there are.
+func unknownRole(w string) error {
+	lw := strings.ToLower(w)
+	var best store.Role
+	bestD := 4
+	for _, r := range store.AllRoles {
+		for _, spelling := range []string{string(r), strings.ReplaceAll(string(r), "-", "")} {
+			if d := distance(lw, spelling); d < bestD {
+				best, bestD = r, d
+			}
+		}
+	}
+	if best != "" {
+		return invalid("%q is not a role — did you mean %s?", clip(w, 40), best)
+	}
+	return invalid("%q is not a role; the roles are release-manager (%s), release-engineer (%s) and product-manager (%s)", clip(w, 40),
+		store.ReleaseManager.Description(), store.ReleaseEngineer.Description(), store.ProductManager.Description())
 }

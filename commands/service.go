@@ -183,6 +183,9 @@ func (s *Service) Execute(ctx context.Context, req Request) (reply Reply) {
 	if err := ctx.Err(); err != nil {
 		return s.fail(x, spec, group, fmt.Errorf("%s %s: %w", group, name, err))
 	}
+	if err := x.canonicalize(cmd); err != nil {
+		return s.fail(x, spec, group, fmt.Errorf("%s %s: %w", group, name, err))
+	}
 	doc, err := cmd.run(x)
 	if err != nil {
 		return s.fail(x, spec, group, fmt.Errorf("%s %s: %w", group, name, err))

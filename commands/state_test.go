@@ -308,7 +308,7 @@ func TestShowNamesDependents(t *testing.T) {
 func TestHistorySaysOneDay(t *testing.T) {
 	svc := MustService(t)
 	MustDoAll(t, svc, alice, "/release add lib 1 2027-01-15", "/release move lib@1 2027-01-16 because x")
-	if text, want := MustDo(t, svc, alice, "/release history lib@1").Doc.Text, "(+1 day)"; !strings.Contains(text, want) {
+	if text, want := MustDo(t, svc, alice, "/release history lib@1").Doc.Text, "(1 day later)"; !strings.Contains(text, want) {
 		t.Errorf("history lacks %q:\n%s", want, text)
 	}
 }

@@ -42,9 +42,11 @@ var table = []Spec{
 		Summary: "register a release with its target date", Example: "payments 2.3.0 2027-01-15 owner @alex channel #payments-releases",
 		Notes: "The owner defaults to you and the channel to this one; the release's news goes there. The product is created on first use. Dates: `2027-01-15`, `today`, `tomorrow`, `+3d`, `+2w`, or a weekday like `fri`. A target in the past is refused unless the command ends with `anyway`.",
 		Modal: "release.add", Parse: parseAdd},
-	{Group: "release", Name: "list", Args: "[<product>] [at-risk] [mine] [shipped] [all]",
-		Summary: "list releases by date", Example: "payments at-risk",
-		Notes: "Planned releases by default; `shipped` lists shipped ones, `all` every status, `at-risk` only those at risk, `mine` those you own or hold a role on.",
+	{Group: "release", Name: "list", Args: "[<product>] [at-risk] [mine] [shipped] [all]  |  [<product>] due <N>d|<N>w  |  externals",
+		Summary: "list releases by date, what falls due soon, or the external items", Example: "payments at-risk",
+		Notes: "Planned releases by default; `shipped` lists shipped ones, `all` every status, `at-risk` only those at risk, `mine` those you own or hold a role on (and the external items you own).\n" +
+			"`/release list due 2w` lists the target dates and the needed-by dates of dependencies in the next two weeks (`10d`: ten days), by date.\n" +
+			"`/release list externals` lists every external item with its owner, due date and when it was last confirmed; one not confirmed for 14 days is flagged.",
 		Parse: parseList},
 	{Group: "release", Name: "show", Args: "<release>", Summary: "a release's dates, people and dependencies", Example: "payments@2.3.0", Parse: parseShow},
 	{Group: "release", Name: "move", Args: "<release> <date> [anyway] because <reason…>",
@@ -66,6 +68,18 @@ var table = []Spec{
 		Summary: "show or set who answers for a product or release", Example: "payments release-manager @alex",
 		Notes: "The *release manager* owns schedules and dependencies and gets slip alerts; the *release engineer* builds, packages and ships; the *product manager* owns roadmap and priorities and gets digests. Set on a product, a role is the default for its releases; set on one release, it overrides. The owner stands in for an unset release manager. `none` clears a role; no role shows them.",
 		Parse: parseRole},
+	{Group: "release", Name: "set", Args: `<release> owner @user | channel #channel | version <new> | product <new>  |  external "<name>" owner @user`,
+		Summary: "reassign a release, change its news channel, or rename it", Example: "payments@2.3.0 owner @sam",
+		Notes: "For the release's owner, its release manager, the release managers of its product, and admins, so a release is never stuck when someone leaves. Several changes may go in one command (`owner @sam channel #payments`).\n" +
+			"Renaming (`version 2.3.1`, `product billing`) moves every dependency on and of the release with it; its history keeps the old name. A name another release has is refused.\n" +
+			"`/release set external \"Stripe SDK 5\" owner @kim` gives an external item a new owner: for its owner or an admin.",
+		Parse: parseSet},
+	{Group: "release", Name: "reopen", Args: "<release>", Summary: "undo a cancel, or a ship within a day", Example: "payments@2.3.0",
+		Notes: "A cancelled release is planned again. A shipped one can be reopened by its owner, release manager or an admin within a day of being marked shipped.",
+		Parse: parseReopen},
+	{Group: "release", Name: "delete", Args: "<release> because <reason…>", Summary: "remove a release added by mistake", Example: "payments@2.3.O because typo, meant 2.3.0",
+		Notes: "Only while nothing depends on it (its own dependencies go with it). The audit log keeps what it was, and its channel is told. To rename a release instead, use `/release set &lt;release&gt; version &lt;new&gt;`.",
+		Parse: parseDelete},
 }
 
 // lookup finds a command of the group by name, or nil.

@@ -39,6 +39,9 @@ type Doc struct {
 	// More counts items left out to respect message size limits; renderers
 	// end the message with "and N more".
 	More int `json:"more,omitempty"`
+	// MoreHint, mrkdwn, says how to see what More left out ("narrow it
+	// with `/release list <product>`"); renderers add it after "and N more".
+	MoreHint string `json:"more_hint,omitempty"`
 }
 
 // Section is one block of a Doc.

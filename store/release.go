@@ -68,13 +68,28 @@ type Release struct {
 }
 
 // DateChange is one entry of a release's (or external item's) history.
+//
+// Kinds: added, moved, shipped, cancelled, confirmed (date changes: From
+// and To are dates); reopened (From: the date it had, To: its target
+// again); renamed, owner changed, channel changed (FromName and ToName: the
+// old and new product@version, user ID or channel ID); dependency added,
+// dependency removed (Provider: the provider's product@version or external
+// item name, To: the needed-by date, zero for the consumer's target); role
+// changed (Role and Users; no users: the role was cleared); deleted (kept
+// only in the audit log, with the Reason).
 type DateChange struct {
-	Kind   string    `json:"kind"` // added, moved, shipped, cancelled, confirmed
-	From   Date      `json:"from,omitzero"`
-	To     Date      `json:"to,omitzero"`
-	By     string    `json:"by"`
-	At     time.Time `json:"at"`
-	Reason string    `json:"reason,omitempty"`
+	Kind     string    `json:"kind"`
+	From     Date      `json:"from,omitzero"`
+	To       Date      `json:"to,omitzero"`
+	By       string    `json:"by"`
+	At       time.Time `json:"at"`
+	Reason   string    `json:"reason,omitempty"`
+	FromName string    `json:"from_name,omitempty"`
+	ToName   string    `json:"to_name,omitempty"`
+	Provider string    `json:"provider,omitempty"`
+	External bool      `json:"external,omitempty"` // Provider is an external item's name
+	Role     Role      `json:"role,omitempty"`
+	Users    []string  `json:"users,omitempty"`
 }
 
 // Date is the date the release is (or was) delivered: the ship date once

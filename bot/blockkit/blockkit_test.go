@@ -719,3 +719,18 @@ func repeatSections(s store.Section, n int) []store.Section {
 	}
 	return out
 }
+
+// TestBlocksSayHowToSeeTheRest: a doc that left items out ends with how to
+// see them.
+func TestBlocksSayHowToSeeTheRest(t *testing.T) {
+	doc := store.Doc{Sections: []store.Section{{Text: "one"}}, More: 5, MoreHint: "narrow it with `/release list &lt;product&gt;`"}
+	blocks := Blocks(doc, "")
+	last, ok := blocks[len(blocks)-1].(*slack.ContextBlock)
+	if !ok {
+		t.Fatalf("last block is %T; want a context block", blocks[len(blocks)-1])
+	}
+	text := last.ContextElements.Elements[0].(*slack.TextBlockObject).Text
+	if want := "…and 5 more — narrow it with `/release list &lt;product&gt;`"; text != want {
+		t.Errorf("last block text = %q; want %q", text, want)
+	}
+}

@@ -54,7 +54,8 @@ const (
 //     Slack rejects duplicate action_ids within a block. A button with no
 //     text, a value over 2,000 characters or an action_id over 255 is left
 //     out rather than sent shortened, since its handler would misread it.
-//   - More > 0: a final context block "…and N more".
+//   - More > 0: a final context block "…and N more", followed by
+//     " — " and MoreHint when it says how to see the rest.
 //
 // A message has at most 50 blocks. When the doc needs more, Blocks keeps
 // the first blocks and the buttons, and ends with a context block
@@ -113,7 +114,11 @@ func parts(doc store.Doc, withButtons bool) []part {
 		ps = append(ps, actionParts(doc.Buttons)...)
 	}
 	if doc.More > 0 {
-		ps = append(ps, part{block: contextBlock(fmt.Sprintf("…and %d more", doc.More)), items: doc.More})
+		more := fmt.Sprintf("…and %d more", doc.More)
+		if doc.MoreHint != "" {
+			more += " — " + doc.MoreHint
+		}
+		ps = append(ps, part{block: contextBlock(more), items: doc.More})
 	}
 	return ps
 }

@@ -1,0 +1,327 @@
+package commands
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"relman/store"
+)
+
+// StaleAfter is how long an external item's date may go unconfirmed before
+// lists flag it (SPEC §3 asks its owner to re-confirm then).
+const StaleAfter = 14 * 24 * time.Hour
+
+// parseListMore parses the list forms that are commands of their own:
+// `list [<product>] due <N>d|<N>w` and `list externals`. ok is false when
+// the next word starts neither.
+func parseListMore(p *parser, c *listCmd) (cmd Command, ok bool, err error) {
+	switch {
+	case p.keyword("due"):
+		d := &listDueCmd{product: c.product, mine: c.mine}
+		w, err := p.word("how far ahead (like 2w or 10d)")
+		if err != nil {
+			return nil, true, err
+		}
+		if d.days, err = parseSpan(w); err != nil {
+			return nil, true, err
+		}
+		for !p.done() {
+			switch {
+			case p.keyword("mine", "my"):
+				d.mine = true
+			default:
+				w, err := p.word("a product or mine")
+				if err != nil {
+					return nil, true, err
+				}
+				if d.product != "" {
+					return nil, true, invalid("list takes one product; %q is a second", clip(w, 40))
+				}
+				if d.product, err = store.NormalizeProduct(w); err != nil {
+					return nil, true, err
+				}
+			}
+		}
+		return d, true, nil
+	case p.keyword("externals", "external"):
+		e := &listExternalsCmd{mine: c.mine}
+		if p.keyword("mine", "my") {
+			e.mine = true
+		}
+		if c.product != "" {
+			return nil, true, invalid("external items belong to no product: write /release list externals")
+		}
+		return e, true, nil
+	}
+	return nil, false, nil
+}
+
+// parseSpan reads "2w", "10d" (or a bare number of days).
+func parseSpan(w string) (int, error) {
+	lw := strings.ToLower(w)
+	unit := 1
+	switch {
+	case strings.HasSuffix(lw, "w"):
+		unit, lw = 7, strings.TrimSuffix(lw, "w")
+	case strings.HasSuffix(lw, "d"):
+		lw = strings.TrimSuffix(lw, "d")
+	}
+	n, err := strconv.Atoi(lw)
+	if err != nil || n < 1 || n*unit > 366 {
+		return 0, invalid("%q is not a span of days: write it like 2w or 10d (at most a year)", clip(w, 20))
+	}
+	return n * unit, nil
+}
+
+// ---- list due
+
+// listDueCmd lists what falls due in the next days: planned releases'
+// targets and the needed-by dates of dependencies not yet delivered.
+type listDueCmd struct {
+	days    int
+	product string
+	mine    bool
+}
+
+func (*listDueCmd) readOnly() bool { return true }
+
+type dueItem struct {
+	date store.Date
+	line string
+	ref  store.Ref
+}
+
+func (c *listDueCmd) run(x *Exec) (store.Doc, error) {
+	until := x.today.AddDays(c.days)
+	var items []dueItem
+	err := x.view(func(tx *store.Tx) error {
+		g, err := tx.Graph()
+		if err != nil {
+			return err
+		}
+		rels := g.Releases()
+		if c.product != "" {
+			if rels = g.ReleasesOf(c.product); len(rels) == 0 {
+				return store.Errorf(store.ENotFound, "there is no product %q", c.product)
+			}
+		}
+		var products map[string]*store.Product
+		if c.mine {
+			if products, err = productMap(tx); err != nil {
+				return err
+			}
+		}
+		for _, r := range rels {
+			if r.Status != store.Planned || (c.mine && !involves(r, products[r.Product], x.req.User)) {
+				continue
+			}
+			if !r.Target.Before(x.today) && !r.Target.After(until) {
+				items = append(items, dueItem{r.Target, fmt.Sprintf(":calendar: %s — %s targets it · %s", when(r.Target, x.today), bold(r.Ref), mention(r.Owner)), r.Ref})
+			}
+			for _, d := range g.Dependencies(r.Ref) {
+				e, ok := g.EdgeState(d, x.today)
+				if !ok || e.Delivered || e.NeededBy.Before(x.today) || e.NeededBy.After(until) {
+					continue
+				}
+				items = append(items, dueItem{e.NeededBy, fmt.Sprintf(":link: %s — for %s: %s", when(e.NeededBy, x.today), bold(r.Ref), edgeLine(e, x.today)), r.Ref})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Doc{}, err
+	}
+	slices.SortStableFunc(items, func(a, b dueItem) int {
+		return cmp.Or(a.date.Sub(b.date), cmp.Compare(a.ref.Key(), b.ref.Key()))
+	})
+	span := fmt.Sprintf("the next %s", days(c.days))
+	if c.days%7 == 0 {
+		span = "the next " + plural(c.days/7, "week")
+		if c.days == 7 {
+			span = "the next week"
+		}
+	}
+	scope := ""
+	if c.product != "" {
+		scope = " of " + c.product
+	}
+	if c.mine {
+		scope += " that you own or hold a role on"
+	}
+	b := newDoc(fmt.Sprintf("Due in %s (to %s)", span, until.Pretty()))
+	if len(items) == 0 {
+		b.section(fmt.Sprintf("No planned release%s has a target or a needed-by date in %s.", scope, span))
+		return b.build(), nil
+	}
+	shown := items[:min(len(items), ListLimit)]
+	lines := make([]string, len(shown))
+	for i, it := range shown {
+		lines[i] = it.line
+	}
+	b.lines(lines)
+	b.more(len(items)-len(shown), "narrow it with `/release list &lt;product&gt; due "+strconv.Itoa(c.days)+"d` or a shorter span")
+	return b.build(), nil
+}
+
+// productMap reads every product by name.
+func productMap(tx *store.Tx) (map[string]*store.Product, error) {
+	ps, err := tx.Products()
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]*store.Product, len(ps))
+	for i := range ps {
+		m[ps[i].Name] = &ps[i]
+	}
+	return m, nil
+}
+
+// involves reports whether user owns r or holds a role on it.
+func involves(r *store.Release, p *store.Product, user string) bool {
+	if r.Owner == user {
+		return true
+	}
+	for _, role := range store.AllRoles {
+		if slices.Contains(r.Holders(role, p), user) {
+			return true
+		}
+	}
+	return false
+}
+
+// ---- list externals
+
+// listExternalsCmd lists external items: owner, due date, last confirmed.
+type listExternalsCmd struct{ mine bool }
+
+func (*listExternalsCmd) readOnly() bool { return true }
+
+func (c *listExternalsCmd) run(x *Exec) (store.Doc, error) {
+	var exts []store.External
+	deps := map[string]int{}
+	err := x.view(func(tx *store.Tx) error {
+		var err error
+		if exts, err = tx.Externals(); err != nil {
+			return err
+		}
+		g, err := tx.Graph()
+		if err != nil {
+			return err
+		}
+		for _, e := range exts {
+			deps[e.Name] = len(g.Dependents("ext:" + store.ExternalKey(e.Name)))
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Doc{}, err
+	}
+	if c.mine {
+		exts = slices.DeleteFunc(exts, func(e store.External) bool { return e.Owner != x.req.User })
+	}
+	title := "External items"
+	if c.mine {
+		title = "External items you own"
+	}
+	b := newDoc(title)
+	if len(exts) == 0 {
+		if c.mine {
+			b.section("You own no external items.")
+		} else {
+			b.section("No external items yet. Record one with `/release depend &lt;release&gt; on external \"&lt;name&gt;\" due &lt;date&gt;`.")
+		}
+		return b.build(), nil
+	}
+	lines := externalLines(x, exts, deps)
+	shown := lines[:min(len(lines), ListLimit)]
+	b.lines(shown)
+	b.more(len(lines)-len(shown), "see yours with `/release list externals mine`")
+	b.context("External items not confirmed for 14 days are flagged; their owner re-confirms with `/release confirm external \"&lt;name&gt;\"`.")
+	return b.build(), nil
+}
+
+// externalLines renders external items by due date, flagging those whose
+// date was not confirmed for StaleAfter. deps, when not nil, counts the
+// releases that depend on each (by name).
+func externalLines(x *Exec, exts []store.External, deps map[string]int) []string {
+	exts = slices.Clone(exts)
+	slices.SortStableFunc(exts, func(a, b store.External) int {
+		return cmp.Or(a.Due.Sub(b.Due), cmp.Compare(store.ExternalKey(a.Name), store.ExternalKey(b.Name)))
+	})
+	lines := make([]string, 0, len(exts))
+	for _, e := range exts {
+		confirmed := store.DateOf(e.LastConfirmed, x.s.loc())
+		icon, note := ":package:", "confirmed "+confirmedWhen(confirmed, x.today)
+		if x.now.Sub(e.LastConfirmed) >= StaleAfter {
+			icon, note = ":warning:", "*not confirmed for "+days(x.today.Sub(confirmed))+"*"
+		}
+		line := fmt.Sprintf("%s external “%s” — due %s · %s · %s", icon, Escape(e.Name), when(e.Due, x.today), mention(e.Owner), note)
+		if deps != nil {
+			if n := deps[e.Name]; n > 0 {
+				line += " · needed by " + plural(n, "release")
+			}
+		}
+		lines = append(lines, line)
+	}
+	return lines
+}
+
+func confirmedWhen(d, today store.Date) string {
+	switch n := today.Sub(d); n {
+	case 0:
+		return "today"
+	case 1:
+		return "yesterday"
+	default:
+		return days(n) + " ago"
+	}
+}
+
+// ---- list hooks
+
+// myExternals returns the external items user owns (for `list mine`).
+func myExternals(tx *store.Tx, user string) ([]store.External, error) {
+	exts, err := tx.Externals()
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(exts, func(e store.External) bool { return e.Owner != user }), nil
+}
+
+// emptyText says which filter of a list matched nothing: "No planned
+// releases of payments are at risk."
+func (c *listCmd) emptyText() string {
+	status := "planned"
+	switch {
+	case c.anyS:
+		status = ""
+	case c.shipped:
+		status = "shipped"
+	}
+	subject := strings.TrimSpace(status + " releases")
+	if c.product != "" {
+		subject += " of " + c.product
+	}
+	if c.mine {
+		subject += " that you own or hold a role on"
+	}
+	if c.atRisk {
+		return fmt.Sprintf("No %s are at risk.", subject)
+	}
+	if c.product == "" && !c.mine && !c.shipped {
+		return fmt.Sprintf("There are no %s yet. Add a release with `/release add &lt;product&gt; &lt;version&gt; &lt;date&gt;`.", subject)
+	}
+	return fmt.Sprintf("There are no %s.", subject)
+}
+
+// moreHint says how to see the releases a list left out.
+func (c *listCmd) moreHint() string {
+	if c.product == "" {
+		return "narrow it with `/release list &lt;product&gt;`"
+	}
+	return "narrow it with `/release list " + c.product + " at-risk` or `/release list " + c.product + " due 2w`"
+}

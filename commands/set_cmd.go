@@ -1,0 +1,291 @@
+package commands
+
+import (
+	"cmp"
+	"fmt"
+	"strings"
+
+	"relman/store"
+)
+
+// ---- set
+
+// setCmd changes who answers for a release, where its news goes, or its
+// name; or who answers for an external item.
+type setCmd struct {
+	ref      store.Ref // a release, or
+	external string    // an external item's name
+	owner    string
+	channel  string
+	version  string
+	product  string
+}
+
+func (c *setCmd) releaseRefs() []*store.Ref { return []*store.Ref{&c.ref} }
+
+func parseSet(p *parser) (Command, error) {
+	c := &setCmd{}
+	var err error
+	if p.keyword("external") {
+		if c.external, err = p.quoted("the external item's name"); err != nil {
+			return nil, err
+		}
+		if err := p.expect("owner", "(an external item's owner is all that can be set)"); err != nil {
+			return nil, err
+		}
+		if c.owner, err = p.user("the new owner"); err != nil {
+			return nil, err
+		}
+		if p.isWord("owner") {
+			return nil, repeated("owner")
+		}
+		return c, nil
+	}
+	if c.ref, err = p.release(); err != nil {
+		return nil, err
+	}
+	for !p.done() {
+		switch {
+		case p.keyword("owner"):
+			if c.owner != "" {
+				return nil, repeated("owner")
+			}
+			if c.owner, err = p.user("the new owner"); err != nil {
+				return nil, err
+			}
+		case p.keyword("channel"):
+			if c.channel != "" {
+				return nil, repeated("channel")
+			}
+			if c.channel, err = p.channel(); err != nil {
+				return nil, err
+			}
+			if err := checkNewsChannel(c.channel); err != nil {
+				return nil, err
+			}
+		case p.keyword("version"):
+			if c.version != "" {
+				return nil, repeated("version")
+			}
+			if c.version, err = p.word("the new version"); err != nil {
+				return nil, err
+			}
+			if _, err := store.NewRef(c.ref.Product, c.version); err != nil {
+				return nil, err
+			}
+		case p.keyword("product"):
+			if c.product != "" {
+				return nil, repeated("product")
+			}
+			w, err := p.word("the new product")
+			if err != nil {
+				return nil, err
+			}
+			if c.product, err = store.NormalizeProduct(w); err != nil {
+				return nil, err
+			}
+		default:
+			t, _ := p.peek()
+			return nil, invalid("expected owner @user, channel #channel, version <new> or product <new>, not %q", clip(t.Text, 40))
+		}
+	}
+	if c.owner == "" && c.channel == "" && c.version == "" && c.product == "" {
+		return nil, invalid("say what to change: owner @user, channel #channel, version <new> or product <new>")
+	}
+	return c, nil
+}
+
+func (c *setCmd) run(x *Exec) (store.Doc, error) {
+	if c.external != "" {
+		return c.runExternal(x)
+	}
+	var r *store.Release
+	var changes []string // what changed, for the reply and the news
+	var oldChannel string
+	var moved int // dependency edges re-keyed by a rename
+	err := x.update(func(tx *store.Tx) error {
+		var err error
+		if r, err = loadRelease(tx, c.ref); err != nil {
+			return err
+		}
+		verb := "change the news channel of"
+		switch {
+		case c.version != "" || c.product != "":
+			verb = "rename"
+		case c.owner != "":
+			verb = "reassign"
+		}
+		if err := x.mayReassign(tx, r, verb); err != nil {
+			return err
+		}
+		oldChannel = r.Channel
+		if c.owner != "" {
+			if c.owner == r.Owner {
+				return invalid("%s already owns %s", mention(c.owner), r.Ref)
+			}
+			r.History = append(r.History, store.DateChange{Kind: "owner changed", FromName: r.Owner, ToName: c.owner, By: x.req.User, At: x.now})
+			changes = append(changes, fmt.Sprintf("owner %s → %s", mention(r.Owner), mention(c.owner)))
+			r.Owner = c.owner
+		}
+		if c.channel != "" {
+			if c.channel == r.Channel {
+				return invalid("%s's news already goes to %s", r.Ref, channelRef(c.channel))
+			}
+			r.History = append(r.History, store.DateChange{Kind: "channel changed", FromName: r.Channel, ToName: c.channel, By: x.req.User, At: x.now})
+			changes = append(changes, fmt.Sprintf("news channel %s → %s", channelRef(r.Channel), channelRef(c.channel)))
+			r.Channel = c.channel
+		}
+		if c.version == "" && c.product == "" {
+			if err := tx.PutRelease("release.set", r); err != nil {
+				return err
+			}
+		} else {
+			to, err := store.NewRef(cmp.Or(c.product, r.Product), cmp.Or(c.version, r.Version))
+			if err != nil {
+				return err
+			}
+			if to == r.Ref {
+				return invalid("%s is already called that", r.Ref)
+			}
+			changes = append(changes, fmt.Sprintf("renamed from %s", Escape(r.Ref.String())))
+			if moved, err = rename(x, tx, r, to); err != nil {
+				return err
+			}
+		}
+		news := newDoc("")
+		news.section(fmt.Sprintf(":pencil2: %s changed %s: %s.", mention(x.req.User), bold(r.Ref), strings.Join(changes, "; ")))
+		if err := x.post(tx, r.Channel, news.build()); err != nil {
+			return err
+		}
+		if oldChannel != r.Channel {
+			if err := x.post(tx, oldChannel, news.build()); err != nil {
+				return err
+			}
+		}
+		if c.owner != "" {
+			dm := newDoc("")
+			dm.section(fmt.Sprintf(":pencil2: %s made you the owner of %s, target %s. You answer for its dates and dependencies now. See it with `/release show %s`.", mention(x.req.User), bold(r.Ref), when(r.Target, x.today), r.Ref))
+			return x.postDM(tx, c.owner, dm.build())
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Doc{}, err
+	}
+	b := newDoc("")
+	msg := fmt.Sprintf(":white_check_mark: Changed %s: %s.", bold(r.Ref), strings.Join(changes, "; "))
+	if moved > 0 {
+		msg += fmt.Sprintf(" Its %s followed.", plural(moved, "dependency edge"))
+	}
+	msg += " Posted in " + channelRef(r.Channel)
+	if oldChannel != r.Channel && oldChannel != "" {
+		msg += " and " + channelRef(oldChannel)
+	}
+	msg += "."
+	if c.owner != "" && c.owner != x.req.User {
+		msg += " " + mention(c.owner) + " was told."
+	}
+	b.section(msg)
+	return b.build(), nil
+}
+
+// rename re-keys r as to, with every dependency edge where it is the
+// consumer or the provider, creating to's product on first use; r's
+// history keeps the old name. It refuses a name another release has.
+func rename(x *Exec, tx *store.Tx, r *store.Release, to store.Ref) (int, error) {
+	from := r.Ref
+	if existing, err := resolveRef(tx, to); err != nil {
+		return 0, err
+	} else if existing != from {
+		if o, err := tx.Release(existing); err == nil {
+			return 0, store.Errorf(store.EConflict, "%s already exists (target %s, owner %s); pick another name", existing, o.Target.Pretty(), Plain(mention(o.Owner)))
+		} else if store.ErrorCode(err) != store.ENotFound {
+			return 0, err
+		}
+	}
+	if _, err := tx.Product(to.Product); store.ErrorCode(err) == store.ENotFound {
+		if err := tx.PutProduct("product.create", &store.Product{Name: to.Product, CreatedAt: x.now, CreatedBy: x.req.User}); err != nil {
+			return 0, err
+		}
+	} else if err != nil {
+		return 0, err
+	}
+	out, err := tx.DependenciesOf(from)
+	if err != nil {
+		return 0, err
+	}
+	g, err := tx.Graph()
+	if err != nil {
+		return 0, err
+	}
+	in := g.Dependents(from.Key())
+	edges := append(out, in...)
+	for i := range edges {
+		if err := tx.DeleteDependency("dependency.rename", &edges[i]); err != nil {
+			return 0, err
+		}
+	}
+	if err := tx.DeleteRelease("release.rename", from); err != nil {
+		return 0, err
+	}
+	r.Ref = to
+	r.History = append(r.History, store.DateChange{Kind: "renamed", FromName: from.String(), ToName: to.String(), By: x.req.User, At: x.now})
+	if err := tx.PutRelease("release.rename", r); err != nil {
+		return 0, err
+	}
+	for i := range edges {
+		d := edges[i]
+		if d.Consumer == from {
+			d.Consumer = to
+		}
+		if !d.IsExternal() && d.Provider == from {
+			d.Provider = to
+		}
+		if err := tx.PutDependency("dependency.rename", &d); err != nil {
+			return 0, err
+		}
+	}
+	return len(edges), nil
+}
+
+// runExternal gives an external item a new owner: for its owner or an admin.
+func (c *setCmd) runExternal(x *Exec) (store.Doc, error) {
+	var ext *store.External
+	var old string
+	err := x.update(func(tx *store.Tx) error {
+		var err error
+		if ext, err = tx.External(c.external); err != nil {
+			return err
+		}
+		if x.req.User != ext.Owner && !x.admin() {
+			return store.Errorf(store.EForbidden, "only %s (its owner) or an admin can give external “%s” a new owner", mention(ext.Owner), ext.Name)
+		}
+		if c.owner == ext.Owner {
+			return invalid("%s already owns external “%s”", mention(c.owner), ext.Name)
+		}
+		old = ext.Owner
+		ext.History = append(ext.History, store.DateChange{Kind: "owner changed", FromName: old, ToName: c.owner, By: x.req.User, At: x.now})
+		ext.Owner = c.owner
+		if err := tx.PutExternal("external.set", ext); err != nil {
+			return err
+		}
+		b := newDoc("")
+		b.section(fmt.Sprintf(":pencil2: %s made you the owner of external “%s” (due %s): you answer for its date and confirm it with `/release confirm external \"%s\"`.", mention(x.req.User), Escape(ext.Name), ext.Due.Pretty(), Escape(ext.Name)))
+		return x.postDM(tx, c.owner, b.build())
+	})
+	if err != nil {
+		return store.Doc{}, err
+	}
+	b := newDoc("")
+	b.section(fmt.Sprintf(":white_check_mark: External “%s” is now owned by %s (was %s); they were told.", Escape(ext.Name), mention(ext.Owner), mention(old)))
+	return b.build(), nil
+}
+
+// postDM queues doc as a direct message to user.
+func (x *Exec) postDM(tx *store.Tx, user string, doc store.Doc) error {
+	if user == "" || user == x.req.User {
+		return nil
+	}
+	x.queued++
+	return tx.Enqueue(&store.Message{Channel: user, DM: true, Doc: doc})
+}
