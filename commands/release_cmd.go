@@ -106,25 +106,11 @@ func parseAdd(p *parser) (Command, error) {
 	}
 	c.anyway = p.trailing("anyway")
 	for !p.done() {
-		switch {
-		case p.keyword("owner"):
-			if c.owner != "" {
-				return nil, repeated("owner")
-			}
-			if c.owner, err = p.user("the owner"); err != nil {
-				return nil, err
-			}
-		case p.keyword("channel"):
-			if c.channel != "" {
-				return nil, repeated("channel")
-			}
-			if c.channel, err = p.channel(); err != nil {
-				return nil, err
-			}
-			if err := checkNewsChannel(c.channel); err != nil {
-				return nil, err
-			}
-		default:
+		ok, err := p.ownerOrChannel(&c.owner, &c.channel, "the owner")
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
 			return nil, p.end()
 		}
 	}
@@ -177,6 +163,30 @@ func (c *addCmd) run(x *Exec) (store.Doc, error) {
 	b.section(msg)
 	b.context(fmt.Sprintf("Next: `/release depend %s on &lt;release&gt;` to record what it needs.", r.Ref))
 	return b.build(), nil
+}
+
+// ownerOrChannel reads an "owner @user" or "channel #channel" option into
+// owner or channel, if one comes next, and reports whether it did. Each may
+// be given once; a channel must be one the bot can post news in.
+func (p *parser) ownerOrChannel(owner, channel *string, ownerWhat string) (bool, error) {
+	var err error
+	switch {
+	case p.keyword("owner"):
+		if *owner != "" {
+			return true, repeated("owner")
+		}
+		*owner, err = p.user(ownerWhat)
+	case p.keyword("channel"):
+		if *channel != "" {
+			return true, repeated("channel")
+		}
+		if *channel, err = p.channel(); err == nil {
+			err = checkNewsChannel(*channel)
+		}
+	default:
+		return false, nil
+	}
+	return true, err
 }
 
 // ---- list

@@ -45,24 +45,13 @@ func parseSet(p *parser) (Command, error) {
 		return nil, err
 	}
 	for !p.done() {
+		if ok, err := p.ownerOrChannel(&c.owner, &c.channel, "the new owner"); ok || err != nil {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
 		switch {
-		case p.keyword("owner"):
-			if c.owner != "" {
-				return nil, repeated("owner")
-			}
-			if c.owner, err = p.user("the new owner"); err != nil {
-				return nil, err
-			}
-		case p.keyword("channel"):
-			if c.channel != "" {
-				return nil, repeated("channel")
-			}
-			if c.channel, err = p.channel(); err != nil {
-				return nil, err
-			}
-			if err := checkNewsChannel(c.channel); err != nil {
-				return nil, err
-			}
 		case p.keyword("version"):
 			if c.version != "" {
 				return nil, repeated("version")
