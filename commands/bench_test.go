@@ -17,7 +17,7 @@ import (
 // a dependency from every other release on a later release of its product.
 func MustBenchStore(b *testing.B, n int) *store.Store {
 	b.Helper()
-	st := MustStore(b, store.Options{NoSync: true})
+	st := MustStore(b, boltdb.Options{NoSync: true})
 	product := func(i int) string { return fmt.Sprintf("payments-%d", i%100) }
 	MustPutReleases(b, st, n, product)
 	err := st.Update(context.Background(), alice, epoch, func(tx *store.Tx) error {
@@ -65,16 +65,16 @@ func BenchmarkList10k(b *testing.B) {
 // every commit). Compare it with store's BenchmarkBareCommit: the
 // difference is relman's cost above one durable bbolt commit.
 func BenchmarkAdd(b *testing.B) {
-	benchmarkAdd(b, store.Options{})
+	benchmarkAdd(b, boltdb.Options{})
 }
 
 // BenchmarkAddNoSync is BenchmarkAdd without fsync: the CPU cost of a
 // command alone.
 func BenchmarkAddNoSync(b *testing.B) {
-	benchmarkAdd(b, store.Options{NoSync: true})
+	benchmarkAdd(b, boltdb.Options{NoSync: true})
 }
 
-func benchmarkAdd(b *testing.B, opts store.Options) {
+func benchmarkAdd(b *testing.B, opts boltdb.Options) {
 	st, err := boltdb.Open(filepath.Join(b.TempDir(), "relman.db"), opts)
 	if err != nil {
 		b.Fatalf("boltdb.Open: %v", err)

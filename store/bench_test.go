@@ -111,7 +111,7 @@ func newBenchData(tb testing.TB) *benchData {
 func MustBenchStore(tb testing.TB, d *benchData) *store.Store {
 	tb.Helper()
 	path := filepath.Join(tb.TempDir(), "bench.db")
-	s, err := boltdb.Open(path, store.Options{NoSync: true})
+	s, err := boltdb.Open(path, boltdb.Options{NoSync: true})
 	if err != nil {
 		tb.Fatalf("Open(%q) = %v", path, err)
 	}

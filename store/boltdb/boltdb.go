@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -16,11 +17,36 @@ import (
 	"relman/store"
 )
 
+// Options tune how Open opens a bbolt file.
+type Options struct {
+	// LockTimeout bounds the wait for the file lock another process holds.
+	// Zero means one second.
+	LockTimeout time.Duration
+	// NoSync skips fsync on commit. For benchmarks only.
+	NoSync bool
+}
+
 // Open opens (creating if needed) the bbolt file at path as a Store,
 // migrates an older schema, and refuses a file written by a newer relman.
 // If another process holds the file, Open fails after opts.LockTimeout
 // with an error naming the file.
-func Open(path string, opts store.Options) (*store.Store, error) {
+func Open(path string, opts Options) (*store.Store, error) {
+	kv, err := OpenKV(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	s, err := store.New(context.Background(), kv, path)
+	if err != nil {
+		kv.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// OpenKV opens (creating if needed) the bbolt file at path as a store.KV,
+// without looking at its data. Several Stores may share one KV (store.New),
+// as several processes share one database.
+func OpenKV(path string, opts Options) (store.KV, error) {
 	if opts.LockTimeout == 0 {
 		opts.LockTimeout = time.Second
 	}
@@ -31,12 +57,26 @@ func Open(path string, opts store.Options) (*store.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s, err := store.New(context.Background(), db{bdb}, path)
+	return db{bdb}, nil
+}
+
+// BackupFile writes a consistent copy of s to a new bbolt file at path
+// (one that does not exist yet) and returns its size. On error no file is
+// left at path.
+func BackupFile(ctx context.Context, s *store.Store, path string) (int64, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		bdb.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return 0, fmt.Errorf("backup: %w", err)
 	}
-	return s, nil
+	n, err := s.Backup(ctx, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return 0, fmt.Errorf("backup to %s: %w", path, err)
+	}
+	return n, nil
 }
 
 // The adapters are structs of one pointer, so storing one in an interface
