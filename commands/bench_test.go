@@ -180,7 +180,7 @@ func BenchmarkMoveThenLookup10k(b *testing.B) {
 	path := MustOrgStore(b)
 	const ref = "payments-000@2.0.0"
 	for _, bc := range []struct {
-		name, lookup string
+		name, lookup  string
 		noSync, other bool
 	}{
 		{"show", "show " + ref, false, false},
