@@ -191,17 +191,26 @@ func (g *Graph) isGone(e int) bool { return e < len(g.gone) && g.gone[e] }
 type patch struct {
 	*Graph
 	// which of the shared slices and maps this patch has copied
-	ownsNodes, ownsIndex, ownsEnds, ownsGone, ownsOut, ownsIn, ownsRels, ownsProducts bool
-	outs, ins                                                                         map[int]bool
-	products                                                                          map[string]bool
+	ownsReleases, ownsExternals, ownsKeys, ownsIndex, ownsEnds, ownsGone, ownsOut, ownsIn, ownsRels, ownsProducts bool
+	outs, ins                                                                                                     map[int]bool
+	products                                                                                                      map[string]bool
 }
 
-func (p *patch) ownNodes() {
-	if !p.ownsNodes {
-		p.ownsNodes = true
-		p.keys = slices.Clone(p.keys)
+// ownNodes copies the node slices that change when a release (r) or an
+// external item (!r) changes, and keys too when a node is added.
+func (p *patch) ownNodes(r, keys bool) {
+	if r && !p.ownsReleases {
+		p.ownsReleases = true
 		p.releases = slices.Clone(p.releases)
+	}
+	if !r && !p.ownsExternals {
+		p.ownsExternals = true
 		p.externals = slices.Clone(p.externals)
+	}
+	if keys && !p.ownsKeys {
+		p.ownsKeys = true
+		p.keys = slices.Clone(p.keys)
+		p.ownNodes(!r, false) // an added node appends to both
 	}
 }
 
@@ -257,8 +266,8 @@ func compareKey(r *Release, key string) int { return strings.Compare(r.Key(), ke
 // putNode stores a release or an external item under key (a provider key)
 // and reports whether it is a new node.
 func (p *patch) putNode(key string, r *Release, x *External) bool {
-	p.ownNodes()
 	if i, ok := p.index[key]; ok {
+		p.ownNodes(r != nil, false)
 		p.releases[i], p.externals[i] = r, x
 		if r != nil {
 			if !p.ownsRels {
@@ -274,6 +283,7 @@ func (p *patch) putNode(key string, r *Release, x *External) bool {
 		}
 		return false
 	}
+	p.ownNodes(r != nil, true)
 	if !p.ownsIndex {
 		p.ownsIndex = true
 		p.index = maps.Clone(p.index)
