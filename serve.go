@@ -12,9 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/slack-go/slack"
-	"github.com/slack-go/slack/socketmode"
-
 	"relman/bot"
 	"relman/commands"
 	"relman/store"
@@ -40,11 +37,7 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 
 	clock := store.SystemClock{}
 	metrics := bot.NewMetrics()
-	opts := []slack.Option{slack.OptionAPIURL(cfg.APIURL), slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second})}
-	if cfg.AppToken != "" {
-		opts = append(opts, slack.OptionAppLevelToken(cfg.AppToken))
-	}
-	api := slack.New(cfg.BotToken, opts...)
+	api := bot.NewClient(cfg.BotToken, cfg.AppToken, cfg.APIURL)
 	svc := &commands.Service{Store: st, Clock: clock, Loc: cfg.Loc, Admins: cfg.Admins, Log: log}
 	outbox := &bot.Outbox{Store: st, Sender: &bot.SlackSender{API: api, Metrics: metrics}, Clock: clock, Log: log, Metrics: metrics}
 	users := &bot.Users{API: api, Clock: clock, Log: log, Metrics: metrics}
@@ -91,7 +84,7 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 		mode = "socket"
 		var sockCtx context.Context
 		sockCtx, sockCancel = context.WithCancel(workCtx)
-		sm := &bot.SocketMode{Slack: sl, Client: socketmode.New(api)}
+		sm := bot.NewSocketMode(sl)
 		start("socket mode", func() error { return sm.Run(sockCtx) })
 	}
 	log.Info("relman serving", "mode", mode, "addr", ln.Addr().String(), "admin_addr", adminLn.Addr().String(), "db", cfg.DB, "version", version())
