@@ -190,7 +190,9 @@ func BenchmarkMoveThenLookup10k(b *testing.B) {
 		{"show/NoSync", "show " + ref, true, false, false},
 		{"impact/NoSync", "impact " + ref, true, false, false},
 		{"show/OtherProcess", "show " + ref, true, true, false},
+		{"list/NoSync", "list", true, false, false},
 		{"show/NoMove", "show " + ref, true, false, true},
+		{"list/NoMove", "list", true, false, true},
 		{"impact/NoMove", "impact " + ref, true, false, true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {

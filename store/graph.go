@@ -36,8 +36,9 @@ type Graph struct {
 	riskDay Date
 	risk    map[Ref]*Risk
 
-	byDate sync.Once
-	dated  []*Release
+	byDate    sync.Once
+	dated     []*Release
+	datedDone atomic.Bool // dated is sorted: a changed Graph can start from it
 }
 
 // ends are the node indexes of an edge's consumer and provider.
@@ -119,6 +120,7 @@ func (g *Graph) ReleasesByDate() []*Release {
 	g.byDate.Do(func() {
 		g.dated = slices.Clone(g.rels)
 		slices.SortFunc(g.dated, CompareByDate)
+		g.datedDone.Store(true)
 	})
 	return g.dated
 }

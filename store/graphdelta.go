@@ -112,7 +112,33 @@ func (g *Graph) apply(d *delta) (*Graph, error) {
 	for i, k := range dkeys {
 		p.putEdge(k, deps[i])
 	}
+	if g.datedDone.Load() {
+		p.redate(g, rkeys, rels)
+	}
 	return p.Graph, nil
+}
+
+// redate gives p the date order of g changed by the releases put, so a
+// list after a move does not sort every release again.
+func (p *patch) redate(g *Graph, rkeys []string, rels []*Release) {
+	dated := slices.Clone(g.dated)
+	for i, k := range rkeys {
+		r := rels[i]
+		if r == nil {
+			continue // a release removed: apply rebuilds instead
+		}
+		if n, ok := g.index[k]; ok && g.releases[n] != nil {
+			if at, found := slices.BinarySearchFunc(dated, g.releases[n], CompareByDate); found {
+				dated = slices.Delete(dated, at, at+1)
+			}
+		}
+		at, _ := slices.BinarySearchFunc(dated, r, CompareByDate)
+		dated = slices.Insert(dated, at, r)
+	}
+	p.byDate.Do(func() {
+		p.dated = dated
+		p.datedDone.Store(true)
+	})
 }
 
 // rebuild indexes anew g's values changed by the decoded delta.
