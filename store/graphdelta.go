@@ -293,9 +293,14 @@ func compareKey(r *Release, key string) int { return strings.Compare(r.Key(), ke
 // and reports whether it is a new node.
 func (p *patch) putNode(key string, r *Release, x *External) bool {
 	if i, ok := p.index[key]; ok {
+		// A key names a release or an external item for good ("ext:"),
+		// so only one of the two slices changes.
 		p.ownNodes(r != nil, false)
-		p.releases[i], p.externals[i] = r, x
+		if x != nil {
+			p.externals[i] = x
+		}
 		if r != nil {
+			p.releases[i] = r
 			if !p.ownsRels {
 				p.ownsRels = true
 				p.rels = slices.Clone(p.rels)

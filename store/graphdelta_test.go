@@ -343,3 +343,62 @@ func TestStoresSharingADatabaseNeverServeStaleData(t *testing.T) {
 		}
 	}
 }
+
+// Readers keep reading the Graphs they got while writers apply changes to
+// them: run with -race, this shows a change never writes to a Graph a
+// reader may hold.
+func TestMaintainedGraphIsNeverChangedUnderAReader(t *testing.T) {
+	ctx := context.Background()
+	s, err := boltdb.Open(filepath.Join(t.TempDir(), "relman.db"), boltdb.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	o := newGraphOps(t, 7)
+	stop, done := make(chan struct{}), make(chan error)
+	go func() {
+		var held []*store.Graph
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				done <- nil
+				return
+			default:
+			}
+			err := s.View(ctx, func(tx *store.Tx) error {
+				g, err := tx.Graph()
+				held = append(held, g)
+				return err
+			})
+			if err != nil {
+				done <- err
+				return
+			}
+			// Read every Graph held so far, now that writers may be
+			// deriving new ones from it.
+			for _, g := range held[max(0, len(held)-4):] {
+				viewGraph(g, o.refs, o.externals, o.products, o.today)
+			}
+		}
+	}()
+	for range 150 {
+		err := s.Update(ctx, "UOWNER", t0, func(tx *store.Tx) error {
+			for range 1 + o.rng.IntN(3) {
+				if _, err := o.step(tx); err != nil {
+					return err
+				}
+				if _, err := tx.Graph(); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
