@@ -10,7 +10,7 @@ import (
 )
 
 // SchemaVersion is the layout of the data this build writes. New migrates
-// older files up to it and refuses newer ones.
+// older data up to it and refuses newer.
 const SchemaVersion = 3
 
 var (
@@ -94,7 +94,7 @@ func migrate(tx KVTx) error {
 		}
 	}
 	if v > SchemaVersion {
-		return fmt.Errorf("the file has schema version %d but this relman knows only up to %d: run a newer relman", v, SchemaVersion)
+		return fmt.Errorf("the data has schema version %d but this relman knows only up to %d: run a newer relman", v, SchemaVersion)
 	}
 	for next := v + 1; next <= SchemaVersion; next++ {
 		for _, name := range schemaBuckets[next] {
