@@ -76,7 +76,7 @@ func version() string {
 }
 
 func runConsole(ctx context.Context, cfg config, stdin io.Reader, stdout, stderr io.Writer) error {
-	st, err := boltdb.Open(cfg.DB, store.Options{})
+	st, err := boltdb.Open(cfg.DB, boltdb.Options{})
 	if err != nil {
 		return err
 	}

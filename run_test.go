@@ -223,7 +223,7 @@ func mustReply(tb testing.TB, body []byte) reply {
 // mustRelease opens the database at path and returns the release ref.
 func mustRelease(tb testing.TB, path, product, version string) *store.Release {
 	tb.Helper()
-	st, err := boltdb.Open(path, store.Options{})
+	st, err := boltdb.Open(path, boltdb.Options{})
 	if err != nil {
 		tb.Fatalf("boltdb.Open(%s): %v", path, err)
 	}
@@ -247,7 +247,7 @@ func mustRelease(tb testing.TB, path, product, version string) *store.Release {
 // hasRelease reports whether the database at path holds the release.
 func hasRelease(tb testing.TB, path, product, version string) bool {
 	tb.Helper()
-	st, err := boltdb.Open(path, store.Options{})
+	st, err := boltdb.Open(path, boltdb.Options{})
 	if err != nil {
 		tb.Fatalf("boltdb.Open(%s): %v", path, err)
 	}
@@ -610,7 +610,7 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 
 func TestRunFailsFastOnLockedDatabase(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "relman.db")
-	st, err := boltdb.Open(db, store.Options{})
+	st, err := boltdb.Open(db, boltdb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	st, err := boltdb.Open(cfg.DB, store.Options{})
+	st, err := boltdb.Open(cfg.DB, boltdb.Options{})
 	if err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func runBackup(ctx context.Context, cfg config, path string, stdout io.Writer) e
 	}
 	if err == nil {
 		var st *store.Store
-		if st, err = boltdb.Open(tmp, store.Options{}); err == nil {
+		if st, err = boltdb.Open(tmp, boltdb.Options{}); err == nil {
 			err = st.Close()
 		}
 	}

@@ -24,7 +24,7 @@ import (
 // history with user text that tries to ping — and compares them with
 // testdata/blocks/*.json. Refresh with go test ./bot -update.
 func TestReplyBlocksGolden(t *testing.T) {
-	st, err := boltdb.Open(filepath.Join(t.TempDir(), "relman.db"), store.Options{})
+	st, err := boltdb.Open(filepath.Join(t.TempDir(), "relman.db"), boltdb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,7 @@ func replay(t *testing.T, transcript string) string {
 		if session == nil {
 			return
 		}
-		st, err := boltdb.Open(db, store.Options{})
+		st, err := boltdb.Open(db, boltdb.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

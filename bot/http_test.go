@@ -79,7 +79,7 @@ func MustHTTPFixture(tb testing.TB) *httpFixture {
 	if err != nil {
 		tb.Fatalf("slash_command.form: %v", err)
 	}
-	st, err := boltdb.Open(filepath.Join(tb.TempDir(), "relman.db"), store.Options{})
+	st, err := boltdb.Open(filepath.Join(tb.TempDir(), "relman.db"), boltdb.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -1104,7 +1104,7 @@ func TestAdminBackup(t *testing.T) {
 		if err := os.WriteFile(path, []byte(res.Body), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		st, err := boltdb.Open(path, store.Options{})
+		st, err := boltdb.Open(path, boltdb.Options{})
 		if err != nil {
 			t.Fatalf("backup does not open: %v", err)
 		}

@@ -65,7 +65,7 @@ func outboxFixture(tb testing.TB) *outboxHarness {
 // metrics and no memory of earlier deliveries.
 func (h *outboxHarness) open(tb testing.TB) {
 	tb.Helper()
-	st, err := boltdb.Open(h.path, store.Options{})
+	st, err := boltdb.Open(h.path, boltdb.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}

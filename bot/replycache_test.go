@@ -18,7 +18,7 @@ import (
 // TestReplyCache checks that lookups are answered from memory only while
 // nothing they depend on changed: the store, the date, the user, the text.
 func TestReplyCache(t *testing.T) {
-	st, err := boltdb.Open(filepath.Join(t.TempDir(), "relman.db"), store.Options{})
+	st, err := boltdb.Open(filepath.Join(t.TempDir(), "relman.db"), boltdb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

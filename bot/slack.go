@@ -80,16 +80,19 @@ func (s *Slack) Command(ctx context.Context, sc slack.SlashCommand) Ack {
 		}
 	}
 	// A lookup answered before, on the same data and date, is answered from
-	// the cache. The generation is read first: a change committed meanwhile
-	// can only make a cached reply newer than its key, never older.
+	// the cache. The generation is read from the database first: a change
+	// committed meanwhile, by this process or another, can only make a
+	// cached reply newer than its key, never older.
 	svc := s.Dispatcher.Service
-	gen, day := svc.Store.Generation(), svc.Today()
+	gen, genErr := svc.Store.Generation(ctx)
+	useCache := genErr == nil && !s.NoReplyCache
+	day := svc.Today()
 	key := replyKey{user: req.User, command: cmd, text: req.Text}
 	if req.Zone != nil {
 		key.zone = req.Zone.String()
 	}
 	start := time.Now()
-	if b, ok := s.replies.get(gen, day, key); ok && !s.NoReplyCache {
+	if b, ok := s.replies.get(gen, day, key); ok && useCache {
 		s.Metrics.command(commandName(req), true, time.Since(start))
 		return Ack{Body: json.RawMessage(b)}
 	}
@@ -99,7 +102,7 @@ func (s *Slack) Command(ctx context.Context, sc slack.SlashCommand) Ack {
 		return Ack{}
 	}
 	ack := s.ephemeralAck(sc.ResponseURL, reply.Doc)
-	if b, ok := ack.Body.(json.RawMessage); ok && reply.Cacheable && !s.NoReplyCache {
+	if b, ok := ack.Body.(json.RawMessage); ok && reply.Cacheable && useCache {
 		s.replies.put(gen, day, key, b)
 	}
 	return ack

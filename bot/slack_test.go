@@ -20,7 +20,7 @@ import (
 // slackFixture is a Slack handler on a real store and a fake Slack Web API.
 func slackFixture(t *testing.T) (*Slack, *slackfake.Server) {
 	t.Helper()
-	st, err := boltdb.Open(filepath.Join(t.TempDir(), "relman.db"), store.Options{})
+	st, err := boltdb.Open(filepath.Join(t.TempDir(), "relman.db"), boltdb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,7 @@ var fuzzSeeds = []string{
 func MustTemplate(tb testing.TB) []byte {
 	tb.Helper()
 	path := filepath.Join(tb.TempDir(), "template.db")
-	st, err := boltdb.Open(path, store.Options{NoSync: true})
+	st, err := boltdb.Open(path, boltdb.Options{NoSync: true})
 	if err != nil {
 		tb.Fatalf("boltdb.Open: %v", err)
 	}
@@ -84,7 +84,7 @@ func FuzzExecute(f *testing.F) {
 		if err := os.WriteFile(path, template, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		st, err := boltdb.Open(path, store.Options{NoSync: true})
+		st, err := boltdb.Open(path, boltdb.Options{NoSync: true})
 		if err != nil {
 			t.Fatalf("boltdb.Open: %v", err)
 		}

@@ -22,7 +22,7 @@ const defaultChannel = "CREL"
 
 // MustStore opens a real bbolt store in a fresh temporary directory and
 // closes it when the test ends.
-func MustStore(tb testing.TB, opts store.Options) *store.Store {
+func MustStore(tb testing.TB, opts boltdb.Options) *store.Store {
 	tb.Helper()
 	st, err := boltdb.Open(filepath.Join(tb.TempDir(), "relman.db"), opts)
 	if err != nil {
@@ -41,7 +41,7 @@ func MustStore(tb testing.TB, opts store.Options) *store.Store {
 func MustService(tb testing.TB, admins ...string) *commands.Service {
 	tb.Helper()
 	return &commands.Service{
-		Store:  MustStore(tb, store.Options{}),
+		Store:  MustStore(tb, boltdb.Options{}),
 		Clock:  store.NewFakeClock(epoch),
 		Loc:    time.UTC,
 		Admins: admins,

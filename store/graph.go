@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Graph is a read-only view of releases, external items and dependencies,
@@ -21,12 +22,23 @@ type Graph struct {
 	rels      []*Release            // every release, in key order
 	byProduct map[string][]*Release // product → its releases, in key order
 
+	// A Graph a transaction changed shares with its predecessor whatever
+	// the change did not touch (graphdelta.go). Node indexes are then no
+	// longer in key order (added nodes come last), and a removed or
+	// replaced edge stays in deps, gone and with ends -1 (so, like a
+	// dangling edge, it is ignored by every question); out and in lists
+	// stay in the order of the edges' keys.
+	gone      []bool        // edge → removed (shorter than deps: the rest are not)
+	ngone     int           // how many edges are gone
+	depsClaim *atomic.Int64 // entries of deps' backing array in use, if this Graph may append to it
+
 	riskMu  sync.Mutex
 	riskDay Date
 	risk    map[Ref]*Risk
 
-	byDate sync.Once
-	dated  []*Release
+	byDate    sync.Once
+	dated     []*Release
+	datedDone atomic.Bool // dated is sorted: a changed Graph can start from it
 }
 
 // ends are the node indexes of an edge's consumer and provider.
@@ -36,6 +48,12 @@ type ends struct{ c, p int32 }
 // edge whose consumer or provider is missing is kept but ignored by every
 // question.
 func NewGraph(releases []Release, externals []External, deps []Dependency) *Graph {
+	return newGraph(releases, externals, deps, false)
+}
+
+// newGraph is NewGraph; owned says the Graph may append to deps' backing
+// array (the caller does not use it).
+func newGraph(releases []Release, externals []External, deps []Dependency, owned bool) *Graph {
 	n := len(releases) + len(externals)
 	g := &Graph{
 		keys:      make([]string, 0, n),
@@ -70,6 +88,10 @@ func NewGraph(releases []Release, externals []External, deps []Dependency) *Grap
 		g.out[c] = append(g.out[c], i)
 		g.in[p] = append(g.in[p], i)
 	}
+	if owned {
+		g.depsClaim = new(atomic.Int64)
+		g.depsClaim.Store(int64(len(deps)))
+	}
 	return g
 }
 
@@ -98,6 +120,7 @@ func (g *Graph) ReleasesByDate() []*Release {
 	g.byDate.Do(func() {
 		g.dated = slices.Clone(g.rels)
 		slices.SortFunc(g.dated, CompareByDate)
+		g.datedDone.Store(true)
 	})
 	return g.dated
 }

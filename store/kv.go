@@ -8,7 +8,7 @@ import (
 // KV is the ordered key-value database a Store keeps its data in: named
 // buckets of byte keys in sorted order, changed only in serializable
 // transactions. It is bbolt's model; store/boltdb provides it from a bbolt
-// file.
+// file. store/storetest checks that a backend behaves as described here.
 type KV interface {
 	// Begin starts a transaction, read-write if writable. At most one
 	// read-write transaction is open at a time: Begin(true) waits for the
@@ -36,7 +36,9 @@ type KVTx interface {
 	// transaction sees it, to w, in the backend's file format.
 	WriteTo(w io.Writer) (int64, error)
 	// Commit makes a read-write transaction's changes durable, or returns an
-	// error and keeps none of them.
+	// error and keeps none of them. If any operation of the transaction
+	// returned an error, Commit keeps nothing and returns an error (as
+	// PostgreSQL aborts a transaction at its first failed statement).
 	Commit() error
 	// Rollback ends the transaction and discards its changes. After Commit
 	// it does nothing (it may return an error, which callers ignore).
@@ -50,7 +52,8 @@ type KVTx interface {
 type KVBucket interface {
 	// Get returns the value of k, or nil if k is absent.
 	Get(k []byte) []byte
-	// Put sets k to v. v must stay unchanged until the transaction ends.
+	// Put sets k to v. k must not be empty. v must stay unchanged until
+	// the transaction ends.
 	Put(k, v []byte) error
 	// Delete removes k; a missing k is not an error.
 	Delete(k []byte) error

@@ -89,7 +89,7 @@ func (u *Upstream) Causes(ref Ref, limit int) (causes []Cause, more bool) {
 					return causes, true
 				}
 				causes = append(causes, Cause{Edge: e, Path: u.refs(path)})
-			} else if u.atRisk(p) {
+			} else if u.atRisk(p) && !slices.Contains(path, p) { // a cycle, which the store refuses, ends here
 				if len(causes)+len(queue)-i-1 >= limit {
 					more = true // it would yield a cause past the limit
 					continue

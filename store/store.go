@@ -5,13 +5,12 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"os"
 	"sync/atomic"
 	"time"
 )
 
 // SchemaVersion is the layout of the data this build writes. New migrates
-// older files up to it and refuses newer ones.
+// older data up to it and refuses newer.
 const SchemaVersion = 3
 
 var (
@@ -26,7 +25,8 @@ var (
 	bucketLedger    = []byte("ledger")
 	bucketParked    = []byte("parked")
 
-	keySchema = []byte("schema")
+	keySchema     = []byte("schema")
+	keyGeneration = []byte("generation")
 )
 
 // schemaBuckets lists the buckets each schema version introduced.
@@ -39,10 +39,9 @@ var schemaBuckets = map[int][][]byte{
 // Store is relman's database, kept in a KV.
 type Store struct {
 	kv   KV
-	path string
-	// gen counts committed updates; graph caches the Graph of a generation
-	// for read-only transactions, so lookups do not decode every release.
-	gen   atomic.Uint64
+	name string
+	// graph is the Graph of the latest generation this Store has seen, so
+	// lookups do not decode every release and changes are applied to it.
 	graph atomic.Pointer[graphCache]
 }
 
@@ -51,20 +50,35 @@ type graphCache struct {
 	g   *Graph
 }
 
-// Options tune how a backend opens a Store (store/boltdb's Open).
-type Options struct {
-	// LockTimeout bounds the wait for the file lock another process holds.
-	// Zero means one second.
-	LockTimeout time.Duration
-	// NoSync skips fsync on commit. For benchmarks only.
-	NoSync bool
+// cachedGraph returns the shared Graph of generation gen, or nil.
+func (s *Store) cachedGraph(gen uint64) *Graph {
+	if c := s.graph.Load(); c != nil && c.gen == gen {
+		return c.g
+	}
+	return nil
 }
 
-// New returns the Store kept in kv, whose file is at path (what Path
-// reports). It migrates data of an older schema and refuses data written by
-// a newer relman. On error kv is left open for the caller to close.
-func New(ctx context.Context, kv KV, path string) (*Store, error) {
-	s := &Store{kv: kv, path: path}
+// cacheGraph shares g as the Graph of generation gen, unless the store
+// already has one of a later generation.
+func (s *Store) cacheGraph(gen uint64, g *Graph) {
+	next := &graphCache{gen: gen, g: g}
+	for {
+		c := s.graph.Load()
+		if c != nil && c.gen >= gen {
+			return
+		}
+		if s.graph.CompareAndSwap(c, next) {
+			return
+		}
+	}
+}
+
+// New returns the Store kept in kv; name says where the data is (a file
+// path for bbolt), for messages and Name. It migrates data of an older
+// schema and refuses data written by a newer relman. On error kv is left
+// open for the caller to close.
+func New(ctx context.Context, kv KV, name string) (*Store, error) {
+	s := &Store{kv: kv, name: name}
 	if err := s.update(ctx, migrate); err != nil {
 		return nil, err
 	}
@@ -80,7 +94,7 @@ func migrate(tx KVTx) error {
 		}
 	}
 	if v > SchemaVersion {
-		return fmt.Errorf("the file has schema version %d but this relman knows only up to %d: run a newer relman", v, SchemaVersion)
+		return fmt.Errorf("the data has schema version %d but this relman knows only up to %d: run a newer relman", v, SchemaVersion)
 	}
 	for next := v + 1; next <= SchemaVersion; next++ {
 		for _, name := range schemaBuckets[next] {
@@ -121,15 +135,36 @@ func (s *Store) view(ctx context.Context, fn func(KVTx) error) error {
 	return fn(t)
 }
 
-// Generation counts the committed changes to the domain (releases,
-// products, external items, dependencies). Equal generations mean the same
-// data, so it can key caches of what is computed from it.
-func (s *Store) Generation() uint64 { return s.gen.Load() }
+// generation reads the generation of the data tx sees: the number of
+// committed transactions that changed the domain (releases, products,
+// external items, dependencies). It is kept in the database and bumped in
+// the transaction that makes the change, so equal generations mean the same
+// data in every process sharing the database.
+func generation(tx KVTx) uint64 {
+	if meta := tx.Bucket(bucketMeta); meta != nil {
+		if b := meta.Get(keyGeneration); len(b) == 8 {
+			return binary.BigEndian.Uint64(b)
+		}
+	}
+	return 0
+}
 
-// Path returns the file the store was opened from.
-func (s *Store) Path() string { return s.path }
+// Generation returns the generation of the data as of now. Equal
+// generations mean the same data, so it can key caches of what is computed
+// from it.
+func (s *Store) Generation(ctx context.Context) (uint64, error) {
+	var gen uint64
+	err := s.view(ctx, func(tx KVTx) error {
+		gen = generation(tx)
+		return nil
+	})
+	return gen, err
+}
 
-// Close releases the file.
+// Name says where the data is (for bbolt, the file's path).
+func (s *Store) Name() string { return s.name }
+
+// Close releases the database.
 func (s *Store) Close() error { return s.kv.Close() }
 
 // Update runs fn in one read-write transaction on behalf of actor at the
@@ -138,28 +173,31 @@ func (s *Store) Close() error { return s.kv.Close() }
 func (s *Store) Update(ctx context.Context, actor string, at time.Time, fn func(tx *Tx) error) error {
 	tx := &Tx{s: s, actor: actor, at: at.UTC()}
 	err := s.update(ctx, func(kt KVTx) error {
-		tx.kv = kt
-		return fn(tx)
+		tx.kv, tx.gen = kt, generation(kt)
+		if err := fn(tx); err != nil {
+			return err
+		}
+		// Only changes to releases, products, external items or
+		// dependencies make a new generation; outbox bookkeeping does not.
+		if !tx.dirty {
+			return nil
+		}
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], tx.gen+1)
+		return kt.Bucket(bucketMeta).Put(keyGeneration, b[:])
 	})
-	// Only changes to releases, products, external items or dependencies
-	// make the shared graph stale; outbox bookkeeping does not.
 	if err == nil && tx.dirty {
-		// After the commit: a reader that sees the new data with the old
-		// generation may serve the previous graph for the instant before
-		// this Update returns, never after.
-		s.gen.Add(1)
+		if g := tx.committed(); g != nil {
+			s.cacheGraph(tx.gen+1, g)
+		}
 	}
 	return err
 }
 
 // View runs fn in a read-only transaction.
 func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
-	// The generation is read before the snapshot is taken, so the snapshot
-	// holds at least that generation's data: a Graph cached under it can be
-	// newer than its generation, never older.
-	gen := s.gen.Load()
 	return s.view(ctx, func(kt KVTx) error {
-		return fn(&Tx{s: s, kv: kt, gen: gen})
+		return fn(&Tx{s: s, kv: kt, gen: generation(kt)})
 	})
 }
 
@@ -173,21 +211,4 @@ func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
 		return err
 	})
 	return n, err
-}
-
-// BackupFile writes a consistent copy of the database to a new file at path.
-func (s *Store) BackupFile(ctx context.Context, path string) (int64, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return 0, fmt.Errorf("backup: %w", err)
-	}
-	n, err := s.Backup(ctx, f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-		return 0, fmt.Errorf("backup to %s: %w", path, err)
-	}
-	return n, nil
 }

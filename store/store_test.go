@@ -31,7 +31,7 @@ var dateEq = cmp.Comparer(func(a, b store.Date) bool { return a == b })
 // ends. Closing it earlier is fine.
 func MustOpen(tb testing.TB, path string) *store.Store {
 	tb.Helper()
-	s, err := boltdb.Open(path, store.Options{})
+	s, err := boltdb.Open(path, boltdb.Options{})
 	if err != nil {
 		tb.Fatalf("Open(%q) = %v", path, err)
 	}
@@ -254,8 +254,8 @@ func MustSnapshot(tb testing.TB, s *store.Store, refs ...string) snapshot {
 func TestOpenCreatesFreshFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "relman.db")
 	s := MustOpen(t, path)
-	if got := s.Path(); got != path {
-		t.Errorf("Path() = %q; want %q", got, path)
+	if got := s.Name(); got != path {
+		t.Errorf("Name() = %q; want %q", got, path)
 	}
 	MustClose(t, s)
 
@@ -379,11 +379,11 @@ func TestUpdateErrorRollsBackEverything(t *testing.T) {
 func TestOpenLockedFile(t *testing.T) {
 	tests := []struct {
 		name string
-		opts store.Options
+		opts boltdb.Options
 		wait time.Duration // the lock timeout in effect
 	}{
-		{"FailsAfterLockTimeout", store.Options{LockTimeout: 200 * time.Millisecond}, 200 * time.Millisecond},
-		{"FailsAfterDefaultTimeout", store.Options{}, time.Second},
+		{"FailsAfterLockTimeout", boltdb.Options{LockTimeout: 200 * time.Millisecond}, 200 * time.Millisecond},
+		{"FailsAfterDefaultTimeout", boltdb.Options{}, time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -429,7 +429,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 		return meta.Put([]byte("schema"), schemaBytes(newer))
 	})
 
-	s, err := boltdb.Open(path, store.Options{LockTimeout: 200 * time.Millisecond})
+	s, err := boltdb.Open(path, boltdb.Options{LockTimeout: 200 * time.Millisecond})
 	if err == nil {
 		s.Close()
 		t.Fatalf("Open(%q) of a schema %d file = nil error; want a refusal", path, newer)
@@ -843,7 +843,7 @@ func TestBackup(t *testing.T) {
 
 	t.Run("BackupFileOpensWithSameData", func(t *testing.T) {
 		path := filepath.Join(dir, "backup.db")
-		n, err := s.BackupFile(context.Background(), path)
+		n, err := boltdb.BackupFile(context.Background(), s, path)
 		if err != nil {
 			t.Fatalf("BackupFile(%q) = %v", path, err)
 		}
@@ -864,7 +864,7 @@ func TestBackup(t *testing.T) {
 		if err := os.WriteFile(path, []byte("keep me"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.BackupFile(context.Background(), path); !errors.Is(err, fs.ErrExist) || !strings.Contains(err.Error(), path) {
+		if _, err := boltdb.BackupFile(context.Background(), s, path); !errors.Is(err, fs.ErrExist) || !strings.Contains(err.Error(), path) {
 			t.Errorf("BackupFile(%q) over an existing file = %v; want an fs.ErrExist naming the file", path, err)
 		}
 		if b, err := os.ReadFile(path); err != nil || string(b) != "keep me" {

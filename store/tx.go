@@ -13,10 +13,14 @@ import (
 type Tx struct {
 	s     *Store
 	kv    KVTx
-	gen   uint64 // of a read-only transaction: the store's generation before it began
+	gen   uint64 // the generation the transaction began at, read from the database
 	dirty bool   // a read-write transaction changed the domain (what Graph reads)
-	actor string
-	at    time.Time
+	// A read-write transaction's Graph is the shared Graph of gen (or one
+	// decoded in the transaction) with pending applied when asked for.
+	g       *Graph
+	pending delta
+	actor   string
+	at      time.Time
 	// kbuf backs key. A key converted with []byte(s) would escape through
 	// the KVBucket interface and cost an allocation per lookup; 64 bytes
 	// hold a release key and most dependency keys.
@@ -72,6 +76,7 @@ func (tx *Tx) put(bucket []byte, key, action string, v any) error {
 		return err
 	}
 	tx.dirty = true
+	tx.pending.record(bucket, key, after)
 	return b.Put(k, after)
 }
 
@@ -87,6 +92,7 @@ func (tx *Tx) del(bucket []byte, key, action string) error {
 		return err
 	}
 	tx.dirty = true
+	tx.pending.record(bucket, key, nil)
 	return b.Delete(k)
 }
 
@@ -213,23 +219,68 @@ func (tx *Tx) DeleteDependency(action string, d *Dependency) error {
 	return tx.del(bucketDeps, d.Key(), action)
 }
 
-// Graph loads every release, external item and dependency into a Graph. In
-// a read-only transaction the Graph may be shared with other readers of the
-// same generation of the store: callers must treat it, and everything it
-// returns, as read-only.
+// Graph returns every release, external item and dependency as a Graph.
+// The Graph may be shared with other transactions: callers must treat it,
+// and everything it returns, as read-only. In a read-write transaction it
+// includes the transaction's changes so far, and stays as it is when the
+// transaction changes more (call Graph again to see those).
+//
+// The store keeps the Graph of the latest generation it knows. A read-only
+// transaction of that generation gets it as is; a read-write one gets it
+// with the transaction's changes applied, which becomes the Graph of the
+// next generation when the transaction commits. Only a store that has no
+// Graph of the transaction's generation (another process changed the
+// data, or nothing has asked yet) decodes everything.
 func (tx *Tx) Graph() (*Graph, error) {
-	if tx.kv.Writable() || tx.s == nil {
+	if tx.s == nil {
 		return tx.loadGraph()
 	}
-	gen := tx.gen
-	if c := tx.s.graph.Load(); c != nil && c.gen == gen {
-		return c.g, nil
+	if !tx.kv.Writable() {
+		if g := tx.s.cachedGraph(tx.gen); g != nil {
+			return g, nil
+		}
+		g, err := tx.loadGraph()
+		if err == nil {
+			tx.s.cacheGraph(tx.gen, g)
+		}
+		return g, err
 	}
-	g, err := tx.loadGraph()
-	if err == nil {
-		tx.s.graph.Store(&graphCache{gen: gen, g: g})
+	if tx.g == nil {
+		tx.g = tx.s.cachedGraph(tx.gen)
+		if tx.g == nil {
+			g, err := tx.loadGraph() // includes pending
+			if err != nil {
+				return nil, err
+			}
+			tx.g, tx.pending = g, delta{}
+			return g, nil
+		}
 	}
-	return g, err
+	if !tx.pending.empty() {
+		g, err := tx.g.apply(&tx.pending)
+		if err != nil {
+			return nil, err
+		}
+		tx.g, tx.pending = g, delta{}
+	}
+	return tx.g, nil
+}
+
+// committed returns the Graph of the data tx committed, if it can be had
+// without decoding everything.
+func (tx *Tx) committed() *Graph {
+	base := tx.g
+	if base == nil {
+		base = tx.s.cachedGraph(tx.gen)
+	}
+	if base == nil {
+		return nil
+	}
+	g, err := base.apply(&tx.pending)
+	if err != nil {
+		return nil
+	}
+	return g
 }
 
 func (tx *Tx) loadGraph() (*Graph, error) {
@@ -245,7 +296,7 @@ func (tx *Tx) loadGraph() (*Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewGraph(rs, xs, ds), nil
+	return newGraph(rs, xs, ds, true), nil
 }
 
 // AuditLog returns the audit entries with Seq > after, oldest first, at most

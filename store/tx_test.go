@@ -12,7 +12,7 @@ import (
 // commands.Service recovers panics and keeps using the store.
 func TestUpdatePanicRollsBack(t *testing.T) {
 	s := MustOpen(t, filepath.Join(t.TempDir(), "relman.db"))
-	gen := s.Generation()
+	gen := MustGeneration(t, s)
 	func() {
 		defer func() {
 			if p := recover(); p != "boom" {
@@ -27,7 +27,7 @@ func TestUpdatePanicRollsBack(t *testing.T) {
 		})
 	}()
 
-	if got := s.Generation(); got != gen {
+	if got := MustGeneration(t, s); got != gen {
 		t.Errorf("Generation() after a panicking Update = %d; want %d", got, gen)
 	}
 	// Had the panic left the read-write transaction open, this would block.
@@ -40,4 +40,14 @@ func TestUpdatePanicRollsBack(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// MustGeneration returns s.Generation.
+func MustGeneration(tb testing.TB, s *store.Store) uint64 {
+	tb.Helper()
+	gen, err := s.Generation(context.Background())
+	if err != nil {
+		tb.Fatalf("Generation() = %v", err)
+	}
+	return gen
 }

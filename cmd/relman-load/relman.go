@@ -77,7 +77,7 @@ func startRelman(ctx context.Context, secret string, releases, parked int, noCac
 	}
 	log := slog.New(slog.NewJSONHandler(logw, nil))
 	p.dbPath = filepath.Join(p.dir, "relman.db")
-	if p.st, err = boltdb.Open(p.dbPath, store.Options{}); err != nil {
+	if p.st, err = boltdb.Open(p.dbPath, boltdb.Options{}); err != nil {
 		return nil, err
 	}
 	p.fake = slackfake.New()

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -16,11 +17,36 @@ import (
 	"relman/store"
 )
 
+// Options tune how Open opens a bbolt file.
+type Options struct {
+	// LockTimeout bounds the wait for the file lock another process holds.
+	// Zero means one second.
+	LockTimeout time.Duration
+	// NoSync skips fsync on commit. For benchmarks only.
+	NoSync bool
+}
+
 // Open opens (creating if needed) the bbolt file at path as a Store,
 // migrates an older schema, and refuses a file written by a newer relman.
 // If another process holds the file, Open fails after opts.LockTimeout
 // with an error naming the file.
-func Open(path string, opts store.Options) (*store.Store, error) {
+func Open(path string, opts Options) (*store.Store, error) {
+	kv, err := OpenKV(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	s, err := store.New(context.Background(), kv, path)
+	if err != nil {
+		kv.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// OpenKV opens (creating if needed) the bbolt file at path as a store.KV,
+// without looking at its data. Several Stores may share one KV (store.New),
+// as several processes share one database.
+func OpenKV(path string, opts Options) (store.KV, error) {
 	if opts.LockTimeout == 0 {
 		opts.LockTimeout = time.Second
 	}
@@ -31,30 +57,57 @@ func Open(path string, opts store.Options) (*store.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s, err := store.New(context.Background(), db{bdb}, path)
-	if err != nil {
-		bdb.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	return s, nil
+	return db{bdb}, nil
 }
 
-// The adapters are structs of one pointer, so storing one in an interface
-// value does not allocate.
+// BackupFile writes a consistent copy of s to a new bbolt file at path
+// (one that does not exist yet) and returns its size. On error no file is
+// left at path.
+func BackupFile(ctx context.Context, s *store.Store, path string) (int64, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	n, err := s.Backup(ctx, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return 0, fmt.Errorf("backup to %s: %w", path, err)
+	}
+	return n, nil
+}
+
+// The adapters give bbolt the shape of store.KV. db and cursor are structs
+// of one pointer, so storing one in an interface value does not allocate; a
+// transaction's buckets are made once per transaction.
 type (
-	db     struct{ *bolt.DB }
-	tx     struct{ *bolt.Tx }
-	bucket struct{ *bolt.Bucket }
+	db struct{ *bolt.DB }
+	tx struct {
+		*bolt.Tx
+		// err is the first error an operation of the transaction
+		// returned: Commit then keeps nothing, as store.KVTx requires.
+		err     error
+		buckets []*bucket
+	}
+	bucket struct {
+		*bolt.Bucket
+		name string
+		tx   *tx
+	}
 	cursor struct{ *bolt.Cursor }
 )
 
 var (
 	_ store.KV       = db{}
-	_ store.KVTx     = tx{}
-	_ store.KVBucket = bucket{}
+	_ store.KVTx     = (*tx)(nil)
+	_ store.KVBucket = (*bucket)(nil)
 	_ store.KVCursor = cursor{}
 )
 
+// Begin starts a transaction. bbolt cannot give up waiting for the write
+// lock: ctx is only checked before waiting.
 func (d db) Begin(ctx context.Context, writable bool) (store.KVTx, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -63,20 +116,52 @@ func (d db) Begin(ctx context.Context, writable bool) (store.KVTx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return tx{t}, nil
+	return &tx{Tx: t}, nil
 }
 
-func (t tx) Bucket(name []byte) store.KVBucket {
-	b := t.Tx.Bucket(name)
-	if b == nil {
-		return nil // not a non-nil interface holding a nil *bolt.Bucket
+// fail records err as the transaction's first error, and returns it.
+func (t *tx) fail(err error) error {
+	if err != nil && t.err == nil {
+		t.err = err
 	}
-	return bucket{b}
-}
-
-func (t tx) CreateBucketIfNotExists(name []byte) error {
-	_, err := t.Tx.CreateBucketIfNotExists(name)
 	return err
 }
 
-func (b bucket) Cursor() store.KVCursor { return cursor{b.Bucket.Cursor()} }
+func (t *tx) Bucket(name []byte) store.KVBucket {
+	for _, b := range t.buckets {
+		if b.name == string(name) {
+			return b
+		}
+	}
+	bb := t.Tx.Bucket(name)
+	if bb == nil {
+		return nil // not a non-nil interface holding a nil *bucket
+	}
+	b := &bucket{Bucket: bb, name: string(name), tx: t}
+	t.buckets = append(t.buckets, b)
+	return b
+}
+
+func (t *tx) CreateBucketIfNotExists(name []byte) error {
+	_, err := t.Tx.CreateBucketIfNotExists(name)
+	return t.fail(err)
+}
+
+func (t *tx) Commit() error {
+	if t.err != nil {
+		t.Tx.Rollback()
+		return fmt.Errorf("commit after an error in the transaction (nothing was kept): %w", t.err)
+	}
+	return t.Tx.Commit()
+}
+
+func (b *bucket) Put(k, v []byte) error { return b.tx.fail(b.Bucket.Put(k, v)) }
+
+func (b *bucket) Delete(k []byte) error { return b.tx.fail(b.Bucket.Delete(k)) }
+
+func (b *bucket) NextSequence() (uint64, error) {
+	n, err := b.Bucket.NextSequence()
+	return n, b.tx.fail(err)
+}
+
+func (b *bucket) Cursor() store.KVCursor { return cursor{b.Bucket.Cursor()} }
