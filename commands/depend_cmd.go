@@ -376,6 +376,7 @@ func (c *impactCmd) run(x *Exec) (store.Doc, error) {
 		}
 		// Walks the downstream set and its upstream only, never the whole graph.
 		down := g.Downstream(r.Key(), x.today)
+		up := g.Upstream(x.today)
 		b = newDoc("Impact of " + r.Ref.String())
 		head := fmt.Sprintf("%s, %s%s", bold(r.Ref), when(r.Date(), x.today), releaseMarks(r, false, x.today))
 		if len(down) == 0 {
@@ -401,7 +402,7 @@ func (c *impactCmd) run(x *Exec) (store.Doc, error) {
 			if it.Release.OverdueOn(x.today) {
 				line += " · :warning: *overdue* itself (its target has passed)"
 			}
-			if it.AtRisk && !slipped {
+			if !slipped && up.AtRisk(it.Release.Ref) {
 				line += " · :warning: at risk"
 			}
 			lines = append(lines, line)

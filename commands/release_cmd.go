@@ -510,11 +510,12 @@ type edgeChange struct{ before, after store.Edge }
 // downstream of it, walking only that part of the graph and its upstream.
 func riskAround(g *store.Graph, r store.Ref, today store.Date) map[store.Ref]bool {
 	out := map[store.Ref]bool{}
-	if g.Upstream(today).AtRisk(r) {
+	up := g.Upstream(today)
+	if up.AtRisk(r) {
 		out[r] = true
 	}
 	for _, it := range g.Downstream(r.Key(), today) {
-		if it.AtRisk {
+		if up.AtRisk(it.Release.Ref) {
 			out[it.Release.Ref] = true
 		}
 	}

@@ -20,13 +20,13 @@ func (r *Release) OverdueOn(today Date) bool {
 type Upstream struct {
 	g     *Graph
 	today Date
-	risk  map[int]bool // node → at risk, once known
+	risk  []int8 // node → 0 not yet known, 1 not at risk, 2 at risk
 }
 
 // Upstream returns a walker answering as of today. Its answers agree with
 // AtRisk's.
 func (g *Graph) Upstream(today Date) *Upstream {
-	return &Upstream{g: g, today: today, risk: make(map[int]bool)}
+	return &Upstream{g: g, today: today, risk: make([]int8, len(g.keys))}
 }
 
 // AtRisk reports whether the release ref is planned and at risk: some
@@ -38,10 +38,10 @@ func (u *Upstream) AtRisk(ref Ref) bool {
 }
 
 func (u *Upstream) atRisk(n int) bool {
-	if v, ok := u.risk[n]; ok {
-		return v
+	if v := u.risk[n]; v != 0 {
+		return v == 2
 	}
-	u.risk[n] = false // also guards against a cycle, which the store refuses anyway
+	u.risk[n] = 1 // also guards against a cycle, which the store refuses anyway
 	r := u.g.releases[n]
 	if r == nil || r.Status != Planned {
 		return false
@@ -49,7 +49,7 @@ func (u *Upstream) atRisk(n int) bool {
 	for _, ei := range u.g.out[n] {
 		p := int(u.g.ends[ei].p)
 		if u.g.edge(u.g.deps[ei], n, p, u.today).Slipped || u.atRisk(p) {
-			u.risk[n] = true
+			u.risk[n] = 2
 			return true
 		}
 	}
@@ -114,7 +114,6 @@ type Downstream struct {
 	Release *Release
 	Depth   int    // 1 for direct dependents
 	Edges   []Edge // its edges to the provider or to releases downstream of it, tightest first
-	AtRisk  bool   // the release is at risk as of today, for any reason
 }
 
 // Downstream returns every release downstream of the provider with the
@@ -122,32 +121,33 @@ type Downstream struct {
 // that depends on it directly or transitively — ordered by depth, then the
 // slack of its tightest edge, then name. Each carries every edge by which it
 // depends on the provider's downstream set, so a diamond shows both paths.
-// It visits only the downstream set and its upstream.
+// It visits only the downstream set; whether one is at risk for another
+// reason is Upstream's question, asked only of the releases a caller shows.
 func (g *Graph) Downstream(providerKey string, today Date) []Downstream {
 	root, ok := g.index[providerKey]
 	if !ok {
 		return nil
 	}
-	depth := map[int]int{root: 0}
+	depth := make([]int32, len(g.keys)) // node → depth + 1; 0: not downstream
+	depth[root] = 1
 	order := []int{root}
 	for i := 0; i < len(order); i++ {
 		p := order[i]
 		for _, ei := range g.in[p] {
 			if c := int(g.ends[ei].c); c >= 0 {
-				if _, seen := depth[c]; !seen {
+				if depth[c] == 0 {
 					depth[c] = depth[p] + 1
 					order = append(order, c)
 				}
 			}
 		}
 	}
-	u := g.Upstream(today)
 	out := make([]Downstream, 0, len(order)-1)
 	for _, c := range order[1:] {
-		item := Downstream{Release: g.releases[c], Depth: depth[c], AtRisk: u.atRisk(c)}
+		item := Downstream{Release: g.releases[c], Depth: int(depth[c] - 1)}
 		for _, ei := range g.out[c] {
 			p := int(g.ends[ei].p)
-			if _, in := depth[p]; in {
+			if depth[p] != 0 {
 				item.Edges = append(item.Edges, g.edge(g.deps[ei], c, p, today))
 			}
 		}
@@ -156,7 +156,7 @@ func (g *Graph) Downstream(providerKey string, today Date) []Downstream {
 		})
 		out = append(out, item)
 	}
-	slices.SortStableFunc(out, func(a, b Downstream) int {
+	slices.SortFunc(out, func(a, b Downstream) int { // a total order: releases are unique
 		return cmp.Or(cmp.Compare(a.Depth, b.Depth), cmp.Compare(a.Edges[0].Slack, b.Edges[0].Slack),
 			cmp.Compare(a.Release.Product, b.Release.Product), cmp.Compare(a.Release.Version, b.Release.Version))
 	})

@@ -76,12 +76,13 @@ func TestDownstreamShowsEveryEdgeOfADiamond(t *testing.T) {
 	g := diamondGraph(t)
 	today := MustDate(t, "2027-03-01")
 	var got []string
+	up := g.Upstream(today)
 	for _, it := range g.Downstream("a@1", today) {
 		var es []string
 		for _, e := range it.Edges {
 			es = append(es, fmt.Sprintf("%s:%d", e.ProviderName, e.Slack))
 		}
-		got = append(got, fmt.Sprintf("%d %s %v [%s]", it.Depth, it.Release.Ref, it.AtRisk, strings.Join(es, " ")))
+		got = append(got, fmt.Sprintf("%d %s %v [%s]", it.Depth, it.Release.Ref, up.AtRisk(it.Release.Ref), strings.Join(es, " ")))
 	}
 	want := []string{
 		"1 b@1 true [a@1:-5]",
