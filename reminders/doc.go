@@ -4,6 +4,8 @@
 // store what is due as of now, so it can run twice, late, or after a
 // restart and still do the right thing once.
 //
-// So far it validates the sweep schedule (RELMAN_SWEEP); the sweep itself
-// comes with the slip-alert work.
+// So far it has the trigger (Scheduler: RELMAN_SWEEP in the workspace zone,
+// once at start, panics recovered, overlapping runs skipped), quiet hours
+// (NextWorkingTime) and digest schedules (NextDigest, LastDigest); the
+// due-check the sweep runs comes with the slip-alert work.
 package reminders
