@@ -109,8 +109,9 @@ func (tx *Tx) Subscriptions() ([]Subscription, error) {
 }
 
 // PutSubscription validates and stores s (its products sorted, each once),
-// replacing the target's previous subscription, and audits it under action. Subscriptions are not part of
-// the release graph, so they leave Store.Generation as it is.
+// replacing the target's previous subscription, and audits it under
+// action. Subscriptions are not part of the release graph, so they leave
+// Store.Generation as it is.
 func (tx *Tx) PutSubscription(action string, s *Subscription) error {
 	if err := s.Validate(); err != nil {
 		return err
