@@ -65,6 +65,10 @@ var table = []Spec{
 		Summary: "show or set who answers for a product or release", Example: "payments release-manager @alex",
 		Notes: "The *release manager* owns schedules and dependencies and gets slip alerts; the *release engineer* builds, packages and ships; the *product manager* owns roadmap and priorities and gets digests. Set on a product, a role is the default for its releases; set on one release, it overrides. The owner stands in for an unset release manager. `none` clears a role; no role shows them.",
 		Parse: parseRole},
+	{Group: "release", Name: "digest", Args: "daily <HH:MM> [here | me | #channel] [product…]  |  weekly <mon..sun> <HH:MM> [here | me | #channel] [product…]  |  off [here | me | #channel]  |  list",
+		Summary: "get a scheduled digest of what is at risk and coming up", Example: "weekly mon 09:00 #releases payments",
+		Notes: "A digest goes to this channel (`here`, the default), to you by DM (`me`) or to a `#channel`, for the products named or every product, at a time of day in your time zone (for a channel too: the zone of whoever sets it up). A channel or person has one digest; setting it again replaces it. `off` stops it, `list` shows the digests.",
+		Parse: parseDigest},
 }
 
 // lookup finds a command of the group by name, or nil.
