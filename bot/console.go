@@ -27,6 +27,9 @@ type Console struct {
 	Interactive bool
 	User        string // who commands run as; :as changes it
 	Channel     string // where commands are typed; :in changes it
+	// Zones are console users' time zones, as Slack's users.info would
+	// give them; :tz sets them. A user without one has the workspace zone.
+	Zones map[string]*time.Location
 }
 
 // consoleSender prints outbox messages instead of posting them.
@@ -60,6 +63,7 @@ const consoleHelp = `Type a command as you would in Slack: /release help, /relea
 (the leading /release may be left out). Console commands:
   :as @user        act as another user (now %s)
   :in #channel     type commands in another channel (now #%s)
+  :tz [@user] <zone>  set a user's time zone, like Europe/Berlin (yours when no @user)
   :advance <d>     move the fake clock by d (30m, 12h, 3d, 2w) and run what falls due
   :now             print the fake clock
   :help            this help
@@ -114,7 +118,7 @@ func (c *Console) line(ctx context.Context, line string) (quit bool, err error) 
 		fmt.Fprintf(c.Out, "%s is not a relman command: use /release or /ccb.\n", cmd)
 		return false, nil
 	}
-	reply := c.Dispatcher.Command(ctx, commands.Request{User: c.User, Channel: c.Channel, Command: cmd, Text: line})
+	reply := c.Dispatcher.Command(ctx, commands.Request{User: c.User, Channel: c.Channel, Command: cmd, Text: line, Zone: c.Zones[c.User]})
 	if reply.Modal != "" {
 		fmt.Fprintln(c.Out, "(In Slack this opens a form; at the console, type the arguments.)")
 	}
@@ -147,6 +151,8 @@ func (c *Console) directive(ctx context.Context, line string) (bool, error) {
 		}
 		c.Channel = ch
 		fmt.Fprintf(c.Out, "You are now in #%s.\n", ch)
+	case ":tz":
+		c.setZone(arg)
 	case ":now":
 		fmt.Fprintln(c.Out, c.Clock.Now().In(c.Dispatcher.Service.Loc).Format("Mon 2006-01-02 15:04 MST"))
 	case ":advance":
@@ -164,6 +170,38 @@ func (c *Console) directive(ctx context.Context, line string) (bool, error) {
 		fmt.Fprintf(c.Out, "unknown console command %s; type :help\n", name)
 	}
 	return false, nil
+}
+
+// setZone handles ":tz [@user] <zone>", and ":tz" alone, which shows the
+// current user's zone.
+func (c *Console) setZone(arg string) {
+	f := strings.Fields(arg)
+	user := c.User
+	if len(f) > 0 && strings.HasPrefix(f[0], "@") {
+		user, f = strings.TrimPrefix(f[0], "@"), f[1:]
+	}
+	switch {
+	case len(f) == 0 && user == c.User && len(strings.Fields(arg)) == 0:
+		zone := "the workspace's, " + c.Dispatcher.Service.Loc.String()
+		if loc := c.Zones[user]; loc != nil {
+			zone = loc.String()
+		}
+		fmt.Fprintf(c.Out, "Your time zone is %s.\n", zone)
+		return
+	case len(f) != 1 || user == "" || strings.ContainsAny(user, " <>&"):
+		fmt.Fprintln(c.Out, "usage: :tz [@user] <zone>, like :tz @sam Asia/Tokyo")
+		return
+	}
+	loc, err := time.LoadLocation(f[0])
+	if err != nil || f[0] == "Local" {
+		fmt.Fprintf(c.Out, "%q is not a time zone: use an IANA name like Europe/Berlin or America/New_York.\n", f[0])
+		return
+	}
+	if c.Zones == nil {
+		c.Zones = make(map[string]*time.Location)
+	}
+	c.Zones[user] = loc
+	fmt.Fprintf(c.Out, "@%s's time zone is now %s.\n", user, loc)
 }
 
 // parseAdvance reads 30m, 12h, 3d, 2w, or a Go duration.

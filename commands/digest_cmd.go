@@ -254,7 +254,10 @@ func (c *digestCmd) list(x *Exec) (store.Doc, error) {
 			others++
 		}
 	}
-	if len(lines) == 0 {
+	switch {
+	case len(lines) == 0 && others > 0:
+		lines = append(lines, "No channel has a digest, and you have none.")
+	case len(lines) == 0:
 		lines = append(lines, "No digests yet.")
 	}
 	b.lines(lines)
