@@ -168,7 +168,9 @@ func (s *Slack) Interaction(ctx context.Context, ic *slack.InteractionCallback) 
 		if ic.View.CallbackID == blockkit.AddReleaseCallback {
 			return s.submitAdd(ctx, ic)
 		}
-	case slack.InteractionTypeBlockActions, slack.InteractionTypeMessageAction, slack.InteractionTypeShortcut, slack.InteractionTypeViewClosed:
+	case slack.InteractionTypeBlockActions:
+		return s.blockActions(ctx, ic)
+	case slack.InteractionTypeMessageAction, slack.InteractionTypeShortcut, slack.InteractionTypeViewClosed:
 	}
 	s.log().Info("interaction not handled", "type", ic.Type, "callback", ic.CallbackID, "user", ic.User.ID)
 	return Ack{}
