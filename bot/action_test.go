@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"relman/bot/blockkit"
 	"relman/bot/slackfake"
 	"relman/commands"
 	"relman/store"
@@ -152,6 +153,161 @@ func TestRunButton(t *testing.T) {
 		f.Slack.Wait()
 		if n := len(f.Fake.CallsTo("response_url")); n != 0 {
 			t.Errorf("response_url used %d times; want 0", n)
+		}
+	})
+}
+
+// submitBody is the view_submission Slack posts when user saves the ask
+// modal opened as view with date and reason filled in.
+func submitBody(tb testing.TB, user string, view slackfake.View, date, reason string) string {
+	tb.Helper()
+	payload := map[string]any{
+		"type": "view_submission",
+		"user": map[string]any{"id": user, "team_id": "T1"},
+		"team": map[string]any{"id": "T1"},
+		"view": map[string]any{
+			"id": view.ID, "type": "modal", "callback_id": view.CallbackID, "private_metadata": view.PrivateMetadata,
+			"state": map[string]any{"values": map[string]any{
+				blockkit.BlockAskDate:   map[string]any{blockkit.ActionValue: map[string]any{"type": "datepicker", "selected_date": date}},
+				blockkit.BlockAskReason: map[string]any{blockkit.ActionValue: map[string]any{"type": "plain_text_input", "value": reason}},
+			}},
+		},
+	}
+	b, err := json.Marshal(payload)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return url.Values{"payload": {string(b)}}.Encode()
+}
+
+// mustOpenAsk clicks button as user and returns the modal Slack was asked
+// to open.
+func mustOpenAsk(tb testing.TB, f *httpFixture, user string, button store.Button, msg slackfake.Message) slackfake.View {
+	tb.Helper()
+	res := f.MustPost(tb, "/slack/interactions", httpFormType, clickBody(tb, f, user, button, msg))
+	if res.Status != http.StatusOK || res.Body != "" {
+		tb.Fatalf("click = %d %q; want 200 and no body", res.Status, res.Body)
+	}
+	calls := f.MustWaitCalls(tb, "views.open", 1)
+	var view struct {
+		ID              string `json:"id"`
+		CallbackID      string `json:"callback_id"`
+		PrivateMetadata string `json:"private_metadata"`
+		Blocks          json.RawMessage
+	}
+	var answer struct {
+		OK   bool
+		View json.RawMessage
+	}
+	if err := json.Unmarshal([]byte(calls[len(calls)-1].Response), &answer); err != nil || !answer.OK {
+		tb.Fatalf("views.open answered %s; want ok", calls[len(calls)-1].Response)
+	}
+	if err := json.Unmarshal(answer.View, &view); err != nil {
+		tb.Fatal(err)
+	}
+	return slackfake.View{ID: view.ID, CallbackID: view.CallbackID, PrivateMetadata: view.PrivateMetadata, Blocks: view.Blocks}
+}
+
+func mustExternal(tb testing.TB, f *httpFixture, name string) *store.External {
+	tb.Helper()
+	var x *store.External
+	if err := f.Store.View(context.Background(), func(tx *store.Tx) (err error) {
+		x, err = tx.External(name)
+		return err
+	}); err != nil {
+		tb.Fatal(err)
+	}
+	return x
+}
+
+func TestAskButton(t *testing.T) {
+	newDate := commands.AskButton("New date…", commands.Ask{Title: "New date for Stripe SDK", Command: `confirm external "Stripe SDK" due {date}`, Date: "2027-01-20"})
+
+	t.Run("OpensTheFormThenRunsTheCommandAndEditsTheMessage", func(t *testing.T) {
+		f := MustHTTPFixture(t)
+		_, msg := mustPostReminder(t, f)
+		view := mustOpenAsk(t, f, actionOwner, newDate, msg)
+		if view.CallbackID != blockkit.AskCallback || !strings.Contains(string(view.Blocks), `"initial_date":"2027-01-20"`) {
+			t.Errorf("opened view %q with blocks %s; want the ask modal preset to 2027-01-20", view.CallbackID, view.Blocks)
+		}
+		if strings.Contains(string(view.Blocks), blockkit.BlockAskReason) {
+			t.Errorf("the form asks for a reason; this one should not: %s", view.Blocks)
+		}
+		res := f.MustPost(t, "/slack/interactions", httpFormType, submitBody(t, actionOwner, view, "2027-01-27", ""))
+		if res.Status != http.StatusOK || res.Body != "" {
+			t.Fatalf("submit = %d %q; want 200 and no body (the modal closes)", res.Status, res.Body)
+		}
+		f.Slack.Wait()
+		if got := mustExternal(t, f, "Stripe SDK").Due; got != store.NewDate(2027, 1, 27) {
+			t.Errorf("due = %v; want 2027-01-27", got)
+		}
+		got, _ := f.Fake.Message(msg.Channel, msg.TS)
+		blocks := strings.NewReplacer(`\u003c`, "<", `\u003e`, ">").Replace(string(got.Blocks))
+		if got.Edits != 1 || strings.Contains(blocks, `"type":"actions"`) || !strings.Contains(blocks, "<@"+actionOwner+"> answered New date: Wed 2027-01-27") {
+			t.Errorf("reminder edited %d times to %s; want one edit naming the answer, buttons gone", got.Edits, blocks)
+		}
+	})
+
+	t.Run("ShowsARefusalUnderTheFieldAndChangesNothing", func(t *testing.T) {
+		f := MustHTTPFixture(t)
+		_, msg := mustPostReminder(t, f)
+		view := mustOpenAsk(t, f, actionOther, newDate, msg)
+		before := f.MustState(t)
+		res := f.MustPost(t, "/slack/interactions", httpFormType, submitBody(t, actionOther, view, "2027-01-27", ""))
+		fe := mustHTTPFieldErrors(t, res)
+		if !strings.Contains(fe.Errors[blockkit.BlockAskDate], "its owner) or an admin can confirm") {
+			t.Errorf("field errors = %v; want the refusal under the date", fe.Errors)
+		}
+		f.Slack.Wait()
+		if after := f.MustState(t); after != before {
+			t.Errorf("a refused form changed the store")
+		}
+		if got, _ := f.Fake.Message(msg.Channel, msg.TS); got.Edits != 0 {
+			t.Errorf("reminder edited %d times; want untouched", got.Edits)
+		}
+	})
+
+	t.Run("PutsAMissingReasonUnderTheReason", func(t *testing.T) {
+		f := MustHTTPFixture(t)
+		_, msg := mustPostReminder(t, f)
+		slip := commands.AskButton("Will slip…", commands.Ask{Title: "Will mobile@5.0 slip?", Command: "move mobile@5.0 {date} {reason}", Date: "2027-01-29", Reason: true})
+		view := mustOpenAsk(t, f, actionOwner, slip, msg)
+		fe := mustHTTPFieldErrors(t, f.MustPost(t, "/slack/interactions", httpFormType, submitBody(t, actionOwner, view, "2027-02-12", "")))
+		if fe.Errors[blockkit.BlockAskReason] == "" {
+			t.Fatalf("field errors = %v; want one under the reason", fe.Errors)
+		}
+		res := f.MustPost(t, "/slack/interactions", httpFormType, submitBody(t, actionOwner, view, "2027-02-12", "the <PSP> & bank"))
+		if res.Status != http.StatusOK || res.Body != "" {
+			t.Fatalf("submit = %d %q; want 200 and no body", res.Status, res.Body)
+		}
+		f.Slack.Wait()
+		r := f.MustRelease(t, "mobile@5.0")
+		if last := r.History[len(r.History)-1]; r.Target != store.NewDate(2027, 2, 12) || last.Reason != "the <PSP> & bank" || last.By != actionOwner {
+			t.Errorf("mobile@5.0 target %v, last change %+v; want moved to 2027-02-12 by %s because the <PSP> & bank", r.Target, last, actionOwner)
+		}
+	})
+
+	t.Run("RejectsAFormWithoutADate", func(t *testing.T) {
+		f := MustHTTPFixture(t)
+		_, msg := mustPostReminder(t, f)
+		view := mustOpenAsk(t, f, actionOwner, newDate, msg)
+		fe := mustHTTPFieldErrors(t, f.MustPost(t, "/slack/interactions", httpFormType, submitBody(t, actionOwner, view, "", "")))
+		if fe.Errors[blockkit.BlockAskDate] != "Pick a date." {
+			t.Errorf("field errors = %v; want Pick a date. under the date", fe.Errors)
+		}
+	})
+
+	t.Run("TellsTheClickerWhatToTypeWhenTheFormCannotOpen", func(t *testing.T) {
+		f := MustHTTPFixture(t)
+		_, msg := mustPostReminder(t, f)
+		body := strings.Replace(clickBody(t, f, actionOwner, newDate, msg), "trigger_id", "trigger_ix", 1) // no trigger: views.open fails
+		if res := f.MustPost(t, "/slack/interactions", httpFormType, body); res.Status != http.StatusOK {
+			t.Fatalf("click = %d; want 200", res.Status)
+		}
+		f.Slack.Wait()
+		eph := f.Fake.Ephemerals(msg.Channel)
+		if len(eph) != 1 || !strings.Contains(eph[0].Text, "Type `/release confirm external \"Stripe SDK\" due &lt;date&gt;` instead.") {
+			t.Errorf("ephemerals = %+v; want what to type", eph)
 		}
 	})
 }

@@ -36,6 +36,7 @@ type Slack struct {
 	replies replyCache
 	mu      sync.Mutex
 	events  map[string]time.Time // event_id → first seen, to drop Slack's retries
+	asks    askCache             // messages whose ask button opened a form
 }
 
 // apiTimeout bounds each Slack Web API call.
@@ -165,8 +166,11 @@ func webhook(doc store.Doc) *slack.WebhookMessage {
 func (s *Slack) Interaction(ctx context.Context, ic *slack.InteractionCallback) Ack {
 	switch ic.Type {
 	case slack.InteractionTypeViewSubmission:
-		if ic.View.CallbackID == blockkit.AddReleaseCallback {
+		switch ic.View.CallbackID {
+		case blockkit.AddReleaseCallback:
 			return s.submitAdd(ctx, ic)
+		case blockkit.AskCallback:
+			return s.submitAsk(ctx, ic)
 		}
 	case slack.InteractionTypeBlockActions:
 		return s.blockActions(ctx, ic)
