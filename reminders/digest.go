@@ -1,6 +1,7 @@
 package reminders
 
 import (
+	"slices"
 	"time"
 
 	"relman/store"
@@ -43,4 +44,37 @@ func LastDigest(sub store.Subscription, now time.Time) time.Time {
 
 func onDay(sub store.Subscription, slot time.Time) bool {
 	return sub.Cadence != store.Weekly || slot.Weekday() == sub.Weekday
+}
+
+// DueDigest is a subscription whose digest is due, and the slot it is for.
+type DueDigest struct {
+	Subscription store.Subscription
+	Slot         time.Time
+}
+
+// Key is the digest's ledger key (store.DigestKey): mark it in the
+// transaction that queues the digest.
+func (d DueDigest) Key() string { return store.DigestKey(d.Subscription.Key(), d.Slot) }
+
+// DueDigests returns, in slot order, the subscriptions whose latest slot
+// at or before now came after they were made and is not in the ledger.
+// Only the latest slot counts: a digest missed while relman was down goes
+// out once, late, not once per missed slot; and a subscription made (or
+// changed) after today's slot waits for the next one.
+func DueDigests(tx *store.Tx, now time.Time) ([]DueDigest, error) {
+	subs, err := tx.Subscriptions()
+	if err != nil {
+		return nil, err
+	}
+	var due []DueDigest
+	for _, s := range subs {
+		slot := LastDigest(s, now)
+		d := DueDigest{Subscription: s, Slot: slot}
+		if slot.Before(s.CreatedAt) || tx.Sent(d.Key()) {
+			continue
+		}
+		due = append(due, d)
+	}
+	slices.SortStableFunc(due, func(a, b DueDigest) int { return a.Slot.Compare(b.Slot) })
+	return due, nil
 }

@@ -116,3 +116,10 @@ func (tx *Tx) PruneLedger(before time.Time) (int, error) {
 	}
 	return len(old), nil
 }
+
+// Sent reports whether the alert with the given key is in the ledger,
+// without recording it: for checks that only ask what is due (MarkSent
+// records, in the transaction that queues the alert).
+func (tx *Tx) Sent(key string) bool {
+	return tx.kv.Bucket(bucketLedger).Get(tx.key(key)) != nil
+}

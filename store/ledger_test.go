@@ -102,6 +102,13 @@ func TestPruneLedger(t *testing.T) {
 	if n != 1 {
 		t.Errorf("PruneLedger = %d; want 1 (only the entry recorded before the cut-off)", n)
 	}
+	MustView(t, s, func(tx *store.Tx) error {
+		if tx.Sent("slip app@1 lib@1 2027-03-01 2027-03-05") || !tx.Sent("overdue app@1 lib@1 2027-03-01") {
+			t.Errorf("Sent after pruning = %v, %v; want false for the pruned entry, true for the kept one",
+				tx.Sent("slip app@1 lib@1 2027-03-01 2027-03-05"), tx.Sent("overdue app@1 lib@1 2027-03-01"))
+		}
+		return nil
+	})
 	got := map[string]bool{}
 	MustUpdate(t, s, "sweep", t0.Add(30*24*time.Hour), func(tx *store.Tx) error {
 		for _, k := range []string{"slip app@1 lib@1 2027-03-01 2027-03-05", "overdue app@1 lib@1 2027-03-01", "digest ch C1 2027-03-01T08:00:00Z", "odd"} {
