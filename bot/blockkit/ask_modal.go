@@ -21,7 +21,8 @@ const maxTitle = 24
 
 // AskModal is the form an ask button opens: a date picker (initialDate,
 // YYYY-MM-DD, preselected; "" for none) and, if reason is set, an optional
-// multi-line reason. metadata travels in private_metadata for AskValues.
+// multi-line reason, under title (shortened to Slack's 24 characters;
+// "relman" when blank). metadata travels in private_metadata for AskValues.
 func AskModal(title, initialDate string, reason bool, metadata string) slack.ModalViewRequest {
 	date := slack.NewDatePickerBlockElement(ActionValue)
 	date.Placeholder = plain("Pick the date")
@@ -32,6 +33,9 @@ func AskModal(title, initialDate string, reason bool, metadata string) slack.Mod
 		why.Multiline = true
 		blocks = append(blocks, slack.NewInputBlock(BlockAskReason, plain("Reason"),
 			plain("Required when the date moves later; everyone downstream reads it."), why).WithOptional(true))
+	}
+	if blank(title) {
+		title = "relman" // Slack refuses a modal without a title
 	}
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
