@@ -30,6 +30,12 @@ type Console struct {
 	// Zones are console users' time zones, as Slack's users.info would
 	// give them; :tz sets them. A user without one has the workspace zone.
 	Zones map[string]*time.Location
+	// Sweep, when set, runs what falls due as of now (the reminders
+	// sweep), and SweepAt gives its next scheduled time after a time
+	// (reminders.Scheduler.Next). :advance runs it at each scheduled time
+	// it passes, in time order with the deliveries of held messages.
+	Sweep   func(ctx context.Context, now time.Time) error
+	SweepAt func(after time.Time) time.Time
 }
 
 // consoleSender prints outbox messages instead of posting them.
@@ -161,15 +167,65 @@ func (c *Console) directive(ctx context.Context, line string) (bool, error) {
 			fmt.Fprintln(c.Out, err)
 			break
 		}
-		now := c.Clock.Advance(d)
-		fmt.Fprintf(c.Out, "Clock advanced %s to %s.\n", arg, now.In(c.Dispatcher.Service.Loc).Format("Mon 2006-01-02 15:04 MST"))
-		if _, err := c.Outbox.Flush(ctx); err != nil {
+		end := c.Clock.Now().Add(d)
+		fmt.Fprintf(c.Out, "Clock advanced %s to %s.\n", arg, c.stamp(end))
+		if err := c.advance(ctx, end); err != nil {
 			return false, err
 		}
 	default:
 		fmt.Fprintf(c.Out, "unknown console command %s; type :help\n", name)
 	}
 	return false, nil
+}
+
+// maxSteps bounds the steps of one :advance (a sweep every second for a
+// year would be 31 million): beyond it the clock jumps to the end.
+const maxSteps = 10000
+
+// advance moves the clock to end one event at a time, in time order: each
+// scheduled sweep runs at its time, and each held message is delivered
+// when it falls due, under a line giving that time.
+func (c *Console) advance(ctx context.Context, end time.Time) error {
+	for step := 0; ; step++ {
+		now := c.Clock.Now()
+		next, sweep := end, false
+		if c.Sweep != nil && c.SweepAt != nil && step < maxSteps {
+			if t := c.SweepAt(now); t.After(now) && !t.After(next) {
+				next, sweep = t, true
+			}
+		}
+		if t, err := c.Outbox.Next(); err != nil {
+			return err
+		} else if t.After(now) && t.Before(next) {
+			next, sweep = t, false
+		}
+		c.Clock.Set(next)
+		if sweep {
+			if err := c.Sweep(ctx, next); err != nil {
+				fmt.Fprintf(c.Out, "sweep at %s failed: %v\n", c.stamp(next), err)
+			}
+		}
+		if t, err := c.Outbox.Next(); err != nil {
+			return err
+		} else if !t.IsZero() && !t.After(next) && next.After(now) {
+			fmt.Fprintf(c.Out, "— %s —\n", c.stamp(next))
+		}
+		if _, err := c.Outbox.Flush(ctx); err != nil {
+			return err
+		}
+		if !next.Before(end) || ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+}
+
+// stamp formats an instant in the workspace zone.
+func (c *Console) stamp(t time.Time) string {
+	loc := c.Dispatcher.Service.Loc
+	if loc == nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format("Mon 2006-01-02 15:04 MST")
 }
 
 // setZone handles ":tz [@user] <zone>", and ":tz" alone, which shows the
