@@ -60,9 +60,24 @@ func (s *consoleSender) Send(_ context.Context, m *store.Message, thread, update
 	return store.Posted{Channel: m.Channel, TS: strconv.Itoa(s.seq)}, nil
 }
 
-// NewConsoleOutbox returns an outbox whose messages are printed to out.
+// NewConsoleOutbox returns an outbox whose messages are printed to out,
+// and a DM held for its recipient's working hours as a line saying until
+// when.
 func NewConsoleOutbox(st *store.Store, clock store.Clock, out io.Writer) *Outbox {
-	return &Outbox{Store: st, Clock: clock, Sender: &consoleSender{out: out}, Spacing: -1}
+	return &Outbox{Store: st, Clock: clock, Sender: &consoleSender{out: out}, Spacing: -1,
+		Held: func(m *store.Message, loc *time.Location) {
+			fmt.Fprintf(out, "  [DM @%s held until %s]\n", m.Channel, m.NotBefore.In(loc).Format("Mon 2006-01-02 15:04 MST"))
+		}}
+}
+
+// consoleZones gives the outbox the zones :tz set.
+type consoleZones struct{ c *Console }
+
+func (z consoleZones) Location(_ context.Context, user string) (*time.Location, error) {
+	if loc := z.c.Zones[user]; loc != nil {
+		return loc, nil
+	}
+	return nil, fmt.Errorf("@%s has no time zone (set one with :tz)", user)
 }
 
 const consoleHelp = `Type a command as you would in Slack: /release help, /release add payments 2.3.0 2027-01-15
@@ -78,6 +93,12 @@ const consoleHelp = `Type a command as you would in Slack: /release help, /relea
 
 // Run reads commands until end of input, :quit, or ctx ends.
 func (c *Console) Run(ctx context.Context) error {
+	if c.Outbox.Zones == nil {
+		c.Outbox.Zones = consoleZones{c}
+	}
+	if c.Outbox.Loc == nil {
+		c.Outbox.Loc = c.Dispatcher.Service.Loc
+	}
 	sc := bufio.NewScanner(c.In)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	if c.Interactive {

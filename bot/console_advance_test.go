@@ -15,8 +15,8 @@ import (
 )
 
 // TestConsoleAdvance drives :advance with a stand-in sweep: the first run
-// at or after Friday 09:00 UTC queues a channel post and a DM to sam, held
-// until working hours in Tokyo, as the slip sweep will.
+// at or after Friday 09:00 UTC queues a channel post and a quiet DM to sam,
+// whom :tz put in Tokyo, as the slip sweep will.
 func TestConsoleAdvance(t *testing.T) {
 	st, err := boltdb.Open(filepath.Join(t.TempDir(), "relman.db"), store.Options{})
 	if err != nil {
@@ -47,7 +47,7 @@ func TestConsoleAdvance(t *testing.T) {
 			if err := tx.Enqueue(&store.Message{Channel: "releases", Doc: doc}); err != nil {
 				return err
 			}
-			return tx.Enqueue(&store.Message{Channel: "sam", DM: true, Doc: doc, NotBefore: reminders.NextWorkingTime(now, tokyo)})
+			return tx.Enqueue(&store.Message{Channel: "sam", DM: true, Quiet: true, Doc: doc})
 		})
 	}
 	var out bytes.Buffer
@@ -55,7 +55,7 @@ func TestConsoleAdvance(t *testing.T) {
 	con := &Console{
 		Dispatcher: &Dispatcher{Service: svc}, Outbox: NewConsoleOutbox(st, clock, &out), Clock: clock,
 		In: strings.NewReader(":advance 3d\n:advance 1h"), Out: &out, User: "alex", Channel: "releases",
-		Sweep: sweep, SweepAt: hourly.Next,
+		Sweep: sweep, SweepAt: hourly.Next, Zones: map[string]*time.Location{"sam": tokyo},
 	}
 	if err := con.Run(context.Background()); err != nil {
 		t.Fatal(err)
@@ -66,6 +66,7 @@ func TestConsoleAdvance(t *testing.T) {
 		"Clock advanced 3d to Mon 2027-01-11 08:30 UTC.",
 		"— Fri 2027-01-08 09:00 UTC —",
 		"  [#releases] payments@2.3.0 now slips",
+		"  [DM @sam held until Mon 2027-01-11 09:00 JST]",
 		// Friday 18:00 in Tokyo is after hours: the DM waits for Monday 09:00 there.
 		"— Mon 2027-01-11 00:00 UTC —",
 		"  [DM @sam] payments@2.3.0 now slips",
