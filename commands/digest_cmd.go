@@ -314,13 +314,10 @@ func describeSchedule(s *store.Subscription) string {
 }
 
 func productList(ps []string) string {
-	switch len(ps) {
-	case 0:
+	if len(ps) == 0 {
 		return "every product"
-	case 1:
-		return ps[0]
 	}
-	return strings.Join(ps[:len(ps)-1], ", ") + " and " + ps[len(ps)-1]
+	return noticeAnd(ps)
 }
 
 // zoneName is the IANA name a subscription stores for loc, UTC when loc

@@ -123,3 +123,21 @@ func (tx *Tx) PruneLedger(before time.Time) (int, error) {
 func (tx *Tx) Sent(key string) bool {
 	return tx.kv.Bucket(bucketLedger).Get(tx.key(key)) != nil
 }
+
+// QueueOnce enqueues msgs and records key in the ledger, unless key is
+// there already; it reports whether it queued them. Call it in the
+// transaction that finds the alert due: the alert and its record commit
+// together or not at all, so a crash can neither lose an alert nor send
+// it twice.
+func (tx *Tx) QueueOnce(key string, msgs ...*Message) (bool, error) {
+	first, err := tx.MarkSent(key)
+	if err != nil || !first {
+		return false, err
+	}
+	for _, m := range msgs {
+		if err := tx.Enqueue(m); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}

@@ -148,3 +148,43 @@ func TestPruneLedger(t *testing.T) {
 		})
 	})
 }
+
+func TestQueueOnce(t *testing.T) {
+	s := MustOpen(t, filepath.Join(t.TempDir(), "relman.db"))
+	msg := func() []*store.Message {
+		return []*store.Message{{Channel: "C1", Doc: store.Doc{Text: "slip"}}, {Channel: "U1", DM: true, Doc: store.Doc{Text: "slip"}}}
+	}
+	var got []bool
+	for range 2 {
+		MustUpdate(t, s, "sweep", t0, func(tx *store.Tx) error {
+			queued, err := tx.QueueOnce("slip app@1 lib@1 2027-03-01 2027-03-05", msg()...)
+			got = append(got, queued)
+			return err
+		})
+	}
+	// A rolled-back transaction keeps neither the messages nor the record.
+	err := s.Update(t.Context(), "sweep", t0, func(tx *store.Tx) error {
+		if _, err := tx.QueueOnce("slip app@1 lib@1 2027-03-01 2027-03-09", msg()...); err != nil {
+			return err
+		}
+		return store.Errorf(store.EConflict, "crash")
+	})
+	if err == nil {
+		t.Fatal("Update = nil; want the error")
+	}
+	MustUpdate(t, s, "sweep", t0, func(tx *store.Tx) error {
+		queued, err := tx.QueueOnce("slip app@1 lib@1 2027-03-01 2027-03-09", msg()...)
+		got = append(got, queued)
+		return err
+	})
+	if diff := cmp.Diff([]bool{true, false, true}, got); diff != "" {
+		t.Errorf("QueueOnce queued? (-want +got):\n%s", diff)
+	}
+	MustView(t, s, func(tx *store.Tx) error {
+		out, err := tx.Outbox()
+		if len(out) != 4 {
+			t.Errorf("outbox has %d messages; want 4 (two alerts of two messages)", len(out))
+		}
+		return err
+	})
+}
