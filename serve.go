@@ -41,6 +41,7 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 	svc := &commands.Service{Store: st, Clock: clock, Loc: cfg.Loc, Admins: cfg.Admins, Log: log}
 	outbox := &bot.Outbox{Store: st, Sender: &bot.SlackSender{API: api, Metrics: metrics}, Clock: clock, Log: log, Metrics: metrics}
 	users := &bot.Users{API: api, Clock: clock, Log: log, Metrics: metrics}
+	outbox.Zones, outbox.Loc = users, cfg.Loc // quiet DMs wait for their recipient's working hours
 	sl := &bot.Slack{
 		Dispatcher: &bot.Dispatcher{Service: svc, Outbox: outbox, Metrics: metrics, Log: log},
 		API:        api, Users: users, Clock: clock, Log: log, Metrics: metrics,

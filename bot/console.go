@@ -27,6 +27,15 @@ type Console struct {
 	Interactive bool
 	User        string // who commands run as; :as changes it
 	Channel     string // where commands are typed; :in changes it
+	// Zones are console users' time zones, as Slack's users.info would
+	// give them; :tz sets them. A user without one has the workspace zone.
+	Zones map[string]*time.Location
+	// Sweep, when set, runs what falls due as of now (the reminders
+	// sweep), and SweepAt gives its next scheduled time after a time
+	// (reminders.Scheduler.Next). :advance runs it at each scheduled time
+	// it passes, in time order with the deliveries of held messages.
+	Sweep   func(ctx context.Context, now time.Time) error
+	SweepAt func(after time.Time) time.Time
 }
 
 // consoleSender prints outbox messages instead of posting them.
@@ -51,15 +60,31 @@ func (s *consoleSender) Send(_ context.Context, m *store.Message, thread, update
 	return store.Posted{Channel: m.Channel, TS: strconv.Itoa(s.seq)}, nil
 }
 
-// NewConsoleOutbox returns an outbox whose messages are printed to out.
+// NewConsoleOutbox returns an outbox whose messages are printed to out,
+// and a DM held for its recipient's working hours as a line saying until
+// when.
 func NewConsoleOutbox(st *store.Store, clock store.Clock, out io.Writer) *Outbox {
-	return &Outbox{Store: st, Clock: clock, Sender: &consoleSender{out: out}, Spacing: -1}
+	return &Outbox{Store: st, Clock: clock, Sender: &consoleSender{out: out}, Spacing: -1,
+		Held: func(m *store.Message, loc *time.Location) {
+			fmt.Fprintf(out, "  [DM @%s held until %s]\n", m.Channel, m.NotBefore.In(loc).Format("Mon 2006-01-02 15:04 MST"))
+		}}
+}
+
+// consoleZones gives the outbox the zones :tz set.
+type consoleZones struct{ c *Console }
+
+func (z consoleZones) Location(_ context.Context, user string) (*time.Location, error) {
+	if loc := z.c.Zones[user]; loc != nil {
+		return loc, nil
+	}
+	return nil, fmt.Errorf("@%s has no time zone (set one with :tz)", user)
 }
 
 const consoleHelp = `Type a command as you would in Slack: /release help, /release add payments 2.3.0 2027-01-15
 (the leading /release may be left out). Console commands:
   :as @user        act as another user (now %s)
   :in #channel     type commands in another channel (now #%s)
+  :tz [@user] <zone>  set a user's time zone, like Europe/Berlin (yours when no @user)
   :advance <d>     move the fake clock by d (30m, 12h, 3d, 2w) and run what falls due
   :now             print the fake clock
   :help            this help
@@ -68,6 +93,12 @@ const consoleHelp = `Type a command as you would in Slack: /release help, /relea
 
 // Run reads commands until end of input, :quit, or ctx ends.
 func (c *Console) Run(ctx context.Context) error {
+	if c.Outbox.Zones == nil {
+		c.Outbox.Zones = consoleZones{c}
+	}
+	if c.Outbox.Loc == nil {
+		c.Outbox.Loc = c.Dispatcher.Service.Loc
+	}
 	sc := bufio.NewScanner(c.In)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	if c.Interactive {
@@ -114,7 +145,7 @@ func (c *Console) line(ctx context.Context, line string) (quit bool, err error) 
 		fmt.Fprintf(c.Out, "%s is not a relman command: use /release or /ccb.\n", cmd)
 		return false, nil
 	}
-	reply := c.Dispatcher.Command(ctx, commands.Request{User: c.User, Channel: c.Channel, Command: cmd, Text: line})
+	reply := c.Dispatcher.Command(ctx, commands.Request{User: c.User, Channel: c.Channel, Command: cmd, Text: line, Zone: c.Zones[c.User]})
 	if reply.Modal != "" {
 		fmt.Fprintln(c.Out, "(In Slack this opens a form; at the console, type the arguments.)")
 	}
@@ -147,6 +178,8 @@ func (c *Console) directive(ctx context.Context, line string) (bool, error) {
 		}
 		c.Channel = ch
 		fmt.Fprintf(c.Out, "You are now in #%s.\n", ch)
+	case ":tz":
+		c.setZone(arg)
 	case ":now":
 		fmt.Fprintln(c.Out, c.Clock.Now().In(c.Dispatcher.Service.Loc).Format("Mon 2006-01-02 15:04 MST"))
 	case ":advance":
@@ -155,15 +188,97 @@ func (c *Console) directive(ctx context.Context, line string) (bool, error) {
 			fmt.Fprintln(c.Out, err)
 			break
 		}
-		now := c.Clock.Advance(d)
-		fmt.Fprintf(c.Out, "Clock advanced %s to %s.\n", arg, now.In(c.Dispatcher.Service.Loc).Format("Mon 2006-01-02 15:04 MST"))
-		if _, err := c.Outbox.Flush(ctx); err != nil {
+		end := c.Clock.Now().Add(d)
+		fmt.Fprintf(c.Out, "Clock advanced %s to %s.\n", arg, c.stamp(end))
+		if err := c.advance(ctx, end); err != nil {
 			return false, err
 		}
 	default:
 		fmt.Fprintf(c.Out, "unknown console command %s; type :help\n", name)
 	}
 	return false, nil
+}
+
+// maxSteps bounds the steps of one :advance (a sweep every second for a
+// year would be 31 million): beyond it the clock jumps to the end.
+const maxSteps = 10000
+
+// advance moves the clock to end one event at a time, in time order: each
+// scheduled sweep runs at its time, and each held message is delivered
+// when it falls due, under a line giving that time.
+func (c *Console) advance(ctx context.Context, end time.Time) error {
+	for step := 0; ; step++ {
+		now := c.Clock.Now()
+		next, sweep := end, false
+		if c.Sweep != nil && c.SweepAt != nil && step < maxSteps {
+			if t := c.SweepAt(now); t.After(now) && !t.After(next) {
+				next, sweep = t, true
+			}
+		}
+		if t, err := c.Outbox.Next(); err != nil {
+			return err
+		} else if t.After(now) && t.Before(next) {
+			next, sweep = t, false
+		}
+		c.Clock.Set(next)
+		if sweep {
+			if err := c.Sweep(ctx, next); err != nil {
+				fmt.Fprintf(c.Out, "sweep at %s failed: %v\n", c.stamp(next), err)
+			}
+		}
+		if t, err := c.Outbox.Next(); err != nil {
+			return err
+		} else if !t.IsZero() && !t.After(next) && next.After(now) {
+			fmt.Fprintf(c.Out, "— %s —\n", c.stamp(next))
+		}
+		if _, err := c.Outbox.Flush(ctx); err != nil {
+			return err
+		}
+		if !next.Before(end) || ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+}
+
+// stamp formats an instant in the workspace zone.
+func (c *Console) stamp(t time.Time) string {
+	loc := c.Dispatcher.Service.Loc
+	if loc == nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format("Mon 2006-01-02 15:04 MST")
+}
+
+// setZone handles ":tz [@user] <zone>", and ":tz" alone, which shows the
+// current user's zone.
+func (c *Console) setZone(arg string) {
+	f := strings.Fields(arg)
+	user := c.User
+	if len(f) > 0 && strings.HasPrefix(f[0], "@") {
+		user, f = strings.TrimPrefix(f[0], "@"), f[1:]
+	}
+	switch {
+	case len(f) == 0 && user == c.User && len(strings.Fields(arg)) == 0:
+		zone := "the workspace's, " + c.Dispatcher.Service.Loc.String()
+		if loc := c.Zones[user]; loc != nil {
+			zone = loc.String()
+		}
+		fmt.Fprintf(c.Out, "Your time zone is %s.\n", zone)
+		return
+	case len(f) != 1 || user == "" || strings.ContainsAny(user, " <>&"):
+		fmt.Fprintln(c.Out, "usage: :tz [@user] <zone>, like :tz @sam Asia/Tokyo")
+		return
+	}
+	loc, err := time.LoadLocation(f[0])
+	if err != nil || f[0] == "Local" {
+		fmt.Fprintf(c.Out, "%q is not a time zone: use an IANA name like Europe/Berlin or America/New_York.\n", f[0])
+		return
+	}
+	if c.Zones == nil {
+		c.Zones = make(map[string]*time.Location)
+	}
+	c.Zones[user] = loc
+	fmt.Fprintf(c.Out, "@%s's time zone is now %s.\n", user, loc)
 }
 
 // parseAdvance reads 30m, 12h, 3d, 2w, or a Go duration.

@@ -67,6 +67,7 @@ func replay(t *testing.T, transcript string) string {
 	var out bytes.Buffer
 	var session []string
 	user, channel := "alex", "releases"
+	var zones map[string]*time.Location
 	flush := func() {
 		if session == nil {
 			return
@@ -78,12 +79,12 @@ func replay(t *testing.T, transcript string) string {
 		svc := &commands.Service{Store: st, Clock: clock, Loc: time.UTC, Admins: []string{"root"}}
 		con := &Console{
 			Dispatcher: &Dispatcher{Service: svc}, Outbox: NewConsoleOutbox(st, clock, &out), Clock: clock,
-			In: strings.NewReader(strings.Join(session, "\n")), Out: &out, User: user, Channel: channel,
+			In: strings.NewReader(strings.Join(session, "\n")), Out: &out, User: user, Channel: channel, Zones: zones,
 		}
 		if err := con.Run(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		user, channel = con.User, con.Channel
+		user, channel, zones = con.User, con.Channel, con.Zones
 		if err := st.Close(); err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"relman/commands"
+	"relman/reminders"
 	"relman/store"
 )
 
@@ -55,6 +56,18 @@ type Outbox struct {
 	// is parked (default 24h).
 	Spacing time.Duration
 	MaxAge  time.Duration
+	// Zones gives the recipient's time zone of a quiet DM (store.Message
+	// Quiet): Users in production. Without Zones, or when the lookup
+	// fails, the recipient is taken to be in Loc, the workspace zone (UTC
+	// when nil).
+	Zones interface {
+		Location(ctx context.Context, user string) (*time.Location, error)
+	}
+	Loc *time.Location
+	// Held, when set, is told of each quiet DM held for its recipient's
+	// working hours and the zone they were judged in (the console prints
+	// it).
+	Held func(m *store.Message, loc *time.Location)
 
 	mu     sync.Mutex
 	last   map[string]time.Time // channel → when its last message went out
@@ -148,6 +161,13 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 			blocked[m.Channel] = true
 			continue
 		}
+		if held, err := o.hold(ctx, m, now); err != nil {
+			return sent, err
+		} else if held {
+			// A person's later DMs keep their order behind a held one.
+			blocked[m.Channel] = true
+			continue
+		}
 		res, err := o.deliver(ctx, m)
 		if err != nil {
 			return sent, err
@@ -170,6 +190,47 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 		o.Metrics.outboxDepth.Set(float64(waiting))
 	}
 	return sent, ctx.Err()
+}
+
+// hold keeps a quiet DM for its recipient's working hours: when now is
+// outside them it records the next working time as the message's NotBefore
+// and reports true. It is asked at every attempt, so a retry that falls
+// after hours waits too.
+func (o *Outbox) hold(ctx context.Context, m *store.Message, now time.Time) (bool, error) {
+	if !m.DM || !m.Quiet {
+		return false, nil
+	}
+	loc := o.zone(ctx, m.Channel)
+	at := reminders.NextWorkingTime(now, loc)
+	if !at.After(now) {
+		return false, nil
+	}
+	m.NotBefore = at
+	if err := o.Store.Update(context.WithoutCancel(ctx), "relman", now, func(tx *store.Tx) error {
+		return tx.PutMessage(m)
+	}); err != nil {
+		return false, fmt.Errorf("hold message %d: %w", m.ID, err)
+	}
+	o.log().Info("outbox DM held for working hours", "message", m.ID, "user", m.Channel, "until", at, "zone", loc.String())
+	if o.Held != nil {
+		o.Held(m, loc)
+	}
+	return true, nil
+}
+
+// zone is user's time zone, else the workspace's.
+func (o *Outbox) zone(ctx context.Context, user string) *time.Location {
+	if o.Zones != nil {
+		loc, err := o.Zones.Location(ctx, user)
+		if err == nil && loc != nil {
+			return loc
+		}
+		o.log().Warn("time zone lookup failed; using the workspace zone", "user", user, "err", err)
+	}
+	if o.Loc == nil {
+		return time.UTC
+	}
+	return o.Loc
 }
 
 // pausedAt reports whether Slack asked to wait (429 Retry-After) past now.

@@ -36,6 +36,7 @@ type Slack struct {
 	replies replyCache
 	mu      sync.Mutex
 	events  map[string]time.Time // event_id → first seen, to drop Slack's retries
+	asks    askCache             // messages whose ask button opened a form
 }
 
 // apiTimeout bounds each Slack Web API call.
@@ -168,10 +169,15 @@ func webhook(doc store.Doc) *slack.WebhookMessage {
 func (s *Slack) Interaction(ctx context.Context, ic *slack.InteractionCallback) Ack {
 	switch ic.Type {
 	case slack.InteractionTypeViewSubmission:
-		if ic.View.CallbackID == blockkit.AddReleaseCallback {
+		switch ic.View.CallbackID {
+		case blockkit.AddReleaseCallback:
 			return s.submitAdd(ctx, ic)
+		case blockkit.AskCallback:
+			return s.submitAsk(ctx, ic)
 		}
-	case slack.InteractionTypeBlockActions, slack.InteractionTypeMessageAction, slack.InteractionTypeShortcut, slack.InteractionTypeViewClosed:
+	case slack.InteractionTypeBlockActions:
+		return s.blockActions(ctx, ic)
+	case slack.InteractionTypeMessageAction, slack.InteractionTypeShortcut, slack.InteractionTypeViewClosed:
 	}
 	s.log().Info("interaction not handled", "type", ic.Type, "callback", ic.CallbackID, "user", ic.User.ID)
 	return Ack{}

@@ -80,6 +80,10 @@ var table = []Spec{
 	{Group: "release", Name: "delete", Args: "<release> because <reason…>", Summary: "remove a release added by mistake", Example: "payments@2.3.O because typo, meant 2.3.0",
 		Notes: "Only while nothing depends on it (its own dependencies go with it). The audit log keeps what it was, and its channel is told. To rename a release instead, use `/release set &lt;release&gt; version &lt;new&gt;`.",
 		Parse: parseDelete},
+	{Group: "release", Name: "digest", Args: "daily <HH:MM> [here | me | #channel] [product…]  |  weekly <mon..sun> <HH:MM> [here | me | #channel] [product…]  |  off [here | me | #channel]  |  list",
+		Summary: "get a scheduled digest of what is at risk and coming up", Example: "weekly mon 09:00 #releases payments",
+		Notes: "A digest goes to this channel (`here`, the default), to you by DM (`me`) or to a `#channel`, for the products named or every product, at a time of day in your time zone (for a channel too: the zone of whoever sets it up). A channel or person has one digest; setting it again replaces it. `off` stops it, `list` shows the digests.",
+		Parse: parseDigest},
 }
 
 // lookup finds a command of the group by name, or nil.

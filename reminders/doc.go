@@ -4,6 +4,11 @@
 // store what is due as of now, so it can run twice, late, or after a
 // restart and still do the right thing once.
 //
-// So far it validates the sweep schedule (RELMAN_SWEEP); the sweep itself
-// comes with the slip-alert work.
+// Scheduler is the trigger (RELMAN_SWEEP in the workspace zone, once at
+// start, panics recovered, overlapping runs skipped); Sweep is the job: it
+// runs Checks in one transaction and queues each Alert once (the store's
+// ledger). Reconfirms is the first Check; the slip, overdue, upcoming and
+// digest checks come next. NextWorkingTime is quiet hours (the outbox holds
+// quiet DMs with it); NextDigest, LastDigest and DueDigests place digest
+// slots on the subscriber's clock.
 package reminders

@@ -17,6 +17,10 @@ type Message struct {
 	UpdateOf string `json:"update_of,omitempty"`
 	// NotBefore holds a message (a reminder outside working hours) until then.
 	NotBefore time.Time `json:"not_before,omitzero"`
+	// Quiet holds a DM for its recipient's working hours (09:00–18:00 on a
+	// weekday in their Slack zone): the outbox sets NotBefore when it finds
+	// the message due outside them. Channel posts go at once regardless.
+	Quiet     bool      `json:"quiet,omitempty"`
 	Doc       Doc       `json:"doc"`
 	CreatedAt time.Time `json:"created_at"`
 

@@ -11,7 +11,7 @@ import (
 
 // SchemaVersion is the layout of the data this build writes. New migrates
 // older data up to it and refuses newer.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 var (
 	bucketMeta      = []byte("meta")
@@ -34,6 +34,7 @@ var schemaBuckets = map[int][][]byte{
 	1: {bucketMeta, bucketProducts, bucketReleases, bucketExternals, bucketDeps, bucketAudit},
 	2: {bucketOutbox, bucketPosted, bucketLedger},
 	3: {bucketParked}, // parked messages leave the outbox so delivery never rescans them
+	4: {bucketSubscriptions},
 }
 
 // Store is relman's database, kept in a KV.

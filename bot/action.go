@@ -1,0 +1,229 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"relman/bot/blockkit"
+	"relman/commands"
+	"relman/store"
+)
+
+// blockActions handles button clicks. A commands.AskButton opens its form
+// (submitAsk runs the command). A commands.RunButton runs its command
+// as the person who clicked, through the dispatcher, with that person's
+// permissions, exactly as if typed. When the command succeeds the message
+// is edited in place (its buttons replaced by who answered what) and the
+// command's reply is shown to the clicker privately; when it fails only the
+// clicker sees why, and the message keeps its buttons for someone who may.
+// Slack wants the acknowledgement within three seconds: the command runs
+// before it, the posts to the response_url after.
+func (s *Slack) blockActions(ctx context.Context, ic *slack.InteractionCallback) Ack {
+	for _, a := range ic.ActionCallback.BlockActions {
+		if ask, ok := commands.AskForm(a.ActionID, a.Value); ok {
+			s.openAsk(ic, a, ask)
+			continue
+		}
+		command, ok := commands.RunCommand(a.ActionID, a.Value)
+		if !ok {
+			s.log().Info("button not handled", "action", a.ActionID, "user", ic.User.ID)
+			continue
+		}
+		req := commands.Request{User: ic.User.ID, Channel: ic.Channel.ID, Command: "/release", Text: command}
+		if s.Users != nil {
+			if loc, ok := s.Users.Cached(req.User); ok {
+				req.Zone = loc
+			}
+		}
+		reply := s.Dispatcher.Command(ctx, req)
+		if ic.ResponseURL == "" {
+			continue // a button outside a message (App Home): nothing to edit
+		}
+		note := fmt.Sprintf(":white_check_mark: <@%s> answered: %s", req.User, commands.Escape(a.Text.Text))
+		s.answer(pendingAsk{responseURL: ic.ResponseURL, text: ic.Message.Text, blocks: ic.Message.Blocks.BlockSet}, req.User, note, reply)
+	}
+	return Ack{}
+}
+
+// answer, in the background, edits the message a button was clicked in to
+// show note instead of its buttons when reply is a success, then shows
+// reply to the user privately; both through the message's response_url.
+func (s *Slack) answer(p pendingAsk, user, note string, reply commands.Reply) {
+	s.background(func(ctx context.Context) {
+		if reply.OK() && len(p.blocks) > 0 {
+			edit := &slack.WebhookMessage{ReplaceOriginal: true, Text: p.text,
+				Blocks: &slack.Blocks{BlockSet: blockkit.Answered(p.blocks, note)}}
+			if err := slack.PostWebhookContext(ctx, p.responseURL, edit); err != nil {
+				s.Metrics.slackError("response_url", errorCode(err))
+				s.log().Warn("editing the answered message failed", "user", user, "err", err)
+			}
+		}
+		if err := slack.PostWebhookContext(ctx, p.responseURL, webhook(reply.Doc)); err != nil {
+			s.Metrics.slackError("response_url", errorCode(err))
+			s.log().Warn("response_url failed", "user", user, "err", err)
+		}
+	})
+}
+
+// pendingAsk is a message whose ask button opened a form: what submitAsk
+// needs to edit it once the form is submitted. Slack's view_submission does
+// not carry the message, and private_metadata is too small for its blocks.
+type pendingAsk struct {
+	responseURL, text, label string
+	blocks                   []slack.Block
+	at                       time.Time
+}
+
+// askMeta is an ask modal's private_metadata.
+type askMeta struct {
+	ID      string `json:"id"`      // of the pendingAsk
+	Ask     string `json:"ask"`     // the button's value (commands.ParseAsk)
+	Channel string `json:"channel"` // where the button was clicked
+}
+
+// Pending asks are kept as long as a response_url works (30 minutes), and
+// at most maxAsks of them; a form submitted later still runs its command,
+// and its answer is shown privately instead of in the message.
+const (
+	askTTL  = 30 * time.Minute
+	maxAsks = 1000
+)
+
+// askCache holds pending asks by ID.
+type askCache struct {
+	mu sync.Mutex
+	m  map[string]pendingAsk
+}
+
+func (c *askCache) put(id string, p pendingAsk) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[string]pendingAsk)
+	}
+	for k, v := range c.m {
+		if p.at.Sub(v.at) > askTTL {
+			delete(c.m, k)
+		}
+	}
+	if len(c.m) >= maxAsks {
+		oldest := ""
+		for k, v := range c.m {
+			if oldest == "" || v.at.Before(c.m[oldest].at) {
+				oldest = k
+			}
+		}
+		delete(c.m, oldest)
+	}
+	c.m[id] = p
+}
+
+// take removes and returns the pending ask id, if it is there and fresh.
+func (c *askCache) take(id string, now time.Time) (pendingAsk, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.m[id]
+	delete(c.m, id)
+	return p, ok && now.Sub(p.at) <= askTTL
+}
+
+// openAsk opens the form of an ask button with the click's trigger, which
+// Slack honours for three seconds and once. If Slack refuses, the clicker
+// is told privately what to type instead.
+func (s *Slack) openAsk(ic *slack.InteractionCallback, a *slack.BlockAction, ask commands.Ask) {
+	id := newAskID()
+	s.asks.put(id, pendingAsk{responseURL: ic.ResponseURL, text: ic.Message.Text, label: a.Text.Text,
+		blocks: ic.Message.Blocks.BlockSet, at: s.Clock.Now()})
+	meta, _ := json.Marshal(askMeta{ID: id, Ask: a.Value, Channel: ic.Channel.ID}) // strings: cannot fail
+	view := blockkit.AskModal(ask.Title, ask.Date, ask.Reason, string(meta))
+	trigger, url, user := ic.TriggerID, ic.ResponseURL, ic.User.ID
+	s.background(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		if _, err := s.API.OpenViewContext(ctx, trigger, view); err != nil {
+			s.Metrics.slackError("views.open", errorCode(err))
+			s.log().Warn("views.open failed for a button", "user", user, "err", err)
+			if url == "" {
+				return
+			}
+			typed := strings.NewReplacer("{date}", "<date>", "{reason}", "because <reason>").Replace(ask.Command)
+			doc := store.Doc{Text: fmt.Sprintf(":warning: Slack did not open the form. Type `/release %s` instead.", commands.Escape(typed))}
+			doc.Sections = []store.Section{{Text: doc.Text}}
+			if err := slack.PostWebhookContext(ctx, url, webhook(doc)); err != nil {
+				s.log().Warn("response_url failed", "err", err)
+			}
+		}
+	})
+}
+
+// submitAsk runs the command of a submitted ask form as the person who
+// submitted it. A refusal is shown under the field it is about and keeps
+// the form open; success closes it, edits the message the button was in
+// and shows the reply privately.
+func (s *Slack) submitAsk(ctx context.Context, ic *slack.InteractionCallback) Ack {
+	v := blockkit.ParseAsk(ic.View)
+	var meta askMeta
+	var ask commands.Ask
+	err := json.Unmarshal([]byte(v.Metadata), &meta)
+	if err == nil {
+		ask, err = commands.ParseAsk(meta.Ask)
+	}
+	if err != nil {
+		s.log().Warn("ask form with bad metadata", "user", ic.User.ID, "err", err)
+		return Ack{Body: blockkit.FieldErrors(map[string]string{blockkit.BlockAskDate: "This form is out of date: close it and click the button again."})}
+	}
+	if v.Date == "" {
+		return Ack{Body: blockkit.FieldErrors(map[string]string{blockkit.BlockAskDate: "Pick a date."})}
+	}
+	text, err := ask.Fill(v.Date, v.Reason)
+	if err != nil {
+		return Ack{Body: blockkit.FieldErrors(map[string]string{blockkit.BlockAskDate: store.ErrorMessage(err)})}
+	}
+	req := commands.Request{User: ic.User.ID, Channel: meta.Channel, Command: "/release", Text: text}
+	if s.Users != nil {
+		if loc, ok := s.Users.Cached(req.User); ok {
+			req.Zone = loc
+		}
+	}
+	reply := s.Dispatcher.Command(ctx, req)
+	if !reply.OK() {
+		msg := plainError(reply.Doc)
+		field := blockkit.BlockAskDate
+		if ask.Reason && strings.Contains(strings.ToLower(msg), "reason") {
+			field = blockkit.BlockAskReason
+		}
+		return Ack{Body: blockkit.FieldErrors(map[string]string{field: msg})}
+	}
+	p, ok := s.asks.take(meta.ID, s.Clock.Now())
+	if !ok {
+		channel := meta.Channel
+		s.background(func(ctx context.Context) {
+			if channel == "" {
+				return
+			}
+			if _, err := s.API.PostEphemeralContext(ctx, channel, req.User,
+				slack.MsgOptionText(blockkit.FallbackText(reply.Doc), false), slack.MsgOptionBlocks(blockkit.Blocks(reply.Doc, "")...)); err != nil {
+				s.Metrics.slackError("chat.postEphemeral", errorCode(err))
+			}
+		})
+		return Ack{}
+	}
+	d, _ := store.ParseDate(v.Date) // Fill parsed it
+	note := fmt.Sprintf(":white_check_mark: <@%s> answered %s: %s", req.User, commands.Escape(strings.TrimRight(p.label, "…. ")), d.Pretty())
+	s.answer(p, req.User, note, reply)
+	return Ack{}
+}
+
+func newAskID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

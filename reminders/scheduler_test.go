@@ -1,0 +1,260 @@
+package reminders
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"relman/store"
+)
+
+// fakeTimer stands in for time.After: each wait the scheduler asks for is
+// sent on asks, and the scheduler wakes when the test fires it.
+type fakeTimer struct {
+	asks chan wait
+}
+
+type wait struct {
+	d    time.Duration
+	fire chan time.Time
+}
+
+func newFakeTimer() *fakeTimer { return &fakeTimer{asks: make(chan wait)} }
+
+func (f *fakeTimer) After(d time.Duration) <-chan time.Time {
+	w := wait{d: d, fire: make(chan time.Time, 1)}
+	f.asks <- w
+	return w.fire
+}
+
+// next returns the scheduler's next wait.
+func (f *fakeTimer) next(tb testing.TB) wait {
+	tb.Helper()
+	select {
+	case w := <-f.asks:
+		return w
+	case <-time.After(10 * time.Second): // a hang guard, not a sleep
+		tb.Fatal("the scheduler did not wait for its next run")
+		return wait{}
+	}
+}
+
+// recorder is a Job that records the instants it ran at.
+type recorder struct {
+	mu   sync.Mutex
+	at   []time.Time
+	ran  chan time.Time
+	hold chan struct{} // when set, each run blocks until it is closed or sent on
+}
+
+func newRecorder() *recorder { return &recorder{ran: make(chan time.Time, 16)} }
+
+func (r *recorder) job(ctx context.Context, now time.Time) error {
+	r.mu.Lock()
+	r.at = append(r.at, now)
+	r.mu.Unlock()
+	r.ran <- now
+	if r.hold != nil {
+		<-r.hold
+	}
+	return nil
+}
+
+func (r *recorder) times() []time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]time.Time(nil), r.at...)
+}
+
+func mustRan(tb testing.TB, r *recorder) time.Time {
+	tb.Helper()
+	select {
+	case t := <-r.ran:
+		return t
+	case <-time.After(10 * time.Second):
+		tb.Fatal("the job did not run")
+		return time.Time{}
+	}
+}
+
+func MustScheduler(tb testing.TB, spec string, loc *time.Location, clock store.Clock, job Job, log *slog.Logger) *Scheduler {
+	tb.Helper()
+	s, err := NewScheduler(spec, loc, clock, job, log)
+	if err != nil {
+		tb.Fatalf("NewScheduler(%q) = %v", spec, err)
+	}
+	return s
+}
+
+func mustLoc(tb testing.TB, name string) *time.Location {
+	tb.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		tb.Fatalf("LoadLocation(%q) = %v", name, err)
+	}
+	return loc
+}
+
+func TestSchedulerRun(t *testing.T) {
+	t.Run("RunsAtStartThenOnScheduleInTheWorkspaceZone", func(t *testing.T) {
+		berlin := mustLoc(t, "Europe/Berlin")
+		// Friday 2027-01-08 10:30 in Berlin (09:30 UTC): the catch-up run is
+		// now, the next is 09:00 Berlin on Monday, not 09:00 UTC.
+		start := time.Date(2027, 1, 8, 9, 30, 0, 0, time.UTC)
+		clock := store.NewFakeClock(start)
+		rec := newRecorder()
+		timer := newFakeTimer()
+		s := MustScheduler(t, "0 9 * * 1-5", berlin, clock, rec.job, nil)
+		s.After = timer.After
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- s.Run(ctx) }()
+
+		if got := mustRan(t, rec); !got.Equal(start) {
+			t.Errorf("first run at %v; want %v (at once, at start)", got, start)
+		}
+		w := timer.next(t)
+		monday := time.Date(2027, 1, 11, 8, 0, 0, 0, time.UTC)
+		if want := monday.Sub(start); w.d != want {
+			t.Errorf("waits %v for the next run; want %v (until Monday 09:00 Berlin)", w.d, want)
+		}
+		s.Wait() // the first run has ended, so the second is not skipped
+		clock.Set(monday)
+		w.fire <- monday
+		if got := mustRan(t, rec); !got.Equal(monday) {
+			t.Errorf("second run at %v; want %v", got, monday)
+		}
+		w = timer.next(t)
+		s.Wait()
+		if want := 24 * time.Hour; w.d != want {
+			t.Errorf("waits %v after Monday's run; want %v", w.d, want)
+		}
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("Run = %v; want context.Canceled", err)
+		}
+		if diff := cmp.Diff([]time.Time{start, monday}, rec.times()); diff != "" {
+			t.Errorf("runs (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(Stats{Runs: 2}, s.Stats()); diff != "" {
+			t.Errorf("Stats (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("StopsOnlyAfterTheRunningJobFinishes", func(t *testing.T) {
+		clock := store.NewFakeClock(time.Date(2027, 1, 8, 9, 30, 0, 0, time.UTC))
+		rec := newRecorder()
+		rec.hold = make(chan struct{})
+		var finished sync.WaitGroup
+		finished.Add(1)
+		job := func(ctx context.Context, now time.Time) error {
+			defer finished.Done()
+			return rec.job(ctx, now)
+		}
+		timer := newFakeTimer()
+		s := MustScheduler(t, "@every 1m", time.UTC, clock, job, nil)
+		s.After = timer.After
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- s.Run(ctx) }()
+		mustRan(t, rec)
+		timer.next(t)
+		cancel()
+		select {
+		case err := <-done:
+			t.Fatalf("Run = %v while the job was still running; want it to wait for the job", err)
+		default:
+		}
+		close(rec.hold)
+		<-done
+		finished.Wait() // returns at once: the job ended before Run did
+	})
+}
+
+func TestSchedulerTrigger(t *testing.T) {
+	now := time.Date(2027, 1, 8, 9, 30, 0, 0, time.UTC)
+	t.Run("SkipsWhileThePreviousRunIsGoing", func(t *testing.T) {
+		var logs bytes.Buffer
+		rec := newRecorder()
+		rec.hold = make(chan struct{})
+		s := MustScheduler(t, "@every 1s", time.UTC, store.NewFakeClock(now), rec.job, slog.New(slog.NewTextHandler(&logs, nil)))
+		ctx := context.Background()
+		if !s.Trigger(ctx, now) {
+			t.Fatal("first Trigger = false; want true")
+		}
+		mustRan(t, rec)
+		for i := 1; i <= 2; i++ {
+			if s.Trigger(ctx, now.Add(time.Duration(i)*time.Second)) {
+				t.Errorf("Trigger while running = true; want false (skipped)")
+			}
+		}
+		close(rec.hold)
+		s.Wait()
+		if !s.Trigger(ctx, now.Add(3*time.Second)) {
+			t.Errorf("Trigger after the run ended = false; want true")
+		}
+		s.Wait()
+		if diff := cmp.Diff(Stats{Runs: 2, Skips: 2}, s.Stats()); diff != "" {
+			t.Errorf("Stats (-want +got):\n%s", diff)
+		}
+		if n := strings.Count(logs.String(), "sweep skipped"); n != 2 {
+			t.Errorf("logged %d skips; want 2:\n%s", n, logs.String())
+		}
+		if !strings.Contains(logs.String(), "skipped=2") {
+			t.Errorf("log does not count the skips:\n%s", logs.String())
+		}
+	})
+
+	t.Run("RecoversAndLogsAPanic", func(t *testing.T) {
+		var logs bytes.Buffer
+		calls := 0
+		job := func(ctx context.Context, now time.Time) error {
+			calls++
+			if calls == 1 {
+				panic("nil map")
+			}
+			return nil
+		}
+		s := MustScheduler(t, "@every 1s", time.UTC, store.NewFakeClock(now), job, slog.New(slog.NewTextHandler(&logs, nil)))
+		s.Trigger(context.Background(), now)
+		s.Wait()
+		if !s.Trigger(context.Background(), now.Add(time.Second)) {
+			t.Fatal("Trigger after a panic = false; want true (the panic ended that run)")
+		}
+		s.Wait()
+		if diff := cmp.Diff(Stats{Runs: 2, Panics: 1}, s.Stats()); diff != "" {
+			t.Errorf("Stats (-want +got):\n%s", diff)
+		}
+		if !strings.Contains(logs.String(), "sweep panicked") || !strings.Contains(logs.String(), "nil map") {
+			t.Errorf("log does not show the panic:\n%s", logs.String())
+		}
+	})
+
+	t.Run("LogsAFailedRun", func(t *testing.T) {
+		var logs bytes.Buffer
+		job := func(ctx context.Context, now time.Time) error { return errors.New("disk full") }
+		s := MustScheduler(t, "@every 1s", time.UTC, store.NewFakeClock(now), job, slog.New(slog.NewTextHandler(&logs, nil)))
+		s.Trigger(context.Background(), now)
+		s.Wait()
+		if diff := cmp.Diff(Stats{Runs: 1, Failures: 1}, s.Stats()); diff != "" {
+			t.Errorf("Stats (-want +got):\n%s", diff)
+		}
+		if !strings.Contains(logs.String(), "disk full") {
+			t.Errorf("log does not show the error:\n%s", logs.String())
+		}
+	})
+}
+
+func TestNewSchedulerRejectsABadSpec(t *testing.T) {
+	_, err := NewScheduler("every 15 minutes", time.UTC, store.NewFakeClock(time.Time{}), func(context.Context, time.Time) error { return nil }, nil)
+	if err == nil || !strings.Contains(err.Error(), "not a cron schedule") {
+		t.Errorf("NewScheduler(bad) = %v; want the ParseSchedule error", err)
+	}
+}
