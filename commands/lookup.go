@@ -80,12 +80,6 @@ func resolveRef(tx *store.Tx, ref store.Ref) (store.Ref, error) {
 	return ref, nil
 }
 
-// sameRelease reports whether a and b name the same release: the product
-// matches, the version matches in any case.
-func sameRelease(a, b store.Ref) bool {
-	return a.Product == b.Product && strings.EqualFold(a.Version, b.Version)
-}
-
 // checkNewVersion refuses ref when a release of its product has the same
 // version in another case (adding payments@2.3.0-RC1 beside 2.3.0-rc1).
 func checkNewVersion(tx *store.Tx, ref store.Ref) error {
