@@ -375,7 +375,7 @@ func (c *impactCmd) run(x *Exec) (store.Doc, error) {
 			return err
 		}
 		// Walks the downstream set and its upstream only, never the whole graph.
-		down := g.Downstream(r.Key(), x.today)
+		down, total := g.DownstreamFirst(r.Key(), x.today, ListLimit)
 		up := g.Upstream(x.today)
 		b = newDoc("Impact of " + r.Ref.String())
 		head := fmt.Sprintf("%s, %s%s", bold(r.Ref), when(r.Date(), x.today), releaseMarks(r, false, x.today))
@@ -383,8 +383,8 @@ func (c *impactCmd) run(x *Exec) (store.Doc, error) {
 			b.section(fmt.Sprintf("Nothing depends on %s.", head))
 			return nil
 		}
-		b.section(fmt.Sprintf("%s — %s downstream:", head, plural(len(down), "release")))
-		shown := down[:min(len(down), ListLimit)]
+		b.section(fmt.Sprintf("%s — %s downstream:", head, plural(total, "release")))
+		shown := down
 		lines := make([]string, 0, len(shown))
 		for _, it := range shown {
 			needs := make([]string, len(it.Edges))
@@ -408,7 +408,7 @@ func (c *impactCmd) run(x *Exec) (store.Doc, error) {
 			lines = append(lines, line)
 		}
 		b.lines(lines)
-		b.more(len(down) - len(shown))
+		b.more(total-len(shown), "the nearest are shown; ask about one of them with `/release impact &lt;release&gt;`")
 		b.context("Every edge into the downstream set is shown; `/release show &lt;release&gt;` says why one is at risk.")
 		return nil
 	})

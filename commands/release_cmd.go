@@ -514,9 +514,9 @@ func riskAround(g *store.Graph, r store.Ref, today store.Date) map[store.Ref]boo
 	if up.AtRisk(r) {
 		out[r] = true
 	}
-	for _, it := range g.Downstream(r.Key(), today) {
-		if up.AtRisk(it.Release.Ref) {
-			out[it.Release.Ref] = true
+	for _, d := range g.DownstreamReleases(r.Key()) {
+		if up.AtRisk(d.Ref) {
+			out[d.Ref] = true
 		}
 	}
 	return out

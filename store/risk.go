@@ -124,26 +124,31 @@ type Downstream struct {
 // It visits only the downstream set; whether one is at risk for another
 // reason is Upstream's question, asked only of the releases a caller shows.
 func (g *Graph) Downstream(providerKey string, today Date) []Downstream {
-	root, ok := g.index[providerKey]
-	if !ok {
-		return nil
+	out, _ := g.DownstreamFirst(providerKey, today, 0)
+	return out
+}
+
+// DownstreamFirst returns the first limit releases Downstream would (all
+// when limit <= 0) and how many there are in all. Ordered by depth first,
+// it evaluates the edges of only the levels it returns from, so a view that
+// shows the first fifty of thousands pays for about fifty.
+func (g *Graph) DownstreamFirst(providerKey string, today Date, limit int) ([]Downstream, int) {
+	order, depth := g.downstream(providerKey)
+	if len(order) == 0 {
+		return nil, 0
 	}
-	depth := make([]int32, len(g.keys)) // node → depth + 1; 0: not downstream
-	depth[root] = 1
-	order := []int{root}
-	for i := 0; i < len(order); i++ {
-		p := order[i]
-		for _, ei := range g.in[p] {
-			if c := int(g.ends[ei].c); c >= 0 {
-				if depth[c] == 0 {
-					depth[c] = depth[p] + 1
-					order = append(order, c)
-				}
-			}
+	total := len(order) - 1
+	end := len(order)
+	if limit > 0 && limit < total {
+		// order is breadth first: whole levels up to the one holding the
+		// limit-th release decide which releases come first.
+		end = 1 + limit
+		for end < len(order) && depth[order[end]] == depth[order[end-1]] {
+			end++
 		}
 	}
-	out := make([]Downstream, 0, len(order)-1)
-	for _, c := range order[1:] {
+	out := make([]Downstream, 0, end-1)
+	for _, c := range order[1:end] {
 		item := Downstream{Release: g.releases[c], Depth: int(depth[c] - 1)}
 		for _, ei := range g.out[c] {
 			p := int(g.ends[ei].p)
@@ -160,25 +165,53 @@ func (g *Graph) Downstream(providerKey string, today Date) []Downstream {
 		return cmp.Or(cmp.Compare(a.Depth, b.Depth), cmp.Compare(a.Edges[0].Slack, b.Edges[0].Slack),
 			cmp.Compare(a.Release.Product, b.Release.Product), cmp.Compare(a.Release.Version, b.Release.Version))
 	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, total
+}
+
+// DownstreamReleases returns the releases downstream of the provider with
+// the given key, nearest first, without evaluating any edge.
+func (g *Graph) DownstreamReleases(providerKey string) []*Release {
+	order, _ := g.downstream(providerKey)
+	if len(order) == 0 {
+		return nil
+	}
+	out := make([]*Release, len(order)-1)
+	for i, c := range order[1:] {
+		out[i] = g.releases[c]
+	}
 	return out
 }
 
 // CountDownstream returns how many releases depend on the provider with the
 // given key, directly or transitively.
 func (g *Graph) CountDownstream(providerKey string) int {
+	order, _ := g.downstream(providerKey)
+	return max(0, len(order)-1)
+}
+
+// downstream walks breadth first from the provider with the given key
+// towards its consumers: order starts with the provider, and depth[n] is
+// n's depth plus one (0 for a node not downstream). nil if there is no such
+// provider.
+func (g *Graph) downstream(providerKey string) (order []int, depth []int32) {
 	root, ok := g.index[providerKey]
 	if !ok {
-		return 0
+		return nil, nil
 	}
-	seen := map[int]bool{root: true}
-	order := []int{root}
+	depth = make([]int32, len(g.keys))
+	depth[root] = 1
+	order = []int{root}
 	for i := 0; i < len(order); i++ {
-		for _, ei := range g.in[order[i]] {
-			if c := int(g.ends[ei].c); c >= 0 && !seen[c] {
-				seen[c] = true
+		p := order[i]
+		for _, ei := range g.in[p] {
+			if c := int(g.ends[ei].c); c >= 0 && depth[c] == 0 {
+				depth[c] = depth[p] + 1
 				order = append(order, c)
 			}
 		}
 	}
-	return len(order) - 1
+	return order, depth
 }

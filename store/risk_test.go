@@ -140,6 +140,16 @@ func TestUpstreamAgreesWithAtRisk(t *testing.T) {
 				if got := u.AtRisk(r.Ref); got != w {
 					t.Fatalf("round %d, %s: Upstream.AtRisk(%s) = %v; AtRisk says %v", round, today, r.Ref, got, w)
 				}
+				all := g.Downstream(r.Key(), today)
+				if n := g.CountDownstream(r.Key()); n != len(all) || len(g.DownstreamReleases(r.Key())) != n {
+					t.Fatalf("round %d: CountDownstream(%s) = %d, DownstreamReleases has %d; Downstream has %d", round, r.Ref, n, len(g.DownstreamReleases(r.Key())), len(all))
+				}
+				for _, limit := range []int{1, 3, 10} {
+					first, total := g.DownstreamFirst(r.Key(), today, limit)
+					if diff := cmp.Diff(all[:min(limit, len(all))], first, dateEq); diff != "" || total != len(all) {
+						t.Fatalf("round %d: DownstreamFirst(%s, %d) is not the first of Downstream (total %d, want %d) (-want +got):\n%s", round, r.Ref, limit, total, len(all), diff)
+					}
+				}
 				causes, _ := g.Upstream(today).Causes(r.Ref, 0)
 				if (len(causes) > 0) != w {
 					t.Fatalf("round %d, %s: %d causes for %s; AtRisk says %v", round, today, len(causes), r.Ref, w)
