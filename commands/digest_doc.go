@@ -19,22 +19,60 @@ const DigestAhead = 28
 // "…and N more" and the command that shows them all. A digest with nothing
 // to say is one line. loc is the workspace zone, in which dates are read.
 // sub need not be stored: `digest now` passes one with only the products,
-// and then the digest ends with how to schedule it. It only reads.
+// and then the digest ends with how to schedule it. It only reads. To
+// compose several digests as of one moment, use a Digester.
 func Digest(tx *store.Tx, sub *store.Subscription, since, now time.Time, loc *time.Location) (store.Doc, error) {
-	g, err := tx.Graph()
+	dg, err := NewDigester(tx, now, loc)
 	if err != nil {
 		return store.Doc{}, err
 	}
-	d := &digestData{tx: tx, g: g, sub: sub, since: since, now: now, today: store.DateOf(now, loc), loc: loc}
-	d.up = g.Upstream(d.today)
+	return dg.Digest(sub, since), nil
+}
+
+// Digester composes digests as of one moment over one transaction: what
+// every digest asks of the whole graph (which releases are at risk, the
+// slipped dependencies, the external items awaiting confirmation) is worked
+// out once and shared by all of them. A Digester is for one goroutine and
+// lives no longer than its transaction.
+type Digester struct {
+	g       *store.Graph
+	up      *store.Upstream
+	now     time.Time
+	today   store.Date
+	loc     *time.Location
+	slipped []*store.Edge // slipped dependencies of planned releases, by needed-by date
+	exts    []store.External
+}
+
+// NewDigester prepares digests as of now; loc is the workspace zone.
+func NewDigester(tx *store.Tx, now time.Time, loc *time.Location) (*Digester, error) {
+	g, err := tx.Graph()
+	if err != nil {
+		return nil, err
+	}
+	exts, err := tx.Externals()
+	if err != nil {
+		return nil, err
+	}
+	today := store.DateOf(now, loc)
+	es := g.Slips(today)
+	slips := make([]*store.Edge, len(es))
+	for i := range es {
+		slips[i] = &es[i]
+	}
+	slices.SortStableFunc(slips, func(a, b *store.Edge) int { return a.NeededBy.Sub(b.NeededBy) })
+	slices.SortStableFunc(exts, func(a, b store.External) int { return a.Due.Sub(b.Due) })
+	return &Digester{g: g, up: g.Upstream(today), now: now, today: today, loc: loc, slipped: slips, exts: exts}, nil
+}
+
+// Digest composes sub's digest (see the function Digest).
+func (dg *Digester) Digest(sub *store.Subscription, since time.Time) store.Doc {
+	d := &digestData{Digester: dg, sub: sub, since: since}
 	d.scope()
 	b := newDoc(fmt.Sprintf("Digest for %s · %s", productList(sub.Products), d.today.Pretty()))
 	var nothing []string
 	for _, s := range digestSections {
-		lines, total, err := s.build(d, s.limit)
-		if err != nil {
-			return store.Doc{}, err
-		}
+		lines, total := s.build(d, s.limit)
 		if total == 0 {
 			nothing = append(nothing, s.none(d))
 			continue
@@ -47,10 +85,10 @@ func Digest(tx *store.Tx, sub *store.Subscription, since, now time.Time, loc *ti
 	if len(nothing) == len(digestSections) {
 		one := newDoc("")
 		one.section(fmt.Sprintf(":zzz: Digest for %s, %s: %s.", productList(sub.Products), d.today.Pretty(), noticeAnd(nothing)))
-		return one.build(), nil
+		return one.build()
 	}
 	b.context(digestFooter(sub))
-	return b.build(), nil
+	return b.build()
 }
 
 // digestSection is one section of a digest. The sections are one list
@@ -63,7 +101,7 @@ type digestSection struct {
 	limit int
 	// build returns the section's first limit lines and how many items it
 	// has in all.
-	build func(d *digestData, limit int) (lines []string, total int, err error)
+	build func(d *digestData, limit int) (lines []string, total int)
 }
 
 var digestSections = []digestSection{
@@ -101,16 +139,11 @@ var digestSections = []digestSection{
 	},
 }
 
-// digestData is what a digest's sections read.
+// digestData is what one digest's sections read.
 type digestData struct {
-	tx    *store.Tx
-	g     *store.Graph
-	up    *store.Upstream
+	*Digester
 	sub   *store.Subscription
 	since time.Time
-	now   time.Time
-	today store.Date
-	loc   *time.Location
 	rels  []*store.Release // the releases of the covered products, by date
 }
 
@@ -144,7 +177,7 @@ func (d *digestData) releaseLine(r *store.Release, atRisk bool) string {
 
 // atRisk: planned releases at risk, soonest first, each with its first
 // root cause.
-func (d *digestData) atRisk(limit int) ([]string, int, error) {
+func (d *digestData) atRisk(limit int) ([]string, int) {
 	var lines []string
 	total := 0
 	for _, r := range d.rels {
@@ -164,12 +197,12 @@ func (d *digestData) atRisk(limit int) ([]string, int, error) {
 		}
 		lines = append(lines, "• "+line)
 	}
-	return lines, total, nil
+	return lines, total
 }
 
 // comingUp: planned releases whose target is at most DigestAhead days
 // away (overdue ones first, marked), by date.
-func (d *digestData) comingUp(limit int) ([]string, int, error) {
+func (d *digestData) comingUp(limit int) ([]string, int) {
 	until := d.today.AddDays(DigestAhead)
 	var lines []string
 	total := 0
@@ -185,49 +218,42 @@ func (d *digestData) comingUp(limit int) ([]string, int, error) {
 			lines = append(lines, d.releaseLine(r, d.up.AtRisk(r.Ref)))
 		}
 	}
-	return lines, total, nil
+	return lines, total
 }
 
 // slips: slipped and overdue dependencies of planned releases, where the
 // consumer or the provider is covered, by needed-by date.
-func (d *digestData) slips(limit int) ([]string, int, error) {
-	var es []store.Edge
-	for _, e := range d.g.Slips(d.today) {
-		if d.sub.Covers(e.Consumer.Product) || (!e.IsExternal() && d.sub.Covers(e.Provider.Product)) {
-			es = append(es, e)
+func (d *digestData) slips(limit int) ([]string, int) {
+	var lines []string
+	total := 0
+	for _, e := range d.slipped {
+		if !d.sub.Covers(e.Consumer.Product) && (e.IsExternal() || !d.sub.Covers(e.Provider.Product)) {
+			continue
+		}
+		total++
+		if len(lines) < limit {
+			lines = append(lines, "• "+bold(e.Consumer)+" needs "+edgeLine(*e, d.today))
 		}
 	}
-	slices.SortStableFunc(es, func(a, b store.Edge) int { return a.NeededBy.Sub(b.NeededBy) })
-	lines := make([]string, 0, min(len(es), limit))
-	for _, e := range es[:min(len(es), limit)] {
-		lines = append(lines, "• "+bold(e.Consumer)+" needs "+edgeLine(e, d.today))
-	}
-	return lines, len(es), nil
+	return lines, total
 }
 
 // unconfirmed: external items awaiting confirmation that a covered
 // planned release waits for, by due date.
-func (d *digestData) unconfirmed(limit int) ([]string, int, error) {
-	xs, err := d.tx.Externals()
-	if err != nil {
-		return nil, 0, err
-	}
-	type item struct {
-		x store.External
-		n int
-	}
-	var items []item
-	for _, x := range xs {
-		if n := awaitingConfirmation(d.g, x, d.now, d.today, d.sub.Covers); n > 0 {
-			items = append(items, item{x, n})
+func (d *digestData) unconfirmed(limit int) ([]string, int) {
+	var lines []string
+	total := 0
+	for _, x := range d.exts {
+		n := awaitingConfirmation(d.g, x, d.now, d.today, d.sub.Covers)
+		if n == 0 {
+			continue
+		}
+		total++
+		if len(lines) < limit {
+			lines = append(lines, externalLine(x, n, d.now, d.today, d.loc))
 		}
 	}
-	slices.SortStableFunc(items, func(a, b item) int { return a.x.Due.Sub(b.x.Due) })
-	lines := make([]string, 0, min(len(items), limit))
-	for _, it := range items[:min(len(items), limit)] {
-		lines = append(lines, externalLine(it.x, it.n, d.now, d.today, d.loc))
-	}
-	return lines, len(items), nil
+	return lines, total
 }
 
 // awaitingConfirmation returns how many planned releases, of the products
@@ -248,7 +274,7 @@ func awaitingConfirmation(g *store.Graph, x store.External, now time.Time, today
 }
 
 // shipped: covered releases marked shipped after since, by ship date.
-func (d *digestData) shipped(limit int) ([]string, int, error) {
+func (d *digestData) shipped(limit int) ([]string, int) {
 	var lines []string
 	total := 0
 	for _, r := range d.rels {
@@ -260,7 +286,7 @@ func (d *digestData) shipped(limit int) ([]string, int, error) {
 			lines = append(lines, fmt.Sprintf(":white_check_mark: %s — shipped %s · %s", bold(r.Ref), r.Date().Pretty(), mention(r.Owner)))
 		}
 	}
-	return lines, total, nil
+	return lines, total
 }
 
 // shippedSince reports whether r was marked shipped after d.since (and

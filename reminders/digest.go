@@ -98,13 +98,17 @@ func Digests(tx *store.Tx, now time.Time, loc *time.Location) ([]Alert, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(due) == 0 {
+		return nil, nil
+	}
+	dg, err := commands.NewDigester(tx, now, loc)
+	if err != nil {
+		return nil, fmt.Errorf("digests: %w", err)
+	}
 	alerts := make([]Alert, 0, len(due))
 	for _, d := range due {
 		sub := d.Subscription
-		doc, err := commands.Digest(tx, &sub, lastSent(tx, sub, d.Slot), now, loc)
-		if err != nil {
-			return nil, fmt.Errorf("digest %s: %w", sub.Key(), err)
-		}
+		doc := dg.Digest(&sub, lastSent(tx, sub, d.Slot))
 		alerts = append(alerts, Alert{
 			Key:      d.Key(),
 			Messages: []store.Message{{Channel: sub.Channel, DM: sub.DM, Doc: doc}},
