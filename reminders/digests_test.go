@@ -197,4 +197,35 @@ func TestDigests(t *testing.T) {
 			t.Errorf("digest repeats auth@1.4.0, shipped before Monday's digest:\n%s", text)
 		}
 	})
+
+	t.Run("SaysWhatDigestNowSays", func(t *testing.T) {
+		st := MustStore(t)
+		slot := time.Date(2027, 1, 18, 9, 0, 0, 0, time.UTC) // a Monday, 14 days after Stripe SDK was confirmed
+		clock := store.NewFakeClock(utc(2027, 1, 4, 6))
+		svc := &commands.Service{Store: st, Clock: clock, Loc: time.UTC}
+		MustDo(t, svc, "add auth 1.4.0 2027-01-08", "add payments 2.3.0 2027-01-15", "add mobile 5.0 2027-01-29",
+			"depend payments@2.3.0 on auth@1.4.0", "move auth@1.4.0 2027-01-20 because HSM firmware",
+			`depend mobile@5.0 on external "Stripe SDK" due 2027-01-27 owner <@USAM|sam>`)
+		clock.Set(utc(2027, 1, 12, 12))
+		MustDo(t, svc, "add web 1.0 2027-01-12", "ship web@1.0")
+		MustSubscribe(t, st, store.Subscription{Channel: "UKIM", DM: true, Cadence: store.Weekly, Weekday: time.Monday, Hour: 9, Zone: "UTC", CreatedAt: utc(2027, 1, 4, 0), CreatedBy: "UKIM"})
+		skip := len(mustOutbox(t, st))
+		// A weekly digest reaches back a week, as digest now does.
+		clock.Set(slot)
+		sweepDigests(t, st, slot, slot.Add(time.Minute), time.Minute)
+		got := digestsQueued(t, st, skip)
+		if len(got) != 1 {
+			t.Fatalf("queued %d messages; want 1", len(got))
+		}
+		now := svc.Execute(context.Background(), commands.Request{User: "UKIM", Channel: "CREL", Command: "/release", Text: "digest now"})
+		body := func(d store.Doc) store.Doc { d.Sections = d.Sections[:len(d.Sections)-1]; d.Text = ""; return d } // all but the footer
+		if diff := cmp.Diff(body(now.Doc), body(got[0].Doc)); diff != "" {
+			t.Errorf("scheduled digest differs from digest now (-now +scheduled):\n%s", diff)
+		}
+		for _, want := range []string{"At risk", "Next 4 weeks", "Slipped and overdue", "awaiting confirmation", "*web@1.0* — shipped Tue 2027-01-12"} {
+			if !strings.Contains(got[0].Doc.Text, want) {
+				t.Errorf("digest lacks %q:\n%s", want, got[0].Doc.Text)
+			}
+		}
+	})
 }
