@@ -73,6 +73,18 @@ func TestReplyBlocksGolden(t *testing.T) {
 		}
 		checkGolden(t, "blocks/posts.json", posts)
 	})
+	t.Run("home", func(t *testing.T) {
+		// On the 15th payments@2.3.0 needs auth@1.4.0 (alex's) in 7 days:
+		// alex's Home has releases at risk, with the root cause, and that
+		// needed-by date waiting for his answer.
+		clock.Set(time.Date(2027, 1, 15, 9, 0, 0, 0, time.UTC))
+		defer clock.Set(time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC))
+		docs, err := svc.Home(context.Background(), "UALEX")
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkGolden(t, "blocks/home.json", blockkit.HomeView(docs...))
+	})
 	t.Run("UserTextNeverPings", func(t *testing.T) {
 		b, _ := json.Marshal(blockkit.Ephemeral(cases["history"].Doc))
 		s := strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(string(b))

@@ -15,7 +15,7 @@ import (
 // §5), stops one, or lists them. What a digest says, and sending it, belong
 // to the reminders sweep; this command only keeps the schedules.
 type digestCmd struct {
-	action   string // "subscribe", "off" or "list"
+	action   string // "subscribe", "now", "off" or "list"
 	cadence  store.Cadence
 	weekday  time.Weekday
 	hour     int
@@ -34,7 +34,7 @@ type digestTarget struct {
 var clockRE = regexp.MustCompile(`^(\d{1,2}):(\d{2})$`)
 
 func parseDigest(p *parser) (Command, error) {
-	w, err := p.word("daily, weekly, off or list")
+	w, err := p.word("daily, weekly, now, off or list")
 	if err != nil {
 		return nil, err
 	}
@@ -47,6 +47,9 @@ func parseDigest(p *parser) (Command, error) {
 		c.action = "off"
 		c.target, err = p.digestTarget()
 		return c, err
+	case "now":
+		c.action = "now"
+		return c, p.digestProducts(c)
 	case "daily":
 		c.cadence = store.Daily
 	case "weekly":
@@ -60,7 +63,7 @@ func parseDigest(p *parser) (Command, error) {
 			return nil, invalid("%q is not a day of the week: use mon, tue, wed, thu, fri, sat or sun", clip(d, 40))
 		}
 	default:
-		return nil, invalid("expected daily, weekly, off or list after digest, not %q", clip(w, 40))
+		return nil, invalid("expected daily, weekly, now, off or list after digest, not %q", clip(w, 40))
 	}
 	at, err := p.word("the time of day (like 09:00)")
 	if err != nil {
@@ -72,21 +75,29 @@ func parseDigest(p *parser) (Command, error) {
 	if c.target, err = p.digestTarget(); err != nil {
 		return nil, err
 	}
+	return c, p.digestProducts(c)
+}
+
+// digestProducts reads the product names that end a digest command.
+func (p *parser) digestProducts(c *digestCmd) error {
 	for !p.done() {
 		t, _ := p.peek()
 		if t.Kind != Word {
-			return nil, invalid("expected product names after the time and where the digest goes, not %q", clip(t.Text, 40))
+			if c.action == "now" {
+				return invalid("expected product names after now, not %q: a digest asked for now is shown only to you", clip(t.Text, 40))
+			}
+			return invalid("expected product names after the time and where the digest goes, not %q", clip(t.Text, 40))
 		}
 		prod, err := store.NormalizeProduct(t.Text)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		p.pos++
 		if !slices.Contains(c.products, prod) {
 			c.products = append(c.products, prod)
 		}
 	}
-	return c, nil
+	return nil
 }
 
 // parseClock reads a 24-hour time of day: 09:00, 9:00, 17:30.
@@ -145,6 +156,8 @@ func (c *digestCmd) run(x *Exec) (store.Doc, error) {
 		return c.list(x)
 	case "off":
 		return c.off(x)
+	case "now":
+		return c.now(x)
 	}
 	channel, dm, err := c.target.resolve(x)
 	if err != nil {
@@ -190,6 +203,27 @@ func (c *digestCmd) run(x *Exec) (store.Doc, error) {
 	b := newDoc("")
 	b.section(msg)
 	return b.build(), nil
+}
+
+// DigestNowSince is how far back a digest asked for now looks for what
+// shipped.
+const DigestNowSince = 7 * 24 * time.Hour
+
+// now answers with the digest of the products named (or every product)
+// at once, privately: what a scheduled digest would say, with what
+// shipped in the last 7 days.
+func (c *digestCmd) now(x *Exec) (store.Doc, error) {
+	var doc store.Doc
+	err := x.view(func(tx *store.Tx) error {
+		if err := knownProducts(tx, c.products); err != nil {
+			return err
+		}
+		sub := &store.Subscription{Products: slices.Sorted(slices.Values(c.products))}
+		var err error
+		doc, err = Digest(tx, sub, x.now.Add(-DigestNowSince), x.now, x.s.loc())
+		return err
+	})
+	return doc, err
 }
 
 func (c *digestCmd) off(x *Exec) (store.Doc, error) {

@@ -30,7 +30,7 @@ func init() {
 		{name: "RejectsAUserAsTarget", line: "/release digest daily 09:00 <@UBOB|bob>", code: store.EInvalid, want: []string{`a digest goes to here, me or a #channel, not "bob"`}},
 		{name: "RejectsAGroupAsTarget", line: "/release digest daily 09:00 <!subteam^S1|@ccb>", code: store.EInvalid, want: []string{`not "ccb"`}},
 		{name: "RejectsABadChannel", line: "/release digest daily 09:00 #rel!eases", code: store.EInvalid, want: []string{`"rel!eases" is not a channel`}},
-		{name: "RejectsAnUnknownMode", line: "/release digest hourly 09:00", code: store.EInvalid, want: []string{`expected daily, weekly, off or list after digest, not "hourly"`}},
+		{name: "RejectsAnUnknownMode", line: "/release digest hourly 09:00", code: store.EInvalid, want: []string{`expected daily, weekly, now, off or list after digest, not "hourly"`}},
 		{name: "RejectsProductsOnOff", line: "/release digest off here payments", code: store.EInvalid, want: []string{`unexpected "payments"`}},
 	}
 }

@@ -13,51 +13,61 @@ import (
 const HomeLimit = 20
 
 // Home returns the documents of a user's App Home: their releases (owned,
-// or where they hold a role), the releases at risk, and what awaits their
-// vote. It reads the store and changes nothing.
+// or where they hold a role), those of them at risk with the root cause,
+// what waits for their answer (external items they own awaiting
+// re-confirmation, needed-by dates in the next week of releases they are
+// release manager of), and what awaits their vote. It reads the store and
+// changes nothing.
 func (s *Service) Home(ctx context.Context, user string) ([]store.Doc, error) {
-	today := s.Today()
-	var mine, risky []store.Release
+	now := s.Clock.Now()
+	today := store.DateOf(now, s.loc())
+	var mine []store.Release
 	var risks map[store.Ref]*store.Risk
+	var risky []string // lines: the user's releases at risk, with why
+	var waiting []pendingItem
 	err := s.Store.View(ctx, func(tx *store.Tx) error {
 		g, err := tx.Graph()
 		if err != nil {
 			return err
 		}
 		risks = g.AtRisk(today)
-		ps, err := tx.Products()
+		products, err := productMap(tx)
 		if err != nil {
 			return err
 		}
-		products := make(map[string]*store.Product, len(ps))
-		for i := range ps {
-			products[ps[i].Name] = &ps[i]
-		}
-		rs, err := tx.Releases()
+		exts, err := tx.Externals()
 		if err != nil {
 			return err
 		}
-		for _, r := range rs {
-			if r.Status != store.Planned {
+		var rels []*store.Release
+		for _, r := range g.Releases() {
+			if r.Status == store.Planned && (r.Owner == user || holdsRole(r, products[r.Product], user)) {
+				mine = append(mine, *r)
+				rels = append(rels, r)
+			}
+		}
+		slices.SortFunc(mine, byDate)
+		up := g.Upstream(today)
+		for i := range mine {
+			r := &mine[i]
+			if risks[r.Ref] == nil {
 				continue
 			}
-			if _, ok := risks[r.Ref]; ok {
-				risky = append(risky, r)
+			line := fmt.Sprintf(":warning: %s — %s", bold(r.Ref), when(r.Target, today))
+			if causes, more := up.Causes(r.Ref, 1); len(causes) > 0 {
+				line += ": " + causeLine(causes[0], g, today, s.loc())
+				if more {
+					line += " — and more: `/release show " + r.Ref.String() + "`"
+				}
 			}
-			if r.Owner == user || holdsRole(&r, products[r.Product], user) {
-				mine = append(mine, r)
-			}
+			risky = append(risky, line)
 		}
+		waiting = pending(g, products, exts, rels, user, now, s.loc())
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	byDate := func(a, b store.Release) int {
-		return cmp.Or(a.Target.Sub(b.Target), cmp.Compare(a.Key(), b.Key()))
-	}
-	slices.SortFunc(mine, byDate)
-	slices.SortFunc(risky, byDate)
 	section := func(title, empty string, rows []store.Release) store.Doc {
 		b := newDoc(title)
 		if len(rows) == 0 {
@@ -82,11 +92,32 @@ func (s *Service) Home(ctx context.Context, user string) ([]store.Doc, error) {
 		b.more(len(rows) - len(shown))
 		return b.build()
 	}
+	atRisk := newDoc("Yours at risk")
+	if len(risky) == 0 {
+		atRisk.section(":tada: None of your releases is at risk.")
+	} else {
+		shown := risky[:min(len(risky), HomeLimit)]
+		atRisk.lines(shown)
+		atRisk.more(len(risky)-len(shown), "`/release list at-risk mine`")
+	}
+	answer := newDoc("Waiting for your answer")
+	if len(waiting) == 0 {
+		answer.section("Nothing waits for your answer.")
+	} else {
+		answer.lines(pendingLines(waiting, HomeLimit, "`/release list due 1w mine` and `/release list externals mine`"))
+		answer.context(pendingAnswer(waiting))
+	}
 	return []store.Doc{
 		section("Your releases", "You own no planned release and hold no role on one. `/release add` registers one.", mine),
-		section("At risk", ":tada: Nothing is at risk.", risky),
+		atRisk.build(),
+		answer.build(),
 		section("Votes awaiting you", "No change request awaits your vote.", nil),
 	}, nil
+}
+
+// byDate orders releases by target, then key.
+func byDate(a, b store.Release) int {
+	return cmp.Or(a.Target.Sub(b.Target), cmp.Compare(a.Key(), b.Key()))
 }
 
 // providerShort names an edge's provider for one-line summaries.

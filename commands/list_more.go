@@ -254,21 +254,34 @@ func externalLines(x *Exec, exts []store.External, deps map[string]int) []string
 	})
 	lines := make([]string, 0, len(exts))
 	for _, e := range exts {
-		confirmed := store.DateOf(e.LastConfirmed, x.s.loc())
-		icon, note := ":package:", "confirmed "+confirmedWhen(confirmed, x.today)
-		if x.now.Sub(e.LastConfirmed) >= StaleAfter {
-			icon, note = ":warning:", "*not confirmed for "+days(x.today.Sub(confirmed))+"*"
-		}
-		line := fmt.Sprintf("%s external “%s” — due %s · %s · %s", icon, Escape(e.Name), when(e.Due, x.today), mention(e.Owner), note)
+		n := -1
 		if deps != nil {
-			if n := deps[e.Name]; n > 0 {
-				line += " · needed by " + plural(n, "release")
-			}
+			n = deps[e.Name]
 		}
-		lines = append(lines, line)
+		lines = append(lines, externalLine(e, n, x.now, x.today, x.s.loc()))
 	}
 	return lines
 }
+
+// externalLine is one external item as lists and digests show it: its
+// due date, owner and when it was last confirmed (flagged after
+// StaleAfter), and, when deps > 0, how many releases need it. loc is the
+// workspace zone, in which the confirmation's date is read.
+func externalLine(e store.External, deps int, now time.Time, today store.Date, loc *time.Location) string {
+	confirmed := store.DateOf(e.LastConfirmed, loc)
+	icon, note := ":package:", "confirmed "+confirmedWhen(confirmed, today)
+	if stale(e, now) {
+		icon, note = ":warning:", "*not confirmed for "+days(today.Sub(confirmed))+"*"
+	}
+	line := fmt.Sprintf("%s external “%s” — due %s · %s · %s", icon, Escape(e.Name), when(e.Due, today), mention(e.Owner), note)
+	if deps > 0 {
+		line += " · needed by " + plural(deps, "release")
+	}
+	return line
+}
+
+// stale reports whether e's date went unconfirmed for StaleAfter as of now.
+func stale(e store.External, now time.Time) bool { return now.Sub(e.LastConfirmed) >= StaleAfter }
 
 func confirmedWhen(d, today store.Date) string {
 	switch n := today.Sub(d); n {

@@ -398,6 +398,16 @@ func (c *showCmd) run(x *Exec) (store.Doc, error) {
 			"Product manager", mentions(r.Holders(store.ProductManager, p)),
 		)
 		deps := g.Dependencies(r.Ref)
+		var exts []store.External
+		for _, d := range deps {
+			if ext := g.External(d.External); d.IsExternal() && ext != nil {
+				exts = append(exts, *ext)
+			}
+		}
+		if items := pending(g, map[string]*store.Product{r.Product: p}, exts, []*store.Release{r}, x.req.User, x.now, x.s.loc()); len(items) > 0 {
+			b.lines(append([]string{"*Waiting for your answer:*"}, pendingLines(items, showDependents, "`/release list due 1w mine`")...))
+			b.context(pendingAnswer(items))
+		}
 		if len(deps) == 0 {
 			b.section("*Depends on:* nothing recorded.")
 		} else {

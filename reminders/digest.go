@@ -1,9 +1,11 @@
 package reminders
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
+	"relman/commands"
 	"relman/store"
 )
 
@@ -77,4 +79,54 @@ func DueDigests(tx *store.Tx, now time.Time) ([]DueDigest, error) {
 	}
 	slices.SortStableFunc(due, func(a, b DueDigest) int { return a.Slot.Compare(b.Slot) })
 	return due, nil
+}
+
+// digestLookback bounds how many earlier slots Digests looks through for
+// the last digest sent: a month of daily digests.
+const digestLookback = 31
+
+// Digests is the Check for scheduled digests (SPEC §5): for every
+// subscription whose slot has come (DueDigests), one message under the
+// slot's ledger key (DueDigest.Key) to the subscription's channel, or to
+// the user by DM, composed by commands.Digest for its products. What
+// shipped since the last digest sent (or, for a subscription's first, since
+// the slot before) is news. A DM digest is not held for working hours: the
+// subscriber chose its time. loc is the workspace zone, in which dates are
+// read. It only reads: Sweep queues.
+func Digests(tx *store.Tx, now time.Time, loc *time.Location) ([]Alert, error) {
+	due, err := DueDigests(tx, now)
+	if err != nil {
+		return nil, err
+	}
+	if len(due) == 0 {
+		return nil, nil
+	}
+	dg, err := commands.NewDigester(tx, now, loc)
+	if err != nil {
+		return nil, fmt.Errorf("digests: %w", err)
+	}
+	alerts := make([]Alert, 0, len(due))
+	for _, d := range due {
+		sub := d.Subscription
+		doc := dg.Digest(&sub, lastSent(tx, sub, d.Slot))
+		alerts = append(alerts, Alert{
+			Key:      d.Key(),
+			Messages: []store.Message{{Channel: sub.Channel, DM: sub.DM, Doc: doc}},
+		})
+	}
+	return alerts, nil
+}
+
+// lastSent returns the latest slot of sub before slot whose digest the
+// ledger holds, looking back at most digestLookback slots; the slot just
+// before when it finds none (a first digest, or one after a long silence).
+func lastSent(tx *store.Tx, sub store.Subscription, slot time.Time) time.Time {
+	prev := LastDigest(sub, slot.Add(-time.Second))
+	for s, i := prev, 0; i < digestLookback && !s.Before(sub.CreatedAt); i++ {
+		if tx.Sent(store.DigestKey(sub.Key(), s)) {
+			return s
+		}
+		s = LastDigest(sub, s.Add(-time.Second))
+	}
+	return prev
 }

@@ -1,0 +1,314 @@
+package commands
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"relman/store"
+)
+
+// DigestAhead is how far ahead a digest lists what is coming up.
+const DigestAhead = 28
+
+// Digest composes the digest of sub's products (SPEC §5) as of now, in the
+// order a manager reads it in ten seconds: what is at risk and why, what
+// comes up in the next 4 weeks by date, the slipped and overdue
+// dependencies, the external items awaiting confirmation, and what shipped
+// after since (the previous digest). Each section is capped, ending with
+// "…and N more" and the command that shows them all. A digest with nothing
+// to say is one line. loc is the workspace zone, in which dates are read.
+// sub need not be stored: `digest now` passes one with only the products,
+// and then the digest ends with how to schedule it. It only reads. To
+// compose several digests as of one moment, use a Digester.
+func Digest(tx *store.Tx, sub *store.Subscription, since, now time.Time, loc *time.Location) (store.Doc, error) {
+	dg, err := NewDigester(tx, now, loc)
+	if err != nil {
+		return store.Doc{}, err
+	}
+	return dg.Digest(sub, since), nil
+}
+
+// Digester composes digests as of one moment over one transaction: what
+// every digest asks of the whole graph (which releases are at risk, the
+// slipped dependencies, the external items awaiting confirmation) is worked
+// out once and shared by all of them. A Digester is for one goroutine and
+// lives no longer than its transaction.
+type Digester struct {
+	g       *store.Graph
+	up      *store.Upstream
+	now     time.Time
+	today   store.Date
+	loc     *time.Location
+	slipped []*store.Edge // slipped dependencies of planned releases, by needed-by date
+	exts    []store.External
+}
+
+// NewDigester prepares digests as of now; loc is the workspace zone.
+func NewDigester(tx *store.Tx, now time.Time, loc *time.Location) (*Digester, error) {
+	g, err := tx.Graph()
+	if err != nil {
+		return nil, err
+	}
+	exts, err := tx.Externals()
+	if err != nil {
+		return nil, err
+	}
+	today := store.DateOf(now, loc)
+	es := g.Slips(today)
+	slips := make([]*store.Edge, len(es))
+	for i := range es {
+		slips[i] = &es[i]
+	}
+	slices.SortStableFunc(slips, func(a, b *store.Edge) int { return a.NeededBy.Sub(b.NeededBy) })
+	slices.SortStableFunc(exts, func(a, b store.External) int { return a.Due.Sub(b.Due) })
+	return &Digester{g: g, up: g.Upstream(today), now: now, today: today, loc: loc, slipped: slips, exts: exts}, nil
+}
+
+// Digest composes sub's digest (see the function Digest).
+func (dg *Digester) Digest(sub *store.Subscription, since time.Time) store.Doc {
+	d := &digestData{Digester: dg, sub: sub, since: since}
+	d.scope()
+	b := newDoc(fmt.Sprintf("Digest for %s · %s", productList(sub.Products), d.today.Pretty()))
+	var nothing []string
+	for _, s := range digestSections {
+		lines, total := s.build(d, s.limit)
+		if total == 0 {
+			nothing = append(nothing, s.none(d))
+			continue
+		}
+		if n := total - len(lines); n > 0 {
+			lines = append(lines, fmt.Sprintf("…and %d more — %s", n, s.all(d)))
+		}
+		b.lines(append([]string{"*" + s.title(d) + "*"}, lines...))
+	}
+	if len(nothing) == len(digestSections) {
+		one := newDoc("")
+		one.section(fmt.Sprintf(":zzz: Digest for %s, %s: %s.", productList(sub.Products), d.today.Pretty(), noticeAnd(nothing)))
+		return one.build()
+	}
+	b.context(digestFooter(sub))
+	return b.build()
+}
+
+// digestSection is one section of a digest. The sections are one list
+// (digestSections), in reading order, so a new kind of news is one more
+// entry.
+type digestSection struct {
+	title func(d *digestData) string // mrkdwn, shown in bold
+	none  func(d *digestData) string // what an empty digest says of it: "nothing at risk"
+	all   func(d *digestData) string // the command that lists everything a capped section left out
+	limit int
+	// build returns the section's first limit lines and how many items it
+	// has in all.
+	build func(d *digestData, limit int) (lines []string, total int)
+}
+
+var digestSections = []digestSection{
+	{
+		title: func(*digestData) string { return ":warning: At risk" },
+		none:  func(*digestData) string { return "nothing at risk" },
+		all:   func(d *digestData) string { return d.listCommand("at-risk") },
+		limit: 10, build: (*digestData).atRisk,
+	},
+	{
+		title: func(d *digestData) string {
+			return fmt.Sprintf(":calendar: Next 4 weeks (to %s)", d.today.AddDays(DigestAhead).Pretty())
+		},
+		none:  func(*digestData) string { return "nothing due in the next 4 weeks" },
+		all:   func(d *digestData) string { return d.listCommand("due 4w") },
+		limit: 15, build: (*digestData).comingUp,
+	},
+	{
+		title: func(*digestData) string { return ":link: Slipped and overdue dependencies" },
+		none:  func(*digestData) string { return "no slipped dependency" },
+		all:   func(d *digestData) string { return d.listCommand("at-risk") },
+		limit: 10, build: (*digestData).slips,
+	},
+	{
+		title: func(*digestData) string { return ":hourglass: External items awaiting confirmation" },
+		none:  func(*digestData) string { return "no external item awaiting confirmation" },
+		all:   func(*digestData) string { return "`/release list externals`" },
+		limit: 10, build: (*digestData).unconfirmed,
+	},
+	{
+		title: func(d *digestData) string { return ":white_check_mark: Shipped since " + d.sinceText() },
+		none:  func(d *digestData) string { return "nothing shipped since " + d.sinceText() },
+		all:   func(d *digestData) string { return d.listCommand("shipped") },
+		limit: 10, build: (*digestData).shipped,
+	},
+}
+
+// digestData is what one digest's sections read.
+type digestData struct {
+	*Digester
+	sub   *store.Subscription
+	since time.Time
+	rels  []*store.Release // the releases of the covered products, by date
+}
+
+// scope collects the covered products' releases, by date.
+func (d *digestData) scope() {
+	if len(d.sub.Products) == 0 {
+		d.rels = d.g.ReleasesByDate()
+		return
+	}
+	for _, p := range d.sub.Products {
+		d.rels = append(d.rels, d.g.ReleasesOf(p)...)
+	}
+	slices.SortFunc(d.rels, store.CompareByDate)
+}
+
+// listCommand is the list command that shows a section in full, for the
+// digest's one product when it covers one.
+func (d *digestData) listCommand(what string) string {
+	if len(d.sub.Products) == 1 {
+		return "`/release list " + d.sub.Products[0] + " " + what + "`"
+	}
+	return "`/release list " + what + "`"
+}
+
+func (d *digestData) sinceText() string { return store.DateOf(d.since, d.loc).Pretty() }
+
+// releaseLine is a release as the digest lists it, the way list does.
+func (d *digestData) releaseLine(r *store.Release, atRisk bool) string {
+	return statusIcon(r, atRisk) + " " + bold(r.Ref) + " — " + when(r.Date(), d.today) + " · " + mention(r.Owner) + releaseMarks(r, atRisk, d.today)
+}
+
+// atRisk: planned releases at risk, soonest first, each with its first
+// root cause.
+func (d *digestData) atRisk(limit int) ([]string, int) {
+	var lines []string
+	total := 0
+	for _, r := range d.rels {
+		if r.Status != store.Planned || !d.up.AtRisk(r.Ref) {
+			continue
+		}
+		total++
+		if len(lines) == limit {
+			continue
+		}
+		line := bold(r.Ref) + " — " + when(r.Target, d.today) + " · " + mention(r.Owner)
+		if causes, more := d.up.Causes(r.Ref, 1); len(causes) > 0 {
+			line += ": " + causeLine(causes[0], d.g, d.today, d.loc)
+			if more {
+				line += " — and more: `/release show " + r.Ref.String() + "`"
+			}
+		}
+		lines = append(lines, "• "+line)
+	}
+	return lines, total
+}
+
+// comingUp: planned releases whose target is at most DigestAhead days
+// away (overdue ones first, marked), by date.
+func (d *digestData) comingUp(limit int) ([]string, int) {
+	until := d.today.AddDays(DigestAhead)
+	var lines []string
+	total := 0
+	for _, r := range d.rels {
+		if r.Target.After(until) {
+			break // by date: the rest is later
+		}
+		if r.Status != store.Planned {
+			continue
+		}
+		total++
+		if len(lines) < limit {
+			lines = append(lines, d.releaseLine(r, d.up.AtRisk(r.Ref)))
+		}
+	}
+	return lines, total
+}
+
+// slips: slipped and overdue dependencies of planned releases, where the
+// consumer or the provider is covered, by needed-by date.
+func (d *digestData) slips(limit int) ([]string, int) {
+	var lines []string
+	total := 0
+	for _, e := range d.slipped {
+		if !d.sub.Covers(e.Consumer.Product) && (e.IsExternal() || !d.sub.Covers(e.Provider.Product)) {
+			continue
+		}
+		total++
+		if len(lines) < limit {
+			lines = append(lines, "• "+bold(e.Consumer)+" needs "+edgeLine(*e, d.today))
+		}
+	}
+	return lines, total
+}
+
+// unconfirmed: external items awaiting confirmation that a covered
+// planned release waits for, by due date.
+func (d *digestData) unconfirmed(limit int) ([]string, int) {
+	var lines []string
+	total := 0
+	for _, x := range d.exts {
+		n := awaitingConfirmation(d.g, x, d.now, d.today, d.sub.Covers)
+		if n == 0 {
+			continue
+		}
+		total++
+		if len(lines) < limit {
+			lines = append(lines, externalLine(x, n, d.now, d.today, d.loc))
+		}
+	}
+	return lines, total
+}
+
+// awaitingConfirmation returns how many planned releases, of the products
+// covers accepts, wait for external item x while its owner has not
+// confirmed its date for StaleAfter and the date has not come: 0 when it
+// awaits nothing. reminders.Reconfirms asks the owner of such an item.
+func awaitingConfirmation(g *store.Graph, x store.External, now time.Time, today store.Date, covers func(string) bool) int {
+	if x.Owner == "" || x.Due.Before(today) || !stale(x, now) {
+		return 0
+	}
+	n := 0
+	for _, dep := range g.Dependents("ext:" + store.ExternalKey(x.Name)) {
+		if r := g.Release(dep.Consumer); r != nil && r.Status == store.Planned && covers(r.Product) {
+			n++
+		}
+	}
+	return n
+}
+
+// shipped: covered releases marked shipped after since, by ship date.
+func (d *digestData) shipped(limit int) ([]string, int) {
+	var lines []string
+	total := 0
+	for _, r := range d.rels {
+		if r.Status != store.Shipped || !d.shippedSince(r) {
+			continue
+		}
+		total++
+		if len(lines) < limit {
+			lines = append(lines, fmt.Sprintf(":white_check_mark: %s — shipped %s · %s", bold(r.Ref), r.Date().Pretty(), mention(r.Owner)))
+		}
+	}
+	return lines, total
+}
+
+// shippedSince reports whether r was marked shipped after d.since (and
+// not after now): a ship recorded with an earlier date is news all the
+// same when it was recorded since the last digest.
+func (d *digestData) shippedSince(r *store.Release) bool {
+	for i := len(r.History) - 1; i >= 0; i-- {
+		if h := r.History[i]; h.Kind == "shipped" {
+			return h.At.After(d.since) && !h.At.After(d.now)
+		}
+	}
+	return false
+}
+
+// digestFooter says where a digest comes from and how to stop it, or, for
+// one asked for now, how to get it every day.
+func digestFooter(sub *store.Subscription) string {
+	switch {
+	case sub.Cadence == "":
+		return "`/release digest daily 09:00 me` sends you this every morning; `/release digest now &lt;product…&gt;` narrows it."
+	case sub.DM:
+		return "You get " + describeSchedule(sub) + ". `/release digest off me` stops it."
+	}
+	return fmt.Sprintf("%s set this channel to get %s. `/release digest off here` stops it.", mention(sub.CreatedBy), describeSchedule(sub))
+}

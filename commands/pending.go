@@ -1,0 +1,92 @@
+package commands
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"relman/store"
+)
+
+// UpcomingWithin is how many days ahead a needed-by date is pending for
+// its provider's release manager: the week before it, when the reminders
+// nudge them.
+const UpcomingWithin = 7
+
+// pendingItem is one thing waiting for a user's answer.
+type pendingItem struct {
+	date store.Date // when it falls due: the item's due date, the needed-by date
+	key  string     // ties: the edge or the item
+	line string
+	how  string // the commands that answer it
+}
+
+// pendingAnswer says how to answer items: the commands for each item's
+// subject, or, for more than three, the general forms.
+func pendingAnswer(items []pendingItem) string {
+	var hows []string
+	for _, it := range items {
+		if !slices.Contains(hows, it.how) {
+			hows = append(hows, it.how)
+		}
+	}
+	if len(hows) > 3 {
+		hows = []string{
+			"`/release confirm external \"&lt;name&gt;\" [due &lt;date&gt;]`",
+			"`/release ship &lt;release&gt;` or `/release move &lt;release&gt; &lt;date&gt; because &lt;reason&gt;`",
+		}
+	}
+	return "Answer with " + strings.Join(hows, "; ") + "."
+}
+
+// pending returns, by date, what waits for user's answer as of now — the
+// questions the reminders ask them: an external item they own that a
+// planned release waits for and whose date they have not confirmed for
+// StaleAfter, and a needed-by date in the next UpcomingWithin days, not yet
+// met, of a planned release they are release manager of. exts are the
+// external items to consider; rels the releases. loc is the workspace zone.
+func pending(g *store.Graph, products map[string]*store.Product, exts []store.External, rels []*store.Release, user string, now time.Time, loc *time.Location) []pendingItem {
+	today := store.DateOf(now, loc)
+	all := func(string) bool { return true }
+	var items []pendingItem
+	for _, x := range exts {
+		if x.Owner != user {
+			continue
+		}
+		if n := awaitingConfirmation(g, x, now, today, all); n > 0 {
+			how := "`/release confirm external \"" + Escape(x.Name) + "\" [due &lt;date&gt;]`"
+			items = append(items, pendingItem{x.Due, "ext:" + store.ExternalKey(x.Name), externalLine(x, n, now, today, loc), how})
+		}
+	}
+	until := today.AddDays(UpcomingWithin)
+	for _, r := range rels {
+		if r.Status != store.Planned || !slices.Contains(r.Holders(store.ReleaseManager, products[r.Product]), user) {
+			continue
+		}
+		for _, d := range g.Dependents(r.Key()) {
+			e, ok := g.EdgeState(d, today)
+			if !ok || e.Kind == store.NotNeeded || e.Delivered || e.NeededBy.Before(today) || e.NeededBy.After(until) {
+				continue
+			}
+			line := fmt.Sprintf(":link: %s needs %s by %s — %s", bold(e.Consumer), bold(r.Ref), when(e.NeededBy, today), edgeStateText(e, today))
+			how := fmt.Sprintf("`/release ship %s` or `/release move %s &lt;date&gt; because &lt;reason&gt;`", r.Ref, r.Ref)
+			items = append(items, pendingItem{e.NeededBy, d.Key(), line, how})
+		}
+	}
+	slices.SortFunc(items, func(a, b pendingItem) int { return cmp.Or(a.date.Sub(b.date), cmp.Compare(a.key, b.key)) })
+	return items
+}
+
+// pendingLines are the lines of items, at most limit, and "…and N more".
+func pendingLines(items []pendingItem, limit int, more string) []string {
+	lines := make([]string, 0, min(len(items), limit)+1)
+	for _, it := range items[:min(len(items), limit)] {
+		lines = append(lines, it.line)
+	}
+	if n := len(items) - limit; n > 0 {
+		lines = append(lines, fmt.Sprintf("…and %d more — %s", n, more))
+	}
+	return lines
+}
