@@ -318,7 +318,9 @@ func LiveAlertKeys(g *store.Graph, now time.Time, loc *time.Location) map[string
 
 // alert runs the due-check for what a command touched and queues what is
 // due in the command's own transaction, so a crash loses none of it and
-// the sweep does not send it again.
+// the sweep does not send it again. A channel the command already posted
+// its news in (which says who is now late) does not get the alert's post
+// as well; DMs always go.
 func (x *Exec) alert(tx *store.Tx, scope Scope) error {
 	g, err := tx.Graph()
 	if err != nil {
@@ -329,6 +331,7 @@ func (x *Exec) alert(tx *store.Tx, scope Scope) error {
 		return err
 	}
 	for _, a := range alerts {
+		a.Messages = slices.DeleteFunc(a.Messages, func(m store.Message) bool { return !m.DM && slices.Contains(x.newsIn, m.Channel) })
 		n, err := QueueAlert(tx, a)
 		if err != nil {
 			return err

@@ -96,7 +96,7 @@ func atRiskDownstream(g *store.Graph, up *store.Upstream, ref store.Ref, today s
 	if n > alertDownstream {
 		lines = append(lines, fmt.Sprintf("…and %d more — `/release impact %s`", n-alertDownstream, ref))
 	}
-	return append([]string{fmt.Sprintf("*Now at risk downstream of %s (%s):*", bold(ref), plural(n, "release"))}, lines...)
+	return append([]string{fmt.Sprintf("*Now at risk* downstream of %s (%s):", bold(ref), plural(n, "release"))}, lines...)
 }
 
 // upcomingNudge asks the provider's release managers (an external item's
@@ -129,7 +129,11 @@ func upcomingNudge(tx *store.Tx, g *store.Graph, e store.Edge, today store.Date)
 		return store.Doc{}, nil
 	}
 	to = r.Holders(store.ReleaseManager, product(tx, r.Product))
-	b.section(fmt.Sprintf("Will %s make it? If it will slip, say when and why, and %s hears at once.", bold(r.Ref), bold(e.Consumer)))
+	if e.Kind == store.OnTrack {
+		b.section(fmt.Sprintf("Will %s make it? If it will slip, say when and why, and %s hears at once.", bold(r.Ref), bold(e.Consumer)))
+	} else {
+		b.section(fmt.Sprintf("%s is due after %s needs it. When you know its date, say it and why, and %s hears at once.", bold(r.Ref), bold(e.Consumer), bold(e.Consumer)))
+	}
 	move := "move " + r.Ref.String() + " {date} {reason}"
 	if e.Kind == store.OnTrack {
 		b.d.Buttons = append(b.d.Buttons, RunButton("On track", "show "+r.Ref.String()))
