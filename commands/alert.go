@@ -78,7 +78,6 @@ type pending struct {
 	kind string // store.KindSlip, …
 	key  string
 	e    store.Edge
-	days int        // an upcoming nudge: 7 or 1
 	slip slipRecord // a recovery: the slip it recovers from
 }
 
@@ -125,7 +124,7 @@ func EdgeAlerts(tx *store.Tx, g *store.Graph, now time.Time, loc *time.Location,
 		if e.Kind == store.OnTrack || e.Kind == store.Late {
 			if n := upcomingDue(e.NeededBy.Sub(today)); n > 0 {
 				if key := store.UpcomingKey(e.Dependency, e.NeededBy, n); !tx.Sent(key) {
-					due = append(due, pending{kind: store.KindUpcoming, key: key, e: e, days: n})
+					due = append(due, pending{kind: store.KindUpcoming, key: key, e: e})
 				}
 			}
 		}

@@ -24,7 +24,9 @@ func MustDueCheckStore(b *testing.B, n int) *store.Store {
 	st := MustStore(b, boltdb.Options{NoSync: true})
 	today := store.DateOf(epoch, time.UTC)
 	main := n * 95 / 100
-	ref := func(i int) store.Ref { return store.Ref{Product: fmt.Sprintf("p%d", i%500), Version: fmt.Sprintf("1.%d", i)} }
+	ref := func(i int) store.Ref {
+		return store.Ref{Product: fmt.Sprintf("p%d", i%500), Version: fmt.Sprintf("1.%d", i)}
+	}
 	err := st.Update(context.Background(), alice, epoch, func(tx *store.Tx) error {
 		for i := range 500 {
 			if err := tx.PutProduct("product.create", &store.Product{Name: fmt.Sprintf("p%d", i), CreatedAt: epoch, CreatedBy: alice}); err != nil {
