@@ -171,6 +171,16 @@ func TestEdgeAlerts(t *testing.T) {
 			{at: day(21, 0), want: nil},
 			{at: day(23, 0), want: nil},
 		}},
+		{"ARenamedReleaseKeepsItsAlertsSent", []step{
+			{at: alertStart, lines: []string{"move payments@2.3.0 2027-01-25 because the HSM is late"},
+				want: []string{"news #CPAY", "slip #CMOB", "slip @URITA"}},
+			{at: day(5, 10), lines: []string{"set payments@2.3.0 version 2.3.1"}, want: []string{"news #CPAY"}},
+			{at: day(5, 10), lines: []string{"set mobile@5.0 product ios"}, want: []string{"news #CMOB"}},
+			{at: day(5, 11), want: nil},
+			// ios has no release manager: ios@5.0's owner hears.
+			{at: day(6, 10), lines: []string{"move payments@2.3.1 2027-01-20"},
+				want: []string{"news #CPAY", "recovery #CMOB", "recovery @UALICE"}},
+		}},
 		{"SweepCatchesASlipNoCommandChecked", []step{
 			// A date changed behind the check's back (by an older relman):
 			// the sweep finds the slip.

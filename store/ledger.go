@@ -166,3 +166,39 @@ func (tx *Tx) LedgerEntries(prefix string, fn func(key string, at time.Time) boo
 		}
 	}
 }
+
+// edgeKindDates is how many dates follow the subject in the key of each
+// kind of alert about an edge.
+var edgeKindDates = map[string]int{KindSlip: 2, KindRecovery: 2, KindOverdue: 1, KindCancelled: 1, KindUpcoming: 2}
+
+// RekeyLedger moves the ledger entries about the edge with key old
+// (Dependency.Key) to the edge key to, keeping when each was recorded, and
+// returns how many it moved: a renamed release's edges keep the alerts
+// they were sent, so none is sent again under the new name.
+func (tx *Tx) RekeyLedger(old, to string) (int, error) {
+	b := tx.kv.Bucket(bucketLedger)
+	type move struct {
+		from, to, v []byte
+	}
+	var moves []move
+	for kind, n := range edgeKindDates {
+		p := []byte(kind + " " + old + " ")
+		c := b.Cursor()
+		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+			rest := string(k[len(p):])
+			if strings.Count(rest, " ") != n-1 { // another edge whose key old begins (an external item's name with a space)
+				continue
+			}
+			moves = append(moves, move{append([]byte(nil), k...), []byte(kind + " " + to + " " + rest), append([]byte(nil), v...)})
+		}
+	}
+	for _, m := range moves {
+		if err := b.Delete(m.from); err != nil {
+			return 0, err
+		}
+		if err := b.Put(m.to, m.v); err != nil {
+			return 0, err
+		}
+	}
+	return len(moves), nil
+}
