@@ -13,7 +13,8 @@ import (
 
 // Sweep runs checks over everything (commands.Everything) and queues what
 // they find due that the ledger has not seen: the job the Scheduler runs.
-// Every check runs in one transaction with the queueing, so a sweep that
+// It asks first in a read transaction; when something is due, every check
+// runs again in one write transaction with the queueing, so a sweep that
 // fails halfway queues and records nothing, and a repeated or concurrent
 // sweep (or a command that queued the same alert) sends nothing twice.
 type Sweep struct {
@@ -55,6 +56,34 @@ func (s *Sweep) Run(ctx context.Context, now time.Time) (int, error) {
 		loc = time.UTC
 	}
 	prune := s.Horizon > 0 && s.dueToPrune(now)
+	if !prune {
+		// Most sweeps find nothing new: ask in a read transaction first,
+		// so they never hold the write lock commands wait for.
+		due := false
+		err := s.Store.View(ctx, func(tx *store.Tx) error {
+			g, err := tx.Graph()
+			if err != nil {
+				return err
+			}
+			for _, check := range s.Checks {
+				alerts, err := check(tx, g, now, loc, commands.Everything())
+				if err != nil {
+					return err
+				}
+				if len(alerts) > 0 {
+					due = true
+					return nil
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, fmt.Errorf("sweep: %w", err)
+		}
+		if !due {
+			return 0, nil
+		}
+	}
 	queued, messages, pruned := 0, 0, 0
 	err := s.Store.Update(ctx, "relman", now, func(tx *store.Tx) error {
 		queued, messages, pruned = 0, 0, 0 // a retried transaction starts over
