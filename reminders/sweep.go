@@ -11,6 +11,14 @@ import (
 	"relman/store"
 )
 
+// Alert and Check are commands' (the due-check of edges lives beside the
+// renderers, which the commands that change dates run too); the names stay
+// here for the checks of this package.
+type (
+	Alert = commands.Alert
+	Check = commands.Check
+)
+
 // Sweep runs checks over everything (commands.Everything) and queues what
 // they find due that the ledger has not seen: the job the Scheduler runs.
 // It asks first in a read transaction; when something is due, every check
