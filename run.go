@@ -12,6 +12,7 @@ import (
 
 	"relman/bot"
 	"relman/commands"
+	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
 )
@@ -94,9 +95,16 @@ func runConsole(ctx context.Context, cfg config, stdin io.Reader, stdout, stderr
 	if len(admins) > 0 {
 		user = admins[0]
 	}
+	// :advance runs the sweep at each time RELMAN_SWEEP schedules it.
+	sweep := &reminders.Sweep{Store: st, Loc: cfg.Loc, Checks: reminders.Checks, Log: log, Horizon: reminders.LedgerHorizon}
+	sched, err := reminders.NewScheduler(cfg.Sweep, cfg.Loc, clock, sweep.Job(), log)
+	if err != nil {
+		return fmt.Errorf("RELMAN_SWEEP: %w", err)
+	}
 	con := &bot.Console{
 		Dispatcher: &bot.Dispatcher{Service: svc}, Outbox: bot.NewConsoleOutbox(st, clock, stdout), Clock: clock,
 		In: stdin, Out: stdout, Interactive: isTerminal(stdin), User: user, Channel: "general",
+		Sweep: sweep.Job(), SweepAt: sched.Next,
 	}
 	return con.Run(ctx)
 }

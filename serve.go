@@ -14,6 +14,7 @@ import (
 
 	"relman/bot"
 	"relman/commands"
+	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
 )
@@ -47,6 +48,13 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 		API:        api, Users: users, Clock: clock, Log: log, Metrics: metrics,
 	}
 	web := &bot.HTTP{Slack: sl, SigningSecret: cfg.SigningSecret, Metrics: metrics}
+	// The sweep runs the due-check over everything on RELMAN_SWEEP, and
+	// once at start to catch up on what fell due while relman was down.
+	sweep := &reminders.Sweep{Store: st, Loc: cfg.Loc, Checks: reminders.Checks, Notify: outbox.Notify, Log: log, Horizon: reminders.LedgerHorizon}
+	sched, err := reminders.NewScheduler(cfg.Sweep, cfg.Loc, clock, sweep.Job(), log)
+	if err != nil {
+		return fmt.Errorf("RELMAN_SWEEP: %w", err)
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -77,6 +85,7 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 		}()
 	}
 	start("outbox", func() error { return outbox.Run(workCtx) })
+	start("sweep", func() error { return sched.Run(workCtx) }) // returns after a running sweep ends
 	start("http", func() error { return srv.Serve(ln) })
 	start("admin", func() error { return admin.Serve(adminLn) })
 	mode := "http"

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"relman/commands"
+	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
 )
@@ -77,9 +78,16 @@ func replay(t *testing.T, transcript string) string {
 			t.Fatal(err)
 		}
 		svc := &commands.Service{Store: st, Clock: clock, Loc: time.UTC, Admins: []string{"root"}}
+		// The sweep runs as relman runs it by default, every 15 minutes.
+		sweep := &reminders.Sweep{Store: st, Loc: time.UTC, Checks: reminders.Checks, Horizon: reminders.LedgerHorizon}
+		sched, err := reminders.NewScheduler("*/15 * * * *", time.UTC, clock, sweep.Job(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		con := &Console{
 			Dispatcher: &Dispatcher{Service: svc}, Outbox: NewConsoleOutbox(st, clock, &out), Clock: clock,
 			In: strings.NewReader(strings.Join(session, "\n")), Out: &out, User: user, Channel: channel, Zones: zones,
+			Sweep: sweep.Job(), SweepAt: sched.Next,
 		}
 		if err := con.Run(context.Background()); err != nil {
 			t.Fatal(err)

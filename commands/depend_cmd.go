@@ -143,7 +143,14 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 			verb = "changed its need of"
 		}
 		b.section(fmt.Sprintf(":link: %s: %s %s %s", mention(x.req.User), bold(c.consumer), verb, edgeLine(edge, x.today)))
-		return x.post(tx, consumer.Channel, b.build())
+		if err := x.post(tx, consumer.Channel, b.build()); err != nil {
+			return err
+		}
+		scope := Scope{Releases: []store.Ref{consumer.Ref}}
+		if c.external != "" { // a new due date of the item concerns all its dependents
+			scope.Externals = []string{c.external}
+		}
+		return x.alert(tx, scope)
 	})
 	if err != nil {
 		return store.Doc{}, err
@@ -251,7 +258,10 @@ func (c *undependCmd) run(x *Exec) (store.Doc, error) {
 		}
 		b := newDoc("")
 		b.section(fmt.Sprintf(":scissors: %s: %s no longer depends on %s", mention(x.req.User), bold(c.consumer), label))
-		return x.post(tx, consumer.Channel, b.build())
+		if err := x.post(tx, consumer.Channel, b.build()); err != nil {
+			return err
+		}
+		return x.alert(tx, Scope{Releases: []store.Ref{consumer.Ref}})
 	})
 	if err != nil {
 		return store.Doc{}, err
@@ -330,7 +340,7 @@ func (c *confirmCmd) run(x *Exec) (store.Doc, error) {
 				return err
 			}
 		}
-		return nil
+		return x.alert(tx, Scope{Externals: []string{ext.Name}})
 	})
 	if err != nil {
 		return store.Doc{}, err

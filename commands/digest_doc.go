@@ -232,7 +232,7 @@ func (d *digestData) slips(limit int) ([]string, int) {
 		}
 		total++
 		if len(lines) < limit {
-			lines = append(lines, "• "+bold(e.Consumer)+" needs "+edgeLine(*e, d.today))
+			lines = append(lines, "• "+bold(e.Consumer)+": "+edgeLine(*e, d.today))
 		}
 	}
 	return lines, total

@@ -48,7 +48,7 @@ func TestDigestDoc(t *testing.T) {
 			":calendar: *auth@1.4.0* — Wed 2027-01-20 (tomorrow) · <@UALICE>",
 			":warning: *mobile@5.0* — Fri 2027-01-29 (in 10 days) · <@UALICE> · *at risk*",
 			"*:link: Slipped and overdue dependencies*",
-			"• *payments@2.3.0* needs *auth@1.4.0* needed by Fri 2027-01-15, due Wed 2027-01-20 — :warning: *overdue (needed 4 days ago, not shipped)*",
+			"• *payments@2.3.0*: *auth@1.4.0* needed by Fri 2027-01-15, due Wed 2027-01-20 — :warning: *overdue (needed 4 days ago, not shipped)*",
 			"*:hourglass: External items awaiting confirmation*",
 			":warning: external “Stripe SDK” — due Wed 2027-01-20 (tomorrow) · <@USAM> · *not confirmed for 15 days* · needed by 1 release",
 			"*:white_check_mark: Shipped since Tue 2027-01-12*",

@@ -246,8 +246,10 @@ func TestMove(t *testing.T) {
 		t.Errorf("history entry of move mismatch (-want +got):\n%s", diff)
 	}
 	msgs := MustNewMessages(t, svc, before)
-	if len(msgs) != 1 {
-		t.Fatalf("move queued %d messages; want 1", len(msgs))
+	// The news in payments' channel, then the slip alert in mobile's
+	// channel and to its release manager (its owner).
+	if len(msgs) != 3 || msgs[1].Channel != "CMOB" || msgs[2].Channel != alice || !msgs[2].DM {
+		t.Fatalf("move queued %d messages; want 3: the news, and the slip alert to CMOB and by DM to %s", len(msgs), alice)
 	}
 	for _, w := range []string{
 		":arrow_right: <@UALICE> moved *payments@2.3.0* later, from Fri 2027-01-15 to Mon 2027-02-01 (17 days later) because the PCI audit moved",
@@ -266,8 +268,11 @@ func TestMove(t *testing.T) {
 		before := MustSnapshot(t, svc.Store)
 		MustDo(t, svc, alice, "/release move payments@2.3.0 2027-01-20")
 		msgs := MustNewMessages(t, svc, before)
-		if len(msgs) != 1 || !strings.Contains(msgs[0].Doc.Text, "moved *payments@2.3.0* earlier, from Mon 2027-02-01 to Wed 2027-01-20 (12 days earlier)") {
-			t.Errorf("move earlier queued %+v; want one message saying it moved earlier", msgs)
+		// mobile@5.0 is on track again: the news, and the recovery alert to
+		// mobile's channel and owner.
+		if len(msgs) != 3 || !strings.Contains(msgs[0].Doc.Text, "moved *payments@2.3.0* earlier, from Mon 2027-02-01 to Wed 2027-01-20 (12 days earlier)") ||
+			!strings.HasPrefix(msgs[1].Doc.Text, ":white_check_mark: *Back on track*: *mobile@5.0* needs *payments@2.3.0*") {
+			t.Fatalf("move earlier queued %+v; want the news saying it moved earlier, and the recovery alert", msgs)
 		}
 		if strings.Contains(msgs[0].Doc.Text, "because") {
 			t.Errorf("move earlier message gives a reason nobody gave:\n%s", msgs[0].Doc.Text)
@@ -318,8 +323,8 @@ func TestCancel(t *testing.T) {
 		t.Errorf("after cancel: status %s, history %+v; want cancelled with the reason", got.Status, got.History)
 	}
 	msgs := MustNewMessages(t, svc, before)
-	if len(msgs) != 1 || msgs[0].Channel != "CPAY" {
-		t.Fatalf("cancel queued %+v; want one message to CPAY", msgs)
+	if len(msgs) != 3 || msgs[0].Channel != "CPAY" || msgs[1].Channel != "CMOB" || !strings.HasPrefix(msgs[1].Doc.Text, ":no_entry_sign: *Provider cancelled*") {
+		t.Fatalf("cancel queued %+v; want the news to CPAY, then the provider-cancelled alert to CMOB and its owner", msgs)
 	}
 	if want := ":no_entry_sign: <@UALICE> cancelled *payments@2.3.0* because merged into 2.4.0\n:warning: These releases depend on it:\n• *mobile@5.0* (owner <@UALICE>) needs it by Fri 2027-01-29 — :no_entry_sign: *provider cancelled*"; msgs[0].Doc.Text != want {
 		t.Errorf("cancel message = %q; want %q", msgs[0].Doc.Text, want)
@@ -376,8 +381,17 @@ func TestDepend(t *testing.T) {
 			t.Errorf("dependencies = %+v; want auth@1.4.0 → external okta api", after.Dependencies)
 		}
 		msgs := after.Outbox[len(before.Outbox):]
-		if want := "*auth@1.4.0* now depends on external “Okta  API” needed by Fri 2027-01-08, due Tue 2027-01-12 — :warning: *late (4 days)*"; len(msgs) != 1 || msgs[0].Channel != "CAUTH" || !strings.Contains(msgs[0].Doc.Text, want) {
-			t.Errorf("depend queued %+v; want one message to CAUTH with %q", msgs, want)
+		// The news (auth's channel needs no slip alert besides), the slip
+		// alert to auth's owner, and the upcoming nudge to the item's
+		// owner (needed in 4 days).
+		if want := "*auth@1.4.0* now depends on external “Okta  API” needed by Fri 2027-01-08, due Tue 2027-01-12 — :warning: *late (4 days)*"; len(msgs) != 3 || msgs[0].Channel != "CAUTH" || !strings.Contains(msgs[0].Doc.Text, want) {
+			t.Fatalf("depend queued %+v; want 3 messages, the first to CAUTH with %q", msgs, want)
+		}
+		if m := msgs[1]; m.Channel != alice || !m.DM || !m.Quiet || !strings.HasPrefix(m.Doc.Text, ":warning: *Slip*") {
+			t.Errorf("second message %+v; want the slip alert to %s by quiet DM", m, alice)
+		}
+		if m := msgs[2]; m.Channel != sam || !m.DM || !m.Quiet || len(m.Doc.Buttons) != 2 {
+			t.Errorf("last message %+v; want the upcoming nudge to %s with two buttons", m, sam)
 		}
 	})
 	t.Run("ExternalOwnerDefaultsToCaller", func(t *testing.T) {
@@ -450,8 +464,8 @@ func TestConfirm(t *testing.T) {
 			}
 		}
 		msgs := MustNewMessages(t, svc, before)
-		if want := ":arrow_right: <@USAM> moved external “Stripe SDK” from Wed 2027-01-20 to Wed 2027-02-03. For *mobile@5.0*:"; len(msgs) != 1 || msgs[0].Channel != "CMOB" || !strings.HasPrefix(msgs[0].Doc.Text, want) {
-			t.Errorf("confirm queued %+v; want one message to CMOB starting %q", msgs, want)
+		if want := ":arrow_right: <@USAM> moved external “Stripe SDK” from Wed 2027-01-20 to Wed 2027-02-03. For *mobile@5.0*:"; len(msgs) != 2 || msgs[0].Channel != "CMOB" || !strings.HasPrefix(msgs[0].Doc.Text, want) || !msgs[1].DM || !strings.HasPrefix(msgs[1].Doc.Text, ":warning: *Slip*") {
+			t.Errorf("confirm queued %+v; want the news to CMOB starting %q, then the slip alert to its owner (CMOB has the news)", msgs, want)
 		}
 		x := MustSnapshot(t, svc.Store).Externals[0]
 		if h := x.History[len(x.History)-1]; h.Kind != "confirmed" || h.From != MustDate(t, "2027-01-20") || h.To != MustDate(t, "2027-02-03") || h.By != sam {
@@ -705,10 +719,12 @@ func TestEscaping(t *testing.T) {
 		before := MustSnapshot(t, svc.Store)
 		MustDo(t, svc, alice, "/release cancel payments@2.3.0 "+reason)
 		msgs := MustNewMessages(t, svc, before)
-		if len(msgs) != 1 || !strings.Contains(msgs[0].Doc.Text, "because "+shown) {
-			t.Fatalf("cancel queued %+v; want one message with %q", msgs, shown)
+		if len(msgs) != 3 || !strings.Contains(msgs[0].Doc.Text, "because "+shown) || !strings.Contains(msgs[1].Doc.Text, "“"+shown+"”") {
+			t.Fatalf("cancel queued %+v; want the news and the alerts with %q", msgs, shown)
 		}
-		assertDefused(t, "cancel message", msgs[0].Doc)
+		for _, m := range msgs {
+			assertDefused(t, "cancel message", m.Doc)
+		}
 	})
 	t.Run("ExternalName", func(t *testing.T) {
 		svc := MustService(t)
@@ -717,9 +733,10 @@ func TestEscaping(t *testing.T) {
 		r := MustDo(t, svc, alice, `/release depend auth@1.4.0 on external "&lt;!channel&gt; SDK &amp; <https://evil.example|co>" due fri`)
 		const want = "external “&lt;!channel&gt; SDK &amp; co (https://evil.example)”"
 		msgs := MustNewMessages(t, svc, before)
-		if len(msgs) != 1 {
-			t.Fatalf("depend queued %d messages; want 1", len(msgs))
+		if len(msgs) != 2 { // the news, and the upcoming nudge to the item's owner
+			t.Fatalf("depend queued %d messages; want 2", len(msgs))
 		}
+		assertDefused(t, "upcoming nudge", msgs[1].Doc)
 		for _, d := range []struct {
 			what string
 			doc  store.Doc

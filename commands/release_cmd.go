@@ -635,7 +635,10 @@ func (c *moveCmd) run(x *Exec) (store.Doc, error) {
 				rep.changed = append(rep.changed, edgeChange{b, e})
 			}
 		}
-		return x.post(tx, r.Channel, moveNews(x, g, r, old, c.reason, &rep))
+		if err := x.post(tx, r.Channel, moveNews(x, g, r, old, c.reason, &rep)); err != nil {
+			return err
+		}
+		return x.alert(tx, Scope{Releases: []store.Ref{r.Ref}})
 	})
 	if err != nil {
 		return store.Doc{}, err
@@ -790,7 +793,10 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 		if lines := dependentLines(g, r, x.today, "Delivered for:"); lines != nil {
 			b.lines(lines)
 		}
-		return x.post(tx, r.Channel, b.build())
+		if err := x.post(tx, r.Channel, b.build()); err != nil {
+			return err
+		}
+		return x.alert(tx, Scope{Releases: []store.Ref{r.Ref}})
 	})
 	if err != nil {
 		return store.Doc{}, err
@@ -888,7 +894,10 @@ func (c *cancelCmd) run(x *Exec) (store.Doc, error) {
 		if lines := dependentLines(g, r, x.today, ":warning: These releases depend on it:"); lines != nil {
 			b.lines(lines)
 		}
-		return x.post(tx, r.Channel, b.build())
+		if err := x.post(tx, r.Channel, b.build()); err != nil {
+			return err
+		}
+		return x.alert(tx, Scope{Releases: []store.Ref{r.Ref}})
 	})
 	if err != nil {
 		return store.Doc{}, err

@@ -180,6 +180,21 @@ func edgeLine(e store.Edge, today store.Date) string {
 // zone) and why: "moved by <@kim> on Tue 2027-01-05: “token rotation”", or ""
 // when it never moved.
 func lastMove(e store.Edge, g *store.Graph, zone *time.Location) string {
+	h, verb := lastDateChange(e, g)
+	if verb == "" {
+		return ""
+	}
+	s := fmt.Sprintf("%s by %s on %s", verb, mention(h.By), store.DateOf(h.At, zone).Pretty())
+	if h.Reason != "" {
+		s += ": “" + Escape(h.Reason) + "”"
+	}
+	return s
+}
+
+// lastDateChange returns the last change of an edge's provider's date (a
+// move, a confirmation with a new date, a cancellation) and its verb,
+// "moved" or "cancelled"; verb is "" when the date never changed.
+func lastDateChange(e store.Edge, g *store.Graph) (store.DateChange, string) {
 	var hs []store.DateChange
 	if e.IsExternal() {
 		if x := g.External(e.External); x != nil {
@@ -190,22 +205,14 @@ func lastMove(e store.Edge, g *store.Graph, zone *time.Location) string {
 	}
 	for i := len(hs) - 1; i >= 0; i-- {
 		h := hs[i]
-		verb := ""
 		switch {
 		case h.Kind == "moved", h.Kind == "confirmed" && h.From != h.To:
-			verb = "moved"
+			return h, "moved"
 		case h.Kind == "cancelled":
-			verb = "cancelled"
-		default:
-			continue
+			return h, "cancelled"
 		}
-		s := fmt.Sprintf("%s by %s on %s", verb, mention(h.By), store.DateOf(h.At, zone).Pretty())
-		if h.Reason != "" {
-			s += ": “" + Escape(h.Reason) + "”"
-		}
-		return s
 	}
-	return ""
+	return store.DateChange{}, ""
 }
 
 // causeLine says where a risk comes from: "*auth@1.4.0* slipped 5 days past

@@ -68,6 +68,7 @@ type Exec struct {
 	now    time.Time
 	today  store.Date
 	queued int
+	newsIn []string // the channels this command posted its news in
 }
 
 // zone is where instants are shown: the user's zone, else the workspace's.
@@ -92,6 +93,7 @@ func (x *Exec) post(tx *store.Tx, channel string, doc store.Doc) error {
 		return nil
 	}
 	x.queued++
+	x.newsIn = append(x.newsIn, channel)
 	return tx.Enqueue(&store.Message{Channel: channel, Doc: doc})
 }
 

@@ -233,6 +233,10 @@ func rename(x *Exec, tx *store.Tx, r *store.Release, to store.Ref) (int, error) 
 		if err := tx.PutDependency("dependency.rename", &d); err != nil {
 			return 0, err
 		}
+		// The alerts sent about the edge stay sent under its new name.
+		if _, err := tx.RekeyLedger(edges[i].Key(), d.Key()); err != nil {
+			return 0, err
+		}
 	}
 	return len(edges), nil
 }

@@ -61,7 +61,10 @@ func (c *reopenCmd) run(x *Exec) (store.Doc, error) {
 		}
 		b := newDoc("")
 		b.section(fmt.Sprintf(":leftwards_arrow_with_hook: %s reopened %s (it was %s); it is planned again, target %s.", mention(x.req.User), bold(r.Ref), was, when(r.Target, x.today)))
-		return x.post(tx, r.Channel, b.build())
+		if err := x.post(tx, r.Channel, b.build()); err != nil {
+			return err
+		}
+		return x.alert(tx, Scope{Releases: []store.Ref{r.Ref}})
 	})
 	if err != nil {
 		return store.Doc{}, err

@@ -92,8 +92,12 @@ const digestLookback = 31
 // shipped since the last digest sent (or, for a subscription's first, since
 // the slot before) is news. A DM digest is not held for working hours: the
 // subscriber chose its time. loc is the workspace zone, in which dates are
-// read. It only reads: Sweep queues.
-func Digests(tx *store.Tx, now time.Time, loc *time.Location) ([]Alert, error) {
+// read. Digests are the sweep's (scope.All) alone: a command's check for
+// what it touched never sends one. It only reads: Sweep queues.
+func Digests(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location, scope commands.Scope) ([]Alert, error) {
+	if !scope.All {
+		return nil, nil
+	}
 	due, err := DueDigests(tx, now)
 	if err != nil {
 		return nil, err

@@ -159,7 +159,7 @@ func TestDigests(t *testing.T) {
 		}
 		text := got[0].Doc.Text
 		// payments@2.3.0 is auth's consumer: its slip is auth's news too.
-		for _, want := range []string{"Digest for auth", "*auth@1.4.0* — Wed 2027-01-20", "*payments@2.3.0* needs *auth@1.4.0*"} {
+		for _, want := range []string{"Digest for auth", "*auth@1.4.0* — Wed 2027-01-20", "*payments@2.3.0*: *auth@1.4.0* needed by"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("digest lacks %q:\n%s", want, text)
 			}

@@ -6,9 +6,10 @@
 //
 // Scheduler is the trigger (RELMAN_SWEEP in the workspace zone, once at
 // start, panics recovered, overlapping runs skipped); Sweep is the job: it
-// runs Checks in one transaction and queues each Alert once (the store's
-// ledger). Reconfirms is the first Check; the slip, overdue, upcoming and
-// digest checks come next. NextWorkingTime is quiet hours (the outbox holds
+// runs Checks (commands.EdgeAlerts — slips, overdue and upcoming needed-by
+// dates, cancelled providers, recoveries — and Reconfirms) over everything
+// in one transaction, queues each commands.Alert once (the store's ledger),
+// and prunes the ledger past LedgerHorizon. NextWorkingTime is quiet hours (the outbox holds
 // quiet DMs with it); NextDigest, LastDigest and DueDigests place digest
 // slots on the subscriber's clock.
 package reminders

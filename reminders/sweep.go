@@ -4,38 +4,58 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"relman/commands"
 	"relman/store"
 )
 
-// Alert is one piece of news that is due: its messages are queued once,
-// under Key (a store ledger key such as store.ReconfirmKey), in the
-// transaction that finds them due.
-type Alert struct {
-	Key      string
-	Messages []store.Message
-}
+// Alert and Check are commands' (the due-check of edges lives beside the
+// renderers, which the commands that change dates run too); the names stay
+// here for the checks of this package.
+type (
+	Alert = commands.Alert
+	Check = commands.Check
+)
 
-// Check answers "what is due as of now?" over a transaction; loc is the
-// workspace zone, in which dates are read. It only reads: Sweep queues.
-type Check func(tx *store.Tx, now time.Time, loc *time.Location) ([]Alert, error)
-
-// Sweep runs checks and queues what they find due that the ledger has not
-// seen: the job the Scheduler runs. Every check runs in one transaction
-// with the queueing, so a sweep that fails halfway queues and records
-// nothing, and a repeated or concurrent sweep (or a command that queued the
-// same alert) sends nothing twice.
+// Sweep runs checks over everything (commands.Everything) and queues what
+// they find due that the ledger has not seen: the job the Scheduler runs.
+// It asks first in a read transaction; when something is due, every check
+// runs again in one write transaction with the queueing, so a sweep that
+// fails halfway queues and records nothing, and a repeated or concurrent
+// sweep (or a command that queued the same alert) sends nothing twice.
 type Sweep struct {
 	Store  *store.Store
 	Loc    *time.Location // the workspace zone; UTC when nil
-	Checks []Check
+	Checks []commands.Check
 	// Notify, when set, is called after a sweep queued messages: it wakes
 	// the outbox (bot.Outbox.Notify).
 	Notify func()
 	Log    *slog.Logger
+	// Horizon, when not zero, prunes ledger entries recorded more than
+	// Horizon before the sweep, at most once a day (LedgerHorizon in
+	// production), keeping those whose condition still holds
+	// (commands.LiveAlertKeys): an edge still late, overdue or without its
+	// cancelled provider is not alerted again however old its alert.
+	Horizon time.Duration
+
+	mu       sync.Mutex
+	prunedAt time.Time
 }
+
+// LedgerHorizon is how long the ledger remembers a sent alert whose
+// condition no longer holds: far beyond any alert that can fall due again
+// (an upcoming nudge is at most 7 days ahead of its date, a digest's
+// latest slot at most a week old, a re-confirm request is keyed by the
+// confirmation it follows).
+const LedgerHorizon = 180 * 24 * time.Hour
+
+// Checks are the due-checks the sweep runs: every kind of edge alert
+// (slips, overdue needed-by dates, cancelled providers, recoveries,
+// upcoming needed-by dates), the re-confirm requests of external items, and
+// the digests whose time has come.
+var Checks = []commands.Check{commands.EdgeAlerts, Reconfirms, Digests}
 
 // Run sweeps as of now and returns how many alerts it queued. It has the
 // shape of a Job.
@@ -44,26 +64,62 @@ func (s *Sweep) Run(ctx context.Context, now time.Time) (int, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	queued := 0
+	prune := s.Horizon > 0 && s.dueToPrune(now)
+	if !prune {
+		// Most sweeps find nothing new: ask in a read transaction first,
+		// so they never hold the write lock commands wait for.
+		due := false
+		err := s.Store.View(ctx, func(tx *store.Tx) error {
+			g, err := tx.Graph()
+			if err != nil {
+				return err
+			}
+			for _, check := range s.Checks {
+				alerts, err := check(tx, g, now, loc, commands.Everything())
+				if err != nil {
+					return err
+				}
+				if len(alerts) > 0 {
+					due = true
+					return nil
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, fmt.Errorf("sweep: %w", err)
+		}
+		if !due {
+			return 0, nil
+		}
+	}
+	queued, messages, pruned := 0, 0, 0
 	err := s.Store.Update(ctx, "relman", now, func(tx *store.Tx) error {
-		queued = 0 // a retried transaction starts over
+		queued, messages, pruned = 0, 0, 0 // a retried transaction starts over
+		g, err := tx.Graph()
+		if err != nil {
+			return err
+		}
 		for _, check := range s.Checks {
-			alerts, err := check(tx, now, loc)
+			alerts, err := check(tx, g, now, loc, commands.Everything())
 			if err != nil {
 				return err
 			}
 			for _, a := range alerts {
-				msgs := make([]*store.Message, len(a.Messages))
-				for i := range a.Messages {
-					msgs[i] = &a.Messages[i]
-				}
-				first, err := tx.QueueOnce(a.Key, msgs...)
+				n, err := commands.QueueAlert(tx, a)
 				if err != nil {
-					return fmt.Errorf("queue %s: %w", a.Key, err)
+					return err
 				}
-				if first {
+				if n > 0 {
 					queued++
+					messages += n
 				}
+			}
+		}
+		if prune {
+			live := commands.LiveAlertKeys(g, now, loc)
+			if pruned, err = tx.PruneLedgerExcept(now.Add(-s.Horizon), func(k string) bool { return live[k] }); err != nil {
+				return fmt.Errorf("prune the ledger: %w", err)
 			}
 		}
 		return nil
@@ -71,15 +127,30 @@ func (s *Sweep) Run(ctx context.Context, now time.Time) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("sweep: %w", err)
 	}
+	if prune {
+		s.mu.Lock()
+		s.prunedAt = now
+		s.mu.Unlock()
+		if pruned > 0 && s.Log != nil {
+			s.Log.Info("sweep pruned the alert ledger", "entries", pruned, "before", now.Add(-s.Horizon))
+		}
+	}
 	if queued > 0 {
 		if s.Log != nil {
-			s.Log.Info("sweep queued alerts", "alerts", queued, "at", now)
+			s.Log.Info("sweep queued alerts", "alerts", queued, "messages", messages, "at", now)
 		}
 		if s.Notify != nil {
 			s.Notify()
 		}
 	}
 	return queued, nil
+}
+
+// dueToPrune reports whether a day has passed since the last pruning.
+func (s *Sweep) dueToPrune(now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.prunedAt.IsZero() || now.Sub(s.prunedAt) >= 24*time.Hour
 }
 
 // Job returns Run as a Job for a Scheduler.
@@ -99,7 +170,9 @@ const ReconfirmAfter = 14 * 24 * time.Hour
 // them (due today or later, at least one planned consumer): one DM to the
 // owner per confirmation (store.ReconfirmKey), held for their working
 // hours, with "Still on <date>" and "New date…" buttons.
-func Reconfirms(tx *store.Tx, now time.Time, loc *time.Location) ([]Alert, error) {
+// It looks at every external item whatever the scope: commands do not
+// run it.
+func Reconfirms(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location, _ commands.Scope) ([]commands.Alert, error) {
 	today := store.DateOf(now, loc)
 	xs, err := tx.Externals()
 	if err != nil {
@@ -150,14 +223,14 @@ func Reconfirms(tx *store.Tx, now time.Time, loc *time.Location) ([]Alert, error
 			w.neededBy = need
 		}
 	}
-	var alerts []Alert
+	var alerts []commands.Alert
 	for _, x := range xs {
 		w := waits[store.ExternalKey(x.Name)]
 		if stale[store.ExternalKey(x.Name)] == nil || w == nil {
 			continue
 		}
 		doc := commands.ReconfirmRequest(x, w.refs, w.neededBy, now, loc)
-		alerts = append(alerts, Alert{
+		alerts = append(alerts, commands.Alert{
 			Key:      store.ReconfirmKey(x.Name, x.LastConfirmed),
 			Messages: []store.Message{{Channel: x.Owner, DM: true, Quiet: true, Doc: doc}},
 		})

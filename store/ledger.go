@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"time"
@@ -96,6 +97,13 @@ func instant(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // before so that nothing pruned can fall due again — older than any alert
 // the due-check still considers — or it is sent a second time.
 func (tx *Tx) PruneLedger(before time.Time) (int, error) {
+	return tx.PruneLedgerExcept(before, nil)
+}
+
+// PruneLedgerExcept is PruneLedger, keeping the entries whose key keep
+// (when not nil) reports true: the alerts whose condition still holds,
+// which would fall due again if forgotten.
+func (tx *Tx) PruneLedgerExcept(before time.Time, keep func(key string) bool) (int, error) {
 	b := tx.kv.Bucket(bucketLedger)
 	// A cursor is invalid once its bucket changes: collect, then delete.
 	var old [][]byte
@@ -105,7 +113,7 @@ func (tx *Tx) PruneLedger(before time.Time) (int, error) {
 		if err := at.UnmarshalText(v); err != nil {
 			continue
 		}
-		if at.Before(before) {
+		if at.Before(before) && (keep == nil || !keep(string(k))) {
 			old = append(old, append([]byte(nil), k...))
 		}
 	}
@@ -140,4 +148,57 @@ func (tx *Tx) QueueOnce(key string, msgs ...*Message) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// LedgerEntries calls fn with every ledger key that starts with prefix, in
+// byte order, and the time it was recorded, until fn returns false.
+// Entries whose time cannot be read are skipped.
+func (tx *Tx) LedgerEntries(prefix string, fn func(key string, at time.Time) bool) {
+	c := tx.kv.Bucket(bucketLedger).Cursor()
+	p := []byte(prefix)
+	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+		var at time.Time
+		if err := at.UnmarshalText(v); err != nil {
+			continue
+		}
+		if !fn(string(k), at) {
+			return
+		}
+	}
+}
+
+// edgeKindDates is how many dates follow the subject in the key of each
+// kind of alert about an edge.
+var edgeKindDates = map[string]int{KindSlip: 2, KindRecovery: 2, KindOverdue: 1, KindCancelled: 1, KindUpcoming: 2}
+
+// RekeyLedger moves the ledger entries about the edge with key old
+// (Dependency.Key) to the edge key to, keeping when each was recorded, and
+// returns how many it moved: a renamed release's edges keep the alerts
+// they were sent, so none is sent again under the new name.
+func (tx *Tx) RekeyLedger(old, to string) (int, error) {
+	b := tx.kv.Bucket(bucketLedger)
+	type move struct {
+		from, to, v []byte
+	}
+	var moves []move
+	for kind, n := range edgeKindDates {
+		p := []byte(kind + " " + old + " ")
+		c := b.Cursor()
+		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+			rest := string(k[len(p):])
+			if strings.Count(rest, " ") != n-1 { // another edge whose key old begins (an external item's name with a space)
+				continue
+			}
+			moves = append(moves, move{append([]byte(nil), k...), []byte(kind + " " + to + " " + rest), append([]byte(nil), v...)})
+		}
+	}
+	for _, m := range moves {
+		if err := b.Delete(m.from); err != nil {
+			return 0, err
+		}
+		if err := b.Put(m.to, m.v); err != nil {
+			return 0, err
+		}
+	}
+	return len(moves), nil
 }

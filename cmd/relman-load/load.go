@@ -32,6 +32,9 @@ type target struct {
 	responseURL string
 	// metrics, when set, reports the server's own command time.
 	metrics serverMeter
+	// sweep: the in-process relman's sweep runs during this target's
+	// rounds (it is paused during the others).
+	sweep bool
 
 	requests  int
 	errors    int
@@ -287,7 +290,7 @@ func snippet(b []byte, n int) string {
 
 // report prints one line per target, then the comparison with the goals.
 func report(w io.Writer, ts []*target, conc int) {
-	fmt.Fprintf(w, "\n%-7s %9s %7s %10s %9s %9s %9s %9s %9s %12s\n",
+	fmt.Fprintf(w, "\n%-12s %9s %7s %10s %9s %9s %9s %9s %9s %12s\n",
 		"target", "requests", "errors", "req/s", "p50", "p90", "p99", "max", "bytes/req", "server/cmd")
 	byName := map[string]*target{}
 	for _, t := range ts {
@@ -297,7 +300,7 @@ func report(w io.Writer, ts []*target, conc int) {
 		if t.server.count > 0 {
 			server = ms(t.server.sum / time.Duration(t.server.count))
 		}
-		fmt.Fprintf(w, "%-7s %9d %7d %10.0f %9s %9s %9s %9s %9d %12s\n",
+		fmt.Fprintf(w, "%-12s %9d %7d %10.0f %9s %9s %9s %9s %9d %12s\n",
 			t.name, t.requests, t.errors, t.throughput(),
 			ms(pct(t.latencies, 0.50)), ms(pct(t.latencies, 0.90)), ms(pct(t.latencies, 0.99)), ms(pct(t.latencies, 1)),
 			t.bytes/int64(max(1, len(t.latencies))), server)
@@ -321,10 +324,15 @@ func report(w io.Writer, ts []*target, conc int) {
 		}
 	}
 	fmt.Fprintln(w)
-	rel, bare := byName["relman"], byName["bare"]
+	rel, bare, swept := byName["relman"], byName["bare"], byName["relman+sweep"]
 	note := ""
 	if conc != 16 {
 		note = fmt.Sprintf(" (the goals are stated for 16 clients; this run used %d)", conc)
+	}
+	if rel != nil && swept != nil && len(rel.latencies) > 0 && len(swept.latencies) > 0 {
+		a, b := pct(rel.latencies, 0.99), pct(swept.latencies, 0.99)
+		ratio := float64(b) / float64(max(a, 1))
+		fmt.Fprintf(w, "p99 with the sweep / without: %s / %s = %.2f× (goal ≤ %.1f×): %s%s\n", ms(b), ms(a), ratio, goalSweepRatio, verdict(ratio <= goalSweepRatio), note)
 	}
 	if rel != nil && bare != nil && bare.throughput() > 0 {
 		ratio := rel.throughput() / bare.throughput()

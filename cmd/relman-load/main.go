@@ -35,6 +35,10 @@
 //	-releases 50     releases to seed in the in-process store
 //	-parked 0        messages left parked in its outbox, as after months
 //	                 of channels archived under relman
+//	-sweep SPEC      also run the in-process relman's sweep on SPEC
+//	                 (like RELMAN_SWEEP, e.g. "@every 1s") and measure it
+//	                 as a third target, relman+sweep, the sweep paused in
+//	                 the other rounds: does the sweep stall commands?
 //	-targets both    both, relman or bare (profile one path alone)
 //	-url URL         load an already running relman (…/slack/commands)
 //	-secret S        its signing secret (default $SLACK_SIGNING_SECRET)
@@ -51,6 +55,7 @@
 //
 //	go run ./cmd/relman-load -c 16 -d 10s
 //	go run ./cmd/relman-load -releases 500
+//	go run ./cmd/relman-load -releases 10000 -sweep "@every 1s" -nocache
 //	go run ./cmd/relman-load -targets relman -cpuprofile cpu.out && go tool pprof -top cpu.out
 //	go run ./cmd/relman-load -url http://relman:3000/slack/commands -secret "$SECRET"
 package main
@@ -83,7 +88,10 @@ func main() {
 // Goals from the issue, at 16 concurrent clients.
 const (
 	goalRatio = 0.7
-	goalP99   = 30 * time.Millisecond
+	// goalSweepRatio bounds relman's p99 with the sweep running over its
+	// p99 without (issue 7).
+	goalSweepRatio = 1.5
+	goalP99        = 30 * time.Millisecond
 )
 
 // options are the command-line settings.
@@ -99,6 +107,7 @@ type options struct {
 	noCache    bool
 	releases   int
 	parked     int
+	sweep      string
 	targets    string
 	url        string
 	secret     string
@@ -125,6 +134,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.BoolVar(&o.noCache, "nocache", false, "turn off the in-process relman's lookup reply cache")
 	fs.IntVar(&o.releases, "releases", 50, "releases to seed in the in-process store (about 1.2 dependencies each)")
 	fs.IntVar(&o.parked, "parked", 0, "messages to leave parked in the in-process outbox (as Slack refused them for good)")
+	fs.StringVar(&o.sweep, "sweep", "", "run the in-process relman's sweep on this schedule and measure relman with it as a third target")
 	fs.StringVar(&o.targets, "targets", "both", "what to measure: both, relman or bare")
 	fs.StringVar(&o.url, "url", "", "slash command URL of a running relman (default: start one in-process)")
 	fs.StringVar(&o.secret, "secret", getenv("SLACK_SIGNING_SECRET"), "signing secret for -url, -bare-url and -serve-bare")
@@ -161,6 +171,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	if (o.url != "" || o.bareURL != "" || o.serveBare != "") && o.secret == "" {
 		errs = append(errs, errors.New("-secret (or SLACK_SIGNING_SECRET): required with -url, -bare-url or -serve-bare"))
 	}
+	if o.sweep != "" && o.url != "" {
+		errs = append(errs, errors.New("-sweep: only with the in-process relman (no -url)"))
+	}
 	if o.bareURL != "" && o.url == "" {
 		errs = append(errs, errors.New("-bare-url: only with -url"))
 	}
@@ -196,7 +209,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	var relman *inProcess
 	if o.url == "" {
 		o.secret = "relman-load-secret"
-		relman, err = startRelman(ctx, o.secret, o.releases, o.parked, o.noCache, o.serverLog, stderr)
+		relman, err = startRelman(ctx, o.secret, o.releases, o.parked, o.noCache, o.sweep, o.serverLog, stderr)
 		if err != nil {
 			return err
 		}
@@ -212,6 +225,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if o.targets != "bare" {
 			targets = append(targets, &target{name: "relman", url: relman.url, users: relman.users, channels: relman.channels,
 				responseURL: relman.responseURL, metrics: relman})
+			if o.sweep != "" {
+				targets = append(targets, &target{name: "relman+sweep", url: relman.url, users: relman.users, channels: relman.channels,
+					responseURL: relman.responseURL, metrics: relman, sweep: true})
+			}
 		}
 	} else {
 		if o.bareURL != "" && o.targets != "relman" {
@@ -241,6 +258,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	for _, t := range targets {
+		relman.sweepDuring(t)
 		fmt.Fprintf(stderr, "warming up %s for %s…\n", t.name, o.warmup)
 		if o.warmup > 0 {
 			lg.phase(ctx, t, o.warmup, 0)
@@ -275,6 +293,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 					n++
 				}
 			}
+			relman.sweepDuring(t)
 			fmt.Fprintf(stderr, "round %d/%d: %s…\n", r+1, o.rounds, t.name)
 			runtime.GC() // start each round without the previous one's garbage
 			before := t.serverSnapshot()

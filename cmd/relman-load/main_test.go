@@ -83,3 +83,25 @@ func TestRunMeasuresBoth(t *testing.T) {
 		}
 	}
 }
+
+// TestRunMeasuresTheSweep runs the in-process relman with its sweep on
+// during the relman+sweep target's rounds only.
+func TestRunMeasuresTheSweep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts relman with a bbolt file")
+	}
+	var out, errb bytes.Buffer
+	args := []string{"-c", "2", "-n", "40", "-warmup", "0", "-releases", "10", "-targets", "relman", "-sweep", "@every 1s"}
+	if err := run(context.Background(), args, func(string) string { return "" }, &out, &errb); err != nil {
+		t.Fatalf("run(%q) = %v\nstderr:\n%s", args, err, errb.String())
+	}
+	got := out.String()
+	for _, want := range []string{"relman+sweep ", "p99 with the sweep / without:"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if !strings.Contains(errb.String(), "the first sweep queued") {
+		t.Errorf("stderr lacks the first sweep:\n%s", errb.String())
+	}
+}

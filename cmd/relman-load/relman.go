@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -23,6 +24,7 @@ import (
 	"relman/bot"
 	"relman/bot/slackfake"
 	"relman/commands"
+	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
 )
@@ -48,6 +50,18 @@ type inProcess struct {
 	logFile *os.File
 	stop    context.CancelFunc
 	workers sync.WaitGroup
+	// sweeping gates the sweep's runs (-sweep): on during the rounds of
+	// the relman+sweep target only.
+	sweeping atomic.Bool
+	sweeps   atomic.Int64 // sweep runs that ran, not paused
+}
+
+// sweepDuring turns the sweep on for t's rounds and off for the others';
+// nothing when p is nil.
+func (p *inProcess) sweepDuring(t *target) {
+	if p != nil {
+		p.sweeping.Store(t.sweep)
+	}
 }
 
 type seedStats struct {
@@ -58,7 +72,7 @@ type seedStats struct {
 // startRelman opens a store in a temporary directory, seeds it with
 // releases, drains the seeding's messages to the fake Slack, and starts
 // the outbox worker and the HTTP server as runServe does.
-func startRelman(ctx context.Context, secret string, releases, parked int, noCache bool, logPath string, stderr io.Writer) (_ *inProcess, err error) {
+func startRelman(ctx context.Context, secret string, releases, parked int, noCache bool, sweepSpec, logPath string, stderr io.Writer) (_ *inProcess, err error) {
 	p := &inProcess{}
 	defer func() {
 		if err != nil {
@@ -105,6 +119,42 @@ func startRelman(ctx context.Context, secret string, releases, parked int, noCac
 	for i, u := range p.users {
 		p.fake.SetUser(u, "Owner "+strconv.Itoa(i), "Europe/Berlin")
 	}
+	// The first sweep (at start, as relman serve runs it) queues what the
+	// seed made due; later sweeps find nothing new until time passes.
+	var sched *reminders.Scheduler
+	if sweepSpec != "" {
+		sweep := &reminders.Sweep{Store: p.st, Loc: time.UTC, Checks: reminders.Checks, Notify: outbox.Notify, Log: log, Horizon: reminders.LedgerHorizon}
+		n, err := sweep.Run(ctx, clock.Now())
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(stderr, "the first sweep queued %d alerts\n", n)
+		// Its DMs would wait for working hours and go out in the middle
+		// of the measurement: deliver them now with the seed's messages.
+		if err := p.st.Update(ctx, "relman-load", clock.Now(), func(tx *store.Tx) error {
+			q, err := tx.Outbox()
+			for i := range q {
+				if err == nil && q[i].Quiet {
+					q[i].Quiet = false
+					err = tx.PutMessage(&q[i])
+				}
+			}
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		job := sweep.Job()
+		gated := func(ctx context.Context, now time.Time) error {
+			if !p.sweeping.Load() {
+				return nil
+			}
+			p.sweeps.Add(1)
+			return job(ctx, now)
+		}
+		if sched, err = reminders.NewScheduler(sweepSpec, time.UTC, clock, gated, log); err != nil {
+			return nil, fmt.Errorf("-sweep: %w", err)
+		}
+	}
 	// The seed queued one message per command, all at once; a real team's
 	// commands come weeks apart. Deliver them now, unspaced, so the
 	// measurement starts with the empty outbox of a server at rest.
@@ -139,6 +189,9 @@ func startRelman(ctx context.Context, secret string, releases, parked int, noCac
 	workCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	p.stop = stop
 	p.workers.Go(func() { outbox.Run(workCtx) })
+	if sched != nil {
+		p.workers.Go(func() { sched.Run(workCtx) })
+	}
 	p.workers.Go(func() { p.srv.Serve(ln) })
 	return p, nil
 }
@@ -211,6 +264,9 @@ func (p *inProcess) reportOutbox(w io.Writer) {
 	}
 	fmt.Fprintf(w, "outbox: %d seed messages delivered to the fake Slack (%d chat.postMessage calls in all); %d waiting at the end\n",
 		p.seed.messages, len(p.fake.CallsTo("chat.postMessage")), left)
+	if n := p.sweeps.Load(); n > 0 {
+		fmt.Fprintf(w, "sweeps run during the relman+sweep rounds: %d\n", n)
+	}
 }
 
 func outboxDepth(st *store.Store) (int, error) {
