@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"relman/bot/slackfake"
+	"relman/store"
+	"relman/store/boltdb"
 )
 
 // workingZone returns a fixed-offset zone in which now is between 09:00
@@ -117,5 +119,30 @@ func TestRunAlertsOnceOverHTTP(t *testing.T) {
 	}
 	if err := srv.stop(t); err != nil {
 		t.Fatalf("run(serve) after cancellation = %v; log:\n%s", err, srv.logs)
+	}
+	if !working {
+		// No zone is at work: the DM waits in the outbox, queued once,
+		// held until the release manager's next working morning.
+		st, err := boltdb.Open(env["RELMAN_DB"], boltdb.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		held := 0
+		err = st.View(context.Background(), func(tx *store.Tx) error {
+			msgs, err := tx.Outbox()
+			for _, m := range msgs {
+				if m.DM && m.Channel == user && strings.Contains(m.Doc.Text, "*Slip*") {
+					held++
+					if !m.NotBefore.After(time.Now()) {
+						t.Errorf("held slip DM NotBefore = %v; want a working time after now", m.NotBefore)
+					}
+				}
+			}
+			return err
+		})
+		if err != nil || held != 1 {
+			t.Errorf("slip DMs held in the outbox = %d (%v); want 1", held, err)
+		}
 	}
 }
