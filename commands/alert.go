@@ -16,6 +16,10 @@ import (
 type Alert struct {
 	Key      string
 	Messages []store.Message
+	// Forget lists ledger keys this alert ends, removed when it is queued:
+	// a recovery ends the slip it recovers from, so the same slip later is
+	// news again; a slip ends an earlier recovery from the same dates.
+	Forget []string
 }
 
 // Scope is the part of the graph a due-check looks at: everything (the
@@ -48,6 +52,9 @@ func QueueAlert(tx *store.Tx, a Alert) (int, error) {
 	}
 	if !first {
 		return 0, nil
+	}
+	if err := tx.Forget(a.Forget...); err != nil {
+		return 0, err
 	}
 	return len(msgs), nil
 }

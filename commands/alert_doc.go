@@ -18,6 +18,12 @@ const alertDownstream = 10
 // sweep compose the same alert.
 func (p dueAlert) alert(tx *store.Tx, g *store.Graph, up *store.Upstream, today store.Date, loc *time.Location) (Alert, error) {
 	a := Alert{Key: p.key}
+	switch p.kind {
+	case store.KindSlip:
+		a.Forget = []string{store.RecoveryKey(p.e.Dependency, p.e.NeededBy, p.e.ProviderDate)}
+	case store.KindRecovery:
+		a.Forget = []string{store.SlipKey(p.e.Dependency, p.slip.neededBy, p.slip.providerDate)}
+	}
 	if p.kind == store.KindUpcoming {
 		doc, to := upcomingNudge(tx, g, p.e, today)
 		for _, u := range to {

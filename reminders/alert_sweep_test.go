@@ -140,6 +140,18 @@ func TestEdgeAlerts(t *testing.T) {
 			{at: day(6, 10), lines: []string{"ship payments@2.3.0"}, want: []string{"news #CPAY"}},
 			{at: day(6, 11), want: nil},
 		}},
+		{"TheSameSlipAfterARecoveryIsNewsAgain", []step{
+			{at: alertStart, lines: []string{"move payments@2.3.0 2027-01-25 because the HSM is late"},
+				want: []string{"news #CPAY", "slip #CMOB", "slip @URITA"}},
+			{at: day(5, 10), lines: []string{"move payments@2.3.0 2027-01-20"},
+				want: []string{"news #CPAY", "recovery #CMOB", "recovery @URITA"}},
+			{at: day(6, 10), lines: []string{"move payments@2.3.0 2027-01-25 because the HSM is late again"},
+				want: []string{"news #CPAY", "slip #CMOB", "slip @URITA"}},
+			{at: day(6, 11), want: nil},
+			{at: day(7, 10), lines: []string{"move payments@2.3.0 2027-01-20"},
+				want: []string{"news #CPAY", "recovery #CMOB", "recovery @URITA"}},
+			{at: day(7, 11), want: nil},
+		}},
 		{"RecoveryByShipping", []step{
 			{at: alertStart, lines: []string{"move payments@2.3.0 2027-01-25 because the HSM is late"},
 				want: []string{"news #CPAY", "slip #CMOB", "slip @URITA"}},

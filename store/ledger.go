@@ -150,6 +150,18 @@ func (tx *Tx) QueueOnce(key string, msgs ...*Message) (bool, error) {
 	return true, nil
 }
 
+// Forget removes keys from the alert ledger, so the alerts they name can
+// be sent again. Missing keys are not an error.
+func (tx *Tx) Forget(keys ...string) error {
+	b := tx.kv.Bucket(bucketLedger)
+	for _, k := range keys {
+		if err := b.Delete(tx.key(k)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // LedgerEntries calls fn with every ledger key that starts with prefix, in
 // byte order, and the time it was recorded, until fn returns false.
 // Entries whose time cannot be read are skipped.
