@@ -2,7 +2,9 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -191,6 +193,34 @@ func TestVoteButton(t *testing.T) {
 		eph := f.Fake.Ephemerals(msg.Channel)
 		if len(eph) != 1 || !strings.Contains(eph[0].Text, "not a member of this board") {
 			t.Errorf("ephemerals = %+v; want the refusal", eph)
+		}
+	})
+
+	t.Run("WithoutAResponseURLTheAnswerIsAnEphemeralPost", func(t *testing.T) {
+		f := MustHTTPFixture(t)
+		voter := &fakeVoter{}
+		f.Slack.Dispatcher.Voter = voter
+		button, msg := mustPostVoteCard(t, f)
+		form, err := url.ParseQuery(clickBody(t, f, actionOwner, button, msg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var payload map[string]any
+		if err := json.Unmarshal([]byte(form.Get("payload")), &payload); err != nil {
+			t.Fatal(err)
+		}
+		delete(payload, "response_url")
+		b, _ := json.Marshal(payload)
+
+		f.MustPost(t, "/slack/interactions", httpFormType, url.Values{"payload": {string(b)}}.Encode())
+		f.Slack.Wait()
+
+		calls := f.Fake.CallsTo("chat.postEphemeral")
+		if len(calls) != 1 || calls[0].Param("user") != actionOwner || calls[0].Param("channel") != msg.Channel {
+			t.Fatalf("chat.postEphemeral calls = %+v; want one to %s in %s", calls, actionOwner, msg.Channel)
+		}
+		if diff := cmp.Diff([]string{actionOwner + " 1:approve"}, voter.recorded()); diff != "" {
+			t.Errorf("votes (-want +got):\n%s", diff)
 		}
 	})
 }
