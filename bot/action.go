@@ -25,9 +25,14 @@ import (
 // command's reply is shown to the clicker privately; when it fails only the
 // clicker sees why, and the message keeps its buttons for someone who may.
 // Slack wants the acknowledgement within three seconds: the command runs
-// before it, the posts to the response_url after.
+// before it, the posts to the response_url after. A vote button
+// (ActionVote) goes to Dispatcher.Action instead (see vote).
 func (s *Slack) blockActions(ctx context.Context, ic *slack.InteractionCallback) Ack {
 	for _, a := range ic.ActionCallback.BlockActions {
+		if a.ActionID == ActionVote {
+			s.vote(ctx, ic, a)
+			continue
+		}
 		if ask, ok := commands.AskForm(a.ActionID, a.Value); ok {
 			s.openAsk(ic, a, ask)
 			continue
@@ -51,6 +56,42 @@ func (s *Slack) blockActions(ctx context.Context, ic *slack.InteractionCallback)
 		s.answer(pendingAsk{responseURL: ic.ResponseURL, text: ic.Message.Text, blocks: ic.Message.Blocks.BlockSet}, req.User, note, reply)
 	}
 	return Ack{}
+}
+
+// vote records a click on a vote button through the dispatcher before the
+// click is acknowledged (so the vote is on disk when Slack hears back), and
+// answers the voter privately in the background: through the message's
+// response_url, which leaves the message as it is (the tally is edited in
+// place by the outbox, from stored state), else with chat.postEphemeral.
+func (s *Slack) vote(ctx context.Context, ic *slack.InteractionCallback, a *slack.BlockAction) {
+	act := Action{User: ic.User.ID, ID: a.ActionID, Value: a.Value, Channel: ic.Channel.ID}
+	if act.Channel == "" {
+		act.Channel = ic.Container.ChannelID
+	}
+	if s.Users != nil {
+		if loc, ok := s.Users.Cached(act.User); ok {
+			act.Zone = loc
+		}
+	}
+	reply := s.Dispatcher.Action(ctx, act)
+	url := ic.ResponseURL
+	s.background(func(ctx context.Context) {
+		if url != "" {
+			if err := slack.PostWebhookContext(ctx, url, webhook(reply.Doc)); err != nil {
+				s.Metrics.slackError("response_url", errorCode(err))
+				s.log().Warn("response_url failed for a vote", "user", act.User, "err", err)
+			}
+			return
+		}
+		if act.Channel == "" {
+			return
+		}
+		if _, err := s.API.PostEphemeralContext(ctx, act.Channel, act.User,
+			slack.MsgOptionText(blockkit.FallbackText(reply.Doc), false), slack.MsgOptionBlocks(blockkit.Blocks(reply.Doc, "")...)); err != nil {
+			s.Metrics.slackError("chat.postEphemeral", errorCode(err))
+			s.log().Warn("chat.postEphemeral failed for a vote", "user", act.User, "err", err)
+		}
+	})
 }
 
 // answer, in the background, edits the message a button was clicked in to

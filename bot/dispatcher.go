@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"relman/commands"
+	"relman/store"
 )
 
 // Dispatcher is the one entry point every transport uses: the console,
@@ -18,6 +19,80 @@ type Dispatcher struct {
 	Outbox  *Outbox
 	Metrics *Metrics
 	Log     *slog.Logger
+	// Voter records CCB votes (Action with ActionVote). When nil, Service
+	// is used if it is a Voter.
+	Voter Voter
+}
+
+// ActionVote is the action_id of the buttons that vote on a change request;
+// their value is opaque to the bot ("N:approve") and goes to Voter.Vote.
+const ActionVote = "ccb.vote"
+
+// Action is a button click that is not a typed command: who clicked which
+// button (its action_id), the value the button carries, the channel it was
+// clicked in and the clicker's zone (nil when not known). The value is
+// never trusted as state: the handler re-reads what it names.
+type Action struct {
+	User    string
+	ID      string
+	Value   string
+	Channel string
+	Zone    *time.Location
+}
+
+// Voter records one vote: user clicked a vote button carrying value. The
+// vote is on disk (and the message edits it causes are queued) when Vote
+// returns; the reply is for the voter alone. *commands.Service is meant to
+// satisfy it.
+type Voter interface {
+	Vote(ctx context.Context, user, value string) commands.Reply
+}
+
+// Action handles one button click by what it is, not by rebuilding command
+// text: ActionVote goes to the Voter. It is measured and logged like
+// Command (relman_command_duration_seconds, command "action <id>"), and
+// wakes the outbox when the handler queued messages. An unknown action, or
+// a vote with no Voter, is refused with a private reply.
+func (d *Dispatcher) Action(ctx context.Context, a Action) commands.Reply {
+	start := time.Now()
+	name := "action unknown"
+	var reply commands.Reply
+	switch a.ID {
+	case ActionVote:
+		name = "action " + ActionVote
+		if v := d.voter(); v != nil {
+			reply = v.Vote(ctx, a.User, a.Value)
+		} else {
+			reply = refusal(store.EInvalid, "Voting is not available in this relman.")
+		}
+	default:
+		reply = refusal(store.EInvalid, "This button is not one relman knows; it may be from an older message.")
+	}
+	d.Metrics.command(name, reply.OK(), time.Since(start))
+	if d.Log != nil {
+		d.Log.Info("action", "user", a.User, "channel", a.Channel, "action", a.ID, "code", reply.Code, "took", time.Since(start))
+	}
+	if reply.Queued > 0 && d.Outbox != nil {
+		d.Outbox.Notify()
+	}
+	return reply
+}
+
+// voter is Voter, else Service when it can vote.
+func (d *Dispatcher) voter() Voter {
+	if d.Voter != nil {
+		return d.Voter
+	}
+	if v, ok := any(d.Service).(Voter); ok && d.Service != nil {
+		return v
+	}
+	return nil
+}
+
+// refusal is a private reply with code and a one-line message.
+func refusal(code, text string) commands.Reply {
+	text = ":no_entry: " + text
+	return commands.Reply{Code: code, Doc: store.Doc{Text: text, Sections: []store.Section{{Text: text}}}}
 }
 
 // Command executes one command. The state change (and its outgoing

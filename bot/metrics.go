@@ -20,7 +20,10 @@ type Metrics struct {
 	outboxDelivered prometheus.Counter
 	outboxFailures  *prometheus.CounterVec
 	outboxParked    prometheus.Counter
-	slackErrors     *prometheus.CounterVec
+	// outboxEditsSkipped counts edits never sent: superseded by a newer
+	// edit of the same message, or of a message never posted.
+	outboxEditsSkipped *prometheus.CounterVec
+	slackErrors        *prometheus.CounterVec
 }
 
 // NewMetrics registers relman's metrics and the Go runtime's.
@@ -46,12 +49,16 @@ func NewMetrics() *Metrics {
 		outboxParked: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "relman_outbox_parked_total", Help: "Outbox messages parked because delivery cannot succeed.",
 		}),
+		outboxEditsSkipped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "relman_outbox_edits_skipped_total",
+			Help: "Queued edits not sent, by reason: superseded (a newer edit of the message was queued), original_parked or original_missing (the message was never posted).",
+		}, []string{"reason"}),
 		slackErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "relman_slack_api_errors_total", Help: "Slack Web API errors by method and error.",
 		}, []string{"method", "error"}),
 	}
 	m.reg.MustRegister(m.requests, m.commandLatency, m.outboxDepth, m.outboxDelivered, m.outboxFailures,
-		m.outboxParked, m.slackErrors, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		m.outboxParked, m.outboxEditsSkipped, m.slackErrors, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

@@ -142,6 +142,10 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 	}); err != nil {
 		return 0, fmt.Errorf("read outbox: %w", err)
 	}
+	queue, err := o.collapseEdits(ctx, queue)
+	if err != nil {
+		return 0, err
+	}
 	blocked := map[string]bool{}
 	sent, waiting := 0, 0
 	for i := range queue {
@@ -172,6 +176,11 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 		if err != nil {
 			return sent, err
 		}
+		if res.waiting {
+			// An edit waits behind its original, wherever that is queued.
+			blocked[m.Channel] = true
+			continue
+		}
 		// A delivered or parked message no longer waits; notices queued
 		// by a park do.
 		if res.done() {
@@ -190,6 +199,47 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 		o.Metrics.outboxDepth.Set(float64(waiting))
 	}
 	return sent, ctx.Err()
+}
+
+// collapseEdits deletes every queued edit (Message.UpdateOf) that a later
+// queued edit of the same message supersedes, and returns the queue without
+// them. Edits are composed from stored state in the transaction that queues
+// them, so the newest is the freshest and the older ones need never be sent:
+// a burst of edits costs one chat.update per spacing interval, not one each.
+func (o *Outbox) collapseEdits(ctx context.Context, queue []store.Message) ([]store.Message, error) {
+	newest := map[string]uint64{}
+	for _, m := range queue {
+		if m.UpdateOf != "" && !m.Parked {
+			newest[m.UpdateOf] = max(newest[m.UpdateOf], m.ID)
+		}
+	}
+	var stale []uint64
+	kept := queue[:0:0]
+	for _, m := range queue {
+		if m.UpdateOf != "" && !m.Parked && m.ID != newest[m.UpdateOf] {
+			stale = append(stale, m.ID)
+			continue
+		}
+		kept = append(kept, m)
+	}
+	if len(stale) == 0 {
+		return queue, nil
+	}
+	if err := o.Store.Update(context.WithoutCancel(ctx), "relman", o.Clock.Now(), func(tx *store.Tx) error {
+		for _, id := range stale {
+			if err := tx.DeleteMessage(id); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("drop superseded edits: %w", err)
+	}
+	o.log().Debug("outbox edits superseded by newer ones", "dropped", len(stale))
+	if o.Metrics != nil {
+		o.Metrics.outboxEditsSkipped.WithLabelValues("superseded").Add(float64(len(stale)))
+	}
+	return kept, nil
 }
 
 // hold keeps a quiet DM for its recipient's working hours: when now is
@@ -261,11 +311,22 @@ func (o *Outbox) Next() (time.Time, error) {
 		// Only a channel's first waiting message can go next: the later ones
 		// wait behind it, however early they would otherwise be due.
 		head := map[string]bool{}
+		refs := map[string]bool{}
+		for _, m := range queue {
+			if m.Ref != "" && !m.Parked {
+				refs[m.Ref] = true
+			}
+		}
 		for _, m := range queue {
 			if m.Parked || head[m.Channel] {
 				continue
 			}
 			head[m.Channel] = true
+			// An edit whose original is still queued falls due when the
+			// original is delivered, which the original's own time covers.
+			if m.UpdateOf != "" && refs[m.UpdateOf] {
+				continue
+			}
 			// A message is due no earlier than it was queued, so one queued
 			// without a Notify (an owner's notice, queued by a park) is
 			// still found here.
@@ -295,16 +356,44 @@ func (o *Outbox) Next() (time.Time, error) {
 type outcome struct {
 	delivered bool
 	parked    bool
-	notices   int // messages queued to tell owners their channel is unreachable
+	dropped   bool // an edit of a message that will never be posted
+	waiting   bool // an edit whose original is still queued: not attempted
+	notices   int  // messages queued to tell owners their channel is unreachable
 }
 
-// done reports whether the message left the queue (delivered or parked).
-func (r outcome) done() bool { return r.delivered || r.parked }
+// done reports whether the message left the queue (delivered, parked or dropped).
+func (r outcome) done() bool { return r.delivered || r.parked || r.dropped }
+
+// original is where the message an edit is about stands when it has not
+// been posted: still queued (the edit waits), parked, or unknown (the edit
+// is dropped either way: an edit never becomes a new post).
+func original(tx *store.Tx, ref string) (string, error) {
+	queued, err := tx.Outbox()
+	if err != nil {
+		return "", err
+	}
+	for _, q := range queued {
+		if q.Ref == ref {
+			return "queued", nil
+		}
+	}
+	parked, err := tx.ParkedMessages()
+	if err != nil {
+		return "", err
+	}
+	for _, p := range parked {
+		if p.Ref == ref {
+			return "original_parked", nil
+		}
+	}
+	return "original_missing", nil
+}
 
 // deliver sends one message and records the outcome; the error is only for
 // store failures.
 func (o *Outbox) deliver(ctx context.Context, m *store.Message) (outcome, error) {
 	var thread, update *store.Posted
+	var orig string // where an unposted original stands
 	if err := o.Store.View(ctx, func(tx *store.Tx) error {
 		var err error
 		if m.ThreadOf != "" {
@@ -312,12 +401,22 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (outcome, error)
 				return err
 			}
 		}
-		if m.UpdateOf != "" {
-			update, err = tx.Posted(m.UpdateOf)
+		if m.UpdateOf == "" {
+			return nil
 		}
+		if update, err = tx.Posted(m.UpdateOf); err != nil || update != nil {
+			return err
+		}
+		orig, err = original(tx, m.UpdateOf)
 		return err
 	}); err != nil {
 		return outcome{}, err
+	}
+	switch orig {
+	case "queued":
+		return outcome{waiting: true}, nil
+	case "original_parked", "original_missing":
+		return o.dropEdit(ctx, m, orig)
 	}
 	// A delivery that started is finished even if ctx ends meanwhile: an
 	// abandoned request may still have been posted.
@@ -401,6 +500,23 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (outcome, error)
 		log.Info("told release owners their channel is unreachable", "owners", res.notices)
 	}
 	return res, err
+}
+
+// dropEdit removes edit m, whose message was never posted and never will
+// be (reason: original_parked or original_missing): sent, it would turn
+// into a new post.
+func (o *Outbox) dropEdit(ctx context.Context, m *store.Message, reason string) (outcome, error) {
+	if err := o.Store.Update(context.WithoutCancel(ctx), "relman", o.Clock.Now(), func(tx *store.Tx) error {
+		return tx.DeleteMessage(m.ID)
+	}); err != nil {
+		return outcome{}, fmt.Errorf("drop edit %d: %w", m.ID, err)
+	}
+	o.log().Warn("outbox edit dropped: the message it edits was never posted",
+		"message", m.ID, "channel", m.Channel, "update_of", m.UpdateOf, "reason", reason)
+	if o.Metrics != nil {
+		o.Metrics.outboxEditsSkipped.WithLabelValues(reason).Inc()
+	}
+	return outcome{dropped: true}, nil
 }
 
 // unreachable are the Slack errors that mean relman cannot post in a

@@ -21,6 +21,22 @@ type KV interface {
 	Close() error
 }
 
+// Batcher is a KV that can group concurrent read-write transactions into
+// one commit (bbolt's DB.Batch): many writers pay for one disk sync. It is
+// optional; Store.Batch falls back to one transaction per call without it.
+type Batcher interface {
+	// Batch runs fn in a read-write transaction that it may share with other
+	// concurrent Batch calls, and returns once that transaction has
+	// committed (fn's changes are durable) or fn failed. fn may run more
+	// than once (when another fn of its group fails the group is retried
+	// without it), so it must be idempotent within its transaction; it must
+	// not call Commit or Rollback. If fn returns an error, or an operation
+	// of fn failed, none of fn's changes are kept and Batch returns an
+	// error; the other calls of the group are unaffected. ctx is checked
+	// before fn is queued.
+	Batch(ctx context.Context, fn func(KVTx) error) error
+}
+
 // KVTx is one transaction of a KV. It and everything read through it are
 // valid only until Commit or Rollback, and only in the goroutine that began
 // it.

@@ -11,7 +11,12 @@ type Message struct {
 	DM      bool   `json:"dm,omitempty"`
 	// Ref, when set, names the message so that later messages can edit it in
 	// place (UpdateOf) or reply in its thread (ThreadOf); the worker records
-	// the channel and ts the transport returned under it.
+	// the channel and ts the transport returned under it. An edit is never
+	// posted as a new message: it waits while the message it edits is
+	// still queued, and is dropped if that message was parked. Queued
+	// edits of one message collapse into the newest, so an edit must carry
+	// the whole message as of its transaction, and name the same Channel
+	// as the message it edits (it is spaced and ordered with it).
 	Ref      string `json:"ref,omitempty"`
 	ThreadOf string `json:"thread_of,omitempty"`
 	UpdateOf string `json:"update_of,omitempty"`

@@ -195,6 +195,43 @@ func (s *Store) Update(ctx context.Context, actor string, at time.Time, fn func(
 	return err
 }
 
+// Batch is Update for writes that arrive together, such as a burst of
+// votes: when the KV is a Batcher, concurrent Batch calls share one commit
+// (one disk sync) instead of one each. Every caller's change is durable when
+// its Batch returns nil, and a failing fn fails only its own call. fn may run
+// more than once, each time in a new transaction, so it must not have side
+// effects outside tx (counters, channels) that a second run would repeat.
+// Without a Batcher, Batch is Update.
+func (s *Store) Batch(ctx context.Context, actor string, at time.Time, fn func(tx *Tx) error) error {
+	b, ok := s.kv.(Batcher)
+	if !ok {
+		return s.Update(ctx, actor, at, fn)
+	}
+	var last *Tx // the run of fn that was committed, when Batch succeeds
+	err := b.Batch(ctx, func(kt KVTx) error {
+		tx := &Tx{s: s, actor: actor, at: at.UTC(), kv: kt, gen: generation(kt)}
+		last = tx
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if !tx.dirty {
+			return nil
+		}
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], tx.gen+1)
+		return kt.Bucket(bucketMeta).Put(keyGeneration, b[:])
+	})
+	// Each fn of a group reads the generation the previous one wrote, so
+	// the Graph of this call's generation is right even though a later
+	// call of the group committed with it.
+	if err == nil && last != nil && last.dirty {
+		if g := last.committed(); g != nil {
+			s.cacheGraph(last.gen+1, g)
+		}
+	}
+	return err
+}
+
 // View runs fn in a read-only transaction.
 func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
 	return s.view(ctx, func(kt KVTx) error {

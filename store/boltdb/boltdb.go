@@ -101,6 +101,7 @@ type (
 
 var (
 	_ store.KV       = db{}
+	_ store.Batcher  = db{}
 	_ store.KVTx     = (*tx)(nil)
 	_ store.KVBucket = (*bucket)(nil)
 	_ store.KVCursor = cursor{}
@@ -117,6 +118,26 @@ func (d db) Begin(ctx context.Context, writable bool) (store.KVTx, error) {
 		return nil, err
 	}
 	return &tx{Tx: t}, nil
+}
+
+// Batch runs fn through bbolt's DB.Batch, which groups the calls of
+// concurrent goroutines into one transaction, committed after at most
+// MaxBatchDelay (10ms) or MaxBatchSize calls. An operation of fn that failed
+// fails fn, so bbolt retries the group without it.
+func (d db) Batch(ctx context.Context, fn func(store.KVTx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return d.DB.Batch(func(bt *bolt.Tx) error {
+		t := &tx{Tx: bt}
+		if err := fn(t); err != nil {
+			return err
+		}
+		if t.err != nil {
+			return fmt.Errorf("an operation failed in the transaction (nothing was kept): %w", t.err)
+		}
+		return nil
+	})
 }
 
 // fail records err as the transaction's first error, and returns it.

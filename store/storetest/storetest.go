@@ -1,7 +1,8 @@
 // Package storetest checks that a backend of store.KV behaves as the store
 // package relies on: ordered buckets, cursors, sequences, one writer at a
 // time, snapshot isolation of readers, and transactions that keep all or
-// nothing. A backend's tests call Run with a function that opens a new,
+// nothing; and, for a backend that is a store.Batcher, grouped commits in
+// which every call lands and a failing call fails alone. A backend's tests call Run with a function that opens a new,
 // empty KV:
 //
 //	func TestKV(t *testing.T) {
@@ -42,6 +43,9 @@ func Run(t *testing.T, open func(t *testing.T) store.KV) {
 		{"BeginHonoursContext", testBeginContext},
 		{"ReadersSeeASnapshot", testSnapshot},
 		{"WriteTo", testWriteTo},
+		{"BatchConcurrentCallsAllLand", batcher(testBatchAllLand)},
+		{"BatchFailingCallFailsAlone", batcher(testBatchFailsAlone)},
+		{"BatchAfterAnOperationErrorKeepsNothing", batcher(testBatchOperationError)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
