@@ -16,6 +16,10 @@ import (
 type Alert struct {
 	Key      string
 	Messages []store.Message
+	// Apply, when set, makes the change the alert stands for (a CR decided
+	// at its deadline) in the transaction that queues the alert, the first
+	// time only, and returns how many messages it queued itself.
+	Apply func(tx *store.Tx) (int, error)
 }
 
 // Scope is the part of the graph a due-check looks at: everything (the
@@ -36,7 +40,8 @@ func Everything() Scope { return Scope{All: true} }
 type Check func(tx *store.Tx, g *store.Graph, now time.Time, loc *time.Location, scope Scope) ([]Alert, error)
 
 // QueueAlert enqueues a's messages and records a.Key in the ledger, unless
-// the ledger has it already; it returns how many messages it queued.
+// the ledger has it already, then runs a.Apply; it returns how many
+// messages it queued.
 func QueueAlert(tx *store.Tx, a Alert) (int, error) {
 	msgs := make([]*store.Message, len(a.Messages))
 	for i := range a.Messages {
@@ -49,7 +54,15 @@ func QueueAlert(tx *store.Tx, a Alert) (int, error) {
 	if !first {
 		return 0, nil
 	}
-	return len(msgs), nil
+	n := len(msgs)
+	if a.Apply != nil {
+		m, err := a.Apply(tx)
+		if err != nil {
+			return 0, fmt.Errorf("apply %s: %w", a.Key, err)
+		}
+		n += m
+	}
+	return n, nil
 }
 
 // UpcomingDays are how many days before a needed-by date the provider's

@@ -401,3 +401,12 @@ func (d *Delegation) Key() string { return d.From + " " + d.Product }
 func (d *Delegation) Active(product string, today Date) bool {
 	return !today.After(d.Until) && (d.Product == "" || d.Product == product)
 }
+
+// KindCRDeadline is the ledger kind of a CR decided at its deadline.
+const KindCRDeadline = "ccb-deadline"
+
+// CRDeadlineKey names the decision of CR-id at its deadline, so the sweep
+// applies the board's default once, also after a restart.
+func CRDeadlineKey(id int, deadline time.Time) string {
+	return ledgerKey(KindCRDeadline, "CR-"+strconv.Itoa(id), instant(deadline))
+}
