@@ -788,7 +788,7 @@ func (c *delegateCmd) run(x *Exec) (store.Doc, error) {
 			return err
 		}
 		b := newDoc("")
-		b.section(fmt.Sprintf(":raised_hand: %s asked you to vote for them %s until %s (the CR's buttons count your click for them too).", mention(x.req.User), where, when(c.until, x.today)))
+		b.section(fmt.Sprintf(":bust_in_silhouette: %s asked you to vote for them %s until %s (the CR's buttons count your click for them too).", mention(x.req.User), where, when(c.until, x.today)))
 		x.queued++
 		return tx.Enqueue(&store.Message{Channel: c.to, DM: true, Doc: b.build()})
 	})

@@ -84,14 +84,14 @@ func closesText(deadline, now time.Time, loc *time.Location) string {
 	return "closed " + stamp(deadline, now, loc) + ", " + span(now.Sub(deadline)) + " ago"
 }
 
-var choiceIcons = map[store.Choice]string{store.Approve: ":white_check_mark:", store.Reject: ":x:", store.Abstain: ":white_circle:"}
+var choiceIcons = map[store.Choice]string{store.Approve: ":white_check_mark:", store.Reject: ":x:"}
 
 // tallyText is the live tally: "2 approve · 1 reject · 0 abstain — 2 of 5
 // still to vote: <@d>, <@e>". Anonymous ballots name nobody.
 func tallyText(cr *store.ChangeRequest) string {
 	t := cr.Tally()
-	s := fmt.Sprintf("%s %d approve · %s %d reject · %s %d abstain", choiceIcons[store.Approve], t[store.Approve],
-		choiceIcons[store.Reject], t[store.Reject], choiceIcons[store.Abstain], t[store.Abstain])
+	s := fmt.Sprintf("%s %d approve · %s %d reject · %d abstain", choiceIcons[store.Approve], t[store.Approve],
+		choiceIcons[store.Reject], t[store.Reject], t[store.Abstain])
 	pending := cr.Pending()
 	members := len(cr.Members())
 	switch {
@@ -126,7 +126,7 @@ func votersText(cr *store.ChangeRequest) []string {
 	var out []string
 	for _, c := range []store.Choice{store.Approve, store.Reject, store.Abstain} {
 		if len(by[c]) > 0 {
-			out = append(out, fmt.Sprintf("%s %s: %s", choiceIcons[c], capitalize(string(c)), strings.Join(by[c], ", ")))
+			out = append(out, strings.TrimSpace(fmt.Sprintf("%s %s: %s", choiceIcons[c], capitalize(string(c)), strings.Join(by[c], ", "))))
 		}
 	}
 	return out
@@ -255,7 +255,7 @@ func downstreamDMs(tx *store.Tx, cr *store.ChangeRequest, now time.Time, loc *ti
 	for _, u := range users {
 		b := newDoc("")
 		if cr.Open() {
-			b.section(fmt.Sprintf(":mega: %s requested *%s* on %s, which your releases depend on: “%s”. The %s board decides (%s), %s. Take part %s.",
+			b.section(fmt.Sprintf(":arrow_right: %s requested *%s* on %s, which your releases depend on: “%s”. The %s board decides (%s), %s. Take part %s.",
 				mention(cr.Requester), cr.Name(), bold(cr.Release), Escape(cr.Title), boardName(cr.Board), policyText(&cr.PolicySnapshot),
 				closesText(cr.Deadline, now, loc), crWhere(cr)))
 		} else {
