@@ -312,3 +312,79 @@ func TestCRDeadlinesDecidesOnce(t *testing.T) {
 		t.Errorf("CR-2, due later, is %s; want open", cr2.Status)
 	}
 }
+
+// fakeGroups is a Slack workspace's user groups, which can change.
+type fakeGroups struct {
+	mu      sync.Mutex
+	members map[string][]string
+	calls   int
+}
+
+func (g *fakeGroups) GroupMembers(_ context.Context, id string) ([]string, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.calls++
+	if ms, ok := g.members[id]; ok {
+		return append([]string(nil), ms...), nil
+	}
+	return nil, fmt.Errorf("usergroups.users.list: no_such_subteam")
+}
+
+func (g *fakeGroups) set(id string, ms ...string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.members[id] = ms
+}
+
+func TestVoteResolvesUserGroups(t *testing.T) {
+	t.Run("WithoutGroupsAGroupIsNobody", func(t *testing.T) {
+		svc := MustService(t, root)
+		MustFixture(t, svc)
+		MustDo(t, svc, root, "/ccb board payments members add <!subteam^SCCB|@ccb>")
+		MustFail(t, svc, alice, "/ccb request payments@2.3.0 one", store.EConflict)
+	})
+	t.Run("AGroupThatChanges", func(t *testing.T) {
+		svc := MustService(t, root)
+		groups := &fakeGroups{members: map[string][]string{"SCCB": {bob, carol, dave}}}
+		svc.Groups = groups
+		MustFixture(t, svc)
+		MustDo(t, svc, root, "/ccb board payments members add <!subteam^SCCB|@ccb>")
+		MustFail(t, svc, root, "/ccb board payments policy quorum 4", store.EInvalid) // the group has 3
+		MustDo(t, svc, root, "/ccb board payments policy unanimous")
+		MustDo(t, svc, alice, "/ccb request payments@2.3.0 one")
+		if diff := cmp.Diff([]string{bob, carol, dave}, mustCR(t, svc.Store, 1).Members()); diff != "" {
+			t.Errorf("members when raised (-want +got):\n%s", diff)
+		}
+		mustVote(t, svc, bob, "1:approve")
+		// dave leaves the group and erin joins: dave's click is refused,
+		// erin's counts, and the CR is decided by bob, carol and erin.
+		groups.set("SCCB", bob, carol, erin)
+		if r := svc.Vote(context.Background(), dave, "1:reject"); r.Code != store.EForbidden {
+			t.Errorf("Vote(dave, who left the group) = %s %q; want forbidden", r.Code, r.Doc.Text)
+		}
+		mustVote(t, svc, erin, "1:approve")
+		r := mustVote(t, svc, carol, "1:approve")
+		cr := mustCR(t, svc.Store, 1)
+		if cr.Status != store.CRApproved || !strings.Contains(r.Doc.Text, "That decided it") {
+			t.Errorf("CR-1 = %s (%q); want approved by bob, carol and erin", cr.Status, r.Doc.Text)
+		}
+		if diff := cmp.Diff([]string{bob, carol, erin}, cr.Members()); diff != "" {
+			t.Errorf("CR-1 members (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("AFailingLookupKeepsTheMembersLastResolved", func(t *testing.T) {
+		svc := MustService(t, root)
+		groups := &fakeGroups{members: map[string][]string{"SCCB": {bob, carol}}}
+		svc.Groups = groups
+		MustFixture(t, svc)
+		MustDo(t, svc, root, "/ccb board payments members add <!subteam^SCCB|@ccb>")
+		MustDo(t, svc, alice, "/ccb request payments@2.3.0 one")
+		groups.mu.Lock()
+		delete(groups.members, "SCCB")
+		groups.mu.Unlock()
+		mustVote(t, svc, bob, "1:approve")
+		if r := svc.Vote(context.Background(), erin, "1:approve"); r.Code != store.EForbidden {
+			t.Errorf("Vote(erin) = %s; want forbidden", r.Code)
+		}
+	})
+}
