@@ -2,6 +2,7 @@ package commands_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -209,11 +210,11 @@ func TestRequestPostsTheCardAndTellsDownstream(t *testing.T) {
 	msgs := MustNewMessages(t, svc, before)
 	var got []string
 	for _, m := range msgs {
-		got = append(got, m.Channel+" ref="+m.Ref+" dm="+strings.Repeat("y", b2i(m.DM)))
+		got = append(got, fmt.Sprintf("%s ref=%s dm=%v", m.Channel, m.Ref, m.DM))
 	}
 	// The card in auth's channel, then one DM per release manager
 	// downstream: alice (payments@2.3.0), sam (mobile@5.0, through payments).
-	want := []string{"CAUTH ref=cr:1 dm=", "UALICE ref= dm=y", "USAM ref= dm=y"}
+	want := []string{"CAUTH ref=cr:1 dm=false", "UALICE ref= dm=true", "USAM ref= dm=true"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("queued messages (-want +got):\n%s", diff)
 	}
@@ -251,13 +252,6 @@ func TestRequestPostsTheCardAndTellsDownstream(t *testing.T) {
 	}
 }
 
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // TestBoardChangesDoNotReachOpenCRs: a CR keeps the board it was raised
 // with.
 func TestBoardChangesDoNotReachOpenCRs(t *testing.T) {
@@ -269,5 +263,65 @@ func TestBoardChangesDoNotReachOpenCRs(t *testing.T) {
 	cr := mustCR(t, svc.Store, 1)
 	if diff := cmp.Diff([]string{bob, carol, dave}, cr.Members()); diff != "" || cr.PolicySnapshot.Policy != store.Majority {
 		t.Errorf("CR-1 members (-want +got):\n%s\npolicy %s; want majority", diff, cr.PolicySnapshot.Policy)
+	}
+}
+
+func TestAnonymousBallotShowsCountsOnly(t *testing.T) {
+	svc := MustService(t, root)
+	MustCCB(t, svc)
+	MustDo(t, svc, root, "/ccb board payments policy unanimous anonymous")
+	MustDo(t, svc, alice, "/ccb request payments@2.3.0 one")
+	before := MustSnapshot(t, svc.Store)
+	mustVote(t, svc, bob, "1:approve")
+	card := MustNewMessages(t, svc, before)[0].Doc.Text
+	if !strings.Contains(card, "1 approve · :x: 0 reject · 0 abstain — 2 of 3 still to vote") || !strings.Contains(card, "anonymous ballot") {
+		t.Errorf("anonymous card lacks the counts:\n%s", card)
+	}
+	show := MustDo(t, svc, carol, "/ccb show CR-1").Doc.Text
+	for _, text := range []string{card, show} {
+		for _, who := range []string{bob, carol, dave} {
+			if strings.Contains(text, who) {
+				t.Errorf("anonymous ballot names %s:\n%s", who, text)
+			}
+		}
+	}
+}
+
+func TestSettlingQueuesTheCardThreadAndDMs(t *testing.T) {
+	tests := []struct {
+		name, as, line string
+		want           []string // each message: channel, what it edits or replies to, DM, buttons
+	}{
+		{name: "Override", as: root, line: "/ccb decide CR-1 reject because the freeze started",
+			want: []string{"CPAY update=cr:1 thread= dm=false buttons=0", "CPAY update= thread=cr:1 dm=false buttons=0", "UALICE update= thread= dm=true buttons=0", "USAM update= thread= dm=true buttons=0"}},
+		{name: "Withdrawal", as: alice, line: "/ccb withdraw CR-1",
+			want: []string{"CPAY update=cr:1 thread= dm=false buttons=0", "CPAY update= thread=cr:1 dm=false buttons=0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := MustService(t, root)
+			MustCCB(t, svc)
+			MustDo(t, svc, alice, "/release role mobile@5.0 release-manager <@USAM>")
+			MustDo(t, svc, alice, "/ccb request payments@2.3.0 one")
+			before := MustSnapshot(t, svc.Store)
+			r := MustDo(t, svc, tt.as, tt.line)
+			msgs := MustNewMessages(t, svc, before)
+			var got []string
+			for _, m := range msgs {
+				got = append(got, fmt.Sprintf("%s update=%s thread=%s dm=%v buttons=%d", m.Channel, m.UpdateOf, m.ThreadOf, m.DM, len(m.Doc.Buttons)))
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("queued (-want +got):\n%s", diff)
+			}
+			if r.Queued != len(tt.want) {
+				t.Errorf("Reply.Queued = %d; want %d", r.Queued, len(tt.want))
+			}
+			if tt.name == "Override" && !strings.Contains(msgs[1].Doc.Text, "*Rejected* by <@UROOT> (admin override), Mon 10:00 UTC: “the freeze started”") {
+				t.Errorf("thread reply does not record the override:\n%s", msgs[1].Doc.Text)
+			}
+			if tt.name == "Withdrawal" && !strings.Contains(msgs[0].Doc.Text, "*Withdrawn* by <@UALICE>") {
+				t.Errorf("card does not say it was withdrawn:\n%s", msgs[0].Doc.Text)
+			}
+		})
 	}
 }
