@@ -121,7 +121,7 @@ func TestDispatcherAction(t *testing.T) {
 	})
 
 	t.Run("VoteWithoutAVoterIsRefused", func(t *testing.T) {
-		d := &Dispatcher{Service: &commands.Service{}}
+		d := &Dispatcher{} // no Voter and no Service to vote through
 		if reply := d.Action(context.Background(), Action{User: "U1", ID: ActionVote, Value: "1:approve"}); reply.Code != store.EInvalid {
 			t.Errorf("Action(vote) with no Voter = %+v; want an invalid refusal", reply)
 		}

@@ -86,6 +86,7 @@ const consoleHelp = `Type a command as you would in Slack: /release help, /relea
   :in #channel     type commands in another channel (now #%s)
   :tz [@user] <zone>  set a user's time zone, like Europe/Berlin (yours when no @user)
   :advance <d>     move the fake clock by d (30m, 12h, 3d, 2w) and run what falls due
+  :click CR-N <vote>  click a change request's button: approve, reject or abstain
   :now             print the fake clock
   :help            this help
   :quit            leave (so does end of input)
@@ -180,6 +181,8 @@ func (c *Console) directive(ctx context.Context, line string) (bool, error) {
 		fmt.Fprintf(c.Out, "You are now in #%s.\n", ch)
 	case ":tz":
 		c.setZone(arg)
+	case ":click":
+		return false, c.click(ctx, arg)
 	case ":now":
 		fmt.Fprintln(c.Out, c.Clock.Now().In(c.Dispatcher.Service.Loc).Format("Mon 2006-01-02 15:04 MST"))
 	case ":advance":
@@ -197,6 +200,22 @@ func (c *Console) directive(ctx context.Context, line string) (bool, error) {
 		fmt.Fprintf(c.Out, "unknown console command %s; type :help\n", name)
 	}
 	return false, nil
+}
+
+// click handles ":click CR-N approve|reject|abstain": the current user
+// clicks that button of the CR's message, as in Slack (its value is
+// "N:choice"), and sees the private answer.
+func (c *Console) click(ctx context.Context, arg string) error {
+	f := strings.Fields(arg)
+	if len(f) != 2 {
+		fmt.Fprintln(c.Out, "usage: :click CR-N approve|reject|abstain")
+		return nil
+	}
+	id := strings.TrimPrefix(strings.ToUpper(f[0]), "CR-")
+	reply := c.Dispatcher.Service.Vote(ctx, c.User, id+":"+strings.ToLower(f[1]))
+	fmt.Fprintln(c.Out, PlainText(reply.Doc.Text))
+	_, err := c.Outbox.Flush(ctx)
+	return err
 }
 
 // maxSteps bounds the steps of one :advance (a sweep every second for a

@@ -7,7 +7,8 @@
 // Scheduler is the trigger (RELMAN_SWEEP in the workspace zone, once at
 // start, panics recovered, overlapping runs skipped); Sweep is the job: it
 // runs Checks (commands.EdgeAlerts — slips, overdue and upcoming needed-by
-// dates, cancelled providers, recoveries — and Reconfirms) over everything
+// dates, cancelled providers, recoveries — Reconfirms, Digests and
+// commands.CRDeadlines, which decides CRs whose deadline passed) over everything
 // in one transaction, queues each commands.Alert once (the store's ledger),
 // and prunes the ledger past LedgerHorizon. NextWorkingTime is quiet hours (the outbox holds
 // quiet DMs with it); NextDigest, LastDigest and DueDigests place digest
