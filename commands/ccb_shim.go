@@ -48,14 +48,14 @@ func closesText(deadline, now time.Time, loc *time.Location) string {
 	return "closed " + stamp(deadline, now, loc) + ", " + span(now.Sub(deadline)) + " ago"
 }
 
-var choiceIcons = map[store.Choice]string{store.Approve: ":white_check_mark:", store.Reject: ":x:", store.Abstain: ":white_circle:"}
+var choiceIcons = map[store.Choice]string{store.Approve: ":white_check_mark:", store.Reject: ":x:"}
 
 // tallyText is the live tally: "2 approve · 1 reject · 0 abstain — 2 of 5
 // still to vote: <@d>, <@e>". Anonymous ballots name nobody.
 func tallyText(cr *store.ChangeRequest) string {
 	t := cr.Tally()
-	s := fmt.Sprintf("%s %d approve · %s %d reject · %s %d abstain", choiceIcons[store.Approve], t[store.Approve],
-		choiceIcons[store.Reject], t[store.Reject], choiceIcons[store.Abstain], t[store.Abstain])
+	s := fmt.Sprintf("%s %d approve · %s %d reject · %d abstain", choiceIcons[store.Approve], t[store.Approve],
+		choiceIcons[store.Reject], t[store.Reject], t[store.Abstain])
 	pending := cr.Pending()
 	members := len(cr.Members())
 	switch {
