@@ -11,7 +11,7 @@ var emoji = strings.NewReplacer(
 	":arrow_right:", "→", ":rocket:", "⇧", ":no_entry_sign:", "⊘", ":link:", "⛓",
 	":scissors:", "✂", ":calendar:", "·", ":bust_in_silhouette:", "☺",
 	":rotating_light:", "‼", ":pencil2:", "✎", ":leftwards_arrow_with_hook:", "↩", ":wastebasket:", "⌫",
-	":hourglass:", "⌛", ":zzz:", "☾",
+	":hourglass:", "⌛", ":zzz:", "☾", ":ballot_box_with_ballot:", "☐", ":tada:", "✶",
 )
 
 // PlainText renders mrkdwn for a terminal: commands.Plain, the one decoder

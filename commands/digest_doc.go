@@ -14,7 +14,8 @@ const DigestAhead = 28
 // Digest composes the digest of sub's products (SPEC §5) as of now, in the
 // order a manager reads it in ten seconds: what is at risk and why, what
 // comes up in the next 4 weeks by date, the slipped and overdue
-// dependencies, the external items awaiting confirmation, and what shipped
+// dependencies, the change requests awaiting votes (with who has not
+// voted), the external items awaiting confirmation, and what shipped
 // after since (the previous digest). Each section is capped, ending with
 // "…and N more" and the command that shows them all. A digest with nothing
 // to say is one line. loc is the workspace zone, in which dates are read.
@@ -42,6 +43,7 @@ type Digester struct {
 	loc     *time.Location
 	slipped []*store.Edge // slipped dependencies of planned releases, by needed-by date
 	exts    []store.External
+	crs     []*store.ChangeRequest // CRs open for votes, by deadline
 }
 
 // NewDigester prepares digests as of now; loc is the workspace zone.
@@ -54,6 +56,10 @@ func NewDigester(tx *store.Tx, now time.Time, loc *time.Location) (*Digester, er
 	if err != nil {
 		return nil, err
 	}
+	crs, err := tx.ChangeRequests()
+	if err != nil {
+		return nil, err
+	}
 	today := store.DateOf(now, loc)
 	es := g.Slips(today)
 	slips := make([]*store.Edge, len(es))
@@ -62,7 +68,7 @@ func NewDigester(tx *store.Tx, now time.Time, loc *time.Location) (*Digester, er
 	}
 	slices.SortStableFunc(slips, func(a, b *store.Edge) int { return a.NeededBy.Sub(b.NeededBy) })
 	slices.SortStableFunc(exts, func(a, b store.External) int { return a.Due.Sub(b.Due) })
-	return &Digester{g: g, up: g.Upstream(today), now: now, today: today, loc: loc, slipped: slips, exts: exts}, nil
+	return &Digester{g: g, up: g.Upstream(today), now: now, today: today, loc: loc, slipped: slips, exts: exts, crs: openCRs(crs, now)}, nil
 }
 
 // Digest composes sub's digest (see the function Digest).
@@ -124,6 +130,12 @@ var digestSections = []digestSection{
 		none:  func(*digestData) string { return "no slipped dependency" },
 		all:   func(d *digestData) string { return d.listCommand("at-risk") },
 		limit: 10, build: (*digestData).slips,
+	},
+	{
+		title: func(*digestData) string { return ":ballot_box_with_ballot: CRs awaiting votes" },
+		none:  func(*digestData) string { return "no CR awaiting votes" },
+		all:   func(*digestData) string { return "`/ccb list open`" },
+		limit: 10, build: (*digestData).awaitingVotes,
 	},
 	{
 		title: func(*digestData) string { return ":hourglass: External items awaiting confirmation" },
@@ -202,8 +214,12 @@ func (d *digestData) atRisk(limit int) ([]string, int) {
 
 // comingUp: planned releases whose target is at most DigestAhead days
 // away (overdue ones first, marked), by date.
-func (d *digestData) comingUp(limit int) ([]string, int) {
-	until := d.today.AddDays(DigestAhead)
+func (d *digestData) comingUp(limit int) ([]string, int) { return d.dueWithin(DigestAhead, limit) }
+
+// dueWithin: planned releases whose target is at most n days away
+// (overdue ones first, marked), by date.
+func (d *digestData) dueWithin(n, limit int) ([]string, int) {
+	until := d.today.AddDays(n)
 	var lines []string
 	total := 0
 	for _, r := range d.rels {
@@ -271,6 +287,23 @@ func awaitingConfirmation(g *store.Graph, x store.External, now time.Time, today
 		}
 	}
 	return n
+}
+
+// awaitingVotes: CRs on covered releases open for votes, by deadline,
+// with who has not voted (how many, on an anonymous board).
+func (d *digestData) awaitingVotes(limit int) ([]string, int) {
+	var lines []string
+	total := 0
+	for _, cr := range d.crs {
+		if !d.sub.Covers(cr.Release.Product) {
+			continue
+		}
+		total++
+		if len(lines) < limit {
+			lines = append(lines, "• "+crVotesLine(cr, d.now, d.loc))
+		}
+	}
+	return lines, total
 }
 
 // shipped: covered releases marked shipped after since, by ship date.

@@ -16,7 +16,8 @@ const HomeLimit = 20
 // or where they hold a role), those of them at risk with the root cause,
 // what waits for their answer (external items they own awaiting
 // re-confirmation, needed-by dates in the next week of releases they are
-// release manager of), and what awaits their vote. It reads the store and
+// release manager of), and the change requests awaiting their vote, as a
+// member or the delegate of one (votesAwaiting). It reads the store and
 // changes nothing.
 func (s *Service) Home(ctx context.Context, user string) ([]store.Doc, error) {
 	now := s.Clock.Now()
@@ -25,6 +26,7 @@ func (s *Service) Home(ctx context.Context, user string) ([]store.Doc, error) {
 	var risks map[store.Ref]*store.Risk
 	var risky []string // lines: the user's releases at risk, with why
 	var waiting []pendingItem
+	var votes []awaitedVote
 	err := s.Store.View(ctx, func(tx *store.Tx) error {
 		g, err := tx.Graph()
 		if err != nil {
@@ -63,6 +65,15 @@ func (s *Service) Home(ctx context.Context, user string) ([]store.Doc, error) {
 			risky = append(risky, line)
 		}
 		waiting = pending(g, products, exts, rels, user, now, s.loc())
+		crs, err := tx.ChangeRequests()
+		if err != nil {
+			return err
+		}
+		ds, err := tx.Delegations()
+		if err != nil {
+			return err
+		}
+		votes = votesAwaiting(crs, ds, user, now, today)
 		return nil
 	})
 	if err != nil {
@@ -107,11 +118,24 @@ func (s *Service) Home(ctx context.Context, user string) ([]store.Doc, error) {
 		answer.lines(pendingLines(waiting, HomeLimit, "`/release list due 1w mine` and `/release list externals mine`"))
 		answer.context(pendingAnswer(waiting))
 	}
+	ballot := newDoc("Votes awaiting you")
+	if len(votes) == 0 {
+		ballot.section("No change request awaits your vote.")
+	} else {
+		shown := votes[:min(len(votes), HomeLimit)]
+		lines := make([]string, len(shown))
+		for i, v := range shown {
+			lines[i] = v.line(now, s.loc())
+		}
+		ballot.lines(lines)
+		ballot.more(len(votes)-len(shown), "`/ccb list open`")
+		ballot.context("Vote with the Approve, Reject and Abstain buttons on each CR's message in its channel; `/ccb show CR-N` shows where it is.")
+	}
 	return []store.Doc{
 		section("Your releases", "You own no planned release and hold no role on one. `/release add` registers one.", mine),
 		atRisk.build(),
 		answer.build(),
-		section("Votes awaiting you", "No change request awaits your vote.", nil),
+		ballot.build(),
 	}, nil
 }
 

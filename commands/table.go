@@ -85,6 +85,9 @@ var table = []Spec{
 		Notes: "A digest goes to this channel (`here`, the default), to you by DM (`me`) or to a `#channel`, for the products named or every product, at a time of day in your time zone (for a channel too: the zone of whoever sets it up). A channel or person has one digest; setting it again replaces it. `off` stops it, `list` shows the digests.\n" +
 			"A digest lists what is at risk and why, what comes up in the next 4 weeks, slipped and overdue dependencies, external items awaiting confirmation, and what shipped since the last one. `now` shows it to you at once, for the products named or every product.",
 		Parse: parseDigest},
+	{Group: "release", Name: "agenda", Args: "[product…]", Summary: "post the agenda of a release meeting in this channel", Example: "payments auth",
+		Notes: "For the products named, or every product: the moves of their releases since the last agenda for them in this channel (the first time: the last week), what is at risk and why, the votes on change requests that close in the next 7 days with who has not voted, the releases due in the next 2 weeks, and the external items awaiting confirmation. Empty parts are left out.",
+		Parse: parseAgenda},
 	{Group: "ccb", Name: "help", Args: "[command]", Summary: "list the CCB commands, or explain one", Example: "request"},
 	{Group: "ccb", Name: "request", Args: "<release> <title…> [deadline <date | +Nh | +Nd>]",
 		Summary: "raise a change request for the board to vote on", Example: "payments@2.3.0 switch the card processor to Adyen deadline +2d",

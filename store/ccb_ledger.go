@@ -1,0 +1,52 @@
+package store
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Ledger kinds of the CCB's reminders and of release meetings.
+const (
+	KindVoteNag = "vote-nag" // a member reminded to vote before a CR's deadline
+	KindAgenda  = "agenda"   // a meeting agenda posted (/release agenda)
+)
+
+// VoteNagKey names the one reminder to vote on CR-id that member gets
+// before its deadline.
+func VoteNagKey(id int, member string) string {
+	return ledgerKey(KindVoteNag, "CR-"+strconv.Itoa(id), member)
+}
+
+// agendaSubject is whose agenda it is: the channel and the products it
+// covers (sorted; "*" for every product), so an agenda of payments and one
+// of every product in the same channel each have their own "since".
+func agendaSubject(channel string, products []string) string {
+	ps := "*"
+	if len(products) > 0 {
+		ps = strings.Join(sortedSet(products), ",")
+	}
+	return channel + "/" + ps
+}
+
+// AgendaKey names the meeting agenda of products posted in channel at at.
+// Agendas are not alerts: every agenda is recorded, and LastAgenda finds
+// the newest.
+func AgendaKey(channel string, products []string, at time.Time) string {
+	return ledgerKey(KindAgenda, agendaSubject(channel, products), instant(at))
+}
+
+// LastAgenda returns when the last agenda of products (any order) was
+// posted in channel, or the zero time when none is in the ledger (never
+// posted, or pruned with the ledger's old entries).
+func (tx *Tx) LastAgenda(channel string, products []string) time.Time {
+	var last time.Time
+	prefix := ledgerKey(KindAgenda, agendaSubject(channel, products)) + " "
+	tx.LedgerEntries(prefix, func(key string, at time.Time) bool {
+		if !strings.Contains(key[len(prefix):], " ") && at.After(last) {
+			last = at
+		}
+		return true
+	})
+	return last
+}
