@@ -20,6 +20,10 @@ type Alert struct {
 	// a recovery ends the slip it recovers from, so the same slip later is
 	// news again; a slip ends an earlier recovery from the same dates.
 	Forget []string
+	// Apply, when set, makes the change the alert stands for (a CR decided
+	// at its deadline) in the transaction that queues the alert, the first
+	// time only, and returns how many messages it queued itself.
+	Apply func(tx *store.Tx) (int, error)
 }
 
 // Scope is the part of the graph a due-check looks at: everything (the
@@ -40,7 +44,8 @@ func Everything() Scope { return Scope{All: true} }
 type Check func(tx *store.Tx, g *store.Graph, now time.Time, loc *time.Location, scope Scope) ([]Alert, error)
 
 // QueueAlert enqueues a's messages and records a.Key in the ledger, unless
-// the ledger has it already; it returns how many messages it queued.
+// the ledger has it already, then runs a.Apply; it returns how many
+// messages it queued.
 func QueueAlert(tx *store.Tx, a Alert) (int, error) {
 	msgs := make([]*store.Message, len(a.Messages))
 	for i := range a.Messages {
@@ -56,7 +61,15 @@ func QueueAlert(tx *store.Tx, a Alert) (int, error) {
 	if err := tx.Forget(a.Forget...); err != nil {
 		return 0, err
 	}
-	return len(msgs), nil
+	n := len(msgs)
+	if a.Apply != nil {
+		m, err := a.Apply(tx)
+		if err != nil {
+			return 0, fmt.Errorf("apply %s: %w", a.Key, err)
+		}
+		n += m
+	}
+	return n, nil
 }
 
 // UpcomingDays are how many days before a needed-by date the provider's

@@ -58,6 +58,9 @@ type Service struct {
 	Loc    *time.Location // the workspace time zone for dates
 	Admins []string       // Slack user IDs with admin rights
 	Log    *slog.Logger
+	// Groups resolves the Slack user groups of CCB boards; nil resolves
+	// every group to nobody.
+	Groups Groups
 }
 
 // Exec is the context of one executing command.

@@ -85,6 +85,24 @@ var table = []Spec{
 		Notes: "A digest goes to this channel (`here`, the default), to you by DM (`me`) or to a `#channel`, for the products named or every product, at a time of day in your time zone (for a channel too: the zone of whoever sets it up). A channel or person has one digest; setting it again replaces it. `off` stops it, `list` shows the digests.\n" +
 			"A digest lists what is at risk and why, what comes up in the next 4 weeks, slipped and overdue dependencies, external items awaiting confirmation, and what shipped since the last one. `now` shows it to you at once, for the products named or every product.",
 		Parse: parseDigest},
+	{Group: "ccb", Name: "help", Args: "[command]", Summary: "list the CCB commands, or explain one", Example: "request"},
+	{Group: "ccb", Name: "request", Args: "<release> <title…> [deadline <date | +Nh | +Nd>]",
+		Summary: "raise a change request for the board to vote on", Example: "payments@2.3.0 switch the card processor to Adyen deadline +2d",
+		Notes: "The CR is posted in the release's channel with Approve, Reject and Abstain buttons; discuss it in its thread. The board of the release's product decides, else the default board, with its policy and ballot as they are now. The deadline defaults to the board's (72 hours unless set); a date closes at 17:00 workspace time. The release managers of every release that depends on this one, directly or not, are told at once.",
+		Parse: parseRequest},
+	{Group: "ccb", Name: "list", Args: "[open | all] [<product>]", Summary: "list the open change requests (or all), newest first", Example: "open payments", Parse: parseCRList},
+	{Group: "ccb", Name: "show", Args: "CR-N", Summary: "a change request with its tally and every vote", Example: "CR-12", Parse: parseCRShow},
+	{Group: "ccb", Name: "withdraw", Args: "CR-N", Summary: "withdraw your change request", Example: "CR-12",
+		Notes: "For who raised it, or an admin, while it is open.", Parse: parseWithdraw},
+	{Group: "ccb", Name: "decide", Args: "CR-N approve|reject because <reason…>", Summary: "decide a change request over the vote (admins)", Example: "CR-12 approve because the outage fix can't wait",
+		Notes: "Recorded as an override, with the reason, beside the ballot.", Parse: parseDecide},
+	{Group: "ccb", Name: "delegate", Args: "@user until <date> [<product>]", Summary: "let someone vote for you while you are away", Example: "@sam until fri payments",
+		Notes: "Until the end of the date, their click on a CR's buttons counts for you too (on one product's board, or on every board). A new delegation replaces the last one for the same product.",
+		Parse: parseDelegate},
+	{Group: "ccb", Name: "board", Args: "<product | default> show  |  members add|remove @user… | @usergroup  |  policy <unanimous | majority | quorum N | any | first> [veto @user…] [deadline <+Nh | +Nd>] [default approve | reject] [open | anonymous]",
+		Summary: "show or set who votes on a product's change requests, and how", Example: "payments policy quorum 3 veto @alex deadline +2d default reject",
+		Notes: "A product without a board of its own uses the default board (`/ccb board default …`). Members are people or a Slack user group. Policies: *unanimous* (every member approves), *majority* (more than half approve), *quorum N* (at least N votes cast, more approvals than rejections), *any* (one approval and no rejection, once everyone voted or at the deadline), *first* (the first vote decides). A *veto* member's rejection rejects. Abstentions count toward a quorum, never as approvals. A CR is decided as soon as its outcome is certain; at the deadline the board's default outcome applies. *anonymous* ballots show counts only. Settings are for admins; `show` for everyone.",
+		Parse: parseBoard},
 }
 
 // lookup finds a command of the group by name, or nil.

@@ -1,0 +1,270 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"relman/store"
+)
+
+// parseVote reads a vote button's value, "<id>:<choice>". Anything else —
+// a forged or garbled value — is refused; the value is only a reference,
+// and the CR it names is read again from the store.
+func parseVote(value string) (int, store.Choice, error) {
+	bad := invalid("that button is not one relman made, so nothing was recorded")
+	n, c, ok := strings.Cut(value, ":")
+	if !ok || n == "" || len(n) > 9 || n[0] == '0' {
+		return 0, "", bad
+	}
+	for _, r := range n {
+		if r < '0' || r > '9' {
+			return 0, "", bad
+		}
+	}
+	id, _ := strconv.Atoi(n)
+	switch ch := store.Choice(c); ch {
+	case store.Approve, store.Reject, store.Abstain:
+		return id, ch, nil
+	}
+	return 0, "", bad
+}
+
+// Vote records user's click of a CR's Approve, Reject or Abstain button
+// (action_id VoteAction, value "<id>:<choice>") and answers privately:
+// "Your vote: approve", or why it was not counted. In one write
+// transaction it re-reads the CR, refuses it when it is decided, withdrawn
+// or past its deadline, and refuses a user who is neither a member of the
+// board the CR was raised with (groups resolved through Service.Groups)
+// nor the active delegate of one; it records the ballot (for the user and
+// every member who delegated to them) and its history, and queues an edit
+// of the CR's message with the new tally. A click that repeats the current
+// vote changes nothing. When the policy makes the outcome certain the CR
+// is decided, exactly once however many votes arrive together: its
+// message loses its buttons, the decision goes to its thread, its
+// requester and the release managers downstream. Like Execute, Vote never
+// panics and a refused vote changes nothing.
+func (s *Service) Vote(ctx context.Context, user, value string) (reply Reply) {
+	now := s.Clock.Now()
+	x := &Exec{ctx: ctx, s: s, req: Request{User: user, Command: "/ccb"}, now: now, today: store.DateOf(now, s.loc())}
+	defer func() {
+		if p := recover(); p != nil {
+			reply = s.voteFail(x, fmt.Errorf("panic: %v\n%s", p, debug.Stack()))
+		}
+	}()
+	id, choice, err := parseVote(value)
+	if err != nil {
+		return s.voteFail(x, err)
+	}
+	// Resolve the board's user groups (a Slack call) outside the
+	// transaction; if that fails, the members last resolved stand.
+	var groups []string
+	if err := x.view(func(tx *store.Tx) error {
+		cr, err := loadCR(tx, id)
+		if cr != nil {
+			groups = cr.PolicySnapshot.Groups
+		}
+		return err
+	}); err != nil {
+		return s.voteFail(x, err)
+	}
+	resolved, gerr := s.resolveGroups(ctx, groups)
+	if gerr != nil {
+		s.log().Warn("vote: resolving user groups failed; using the members last resolved", "err", gerr)
+	}
+	var v voteResult
+	err = x.update(func(tx *store.Tx) error {
+		x.queued, v = 0, voteResult{} // a retried transaction starts over
+		cr, err := loadCR(tx, id)
+		if err != nil {
+			return err
+		}
+		if len(cr.PolicySnapshot.Groups) > 0 && gerr == nil && s.Groups != nil {
+			cr.GroupMembers = resolved
+		}
+		v, err = x.vote(tx, cr, choice)
+		return err
+	})
+	if err != nil {
+		return s.voteFail(x, err)
+	}
+	return Reply{Doc: v.doc(choice), Queued: x.queued}
+}
+
+// voteResult is what a click did.
+type voteResult struct {
+	cr      *store.ChangeRequest
+	self    bool     // the click counted for the user, a member
+	fors    []string // the members it counted for as their delegate
+	changed bool
+	decided bool
+}
+
+func (v voteResult) doc(choice store.Choice) store.Doc {
+	s := "Your vote: " + string(choice)
+	switch {
+	case len(v.fors) > 0 && v.self:
+		s += ", also for " + mentions(v.fors)
+	case len(v.fors) > 0:
+		s += ", for " + mentions(v.fors)
+	}
+	s += " (" + v.cr.Name() + ")."
+	if !v.changed {
+		s = fmt.Sprintf("Your vote on %s is already %s — nothing changed.", v.cr.Name(), choice)
+	}
+	if v.decided {
+		s += fmt.Sprintf(" That decided it: %s is %s.", v.cr.Name(), v.cr.Status)
+	}
+	b := newDoc("")
+	b.section(s)
+	return b.build()
+}
+
+// vote applies one click to cr within tx.
+func (x *Exec) vote(tx *store.Tx, cr *store.ChangeRequest, choice store.Choice) (voteResult, error) {
+	v := voteResult{cr: cr}
+	loc := x.s.loc()
+	switch {
+	case !cr.Open():
+		return v, store.Errorf(store.EConflict, "%s is already %s; votes are closed", cr.Name(), cr.Status)
+	case !x.now.Before(cr.Deadline):
+		return v, store.Errorf(store.EConflict, "voting on %s closed %s; the board's decision follows", cr.Name(), stamp(cr.Deadline, x.now, loc))
+	}
+	user := x.req.User
+	members := cr.Members()
+	var fors []string // members the click counts for
+	if slices.Contains(members, user) {
+		fors = append(fors, user)
+	}
+	ds, err := tx.Delegations()
+	if err != nil {
+		return v, err
+	}
+	var ended []store.Delegation
+	for _, d := range ds {
+		if d.To != user || d.From == user || !slices.Contains(members, d.From) || (d.Product != "" && d.Product != cr.Release.Product) {
+			continue
+		}
+		if d.Active(cr.Release.Product, x.today) {
+			fors = append(fors, d.From)
+		} else {
+			ended = append(ended, d)
+		}
+	}
+	if len(fors) == 0 {
+		if len(ended) > 0 {
+			return v, store.Errorf(store.EForbidden, "your delegation from %s ended on %s, so you can't vote for them on %s", mention(ended[0].From), ended[0].Until.Pretty(), cr.Name())
+		}
+		return v, store.Errorf(store.EForbidden, "only members of the %s board (or their delegates) can vote on %s; you are not one, so your vote was not counted", boardName(cr.Board), cr.Name())
+	}
+	if cr.Votes == nil {
+		cr.Votes = map[string]store.Ballot{}
+	}
+	for _, m := range fors {
+		if prev, ok := cr.Votes[m]; ok && prev.Choice == choice {
+			continue
+		}
+		b := store.Ballot{Voter: user, Choice: choice, At: x.now}
+		if m != user {
+			b.For = m
+		}
+		cr.Votes[m] = b
+		cr.History = append(cr.History, b)
+		v.changed = true
+	}
+	for _, m := range fors {
+		if m == user {
+			v.self = true
+		} else {
+			v.fors = append(v.fors, m)
+		}
+	}
+	if !v.changed {
+		return v, nil
+	}
+	if out, decided := cr.Decide(x.now); decided {
+		cr.Status = statusOf(out)
+		cr.Decision = &store.Decision{Outcome: out, By: store.ByPolicy, At: x.now}
+		v.decided = true
+		n, err := settle(tx, cr, x.now, loc, "ccb.decided")
+		x.queued += n
+		return v, err
+	}
+	if err := tx.PutChangeRequest("ccb.vote", cr); err != nil {
+		return v, err
+	}
+	x.queued++
+	return v, tx.Enqueue(&store.Message{Channel: cr.Channel, UpdateOf: cr.Thread, Doc: crCard(cr, x.now, loc)})
+}
+
+// voteFail is the private answer to a click that was not counted.
+func (s *Service) voteFail(x *Exec, err error) Reply {
+	code := store.ErrorCode(err)
+	if code == store.EInternal {
+		return s.fail(x, nil, "ccb", err)
+	}
+	b := newDoc("")
+	b.section(":x: " + escapeMessage(capitalizeFirst(store.ErrorMessage(err))))
+	return Reply{Code: code, Doc: b.build()}
+}
+
+func capitalizeFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// CRDeadlines is the due-check of change requests whose deadline has
+// passed undecided: the sweep decides each once (ledger key
+// store.CRDeadlineKey), with the policy's outcome if the votes cast make
+// one, else the board's default, and queues what a decision queues. It
+// looks only when scope is everything: commands never move a deadline.
+func CRDeadlines(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location, scope Scope) ([]Alert, error) {
+	if !scope.All {
+		return nil, nil
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	crs, err := tx.ChangeRequests()
+	if err != nil {
+		return nil, err
+	}
+	var out []Alert
+	for _, cr := range crs {
+		if !cr.Open() || now.Before(cr.Deadline) {
+			continue
+		}
+		id := cr.ID
+		out = append(out, Alert{Key: store.CRDeadlineKey(id, cr.Deadline), Apply: func(tx *store.Tx) (int, error) {
+			return decideAtDeadline(tx, id, now, loc)
+		}})
+	}
+	return out, nil
+}
+
+// decideAtDeadline decides the open CR-id whose deadline has passed.
+func decideAtDeadline(tx *store.Tx, id int, now time.Time, loc *time.Location) (int, error) {
+	cr, err := tx.ChangeRequest(id)
+	if err != nil || !cr.Open() {
+		return 0, err
+	}
+	b := &cr.PolicySnapshot
+	members, ballots := cr.Members(), cr.Ballots()
+	out, _ := store.Decide(members, b.Veto, b.Policy, b.Quorum, ballots, true, b.Default)
+	// The votes decided it if the default makes no difference.
+	ifApprove, _ := store.Decide(members, b.Veto, b.Policy, b.Quorum, ballots, true, store.Approve)
+	ifReject, _ := store.Decide(members, b.Veto, b.Policy, b.Quorum, ballots, true, store.Reject)
+	by := store.ByDeadline
+	if ifApprove == ifReject {
+		by = store.ByPolicy
+	}
+	cr.Status = statusOf(out)
+	cr.Decision = &store.Decision{Outcome: out, By: by, At: now}
+	return settle(tx, cr, now, loc, "ccb.deadline")
+}
