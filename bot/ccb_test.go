@@ -70,20 +70,25 @@ func ccbButton(id int, choice string) store.Button {
 	return store.Button{ActionID: ActionVote, Text: choice, Value: fmt.Sprintf("%d:%s", id, choice)}
 }
 
-// mustCard returns CR-1's card: the top-level message in ccbChannel that
-// starts with its name.
-func mustCard(tb testing.TB, f *httpFixture) slackfake.Message {
+// mustCard returns CR-1's card: the message in ccbChannel that starts
+// with its name, at the top level or, when thread is given, in that
+// thread.
+func mustCard(tb testing.TB, f *httpFixture, thread ...string) slackfake.Message {
 	tb.Helper()
+	in := ""
+	if len(thread) > 0 {
+		in = thread[0]
+	}
 	var cards []slackfake.Message
 	var texts []string
 	for _, m := range f.Fake.Messages(ccbChannel) {
 		texts = append(texts, m.Text)
-		if m.ThreadTS == "" && strings.HasPrefix(m.Text, "*CR-1:") {
+		if m.ThreadTS == in && strings.HasPrefix(m.Text, "*CR-1:") {
 			cards = append(cards, m)
 		}
 	}
 	if len(cards) != 1 {
-		tb.Fatalf("%d CR-1 cards in %s; want 1. Messages:\n%s", len(cards), ccbChannel, strings.Join(texts, "\n---\n"))
+		tb.Fatalf("%d CR-1 cards in %s (thread %q); want 1. Messages:\n%s", len(cards), ccbChannel, in, strings.Join(texts, "\n---\n"))
 	}
 	return cards[0]
 }

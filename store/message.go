@@ -72,4 +72,21 @@ type Button struct {
 type Posted struct {
 	Channel string `json:"channel"`
 	TS      string `json:"ts"`
+	// Thread is the ts of the thread's parent when the message is itself
+	// a reply in a thread; "" for a top-level message.
+	Thread string `json:"thread,omitempty"`
 }
+
+// ThreadTS is the ts a reply in p's thread names: its parent's when p is
+// itself a reply (Slack wants the parent's ts, never a reply's), else p's.
+func (p Posted) ThreadTS() string {
+	if p.Thread != "" {
+		return p.Thread
+	}
+	return p.TS
+}
+
+// MessageRef is the Message.Ref under which a message relman did not post
+// (a message shortcut's message in channel at ts) is recorded with
+// PutPosted, so a Message can reply in its thread with ThreadOf.
+func MessageRef(channel, ts string) string { return "msg:" + channel + ":" + ts }
