@@ -148,10 +148,15 @@ func TestCCBOverHTTP(t *testing.T) {
 	if !strings.Contains(card.Text, "CR-1: switch the card processor") {
 		t.Errorf("card text = %q; want the CR's title", card.Text)
 	}
-	t.Run("DownstreamManagerIsTold", func(t *testing.T) {
+	t.Run("DownstreamManagerIsToldWithALinkToTheThread", func(t *testing.T) {
 		dms := f.Fake.Messages(slackfake.DMChannel("U0MOBILE"))
 		if len(dms) != 1 || !strings.Contains(dms[0].Text, "CR-1") {
 			t.Fatalf("DMs to mobile's manager = %+v; want one about CR-1", dms)
+		}
+		url := "https://fake-workspace.slack.com/archives/" + ccbChannel + "/p" + strings.ReplaceAll(card.TS, ".", "")
+		link := "<" + url + "|Open the CR-1 thread>"
+		if !strings.Contains(dms[0].Text, link) || !strings.Contains(string(dms[0].Blocks), url+"|Open the CR-1 thread") {
+			t.Errorf("DM to mobile's manager does not end with %s:\n%s", link, dms[0].Text)
 		}
 	})
 
@@ -309,4 +314,18 @@ func TestCCBBurstOverHTTP(t *testing.T) {
 		t.Errorf("%d chat.update calls for %d votes; want at least 1 and at most %d", updates, n, n/5)
 	}
 	t.Logf("%d votes, %d chat.update calls", n, updates)
+}
+
+// TestCCBDownstreamLinkFallsBack: when Slack gives no permalink the
+// downstream DM still goes, saying where the CR is without the link.
+func TestCCBDownstreamLinkFallsBack(t *testing.T) {
+	f := mustCCBFixture(t)
+	mustSlash(t, f, ccbAdmin, "/ccb", "board payments members add <@U0ANA>")
+	f.Fake.Fail("chat.getPermalink", slackfake.Fault{Error: "message_not_found"}, 1)
+	mustSlash(t, f, "U0REQ", "/ccb", "request payments@2.3.0 switch the card processor")
+	mustDeliverAll(t, f)
+	dms := f.Fake.Messages(slackfake.DMChannel("U0MOBILE"))
+	if len(dms) != 1 || !strings.Contains(dms[0].Text, "in <#"+ccbChannel+"> (`/ccb show CR-1`)") || strings.Contains(dms[0].Text, "Open the CR-1 thread") {
+		t.Errorf("DMs to mobile's manager = %+v; want one saying where CR-1 is, without a link", dms)
+	}
 }

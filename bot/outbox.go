@@ -1,10 +1,13 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,6 +22,11 @@ import (
 // outbox knows whether and when to retry.
 type Sender interface {
 	Send(ctx context.Context, m *store.Message, thread, update *store.Posted) (store.Posted, error)
+}
+
+// Permalinker is a Sender that can link to a posted message (Message.LinkOf).
+type Permalinker interface {
+	Permalink(ctx context.Context, p store.Posted) (string, error)
 }
 
 // DeliveryError classifies a failed delivery.
@@ -392,10 +400,21 @@ func original(tx *store.Tx, ref string) (string, error) {
 // deliver sends one message and records the outcome; the error is only for
 // store failures.
 func (o *Outbox) deliver(ctx context.Context, m *store.Message) (outcome, error) {
-	var thread, update *store.Posted
+	var thread, update, link *store.Posted
 	var orig string // where an unposted original stands
 	if err := o.Store.View(ctx, func(tx *store.Tx) error {
 		var err error
+		if m.LinkOf != "" {
+			if link, err = tx.Posted(m.LinkOf); err != nil {
+				return err
+			}
+			if link == nil {
+				if where, err := original(tx, m.LinkOf); err != nil || where == "queued" {
+					orig = where
+					return err
+				}
+			}
+		}
 		if m.ThreadOf != "" {
 			if thread, err = tx.Posted(m.ThreadOf); err != nil {
 				return err
@@ -421,7 +440,11 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (outcome, error)
 	// A delivery that started is finished even if ctx ends meanwhile: an
 	// abandoned request may still have been posted.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
-	at, err := o.Sender.Send(sctx, m, thread, update)
+	send := m
+	if link != nil {
+		send = o.withLink(sctx, m, *link)
+	}
+	at, err := o.Sender.Send(sctx, send, thread, update)
 	cancel()
 	now := o.Clock.Now()
 	o.mu.Lock()
@@ -575,4 +598,25 @@ func (o *Outbox) log() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return o.Log
+}
+
+// withLink is m ending with the permalink of the message at p, labelled
+// m.LinkText; m itself when the Sender has no permalinks or fails to give
+// one (the message says where to look without it).
+func (o *Outbox) withLink(ctx context.Context, m *store.Message, p store.Posted) *store.Message {
+	pl, ok := o.Sender.(Permalinker)
+	if !ok {
+		return m
+	}
+	url, err := pl.Permalink(ctx, p)
+	if err != nil {
+		o.log().Warn("no permalink; sending without the link", "id", m.ID, "link_of", m.LinkOf, "err", err)
+		return m
+	}
+	c := *m
+	label := cmp.Or(m.LinkText, "Open in Slack")
+	line := "<" + url + "|" + label + ">"
+	c.Doc.Sections = append(slices.Clone(m.Doc.Sections), store.Section{Text: line})
+	c.Doc.Text = strings.TrimRight(m.Doc.Text, "\n") + "\n" + line
+	return &c
 }

@@ -56,6 +56,18 @@ func (s *SlackSender) Send(ctx context.Context, m *store.Message, thread, update
 	return store.Posted{Channel: ch, TS: ts, Thread: threadTS}, nil
 }
 
+// Permalink returns the URL of the message at p (chat.getPermalink).
+func (s *SlackSender) Permalink(ctx context.Context, p store.Posted) (string, error) {
+	url, err := s.API.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: p.Channel, Ts: p.TS})
+	if err != nil {
+		s.Metrics.slackError("chat.getPermalink", errorCode(err))
+		return "", fmt.Errorf("chat.getPermalink: %w", err)
+	}
+	return url, nil
+}
+
+var _ Permalinker = (*SlackSender)(nil)
+
 // permanentErrors are Slack error codes that no retry can fix.
 var permanentErrors = map[string]bool{
 	"channel_not_found": true, "not_in_channel": true, "is_archived": true, "msg_too_long": true,

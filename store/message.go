@@ -20,6 +20,14 @@ type Message struct {
 	Ref      string `json:"ref,omitempty"`
 	ThreadOf string `json:"thread_of,omitempty"`
 	UpdateOf string `json:"update_of,omitempty"`
+	// LinkOf names a message (a Ref) this one links to, such as a DM
+	// pointing at a change request's thread: the outbox waits while that
+	// message is queued, then ends this one with its permalink labelled
+	// LinkText (mrkdwn). When the link cannot be had (the message was
+	// parked, or the transport has no permalinks) it goes without it, so
+	// its text must say where to look on its own.
+	LinkOf   string `json:"link_of,omitempty"`
+	LinkText string `json:"link_text,omitempty"`
 	// NotBefore holds a message (a reminder outside working hours) until then.
 	NotBefore time.Time `json:"not_before,omitzero"`
 	// Quiet holds a DM for its recipient's working hours (09:00–18:00 on a
