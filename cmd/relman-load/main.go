@@ -57,7 +57,9 @@
 //	                 × 10 members), alternating; every ack is checked to
 //	                 find its vote in the store. Then /release list (-c
 //	                 clients, -d) on the grouped relman in alternating
-//	                 rounds with and without 8 voters streaming clicks.
+//	                 rounds with and without 8 voters streaming clicks
+//	-vote-rate 100   the stream's votes per second (0: each voter clicks
+//	                 again as soon as it is answered)
 //
 // Examples:
 //
@@ -127,6 +129,7 @@ type options struct {
 	memProfile string
 	serverLog  string
 	votes      bool
+	voteRate   float64
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
@@ -154,6 +157,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured rounds to this file")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write an allocation profile to this file at the end")
 	fs.StringVar(&o.serverLog, "serverlog", "", "write the in-process relman's log to this file (default: discard)")
+	fs.Float64Var(&o.voteRate, "vote-rate", 100, "with -votes: votes per second streamed during the list+votes rounds (0: as fast as 8 voters are answered)")
 	fs.BoolVar(&o.votes, "votes", false, "measure CCB votes instead (issue 8): bursts of 500 concurrent clicks, grouped commits against one per vote, then /release list with and without votes streaming")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -184,6 +188,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	}
 	if o.sweep != "" && o.url != "" {
 		errs = append(errs, errors.New("-sweep: only with the in-process relman (no -url)"))
+	}
+	if o.voteRate < 0 {
+		errs = append(errs, errors.New("-vote-rate: 0 or more votes per second"))
 	}
 	if o.votes && (o.url != "" || o.sweep != "") {
 		errs = append(errs, errors.New("-votes: only with the in-process relman (no -url or -sweep)"))

@@ -336,6 +336,17 @@ func runVotes(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	burstSize := burstCRs * crMembers
 	client := newClient(burstSize)
 	defer client.CloseIdleConnections()
@@ -379,17 +390,6 @@ func runVotes(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	ratio := grouped.throughput() / max(one.throughput(), 1e-9)
 	fmt.Fprintf(stdout, "burst throughput grouped / one commit per vote: %.2f× (goal ≥ %.1f×): %s\n", ratio, goalVoteSpeedup, verdict(ratio >= goalVoteSpeedup))
 
-	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
 	return listWhileVoting(ctx, o, grouped, stdout, stderr)
 }
 
@@ -424,7 +424,20 @@ func listWhileVoting(ctx context.Context, o options, r *voteRun, stdout, stderr 
 				// and abstain: never more than 5 of 10 approve and 5 never
 				// vote, so no stream CR is decided and every click counts.
 				member := r.seed.members[v%5]
+				var tick <-chan time.Time
+				if o.voteRate > 0 {
+					t := time.NewTicker(time.Duration(float64(streamVoters) / o.voteRate * float64(time.Second)))
+					defer t.Stop()
+					tick = t.C
+				}
 				for i := 0; ctx.Err() == nil; i++ {
+					if tick != nil {
+						select {
+						case <-ctx.Done():
+							return
+						case <-tick:
+						}
+					}
 					cr := r.seed.stream[(v/5+i)%len(r.seed.stream)]
 					choice := "approve"
 					if (i/len(r.seed.stream))%2 == 1 {
@@ -479,8 +492,12 @@ func listWhileVoting(ctx context.Context, o options, r *voteRun, stdout, stderr 
 	}
 	report(stdout, []*target{quiet, voting}, o.conc)
 	slices.Sort(streamLat)
-	fmt.Fprintf(stdout, "votes streamed during the list+votes rounds: %d (%.0f/s by %d voters, p99 %s, %d errors)\n",
-		streamed.Load(), float64(streamed.Load())/max(streamTime.Seconds(), 1e-9), streamVoters, ms(pct(streamLat, 0.99)), streamErrs.Load())
+	pace := "as fast as answered"
+	if o.voteRate > 0 {
+		pace = fmt.Sprintf("paced at %.0f/s", o.voteRate)
+	}
+	fmt.Fprintf(stdout, "votes streamed during the list+votes rounds: %d (%.0f/s by %d voters %s, p99 %s, %d errors)\n",
+		streamed.Load(), float64(streamed.Load())/max(streamTime.Seconds(), 1e-9), streamVoters, pace, ms(pct(streamLat, 0.99)), streamErrs.Load())
 	ratio := quiet.throughput() / max(voting.throughput(), 1e-9)
 	fmt.Fprintf(stdout, "/release list throughput without votes / with: %.0f / %.0f req/s = %.2f× (goal ≤ %.1f×): %s\n",
 		quiet.throughput(), voting.throughput(), ratio, goalListVotes, verdict(ratio <= goalListVotes))
