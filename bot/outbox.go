@@ -381,9 +381,10 @@ func (o *Outbox) nextDue(queue []store.Message) time.Time {
 			continue
 		}
 		head[m.Channel] = true
-		// An edit whose original is still queued falls due when the
-		// original is delivered, which the original's own time covers.
-		if m.UpdateOf != "" && refs[m.UpdateOf] {
+		// An edit (or a link) whose original is still queued falls due
+		// when the original is delivered, which the original's own time
+		// covers.
+		if (m.UpdateOf != "" && refs[m.UpdateOf]) || (m.LinkOf != "" && refs[m.LinkOf]) {
 			continue
 		}
 		// A message is due no earlier than it was queued, so one queued
