@@ -22,6 +22,11 @@ func (s *Slack) openCRModal(ctx context.Context, ic *slack.InteractionCallback) 
 	if t := ic.Message.ThreadTimestamp; t != "" && t != from.TS {
 		from.Thread = t // a reply: the CR goes in its parent's thread
 	}
+	if isDM(from.Channel) {
+		// relman is not in other people's DMs: the CR could never be posted.
+		s.answerShortcut(ic, "relman can't post a change request in a direct message: use the shortcut on a message in a channel, or type `/ccb request <release> <title…>`.")
+		return Ack{}
+	}
 	svc := s.Dispatcher.Service
 	view := blockkit.CRRequestModal(from, svc.ReleaseInChannel(ctx, from.Channel), commands.TitleFrom(ic.Message.Text))
 	s.background(func(ctx context.Context) {
@@ -30,16 +35,25 @@ func (s *Slack) openCRModal(ctx context.Context, ic *slack.InteractionCallback) 
 		if _, err := s.API.OpenViewContext(ctx, ic.TriggerID, view); err != nil {
 			s.Metrics.slackError("views.open", errorCode(err))
 			s.log().Warn("views.open failed for the change request form", "user", ic.User.ID, "err", err)
-			if ic.ResponseURL != "" {
-				doc := store.Doc{Text: ":x: Slack did not open the form in time; try the shortcut again, or type `/ccb request <release> <title…>`."}
-				doc.Sections = []store.Section{{Text: doc.Text}}
-				if err := slack.PostWebhookContext(ctx, ic.ResponseURL, webhook(doc)); err != nil {
-					s.log().Warn("response_url failed", "err", err)
-				}
-			}
+			s.answerShortcut(ic, "Slack did not open the form in time; try the shortcut again, or type `/ccb request <release> <title…>`.")
 		}
 	})
 	return Ack{}
+}
+
+// answerShortcut tells the user of a message shortcut privately, through
+// its response_url, why nothing opened.
+func (s *Slack) answerShortcut(ic *slack.InteractionCallback, text string) {
+	if ic.ResponseURL == "" {
+		return
+	}
+	doc := store.Doc{Text: ":x: " + text}
+	doc.Sections = []store.Section{{Text: doc.Text}}
+	s.background(func(ctx context.Context) {
+		if err := slack.PostWebhookContext(ctx, ic.ResponseURL, webhook(doc)); err != nil {
+			s.log().Warn("response_url failed", "err", err)
+		}
+	})
 }
 
 // submitCR raises the change request of a submitted raise-a-CR modal as a

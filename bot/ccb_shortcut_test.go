@@ -141,6 +141,23 @@ func TestCCBShortcut(t *testing.T) {
 		}
 	})
 
+	t.Run("InADirectMessageItIsRefusedPrivately", func(t *testing.T) {
+		const dm = "D0CHAT"
+		opened := len(f.Fake.CallsTo("views.open"))
+		res := f.MustPost(t, "/slack/interactions", httpFormType, shortcutBody(t, f, "U0REQ", dm, "1767517200.000100", "hi"))
+		if res.Status != http.StatusOK || res.Body != "" {
+			t.Fatalf("shortcut = %d %q; want 200 and no body", res.Status, res.Body)
+		}
+		f.Slack.Wait()
+		if n := len(f.Fake.CallsTo("views.open")); n != opened {
+			t.Errorf("views.open called in a DM")
+		}
+		eph := f.Fake.Ephemerals(dm)
+		if len(eph) != 1 || !strings.Contains(eph[0].Text, "can't post a change request in a direct message") {
+			t.Errorf("private answers in the DM = %+v; want the refusal", eph)
+		}
+	})
+
 	for _, tt := range []struct {
 		name, release, title, deadline string
 		want                           map[string]string
