@@ -329,3 +329,44 @@ func TestCCBDownstreamLinkFallsBack(t *testing.T) {
 		t.Errorf("DMs to mobile's manager = %+v; want one saying where CR-1 is, without a link", dms)
 	}
 }
+
+// TestCCBEditFailuresHeal: Slack refusing the card's edits (429, 5xx)
+// loses no vote and counts none twice; the card shows the stored tally on
+// the next edit that goes through.
+func TestCCBEditFailuresHeal(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		fault func(f *httpFixture)
+	}{
+		{"RateLimited", func(f *httpFixture) { f.Fake.RateLimit("chat.update", 1, 2) }},
+		{"ServerError", func(f *httpFixture) { f.Fake.ServerError("chat.update", 2) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := mustCCBFixture(t)
+			mustSlash(t, f, ccbAdmin, "/ccb", "board payments members add <@U0ANA> <@U0BEN> <@U0CY> <@U0DI>")
+			mustSlash(t, f, "U0REQ", "/ccb", "request payments@2.3.0 switch the card processor")
+			mustDeliverAll(t, f)
+			card := mustCard(t, f)
+			tt.fault(f)
+			mustClick(t, f, "U0ANA", ccbButton(1, "approve"), card)
+			f.Outbox.Flush(context.Background()) // the edit fails
+			mustClick(t, f, "U0BEN", ccbButton(1, "reject"), card)
+			mustClick(t, f, "U0ANA", ccbButton(1, "approve"), card) // a repeat
+			f.Clock.Advance(10 * time.Second)                        // past the retry
+			mustDeliverAll(t, f)
+			failed := 0
+			for _, c := range f.Fake.CallsTo("chat.update") {
+				if c.Status != http.StatusOK {
+					failed++
+				}
+			}
+			if failed == 0 {
+				t.Fatal("no chat.update failed: the fault did not fire")
+			}
+			now := mustCard(t, f)
+			if !strings.Contains(string(now.Blocks), "1 approve") || !strings.Contains(string(now.Blocks), "1 reject") || !strings.Contains(string(now.Blocks), "2 of 4 still to vote") {
+				t.Errorf("card after the failures does not show the stored tally (1 approve, 1 reject):\n%s", now.Text)
+			}
+		})
+	}
+}
