@@ -352,7 +352,7 @@ func TestCCBEditFailuresHeal(t *testing.T) {
 			f.Outbox.Flush(context.Background()) // the edit fails
 			mustClick(t, f, "U0BEN", ccbButton(1, "reject"), card)
 			mustClick(t, f, "U0ANA", ccbButton(1, "approve"), card) // a repeat
-			f.Clock.Advance(10 * time.Second)                        // past the retry
+			f.Clock.Advance(10 * time.Second)                       // past the retry
 			mustDeliverAll(t, f)
 			failed := 0
 			for _, c := range f.Fake.CallsTo("chat.update") {
