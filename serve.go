@@ -43,9 +43,9 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 	outbox := &bot.Outbox{Store: st, Sender: &bot.SlackSender{API: api, Metrics: metrics}, Clock: clock, Log: log, Metrics: metrics}
 	users := &bot.Users{API: api, Clock: clock, Log: log, Metrics: metrics}
 	outbox.Zones, outbox.Loc = users, cfg.Loc // quiet DMs wait for their recipient's working hours
-	// CCB boards of Slack user groups (issue 8), once commands.Service has its Groups field:
-	// svc.Groups = &bot.Groups{API: api, Clock: clock, Log: log, Metrics: metrics}
-	// Vote clicks reach svc.Vote through the Dispatcher as soon as Service has it (bot.Voter).
+	// CCB boards whose members are a Slack user group; vote clicks reach
+	// svc.Vote through the Dispatcher (its Voter is the Service).
+	svc.Groups = &bot.Groups{API: api, Clock: clock, Log: log, Metrics: metrics}
 	sl := &bot.Slack{
 		Dispatcher: &bot.Dispatcher{Service: svc, Outbox: outbox, Metrics: metrics, Log: log},
 		API:        api, Users: users, Clock: clock, Log: log, Metrics: metrics,

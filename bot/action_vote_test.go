@@ -120,10 +120,22 @@ func TestDispatcherAction(t *testing.T) {
 		}
 	})
 
-	t.Run("VoteWithoutAVoterIsRefused", func(t *testing.T) {
-		d := &Dispatcher{} // no Voter and no Service to vote through
+	// commands.Service is a Voter, so only a dispatcher with neither a
+	// Voter nor a Service has nobody to count a vote.
+	t.Run("VoteWithNeitherVoterNorServiceIsRefused", func(t *testing.T) {
+		d := &Dispatcher{Metrics: NewMetrics()}
 		if reply := d.Action(context.Background(), Action{User: "U1", ID: ActionVote, Value: "1:approve"}); reply.Code != store.EInvalid {
-			t.Errorf("Action(vote) with no Voter = %+v; want an invalid refusal", reply)
+			t.Errorf("Action(vote) with no Voter or Service = %+v; want an invalid refusal", reply)
+		}
+	})
+
+	t.Run("VoteWithoutAVoterGoesToTheService", func(t *testing.T) {
+		f := MustHTTPFixture(t)
+		d := &Dispatcher{Service: f.Slack.Dispatcher.Service, Metrics: NewMetrics()}
+		// CR-1 does not exist: the Service answered, not the dispatcher.
+		reply := d.Action(context.Background(), Action{User: "U1", ID: ActionVote, Value: "1:approve"})
+		if reply.Code != store.ENotFound {
+			t.Errorf("Action(vote on a missing CR) = %+v; want the Service's not-found answer", reply)
 		}
 	})
 }

@@ -20,7 +20,7 @@ type Dispatcher struct {
 	Metrics *Metrics
 	Log     *slog.Logger
 	// Voter records CCB votes (Action with ActionVote). When nil, Service
-	// is used if it is a Voter.
+	// votes (tests set a fake Voter to see the clicks alone).
 	Voter Voter
 }
 
@@ -42,17 +42,20 @@ type Action struct {
 
 // Voter records one vote: user clicked a vote button carrying value. The
 // vote is on disk (and the message edits it causes are queued) when Vote
-// returns; the reply is for the voter alone. *commands.Service is meant to
-// satisfy it.
+// returns; the reply is for the voter alone. *commands.Service is the
+// Voter relman runs with.
 type Voter interface {
 	Vote(ctx context.Context, user, value string) commands.Reply
 }
+
+var _ Voter = (*commands.Service)(nil)
 
 // Action handles one button click by what it is, not by rebuilding command
 // text: ActionVote goes to the Voter. It is measured and logged like
 // Command (relman_command_duration_seconds, command "action <id>"), and
 // wakes the outbox when the handler queued messages. An unknown action, or
-// a vote with no Voter, is refused with a private reply.
+// a vote to a dispatcher with neither Voter nor Service, is refused with a
+// private reply.
 func (d *Dispatcher) Action(ctx context.Context, a Action) commands.Reply {
 	start := time.Now()
 	name := "action unknown"
@@ -78,13 +81,13 @@ func (d *Dispatcher) Action(ctx context.Context, a Action) commands.Reply {
 	return reply
 }
 
-// voter is Voter, else Service when it can vote.
+// voter is Voter, else Service, else nil.
 func (d *Dispatcher) voter() Voter {
 	if d.Voter != nil {
 		return d.Voter
 	}
-	if v, ok := any(d.Service).(Voter); ok && d.Service != nil {
-		return v
+	if d.Service != nil {
+		return d.Service
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"relman/commands"
 	"relman/store"
 )
 
@@ -29,8 +30,8 @@ const (
 // IsMember on every vote: a voter missing from the cached list makes it ask
 // Slack again (someone just added to the group can vote at once).
 //
-// commands.Service (its Groups field, once it has one) takes it as its
-// group resolver: svc.Groups = &bot.Groups{API: api, Clock: clock, …}.
+// commands.Service takes it as its group resolver (svc.Groups = &bot.Groups{…});
+// Service.Vote asks IsMember when a voter is missing from the members.
 type Groups struct {
 	API     *slack.Client
 	Clock   store.Clock
@@ -45,6 +46,11 @@ type Groups struct {
 	groups   map[string]groupEntry
 	inflight map[string]*groupCall
 }
+
+var (
+	_ commands.Groups       = (*Groups)(nil)
+	_ commands.GroupChecker = (*Groups)(nil)
+)
 
 type groupEntry struct {
 	members []string // sorted

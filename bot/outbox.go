@@ -1,10 +1,13 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,6 +22,11 @@ import (
 // outbox knows whether and when to retry.
 type Sender interface {
 	Send(ctx context.Context, m *store.Message, thread, update *store.Posted) (store.Posted, error)
+}
+
+// Permalinker is a Sender that can link to a posted message (Message.LinkOf).
+type Permalinker interface {
+	Permalink(ctx context.Context, p store.Posted) (string, error)
 }
 
 // DeliveryError classifies a failed delivery.
@@ -39,6 +47,11 @@ const (
 	defaultSpacing = time.Second    // Slack allows about one message per second per channel
 	defaultMaxAge  = 24 * time.Hour // a message still failing after this is parked
 	sendTimeout    = 15 * time.Second
+	// flushGap is the least time between two flushes Notify starts. A
+	// burst of votes wakes the worker hundreds of times a second and each
+	// flush reads the whole queue; waiting a moment costs a message 20ms
+	// and lets the burst's edits collapse into one.
+	flushGap = 20 * time.Millisecond
 )
 
 // Outbox delivers the messages queued in the store, oldest first. A message
@@ -104,12 +117,20 @@ func (o *Outbox) init() {
 func (o *Outbox) Run(ctx context.Context) error {
 	o.init()
 	for {
-		if _, err := o.Flush(ctx); err != nil && ctx.Err() == nil {
+		started := time.Now() // real time: this paces CPU work, not the domain
+		// The flush says when what it left falls due, so the queue is read
+		// once a round, not twice; a park's notices, queued meanwhile, make
+		// Next read it again.
+		_, next, exact, err := o.flush(ctx)
+		if err != nil && ctx.Err() == nil {
 			o.log().Error("outbox flush failed", "err", err)
+		}
+		if err != nil || !exact {
+			next, err = o.Next()
 		}
 		var timer *time.Timer
 		var due <-chan time.Time
-		if next, err := o.Next(); err == nil && !next.IsZero() {
+		if err == nil && !next.IsZero() {
 			timer = time.NewTimer(max(next.Sub(o.Clock.Now()), 10*time.Millisecond))
 			due = timer.C
 		}
@@ -120,6 +141,18 @@ func (o *Outbox) Run(ctx context.Context) error {
 			}
 			return nil
 		case <-o.wake:
+			if gap := flushGap - time.Since(started); gap > 0 {
+				pause := time.NewTimer(gap)
+				select {
+				case <-ctx.Done():
+					pause.Stop()
+					if timer != nil {
+						timer.Stop()
+					}
+					return nil
+				case <-pause.C:
+				}
+			}
 		case <-due:
 		}
 		if timer != nil {
@@ -133,6 +166,14 @@ func (o *Outbox) Run(ctx context.Context) error {
 // is within its spacing, later messages to that channel wait, so a
 // channel's messages keep their order. It stops early only when ctx ends.
 func (o *Outbox) Flush(ctx context.Context) (int, error) {
+	sent, _, _, err := o.flush(ctx)
+	return sent, err
+}
+
+// flush is Flush, also returning when the messages it left fall due (as
+// Next would), exact unless it queued messages of its own (a park's
+// notices) that it did not read.
+func (o *Outbox) flush(ctx context.Context) (int, time.Time, bool, error) {
 	o.init()
 	var queue []store.Message
 	if err := o.Store.View(ctx, func(tx *store.Tx) error {
@@ -140,14 +181,15 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 		queue, err = tx.Outbox()
 		return err
 	}); err != nil {
-		return 0, fmt.Errorf("read outbox: %w", err)
+		return 0, time.Time{}, false, fmt.Errorf("read outbox: %w", err)
 	}
 	queue, err := o.collapseEdits(ctx, queue)
 	if err != nil {
-		return 0, err
+		return 0, time.Time{}, false, err
 	}
 	blocked := map[string]bool{}
-	sent, waiting := 0, 0
+	sent, waiting, notices := 0, 0, 0
+	done := make([]bool, len(queue))
 	for i := range queue {
 		m := &queue[i]
 		if m.Parked {
@@ -166,7 +208,7 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 			continue
 		}
 		if held, err := o.hold(ctx, m, now); err != nil {
-			return sent, err
+			return sent, time.Time{}, false, err
 		} else if held {
 			// A person's later DMs keep their order behind a held one.
 			blocked[m.Channel] = true
@@ -174,7 +216,7 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 		}
 		res, err := o.deliver(ctx, m)
 		if err != nil {
-			return sent, err
+			return sent, time.Time{}, false, err
 		}
 		if res.waiting {
 			// An edit waits behind its original, wherever that is queued.
@@ -185,8 +227,10 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 		// by a park do.
 		if res.done() {
 			waiting--
+			done[i] = true
 		}
 		waiting += res.notices
+		notices += res.notices
 		if res.delivered {
 			sent++
 		}
@@ -198,7 +242,13 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 	if o.Metrics != nil {
 		o.Metrics.outboxDepth.Set(float64(waiting))
 	}
-	return sent, ctx.Err()
+	left := queue[:0:0]
+	for i := range queue {
+		if !done[i] {
+			left = append(left, queue[i])
+		}
+	}
+	return sent, o.nextDue(left), notices == 0, ctx.Err()
 }
 
 // collapseEdits deletes every queued edit (Message.UpdateOf) that a later
@@ -306,50 +356,58 @@ func (o *Outbox) Next() (time.Time, error) {
 	var next time.Time
 	err := o.Store.View(context.Background(), func(tx *store.Tx) error {
 		queue, err := tx.Outbox()
-		o.mu.Lock()
-		defer o.mu.Unlock()
-		// Only a channel's first waiting message can go next: the later ones
-		// wait behind it, however early they would otherwise be due.
-		head := map[string]bool{}
-		refs := map[string]bool{}
-		for _, m := range queue {
-			if m.Ref != "" && !m.Parked {
-				refs[m.Ref] = true
-			}
-		}
-		for _, m := range queue {
-			if m.Parked || head[m.Channel] {
-				continue
-			}
-			head[m.Channel] = true
-			// An edit whose original is still queued falls due when the
-			// original is delivered, which the original's own time covers.
-			if m.UpdateOf != "" && refs[m.UpdateOf] {
-				continue
-			}
-			// A message is due no earlier than it was queued, so one queued
-			// without a Notify (an owner's notice, queued by a park) is
-			// still found here.
-			at := m.CreatedAt
-			if m.NextAttempt.After(at) {
-				at = m.NextAttempt
-			}
-			if m.NotBefore.After(at) {
-				at = m.NotBefore
-			}
-			if last, ok := o.last[m.Channel]; ok && o.Spacing > 0 && last.Add(o.Spacing).After(at) {
-				at = last.Add(o.Spacing)
-			}
-			if at.Before(o.paused) {
-				at = o.paused
-			}
-			if next.IsZero() || at.Before(next) {
-				next = at
-			}
-		}
+		next = o.nextDue(queue)
 		return err
 	})
 	return next, err
+}
+
+// nextDue is when the earliest of queue (the outbox, in order) falls due.
+func (o *Outbox) nextDue(queue []store.Message) time.Time {
+	var next time.Time
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	// Only a channel's first waiting message can go next: the later ones
+	// wait behind it, however early they would otherwise be due.
+	head := map[string]bool{}
+	refs := map[string]bool{}
+	for _, m := range queue {
+		if m.Ref != "" && !m.Parked {
+			refs[m.Ref] = true
+		}
+	}
+	for _, m := range queue {
+		if m.Parked || head[m.Channel] {
+			continue
+		}
+		head[m.Channel] = true
+		// An edit (or a link) whose original is still queued falls due
+		// when the original is delivered, which the original's own time
+		// covers.
+		if (m.UpdateOf != "" && refs[m.UpdateOf]) || (m.LinkOf != "" && refs[m.LinkOf]) {
+			continue
+		}
+		// A message is due no earlier than it was queued, so one queued
+		// without a Notify (an owner's notice, queued by a park) is
+		// still found here.
+		at := m.CreatedAt
+		if m.NextAttempt.After(at) {
+			at = m.NextAttempt
+		}
+		if m.NotBefore.After(at) {
+			at = m.NotBefore
+		}
+		if last, ok := o.last[m.Channel]; ok && o.Spacing > 0 && last.Add(o.Spacing).After(at) {
+			at = last.Add(o.Spacing)
+		}
+		if at.Before(o.paused) {
+			at = o.paused
+		}
+		if next.IsZero() || at.Before(next) {
+			next = at
+		}
+	}
+	return next
 }
 
 // outcome is what became of one delivery attempt.
@@ -392,10 +450,21 @@ func original(tx *store.Tx, ref string) (string, error) {
 // deliver sends one message and records the outcome; the error is only for
 // store failures.
 func (o *Outbox) deliver(ctx context.Context, m *store.Message) (outcome, error) {
-	var thread, update *store.Posted
+	var thread, update, link *store.Posted
 	var orig string // where an unposted original stands
 	if err := o.Store.View(ctx, func(tx *store.Tx) error {
 		var err error
+		if m.LinkOf != "" {
+			if link, err = tx.Posted(m.LinkOf); err != nil {
+				return err
+			}
+			if link == nil {
+				if where, err := original(tx, m.LinkOf); err != nil || where == "queued" {
+					orig = where
+					return err
+				}
+			}
+		}
 		if m.ThreadOf != "" {
 			if thread, err = tx.Posted(m.ThreadOf); err != nil {
 				return err
@@ -421,7 +490,11 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (outcome, error)
 	// A delivery that started is finished even if ctx ends meanwhile: an
 	// abandoned request may still have been posted.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
-	at, err := o.Sender.Send(sctx, m, thread, update)
+	send := m
+	if link != nil {
+		send = o.withLink(sctx, m, *link)
+	}
+	at, err := o.Sender.Send(sctx, send, thread, update)
 	cancel()
 	now := o.Clock.Now()
 	o.mu.Lock()
@@ -575,4 +648,25 @@ func (o *Outbox) log() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return o.Log
+}
+
+// withLink is m ending with the permalink of the message at p, labelled
+// m.LinkText; m itself when the Sender has no permalinks or fails to give
+// one (the message says where to look without it).
+func (o *Outbox) withLink(ctx context.Context, m *store.Message, p store.Posted) *store.Message {
+	pl, ok := o.Sender.(Permalinker)
+	if !ok {
+		return m
+	}
+	url, err := pl.Permalink(ctx, p)
+	if err != nil {
+		o.log().Warn("no permalink; sending without the link", "id", m.ID, "link_of", m.LinkOf, "err", err)
+		return m
+	}
+	c := *m
+	label := cmp.Or(m.LinkText, "Open in Slack")
+	line := "<" + url + "|" + label + ">"
+	c.Doc.Sections = append(slices.Clone(m.Doc.Sections), store.Section{Text: line})
+	c.Doc.Text = strings.TrimRight(m.Doc.Text, "\n") + "\n" + line
+	return &c
 }

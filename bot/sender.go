@@ -41,10 +41,10 @@ func (s *SlackSender) Send(ctx context.Context, m *store.Message, thread, update
 		}
 		return *update, nil
 	}
-	channel := m.Channel
+	channel, threadTS := m.Channel, ""
 	if thread != nil {
-		channel = thread.Channel
-		opts = append(opts, slack.MsgOptionTS(thread.TS))
+		channel, threadTS = thread.Channel, thread.ThreadTS()
+		opts = append(opts, slack.MsgOptionTS(threadTS))
 	}
 	opts = append(opts, slack.MsgOptionMetadata(slack.SlackMetadata{
 		EventType: outboxEventType, EventPayload: map[string]any{"id": m.ID},
@@ -53,8 +53,20 @@ func (s *SlackSender) Send(ctx context.Context, m *store.Message, thread, update
 	if err != nil {
 		return store.Posted{}, s.classify("chat.postMessage", err)
 	}
-	return store.Posted{Channel: ch, TS: ts}, nil
+	return store.Posted{Channel: ch, TS: ts, Thread: threadTS}, nil
 }
+
+// Permalink returns the URL of the message at p (chat.getPermalink).
+func (s *SlackSender) Permalink(ctx context.Context, p store.Posted) (string, error) {
+	url, err := s.API.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: p.Channel, Ts: p.TS})
+	if err != nil {
+		s.Metrics.slackError("chat.getPermalink", errorCode(err))
+		return "", fmt.Errorf("chat.getPermalink: %w", err)
+	}
+	return url, nil
+}
+
+var _ Permalinker = (*SlackSender)(nil)
 
 // permanentErrors are Slack error codes that no retry can fix.
 var permanentErrors = map[string]bool{

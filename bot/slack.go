@@ -174,10 +174,16 @@ func (s *Slack) Interaction(ctx context.Context, ic *slack.InteractionCallback) 
 			return s.submitAdd(ctx, ic)
 		case blockkit.AskCallback:
 			return s.submitAsk(ctx, ic)
+		case blockkit.CRRequestCallback:
+			return s.submitCR(ctx, ic)
 		}
 	case slack.InteractionTypeBlockActions:
 		return s.blockActions(ctx, ic)
-	case slack.InteractionTypeMessageAction, slack.InteractionTypeShortcut, slack.InteractionTypeViewClosed:
+	case slack.InteractionTypeMessageAction:
+		if ic.CallbackID == blockkit.CRShortcut {
+			return s.openCRModal(ctx, ic)
+		}
+	case slack.InteractionTypeShortcut, slack.InteractionTypeViewClosed:
 	}
 	s.log().Info("interaction not handled", "type", ic.Type, "callback", ic.CallbackID, "user", ic.User.ID)
 	return Ack{}

@@ -450,6 +450,15 @@ func (c *requestCmd) run(x *Exec) (store.Doc, error) {
 		}
 		cr = store.ChangeRequest{Release: r.Ref, Title: c.title, Requester: x.req.User, Board: b.Product, PolicySnapshot: *b,
 			GroupMembers: resolved, Status: store.CROpen, Channel: cmpOr(r.Channel, x.req.Channel)}
+		card := store.Message{Channel: cr.Channel}
+		if t := x.req.Thread; t != nil {
+			// The card replies in the thread of the message it was raised
+			// from; its own replies and edits follow it there.
+			cr.Channel, card.Channel, card.ThreadOf = t.Channel, t.Channel, store.MessageRef(t.Channel, t.TS)
+			if err := tx.PutPosted(card.ThreadOf, *t); err != nil {
+				return err
+			}
+		}
 		cr.PolicySnapshot.UpdatedAt, cr.PolicySnapshot.UpdatedBy = time.Time{}, ""
 		members := cr.Members()
 		switch {
@@ -465,7 +474,8 @@ func (c *requestCmd) run(x *Exec) (store.Doc, error) {
 			return err
 		}
 		x.queued++
-		if err := tx.Enqueue(&store.Message{Channel: cr.Channel, Ref: cr.Thread, Doc: crCard(&cr, x.now, loc)}); err != nil {
+		card.Ref, card.Doc = cr.Thread, crCard(&cr, x.now, loc)
+		if err := tx.Enqueue(&card); err != nil {
 			return err
 		}
 		dms, err := downstreamDMs(tx, &cr, x.now, loc)
@@ -798,4 +808,50 @@ func (c *delegateCmd) run(x *Exec) (store.Doc, error) {
 	b := newDoc("")
 	b.section(fmt.Sprintf(":white_check_mark: %s votes for you %s until %s. A new delegation replaces this one.", mention(c.to), where, when(c.until, x.today)))
 	return b.build(), nil
+}
+
+// ---- raised from a message (the "Raise change request" shortcut)
+
+// maxSuggestedTitle bounds the title suggested from a message's text.
+const maxSuggestedTitle = 150
+
+// TitleFrom suggests a CR title from a message's Slack-escaped text: its
+// first non-blank line as plain text, spaces collapsed, cut at a word to
+// at most 150 characters (with "…"). A message with no text gives "".
+func TitleFrom(text string) string {
+	for line := range strings.SplitSeq(Plain(text), "\n") {
+		line = strings.Join(strings.Fields(line), " ")
+		if line == "" {
+			continue
+		}
+		if utf8.RuneCountInString(line) <= maxSuggestedTitle {
+			return line
+		}
+		r := []rune(line)[:maxSuggestedTitle-1]
+		if i := strings.LastIndexByte(string(r), ' '); i > maxSuggestedTitle/2 {
+			return string(r)[:i] + "…"
+		}
+		return string(r) + "…"
+	}
+	return ""
+}
+
+// ReleaseInChannel is the release a message in channel is most likely
+// about: the one planned release whose news go to channel, as
+// "product@version", or "" when none or several do (or the store fails).
+func (s *Service) ReleaseInChannel(ctx context.Context, channel string) string {
+	var found []string
+	err := s.Store.View(ctx, func(tx *store.Tx) error {
+		rs, err := tx.Releases()
+		for _, r := range rs {
+			if r.Channel == channel && r.Status == store.Planned {
+				found = append(found, r.Ref.String())
+			}
+		}
+		return err
+	})
+	if err != nil || len(found) != 1 {
+		return ""
+	}
+	return found[0]
 }

@@ -325,3 +325,20 @@ func TestSettlingQueuesTheCardThreadAndDMs(t *testing.T) {
 		})
 	}
 }
+
+func TestTitleFrom(t *testing.T) {
+	long := strings.Repeat("word ", 40)
+	tests := []struct{ name, text, want string }{
+		{"TakesTheFirstLineAsPlainText", "Bump <@U1|ana>'s SDK &amp; <#C1|pay>\nmore", "Bump @ana's SDK & #pay"},
+		{"SkipsBlankLines", "\n  \n  the   real   title  ", "the real title"},
+		{"CutsALongLineAtAWord", long, strings.TrimSpace(strings.Repeat("word ", 29)) + "…"},
+		{"EmptyForNoText", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := commands.TitleFrom(tt.text); got != tt.want {
+				t.Errorf("TitleFrom(%q) = %q; want %q", tt.text, got, tt.want)
+			}
+		})
+	}
+}

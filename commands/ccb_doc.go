@@ -200,8 +200,9 @@ func crLine(cr *store.ChangeRequest, now time.Time, loc *time.Location) string {
 	return s + string(cr.Status)
 }
 
-// crWhere says where a CR is discussed, until the bot renders thread
-// links: "in <#CPAY> (`/ccb show CR-3`)".
+// crWhere says where a CR is discussed: "in <#CPAY> (`/ccb show CR-3`)".
+// DMs about a CR also link to its thread (Message.LinkOf); this is what
+// is left when the link cannot be had.
 func crWhere(cr *store.ChangeRequest) string {
 	return fmt.Sprintf("in %s (`/ccb show %s`)", channelRef(cr.Channel), cr.Name())
 }
@@ -263,7 +264,9 @@ func downstreamDMs(tx *store.Tx, cr *store.ChangeRequest, now time.Time, loc *ti
 				cr.Name(), bold(cr.Release), Escape(cr.Title), outcomeText(cr, now, loc), crWhere(cr)))
 		}
 		b.lines(downstreamLines(by[u], today))
-		out = append(out, store.Message{Channel: u, DM: true, Doc: b.build()})
+		// The transport ends the DM with a link to the CR's thread once
+		// the card is posted; the text says where to look without it.
+		out = append(out, store.Message{Channel: u, DM: true, Doc: b.build(), LinkOf: cr.Thread, LinkText: "Open the " + cr.Name() + " thread"})
 	}
 	return out, nil
 }

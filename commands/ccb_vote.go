@@ -75,11 +75,17 @@ func (s *Service) Vote(ctx context.Context, user, value string) (reply Reply) {
 		}
 	}
 	resolved, gerr := s.resolveGroups(ctx, groups)
+	if gerr == nil && !slices.Contains(resolved, user) && s.groupsMissed(ctx, groups, user) {
+		resolved, gerr = s.resolveGroups(ctx, groups)
+	}
 	if gerr != nil {
 		s.log().Warn("vote: resolving user groups failed; using the members last resolved", "err", gerr)
 	}
 	var v voteResult
-	err = x.update(func(tx *store.Tx) error {
+	// Votes come in bursts: Batch shares one commit among the votes that
+	// arrive together, each still on disk when Vote returns. fn may run
+	// more than once, so it starts over each time.
+	err = s.Store.Batch(ctx, user, now, func(tx *store.Tx) error {
 		x.queued, v = 0, voteResult{} // a retried transaction starts over
 		cr, err := loadCR(tx, id)
 		if err != nil {
@@ -95,6 +101,28 @@ func (s *Service) Vote(ctx context.Context, user, value string) (reply Reply) {
 		return s.voteFail(x, err)
 	}
 	return Reply{Doc: v.doc(choice), Queued: x.queued}
+}
+
+// GroupChecker is a Groups that can tell whether user is in group even
+// when its cached members say no (asking Slack again), so someone just
+// added to a board's user group can vote at once. bot.Groups is one.
+type GroupChecker interface {
+	IsMember(ctx context.Context, group, user string) (bool, error)
+}
+
+// groupsMissed reports whether user, missing from the members of groups
+// last resolved, turns out to be in one of them when Groups asks again.
+func (s *Service) groupsMissed(ctx context.Context, groups []string, user string) bool {
+	c, ok := s.Groups.(GroupChecker)
+	if !ok {
+		return false
+	}
+	for _, g := range groups {
+		if in, err := c.IsMember(ctx, g, user); err == nil && in {
+			return true
+		}
+	}
+	return false
 }
 
 // voteResult is what a click did.

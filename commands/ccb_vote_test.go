@@ -388,3 +388,60 @@ func TestVoteResolvesUserGroups(t *testing.T) {
 		}
 	})
 }
+
+// cachedGroups is a Groups whose cached members lag Slack's until IsMember
+// asks again, as bot.Groups does.
+type cachedGroups struct {
+	mu           sync.Mutex
+	cache, slack map[string][]string
+	asked        int
+}
+
+func (g *cachedGroups) GroupMembers(_ context.Context, id string) ([]string, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.cache[id], nil
+}
+
+func (g *cachedGroups) IsMember(_ context.Context, id, user string) (bool, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.asked++
+	g.cache[id] = g.slack[id]
+	for _, u := range g.cache[id] {
+		if u == user {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func TestVoteAsksAgainForAVoterMissingFromTheGroup(t *testing.T) {
+	svc := MustService(t, root)
+	groups := &cachedGroups{cache: map[string][]string{"SCCB": {erin}}, slack: map[string][]string{"SCCB": {erin}}}
+	svc.Groups = groups
+	MustCCB(t, svc)
+	MustDo(t, svc, root, "/ccb board payments members add <!subteam^SCCB|@ccb>")
+	MustDo(t, svc, alice, "/ccb request payments@2.3.0 one")
+
+	// sam joins the group in Slack; the cache does not know yet.
+	groups.mu.Lock()
+	groups.slack["SCCB"] = []string{erin, sam}
+	groups.mu.Unlock()
+	if r := svc.Vote(context.Background(), sam, "1:approve"); !r.OK() {
+		t.Fatalf("Vote(sam, just added to the group) = %s %q; want counted", r.Code, r.Doc.Text)
+	}
+	if got := mustCR(t, svc.Store, 1).Votes[sam].Choice; got != store.Approve {
+		t.Errorf("sam's vote = %q; want approve", got)
+	}
+	// A member in the cache costs no second look.
+	asked := groups.asked
+	mustVote(t, svc, erin, "1:reject")
+	if groups.asked != asked {
+		t.Errorf("IsMember asked %d times for a cached member; want 0", groups.asked-asked)
+	}
+	// Someone in no group is still refused.
+	if r := svc.Vote(context.Background(), alice, "1:approve"); r.Code != store.EForbidden {
+		t.Errorf("Vote(alice, in no group) = %s; want %s", r.Code, store.EForbidden)
+	}
+}

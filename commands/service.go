@@ -29,6 +29,10 @@ type Request struct {
 	// Zone, when known, is the user's time zone for showing instants (when
 	// something changed); dates are always workspace dates.
 	Zone *time.Location
+	// Thread, when set, is a message the command was started from (a
+	// message shortcut): /ccb request posts its CR as a reply in that
+	// message's thread, in its channel, instead of the release's channel.
+	Thread *store.Posted
 }
 
 // Reply is what the invoker sees privately. Messages for others were

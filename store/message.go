@@ -20,6 +20,14 @@ type Message struct {
 	Ref      string `json:"ref,omitempty"`
 	ThreadOf string `json:"thread_of,omitempty"`
 	UpdateOf string `json:"update_of,omitempty"`
+	// LinkOf names a message (a Ref) this one links to, such as a DM
+	// pointing at a change request's thread: the outbox waits while that
+	// message is queued, then ends this one with its permalink labelled
+	// LinkText (mrkdwn). When the link cannot be had (the message was
+	// parked, or the transport has no permalinks) it goes without it, so
+	// its text must say where to look on its own.
+	LinkOf   string `json:"link_of,omitempty"`
+	LinkText string `json:"link_text,omitempty"`
 	// NotBefore holds a message (a reminder outside working hours) until then.
 	NotBefore time.Time `json:"not_before,omitzero"`
 	// Quiet holds a DM for its recipient's working hours (09:00–18:00 on a
@@ -72,4 +80,21 @@ type Button struct {
 type Posted struct {
 	Channel string `json:"channel"`
 	TS      string `json:"ts"`
+	// Thread is the ts of the thread's parent when the message is itself
+	// a reply in a thread; "" for a top-level message.
+	Thread string `json:"thread,omitempty"`
 }
+
+// ThreadTS is the ts a reply in p's thread names: its parent's when p is
+// itself a reply (Slack wants the parent's ts, never a reply's), else p's.
+func (p Posted) ThreadTS() string {
+	if p.Thread != "" {
+		return p.Thread
+	}
+	return p.TS
+}
+
+// MessageRef is the Message.Ref under which a message relman did not post
+// (a message shortcut's message in channel at ts) is recorded with
+// PutPosted, so a Message can reply in its thread with ThreadOf.
+func MessageRef(channel, ts string) string { return "msg:" + channel + ":" + ts }

@@ -337,7 +337,7 @@ func report(w io.Writer, ts []*target, conc int) {
 	if rel != nil && bare != nil && bare.throughput() > 0 {
 		ratio := rel.throughput() / bare.throughput()
 		fmt.Fprintf(w, "throughput relman/bare: %.2f× (goal ≥ %.1f×): %s%s\n", ratio, goalRatio, verdict(ratio >= goalRatio), note)
-	} else {
+	} else if rel != nil {
 		fmt.Fprintln(w, "throughput relman/bare: not measured (no bare target)")
 	}
 	if rel != nil && len(rel.latencies) > 0 {

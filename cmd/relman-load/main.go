@@ -50,12 +50,23 @@
 //	-memprofile F    allocation profile written at the end
 //	-serverlog F     write the in-process relman's JSON log to F
 //	                 (default: formatted, then discarded)
+//	-votes           measure CCB votes (issue 8) instead: two in-process
+//	                 relmans, one with grouped commits (Store.Batch) and
+//	                 one with a commit per vote, each sent -rounds bursts
+//	                 of 500 concurrent signed block_actions clicks (50 CRs
+//	                 × 10 members), alternating; every ack is checked to
+//	                 find its vote in the store. Then /release list (-c
+//	                 clients, -d) on the grouped relman in alternating
+//	                 rounds with and without 8 voters streaming clicks
+//	-vote-rate 100   the stream's votes per second (0: each voter clicks
+//	                 again as soon as it is answered)
 //
 // Examples:
 //
 //	go run ./cmd/relman-load -c 16 -d 10s
 //	go run ./cmd/relman-load -releases 500
 //	go run ./cmd/relman-load -releases 10000 -sweep "@every 1s" -nocache
+//	go run ./cmd/relman-load -votes -rounds 4
 //	go run ./cmd/relman-load -targets relman -cpuprofile cpu.out && go tool pprof -top cpu.out
 //	go run ./cmd/relman-load -url http://relman:3000/slack/commands -secret "$SECRET"
 package main
@@ -117,6 +128,8 @@ type options struct {
 	cpuProfile string
 	memProfile string
 	serverLog  string
+	votes      bool
+	voteRate   float64
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
@@ -144,6 +157,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured rounds to this file")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write an allocation profile to this file at the end")
 	fs.StringVar(&o.serverLog, "serverlog", "", "write the in-process relman's log to this file (default: discard)")
+	fs.Float64Var(&o.voteRate, "vote-rate", 100, "with -votes: votes per second streamed during the list+votes rounds (0: as fast as 8 voters are answered)")
+	fs.BoolVar(&o.votes, "votes", false, "measure CCB votes instead (issue 8): bursts of 500 concurrent clicks, grouped commits against one per vote, then /release list with and without votes streaming")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -173,6 +188,12 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	}
 	if o.sweep != "" && o.url != "" {
 		errs = append(errs, errors.New("-sweep: only with the in-process relman (no -url)"))
+	}
+	if o.voteRate < 0 {
+		errs = append(errs, errors.New("-vote-rate: 0 or more votes per second"))
+	}
+	if o.votes && (o.url != "" || o.sweep != "") {
+		errs = append(errs, errors.New("-votes: only with the in-process relman (no -url or -sweep)"))
 	}
 	if o.bareURL != "" && o.url == "" {
 		errs = append(errs, errors.New("-bare-url: only with -url"))
@@ -204,12 +225,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if o.serveBare != "" {
 		return serveBare(ctx, o.serveBare, o.secret, o.bareSize, stderr)
 	}
+	if o.votes {
+		return runVotes(ctx, o, stdout, stderr)
+	}
 
 	var targets []*target
 	var relman *inProcess
 	if o.url == "" {
 		o.secret = "relman-load-secret"
-		relman, err = startRelman(ctx, o.secret, o.releases, o.parked, o.noCache, o.sweep, o.serverLog, stderr)
+		relman, err = startRelman(ctx, o.secret, o.releases, o.parked, o.noCache, o.sweep, o.serverLog, false, nil, stderr)
 		if err != nil {
 			return err
 		}

@@ -105,3 +105,38 @@ func TestRunMeasuresTheSweep(t *testing.T) {
 		t.Errorf("stderr lacks the first sweep:\n%s", errb.String())
 	}
 }
+
+// TestRunMeasuresVotes runs -votes: both commit modes record every click
+// of their burst before acknowledging it, and /release list is measured
+// with and without votes streaming.
+func TestRunMeasuresVotes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts relman with a bbolt file")
+	}
+	var out, errb bytes.Buffer
+	args := []string{"-votes", "-rounds", "1", "-c", "2", "-n", "40", "-warmup", "0", "-releases", "10"}
+	if err := run(context.Background(), args, func(string) string { return "" }, &out, &errb); err != nil {
+		t.Fatalf("run(%q) = %v\nstderr:\n%s", args, err, errb.String())
+	}
+	got := out.String()
+	for _, want := range []string{
+		"500 votes, 50 of 50 CRs decided; 0 acks before their vote was readable",
+		"burst throughput grouped / one commit per vote:",
+		"list+votes ",
+		"/release list throughput without votes / with:",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	for _, mode := range []string{"one commit per vote ", "grouped commits "} {
+		for _, line := range strings.Split(got, "\n") {
+			if f := strings.Fields(strings.TrimPrefix(line, mode)); strings.HasPrefix(line, mode) && (len(f) < 2 || f[0] != "500" || f[1] != "0") {
+				t.Errorf("%s: %q; want 500 votes and 0 errors", mode, line)
+			}
+		}
+	}
+	if strings.Contains(got, "not valid") {
+		t.Errorf("a run is not valid:\n%s", got)
+	}
+}

@@ -42,6 +42,7 @@ type inProcess struct {
 	seed        seedStats
 
 	dir     string
+	svc     *commands.Service
 	fake    *slackfake.Server
 	st      *store.Store
 	sl      *bot.Slack
@@ -72,7 +73,12 @@ type seedStats struct {
 // startRelman opens a store in a temporary directory, seeds it with
 // releases, drains the seeding's messages to the fake Slack, and starts
 // the outbox worker and the HTTP server as runServe does.
-func startRelman(ctx context.Context, secret string, releases, parked int, noCache bool, sweepSpec, logPath string, stderr io.Writer) (_ *inProcess, err error) {
+//
+// With oneCommit, the store's KV hides bbolt's Batch, so Store.Batch (the
+// votes' grouped commits) falls back to one commit per call, as Update.
+// prepare, when set, seeds more after the releases, before their messages
+// are delivered.
+func startRelman(ctx context.Context, secret string, releases, parked int, noCache bool, sweepSpec, logPath string, oneCommit bool, prepare func(context.Context, *inProcess) error, stderr io.Writer) (_ *inProcess, err error) {
 	p := &inProcess{}
 	defer func() {
 		if err != nil {
@@ -91,7 +97,15 @@ func startRelman(ctx context.Context, secret string, releases, parked int, noCac
 	}
 	log := slog.New(slog.NewJSONHandler(logw, nil))
 	p.dbPath = filepath.Join(p.dir, "relman.db")
-	if p.st, err = boltdb.Open(p.dbPath, boltdb.Options{}); err != nil {
+	kv, err := boltdb.OpenKV(p.dbPath, boltdb.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if oneCommit {
+		kv = struct{ store.KV }{kv} // no Batch method: not a store.Batcher
+	}
+	if p.st, err = store.New(ctx, kv, p.dbPath); err != nil {
+		kv.Close()
 		return nil, err
 	}
 	p.fake = slackfake.New()
@@ -100,7 +114,8 @@ func startRelman(ctx context.Context, secret string, releases, parked int, noCac
 	clock := store.SystemClock{}
 	metrics := bot.NewMetrics()
 	api := slack.New(p.fake.BotToken, slack.OptionAPIURL(p.fake.URL()), slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second}))
-	svc := &commands.Service{Store: p.st, Clock: clock, Loc: time.UTC, Log: log}
+	svc := &commands.Service{Store: p.st, Clock: clock, Loc: time.UTC, Log: log, Admins: []string{loadAdmin}}
+	p.svc = svc
 	sender := &bot.SlackSender{API: api, Metrics: metrics}
 	outbox := &bot.Outbox{Store: p.st, Sender: sender, Clock: clock, Log: log, Metrics: metrics}
 	users := &bot.Users{API: api, Clock: clock, Log: log, Metrics: metrics}
@@ -118,6 +133,11 @@ func startRelman(ctx context.Context, secret string, releases, parked int, noCac
 	}
 	for i, u := range p.users {
 		p.fake.SetUser(u, "Owner "+strconv.Itoa(i), "Europe/Berlin")
+	}
+	if prepare != nil {
+		if err := prepare(ctx, p); err != nil {
+			return nil, err
+		}
 	}
 	// The first sweep (at start, as relman serve runs it) queues what the
 	// seed made due; later sweeps find nothing new until time passes.

@@ -1,0 +1,113 @@
+package bot
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"relman/bot/blockkit"
+	"relman/commands"
+	"relman/store"
+)
+
+// openCRModal answers the message shortcut "Raise change request": it
+// opens the raise-a-CR modal prefilled from the message (its text as the
+// title, the release guessed from the channel when exactly one planned
+// release posts its news there). If Slack refuses the modal, the user is
+// told privately through the shortcut's response_url.
+func (s *Slack) openCRModal(ctx context.Context, ic *slack.InteractionCallback) Ack {
+	from := store.Posted{Channel: ic.Channel.ID, TS: ic.Message.Timestamp}
+	if t := ic.Message.ThreadTimestamp; t != "" && t != from.TS {
+		from.Thread = t // a reply: the CR goes in its parent's thread
+	}
+	if isDM(from.Channel) {
+		// relman is not in other people's DMs: the CR could never be posted.
+		s.answerShortcut(ic, "relman can't post a change request in a direct message: use the shortcut on a message in a channel, or type `/ccb request <release> <title…>`.")
+		return Ack{}
+	}
+	svc := s.Dispatcher.Service
+	view := blockkit.CRRequestModal(from, svc.ReleaseInChannel(ctx, from.Channel), commands.TitleFrom(ic.Message.Text))
+	s.background(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		if _, err := s.API.OpenViewContext(ctx, ic.TriggerID, view); err != nil {
+			s.Metrics.slackError("views.open", errorCode(err))
+			s.log().Warn("views.open failed for the change request form", "user", ic.User.ID, "err", err)
+			s.answerShortcut(ic, "Slack did not open the form in time; try the shortcut again, or type `/ccb request <release> <title…>`.")
+		}
+	})
+	return Ack{}
+}
+
+// answerShortcut tells the user of a message shortcut privately, through
+// its response_url, why nothing opened.
+func (s *Slack) answerShortcut(ic *slack.InteractionCallback, text string) {
+	if ic.ResponseURL == "" {
+		return
+	}
+	doc := store.Doc{Text: ":x: " + text}
+	doc.Sections = []store.Section{{Text: doc.Text}}
+	s.background(func(ctx context.Context) {
+		if err := slack.PostWebhookContext(ctx, ic.ResponseURL, webhook(doc)); err != nil {
+			s.log().Warn("response_url failed", "err", err)
+		}
+	})
+}
+
+// submitCR raises the change request of a submitted raise-a-CR modal as a
+// reply in the thread of the message it was opened from. Empty fields, and
+// what /ccb request refuses (an unknown or shipped release, a bad
+// deadline), are answered under the field they are about and the modal
+// stays open; on success the modal closes and the requester hears
+// privately where the CR went.
+func (s *Slack) submitCR(ctx context.Context, ic *slack.InteractionCallback) Ack {
+	f := blockkit.ParseCRRequest(ic.View)
+	errs := map[string]string{}
+	if f.Release == "" {
+		errs[blockkit.BlockCRRelease] = "Enter the release, like payments@2.3.0."
+	}
+	if f.Title == "" {
+		errs[blockkit.BlockCRTitle] = "Say what should change."
+	}
+	if f.From.Channel == "" || f.From.TS == "" {
+		errs[blockkit.BlockCRTitle] = "This form lost the message it was opened from: cancel it and use the shortcut again."
+	}
+	if len(errs) > 0 {
+		return Ack{Body: blockkit.FieldErrors(errs)}
+	}
+	// Form values are plain text; the grammar reads Slack-escaped text.
+	text := "request " + f.Release + " " + commands.Escape(f.Title)
+	if f.Deadline != "" {
+		text += " deadline " + f.Deadline
+	}
+	from := f.From
+	reply := s.Dispatcher.Command(ctx, commands.Request{User: ic.User.ID, Channel: from.Channel, Command: "/ccb", Text: text, Thread: &from})
+	if !reply.OK() {
+		msg := plainError(reply.Doc)
+		return Ack{Body: blockkit.FieldErrors(map[string]string{crErrorField(msg): msg})}
+	}
+	s.background(func(ctx context.Context) {
+		_, err := s.API.PostEphemeralContext(ctx, from.Channel, ic.User.ID,
+			slack.MsgOptionText(blockkit.FallbackText(reply.Doc), false), slack.MsgOptionBlocks(blockkit.Blocks(reply.Doc, "")...))
+		if err != nil {
+			s.Metrics.slackError("chat.postEphemeral", errorCode(err))
+		}
+	})
+	return Ack{}
+}
+
+// crErrorField is the block of the raise-a-CR modal an error from /ccb
+// request is about: the deadline or the title when the message names
+// them, else the release (unknown, shipped, or its board has no members).
+func crErrorField(msg string) string {
+	m := strings.ToLower(msg)
+	switch {
+	case strings.Contains(m, "deadline"):
+		return blockkit.BlockCRDeadline
+	case strings.Contains(m, "title"):
+		return blockkit.BlockCRTitle
+	}
+	return blockkit.BlockCRRelease
+}
