@@ -29,6 +29,7 @@ import (
 // (ActionVote) goes to Dispatcher.Action instead (see vote).
 func (s *Slack) blockActions(ctx context.Context, ic *slack.InteractionCallback) Ack {
 	for _, a := range ic.ActionCallback.BlockActions {
+		a.ActionID = blockkit.ActionID(a.ActionID) // buttons sharing an id in one row carry "#N"
 		if a.ActionID == ActionVote {
 			s.vote(ctx, ic, a)
 			continue

@@ -67,7 +67,10 @@ func mustDeliverAll(tb testing.TB, f *httpFixture) {
 
 // ccbButton is the vote button of CR-id for choice, as the card carries it.
 func ccbButton(id int, choice string) store.Button {
-	return store.Button{ActionID: ActionVote, Text: choice, Value: fmt.Sprintf("%d:%s", id, choice)}
+	// The card's buttons share ActionVote in one row, so Slack sends
+	// Reject and Abstain back as "ccb.vote#2" and "ccb.vote#3".
+	action := map[string]string{"approve": ActionVote, "reject": ActionVote + "#2", "abstain": ActionVote + "#3"}[choice]
+	return store.Button{ActionID: action, Text: choice, Value: fmt.Sprintf("%d:%s", id, choice)}
 }
 
 // mustCard returns CR-1's card: the message in ccbChannel that starts
@@ -106,7 +109,8 @@ func threadReplies(f *httpFixture, ts string) []slackfake.Message {
 
 // voteButtonsIn counts the vote buttons in a message's blocks.
 func voteButtonsIn(blocks json.RawMessage) int {
-	return strings.Count(string(blocks), `"action_id":"`+ActionVote+`"`)
+	// Buttons of one row sharing an action_id carry "#2", "#3" (blockkit).
+	return strings.Count(string(blocks), `"action_id":"`+ActionVote+`"`) + strings.Count(string(blocks), `"action_id":"`+ActionVote+`#`)
 }
 
 // mustClick clicks button on msg as user over HTTP; the click must be

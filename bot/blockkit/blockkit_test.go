@@ -193,14 +193,30 @@ func TestBlocks(t *testing.T) {
 			t.Errorf("the first block lost the section's text")
 		}
 	})
-	t.Run("StartsNewActionsBlockForRepeatedActionID", func(t *testing.T) {
+	t.Run("KeepsButtonsSharingAnActionIDInOneRow", func(t *testing.T) {
 		doc := store.Doc{Buttons: []store.Button{
-			{ActionID: "ccb.vote", Text: "Approve CR-1", Value: "1"},
-			{ActionID: "ccb.vote", Text: "Approve CR-2", Value: "2"},
-			{ActionID: "ccb.show", Text: "Show CR-2", Value: "2"},
+			{ActionID: "ccb.vote", Text: "Approve", Value: "1:approve"},
+			{ActionID: "ccb.vote", Text: "Reject", Value: "1:reject"},
+			{ActionID: "ccb.vote", Text: "Abstain", Value: "1:abstain"},
+			{ActionID: "ccb.show", Text: "Show CR-1", Value: "1"},
 		}}
-		if got := elementsPerBlock(t, Blocks(doc, "")); !cmp.Equal(got, []int{1, 2}) {
-			t.Errorf("buttons per actions block = %v; want [1 2]", got)
+		blocks := Blocks(doc, "")
+		if got := elementsPerBlock(t, blocks); !cmp.Equal(got, []int{4}) {
+			t.Fatalf("buttons per actions block = %v; want [4]", got)
+		}
+		var ids, back []string
+		for _, e := range blocks[0].(*slack.ActionBlock).Elements.ElementSet {
+			id := e.(*slack.ButtonBlockElement).ActionID
+			ids, back = append(ids, id), append(back, ActionID(id))
+		}
+		if diff := cmp.Diff([]string{"ccb.vote", "ccb.vote#2", "ccb.vote#3", "ccb.show"}, ids); diff != "" {
+			t.Errorf("action_ids (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]string{"ccb.vote", "ccb.vote", "ccb.vote", "ccb.show"}, back); diff != "" {
+			t.Errorf("ActionID of each (-want +got):\n%s", diff)
+		}
+		if got := ActionID("relman.run#x"); got != "relman.run#x" {
+			t.Errorf(`ActionID("relman.run#x") = %q; want it unchanged`, got)
 		}
 	})
 	t.Run("StartsNewActionsBlockAfterTwentyFive", func(t *testing.T) {

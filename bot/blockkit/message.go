@@ -12,6 +12,7 @@ package blockkit
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -49,9 +50,11 @@ const (
 //     and ended with "…". Blank texts are left out.
 //   - Buttons: actions blocks of at most 25 buttons, with the action_id,
 //     value and style (primary or danger; others are dropped) as given and
-//     the text shortened to 75 characters. A button whose action_id repeats
-//     one in the current actions block starts a new actions block, because
-//     Slack rejects duplicate action_ids within a block. A button with no
+//     the text shortened to 75 characters. Slack rejects duplicate
+//     action_ids within a block, so a button whose action_id repeats one
+//     in the same actions block gets a suffix (ActionID + "#2", "#3", …;
+//     ActionID strips it when the click comes back) and the buttons stay in
+//     one row, as the Approve / Reject / Abstain of a CR. A button with no
 //     text, a value over 2,000 characters or an action_id over 255 is left
 //     out rather than sent shortened, since its handler would misread it.
 //   - More > 0: a final context block "…and N more", followed by
@@ -168,19 +171,38 @@ func actionParts(buttons []store.Button) []part {
 		if text == "" || utf8.RuneCountInString(b.Value) > maxButtonValue || utf8.RuneCountInString(b.ActionID) > maxActionID {
 			continue
 		}
-		if len(cur) == maxButtons || (b.ActionID != "" && seen[b.ActionID]) {
+		if len(cur) == maxButtons {
 			flush()
 		}
-		e := slack.NewButtonBlockElement(b.ActionID, b.Value, plain(clipPlain(text, maxButtonText)))
+		id := b.ActionID
+		if id != "" {
+			for n := 2; seen[id]; n++ {
+				id = b.ActionID + "#" + strconv.Itoa(n)
+			}
+			if utf8.RuneCountInString(id) > maxActionID {
+				continue
+			}
+		}
+		e := slack.NewButtonBlockElement(id, b.Value, plain(clipPlain(text, maxButtonText)))
 		switch s := slack.Style(b.Style); s {
 		case slack.StylePrimary, slack.StyleDanger:
 			e = e.WithStyle(s)
 		}
 		cur = append(cur, e)
-		seen[b.ActionID] = true
+		seen[id] = true
 	}
 	flush()
 	return ps
+}
+
+// ActionID returns the action_id a button was given in its Doc: the id a
+// click carries, without the "#N" that Blocks adds to tell apart buttons
+// of one block sharing an action_id.
+func ActionID(id string) string {
+	if base, n, ok := strings.Cut(id, "#"); ok && n != "" && strings.Trim(n, "0123456789") == "" {
+		return base
+	}
+	return id
 }
 
 // contextBlock is a context block with one verbatim mrkdwn element.
