@@ -62,6 +62,23 @@ func IsDSN(s string) bool {
 	return false
 }
 
+// CheckDSN reports whether dsn parses as a PostgreSQL connection string,
+// without connecting. The error never contains the password.
+func CheckDSN(dsn string) error {
+	_, err := parseDSN(dsn)
+	return err
+}
+
+func parseDSN(dsn string) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgx's message hides the password but would echo the rest; the
+		// setting's name is the caller's to add.
+		return nil, fmt.Errorf("not a PostgreSQL connection string (postgres://user:password@host/db or host=… dbname=…): %w", err)
+	}
+	return cfg, nil
+}
+
 // Open connects to the PostgreSQL database dsn names, creates relman's
 // tables unless they exist, and returns the Store kept in them, migrating
 // an older schema and refusing data of a newer relman. A dsn that does not
@@ -83,11 +100,9 @@ func Open(ctx context.Context, dsn string) (*store.Store, error) {
 // OpenKV connects to dsn and creates relman's tables unless they exist,
 // without looking at relman's data.
 func OpenKV(ctx context.Context, dsn string) (*DB, error) {
-	cfg, err := pgxpool.ParseConfig(dsn)
+	cfg, err := parseDSN(dsn)
 	if err != nil {
-		// pgx's message hides the password but would echo the rest; the
-		// setting's name is the caller's to add.
-		return nil, fmt.Errorf("not a PostgreSQL connection string (postgres://user:password@host/db or host=… dbname=…): %w", err)
+		return nil, err
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > connectTimeout {
 		cfg.ConnConfig.ConnectTimeout = connectTimeout
