@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"relman/reminders"
+	"relman/store/postgres"
 )
 
 // config is relman's configuration, read from the environment (SPEC §6).
@@ -17,7 +18,7 @@ type config struct {
 	SigningSecret string
 	AppToken      string
 	APIURL        string
-	DB            string
+	DB            string // a bbolt file's path, or a PostgreSQL DSN (postgres.IsDSN)
 	Addr          string
 	Loc           *time.Location
 	Sweep         string
@@ -40,6 +41,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	var errs []error
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+	}
+	if postgres.IsDSN(c.DB) {
+		if err := postgres.CheckDSN(c.DB); err != nil {
+			bad("RELMAN_DB", "%v", err)
+		}
 	}
 	tz := or(getenv("RELMAN_TZ"), "UTC")
 	loc, err := time.LoadLocation(tz)

@@ -14,7 +14,6 @@ import (
 	"relman/commands"
 	"relman/reminders"
 	"relman/store"
-	"relman/store/boltdb"
 )
 
 const usage = `usage: relman [console | serve | backup <file> | version]
@@ -77,7 +76,7 @@ func version() string {
 }
 
 func runConsole(ctx context.Context, cfg config, stdin io.Reader, stdout, stderr io.Writer) error {
-	st, err := boltdb.Open(cfg.DB, boltdb.Options{})
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
+	"relman/store/postgres"
 )
 
 // shutdownGrace bounds how long SIGTERM waits for in-flight requests.
@@ -30,7 +31,7 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	st, err := boltdb.Open(cfg.DB, boltdb.Options{})
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -100,7 +101,7 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 		sm := bot.NewSocketMode(sl, api)
 		start("socket mode", func() error { return sm.Run(sockCtx) })
 	}
-	log.Info("relman serving", "mode", mode, "addr", ln.Addr().String(), "admin_addr", adminLn.Addr().String(), "db", cfg.DB, "version", version())
+	log.Info("relman serving", "mode", mode, "addr", ln.Addr().String(), "admin_addr", adminLn.Addr().String(), "db", st.Name(), "version", version())
 
 	var runErr error
 	select {
@@ -149,6 +150,9 @@ func (c config) serveErrors() error {
 func runBackup(ctx context.Context, cfg config, path string, stdout io.Writer) error {
 	if path == "" {
 		return errors.New("usage: relman backup <file>")
+	}
+	if postgres.IsDSN(cfg.DB) {
+		return errors.New("backup: RELMAN_DB is a PostgreSQL database, which relman does not copy: back it up with pg_dump (for example pg_dump -Fc -f relman.dump DBNAME)")
 	}
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("backup: %s already exists", path)

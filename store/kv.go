@@ -2,8 +2,14 @@ package store
 
 import (
 	"context"
+	"errors"
 	"io"
 )
+
+// ErrNoBackup is what KVTx.WriteTo returns, wrapped, from a backend whose
+// data is backed up with its own tools (PostgreSQL's pg_dump) rather than
+// copied into a file by relman.
+var ErrNoBackup = errors.New("this database is not backed up by relman")
 
 // KV is the ordered key-value database a Store keeps its data in: named
 // buckets of byte keys in sorted order, changed only in serializable
@@ -49,7 +55,9 @@ type KVTx interface {
 	// Writable reports whether the transaction is read-write.
 	Writable() bool
 	// WriteTo writes a consistent copy of the whole database, as this
-	// transaction sees it, to w, in the backend's file format.
+	// transaction sees it, to w, in the backend's file format; or, from a
+	// backend backed up with its own tools, returns an error wrapping
+	// ErrNoBackup without writing anything.
 	WriteTo(w io.Writer) (int64, error)
 	// Commit makes a read-write transaction's changes durable, or returns an
 	// error and keeps none of them. If any operation of the transaction

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"relman/bot/slackfake"
+	"relman/store/postgres/pgtest"
+)
+
+func TestRunOnPostgres(t *testing.T) {
+	t.Run("ConsoleKeepsReleasesAcrossRuns", func(t *testing.T) {
+		env := getenv(map[string]string{"RELMAN_DB": pgtest.MustDatabase(t)})
+		var out, errb bytes.Buffer
+		if err := run(t.Context(), []string{"console"}, env, strings.NewReader(addCommand+"\n"), &out, &errb); err != nil {
+			t.Fatalf("run(console) on PostgreSQL = %v; stderr:\n%s", err, errb.String())
+		}
+		if !strings.Contains(out.String(), "Added *payments@2.3.0*") {
+			t.Errorf("console output lacks the add's reply:\n%s", out.String())
+		}
+		out.Reset()
+		if err := run(t.Context(), []string{"console"}, env, strings.NewReader("list\n"), &out, io.Discard); err != nil {
+			t.Fatalf("second run(console) on PostgreSQL = %v", err)
+		}
+		if !strings.Contains(out.String(), "payments@2.3.0") {
+			t.Errorf("second console run lists:\n%s\nwant payments@2.3.0 from the first run", out.String())
+		}
+	})
+	t.Run("ServesSlackOverHTTP", func(t *testing.T) {
+		fake := slackfake.New()
+		t.Cleanup(fake.Close)
+		srv := mustServe(t, httpEnv(fake, pgtest.MustDatabase(t)))
+		status, body := post(t, srv.url("/slack/commands"), "application/x-www-form-urlencoded", signingSecret, time.Now(),
+			slashForm(addCommand, fake.ResponseURL()))
+		if status != http.StatusOK {
+			t.Fatalf("signed %q: status %d %s; want 200", addCommand, status, body)
+		}
+		if r := mustReply(t, body); !strings.Contains(r.Text, "Added") {
+			t.Errorf("signed %q: reply %+v; want one saying Added", addCommand, r)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), waitLong)
+		defer cancel()
+		if _, err := fake.WaitCalls(ctx, "chat.postMessage", 1); err != nil {
+			t.Fatalf("waiting for the outbox to post: %v; log:\n%s", err, srv.logs)
+		}
+		if err := srv.stop(t); err != nil {
+			t.Errorf("run(serve) on PostgreSQL returned %v after SIGTERM", err)
+		}
+		checkNoSecrets(t, srv.logs.String(), map[string]string{"bot token": fake.BotToken})
+	})
+}
+
+// TestRunPostgresSettings needs no server: it checks what relman says
+// about a DSN it cannot use, and about backing PostgreSQL up.
+func TestRunPostgresSettings(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		dsn  string
+		want []string
+	}{
+		{"DSNThatDoesNotParse", []string{"console"}, "postgres://relman:hunter2@db:notaport/relman", []string{"RELMAN_DB", "not a PostgreSQL connection string"}},
+		{"ServerNotThere", []string{"console"}, "host=127.0.0.1 port=1 dbname=relman user=relman password=hunter2", []string{"RELMAN_DB", "connect to postgres 127.0.0.1/relman"}},
+		{"BackupIsPgDump", []string{"backup", "out.db"}, "postgresql://relman:hunter2@db/relman", []string{"backup", "PostgreSQL", "pg_dump"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := getenv(map[string]string{"RELMAN_DB": tc.dsn, "RELMAN_ADMIN_ADDR": "127.0.0.1:0"})
+			start := time.Now()
+			err := run(t.Context(), tc.args, env, strings.NewReader(""), io.Discard, io.Discard)
+			if err == nil {
+				t.Fatalf("run(%q) with RELMAN_DB=%q = nil; want an error", tc.args, tc.dsn)
+			}
+			if d := time.Since(start); d > 12*time.Second {
+				t.Errorf("run(%q) took %s to fail; want a few seconds at most", tc.args, d)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("run(%q) = %q; want it to mention %q", tc.args, err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("run(%q) = %q; the error shows the password", tc.args, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,437 @@
+// Package postgres keeps a store.Store in a PostgreSQL database. It is the
+// only importer of github.com/jackc/pgx: the adapters here give a database
+// the shape of store.KV.
+//
+// The buckets live in three tables relman creates at Open: relman_buckets
+// (a bucket's name and its NextSequence counter, so a rolled-back
+// transaction gives its numbers back), relman_kv (bucket, key, value; keys
+// are bytea, which PostgreSQL orders byte by byte as bbolt does), and
+// relman_meta (the version of this layout). A read-write transaction is
+// READ COMMITTED and takes a transaction-level advisory lock as its first
+// statement, so there is one writer at a time across every process sharing
+// the database; a read-only transaction is REPEATABLE READ READ ONLY, its
+// snapshot fixed at Begin.
+//
+// Caveats: every Get and cursor page is a round trip to the server. A Get
+// or cursor whose query fails returns nil as if the key were absent; the
+// failure makes Commit fail, but a read-only transaction has no Commit to
+// report it. WriteTo is not supported: back PostgreSQL up with pg_dump.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"relman/store"
+)
+
+// Layout is the version of the tables this package creates. Open refuses
+// a database whose tables a newer relman laid out.
+const Layout = 1
+
+// writeLock is the key of the advisory lock every read-write transaction
+// holds. Advisory locks are per database, so databases do not share it.
+const writeLock int64 = 0x72656c6d616e // "relman"
+
+// connectTimeout bounds how long Open waits for the server.
+const connectTimeout = 5 * time.Second
+
+// pageSize is how many keys a cursor fetches per query.
+const pageSize = 256
+
+// IsDSN reports whether s names a PostgreSQL database rather than a file:
+// a postgres:// or postgresql:// URL, or a keyword/value string such as
+// "host=db dbname=relman".
+func IsDSN(s string) bool {
+	if strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://") {
+		return true
+	}
+	for _, f := range strings.Fields(s) {
+		k, _, ok := strings.Cut(f, "=")
+		if ok && (k == "host" || k == "dbname" || k == "user" || k == "port" || k == "service") {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckDSN reports whether dsn parses as a PostgreSQL connection string,
+// without connecting. The error never contains the password.
+func CheckDSN(dsn string) error {
+	_, err := parseDSN(dsn)
+	return err
+}
+
+func parseDSN(dsn string) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgx's message hides the password but would echo the rest; the
+		// setting's name is the caller's to add.
+		return nil, fmt.Errorf("not a PostgreSQL connection string (postgres://user:password@host/db or host=… dbname=…): %w", err)
+	}
+	return cfg, nil
+}
+
+// Open connects to the PostgreSQL database dsn names, creates relman's
+// tables unless they exist, and returns the Store kept in them, migrating
+// an older schema and refusing data of a newer relman. A dsn that does not
+// parse, or a server that cannot be reached within a few seconds, is an
+// error that says which. The error never contains the password.
+func Open(ctx context.Context, dsn string) (*store.Store, error) {
+	kv, err := OpenKV(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	s, err := store.New(ctx, kv, kv.name)
+	if err != nil {
+		kv.Close()
+		return nil, fmt.Errorf("open %s: %w", kv.name, err)
+	}
+	return s, nil
+}
+
+// OpenKV connects to dsn and creates relman's tables unless they exist,
+// without looking at relman's data.
+func OpenKV(ctx context.Context, dsn string) (*DB, error) {
+	cfg, err := parseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > connectTimeout {
+		cfg.ConnConfig.ConnectTimeout = connectTimeout
+	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		// Writers waiting for the write lock each hold a connection;
+		// leave room for readers beside them.
+		cfg.MaxConns = 16
+	}
+	name := fmt.Sprintf("postgres %s/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Database)
+	ctx, cancel := context.WithTimeout(ctx, 2*connectTimeout)
+	defer cancel()
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", name, err)
+	}
+	d := &DB{pool: pool, name: name}
+	if err := d.createTables(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to %s: %w", name, err)
+	}
+	return d, nil
+}
+
+// createTables lays out relman's tables, under the write lock so that
+// processes starting together do not race.
+func (d *DB) createTables(ctx context.Context) error {
+	return pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, writeLock); err != nil {
+			return err
+		}
+		for _, q := range []string{
+			`CREATE TABLE IF NOT EXISTS relman_meta (key text PRIMARY KEY, value bigint NOT NULL)`,
+			`CREATE TABLE IF NOT EXISTS relman_buckets (bucket bytea PRIMARY KEY, seq bigint NOT NULL DEFAULT 0)`,
+			`CREATE TABLE IF NOT EXISTS relman_kv (
+				bucket bytea NOT NULL REFERENCES relman_buckets (bucket),
+				key bytea NOT NULL,
+				value bytea NOT NULL,
+				PRIMARY KEY (bucket, key))`,
+		} {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return fmt.Errorf("create tables: %w", err)
+			}
+		}
+		var layout int64
+		err := tx.QueryRow(ctx, `SELECT value FROM relman_meta WHERE key = 'layout'`).Scan(&layout)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			_, err = tx.Exec(ctx, `INSERT INTO relman_meta (key, value) VALUES ('layout', $1)`, Layout)
+			return err
+		case err != nil:
+			return err
+		case layout > Layout:
+			return fmt.Errorf("the database's tables have layout %d but this relman knows only up to %d: run a newer relman", layout, Layout)
+		}
+		return nil
+	})
+}
+
+// DB is a PostgreSQL database as a store.KV.
+type DB struct {
+	pool *pgxpool.Pool
+	name string
+}
+
+type (
+	tx struct {
+		ctx      context.Context
+		tx       pgx.Tx
+		writable bool
+		// err is the first error an operation of the transaction
+		// returned: Commit then keeps nothing, as store.KVTx requires.
+		err     error
+		done    bool
+		buckets []*bucket
+	}
+	bucket struct {
+		name []byte
+		tx   *tx
+	}
+	cursor struct {
+		b *bucket
+		// page holds the keys and values of the last query, at the
+		// cursor's position i; more says whether keys may follow it.
+		keys, values [][]byte
+		i            int
+		more         bool
+	}
+)
+
+var (
+	_ store.KV       = (*DB)(nil)
+	_ store.KVTx     = (*tx)(nil)
+	_ store.KVBucket = (*bucket)(nil)
+	_ store.KVCursor = (*cursor)(nil)
+)
+
+// Begin starts a transaction. A read-write one waits for the write lock
+// until ctx ends, and returns ctx's error then. ctx is the context of every
+// query of the transaction.
+func (d *DB) Begin(ctx context.Context, writable bool) (store.KVTx, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	opts := pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	first, args := `SELECT 1`, []any(nil) // fixes the snapshot now
+	if writable {
+		opts = pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadWrite}
+		first, args = `SELECT pg_advisory_xact_lock($1)`, []any{writeLock}
+	}
+	t, err := d.pool.BeginTx(ctx, opts)
+	if err == nil {
+		if _, err = t.Exec(ctx, first, args...); err != nil {
+			rollback(t)
+		}
+	}
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, fmt.Errorf("begin on %s: %w", d.name, cerr)
+		}
+		return nil, fmt.Errorf("begin on %s: %w", d.name, err)
+	}
+	return &tx{ctx: ctx, tx: t, writable: writable}, nil
+}
+
+// Close closes every connection.
+func (d *DB) Close() error {
+	d.pool.Close()
+	return nil
+}
+
+// rollback ends t on the server even when the transaction's context has
+// ended; a connection it cannot roll back is closed, which rolls back too.
+func rollback(t pgx.Tx) error {
+	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
+	defer cancel()
+	return t.Rollback(ctx)
+}
+
+// fail records err as the transaction's first error, and returns it.
+func (t *tx) fail(err error) error {
+	if err != nil && t.err == nil {
+		t.err = err
+	}
+	return err
+}
+
+// readOnly is the error of a change in a read-only transaction. It is
+// returned without asking the server, so the transaction stays usable.
+var errReadOnly = errors.New("postgres: a read-only transaction cannot change the data")
+
+func (t *tx) Bucket(name []byte) store.KVBucket {
+	for _, b := range t.buckets {
+		if string(b.name) == string(name) {
+			return b
+		}
+	}
+	var one int
+	err := t.tx.QueryRow(t.ctx, `SELECT 1 FROM relman_buckets WHERE bucket = $1`, name).Scan(&one)
+	if err != nil {
+		if !errors.Is(err, pgx.ErrNoRows) {
+			t.fail(fmt.Errorf("bucket %q: %w", name, err))
+		}
+		return nil
+	}
+	b := &bucket{name: append([]byte(nil), name...), tx: t}
+	t.buckets = append(t.buckets, b)
+	return b
+}
+
+func (t *tx) CreateBucketIfNotExists(name []byte) error {
+	if !t.writable {
+		return errReadOnly
+	}
+	if len(name) == 0 {
+		return t.fail(errors.New("postgres: a bucket needs a name"))
+	}
+	_, err := t.tx.Exec(t.ctx, `INSERT INTO relman_buckets (bucket) VALUES ($1) ON CONFLICT DO NOTHING`, name)
+	if err != nil {
+		err = fmt.Errorf("create bucket %q: %w", name, err)
+	}
+	return t.fail(err)
+}
+
+func (t *tx) Writable() bool { return t.writable }
+
+// ErrNoBackup is what WriteTo returns: a database on PostgreSQL is backed
+// up with PostgreSQL's own tools.
+var ErrNoBackup = fmt.Errorf("%w: relman's data is in PostgreSQL; back it up with pg_dump (for example pg_dump -Fc -f relman.dump DBNAME)", store.ErrNoBackup)
+
+// WriteTo returns ErrNoBackup.
+func (t *tx) WriteTo(io.Writer) (int64, error) { return 0, ErrNoBackup }
+
+func (t *tx) Commit() error {
+	if t.done {
+		return errors.New("postgres: the transaction has ended")
+	}
+	t.done = true
+	if t.err != nil {
+		rollback(t.tx)
+		return fmt.Errorf("commit after an error in the transaction (nothing was kept): %w", t.err)
+	}
+	if !t.writable {
+		return rollback(t.tx)
+	}
+	if err := t.tx.Commit(t.ctx); err != nil {
+		rollback(t.tx)
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func (t *tx) Rollback() error {
+	if t.done {
+		return nil
+	}
+	t.done = true
+	return rollback(t.tx)
+}
+
+func (b *bucket) Get(k []byte) []byte {
+	var v []byte
+	err := b.tx.tx.QueryRow(b.tx.ctx, `SELECT value FROM relman_kv WHERE bucket = $1 AND key = $2`, b.name, k).Scan(&v)
+	if err != nil {
+		if !errors.Is(err, pgx.ErrNoRows) {
+			b.tx.fail(fmt.Errorf("get %q from %q: %w", k, b.name, err))
+		}
+		return nil
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v
+}
+
+func (b *bucket) Put(k, v []byte) error {
+	if !b.tx.writable {
+		return errReadOnly
+	}
+	if len(k) == 0 {
+		return b.tx.fail(fmt.Errorf("put into %q: the key is empty", b.name))
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	_, err := b.tx.tx.Exec(b.tx.ctx, `INSERT INTO relman_kv (bucket, key, value) VALUES ($1, $2, $3)
+		ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value`, b.name, k, v)
+	if err != nil {
+		err = fmt.Errorf("put %q into %q: %w", k, b.name, err)
+	}
+	return b.tx.fail(err)
+}
+
+func (b *bucket) Delete(k []byte) error {
+	if !b.tx.writable {
+		return errReadOnly
+	}
+	_, err := b.tx.tx.Exec(b.tx.ctx, `DELETE FROM relman_kv WHERE bucket = $1 AND key = $2`, b.name, k)
+	if err != nil {
+		err = fmt.Errorf("delete %q from %q: %w", k, b.name, err)
+	}
+	return b.tx.fail(err)
+}
+
+func (b *bucket) NextSequence() (uint64, error) {
+	if !b.tx.writable {
+		return 0, errReadOnly
+	}
+	var n int64
+	err := b.tx.tx.QueryRow(b.tx.ctx, `UPDATE relman_buckets SET seq = seq + 1 WHERE bucket = $1 RETURNING seq`, b.name).Scan(&n)
+	if err != nil {
+		return 0, b.tx.fail(fmt.Errorf("next sequence of %q: %w", b.name, err))
+	}
+	return uint64(n), nil
+}
+
+func (b *bucket) Cursor() store.KVCursor { return &cursor{b: b} }
+
+func (c *cursor) Seek(k []byte) (key, value []byte) {
+	if k == nil {
+		k = []byte{}
+	}
+	c.fetch(`SELECT key, value FROM relman_kv WHERE bucket = $1 AND key >= $2 ORDER BY key LIMIT $3`, k)
+	return c.current()
+}
+
+func (c *cursor) Next() (key, value []byte) {
+	if c.i < len(c.keys) {
+		c.i++
+	}
+	if c.i == len(c.keys) && c.more {
+		c.fetch(`SELECT key, value FROM relman_kv WHERE bucket = $1 AND key > $2 ORDER BY key LIMIT $3`, c.keys[len(c.keys)-1])
+	}
+	return c.current()
+}
+
+func (c *cursor) current() (key, value []byte) {
+	if c.i >= len(c.keys) {
+		return nil, nil
+	}
+	return c.keys[c.i], c.values[c.i]
+}
+
+// fetch replaces the cursor's page with the result of q, a query of the
+// bucket's keys from k on.
+func (c *cursor) fetch(q string, k []byte) {
+	c.keys, c.values, c.i, c.more = c.keys[:0:0], c.values[:0:0], 0, false
+	rows, err := c.b.tx.tx.Query(c.b.tx.ctx, q, c.b.name, k, pageSize)
+	if err != nil {
+		c.b.tx.fail(fmt.Errorf("cursor over %q: %w", c.b.name, err))
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, v []byte
+		if err := rows.Scan(&k, &v); err != nil {
+			c.b.tx.fail(fmt.Errorf("cursor over %q: %w", c.b.name, err))
+			c.keys, c.values = nil, nil
+			return
+		}
+		if v == nil {
+			v = []byte{}
+		}
+		c.keys, c.values = append(c.keys, k), append(c.values, v)
+	}
+	if err := rows.Err(); err != nil {
+		c.b.tx.fail(fmt.Errorf("cursor over %q: %w", c.b.name, err))
+		c.keys, c.values = nil, nil
+		return
+	}
+	c.more = len(c.keys) == pageSize
+}
