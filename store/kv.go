@@ -97,3 +97,20 @@ type KVCursor interface {
 	// Next moves to the following key and returns it and its value.
 	Next() (key, value []byte)
 }
+
+// KVFailer is implemented by a KVTx whose reads can fail, as a database
+// server's can: Get and cursors have no error to return, so such a backend
+// records the first failure and Err returns it. Store checks it after every
+// transaction's work and before trusting what was read, so a lost
+// connection is an error, never a missing record.
+type KVFailer interface {
+	Err() error
+}
+
+// kvErr returns the first failure t recorded, if it records them.
+func kvErr(t KVTx) error {
+	if f, ok := t.(KVFailer); ok {
+		return f.Err()
+	}
+	return nil
+}

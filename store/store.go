@@ -121,7 +121,11 @@ func (s *Store) update(ctx context.Context, fn func(KVTx) error) error {
 		return err
 	}
 	defer t.Rollback() // after Commit, does nothing
-	if err := fn(t); err != nil {
+	err = fn(t)
+	if kerr := kvErr(t); kerr != nil {
+		return fmt.Errorf("the database failed: %w", kerr) // what fn concluded rests on a failed read
+	}
+	if err != nil {
 		return err
 	}
 	return t.Commit()
@@ -134,7 +138,11 @@ func (s *Store) view(ctx context.Context, fn func(KVTx) error) error {
 		return err
 	}
 	defer t.Rollback()
-	return fn(t)
+	err = fn(t)
+	if kerr := kvErr(t); kerr != nil {
+		return fmt.Errorf("the database failed: %w", kerr) // what fn concluded rests on a failed read
+	}
+	return err
 }
 
 // generation reads the generation of the data tx sees: the number of

@@ -296,6 +296,9 @@ func (tx *Tx) loadGraph() (*Graph, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := kvErr(tx.kv); err != nil {
+		return nil, fmt.Errorf("load graph: %w", err) // never cache a graph read through a failure
+	}
 	return newGraph(rs, xs, ds, true), nil
 }
 

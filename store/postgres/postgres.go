@@ -242,6 +242,13 @@ func rollback(t pgx.Tx) error {
 	return t.Rollback(ctx)
 }
 
+// Err returns the first operation of the transaction that failed
+// (store.KVFailer): a Get or a cursor that failed reads as missing, so the
+// store asks here before trusting what it read.
+func (t *tx) Err() error { return t.err }
+
+var _ store.KVFailer = (*tx)(nil)
+
 // fail records err as the transaction's first error, and returns it.
 func (t *tx) fail(err error) error {
 	if err != nil && t.err == nil {
