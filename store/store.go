@@ -44,7 +44,10 @@ type Store struct {
 	name string
 	// graph is the Graph of the latest generation this Store has seen, so
 	// lookups do not decode every release and changes are applied to it.
-	graph atomic.Pointer[graphCache]
+	graph *atomic.Pointer[graphCache]
+	// fence, when set, runs first in every read-write transaction and
+	// fails it when this process no longer leads (Fenced).
+	fence func(KVTx) error
 }
 
 type graphCache struct {
@@ -80,7 +83,7 @@ func (s *Store) cacheGraph(gen uint64, g *Graph) {
 // schema and refuses data written by a newer relman. On error kv is left
 // open for the caller to close.
 func New(ctx context.Context, kv KV, name string) (*Store, error) {
-	s := &Store{kv: kv, name: name}
+	s := &Store{kv: kv, name: name, graph: new(atomic.Pointer[graphCache])}
 	if err := s.update(ctx, migrate); err != nil {
 		return nil, err
 	}
@@ -121,6 +124,11 @@ func (s *Store) update(ctx context.Context, fn func(KVTx) error) error {
 		return err
 	}
 	defer t.Rollback() // after Commit, does nothing
+	if s.fence != nil {
+		if err := s.fence(t); err != nil {
+			return err
+		}
+	}
 	err = fn(t)
 	if kerr := kvErr(t); kerr != nil {
 		return fmt.Errorf("the database failed: %w", kerr) // what fn concluded rests on a failed read
@@ -213,7 +221,7 @@ func (s *Store) Update(ctx context.Context, actor string, at time.Time, fn func(
 // Without a Batcher, Batch is Update.
 func (s *Store) Batch(ctx context.Context, actor string, at time.Time, fn func(tx *Tx) error) error {
 	b, ok := s.kv.(Batcher)
-	if !ok {
+	if !ok || s.fence != nil {
 		return s.Update(ctx, actor, at, fn)
 	}
 	var last *Tx // the run of fn that was committed, when Batch succeeds

@@ -6,7 +6,8 @@
 // (a bucket's name and its NextSequence counter, so a rolled-back
 // transaction gives its numbers back), relman_kv (bucket, key, value; keys
 // are bytea, which PostgreSQL orders byte by byte as bbolt does), and
-// relman_meta (the version of this layout). A read-write transaction is
+// relman_meta (the version of this layout), and relman_lease (the leader
+// lease, store.Leaser; see lease.go). A read-write transaction is
 // READ COMMITTED and takes a transaction-level advisory lock as its first
 // statement, so there is one writer at a time across every process sharing
 // the database; a read-only transaction is REPEATABLE READ READ ONLY, its
@@ -142,6 +143,11 @@ func (d *DB) createTables(ctx context.Context) error {
 				key bytea NOT NULL,
 				value bytea NOT NULL,
 				PRIMARY KEY (bucket, key))`,
+			`CREATE TABLE IF NOT EXISTS relman_lease (
+				name text PRIMARY KEY,
+				holder text NOT NULL,
+				epoch bigint NOT NULL,
+				valid_until timestamptz NOT NULL)`,
 		} {
 			if _, err := tx.Exec(ctx, q); err != nil {
 				return fmt.Errorf("create tables: %w", err)
