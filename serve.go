@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"relman/bot"
@@ -52,13 +54,20 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 		API:        api, Users: users, Clock: clock, Log: log, Metrics: metrics,
 	}
 	web := &bot.HTTP{Slack: sl, SigningSecret: cfg.SigningSecret, Metrics: metrics}
-	// The sweep runs the due-check over everything on RELMAN_SWEEP, and
-	// once at start to catch up on what fell due while relman was down.
-	sweep := &reminders.Sweep{Store: st, Loc: cfg.Loc, Checks: reminders.Checks, Notify: outbox.Notify, Log: log, Horizon: reminders.LedgerHorizon}
-	sched, err := reminders.NewScheduler(cfg.Sweep, cfg.Loc, clock, sweep.Job(), log)
-	if err != nil {
+	if _, err := reminders.NewScheduler(cfg.Sweep, cfg.Loc, clock, nil, log); err != nil {
 		return fmt.Errorf("RELMAN_SWEEP: %w", err)
 	}
+	// One replica among those sharing a PostgreSQL database leads: it
+	// alone runs the outbox worker and the sweep, its writes fenced by the
+	// lease. On bbolt this process always leads.
+	holder := leaseHolder()
+	if st.Leaser() != nil {
+		outbox.Poll = outboxPoll // messages other replicas queue
+	}
+	leader := &bot.Leader{Leaser: st.Leaser(), Holder: holder, Log: log, Metrics: metrics,
+		Lead: func(ctx context.Context, epoch uint64) error {
+			return lead(ctx, st.Fenced(holder, epoch), outbox, cfg, clock, log)
+		}}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -88,8 +97,7 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 			}
 		}()
 	}
-	start("outbox", func() error { return outbox.Run(workCtx) })
-	start("sweep", func() error { return sched.Run(workCtx) }) // returns after a running sweep ends
+	start("leader", func() error { return leader.Run(workCtx) }) // returns after the leader's work ends
 	start("http", func() error { return srv.Serve(ln) })
 	start("admin", func() error { return admin.Serve(adminLn) })
 	mode := "http"
@@ -122,6 +130,60 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 	workers.Wait()
 	log.Info("stopped")
 	return runErr
+}
+
+// outboxPoll is how often the leader reads the outbox for messages other
+// replicas queued, when no notification reached it.
+const outboxPoll = 5 * time.Second
+
+// leaseHolder names this process in the leader lease: host, PID and a
+// random part, unique even across restarts with the same PID.
+func leaseHolder() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown"
+	}
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8])
+}
+
+// lead does the leader's work until ctx ends or a fenced write finds that
+// this replica no longer leads: the outbox worker delivers, and the sweep
+// runs on RELMAN_SWEEP and once at once, catching up on what fell due
+// while no replica led. Every write goes through fst, the store fenced by
+// the lease. It returns nil when ctx ends, else the error that ended it
+// (wrapping store.ErrNotLeader).
+func lead(ctx context.Context, fst *store.Store, outbox *bot.Outbox, cfg config, clock store.Clock, log *slog.Logger) error {
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	var failed atomic.Pointer[error]
+	fail := func(err error) {
+		failed.CompareAndSwap(nil, &err)
+		stop(err)
+	}
+	sweep := &reminders.Sweep{Store: fst, Loc: cfg.Loc, Checks: reminders.Checks, Notify: outbox.Notify, Log: log, Horizon: reminders.LedgerHorizon}
+	job := func(ctx context.Context, now time.Time) error {
+		_, err := sweep.Run(ctx, now)
+		if errors.Is(err, store.ErrNotLeader) {
+			fail(err)
+		}
+		return err
+	}
+	sched, err := reminders.NewScheduler(cfg.Sweep, cfg.Loc, clock, job, log)
+	if err != nil {
+		return fmt.Errorf("RELMAN_SWEEP: %w", err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := outbox.Lead(ctx, fst); err != nil {
+			fail(err)
+		}
+	})
+	wg.Go(func() { sched.Run(ctx) }) // returns after a running sweep ends
+	wg.Wait()
+	if err := failed.Load(); err != nil {
+		return *err
+	}
+	return nil
 }
 
 // checkServe validates the settings serving needs.

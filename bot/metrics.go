@@ -24,6 +24,8 @@ type Metrics struct {
 	// edit of the same message, or of a message never posted.
 	outboxEditsSkipped *prometheus.CounterVec
 	slackErrors        *prometheus.CounterVec
+	leading            prometheus.Gauge
+	leaderEpoch        prometheus.Gauge
 }
 
 // NewMetrics registers relman's metrics and the Go runtime's.
@@ -56,8 +58,14 @@ func NewMetrics() *Metrics {
 		slackErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "relman_slack_api_errors_total", Help: "Slack Web API errors by method and error.",
 		}, []string{"method", "error"}),
+		leading: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "relman_leader", Help: "1 while this replica holds the leader lease (runs the outbox and the sweep), else 0.",
+		}),
+		leaderEpoch: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "relman_leader_epoch", Help: "The epoch of the leader lease this replica last held (0: never; always 0 on bbolt).",
+		}),
 	}
-	m.reg.MustRegister(m.requests, m.commandLatency, m.outboxDepth, m.outboxDelivered, m.outboxFailures,
+	m.reg.MustRegister(m.leading, m.leaderEpoch, m.requests, m.commandLatency, m.outboxDepth, m.outboxDelivered, m.outboxFailures,
 		m.outboxParked, m.outboxEditsSkipped, m.slackErrors, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -93,6 +101,21 @@ func (m *Metrics) slackError(method, code string) {
 		return
 	}
 	m.slackErrors.WithLabelValues(method, code).Inc()
+}
+
+// leader records whether this replica leads, and the epoch of its term.
+func (m *Metrics) leader(leading bool, epoch uint64) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if leading {
+		v = 1
+	}
+	m.leading.Set(v)
+	if epoch > 0 {
+		m.leaderEpoch.Set(float64(epoch))
+	}
 }
 
 func statusLabel(code int) string { return strconv.Itoa(code) }

@@ -82,7 +82,13 @@ type Outbox struct {
 	// it).
 	Held func(m *store.Message, loc *time.Location)
 
+	// Poll, when positive, makes Run read the queue at least this often
+	// even without a Notify: messages another replica queued are found
+	// (RELMAN_DB on PostgreSQL, where Notify may not reach the leader).
+	Poll time.Duration
+
 	mu     sync.Mutex
+	fenced *store.Store         // while Lead runs: Store fenced by the leader lease
 	last   map[string]time.Time // channel → when its last message went out
 	paused time.Time            // after a 429, nothing is sent before this
 	wake   chan struct{}
@@ -112,8 +118,37 @@ func (o *Outbox) init() {
 	}
 }
 
-// Run delivers messages until ctx ends: after every Notify, and whenever a
-// waiting message falls due. A delivery under way when ctx ends is finished.
+// store is the Store the worker reads and records deliveries in.
+func (o *Outbox) store() *store.Store {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.fenced != nil {
+		return o.fenced
+	}
+	return o.Store
+}
+
+// Lead is Run for the leader of several replicas: it reads and records
+// through st, Store fenced by the leader lease (store.Store.Fenced), so once
+// another replica leads this one can record nothing, and it returns the
+// error wrapping store.ErrNotLeader as soon as a write finds that out.
+func (o *Outbox) Lead(ctx context.Context, st *store.Store) error {
+	o.mu.Lock()
+	o.fenced = st
+	o.mu.Unlock()
+	defer func() {
+		o.mu.Lock()
+		o.fenced = nil
+		o.mu.Unlock()
+	}()
+	return o.Run(ctx)
+}
+
+// Run delivers messages until ctx ends: after every Notify, whenever a
+// waiting message falls due, and every Poll. A delivery under way when ctx
+// ends is finished. It returns nil when ctx ends, or an error wrapping
+// store.ErrNotLeader when a fenced write (Lead) failed: this replica no
+// longer leads.
 func (o *Outbox) Run(ctx context.Context) error {
 	o.init()
 	for {
@@ -122,6 +157,9 @@ func (o *Outbox) Run(ctx context.Context) error {
 		// once a round, not twice; a park's notices, queued meanwhile, make
 		// Next read it again.
 		_, next, exact, err := o.flush(ctx)
+		if errors.Is(err, store.ErrNotLeader) {
+			return fmt.Errorf("outbox: %w", err)
+		}
 		if err != nil && ctx.Err() == nil {
 			o.log().Error("outbox flush failed", "err", err)
 		}
@@ -133,6 +171,12 @@ func (o *Outbox) Run(ctx context.Context) error {
 		if err == nil && !next.IsZero() {
 			timer = time.NewTimer(max(next.Sub(o.Clock.Now()), 10*time.Millisecond))
 			due = timer.C
+		}
+		var poll <-chan time.Time
+		var pollTimer *time.Timer
+		if o.Poll > 0 {
+			pollTimer = time.NewTimer(o.Poll)
+			poll = pollTimer.C
 		}
 		select {
 		case <-ctx.Done():
@@ -154,9 +198,13 @@ func (o *Outbox) Run(ctx context.Context) error {
 				}
 			}
 		case <-due:
+		case <-poll:
 		}
 		if timer != nil {
 			timer.Stop()
+		}
+		if pollTimer != nil {
+			pollTimer.Stop()
 		}
 	}
 }
@@ -176,7 +224,7 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 func (o *Outbox) flush(ctx context.Context) (int, time.Time, bool, error) {
 	o.init()
 	var queue []store.Message
-	if err := o.Store.View(ctx, func(tx *store.Tx) error {
+	if err := o.store().View(ctx, func(tx *store.Tx) error {
 		var err error
 		queue, err = tx.Outbox()
 		return err
@@ -275,7 +323,7 @@ func (o *Outbox) collapseEdits(ctx context.Context, queue []store.Message) ([]st
 	if len(stale) == 0 {
 		return queue, nil
 	}
-	if err := o.Store.Update(context.WithoutCancel(ctx), "relman", o.Clock.Now(), func(tx *store.Tx) error {
+	if err := o.store().Update(context.WithoutCancel(ctx), "relman", o.Clock.Now(), func(tx *store.Tx) error {
 		for _, id := range stale {
 			if err := tx.DeleteMessage(id); err != nil {
 				return err
@@ -306,7 +354,7 @@ func (o *Outbox) hold(ctx context.Context, m *store.Message, now time.Time) (boo
 		return false, nil
 	}
 	m.NotBefore = at
-	if err := o.Store.Update(context.WithoutCancel(ctx), "relman", now, func(tx *store.Tx) error {
+	if err := o.store().Update(context.WithoutCancel(ctx), "relman", now, func(tx *store.Tx) error {
 		return tx.PutMessage(m)
 	}); err != nil {
 		return false, fmt.Errorf("hold message %d: %w", m.ID, err)
@@ -354,7 +402,7 @@ func (o *Outbox) spaced(channel string, now time.Time) bool {
 func (o *Outbox) Next() (time.Time, error) {
 	o.init()
 	var next time.Time
-	err := o.Store.View(context.Background(), func(tx *store.Tx) error {
+	err := o.store().View(context.Background(), func(tx *store.Tx) error {
 		queue, err := tx.Outbox()
 		next = o.nextDue(queue)
 		return err
@@ -452,7 +500,7 @@ func original(tx *store.Tx, ref string) (string, error) {
 func (o *Outbox) deliver(ctx context.Context, m *store.Message) (outcome, error) {
 	var thread, update, link *store.Posted
 	var orig string // where an unposted original stands
-	if err := o.Store.View(ctx, func(tx *store.Tx) error {
+	if err := o.store().View(ctx, func(tx *store.Tx) error {
 		var err error
 		if m.LinkOf != "" {
 			if link, err = tx.Posted(m.LinkOf); err != nil {
@@ -504,7 +552,7 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (outcome, error)
 		if o.Metrics != nil {
 			o.Metrics.outboxDelivered.Inc()
 		}
-		return outcome{delivered: true}, o.Store.Update(context.WithoutCancel(ctx), "relman", now, func(tx *store.Tx) error {
+		return outcome{delivered: true}, o.store().Update(context.WithoutCancel(ctx), "relman", now, func(tx *store.Tx) error {
 			if m.Ref != "" {
 				if err := tx.PutPosted(m.Ref, at); err != nil {
 					return err
@@ -554,7 +602,7 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (outcome, error)
 		log.Warn("outbox delivery failed; will retry", "retry_in", wait)
 	}
 	res := outcome{parked: m.Parked}
-	err = o.Store.Update(context.WithoutCancel(ctx), "relman", now, func(tx *store.Tx) error {
+	err = o.store().Update(context.WithoutCancel(ctx), "relman", now, func(tx *store.Tx) error {
 		res.notices = 0 // a retried transaction starts over
 		if !m.Parked {
 			return tx.PutMessage(m)
@@ -579,7 +627,7 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (outcome, error)
 // be (reason: original_parked or original_missing): sent, it would turn
 // into a new post.
 func (o *Outbox) dropEdit(ctx context.Context, m *store.Message, reason string) (outcome, error) {
-	if err := o.Store.Update(context.WithoutCancel(ctx), "relman", o.Clock.Now(), func(tx *store.Tx) error {
+	if err := o.store().Update(context.WithoutCancel(ctx), "relman", o.Clock.Now(), func(tx *store.Tx) error {
 		return tx.DeleteMessage(m.ID)
 	}); err != nil {
 		return outcome{}, fmt.Errorf("drop edit %d: %w", m.ID, err)

@@ -1,0 +1,145 @@
+package bot
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"relman/store"
+)
+
+// Leader defaults: the lease lasts LeaseTTL, is renewed every
+// LeaseRenew, and a follower tries to take it every LeaseRetry. A
+// leader that crashes is replaced within LeaseTTL + LeaseRetry.
+const (
+	LeaseTTL   = 10 * time.Second
+	LeaseRenew = 3 * time.Second
+	LeaseRetry = 2 * time.Second
+)
+
+// Leader runs Lead on one replica at a time among those sharing a
+// database: the one holding the leader lease (store.Leaser). Every replica
+// runs a Leader; a follower tries to take the lease every Retry; the
+// leader renews it every Renew and runs Lead under a context that ends
+// when it stops leading: a renewal that fails (another replica took the
+// lease, or the database could not be reached before the lease ran out),
+// or Lead returning (a fenced write found the lease gone:
+// store.ErrNotLeader). When Run's context ends the leader stops Lead,
+// waits for it, and releases the lease so another replica takes over at
+// once.
+//
+// With no Leaser (bbolt: one process) the replica always leads: Lead runs
+// once, with epoch 0, until Run's context ends, and its error is Run's.
+type Leader struct {
+	Leaser store.Leaser
+	// Holder names this replica in the lease; unique per process.
+	Holder string
+	// TTL, Renew and Retry default to LeaseTTL, LeaseRenew and LeaseRetry.
+	TTL, Renew, Retry time.Duration
+	// Lead does the leader's work until ctx ends; epoch is the lease's,
+	// to fence its writes with (store.Store.Fenced).
+	Lead    func(ctx context.Context, epoch uint64) error
+	Log     *slog.Logger
+	Metrics *Metrics
+}
+
+// Run elects until ctx ends. It returns nil then, or Lead's error when
+// there is no Leaser.
+func (l *Leader) Run(ctx context.Context) error {
+	log := l.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if l.Leaser == nil {
+		l.Metrics.leader(true, 0)
+		defer l.Metrics.leader(false, 0)
+		return l.Lead(ctx, 0)
+	}
+	ttl, renew, retry := cmp.Or(l.TTL, LeaseTTL), cmp.Or(l.Renew, LeaseRenew), cmp.Or(l.Retry, LeaseRetry)
+	l.Metrics.leader(false, 0)
+	for {
+		start := time.Now()
+		actx, cancel := context.WithTimeout(ctx, ttl)
+		epoch, ok, err := l.Leaser.Acquire(actx, l.Holder, ttl)
+		cancel()
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("leader lease: could not ask for it; following", "holder", l.Holder, "err", err)
+		case ok:
+			l.lead(ctx, log, epoch, start.Add(ttl), ttl, renew)
+		}
+		t := time.NewTimer(retry)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// lead runs Lead for the term epoch until it ends; until is when the
+// lease runs out by this process's clock unless renewed (measured from
+// before the call that took or renewed it, so never later than the
+// database's).
+func (l *Leader) lead(ctx context.Context, log *slog.Logger, epoch uint64, until time.Time, ttl, renew time.Duration) {
+	log = log.With("holder", l.Holder, "epoch", epoch)
+	log.Info("leader lease taken: this replica leads (outbox and sweep)")
+	l.Metrics.leader(true, epoch)
+	lctx, stop := context.WithCancelCause(ctx)
+	done := make(chan error, 1)
+	go func() { done <- l.Lead(lctx, epoch) }()
+	tick := time.NewTicker(renew)
+	defer tick.Stop()
+	expire := time.NewTimer(time.Until(until))
+	defer expire.Stop()
+	var why error
+	for why == nil {
+		select {
+		case <-ctx.Done():
+			why = errShutdown
+		case err := <-done:
+			done <- err // for the wait below
+			why = fmt.Errorf("the leader's work stopped: %w", err)
+			if err == nil {
+				why = errors.New("the leader's work stopped")
+			}
+		case <-expire.C:
+			why = errors.New("the lease ran out before it could be renewed")
+		case <-tick.C:
+			start := time.Now()
+			rctx, cancel := context.WithDeadline(ctx, until)
+			ok, err := l.Leaser.Renew(rctx, l.Holder, epoch, ttl)
+			cancel()
+			switch {
+			case ok:
+				until = start.Add(ttl)
+				expire.Reset(time.Until(until))
+			case err == nil:
+				why = errors.New("another replica took the lease")
+			case ctx.Err() == nil:
+				log.Warn("leader lease: renewal failed; retrying until it runs out", "err", err, "runs_out", until)
+			}
+		}
+	}
+	stop(why)
+	<-done
+	l.Metrics.leader(false, epoch)
+	if why == errShutdown {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		err := l.Leaser.Release(rctx, l.Holder, epoch)
+		cancel()
+		if err != nil {
+			log.Warn("leader lease: release failed; another replica takes over when it runs out", "err", err)
+			return
+		}
+		log.Info("leader lease released: this replica follows")
+		return
+	}
+	log.Warn("leader lease lost: this replica follows", "why", why.Error())
+}
+
+var errShutdown = errors.New("shutting down")
