@@ -179,11 +179,35 @@ func lead(ctx context.Context, fst *store.Store, outbox *bot.Outbox, cfg config,
 		}
 	})
 	wg.Go(func() { sched.Run(ctx) }) // returns after a running sweep ends
+	if fst.CanWake() {
+		wg.Go(func() { watchOutbox(ctx, fst, outbox.Notify, log) })
+	}
 	wg.Wait()
 	if err := failed.Load(); err != nil {
 		return *err
 	}
 	return nil
+}
+
+// watchOutbox wakes the leader's outbox worker (notify) whenever any
+// replica queues messages, until ctx ends. A lost connection is retried
+// every second; the worker's poll covers the gap.
+func watchOutbox(ctx context.Context, st *store.Store, notify func(), log *slog.Logger) {
+	for {
+		err := st.WatchOutbox(ctx, notify)
+		if ctx.Err() != nil {
+			return
+		}
+		log.Warn("outbox wake-ups lost; polling until they are back", "err", err)
+		t := time.NewTimer(time.Second)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		notify() // look for what was queued meanwhile
+	}
 }
 
 // checkServe validates the settings serving needs.

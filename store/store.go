@@ -191,8 +191,11 @@ func (s *Store) Close() error { return s.kv.Close() }
 func (s *Store) Update(ctx context.Context, actor string, at time.Time, fn func(tx *Tx) error) error {
 	tx := &Tx{s: s, actor: actor, at: at.UTC()}
 	err := s.update(ctx, func(kt KVTx) error {
-		tx.kv, tx.gen = kt, generation(kt)
+		tx.kv, tx.gen, tx.enqueued = kt, generation(kt), false
 		if err := fn(tx); err != nil {
+			return err
+		}
+		if err := s.wake(tx); err != nil {
 			return err
 		}
 		// Only changes to releases, products, external items or
@@ -229,6 +232,9 @@ func (s *Store) Batch(ctx context.Context, actor string, at time.Time, fn func(t
 		tx := &Tx{s: s, actor: actor, at: at.UTC(), kv: kt, gen: generation(kt)}
 		last = tx
 		if err := fn(tx); err != nil {
+			return err
+		}
+		if err := s.wake(tx); err != nil {
 			return err
 		}
 		if !tx.dirty {

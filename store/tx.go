@@ -15,6 +15,9 @@ type Tx struct {
 	kv    KVTx
 	gen   uint64 // the generation the transaction began at, read from the database
 	dirty bool   // a read-write transaction changed the domain (what Graph reads)
+	// enqueued says the transaction queued outbox messages: its commit
+	// wakes the other processes' outbox workers (Waker).
+	enqueued bool
 	// A read-write transaction's Graph is the shared Graph of gen (or one
 	// decoded in the transaction) with pending applied when asked for.
 	g       *Graph
@@ -328,6 +331,7 @@ func (tx *Tx) Enqueue(m *Message) error {
 		return err
 	}
 	m.ID = seq
+	tx.enqueued = true
 	if m.CreatedAt.IsZero() {
 		m.CreatedAt = tx.at
 	}

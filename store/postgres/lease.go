@@ -87,3 +87,52 @@ func (d *DB) CheckLease(kt store.KVTx, holder string, epoch uint64) error {
 	}
 	return nil
 }
+
+// Wakes are NOTIFYs on channel relman_<topic>, sent by the transaction's
+// commit (store.Waker); a watcher LISTENs on a connection of its own.
+
+var _ store.Waker = (*DB)(nil)
+
+// Wake notifies relman_<topic> when kt commits.
+func (d *DB) Wake(kt store.KVTx, topic string) error {
+	t, ok := kt.(*tx)
+	if !ok || !t.writable {
+		return errors.New("postgres: wake: not a read-write transaction of this database")
+	}
+	if _, err := t.tx.Exec(t.ctx, `SELECT pg_notify($1, '')`, "relman_"+topic); err != nil {
+		return t.fail(fmt.Errorf("wake %s: %w", topic, err))
+	}
+	return nil
+}
+
+// Watch LISTENs on relman_<topic> on a connection of its own.
+func (d *DB) Watch(ctx context.Context, topic string, fn func()) error {
+	cfg := d.pool.Config().ConnConfig
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("watch %s on %s: %w", topic, d.name, err)
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
+		defer cancel()
+		conn.Close(cctx)
+	}()
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{"relman_" + topic}.Sanitize()); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("watch %s on %s: %w", topic, d.name, err)
+	}
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("watch %s on %s: %w", topic, d.name, err)
+		}
+		fn()
+	}
+}

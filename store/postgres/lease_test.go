@@ -226,3 +226,64 @@ func TestTakeoverWaitsForFencedWrite(t *testing.T) {
 		t.Fatalf("Acquire(b) after a's write = false; want true (the lease expired)")
 	}
 }
+
+// TestWakeOnEnqueue: a transaction that queues outbox messages wakes a
+// watcher on another connection when it commits, and not when it rolls
+// back.
+func TestWakeOnEnqueue(t *testing.T) {
+	dsn := pgtest.MustDatabase(t)
+	a, b := MustOpen(t, dsn), MustOpen(t, dsn)
+	if !b.CanWake() {
+		t.Fatal("CanWake() of a PostgreSQL store = false")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	woken := make(chan struct{}, 10)
+	wctx, stop := context.WithCancel(ctx)
+	watched := make(chan error, 1)
+	go func() { watched <- b.WatchOutbox(wctx, func() { woken <- struct{}{} }) }()
+	enqueue := func(fail error) error {
+		return a.Update(ctx, "relman", t0, func(tx *store.Tx) error {
+			if err := tx.Enqueue(&store.Message{Channel: "C1", Doc: store.Doc{Text: "hi"}}); err != nil {
+				return err
+			}
+			return fail
+		})
+	}
+	// The watcher may not be listening yet: enqueue until it hears one.
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for heard := false; !heard; {
+		if err := enqueue(nil); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-woken:
+			heard = true
+		case <-tick.C:
+		case <-deadline.C:
+			t.Fatal("the watcher was not woken by a committed Enqueue within 10s")
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // let wake-ups of earlier rounds arrive
+	for len(woken) > 0 {
+		<-woken
+	}
+	if err := enqueue(errors.New("changed my mind")); err == nil {
+		t.Fatal("Update returning an error = nil")
+	}
+	if err := a.Update(ctx, "relman", t0, func(tx *store.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-woken:
+		t.Error("the watcher was woken by a rolled-back Enqueue or an Update that queued nothing")
+	case <-time.After(300 * time.Millisecond):
+	}
+	stop()
+	if err := <-watched; err != nil {
+		t.Errorf("WatchOutbox after its ctx ended = %v; want nil", err)
+	}
+}
