@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"relman/bot/slackfake"
+	"relman/store/postgres/pgtest"
+)
+
+// waitMetrics polls s's /metrics until it has every line of want, and
+// fails tb after waitLong.
+func waitMetrics(tb testing.TB, s *server, want ...string) {
+	tb.Helper()
+	deadline := time.Now().Add(waitLong)
+	for {
+		_, body := get(tb, s.url("/metrics"))
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains("\n"+string(body), "\n"+w+"\n") {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("/metrics of %s lacks %q after %v; log:\n%s", s.Addr, missing, waitLong, s.logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestRunReplicasOnPostgres runs two replicas on one database: the first
+// leads, a command sent to the follower is delivered once by the leader,
+// and when the leader stops (SIGTERM) the follower takes over at once and
+// delivers the next one.
+func TestRunReplicasOnPostgres(t *testing.T) {
+	fake := slackfake.New()
+	t.Cleanup(fake.Close)
+	db := pgtest.MustDatabase(t)
+	a := mustServe(t, httpEnv(fake, db))
+	waitMetrics(t, a, "relman_leader 1", "relman_leader_epoch 1")
+	b := mustServe(t, httpEnv(fake, db))
+	waitMetrics(t, b, "relman_leader 0", "relman_leader_epoch 0")
+	if status, body := get(t, b.url("/healthz")); status != http.StatusOK {
+		t.Errorf("GET /healthz on the follower = %d %s; want 200", status, body)
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), waitLong)
+	defer cancel()
+	status, body := post(t, b.url("/slack/commands"), "application/x-www-form-urlencoded", signingSecret, time.Now(),
+		slashForm(addCommand, fake.ResponseURL()))
+	if status != http.StatusOK || !strings.Contains(mustReply(t, body).Text, "Added") {
+		t.Fatalf("%q sent to the follower: %d %s; want 200 saying Added", addCommand, status, body)
+	}
+	if _, err := fake.WaitCalls(ctx, "chat.postMessage", 1); err != nil {
+		t.Fatalf("waiting for the leader to post what the follower queued: %v; leader's log:\n%s", err, a.logs)
+	}
+	waitMetrics(t, a, "relman_outbox_delivered_total 1")
+	waitMetrics(t, b, "relman_outbox_delivered_total 0", "relman_leader 0")
+
+	start := time.Now()
+	if err := a.stop(t); err != nil {
+		t.Fatalf("the leader's run(serve) after SIGTERM = %v", err)
+	}
+	if !strings.Contains(a.logs.String(), "leader lease released") {
+		t.Errorf("the leader's log does not say it released the lease:\n%s", a.logs)
+	}
+	waitMetrics(t, b, "relman_leader 1", "relman_leader_epoch 2")
+	t.Logf("takeover after SIGTERM: %v", time.Since(start))
+
+	const next = "add billing 1.0.0 2027-02-01"
+	status, body = post(t, b.url("/slack/commands"), "application/x-www-form-urlencoded", signingSecret, time.Now(),
+		slashForm(next, fake.ResponseURL()))
+	if status != http.StatusOK || !strings.Contains(mustReply(t, body).Text, "Added") {
+		t.Fatalf("%q sent to the new leader: %d %s; want 200 saying Added", next, status, body)
+	}
+	if _, err := fake.WaitCalls(ctx, "chat.postMessage", 2); err != nil {
+		t.Fatalf("waiting for the new leader to post: %v; its log:\n%s", err, b.logs)
+	}
+	waitMetrics(t, b, "relman_outbox_delivered_total 1")
+	time.Sleep(300 * time.Millisecond) // a second delivery of either would show by now
+	calls := fake.CallsTo("chat.postMessage")
+	if len(calls) != 2 {
+		t.Fatalf("chat.postMessage calls = %d; want 2, one per command", len(calls))
+	}
+	for i, want := range []string{"payments@2.3.0", "billing@1.0.0"} {
+		if got := calls[i].Param("text"); !strings.Contains(got, want) {
+			t.Errorf("chat.postMessage %d text = %q; want it to mention %s", i+1, got, want)
+		}
+	}
+}
