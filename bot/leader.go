@@ -125,9 +125,9 @@ func (l *Leader) lead(ctx context.Context, log *slog.Logger, epoch uint64, until
 			}
 		}
 	}
+	l.Metrics.leader(false, epoch)
 	stop(why)
 	<-done
-	l.Metrics.leader(false, epoch)
 	if why == errShutdown {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		err := l.Leaser.Release(rctx, l.Holder, epoch)
