@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"relman/bot"
 	"relman/bot/slackfake"
+	"relman/store"
+	"relman/store/postgres"
 	"relman/store/postgres/pgtest"
 )
 
@@ -93,5 +97,67 @@ func TestRunReplicasOnPostgres(t *testing.T) {
 		if got := calls[i].Param("text"); !strings.Contains(got, want) {
 			t.Errorf("chat.postMessage %d text = %q; want it to mention %s", i+1, got, want)
 		}
+	}
+}
+
+// TestStaleLeaderPostsNothing: an outbox worker fenced with an epoch that
+// is no longer the lease's posts nothing, records nothing, and returns
+// ErrNotLeader; the current leader's worker then posts the message once.
+func TestStaleLeaderPostsNothing(t *testing.T) {
+	fake := slackfake.New()
+	t.Cleanup(fake.Close)
+	ctx, cancel := context.WithTimeout(t.Context(), waitLong)
+	defer cancel()
+	st, err := postgres.Open(ctx, pgtest.MustDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	l := st.Leaser()
+	ea, _, err := l.Acquire(ctx, "a", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Update(ctx, "UALICE", time.Now(), func(tx *store.Tx) error {
+		return tx.Enqueue(&store.Message{Channel: "C2147483705", Doc: store.Doc{Text: "payments@2.3.0 is planned"}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Release(ctx, "a", ea); err != nil {
+		t.Fatal(err)
+	}
+	eb, ok, err := l.Acquire(ctx, "b", time.Hour)
+	if err != nil || !ok {
+		t.Fatalf("Acquire(b) = %t, %v", ok, err)
+	}
+	worker := func() *bot.Outbox {
+		return &bot.Outbox{Store: st, Sender: &bot.SlackSender{API: bot.NewAPI(fake.BotToken, "", fake.URL())}, Clock: store.SystemClock{}}
+	}
+	if err := worker().Lead(ctx, st.Fenced("a", ea)); !errors.Is(err, store.ErrNotLeader) {
+		t.Fatalf("stale outbox Lead = %v; want ErrNotLeader", err)
+	}
+	if n := len(fake.CallsTo("chat.postMessage")); n != 0 {
+		t.Errorf("the stale leader made %d posts; want none", n)
+	}
+	lctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- worker().Lead(lctx, st.Fenced("b", eb)) }()
+	if _, err := fake.WaitCalls(ctx, "chat.postMessage", 1); err != nil {
+		t.Fatalf("waiting for the leader's post: %v", err)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Errorf("leader's outbox Lead after its ctx ended = %v; want nil", err)
+	}
+	var left []store.Message
+	if err := st.View(ctx, func(tx *store.Tx) error {
+		var err error
+		left, err = tx.Outbox()
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 0 || len(fake.CallsTo("chat.postMessage")) != 1 {
+		t.Errorf("after the leader's delivery: %d queued, %d posts; want 0 and 1", len(left), len(fake.CallsTo("chat.postMessage")))
 	}
 }

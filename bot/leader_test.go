@@ -63,6 +63,12 @@ func (f *fakeLeaser) Release(_ context.Context, holder string, epoch uint64) err
 
 func (f *fakeLeaser) CheckLease(store.KVTx, string, uint64) error { return nil }
 
+func (f *fakeLeaser) Holds(_ context.Context, holder string, epoch uint64) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.holder == holder && f.epoch == epoch && time.Now().Before(f.until), nil
+}
+
 // steal gives the lease to another holder for d.
 func (f *fakeLeaser) steal(d time.Duration) {
 	f.mu.Lock()

@@ -535,6 +535,12 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (outcome, error)
 	case "original_parked", "original_missing":
 		return o.dropEdit(ctx, m, orig)
 	}
+	// A leader that lost the lease without noticing yet posts nothing: the
+	// new leader will. (Its fenced writes would fail, but a post cannot be
+	// taken back.)
+	if err := o.store().CheckLeader(ctx); err != nil {
+		return outcome{}, fmt.Errorf("deliver message %d: %w", m.ID, err)
+	}
 	// A delivery that started is finished even if ctx ends meanwhile: an
 	// abandoned request may still have been posted.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)

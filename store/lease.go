@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -40,6 +41,11 @@ type Leaser interface {
 	// at epoch, and keeps the lease from changing hands until tx ends, so
 	// what tx writes is written by the leader.
 	CheckLease(tx KVTx, holder string, epoch uint64) error
+	// Holds reports whether holder holds the lease at epoch and it has not
+	// run out, as of the database's now. It locks nothing: a worker asks
+	// before an action it cannot take back (a post to Slack), which a
+	// fenced write cannot undo.
+	Holds(ctx context.Context, holder string, epoch uint64) (bool, error)
 }
 
 // Leaser returns the KV's Leaser, or nil when the KV has one process only
@@ -61,5 +67,27 @@ func (s *Store) Fenced(holder string, epoch uint64) *Store {
 	}
 	f := *s
 	f.fence = func(tx KVTx) error { return l.CheckLease(tx, holder, epoch) }
+	f.holds = func(ctx context.Context) error {
+		ok, err := l.Holds(ctx, holder, epoch)
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			return fmt.Errorf("%w (held as %s at epoch %d): it ran out or another replica took it", ErrNotLeader, holder, epoch)
+		}
+		return nil
+	}
 	return &f
+}
+
+// CheckLeader returns nil unless s is fenced (Fenced) and its holder no
+// longer holds the lease at its epoch, or the lease ran out: then an error
+// wrapping ErrNotLeader, or the database's error. The outbox asks before
+// each post, so a leader that lost the lease without noticing yet does not
+// post what the new leader will.
+func (s *Store) CheckLeader(ctx context.Context) error {
+	if s.holds == nil {
+		return nil
+	}
+	return s.holds(ctx)
 }

@@ -48,6 +48,9 @@ type Store struct {
 	// fence, when set, runs first in every read-write transaction and
 	// fails it when this process no longer leads (Fenced).
 	fence func(KVTx) error
+	// holds, when set, asks the database whether this process still
+	// leads (CheckLeader).
+	holds func(context.Context) error
 }
 
 type graphCache struct {

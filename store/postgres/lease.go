@@ -88,6 +88,17 @@ func (d *DB) CheckLease(kt store.KVTx, holder string, epoch uint64) error {
 	return nil
 }
 
+// Holds reads the lease without locking it.
+func (d *DB) Holds(ctx context.Context, holder string, epoch uint64) (bool, error) {
+	var ok bool
+	err := d.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM relman_lease
+		WHERE name = $1 AND holder = $2 AND epoch = $3 AND valid_until > now())`, leaseName, holder, int64(epoch)).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("read the lease on %s: %w", d.name, err)
+	}
+	return ok, nil
+}
+
 // Wakes are NOTIFYs on channel relman_<topic>, sent by the transaction's
 // commit (store.Waker); a watcher LISTENs on a connection of its own.
 
