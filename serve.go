@@ -98,6 +98,10 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 		}()
 	}
 	start("leader", func() error { return leader.Run(workCtx) }) // returns after the leader's work ends
+	if st.CanWake() {
+		// A released lease is taken at once, not at the next try.
+		start("lease watch", func() error { watch(workCtx, "lease", st.WatchLease, leader.Poke, log); return nil })
+	}
 	start("http", func() error { return srv.Serve(ln) })
 	start("admin", func() error { return admin.Serve(adminLn) })
 	mode := "http"
@@ -180,7 +184,7 @@ func lead(ctx context.Context, fst *store.Store, outbox *bot.Outbox, cfg config,
 	})
 	wg.Go(func() { sched.Run(ctx) }) // returns after a running sweep ends
 	if fst.CanWake() {
-		wg.Go(func() { watchOutbox(ctx, fst, outbox.Notify, log) })
+		wg.Go(func() { watch(ctx, "outbox", fst.WatchOutbox, outbox.Notify, log) })
 	}
 	wg.Wait()
 	if err := failed.Load(); err != nil {
@@ -189,16 +193,16 @@ func lead(ctx context.Context, fst *store.Store, outbox *bot.Outbox, cfg config,
 	return nil
 }
 
-// watchOutbox wakes the leader's outbox worker (notify) whenever any
-// replica queues messages, until ctx ends. A lost connection is retried
-// every second; the worker's poll covers the gap.
-func watchOutbox(ctx context.Context, st *store.Store, notify func(), log *slog.Logger) {
+// watch calls watchFn (Store.WatchOutbox, Store.WatchLease) with notify
+// until ctx ends, retrying a lost connection every second and calling
+// notify after each loss, since wake-ups meanwhile are lost.
+func watch(ctx context.Context, what string, watchFn func(context.Context, func()) error, notify func(), log *slog.Logger) {
 	for {
-		err := st.WatchOutbox(ctx, notify)
+		err := watchFn(ctx, notify)
 		if ctx.Err() != nil {
 			return
 		}
-		log.Warn("outbox wake-ups lost; polling until they are back", "err", err)
+		log.Warn("wake-ups lost; polling until they are back", "watch", what, "err", err)
 		t := time.NewTimer(time.Second)
 		select {
 		case <-ctx.Done():
@@ -206,7 +210,7 @@ func watchOutbox(ctx context.Context, st *store.Store, notify func(), log *slog.
 			return
 		case <-t.C:
 		}
-		notify() // look for what was queued meanwhile
+		notify()
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"relman/store"
@@ -44,6 +45,23 @@ type Leader struct {
 	Lead    func(ctx context.Context, epoch uint64) error
 	Log     *slog.Logger
 	Metrics *Metrics
+
+	once sync.Once
+	poke chan struct{}
+}
+
+// Poke makes a follower try to take the lease now rather than at its
+// next try: the leader released it (store.Store.WatchLease).
+func (l *Leader) Poke() {
+	select {
+	case l.pokes() <- struct{}{}:
+	default:
+	}
+}
+
+func (l *Leader) pokes() chan struct{} {
+	l.once.Do(func() { l.poke = make(chan struct{}, 1) })
+	return l.poke
 }
 
 // Run elects until ctx ends. It returns nil then, or Lead's error when
@@ -77,6 +95,8 @@ func (l *Leader) Run(ctx context.Context) error {
 			t.Stop()
 			return nil
 		case <-t.C:
+		case <-l.pokes():
+			t.Stop()
 		}
 	}
 }

@@ -34,7 +34,8 @@ type Leaser interface {
 	Renew(ctx context.Context, holder string, epoch uint64, ttl time.Duration) (bool, error)
 	// Release ends holder's lease at epoch at once, so another process can
 	// take it without waiting for it to expire. A lease holder no longer
-	// holds is left alone.
+	// holds is left alone. A Leaser that is also a Waker wakes TopicLease,
+	// so followers need not wait for their next try.
 	Release(ctx context.Context, holder string, epoch uint64) error
 	// CheckLease, run inside tx, a read-write transaction of this KV,
 	// returns an error wrapping ErrNotLeader unless holder holds the lease

@@ -19,8 +19,12 @@ type Waker interface {
 	Watch(ctx context.Context, topic string, fn func()) error
 }
 
-// topicOutbox is the topic of transactions that queued outbox messages.
-const topicOutbox = "outbox"
+// The topics: transactions that queued outbox messages; a released
+// leader lease (a Leaser wakes it, so followers take over at once).
+const (
+	topicOutbox = "outbox"
+	TopicLease  = "lease"
+)
 
 // WatchOutbox calls fn whenever a transaction of any process sharing the
 // database queued outbox messages (Tx.Enqueue), until ctx ends, as
@@ -31,6 +35,16 @@ func (s *Store) WatchOutbox(ctx context.Context, fn func()) error {
 		return nil
 	}
 	return w.Watch(ctx, topicOutbox, fn)
+}
+
+// WatchLease calls fn whenever the leader lease is released, as
+// WatchOutbox does.
+func (s *Store) WatchLease(ctx context.Context, fn func()) error {
+	w, ok := s.kv.(Waker)
+	if !ok {
+		return nil
+	}
+	return w.Watch(ctx, TopicLease, fn)
 }
 
 // CanWake reports whether the KV wakes other processes (Waker).

@@ -57,10 +57,12 @@ func (d *DB) Renew(ctx context.Context, holder string, epoch uint64, ttl time.Du
 	return tag.RowsAffected() == 1, nil
 }
 
-// Release expires holder's lease at epoch now.
+// Release expires holder's lease at epoch now, and wakes the followers.
 func (d *DB) Release(ctx context.Context, holder string, epoch uint64) error {
-	_, err := d.pool.Exec(ctx, `UPDATE relman_lease SET valid_until = '-infinity'
-		WHERE name = $1 AND holder = $2 AND epoch = $3`, leaseName, holder, int64(epoch))
+	// One statement, one transaction: the NOTIFY goes out with the commit.
+	_, err := d.pool.Exec(ctx, `WITH r AS (UPDATE relman_lease SET valid_until = '-infinity'
+		WHERE name = $1 AND holder = $2 AND epoch = $3 RETURNING 1)
+		SELECT pg_notify($4, '') FROM r`, leaseName, holder, int64(epoch), "relman_"+store.TopicLease)
 	if err != nil {
 		return fmt.Errorf("release the lease on %s: %w", d.name, err)
 	}

@@ -287,3 +287,34 @@ func TestWakeOnEnqueue(t *testing.T) {
 		t.Errorf("WatchOutbox after its ctx ended = %v; want nil", err)
 	}
 }
+
+// TestReleaseWakesFollowers: Release wakes WatchLease on another
+// connection, so a follower takes over without waiting for its next try.
+func TestReleaseWakesFollowers(t *testing.T) {
+	dsn := pgtest.MustDatabase(t)
+	a, b := MustOpen(t, dsn), MustOpen(t, dsn)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	woken := make(chan struct{}, 10)
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go b.WatchLease(wctx, func() { woken <- struct{}{} })
+	// The watcher may not be listening yet: take and release until it hears.
+	for i := 0; ; i++ {
+		e, ok := mustAcquire(t, a.Leaser(), "a", time.Hour)
+		if !ok {
+			t.Fatal("Acquire(a) of a released lease = false")
+		}
+		if err := a.Leaser().Release(ctx, "a", e); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-woken:
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+		if i == 100 {
+			t.Fatal("WatchLease was not woken by 100 releases")
+		}
+	}
+}
