@@ -152,7 +152,7 @@ func leaseHolder() string {
 
 // lead does the leader's work until ctx ends or a fenced write finds that
 // this replica no longer leads: the outbox worker delivers, and the sweep
-// runs on RELMAN_SWEEP and once at once, catching up on what fell due
+// runs on RELMAN_SWEEP and once as the term starts, catching up on what fell due
 // while no replica led. Every write goes through fst, the store fenced by
 // the lease. It returns nil when ctx ends, else the error that ended it
 // (wrapping store.ErrNotLeader).
