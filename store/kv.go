@@ -114,3 +114,23 @@ func kvErr(t KVTx) error {
 	}
 	return nil
 }
+
+// KVLister is implemented by a KVTx that can list its buckets, as both
+// backends do. Copy needs it to find every bucket of a database.
+type KVLister interface {
+	// Buckets returns the names of every bucket, in byte order.
+	Buckets() ([][]byte, error)
+}
+
+// KVSequencer is implemented by a KVBucket whose sequence (the last number
+// NextSequence returned) can be read and set, as both backends' can. Copy
+// needs it so that numbers handed out after a copy continue after the
+// copied ones.
+type KVSequencer interface {
+	// Sequence returns the bucket's current sequence: 0 for a bucket whose
+	// NextSequence was never called.
+	Sequence() (uint64, error)
+	// SetSequence sets the bucket's sequence; the next NextSequence
+	// returns n+1. Only a read-write transaction may call it.
+	SetSequence(n uint64) error
+}

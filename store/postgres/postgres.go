@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -198,6 +199,9 @@ var (
 	_ store.KVTx     = (*tx)(nil)
 	_ store.KVBucket = (*bucket)(nil)
 	_ store.KVCursor = (*cursor)(nil)
+
+	_ store.KVLister    = (*tx)(nil)
+	_ store.KVSequencer = (*bucket)(nil)
 )
 
 // Begin starts a transaction. A read-write one waits for the write lock
@@ -227,6 +231,10 @@ func (d *DB) Begin(ctx context.Context, writable bool) (store.KVTx, error) {
 	}
 	return &tx{ctx: ctx, tx: t, writable: writable}, nil
 }
+
+// Name names the database for messages: its host and database, never the
+// password.
+func (d *DB) Name() string { return d.name }
 
 // Close closes every connection.
 func (d *DB) Close() error {
@@ -384,6 +392,44 @@ func (b *bucket) NextSequence() (uint64, error) {
 		return 0, b.tx.fail(fmt.Errorf("next sequence of %q: %w", b.name, err))
 	}
 	return uint64(n), nil
+}
+
+// Buckets returns the names of every bucket, in byte order.
+func (t *tx) Buckets() ([][]byte, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT bucket FROM relman_buckets ORDER BY bucket`)
+	if err != nil {
+		return nil, t.fail(fmt.Errorf("list buckets: %w", err))
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		return nil, t.fail(fmt.Errorf("list buckets: %w", err))
+	}
+	return names, nil
+}
+
+func (b *bucket) Sequence() (uint64, error) {
+	var n int64
+	err := b.tx.tx.QueryRow(b.tx.ctx, `SELECT seq FROM relman_buckets WHERE bucket = $1`, b.name).Scan(&n)
+	if err != nil {
+		return 0, b.tx.fail(fmt.Errorf("sequence of %q: %w", b.name, err))
+	}
+	return uint64(n), nil
+}
+
+// SetSequence sets the bucket's counter. PostgreSQL's bigint holds numbers
+// up to 2⁶³-1; a larger n is an error.
+func (b *bucket) SetSequence(n uint64) error {
+	if !b.tx.writable {
+		return errReadOnly
+	}
+	if n > math.MaxInt64 {
+		return b.tx.fail(fmt.Errorf("set sequence of %q to %d: more than PostgreSQL's bigint holds", b.name, n))
+	}
+	_, err := b.tx.tx.Exec(b.tx.ctx, `UPDATE relman_buckets SET seq = $2 WHERE bucket = $1`, b.name, int64(n))
+	if err != nil {
+		err = fmt.Errorf("set sequence of %q: %w", b.name, err)
+	}
+	return b.tx.fail(err)
 }
 
 func (b *bucket) Cursor() store.KVCursor { return &cursor{b: b} }
