@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.KV) {
 		{"KeysInByteOrder", testKeyOrder},
 		{"CursorsAcrossPages", testCursorPages},
 		{"NextSequence", testNextSequence},
+		{"ListBucketsAndSetSequence", testListAndSetSequence},
 		{"RollbackKeepsNothing", testRollback},
 		{"CommitAfterAnErrorKeepsNothing", testCommitAfterError},
 		{"OneWriterAtATime", testOneWriter},
@@ -361,6 +362,56 @@ func testNextSequence(t *testing.T, kv store.KV) {
 			t.Errorf("NextSequence() after a rolled-back transaction used 4 and 5 = %d; want 4", got)
 		}
 	})
+}
+
+// testListAndSetSequence checks the optional KVLister and KVSequencer,
+// which store.Copy needs, when the backend has them.
+func testListAndSetSequence(t *testing.T, kv store.KV) {
+	update(t, kv, func(tx store.KVTx) {
+		for _, name := range []string{"zeta", "alpha", "mid"} {
+			if err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		l, ok := tx.(store.KVLister)
+		if !ok {
+			t.Skip("the backend's transactions are not a store.KVLister")
+		}
+		names, err := l.Buckets()
+		if err != nil {
+			t.Fatalf("Buckets() = %v", err)
+		}
+		if diff := cmp.Diff([]string{"alpha", "mid", "zeta"}, strs(names)); diff != "" {
+			t.Errorf("Buckets() (-want +got):\n%s", diff)
+		}
+		s, ok := mustBucket(t, tx, []byte("mid")).(store.KVSequencer)
+		if !ok {
+			t.Skip("the backend's buckets are not a store.KVSequencer")
+		}
+		if n, err := s.Sequence(); n != 0 || err != nil {
+			t.Errorf("Sequence() of a new bucket = %d, %v; want 0", n, err)
+		}
+		if err := s.SetSequence(41); err != nil {
+			t.Fatalf("SetSequence(41) = %v", err)
+		}
+	})
+	update(t, kv, func(tx store.KVTx) {
+		s := mustBucket(t, tx, []byte("mid")).(store.KVSequencer)
+		if n, err := s.Sequence(); n != 41 || err != nil {
+			t.Errorf("Sequence() after SetSequence(41) = %d, %v; want 41", n, err)
+		}
+		if got := nextSequence(t, tx, []byte("mid")); got != 42 {
+			t.Errorf("NextSequence() after SetSequence(41) = %d; want 42", got)
+		}
+	})
+}
+
+func strs(bs [][]byte) []string {
+	var out []string
+	for _, b := range bs {
+		out = append(out, string(b))
+	}
+	return out
 }
 
 // prepare writes what testRollback and testCommitAfterError then try to
