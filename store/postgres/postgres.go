@@ -217,19 +217,37 @@ func (d *DB) Begin(ctx context.Context, writable bool) (store.KVTx, error) {
 		opts = pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadWrite}
 		first, args = `SELECT pg_advisory_xact_lock($1)`, []any{writeLock}
 	}
-	t, err := d.pool.BeginTx(ctx, opts)
-	if err == nil {
-		if _, err = t.Exec(ctx, first, args...); err != nil {
-			rollback(t)
-		}
+	t, err := d.begin(ctx, opts, first, args)
+	if err != nil && ctx.Err() == nil && transient(err) {
+		// The server dropped a connection of the pool (it restarted, failed
+		// over, or terminated its backends): the pool's other idle
+		// connections are likely gone too. Drop them all and try once more
+		// on a new one; nothing was done in the transaction yet.
+		d.pool.Reset()
+		t, err = d.begin(ctx, opts, first, args)
 	}
 	if err != nil {
+		// Begin fails only when the server or the wait for it does: the
+		// user may try again.
 		if cerr := ctx.Err(); cerr != nil {
-			return nil, fmt.Errorf("begin on %s: %w", d.name, cerr)
+			return nil, fmt.Errorf("begin on %s: %w", d.name, unavailable(cerr))
 		}
-		return nil, fmt.Errorf("begin on %s: %w", d.name, err)
+		return nil, fmt.Errorf("begin on %s: %w", d.name, unavailable(err))
 	}
 	return &tx{ctx: ctx, tx: t, writable: writable}, nil
+}
+
+// begin starts a transaction with opts and runs its first statement.
+func (d *DB) begin(ctx context.Context, opts pgx.TxOptions, first string, args []any) (pgx.Tx, error) {
+	t, err := d.pool.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.Exec(ctx, first, args...); err != nil {
+		rollback(t)
+		return nil, err
+	}
+	return t, nil
 }
 
 // Name names the database for messages: its host and database, never the
@@ -257,8 +275,10 @@ func (t *tx) Err() error { return t.err }
 
 var _ store.KVFailer = (*tx)(nil)
 
-// fail records err as the transaction's first error, and returns it.
+// fail records err as the transaction's first error, and returns it,
+// marked store.ErrUnavailable when the server is away.
 func (t *tx) fail(err error) error {
+	err = classify(err)
 	if err != nil && t.err == nil {
 		t.err = err
 	}
@@ -325,7 +345,7 @@ func (t *tx) Commit() error {
 	}
 	if err := t.tx.Commit(t.ctx); err != nil {
 		rollback(t.tx)
-		return fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("commit: %w", classify(err))
 	}
 	return nil
 }
