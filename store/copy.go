@@ -105,15 +105,17 @@ func copyBuckets(dst, src KVTx) ([]BucketCopy, error) {
 		}
 		bc := BucketCopy{Name: string(name)}
 		h := sha256.New()
+		load := newLoader(db)
 		c := sb.Cursor()
 		for k, v := c.Seek(nil); k != nil; k, v = c.Next() {
-			// dst keeps v until the transaction ends, and src's bytes are
-			// valid only as long as src's cursor page: copy them.
-			if err := db.Put(k, append([]byte(nil), v...)); err != nil {
-				return nil, fmt.Errorf("copy %q of bucket %q: %w", k, name, err)
+			if err := load.put(k, v); err != nil {
+				return nil, fmt.Errorf("copy bucket %q: %w", name, err)
 			}
 			bc.Keys++
 			sumPair(h, k, v)
+		}
+		if err := load.flush(); err != nil {
+			return nil, fmt.Errorf("copy bucket %q: %w", name, err)
 		}
 		h.Sum(bc.Sum[:0])
 		if bc.Sequence, err = sequence(sb); err != nil {
@@ -129,6 +131,49 @@ func copyBuckets(dst, src KVTx) ([]BucketCopy, error) {
 		copied = append(copied, bc)
 	}
 	return copied, nil
+}
+
+// loadBatch is how many keys a loader hands a KVLoader at once.
+const loadBatch = 1000
+
+// loader puts keys into a bucket, many at a time when the bucket is a
+// KVLoader. It copies keys and values: the target keeps them until its
+// transaction ends, and the source's are valid only as long as its
+// cursor's page.
+type loader struct {
+	b            KVBucket
+	many         KVLoader
+	keys, values [][]byte
+}
+
+func newLoader(b KVBucket) *loader {
+	l := &loader{b: b}
+	l.many, _ = b.(KVLoader)
+	return l
+}
+
+func (l *loader) put(k, v []byte) error {
+	k, v = append([]byte(nil), k...), append([]byte(nil), v...)
+	if l.many == nil {
+		if err := l.b.Put(k, v); err != nil {
+			return fmt.Errorf("put %q: %w", k, err)
+		}
+		return nil
+	}
+	l.keys, l.values = append(l.keys, k), append(l.values, v)
+	if len(l.keys) == loadBatch {
+		return l.flush()
+	}
+	return nil
+}
+
+func (l *loader) flush() error {
+	if len(l.keys) == 0 {
+		return nil
+	}
+	err := l.many.PutMany(l.keys, l.values)
+	l.keys, l.values = nil, nil
+	return err
 }
 
 // Summarize counts the keys of every bucket of kv and sums them as Copy

@@ -134,3 +134,13 @@ type KVSequencer interface {
 	// returns n+1. Only a read-write transaction may call it.
 	SetSequence(n uint64) error
 }
+
+// KVLoader is implemented by a KVBucket that sets many keys in one call
+// more cheaply than with one Put each, as a database server's bucket does
+// in one round trip. Copy uses it when the target's buckets have it.
+type KVLoader interface {
+	// PutMany sets keys[i] to values[i] for every i, as Put would. The keys
+	// must be distinct and not empty; keys and values must stay unchanged
+	// until the transaction ends.
+	PutMany(keys, values [][]byte) error
+}

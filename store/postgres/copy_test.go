@@ -216,3 +216,53 @@ func TestCopyRefusesANonEmptyTarget(t *testing.T) {
 		t.Errorf("the refused target changed (-before +after):\n%s", diff)
 	}
 }
+
+// TestCopyManyKeys copies a bucket of more keys than one load takes, into
+// PostgreSQL and back.
+func TestCopyManyKeys(t *testing.T) {
+	ctx := context.Background()
+	src, err := boltdb.OpenKV(filepath.Join(t.TempDir(), "src.db"), boltdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	tx, err := src.Begin(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.CreateBucketIfNotExists([]byte("audit")); err != nil {
+		t.Fatal(err)
+	}
+	b := tx.Bucket([]byte("audit"))
+	for i := range 2500 {
+		if err := b.Put(fmt.Appendf(nil, "%08d", i), fmt.Appendf(nil, "entry %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	pg, err := postgres.OpenKV(ctx, pgtest.MustDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	if _, err := store.Copy(ctx, pg, src, pg.Name()); err != nil {
+		t.Fatalf("Copy(bbolt → PostgreSQL) = %v", err)
+	}
+	back, err := boltdb.OpenKV(filepath.Join(t.TempDir(), "back.db"), boltdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer back.Close()
+	if _, err := store.Copy(ctx, back, pg, "back.db"); err != nil {
+		t.Fatalf("Copy(PostgreSQL → bbolt) = %v", err)
+	}
+	want := summary(t, src)
+	if want[0].Keys != 2500 {
+		t.Fatalf("source has %d keys; want 2500", want[0].Keys)
+	}
+	if diff := cmp.Diff(want, summary(t, back)); diff != "" {
+		t.Errorf("after the round trip (-source +copy):\n%s", diff)
+	}
+}

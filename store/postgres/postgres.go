@@ -202,6 +202,7 @@ var (
 
 	_ store.KVLister    = (*tx)(nil)
 	_ store.KVSequencer = (*bucket)(nil)
+	_ store.KVLoader    = (*bucket)(nil)
 )
 
 // Begin starts a transaction. A read-write one waits for the write lock
@@ -387,6 +388,33 @@ func (b *bucket) Put(k, v []byte) error {
 		ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value`, b.name, k, v)
 	if err != nil {
 		err = fmt.Errorf("put %q into %q: %w", k, b.name, err)
+	}
+	return b.tx.fail(err)
+}
+
+// PutMany sets every key in one statement, one round trip instead of one
+// per key (store.Copy loads buckets with it).
+func (b *bucket) PutMany(keys, values [][]byte) error {
+	if !b.tx.writable {
+		return errReadOnly
+	}
+	if len(keys) != len(values) {
+		return b.tx.fail(fmt.Errorf("put into %q: %d keys but %d values", b.name, len(keys), len(values)))
+	}
+	vs := make([][]byte, len(values))
+	for i, k := range keys {
+		if len(k) == 0 {
+			return b.tx.fail(fmt.Errorf("put into %q: a key is empty", b.name))
+		}
+		if vs[i] = values[i]; vs[i] == nil {
+			vs[i] = []byte{}
+		}
+	}
+	_, err := b.tx.tx.Exec(b.tx.ctx, `INSERT INTO relman_kv (bucket, key, value)
+		SELECT $1, k, v FROM unnest($2::bytea[], $3::bytea[]) AS t (k, v)
+		ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value`, b.name, keys, vs)
+	if err != nil {
+		err = fmt.Errorf("put %d keys into %q: %w", len(keys), b.name, err)
 	}
 	return b.tx.fail(err)
 }

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.KV) {
 		{"CursorsAcrossPages", testCursorPages},
 		{"NextSequence", testNextSequence},
 		{"ListBucketsAndSetSequence", testListAndSetSequence},
+		{"PutMany", testPutMany},
 		{"RollbackKeepsNothing", testRollback},
 		{"CommitAfterAnErrorKeepsNothing", testCommitAfterError},
 		{"OneWriterAtATime", testOneWriter},
@@ -402,6 +403,32 @@ func testListAndSetSequence(t *testing.T, kv store.KV) {
 		}
 		if got := nextSequence(t, tx, []byte("mid")); got != 42 {
 			t.Errorf("NextSequence() after SetSequence(41) = %d; want 42", got)
+		}
+	})
+}
+
+// testPutMany checks the optional KVLoader when the backend has it.
+func testPutMany(t *testing.T, kv store.KV) {
+	withBucket(t, kv)
+	update(t, kv, func(tx store.KVTx) {
+		b := mustBucket(t, tx, bucket)
+		l, ok := b.(store.KVLoader)
+		if !ok {
+			t.Skip("the backend's buckets are not a store.KVLoader")
+		}
+		if err := b.Put([]byte("b"), []byte("old")); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.PutMany([][]byte{[]byte("a"), []byte("b"), []byte("c")}, [][]byte{[]byte("1"), []byte("2"), {}}); err != nil {
+			t.Fatalf("PutMany() = %v", err)
+		}
+	})
+	view(t, kv, func(tx store.KVTx) {
+		b := mustBucket(t, tx, bucket)
+		for k, want := range map[string]string{"a": "1", "b": "2", "c": ""} {
+			if got := b.Get([]byte(k)); got == nil || string(got) != want {
+				t.Errorf("Get(%q) after PutMany = %q; want %q", k, got, want)
+			}
 		}
 	})
 }
