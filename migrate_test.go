@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"relman/store/boltdb"
 	"relman/store/postgres/pgtest"
 )
 
@@ -62,6 +63,22 @@ func TestRunMigrate(t *testing.T) {
 		}
 		if _, err := os.Stat(from); err == nil {
 			t.Errorf("run(migrate) created the missing source %s", from)
+		}
+		if _, err := os.Stat(to); err == nil {
+			t.Errorf("run(migrate) left a target %s behind", to)
+		}
+	})
+	t.Run("RefusesAnEmptySource", func(t *testing.T) {
+		dir := t.TempDir()
+		from, to := filepath.Join(dir, "empty.db"), filepath.Join(dir, "copy.db")
+		kv, err := boltdb.OpenKV(from, boltdb.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kv.Close()
+		err = run(t.Context(), []string{"migrate", from, to}, env, nil, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "the source holds no data") {
+			t.Errorf("run(migrate) from an empty file = %v; want it refused", err)
 		}
 		if _, err := os.Stat(to); err == nil {
 			t.Errorf("run(migrate) left a target %s behind", to)

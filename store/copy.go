@@ -24,7 +24,7 @@ type BucketCopy struct {
 // read-write transaction of dst: the copy is whole or nothing. It then
 // reads dst back in a new transaction and checks that every bucket has the
 // same number of keys, the same checksum and the same sequence as src, and
-// that dst has no other bucket. It returns what it copied, by bucket in
+// that dst has no other bucket. A src without buckets is refused. It returns what it copied, by bucket in
 // byte order. dstName names dst in the error that refuses a dst holding
 // data (naming its first non-empty bucket). Both KVs' transactions must
 // implement KVLister and their buckets KVSequencer, as both backends' do.
@@ -89,6 +89,11 @@ func copyBuckets(dst, src KVTx) ([]BucketCopy, error) {
 	names, err := bucketNames(src)
 	if err != nil {
 		return nil, fmt.Errorf("read the source: %w", err)
+	}
+	if len(names) == 0 {
+		// Most likely the arguments were swapped: copying nothing would
+		// only make an empty target look like a copy.
+		return nil, errors.New("the source holds no data (it has no buckets): is it the database relman ran on?")
 	}
 	var copied []BucketCopy
 	for _, name := range names {
