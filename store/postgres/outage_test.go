@@ -75,3 +75,19 @@ func TestDatabaseAway(t *testing.T) {
 		}
 	})
 }
+
+// TestConnectionLostBeforeFirstRead: a reader whose connection is ended
+// before it looks at any bucket gets EUnavailable, not a panic on a bucket
+// it took for missing (as the outbox worker once did, killing relman).
+func TestConnectionLostBeforeFirstRead(t *testing.T) {
+	dsn := pgtest.MustDatabase(t)
+	s := MustOpen(t, dsn)
+	err := s.View(context.Background(), func(tx *store.Tx) error {
+		pgtest.Terminate(t, dsn)
+		_, err := tx.Outbox()
+		return err
+	})
+	if code := store.ErrorCode(err); code != store.EUnavailable {
+		t.Errorf("View whose connection was ended before reading = %v (code %q); want code %q", err, code, store.EUnavailable)
+	}
+}

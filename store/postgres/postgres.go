@@ -13,9 +13,10 @@
 // snapshot fixed at Begin.
 //
 // Caveats: every Get and cursor page is a round trip to the server. A Get
-// or cursor whose query fails returns nil as if the key were absent; the
-// failure makes Commit fail, but a read-only transaction has no Commit to
-// report it. WriteTo is not supported: back PostgreSQL up with pg_dump.
+// or cursor whose query fails returns nil as if the key were absent, and a
+// Bucket whose query fails returns a bucket whose operations all fail (not
+// nil, which would say it does not exist); the failure makes Commit fail,
+// and Err (store.KVFailer) reports it in a read-only transaction too. WriteTo is not supported: back PostgreSQL up with pg_dump.
 package postgres
 
 import (
@@ -298,13 +299,18 @@ func (t *tx) Bucket(name []byte) store.KVBucket {
 	}
 	var one int
 	err := t.tx.QueryRow(t.ctx, `SELECT 1 FROM relman_buckets WHERE bucket = $1`, name).Scan(&one)
-	if err != nil {
-		if !errors.Is(err, pgx.ErrNoRows) {
-			t.fail(fmt.Errorf("bucket %q: %w", name, err))
-		}
+	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}
 	b := &bucket{name: append([]byte(nil), name...), tx: t}
+	if err != nil {
+		// Whether the bucket exists is unknown, and the transaction is
+		// failed: return a bucket whose every operation fails too, rather
+		// than nil, which callers take for a bucket that is not there (and
+		// the store, whose schema buckets always exist, would dereference).
+		t.fail(fmt.Errorf("bucket %q: %w", name, err))
+		return b
+	}
 	t.buckets = append(t.buckets, b)
 	return b
 }
