@@ -31,9 +31,6 @@ type BucketCopy struct {
 // The data is copied as it is, whatever its schema version: New migrates it
 // when dst is opened as a Store.
 func Copy(ctx context.Context, dst, src KV, dstName string) ([]BucketCopy, error) {
-	if err := checkEmpty(ctx, dst, dstName); err != nil {
-		return nil, err
-	}
 	st, err := src.Begin(ctx, false)
 	if err != nil {
 		return nil, fmt.Errorf("read the source: %w", err)
@@ -44,6 +41,11 @@ func Copy(ctx context.Context, dst, src KV, dstName string) ([]BucketCopy, error
 		return nil, fmt.Errorf("write the target: %w", err)
 	}
 	defer dt.Rollback()
+	// Checked under the target's write lock, so a relman starting on the
+	// target meanwhile cannot slip its data in between.
+	if err := checkEmpty(dt, dstName); err != nil {
+		return nil, err
+	}
 	copied, err := copyBuckets(dt, st)
 	if kerr := kvErr(st); kerr != nil {
 		return nil, fmt.Errorf("read the source: %w", kerr)
@@ -68,10 +70,13 @@ func Copy(ctx context.Context, dst, src KV, dstName string) ([]BucketCopy, error
 	return copied, nil
 }
 
-// checkEmpty returns an error naming the first bucket of kv that holds a
+// checkEmpty returns an error naming the first bucket t sees that holds a
 // key or has a sequence, if there is one.
-func checkEmpty(ctx context.Context, kv KV, name string) error {
-	sum, err := Summarize(ctx, kv)
+func checkEmpty(t KVTx, name string) error {
+	sum, err := summarize(t)
+	if err == nil {
+		err = kvErr(t)
+	}
 	if err != nil {
 		return fmt.Errorf("look at the target %s: %w", name, err)
 	}
