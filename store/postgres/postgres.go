@@ -16,7 +16,10 @@
 // or cursor whose query fails returns nil as if the key were absent, and a
 // Bucket whose query fails returns a bucket whose operations all fail (not
 // nil, which would say it does not exist); the failure makes Commit fail,
-// and Err (store.KVFailer) reports it in a read-only transaction too. WriteTo is not supported: back PostgreSQL up with pg_dump.
+// and Err (store.KVFailer) reports it in a read-only transaction too.
+// Failures that mean the server is away wrap store.ErrUnavailable, and a
+// Begin after the server dropped the pool's connections reconnects. WriteTo
+// is not supported: back PostgreSQL up with pg_dump.
 package postgres
 
 import (
