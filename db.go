@@ -22,3 +22,18 @@ func openStore(ctx context.Context, cfg config) (*store.Store, error) {
 	}
 	return st, nil
 }
+
+// openKV opens the database where names, as openStore does, without
+// looking at relman's data; it returns the database's name for messages
+// (never a password).
+func openKV(ctx context.Context, where string) (store.KV, string, error) {
+	if !postgres.IsDSN(where) {
+		kv, err := boltdb.OpenKV(where, boltdb.Options{})
+		return kv, where, err
+	}
+	kv, err := postgres.OpenKV(ctx, where)
+	if err != nil {
+		return nil, "", err
+	}
+	return kv, kv.Name(), nil
+}

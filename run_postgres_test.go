@@ -55,6 +55,54 @@ func TestRunOnPostgres(t *testing.T) {
 	})
 }
 
+// TestRunPostgresGoesAway: a slash command while the database is away is
+// answered 200 with a short "try again" (never a 5xx, never an empty body),
+// and relman reconnects by itself when the database is back.
+func TestRunPostgresGoesAway(t *testing.T) {
+	fake := slackfake.New()
+	t.Cleanup(fake.Close)
+	dsn := pgtest.MustDatabase(t)
+	srv := mustServe(t, httpEnv(fake, dsn))
+	// command returns the reply's fallback text and its whole body.
+	type answer struct{ Text, Body string }
+	command := func(text string) answer {
+		t.Helper()
+		status, body := post(t, srv.url("/slack/commands"), "application/x-www-form-urlencoded", signingSecret, time.Now(),
+			slashForm(text, fake.ResponseURL()))
+		if status != http.StatusOK {
+			t.Fatalf("signed %q: status %d %s; want 200", text, status, body)
+		}
+		return answer{mustReply(t, body).Text, string(body)}
+	}
+	if r := command(addCommand); !strings.Contains(r.Text, "Added") {
+		t.Fatalf("%q: reply %+v; want one saying Added", addCommand, r)
+	}
+
+	restore := pgtest.Cut(t, dsn)
+	for _, text := range []string{"add search 1.0.0 2027-02-01", "list"} {
+		if r := command(text); !strings.Contains(r.Text, "can't reach its database right now; nothing was changed. Try again") {
+			t.Errorf("%q while the database is away: reply %+v; want the try-again message", text, r)
+		}
+	}
+	restore()
+
+	if r := command("add search 1.0.0 2027-02-01"); !strings.Contains(r.Text, "Added") {
+		t.Errorf("add once the database is back: reply %+v; want one saying Added", r)
+	}
+	if r := command("list"); !strings.Contains(r.Body, "payments@2.3.0") || !strings.Contains(r.Body, "search@1.0.0") {
+		t.Errorf("list once the database is back: reply %+v; want payments@2.3.0 and search@1.0.0", r)
+	}
+	if n := pgtest.Terminate(t, dsn); n == 0 {
+		t.Error("pg_terminate_backend ended no connection of the serving relman")
+	}
+	if r := command("add auth 1.4.0 2027-02-02"); !strings.Contains(r.Text, "Added") {
+		t.Errorf("add right after the server ended relman's connections: reply %+v; want one saying Added", r)
+	}
+	if err := srv.stop(t); err != nil {
+		t.Errorf("run(serve) returned %v after SIGTERM", err)
+	}
+}
+
 // TestRunPostgresSettings needs no server: it checks what relman says
 // about a DSN it cannot use, and about backing PostgreSQL up.
 func TestRunPostgresSettings(t *testing.T) {

@@ -35,7 +35,7 @@ type Slack struct {
 	bg      sync.WaitGroup
 	replies replyCache
 	mu      sync.Mutex
-	events  map[string]time.Time // event_id → first seen, to drop Slack's retries
+	events  map[string]time.Time // event_id → first seen here; the store decides across replicas
 	asks    askCache             // messages whose ask button opened a form
 }
 
@@ -61,9 +61,9 @@ type Ack struct {
 	Body any
 }
 
-// eventTTL is how long an event_id is remembered; Slack retries within
-// about five minutes.
-const eventTTL = 15 * time.Minute
+// eventTTL is how long an event_id is remembered, in memory and in the
+// database; Slack retries within about five minutes.
+const eventTTL = time.Hour
 
 // Command runs a slash command and returns the acknowledgement: the
 // ephemeral reply, or nothing when a modal is opened instead.
@@ -297,7 +297,7 @@ func plainError(doc store.Doc) string {
 // Event handles an Events API callback once: Slack retries an event it
 // thinks was not received, and a repeated event_id is dropped.
 func (s *Slack) Event(ctx context.Context, ev slackevents.EventsAPIEvent) {
-	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok && cb.EventID != "" && !s.firstSeen(cb.EventID) {
+	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok && cb.EventID != "" && !s.firstSeen(ctx, cb.EventID) {
 		return
 	}
 	switch inner := ev.InnerEvent.Data.(type) {
@@ -310,9 +310,27 @@ func (s *Slack) Event(ctx context.Context, ev slackevents.EventsAPIEvent) {
 	}
 }
 
-// firstSeen records an event ID and reports whether it is new.
-func (s *Slack) firstSeen(id string) bool {
+// firstSeen records an event ID and reports whether it is new. The
+// database decides, so a retry Slack sends to another replica is dropped
+// there too; the map only spares this replica a write for a retry it saw
+// itself. If the database cannot tell, the event counts as new: handling an
+// event twice (publishing a Home tab again) beats dropping it.
+func (s *Slack) firstSeen(ctx context.Context, id string) bool {
 	now := s.Clock.Now()
+	if !s.seenHere(id, now) {
+		return false
+	}
+	first, err := s.Dispatcher.Service.Store.FirstDelivery(ctx, id, now, eventTTL)
+	if err != nil {
+		s.log().Warn("could not record an event's delivery; handling it", "event_id", id, "err", err)
+		return true
+	}
+	return first
+}
+
+// seenHere records an event ID in this process's memory and reports
+// whether it is new here.
+func (s *Slack) seenHere(id string, now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.events == nil {

@@ -238,6 +238,13 @@ func firstWord(text string) string {
 // reference and log the whole chain.
 func (s *Service) fail(x *Exec, spec *Spec, group string, err error) Reply {
 	code := store.ErrorCode(err)
+	if code == store.EUnavailable {
+		// Not a bug: the database is away. The user tries again; the
+		// operator sees the cause once per failed command.
+		s.log().Warn("command failed: the database is unavailable", "user", x.req.User, "command", x.req.Command, "err", err)
+		text := ":warning: " + store.ErrorMessage(err)
+		return Reply{Code: code, Doc: store.Doc{Text: text, Sections: []store.Section{{Text: text}}}}
+	}
 	if code == store.EInternal {
 		ref := newRef()
 		s.log().Error("command failed", "ref", ref, "user", x.req.User, "command", x.req.Command, "err", err)

@@ -12,7 +12,18 @@ const (
 	EConflict  = "conflict"
 	EForbidden = "forbidden"
 	EInternal  = "internal"
+	// EUnavailable: the database could not be reached, or gave the
+	// transaction up for a passing reason; nothing was changed, and the
+	// same request may succeed in a moment.
+	EUnavailable = "unavailable"
 )
+
+// ErrUnavailable is what a backend's error wraps when the database could
+// not be reached or gave the transaction up for a passing reason (a lost
+// connection, a server restarting, too many connections): nothing of the
+// transaction was kept, and trying again later may succeed. ErrorCode of
+// such an error is EUnavailable. bbolt, a local file, never returns it.
+var ErrUnavailable error = &Error{Code: EUnavailable, Message: "relman can't reach its database right now; nothing was changed. Try again in a moment."}
 
 // Error is an error meant for the user: Code classifies it, Message says what
 // was wrong in words the user understands. Wrap it with fmt.Errorf("...: %w")

@@ -114,3 +114,33 @@ func kvErr(t KVTx) error {
 	}
 	return nil
 }
+
+// KVLister is implemented by a KVTx that can list its buckets, as both
+// backends do. Copy needs it to find every bucket of a database.
+type KVLister interface {
+	// Buckets returns the names of every bucket, in byte order.
+	Buckets() ([][]byte, error)
+}
+
+// KVSequencer is implemented by a KVBucket whose sequence (the last number
+// NextSequence returned) can be read and set, as both backends' can. Copy
+// needs it so that numbers handed out after a copy continue after the
+// copied ones.
+type KVSequencer interface {
+	// Sequence returns the bucket's current sequence: 0 for a bucket whose
+	// NextSequence was never called.
+	Sequence() (uint64, error)
+	// SetSequence sets the bucket's sequence; the next NextSequence
+	// returns n+1. Only a read-write transaction may call it.
+	SetSequence(n uint64) error
+}
+
+// KVLoader is implemented by a KVBucket that sets many keys in one call
+// more cheaply than with one Put each, as a database server's bucket does
+// in one round trip. Copy uses it when the target's buckets have it.
+type KVLoader interface {
+	// PutMany sets keys[i] to values[i] for every i, as Put would. The keys
+	// must be distinct and not empty; keys and values must stay unchanged
+	// until the transaction ends.
+	PutMany(keys, values [][]byte) error
+}

@@ -11,7 +11,7 @@ import (
 
 // SchemaVersion is the layout of the data this build writes. New migrates
 // older data up to it and refuses newer.
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 var (
 	bucketMeta      = []byte("meta")
@@ -36,6 +36,7 @@ var schemaBuckets = map[int][][]byte{
 	3: {bucketParked}, // parked messages leave the outbox so delivery never rescans them
 	4: {bucketSubscriptions},
 	5: {bucketBoards, bucketCRs, bucketDelegations}, // CCB: kept apart from the release graph
+	6: {bucketEvents},                               // Slack events received, shared by replicas
 }
 
 // Store is relman's database, kept in a KV.

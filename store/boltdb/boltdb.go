@@ -105,6 +105,9 @@ var (
 	_ store.KVTx     = (*tx)(nil)
 	_ store.KVBucket = (*bucket)(nil)
 	_ store.KVCursor = cursor{}
+
+	_ store.KVLister    = (*tx)(nil)
+	_ store.KVSequencer = (*bucket)(nil)
 )
 
 // Begin starts a transaction. bbolt cannot give up waiting for the write
@@ -184,5 +187,19 @@ func (b *bucket) NextSequence() (uint64, error) {
 	n, err := b.Bucket.NextSequence()
 	return n, b.tx.fail(err)
 }
+
+// Buckets returns the names of the top-level buckets, in byte order.
+func (t *tx) Buckets() ([][]byte, error) {
+	var names [][]byte
+	err := t.Tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+		names = append(names, append([]byte(nil), name...))
+		return nil
+	})
+	return names, err
+}
+
+func (b *bucket) Sequence() (uint64, error) { return b.Bucket.Sequence(), nil }
+
+func (b *bucket) SetSequence(n uint64) error { return b.tx.fail(b.Bucket.SetSequence(n)) }
 
 func (b *bucket) Cursor() store.KVCursor { return cursor{b.Bucket.Cursor()} }

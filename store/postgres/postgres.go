@@ -14,9 +14,13 @@
 // snapshot fixed at Begin.
 //
 // Caveats: every Get and cursor page is a round trip to the server. A Get
-// or cursor whose query fails returns nil as if the key were absent; the
-// failure makes Commit fail, but a read-only transaction has no Commit to
-// report it. WriteTo is not supported: back PostgreSQL up with pg_dump.
+// or cursor whose query fails returns nil as if the key were absent, and a
+// Bucket whose query fails returns a bucket whose operations all fail (not
+// nil, which would say it does not exist); the failure makes Commit fail,
+// and Err (store.KVFailer) reports it in a read-only transaction too.
+// Failures that mean the server is away wrap store.ErrUnavailable, and a
+// Begin after the server dropped the pool's connections reconnects. WriteTo
+// is not supported: back PostgreSQL up with pg_dump.
 package postgres
 
 import (
@@ -24,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -204,6 +209,10 @@ var (
 	_ store.KVTx     = (*tx)(nil)
 	_ store.KVBucket = (*bucket)(nil)
 	_ store.KVCursor = (*cursor)(nil)
+
+	_ store.KVLister    = (*tx)(nil)
+	_ store.KVSequencer = (*bucket)(nil)
+	_ store.KVLoader    = (*bucket)(nil)
 )
 
 // Begin starts a transaction. A read-write one waits for the write lock
@@ -219,20 +228,42 @@ func (d *DB) Begin(ctx context.Context, writable bool) (store.KVTx, error) {
 		opts = pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadWrite}
 		first, args = `SELECT pg_advisory_xact_lock($1)`, []any{writeLock}
 	}
-	t, err := d.pool.BeginTx(ctx, opts)
-	if err == nil {
-		if _, err = t.Exec(ctx, first, args...); err != nil {
-			rollback(t)
-		}
+	t, err := d.begin(ctx, opts, first, args)
+	if err != nil && ctx.Err() == nil && transient(err) {
+		// The server dropped a connection of the pool (it restarted, failed
+		// over, or terminated its backends): the pool's other idle
+		// connections are likely gone too. Drop them all and try once more
+		// on a new one; nothing was done in the transaction yet.
+		d.pool.Reset()
+		t, err = d.begin(ctx, opts, first, args)
 	}
 	if err != nil {
+		// Begin fails only when the server or the wait for it does: the
+		// user may try again.
 		if cerr := ctx.Err(); cerr != nil {
-			return nil, fmt.Errorf("begin on %s: %w", d.name, cerr)
+			return nil, fmt.Errorf("begin on %s: %w", d.name, unavailable(cerr))
 		}
-		return nil, fmt.Errorf("begin on %s: %w", d.name, err)
+		return nil, fmt.Errorf("begin on %s: %w", d.name, unavailable(err))
 	}
 	return &tx{ctx: ctx, tx: t, writable: writable}, nil
 }
+
+// begin starts a transaction with opts and runs its first statement.
+func (d *DB) begin(ctx context.Context, opts pgx.TxOptions, first string, args []any) (pgx.Tx, error) {
+	t, err := d.pool.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.Exec(ctx, first, args...); err != nil {
+		rollback(t)
+		return nil, err
+	}
+	return t, nil
+}
+
+// Name names the database for messages: its host and database, never the
+// password.
+func (d *DB) Name() string { return d.name }
 
 // Close closes every connection.
 func (d *DB) Close() error {
@@ -255,8 +286,10 @@ func (t *tx) Err() error { return t.err }
 
 var _ store.KVFailer = (*tx)(nil)
 
-// fail records err as the transaction's first error, and returns it.
+// fail records err as the transaction's first error, and returns it,
+// marked store.ErrUnavailable when the server is away.
 func (t *tx) fail(err error) error {
+	err = classify(err)
 	if err != nil && t.err == nil {
 		t.err = err
 	}
@@ -275,13 +308,18 @@ func (t *tx) Bucket(name []byte) store.KVBucket {
 	}
 	var one int
 	err := t.tx.QueryRow(t.ctx, `SELECT 1 FROM relman_buckets WHERE bucket = $1`, name).Scan(&one)
-	if err != nil {
-		if !errors.Is(err, pgx.ErrNoRows) {
-			t.fail(fmt.Errorf("bucket %q: %w", name, err))
-		}
+	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}
 	b := &bucket{name: append([]byte(nil), name...), tx: t}
+	if err != nil {
+		// Whether the bucket exists is unknown, and the transaction is
+		// failed: return a bucket whose every operation fails too, rather
+		// than nil, which callers take for a bucket that is not there (and
+		// the store, whose schema buckets always exist, would dereference).
+		t.fail(fmt.Errorf("bucket %q: %w", name, err))
+		return b
+	}
 	t.buckets = append(t.buckets, b)
 	return b
 }
@@ -323,7 +361,7 @@ func (t *tx) Commit() error {
 	}
 	if err := t.tx.Commit(t.ctx); err != nil {
 		rollback(t.tx)
-		return fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("commit: %w", classify(err))
 	}
 	return nil
 }
@@ -369,6 +407,33 @@ func (b *bucket) Put(k, v []byte) error {
 	return b.tx.fail(err)
 }
 
+// PutMany sets every key in one statement, one round trip instead of one
+// per key (store.Copy loads buckets with it).
+func (b *bucket) PutMany(keys, values [][]byte) error {
+	if !b.tx.writable {
+		return errReadOnly
+	}
+	if len(keys) != len(values) {
+		return b.tx.fail(fmt.Errorf("put into %q: %d keys but %d values", b.name, len(keys), len(values)))
+	}
+	vs := make([][]byte, len(values))
+	for i, k := range keys {
+		if len(k) == 0 {
+			return b.tx.fail(fmt.Errorf("put into %q: a key is empty", b.name))
+		}
+		if vs[i] = values[i]; vs[i] == nil {
+			vs[i] = []byte{}
+		}
+	}
+	_, err := b.tx.tx.Exec(b.tx.ctx, `INSERT INTO relman_kv (bucket, key, value)
+		SELECT $1, k, v FROM unnest($2::bytea[], $3::bytea[]) AS t (k, v)
+		ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value`, b.name, keys, vs)
+	if err != nil {
+		err = fmt.Errorf("put %d keys into %q: %w", len(keys), b.name, err)
+	}
+	return b.tx.fail(err)
+}
+
 func (b *bucket) Delete(k []byte) error {
 	if !b.tx.writable {
 		return errReadOnly
@@ -390,6 +455,44 @@ func (b *bucket) NextSequence() (uint64, error) {
 		return 0, b.tx.fail(fmt.Errorf("next sequence of %q: %w", b.name, err))
 	}
 	return uint64(n), nil
+}
+
+// Buckets returns the names of every bucket, in byte order.
+func (t *tx) Buckets() ([][]byte, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT bucket FROM relman_buckets ORDER BY bucket`)
+	if err != nil {
+		return nil, t.fail(fmt.Errorf("list buckets: %w", err))
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		return nil, t.fail(fmt.Errorf("list buckets: %w", err))
+	}
+	return names, nil
+}
+
+func (b *bucket) Sequence() (uint64, error) {
+	var n int64
+	err := b.tx.tx.QueryRow(b.tx.ctx, `SELECT seq FROM relman_buckets WHERE bucket = $1`, b.name).Scan(&n)
+	if err != nil {
+		return 0, b.tx.fail(fmt.Errorf("sequence of %q: %w", b.name, err))
+	}
+	return uint64(n), nil
+}
+
+// SetSequence sets the bucket's counter. PostgreSQL's bigint holds numbers
+// up to 2⁶³-1; a larger n is an error.
+func (b *bucket) SetSequence(n uint64) error {
+	if !b.tx.writable {
+		return errReadOnly
+	}
+	if n > math.MaxInt64 {
+		return b.tx.fail(fmt.Errorf("set sequence of %q to %d: more than PostgreSQL's bigint holds", b.name, n))
+	}
+	_, err := b.tx.tx.Exec(b.tx.ctx, `UPDATE relman_buckets SET seq = $2 WHERE bucket = $1`, b.name, int64(n))
+	if err != nil {
+		err = fmt.Errorf("set sequence of %q: %w", b.name, err)
+	}
+	return b.tx.fail(err)
 }
 
 func (b *bucket) Cursor() store.KVCursor { return &cursor{b: b} }

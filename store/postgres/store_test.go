@@ -149,3 +149,33 @@ func TestStore(t *testing.T) {
 		}
 	})
 }
+
+// TestFirstDeliveryAcrossReplicas: two processes' Stores on one database
+// (each its own connection pool) record an event's delivery once between
+// them.
+func TestFirstDeliveryAcrossReplicas(t *testing.T) {
+	dsn := pgtest.MustDatabase(t)
+	replicas := []*store.Store{MustOpen(t, dsn), MustOpen(t, dsn)}
+	wins := make(chan bool, 8)
+	for i := range 8 {
+		go func() {
+			ok, err := replicas[i%2].FirstDelivery(context.Background(), "EvSame", t0, time.Hour)
+			if err != nil {
+				t.Errorf("FirstDelivery(EvSame) = %v", err)
+			}
+			wins <- ok
+		}()
+	}
+	n := 0
+	for range 8 {
+		if <-wins {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("8 concurrent FirstDelivery(EvSame) on two replicas: %d got true; want 1", n)
+	}
+	if ok, err := replicas[1].FirstDelivery(context.Background(), "EvSame", t0.Add(2*time.Hour), time.Hour); !ok || err != nil {
+		t.Errorf("FirstDelivery(EvSame) two hours later = %t, %v; want true (forgotten)", ok, err)
+	}
+}
