@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -103,6 +106,69 @@ func TestRunPostgresGoesAway(t *testing.T) {
 	}
 }
 
+// TestRunBackupOnPostgres: relman backup, run where RELMAN_DB reaches the
+// database, and the serving replica's admin endpoint each write a bbolt
+// file that opens as a relman store holding what was acknowledged.
+func TestRunBackupOnPostgres(t *testing.T) {
+	fake := slackfake.New()
+	t.Cleanup(fake.Close)
+	dsn := pgtest.MustDatabase(t)
+	srv := mustServe(t, httpEnv(fake, dsn))
+	status, body := post(t, srv.url("/slack/commands"), "application/x-www-form-urlencoded", signingSecret, time.Now(),
+		slashForm(addCommand, fake.ResponseURL()))
+	if status != http.StatusOK {
+		t.Fatalf("signed %q: status %d %s; want 200", addCommand, status, body)
+	}
+	dir := t.TempDir()
+
+	t.Run("CommandCopiesTheDatabase", func(t *testing.T) {
+		backup := filepath.Join(dir, "direct.db")
+		var out bytes.Buffer
+		env := getenv(map[string]string{"RELMAN_DB": dsn})
+		if err := run(t.Context(), []string{"backup", backup}, env, strings.NewReader(""), &out, io.Discard); err != nil {
+			t.Fatalf("relman backup %s with RELMAN_DB on PostgreSQL: %v", backup, err)
+		}
+		if !strings.Contains(out.String(), "wrote "+backup) {
+			t.Errorf("relman backup printed %q; want it to name %s", out.String(), backup)
+		}
+		if r := mustRelease(t, backup, "payments", "2.3.0"); r.Date().String() != "2027-01-15" {
+			t.Errorf("backed-up payments@2.3.0 targets %s; want 2027-01-15", r.Date())
+		}
+		if _, err := os.Stat(backup + ".partial"); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s.partial left behind (stat: %v)", backup, err)
+		}
+		err := run(t.Context(), []string{"backup", backup}, env, strings.NewReader(""), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "already exists") {
+			t.Errorf("relman backup to an existing file = %v; want an \"already exists\" error", err)
+		}
+	})
+	t.Run("AdminEndpointServesABboltCopy", func(t *testing.T) {
+		backup := filepath.Join(dir, "admin.db")
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+srv.AdminAddr+"/backup", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("GET /backup on PostgreSQL = %d, %d bytes, %v; want 200 and a file", res.StatusCode, len(b), err)
+		}
+		if err := os.WriteFile(backup, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if r := mustRelease(t, backup, "payments", "2.3.0"); r.Date().String() != "2027-01-15" {
+			t.Errorf("backed-up payments@2.3.0 targets %s; want 2027-01-15", r.Date())
+		}
+	})
+	if err := srv.stop(t); err != nil {
+		t.Errorf("run(serve) on PostgreSQL returned %v after SIGTERM", err)
+	}
+}
+
 // TestRunPostgresSettings needs no server: it checks what relman says
 // about a DSN it cannot use, and about backing PostgreSQL up.
 func TestRunPostgresSettings(t *testing.T) {
@@ -114,7 +180,7 @@ func TestRunPostgresSettings(t *testing.T) {
 	}{
 		{"DSNThatDoesNotParse", []string{"console"}, "postgres://relman:hunter2@db:notaport/relman", []string{"RELMAN_DB", "not a PostgreSQL connection string"}},
 		{"ServerNotThere", []string{"console"}, "host=127.0.0.1 port=1 dbname=relman user=relman password=hunter2", []string{"RELMAN_DB", "connect to postgres 127.0.0.1/relman"}},
-		{"BackupIsPgDump", []string{"backup", "out.db"}, "postgresql://relman:hunter2@db/relman", []string{"backup", "PostgreSQL", "pg_dump"}},
+		{"BackupServerNotThere", []string{"backup", "out.db"}, "host=127.0.0.1 port=1 dbname=relman user=relman password=hunter2", []string{"backup", "RELMAN_DB", "connect to postgres 127.0.0.1/relman"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := getenv(map[string]string{"RELMAN_DB": tc.dsn, "RELMAN_ADMIN_ADDR": "127.0.0.1:0"})

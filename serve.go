@@ -80,7 +80,7 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 	}
 	srv := &http.Server{Handler: web.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	admin := &http.Server{Handler: bot.AdminHandler(st, clock), ReadHeaderTimeout: 10 * time.Second}
+	admin := &http.Server{Handler: bot.AdminHandler(func(ctx context.Context, w io.Writer) (int64, error) { return boltdb.WriteBackup(ctx, st, w) }, clock), ReadHeaderTimeout: 10 * time.Second}
 
 	// Workers get their own context: they stop only after the HTTP server
 	// has drained, so every acknowledged command's messages are queued first.
@@ -235,17 +235,19 @@ func (c config) serveErrors() error {
 	return errors.Join(errs...)
 }
 
-// runBackup asks the running server for a consistent copy of its database
-// and writes it to path, checking that the copy opens.
+// runBackup writes a consistent copy of the database RELMAN_DB names to
+// path as a bbolt file, checking that the copy opens: it asks the running
+// server for a bbolt file's copy (its admin listener), and copies a
+// PostgreSQL database itself.
 func runBackup(ctx context.Context, cfg config, path string, stdout io.Writer) error {
 	if path == "" {
 		return errors.New("usage: relman backup <file>")
 	}
-	if postgres.IsDSN(cfg.DB) {
-		return errors.New("backup: RELMAN_DB is a PostgreSQL database, which relman does not copy: back it up with pg_dump (for example pg_dump -Fc -f relman.dump DBNAME)")
-	}
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("backup: %s already exists", path)
+	}
+	if postgres.IsDSN(cfg.DB) {
+		return backupPostgres(ctx, cfg.DB, path, stdout)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+cfg.AdminAddr+"/backup", nil)
 	if err != nil {
@@ -282,5 +284,48 @@ func runBackup(ctx context.Context, cfg config, path string, stdout io.Writer) e
 		return fmt.Errorf("backup: %w", err)
 	}
 	fmt.Fprintf(stdout, "wrote %s (%d bytes)\n", path, n)
+	return nil
+}
+
+// backupPostgres copies the PostgreSQL database dsn names into a new bbolt
+// file at path with store.Copy, from one REPEATABLE READ snapshot, so
+// replicas may go on writing meanwhile; the copy opens as a relman store
+// with the same data (relman serve or relman migrate can use it). It
+// writes path.partial first and renames it once the copy is checked and
+// opens.
+func backupPostgres(ctx context.Context, dsn, path string, stdout io.Writer) error {
+	src, err := postgres.OpenKV(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("backup: RELMAN_DB: %w", err)
+	}
+	defer src.Close()
+	tmp := path + ".partial"
+	if _, err := os.Stat(tmp); err == nil {
+		return fmt.Errorf("backup: %s already exists (a backup that did not finish?): remove it first", tmp)
+	}
+	var copied []store.BucketCopy
+	n, err := boltdb.CopyFile(ctx, tmp, func(dst store.KV) error {
+		var err error
+		copied, err = store.Copy(ctx, dst, src, path)
+		return err
+	})
+	if err == nil {
+		var st *store.Store
+		if st, err = boltdb.Open(tmp, boltdb.Options{}); err == nil {
+			err = st.Close()
+		}
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("backup %s: %w", src.Name(), err)
+	}
+	keys := 0
+	for _, b := range copied {
+		keys += b.Keys
+	}
+	fmt.Fprintf(stdout, "wrote %s (%d bytes): %d buckets, %d keys from %s, checked\n", path, n, len(copied), keys, src.Name())
 	return nil
 }

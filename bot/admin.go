@@ -1,8 +1,10 @@
 package bot
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 
 	"relman/store"
@@ -10,16 +12,19 @@ import (
 
 // AdminHandler serves operator calls on the loopback-only admin listener:
 //
-//	GET /backup   a consistent copy of the database (bbolt Tx.WriteTo); 501 on
-//	              a database backed up with its own tools (PostgreSQL: pg_dump)
-func AdminHandler(st *store.Store, clock store.Clock) http.Handler {
+//	GET /backup   a consistent copy of the database as a bbolt file, which
+//	              backup writes (main wires boltdb.WriteBackup: bbolt's
+//	              Tx.WriteTo, or a store.Copy of PostgreSQL's data from one
+//	              snapshot); 501 if backup returns store.ErrNoBackup having
+//	              written nothing
+func AdminHandler(backup func(ctx context.Context, w io.Writer) (int64, error), clock store.Clock) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /backup", func(w http.ResponseWriter, r *http.Request) {
 		name := fmt.Sprintf("relman-%s.db", clock.Now().UTC().Format("20060102T150405Z"))
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 		w.Header().Set("Cache-Control", "no-store")
-		if _, err := st.Backup(r.Context(), w); err != nil {
+		if _, err := backup(r.Context(), w); err != nil {
 			if errors.Is(err, store.ErrNoBackup) {
 				// Nothing was written: say why instead of sending a file.
 				w.Header().Del("Content-Disposition")

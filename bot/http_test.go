@@ -1088,7 +1088,7 @@ func TestAdminBackup(t *testing.T) {
 		for _, text := range []string{"add payments 2.3.0 2027-01-15", "add auth 1.4.0 2027-01-20"} {
 			MustHTTPEphemeral(t, f.MustPost(t, "/slack/commands", httpFormType, f.releaseBody(text)))
 		}
-		admin := httptest.NewServer(AdminHandler(f.Store, f.Clock))
+		admin := httptest.NewServer(AdminHandler(f.Store.Backup, f.Clock))
 		defer admin.Close()
 		res, err := httpDo(admin.Client(), MustHTTPRequest(t, http.MethodGet, admin.URL+"/backup", "", ""))
 		if err != nil {

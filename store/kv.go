@@ -7,8 +7,8 @@ import (
 )
 
 // ErrNoBackup is what KVTx.WriteTo returns, wrapped, from a backend whose
-// data is backed up with its own tools (PostgreSQL's pg_dump) rather than
-// copied into a file by relman.
+// data is not a file (PostgreSQL): such a database is backed up by copying
+// it into a bbolt file with Copy.
 var ErrNoBackup = errors.New("this database is not backed up by relman")
 
 // KV is the ordered key-value database a Store keeps its data in: named

@@ -266,6 +266,14 @@ func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
 	})
 }
 
+// CopyTo copies the whole database into dst, which must hold no data, with
+// Copy: from one read-only transaction of s, so the copy is one consistent
+// snapshot (on PostgreSQL a REPEATABLE READ one) even while others write.
+// dstName names dst in errors.
+func (s *Store) CopyTo(ctx context.Context, dst KV, dstName string) ([]BucketCopy, error) {
+	return Copy(ctx, dst, s.kv, dstName)
+}
+
 // Backup writes a consistent copy of the whole database to w and returns the
 // number of bytes written.
 func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {

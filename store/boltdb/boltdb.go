@@ -8,7 +8,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -61,8 +63,11 @@ func OpenKV(path string, opts Options) (store.KV, error) {
 }
 
 // BackupFile writes a consistent copy of s to a new bbolt file at path
-// (one that does not exist yet) and returns its size. On error no file is
-// left at path.
+// (one that does not exist yet) and returns its size. A bbolt store is
+// written as it is (Tx.WriteTo); a store on another backend (PostgreSQL) is
+// copied with store.Copy from one read-only snapshot into the new file,
+// which then opens as a relman store with the same data. On error no file
+// is left at path.
 func BackupFile(ctx context.Context, s *store.Store, path string) (int64, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -72,11 +77,68 @@ func BackupFile(ctx context.Context, s *store.Store, path string) (int64, error)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	if errors.Is(err, store.ErrNoBackup) {
+		// Nothing was written: the file is empty, and bbolt lays out
+		// an empty file as a new database.
+		n, err = CopyFile(ctx, path, func(dst store.KV) error {
+			_, err := s.CopyTo(ctx, dst, path)
+			return err
+		})
+	}
 	if err != nil {
 		os.Remove(path)
 		return 0, fmt.Errorf("backup to %s: %w", path, err)
 	}
 	return n, nil
+}
+
+// CopyFile opens the bbolt file at path (an empty or a new one) as a
+// store.KV, lets copy fill it (with store.Copy), closes it and returns its
+// size. It does not remove the file on error.
+func CopyFile(ctx context.Context, path string, copy func(dst store.KV) error) (int64, error) {
+	kv, err := OpenKV(path, Options{})
+	if err != nil {
+		return 0, err
+	}
+	err = copy(kv)
+	if cerr := kv.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, err
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
+// WriteBackup writes a consistent copy of s to w as a bbolt file and
+// returns its size: Store.Backup for a bbolt store, and for a store on
+// another backend a copy made as BackupFile makes it, in a temporary file
+// that is removed afterwards. On error w may have received part of the
+// file, unless the error is from before anything was written.
+func WriteBackup(ctx context.Context, s *store.Store, w io.Writer) (int64, error) {
+	n, err := s.Backup(ctx, w)
+	if !errors.Is(err, store.ErrNoBackup) {
+		return n, err
+	}
+	dir, err := os.MkdirTemp("", "relman-backup-")
+	if err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "relman.db")
+	if _, err := BackupFile(ctx, s, path); err != nil {
+		return 0, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	defer f.Close()
+	return io.Copy(w, f)
 }
 
 // The adapters give bbolt the shape of store.KV. db and cursor are structs

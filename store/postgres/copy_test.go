@@ -1,9 +1,13 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -265,4 +269,61 @@ func TestCopyManyKeys(t *testing.T) {
 	if diff := cmp.Diff(want, summary(t, back)); diff != "" {
 		t.Errorf("after the round trip (-source +copy):\n%s", diff)
 	}
+}
+
+// TestBackupFile: a Store on PostgreSQL backs up into a bbolt file (and a
+// writer) that opens as a relman store with the same data, numbers
+// continuing after the copied ones; the database is left as it was.
+func TestBackupFile(t *testing.T) {
+	ctx := context.Background()
+	pg, err := postgres.Open(ctx, pgtest.MustDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	seedCopy(t, pg)
+	wantReleases := releases(t, pg)
+	wantMsg, wantCR := nextIDs(t, pg)
+	dir := t.TempDir()
+
+	path := filepath.Join(dir, "backup.db")
+	n, err := boltdb.BackupFile(ctx, pg, path)
+	if err != nil {
+		t.Fatalf("BackupFile(PostgreSQL, %q) = %v", path, err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() != n {
+		t.Errorf("BackupFile(PostgreSQL, %q) = %d bytes; the file: %v, %v", path, n, fi, err)
+	}
+	var buf bytes.Buffer
+	if _, err := boltdb.WriteBackup(ctx, pg, &buf); err != nil {
+		t.Fatalf("WriteBackup(PostgreSQL) = %v", err)
+	}
+	written := filepath.Join(dir, "written.db")
+	if err := os.WriteFile(written, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, written} {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			s, err := boltdb.Open(p, boltdb.Options{})
+			if err != nil {
+				t.Fatalf("open the backup: %v", err)
+			}
+			defer s.Close()
+			if diff := cmp.Diff(wantReleases, releases(t, s)); diff != "" {
+				t.Errorf("releases of the backup (-PostgreSQL +backup):\n%s", diff)
+			}
+			if msg, cr := nextIDs(t, s); msg != wantMsg || cr != wantCR {
+				t.Errorf("the backup's next message and CR are %d and CR-%d; want %d and CR-%d", msg, cr, wantMsg, wantCR)
+			}
+		})
+	}
+	if msg, cr := nextIDs(t, pg); msg != wantMsg || cr != wantCR {
+		t.Errorf("after the backups PostgreSQL's next message and CR are %d and CR-%d; want %d and CR-%d", msg, cr, wantMsg, wantCR)
+	}
+
+	t.Run("RefusesToOverwrite", func(t *testing.T) {
+		if _, err := boltdb.BackupFile(ctx, pg, path); !errors.Is(err, fs.ErrExist) {
+			t.Errorf("BackupFile over an existing file = %v; want fs.ErrExist", err)
+		}
+	})
 }

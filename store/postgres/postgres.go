@@ -20,7 +20,8 @@
 // and Err (store.KVFailer) reports it in a read-only transaction too.
 // Failures that mean the server is away wrap store.ErrUnavailable, and a
 // Begin after the server dropped the pool's connections reconnects. WriteTo
-// is not supported: back PostgreSQL up with pg_dump.
+// is not supported (there is no file to write): boltdb.BackupFile copies a
+// Store on PostgreSQL into a bbolt file with store.Copy instead.
 package postgres
 
 import (
@@ -340,9 +341,9 @@ func (t *tx) CreateBucketIfNotExists(name []byte) error {
 
 func (t *tx) Writable() bool { return t.writable }
 
-// ErrNoBackup is what WriteTo returns: a database on PostgreSQL is backed
-// up with PostgreSQL's own tools.
-var ErrNoBackup = fmt.Errorf("%w: relman's data is in PostgreSQL; back it up with pg_dump (for example pg_dump -Fc -f relman.dump DBNAME)", store.ErrNoBackup)
+// ErrNoBackup is what WriteTo returns: a database on PostgreSQL is not a
+// file; boltdb.BackupFile copies it into one with store.Copy.
+var ErrNoBackup = fmt.Errorf("%w: relman's data is in PostgreSQL, which has no file to write: copy it into a bbolt file with store.Copy (relman backup does) or use pg_dump", store.ErrNoBackup)
 
 // WriteTo returns ErrNoBackup.
 func (t *tx) WriteTo(io.Writer) (int64, error) { return 0, ErrNoBackup }
