@@ -20,6 +20,9 @@ type Metrics struct {
 	outboxDelivered prometheus.Counter
 	outboxFailures  *prometheus.CounterVec
 	outboxParked    prometheus.Counter
+	// outboxFound counts messages found already in Slack (posted by an
+	// attempt whose answer was lost) and recorded instead of posted again.
+	outboxFound prometheus.Counter
 	// outboxEditsSkipped counts edits never sent: superseded by a newer
 	// edit of the same message, or of a message never posted.
 	outboxEditsSkipped *prometheus.CounterVec
@@ -51,6 +54,9 @@ func NewMetrics() *Metrics {
 		outboxParked: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "relman_outbox_parked_total", Help: "Outbox messages parked because delivery cannot succeed.",
 		}),
+		outboxFound: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "relman_outbox_found_posted_total", Help: "Outbox messages found already posted in Slack (an earlier attempt's answer was lost) and recorded as delivered instead of posted again.",
+		}),
 		outboxEditsSkipped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "relman_outbox_edits_skipped_total",
 			Help: "Queued edits not sent, by reason: superseded (a newer edit of the message was queued), original_parked or original_missing (the message was never posted).",
@@ -66,7 +72,7 @@ func NewMetrics() *Metrics {
 		}),
 	}
 	m.reg.MustRegister(m.leading, m.leaderEpoch, m.requests, m.commandLatency, m.outboxDepth, m.outboxDelivered, m.outboxFailures,
-		m.outboxParked, m.outboxEditsSkipped, m.slackErrors, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		m.outboxParked, m.outboxFound, m.outboxEditsSkipped, m.slackErrors, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

@@ -29,6 +29,14 @@ type Permalinker interface {
 	Permalink(ctx context.Context, p store.Posted) (string, error)
 }
 
+// Finder is a Sender that can tell whether it already posted a message: it
+// looks for m (by its outbox ID, which it sends along with every post)
+// among the latest messages where m goes (thread's thread when set), and
+// returns where it landed, or nil.
+type Finder interface {
+	Find(ctx context.Context, m *store.Message, thread *store.Posted) (*store.Posted, error)
+}
+
 // DeliveryError classifies a failed delivery.
 type DeliveryError struct {
 	Err        error
@@ -88,7 +96,13 @@ type Outbox struct {
 	Poll time.Duration
 
 	mu     sync.Mutex
-	fenced *store.Store         // while Lead runs: Store fenced by the leader lease
+	fenced *store.Store // while Lead runs: Store fenced by the leader lease
+	// looked holds the channels whose first message since this worker
+	// started (its first use, and every Run) was looked for before posting (Finder): the one message a previous
+	// worker (a crashed process, a leader that lost its lease) may have
+	// posted without recording it is the first waiting one of its
+	// channel, as a channel's messages go out one at a time and in order.
+	looked map[string]bool
 	last   map[string]time.Time // channel → when its last message went out
 	paused time.Time            // after a 429, nothing is sent before this
 	wake   chan struct{}
@@ -109,6 +123,7 @@ func (o *Outbox) init() {
 	if o.wake == nil {
 		o.wake = make(chan struct{}, 1)
 		o.last = make(map[string]time.Time)
+		o.looked = make(map[string]bool)
 	}
 	if o.Spacing == 0 {
 		o.Spacing = defaultSpacing
@@ -151,6 +166,9 @@ func (o *Outbox) Lead(ctx context.Context, st *store.Store) error {
 // longer leads.
 func (o *Outbox) Run(ctx context.Context) error {
 	o.init()
+	o.mu.Lock()
+	o.looked = make(map[string]bool)
+	o.mu.Unlock()
 	for {
 		started := time.Now() // real time: this paces CPU work, not the domain
 		// The flush says when what it left falls due, so the queue is read
@@ -544,11 +562,17 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (outcome, error)
 	// A delivery that started is finished even if ctx ends meanwhile: an
 	// abandoned request may still have been posted.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
-	send := m
-	if link != nil {
-		send = o.withLink(sctx, m, *link)
+	var at store.Posted
+	var err error
+	if found := o.posted(sctx, m, thread, update); found != nil {
+		at = *found
+	} else {
+		send := m
+		if link != nil {
+			send = o.withLink(sctx, m, *link)
+		}
+		at, err = o.Sender.Send(sctx, send, thread, update)
 	}
-	at, err := o.Sender.Send(sctx, send, thread, update)
 	cancel()
 	now := o.Clock.Now()
 	o.mu.Lock()
@@ -627,6 +651,40 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (outcome, error)
 		log.Info("told release owners their channel is unreachable", "owners", res.notices)
 	}
 	return res, err
+}
+
+// posted returns where m already is in Slack, when it may have been posted
+// before without the post being recorded and the Sender (a Finder) finds
+// it there; otherwise nil, and m is to be posted. That may be so of a post
+// (not an edit, which is harmless to repeat) that failed before (the
+// failure may have come after Slack accepted it: a timeout), and of the
+// first message of each channel since this worker started (the previous
+// one may have stopped between a post and its record). When the lookup
+// fails the message is posted: a message twice is better than none.
+func (o *Outbox) posted(ctx context.Context, m *store.Message, thread, update *store.Posted) *store.Posted {
+	f, ok := o.Sender.(Finder)
+	if !ok || update != nil {
+		return nil
+	}
+	o.mu.Lock()
+	first := !o.looked[m.Channel]
+	o.looked[m.Channel] = true
+	o.mu.Unlock()
+	if m.Attempts == 0 && !first {
+		return nil
+	}
+	found, err := f.Find(ctx, m, thread)
+	if err != nil {
+		o.log().Warn("outbox could not look for an earlier post of a message; posting it", "message", m.ID, "channel", m.Channel, "err", err)
+		return nil
+	}
+	if found != nil {
+		o.log().Info("outbox message found already posted; recorded as delivered", "message", m.ID, "channel", found.Channel, "ts", found.TS)
+		if o.Metrics != nil {
+			o.Metrics.outboxFound.Inc()
+		}
+	}
+	return found
 }
 
 // dropEdit removes edit m, whose message was never posted and never will

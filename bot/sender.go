@@ -56,6 +56,70 @@ func (s *SlackSender) Send(ctx context.Context, m *store.Message, thread, update
 	return store.Posted{Channel: ch, TS: ts, Thread: threadTS}, nil
 }
 
+// findLimit bounds how many of a channel's (or thread's) latest messages
+// Find reads: one page of conversations.history.
+const findLimit = 100
+
+var _ Finder = (*SlackSender)(nil)
+
+// Find looks among the latest findLimit messages of the channel m goes to
+// (of thread's thread when set; a DM's channel is opened first) for one
+// carrying m's outbox ID in its metadata, and returns where it is, or nil.
+// It needs the *:history scopes; without them it fails (missing_scope or
+// not_in_channel) and the outbox posts as it would have.
+func (s *SlackSender) Find(ctx context.Context, m *store.Message, thread *store.Posted) (*store.Posted, error) {
+	channel, threadTS := m.Channel, ""
+	if thread != nil {
+		channel, threadTS = thread.Channel, thread.ThreadTS()
+	} else if m.DM {
+		ch, _, _, err := s.API.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{m.Channel}})
+		if err != nil {
+			s.Metrics.slackError("conversations.open", errorCode(err))
+			return nil, fmt.Errorf("conversations.open: %w", err)
+		}
+		channel = ch.ID
+	}
+	var msgs []slack.Message
+	if threadTS != "" {
+		var err error
+		msgs, _, _, err = s.API.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+			ChannelID: channel, Timestamp: threadTS, Limit: findLimit, IncludeAllMetadata: true})
+		if err != nil {
+			s.Metrics.slackError("conversations.replies", errorCode(err))
+			return nil, fmt.Errorf("conversations.replies: %w", err)
+		}
+	} else {
+		res, err := s.API.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+			ChannelID: channel, Limit: findLimit, IncludeAllMetadata: true})
+		if err != nil {
+			s.Metrics.slackError("conversations.history", errorCode(err))
+			return nil, fmt.Errorf("conversations.history: %w", err)
+		}
+		msgs = res.Messages
+	}
+	for _, msg := range msgs {
+		if msg.Metadata.EventType == outboxEventType && outboxID(msg.Metadata.EventPayload["id"]) == m.ID {
+			return &store.Posted{Channel: channel, TS: msg.Timestamp, Thread: threadTS}, nil
+		}
+	}
+	return nil, nil
+}
+
+// outboxID is the outbox ID in a message's metadata payload, which JSON
+// decodes as a float64; 0 if it is not a number.
+func outboxID(v any) uint64 {
+	switch n := v.(type) {
+	case float64:
+		if n > 0 {
+			return uint64(n)
+		}
+	case string:
+		id, _ := strconv.ParseUint(n, 10, 64)
+		return id
+	}
+	return 0
+}
+
 // Permalink returns the URL of the message at p (chat.getPermalink).
 func (s *SlackSender) Permalink(ctx context.Context, p store.Posted) (string, error) {
 	url, err := s.API.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: p.Channel, Ts: p.TS})

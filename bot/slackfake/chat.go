@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -354,4 +356,81 @@ func (s *Server) conversationsOpen(c Call) obj {
 	ch["is_open"] = true
 	ch["created"] = s.Now().Unix()
 	return obj{"channel": ch, "no_op": already, "already_open": already}
+}
+
+// conversationsHistory answers the channel's top-level messages (and thread
+// replies also sent to the channel), newest first, at most limit (default
+// 100) of them with ts in [oldest, latest]; metadata only with
+// include_all_metadata, as Slack does. A user ID is channel_not_found:
+// Slack wants the D… ID.
+func (s *Server) conversationsHistory(c Call) obj {
+	channel := c.Param("channel")
+	if channel == "" || isUserID(channel) {
+		return fail("channel_not_found")
+	}
+	var msgs []*Message
+	for _, m := range s.messages[channel] {
+		if m.ThreadTS == "" || m.ThreadTS == m.TS || m.ReplyBroadcast {
+			msgs = append(msgs, m)
+		}
+	}
+	return historyPage(c, msgs)
+}
+
+// conversationsReplies answers the thread whose parent is ts: the parent
+// and its replies, oldest first, as conversations.replies does.
+func (s *Server) conversationsReplies(c Call) obj {
+	channel, ts := c.Param("channel"), c.Param("ts")
+	if channel == "" || isUserID(channel) {
+		return fail("channel_not_found")
+	}
+	if s.findLocked(channel, ts) == nil {
+		return fail("thread_not_found")
+	}
+	var msgs []*Message
+	for _, m := range s.messages[channel] {
+		if m.TS == ts || m.ThreadTS == ts {
+			msgs = append(msgs, m)
+		}
+	}
+	page := historyPage(c, msgs)
+	list := page["messages"].([]obj)
+	slices.Reverse(list)
+	return page
+}
+
+// historyPage is the newest limit of msgs (in ts order) within oldest and
+// latest, newest first.
+func historyPage(c Call, msgs []*Message) obj {
+	limit := 100
+	if n, err := strconv.Atoi(c.Param("limit")); err == nil && n > 0 && n < 1000 {
+		limit = n
+	}
+	oldest, latest := c.Param("oldest"), c.Param("latest")
+	metadata := c.Param("include_all_metadata") == "1" || c.Param("include_all_metadata") == "true"
+	list := []obj{}
+	more := false
+	for i := len(msgs) - 1; i >= 0; i-- {
+		m := msgs[i]
+		if (oldest != "" && tsBefore(m.TS, oldest)) || (latest != "" && tsBefore(latest, m.TS)) {
+			continue
+		}
+		if len(list) == limit {
+			more = true
+			break
+		}
+		o := m.object()
+		if !metadata {
+			delete(o, "metadata")
+		}
+		list = append(list, o)
+	}
+	return obj{"messages": list, "has_more": more}
+}
+
+// tsBefore reports whether Slack timestamp a is earlier than b.
+func tsBefore(a, b string) bool {
+	x, _ := strconv.ParseFloat(a, 64)
+	y, _ := strconv.ParseFloat(b, 64)
+	return x < y
 }

@@ -22,6 +22,11 @@ type Fault struct {
 	// then nothing is answered and the call is recorded with Status 0. A
 	// Fault with only a Delay answers normally after the delay.
 	Delay time.Duration
+	// Accepted makes the call take effect before the fault answers it: a
+	// chat.postMessage is posted, and then the client sees the error or
+	// the timeout (Delay), as when Slack accepted a request whose answer
+	// was lost.
+	Accepted bool
 }
 
 type queuedFault struct {
@@ -101,6 +106,11 @@ func (s *Server) applyFault(ctx context.Context, method string) (a answer, done 
 	if !ok {
 		return answer{}, false
 	}
+	return s.answerFault(ctx, f)
+}
+
+// answerFault is applyFault for the fault f, already taken.
+func (s *Server) answerFault(ctx context.Context, f Fault) (a answer, done bool) {
 	if f.Delay > 0 {
 		t := time.NewTimer(f.Delay)
 		defer t.Stop()

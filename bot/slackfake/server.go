@@ -417,6 +417,8 @@ var apiMethods = map[string]apiMethod{
 	"views.update":          (*Server).viewsUpdate,
 	"views.publish":         (*Server).viewsPublish,
 	"conversations.open":    (*Server).conversationsOpen,
+	"conversations.history": (*Server).conversationsHistory,
+	"conversations.replies": (*Server).conversationsReplies,
 	"users.info":            (*Server).usersInfo,
 	"usergroups.users.list": (*Server).usergroupsUsersList,
 	"auth.test":             (*Server).authTest,
@@ -430,9 +432,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.finish(w, c, jsonAnswer(http.StatusOK, fail("invalid_form_data")))
 		return
 	}
-	if a, done := s.applyFault(r.Context(), method); done {
-		s.finish(w, c, a)
-		return
+	f, faulted := s.takeFault(method)
+	if faulted && !f.Accepted {
+		if a, done := s.answerFault(r.Context(), f); done {
+			s.finish(w, c, a)
+			return
+		}
 	}
 	handler, ok := apiMethods[method]
 	if !ok {
@@ -446,6 +451,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	body := handler(s, c)
 	s.mu.Unlock()
+	if faulted && f.Accepted {
+		if a, done := s.answerFault(r.Context(), f); done {
+			s.finish(w, c, a)
+			return
+		}
+	}
 	if _, ok := body["ok"]; !ok {
 		body["ok"] = true
 	}
