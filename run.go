@@ -16,12 +16,13 @@ import (
 	"relman/store"
 )
 
-const usage = `usage: relman [console | serve | backup <file> | migrate <from> <to> | version]
+const usage = `usage: relman [console | serve | backup <file> | migrate <from> <to> | healthcheck | version]
 
 With no subcommand relman serves Slack when SLACK_* settings are present,
 and otherwise starts the console. migrate copies a database (a bbolt file's
-path or a PostgreSQL DSN) into an empty one, and checks the copy. See
-README.md for the settings.`
+path or a PostgreSQL DSN) into an empty one, and checks the copy.
+healthcheck asks the relman serving on this host's RELMAN_ADDR for /healthz
+(for a container's healthcheck). See README.md for the settings.`
 
 // run is relman's real main: it reads configuration through getenv, wires
 // the parts by hand, and returns when ctx ends or the work is done.
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return fmt.Errorf("usage: relman migrate <from> <to> (each a bbolt file's path or a PostgreSQL DSN)")
 		}
 		return runMigrate(ctx, args[1], args[2], stdout)
+	case "healthcheck":
+		return runHealthcheck(ctx, cfg)
 	case "console":
 		return runConsole(ctx, cfg, stdin, stdout, stderr)
 	case "version", "-v", "--version":

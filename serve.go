@@ -329,3 +329,31 @@ func backupPostgres(ctx context.Context, dsn, path string, stdout io.Writer) err
 	fmt.Fprintf(stdout, "wrote %s (%d bytes): %d buckets, %d keys from %s, checked\n", path, n, len(copied), keys, src.Name())
 	return nil
 }
+
+// healthcheckTimeout bounds relman healthcheck's request.
+const healthcheckTimeout = 3 * time.Second
+
+// runHealthcheck asks the relman serving on this host's RELMAN_ADDR port for
+// GET /healthz and returns an error unless it answers 200: a container's
+// healthcheck, where the image has no shell or curl.
+func runHealthcheck(ctx context.Context, cfg config) error {
+	_, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("healthcheck: RELMAN_ADDR: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, healthcheckTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort("127.0.0.1", port)+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: /healthz answered %s", resp.Status)
+	}
+	return nil
+}
