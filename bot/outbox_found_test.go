@@ -89,6 +89,37 @@ func TestOutboxFindsWhatSlackTook(t *testing.T) {
 		}
 	})
 
+	t.Run("ThreadReplyStoppedBetweenPostAndRecord", func(t *testing.T) {
+		t.Parallel()
+		h := outboxFixture(t)
+		parent := outboxText("C1", "CR-1 opened")
+		parent.Ref = "cr:1"
+		h.enqueue(t, parent)
+		h.drain(t)
+		p := h.posted(t, "cr:1")
+		if p == nil {
+			t.Fatal("the parent was not recorded as posted")
+		}
+		reply := outboxText("C1", "approved")
+		reply.ThreadOf = "cr:1"
+		m := h.enqueue(t, reply)[0]
+		sender := &SlackSender{API: h.api, Metrics: NewMetrics()}
+		if _, err := sender.Send(context.Background(), &m, p, nil); err != nil {
+			t.Fatal(err)
+		}
+		h.restart(t)
+		h.drain(t)
+		if got := h.posts("C1"); got != 2 {
+			t.Errorf("chat.postMessage calls to C1 = %d; want 2 (the parent, and the reply once)", got)
+		}
+		if got := len(h.fake.CallsTo("conversations.replies")); got != 1 {
+			t.Errorf("conversations.replies calls = %d; want 1", got)
+		}
+		if q := h.queue(t); len(q) != 0 {
+			t.Errorf("outbox after the drain = %+v; want empty", q)
+		}
+	})
+
 	t.Run("LooksOnlyOnceAChannel", func(t *testing.T) {
 		t.Parallel()
 		h := outboxFixture(t)
