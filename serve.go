@@ -68,6 +68,7 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 		Lead: func(ctx context.Context, epoch uint64) error {
 			return lead(ctx, st.Fenced(holder, epoch), outbox, cfg, clock, log)
 		}}
+	outbox.LeaseUntil = leader.Until
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

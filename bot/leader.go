@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"relman/store"
@@ -48,6 +49,21 @@ type Leader struct {
 
 	once sync.Once
 	poke chan struct{}
+	// until is when the lease this replica holds runs out unless renewed
+	// (Unix nanoseconds, this process's clock); 0 while it follows.
+	until atomic.Int64
+}
+
+// Until returns when the lease this replica holds runs out unless it is
+// renewed, by this process's clock (never later than the database's); zero
+// while it follows, and with no Leaser (it leads for good). A post still
+// under way then is abandoned (Outbox.LeaseUntil), so none can land in
+// Slack after a new leader looked for it there.
+func (l *Leader) Until() time.Time {
+	if n := l.until.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
 }
 
 // Poke makes a follower try to take the lease now rather than at its
@@ -108,6 +124,8 @@ func (l *Leader) Run(ctx context.Context) error {
 func (l *Leader) lead(ctx context.Context, log *slog.Logger, epoch uint64, until time.Time, ttl, renew time.Duration) {
 	log = log.With("holder", l.Holder, "epoch", epoch)
 	log.Info("leader lease taken: this replica leads (outbox and sweep)")
+	l.until.Store(until.UnixNano())
+	defer l.until.Store(0)
 	l.Metrics.leader(true, epoch)
 	lctx, stop := context.WithCancelCause(ctx)
 	done := make(chan error, 1)
@@ -137,6 +155,7 @@ func (l *Leader) lead(ctx context.Context, log *slog.Logger, epoch uint64, until
 			switch {
 			case ok:
 				until = start.Add(ttl)
+				l.until.Store(until.UnixNano())
 				expire.Reset(time.Until(until))
 			case err == nil:
 				why = errors.New("another replica took the lease")

@@ -217,6 +217,19 @@ func TestLeader(t *testing.T) {
 		}
 		f.mu.Unlock()
 	})
+	t.Run("UntilIsTheLeasesEndWhileLeading", func(t *testing.T) {
+		f := &fakeLeaser{}
+		ld, terms, stop := leaderFixture(t, f, nil)
+		tm := nextTerm(t, terms)
+		if u := ld.Until(); u.IsZero() || u.After(time.Now().Add(ld.TTL)) {
+			t.Errorf("Until() while leading = %v; want within the TTL %v from now", u, ld.TTL)
+		}
+		stop()
+		waitEnded(t, tm, "shutdown")
+		if u := ld.Until(); !u.IsZero() {
+			t.Errorf("Until() after stepping down = %v; want zero", u)
+		}
+	})
 	t.Run("StepsDownWhenTheLeaseRunsOutUnrenewed", func(t *testing.T) {
 		f := &fakeLeaser{}
 		ld, terms, _ := leaderFixture(t, f, nil)

@@ -94,6 +94,11 @@ type Outbox struct {
 	// even without a Notify: messages another replica queued are found
 	// (RELMAN_DB on PostgreSQL, where Notify may not reach the leader).
 	Poll time.Duration
+	// LeaseUntil, when set, says when the leader lease runs out unless
+	// renewed (Leader.Until; zero for no bound): a post still under way
+	// then is abandoned, so it cannot reach Slack after a new leader
+	// looked for it there (Finder) and posted it again.
+	LeaseUntil func() time.Time
 
 	mu     sync.Mutex
 	fenced *store.Store // while Lead runs: Store fenced by the leader lease
@@ -561,7 +566,13 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (outcome, error)
 	}
 	// A delivery that started is finished even if ctx ends meanwhile: an
 	// abandoned request may still have been posted.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	deadline := time.Now().Add(sendTimeout) // real time: it bounds a request
+	if o.LeaseUntil != nil {
+		if until := o.LeaseUntil(); !until.IsZero() && until.Before(deadline) {
+			deadline = until
+		}
+	}
+	sctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 	var at store.Posted
 	var err error
 	if found := o.posted(sctx, m, thread, update); found != nil {

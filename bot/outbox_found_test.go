@@ -120,6 +120,26 @@ func TestOutboxFindsWhatSlackTook(t *testing.T) {
 		}
 	})
 
+	t.Run("PostEndsWhenTheLeaseRunsOut", func(t *testing.T) {
+		t.Parallel()
+		h := outboxFixture(t)
+		h.fake.Fail("chat.postMessage", slackfake.Fault{Delay: 3 * time.Second}, 1)
+		// Real time: the bound is on a request.
+		h.outbox.LeaseUntil = func() time.Time { return time.Now().Add(200 * time.Millisecond) }
+		m := h.enqueue(t, outboxText("C1", "slow"))[0]
+		start := time.Now()
+		if got := h.flush(t); got != 0 {
+			t.Fatalf("Flush() with Slack slower than the lease = %d; want 0", got)
+		}
+		// The client's own timeout is 2s; the lease's end came first.
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("the post under way took %v to be abandoned; want it to end with the lease (200ms)", d)
+		}
+		if got := h.message(t, m.ID); got.Attempts != 1 {
+			t.Errorf("after the abandoned post, message %d has %d attempts; want 1 (looked for before it is posted again)", m.ID, got.Attempts)
+		}
+	})
+
 	t.Run("LooksOnlyOnceAChannel", func(t *testing.T) {
 		t.Parallel()
 		h := outboxFixture(t)
