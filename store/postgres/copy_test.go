@@ -327,3 +327,82 @@ func TestBackupFile(t *testing.T) {
 		}
 	})
 }
+
+// TestBackupFileIsOneSnapshot: backups taken while another process keeps
+// committing transactions that each add a product and queue a message hold
+// as many products as messages: every bucket was read in one snapshot.
+func TestBackupFileIsOneSnapshot(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.MustDatabase(t)
+	pg, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	writer, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close()
+	at := time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC)
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				done <- nil
+				return
+			default:
+			}
+			err := writer.Update(ctx, "UALICE", at, func(tx *store.Tx) error {
+				if err := tx.PutProduct("add", &store.Product{Name: fmt.Sprintf("p%04d", i), CreatedAt: at, CreatedBy: "UALICE"}); err != nil {
+					return err
+				}
+				return tx.Enqueue(&store.Message{Channel: "CPAY", Doc: store.Doc{Text: fmt.Sprint(i)}})
+			})
+			if err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	dir := t.TempDir()
+	last := 0
+	for i := range 5 {
+		path := filepath.Join(dir, fmt.Sprintf("b%d.db", i))
+		if _, err := boltdb.BackupFile(ctx, pg, path); err != nil {
+			t.Fatalf("BackupFile while another process writes: %v", err)
+		}
+		s, err := boltdb.Open(path, boltdb.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var products, messages int
+		err = s.View(ctx, func(tx *store.Tx) error {
+			ps, err := tx.Products()
+			products = len(ps)
+			if err != nil {
+				return err
+			}
+			ms, err := tx.Outbox()
+			messages = len(ms)
+			return err
+		})
+		s.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if products != messages {
+			t.Errorf("backup %d holds %d products and %d messages; want as many of each (one snapshot)", i, products, messages)
+		}
+		last = products
+	}
+	if last == 0 {
+		t.Error("the last backup holds no product: the writer did not run alongside the backups")
+	}
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatalf("writer: %v", err)
+	}
+}
