@@ -165,7 +165,9 @@ func outboxID(meta json.RawMessage) uint64 {
 // commands spread over them, with the sweep running every second. Mid-load
 // the leader is SIGKILLed, then the new leader's database connections are
 // terminated and a follower is SIGKILLed; the killed ones are restarted.
-// Every acknowledged command must be in the database, every outbox message
+// A move made while no replica leads makes a dependency late. Every
+// acknowledged command must be in the database, the slip alert must fire
+// once, every outbox message
 // must reach Slack once (by its metadata ID) in per-channel order, and the
 // lease epochs must only grow. It logs the takeover times.
 func TestReplicasSurviveKills(t *testing.T) {
@@ -245,6 +247,20 @@ func TestReplicasSurviveKills(t *testing.T) {
 
 	first, _ := leaderIndex(nil)
 
+	// A dependency for the sweep to find late once payments moves
+	// (TestRunAlertsOnceOverHTTP): its slip alert must fire exactly once,
+	// though the move lands while no replica leads.
+	const slipChannel = "C0MOBILE"
+	for _, text := range []string{
+		"add payments 2.3.0 +10d",
+		"add mobile 5.0 +30d channel <#" + slipChannel + "|mobile>",
+		"depend mobile@5.0 on payments@2.3.0 by +15d",
+	} {
+		if status, reply := trySignedPost(ctx, current(first).url("/slack/commands"), loadForm(text, "C0PAYMENTS", fake.ResponseURL())); status != http.StatusOK || !strings.Contains(reply, "ephemeral") {
+			t.Fatalf("%q: %d %s", text, status, reply)
+		}
+	}
+
 	// The load: command n adds svc<n> in channel C0LOAD<n mod channels>,
 	// sent to replica n mod 3 (whichever process runs there now).
 	type outcome struct {
@@ -282,6 +298,10 @@ func TestReplicasSurviveKills(t *testing.T) {
 	postsAtKill := len(fake.CallsTo("chat.postMessage"))
 	current(first).kill(t)
 	t.Logf("SIGKILLed leader %s after %d acknowledged commands", current(first).name, acked.Load())
+	move := "move payments@2.3.0 +20d because the HSM firmware is late"
+	if status, reply := trySignedPost(ctx, current((first+1)%3).url("/slack/commands"), loadForm(move, "C0PAYMENTS", fake.ResponseURL())); status != http.StatusOK || !strings.Contains(reply, "Moved") {
+		t.Fatalf("%q while no replica leads: %d %s", move, status, reply)
+	}
 	restart(first)
 	next, epoch := leaderIndex(nil)
 	flip := time.Since(killed)
@@ -336,7 +356,12 @@ func TestReplicasSurviveKills(t *testing.T) {
 				inDB[r.Ref.String()] = true
 			}
 			msgs, err2 := tx.Outbox()
-			queued = len(msgs)
+			queued = 0
+			for _, m := range msgs {
+				if !m.DM { // a DM may wait for its recipient's working hours
+					queued++
+				}
+			}
 			if err == nil {
 				err = err2
 			}
@@ -368,8 +393,11 @@ func TestReplicasSurviveKills(t *testing.T) {
 	// Once each, by metadata ID, in order within each channel.
 	count := map[uint64]int{}
 	var dups []string
+	all := []string{"C0PAYMENTS", slipChannel}
 	for c := range channels {
-		ch := fmt.Sprintf("C0LOAD%02d", c)
+		all = append(all, fmt.Sprintf("C0LOAD%02d", c))
+	}
+	for _, ch := range all {
 		var last uint64
 		for _, m := range fake.Messages(ch) {
 			id := outboxID(m.Metadata)
@@ -406,6 +434,16 @@ func TestReplicasSurviveKills(t *testing.T) {
 	}
 	if len(dups) > 2 {
 		t.Errorf("%d messages posted twice; want at most one per leader fault (2)", len(dups))
+	}
+
+	slips := 0
+	for _, m := range fake.Messages(slipChannel) {
+		if strings.Contains(m.Text, "*Slip*") {
+			slips++
+		}
+	}
+	if slips != 1 {
+		t.Errorf("%s got %d slip alerts; want 1 (sweeps ran every second on three replicas, across two takeovers)", slipChannel, slips)
 	}
 
 	// Epochs only grew: per process, and for the leaders in time order.
