@@ -60,6 +60,14 @@
 //	                 rounds with and without 8 voters streaming clicks
 //	-vote-rate 100   the stream's votes per second (0: each voter clicks
 //	                 again as soon as it is answered)
+//	-pg DSN          also measure an in-process relman on PostgreSQL (default
+//	                 $RELMAN_LOAD_PG): a new database on the server DSN
+//	                 names, seeded alike and dropped at the end, as a
+//	                 target relman-pg in the same alternating rounds (with
+//	                 -votes: a third mode, grouped commits on PostgreSQL)
+//	-text may hold {n} (the request's number: "add load{n} 1.0 {d}"), {d}
+//	(a date 20–319 days ahead, new with each request) and {r} (a seeded
+//	release the sending user owns: "move {r} {d} because load")
 //
 // Examples:
 //
@@ -67,6 +75,7 @@
 //	go run ./cmd/relman-load -releases 500
 //	go run ./cmd/relman-load -releases 10000 -sweep "@every 1s" -nocache
 //	go run ./cmd/relman-load -votes -rounds 4
+//	go run ./cmd/relman-load -pg "$RELMAN_TEST_PG" -text 'add load{n} 1.0 {d}'
 //	go run ./cmd/relman-load -targets relman -cpuprofile cpu.out && go tool pprof -top cpu.out
 //	go run ./cmd/relman-load -url http://relman:3000/slack/commands -secret "$SECRET"
 package main
