@@ -144,3 +144,14 @@ type KVLoader interface {
 	// until the transaction ends.
 	PutMany(keys, values [][]byte) error
 }
+
+// KVReader is implemented by a KV that reads one key without a
+// transaction more cheaply than View would, as a database server does in
+// one round trip instead of a transaction's several. The read sees the
+// data committed at one instant. Store.Generation uses it: every cached
+// lookup reads the generation first.
+type KVReader interface {
+	// ReadKey returns a copy of the value of key in the top-level bucket,
+	// nil when the bucket or the key does not exist.
+	ReadKey(ctx context.Context, bucket, key []byte) ([]byte, error)
+}

@@ -46,6 +46,9 @@ type Store struct {
 	// graph is the Graph of the latest generation this Store has seen, so
 	// lookups do not decode every release and changes are applied to it.
 	graph *atomic.Pointer[graphCache]
+	// gens shares generation reads when kv reads a key in one round trip
+	// (KVReader); nil otherwise.
+	gens *genReads
 	// fence, when set, runs first in every read-write transaction and
 	// fails it when this process no longer leads (Fenced).
 	fence func(KVTx) error
@@ -88,6 +91,9 @@ func (s *Store) cacheGraph(gen uint64, g *Graph) {
 // open for the caller to close.
 func New(ctx context.Context, kv KV, name string) (*Store, error) {
 	s := &Store{kv: kv, name: name, graph: new(atomic.Pointer[graphCache])}
+	if r, ok := kv.(KVReader); ok {
+		s.gens = &genReads{r: r}
+	}
 	if err := s.update(ctx, migrate); err != nil {
 		return nil, err
 	}
@@ -175,6 +181,9 @@ func generation(tx KVTx) uint64 {
 // generations mean the same data, so it can key caches of what is computed
 // from it.
 func (s *Store) Generation(ctx context.Context) (uint64, error) {
+	if s.gens != nil {
+		return s.gens.get(ctx)
+	}
 	var gen uint64
 	err := s.view(ctx, func(tx KVTx) error {
 		gen = generation(tx)

@@ -28,6 +28,8 @@ type target struct {
 	// users and channels the requests come from (round robin); synthetic
 	// IDs when empty.
 	users, channels []string
+	// refs are the seeded releases by owner (users' order), for {r}.
+	refs [][]string
 	// responseURL is the base of the response_url sent; Slack's when empty.
 	responseURL string
 	// metrics, when set, reports the server's own command time.
@@ -240,8 +242,10 @@ const (
 // §1.1) and a fresh response_url and trigger_id.
 func (g *loadGen) form(t *target, c int, seq uint64) []byte {
 	user := fmt.Sprintf("U0LOAD%04d", c)
+	owner := -1
 	if len(t.users) > 0 {
-		user = t.users[(c+int(seq))%len(t.users)]
+		owner = (c + int(seq)) % len(t.users)
+		user = t.users[owner]
 	}
 	if g.distinct {
 		user = fmt.Sprintf("U0NEW%010d", seq)
@@ -261,7 +265,7 @@ func (g *loadGen) form(t *target, c int, seq uint64) []byte {
 		{"user_id", user},
 		{"user_name", "load" + strconv.Itoa(c)},
 		{"command", g.command},
-		{"text", g.text},
+		{"text", g.textFor(t, owner, seq)},
 		{"api_app_id", loadAppID},
 		{"is_enterprise_install", "false"},
 		{"response_url", base + strconv.FormatUint(seq, 10) + "/" + nonce[:24]},
@@ -278,6 +282,24 @@ func (g *loadGen) form(t *target, c int, seq uint64) []byte {
 		b.WriteString(url.QueryEscape(f[1]))
 	}
 	return []byte(b.String())
+}
+
+// textFor is the command text with its placeholders filled in for
+// request seq: {n} is seq (a new name for every request: "add load{n}
+// 1.0 +30d"), {d} a date 20 to 319 days ahead that changes with every
+// request, and {r} a seeded release the sending user owns ("move {r} {d}
+// because load").
+func (g *loadGen) textFor(t *target, owner int, seq uint64) string {
+	if !strings.Contains(g.text, "{") {
+		return g.text
+	}
+	ref := "none@1.0"
+	if owner >= 0 && owner < len(t.refs) && len(t.refs[owner]) > 0 {
+		rs := t.refs[owner]
+		ref = rs[int(seq/uint64(max(1, len(t.users))))%len(rs)]
+	}
+	day := time.Now().UTC().AddDate(0, 0, 20+int(seq%300)).Format(time.DateOnly)
+	return strings.NewReplacer("{n}", strconv.FormatUint(seq, 10), "{d}", day, "{r}", ref).Replace(g.text)
 }
 
 func snippet(b []byte, n int) string {
@@ -339,6 +361,14 @@ func report(w io.Writer, ts []*target, conc int) {
 		fmt.Fprintf(w, "throughput relman/bare: %.2f× (goal ≥ %.1f×): %s%s\n", ratio, goalRatio, verdict(ratio >= goalRatio), note)
 	} else if rel != nil {
 		fmt.Fprintln(w, "throughput relman/bare: not measured (no bare target)")
+	}
+	if pg := byName["relman-pg"]; rel != nil && pg != nil && rel.throughput() > 0 {
+		ratio := pg.throughput() / rel.throughput()
+		fmt.Fprintf(w, "throughput PostgreSQL/bbolt: %.2f× (goal for lookups ≥ %.1f×): %s; p99 %s / %s\n", ratio, goalPGRatio,
+			verdict(ratio >= goalPGRatio), ms(pct(pg.latencies, 0.99)), ms(pct(rel.latencies, 0.99)))
+		if pg.errors > 0 {
+			fmt.Fprintf(w, "relman-pg answered %d of %d requests with an error: its figures are not valid\n", pg.errors, pg.requests)
+		}
 	}
 	if rel != nil && len(rel.latencies) > 0 {
 		p99 := pct(rel.latencies, 0.99)

@@ -60,6 +60,14 @@
 //	                 rounds with and without 8 voters streaming clicks
 //	-vote-rate 100   the stream's votes per second (0: each voter clicks
 //	                 again as soon as it is answered)
+//	-pg DSN          also measure an in-process relman on PostgreSQL (default
+//	                 $RELMAN_LOAD_PG): a new database on the server DSN
+//	                 names, seeded alike and dropped at the end, as a
+//	                 target relman-pg in the same alternating rounds (with
+//	                 -votes: a third mode, grouped commits on PostgreSQL)
+//	-text may hold {n} (the request's number: "add load{n} 1.0 {d}"), {d}
+//	(a date 20–319 days ahead, new with each request) and {r} (a seeded
+//	release the sending user owns: "move {r} {d} because load")
 //
 // Examples:
 //
@@ -67,6 +75,7 @@
 //	go run ./cmd/relman-load -releases 500
 //	go run ./cmd/relman-load -releases 10000 -sweep "@every 1s" -nocache
 //	go run ./cmd/relman-load -votes -rounds 4
+//	go run ./cmd/relman-load -pg "$RELMAN_TEST_PG" -text 'add load{n} 1.0 {d}'
 //	go run ./cmd/relman-load -targets relman -cpuprofile cpu.out && go tool pprof -top cpu.out
 //	go run ./cmd/relman-load -url http://relman:3000/slack/commands -secret "$SECRET"
 package main
@@ -103,6 +112,9 @@ const (
 	// p99 without (issue 7).
 	goalSweepRatio = 1.5
 	goalP99        = 30 * time.Millisecond
+	// goalPGRatio: lookups from the cached graph on PostgreSQL against
+	// the bbolt figure (issue 9).
+	goalPGRatio = 0.8
 )
 
 // options are the command-line settings.
@@ -130,6 +142,7 @@ type options struct {
 	serverLog  string
 	votes      bool
 	voteRate   float64
+	pg         string
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
@@ -159,6 +172,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.StringVar(&o.serverLog, "serverlog", "", "write the in-process relman's log to this file (default: discard)")
 	fs.Float64Var(&o.voteRate, "vote-rate", 100, "with -votes: votes per second streamed during the list+votes rounds (0: as fast as 8 voters are answered)")
 	fs.BoolVar(&o.votes, "votes", false, "measure CCB votes instead (issue 8): bursts of 500 concurrent clicks, grouped commits against one per vote, then /release list with and without votes streaming")
+	fs.StringVar(&o.pg, "pg", getenv("RELMAN_LOAD_PG"), "also measure an in-process relman on PostgreSQL, in a new database on the server this DSN names (dropped at the end)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -195,6 +209,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	if o.votes && (o.url != "" || o.sweep != "") {
 		errs = append(errs, errors.New("-votes: only with the in-process relman (no -url or -sweep)"))
 	}
+	if o.pg != "" && o.url != "" {
+		errs = append(errs, errors.New("-pg: only with the in-process relman (no -url)"))
+	}
 	if o.bareURL != "" && o.url == "" {
 		errs = append(errs, errors.New("-bare-url: only with -url"))
 	}
@@ -230,14 +247,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	var targets []*target
-	var relman *inProcess
+	var relman, relmanPG *inProcess
 	if o.url == "" {
 		o.secret = "relman-load-secret"
-		relman, err = startRelman(ctx, o.secret, o.releases, o.parked, o.noCache, o.sweep, o.serverLog, false, nil, stderr)
+		relman, err = startRelman(ctx, o.secret, o.releases, o.parked, o.noCache, o.sweep, o.serverLog, false, "", nil, stderr)
 		if err != nil {
 			return err
 		}
 		defer relman.Close()
+		if o.pg != "" {
+			fmt.Fprintln(stderr, "starting relman on PostgreSQL…")
+			if relmanPG, err = startRelman(ctx, o.secret, o.releases, o.parked, o.noCache, "", "", false, o.pg, nil, stderr); err != nil {
+				return err
+			}
+			defer relmanPG.Close()
+		}
 		bare, err := startBare(o.secret, o.bareSize)
 		if err != nil {
 			return err
@@ -248,7 +272,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		if o.targets != "bare" {
 			targets = append(targets, &target{name: "relman", url: relman.url, users: relman.users, channels: relman.channels,
-				responseURL: relman.responseURL, metrics: relman})
+				refs: relman.seed.refs, responseURL: relman.responseURL, metrics: relman})
+			if relmanPG != nil {
+				targets = append(targets, &target{name: "relman-pg", url: relmanPG.url, users: relmanPG.users, channels: relmanPG.channels,
+					refs: relmanPG.seed.refs, responseURL: relmanPG.responseURL, metrics: relmanPG})
+			}
 			if o.sweep != "" {
 				targets = append(targets, &target{name: "relman+sweep", url: relman.url, users: relman.users, channels: relman.channels,
 					responseURL: relman.responseURL, metrics: relman, sweep: true})
@@ -274,8 +302,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fmt.Fprintf(stdout, "machine: %d CPUs (GOMAXPROCS %d), %s, %s, load average at start %s\n",
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), cpuModel(), runtime.Version(), loadAvg())
 	if relman != nil {
-		fmt.Fprintf(stdout, "in-process relman: %d releases, %d dependencies (%d releases at risk), seeded in %s; bbolt with fsync at %s\n",
-			relman.seed.releases, relman.seed.deps, relman.seed.atRisk, relman.seed.took.Round(time.Millisecond), relman.dbPath)
+		for _, p := range []*inProcess{relman, relmanPG} {
+			if p != nil {
+				fmt.Fprintf(stdout, "in-process relman: %d releases, %d dependencies (%d releases at risk), seeded in %s; %s\n",
+					p.seed.releases, p.seed.deps, p.seed.atRisk, p.seed.took.Round(time.Millisecond), p.dbName)
+			}
+		}
 		if relman.seed.parked > 0 {
 			fmt.Fprintf(stdout, "in-process relman: %d messages parked in the outbox\n", relman.seed.parked)
 		}

@@ -27,6 +27,7 @@ import (
 	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
+	"relman/store/postgres"
 )
 
 // inProcess is relman wired as runServe wires it, serving on 127.0.0.1:0,
@@ -34,6 +35,7 @@ import (
 type inProcess struct {
 	url    string
 	dbPath string
+	dbName string // the backend and where, for the report
 	// responseURL is the base of the response_urls sent: the fake's, so
 	// nothing the load provokes reaches the real Slack.
 	responseURL string
@@ -49,6 +51,7 @@ type inProcess struct {
 	srv     *http.Server
 	handler http.Handler
 	logFile *os.File
+	drop    func(context.Context) error // drops the -pg database
 	stop    context.CancelFunc
 	workers sync.WaitGroup
 	// sweeping gates the sweep's runs (-sweep): on during the rounds of
@@ -68,6 +71,9 @@ func (p *inProcess) sweepDuring(t *target) {
 type seedStats struct {
 	releases, deps, atRisk, messages, parked int
 	took                                     time.Duration
+	// refs are the seeded releases by product, the index of its owner
+	// in inProcess.users.
+	refs [][]string
 }
 
 // startRelman opens a store in a temporary directory, seeds it with
@@ -77,8 +83,9 @@ type seedStats struct {
 // With oneCommit, the store's KV hides bbolt's Batch, so Store.Batch (the
 // votes' grouped commits) falls back to one commit per call, as Update.
 // prepare, when set, seeds more after the releases, before their messages
-// are delivered.
-func startRelman(ctx context.Context, secret string, releases, parked int, noCache bool, sweepSpec, logPath string, oneCommit bool, prepare func(context.Context, *inProcess) error, stderr io.Writer) (_ *inProcess, err error) {
+// are delivered. With pg (a PostgreSQL server's DSN) the store is a new
+// database on that server instead, dropped by Close.
+func startRelman(ctx context.Context, secret string, releases, parked int, noCache bool, sweepSpec, logPath string, oneCommit bool, pg string, prepare func(context.Context, *inProcess) error, stderr io.Writer) (_ *inProcess, err error) {
 	p := &inProcess{}
 	defer func() {
 		if err != nil {
@@ -96,10 +103,24 @@ func startRelman(ctx context.Context, secret string, releases, parked int, noCac
 		logw = p.logFile
 	}
 	log := slog.New(slog.NewJSONHandler(logw, nil))
-	p.dbPath = filepath.Join(p.dir, "relman.db")
-	kv, err := boltdb.OpenKV(p.dbPath, boltdb.Options{})
-	if err != nil {
-		return nil, err
+	var kv store.KV
+	if pg == "" {
+		p.dbPath = filepath.Join(p.dir, "relman.db")
+		p.dbName = "bbolt with fsync at " + p.dbPath
+		if kv, err = boltdb.OpenKV(p.dbPath, boltdb.Options{}); err != nil {
+			return nil, err
+		}
+	} else {
+		var dsn string
+		if dsn, p.drop, err = postgres.NewDatabase(ctx, pg, "relman_load_"); err != nil {
+			return nil, fmt.Errorf("-pg: %w", err)
+		}
+		pkv, err := postgres.OpenKV(ctx, dsn)
+		if err != nil {
+			return nil, fmt.Errorf("-pg: %w", err)
+		}
+		kv, p.dbPath = pkv, pkv.Name()
+		p.dbName = "PostgreSQL " + p.dbPath + " (a new database)"
 	}
 	if oneCommit {
 		kv = struct{ store.KV }{kv} // no Batch method: not a store.Batcher
@@ -233,6 +254,11 @@ func (p *inProcess) Close() {
 	p.workers.Wait()
 	if p.st != nil {
 		p.st.Close()
+	}
+	if p.drop != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		p.drop(ctx)
+		cancel()
 	}
 	if p.fake != nil {
 		p.fake.Close()
@@ -383,6 +409,10 @@ func seed(ctx context.Context, svc *commands.Service, n int) (seedStats, []strin
 		p := i % products
 		r := rel{ref: fmt.Sprintf("%s@1.%d.0", names[p], i/products), product: p, target: today.AddDays(7 + i*180/n)}
 		rels[i] = r
+		if st.refs == nil {
+			st.refs = make([][]string, products)
+		}
+		st.refs[p] = append(st.refs[p], r.ref)
 		text := fmt.Sprintf("add %s %s owner <@%s> channel <#%s>", strings.Replace(r.ref, "@", " ", 1), r.target, owners[p], channels[p])
 		if err := exec(owners[p], channels[p], text); err != nil {
 			return st, nil, nil, err

@@ -217,6 +217,7 @@ func click(ctx context.Context, client *http.Client, secret, endpoint string, bo
 // voteRun is one mode's relman and what its bursts measured.
 type voteRun struct {
 	name string
+	pg   string // a PostgreSQL server's DSN: this mode's relman keeps its store there
 	p    *inProcess
 	seed voteSeed
 
@@ -319,6 +320,9 @@ func (v *voteRun) throughput() float64 {
 func runVotes(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	o.secret = "relman-load-secret"
 	runs := []*voteRun{{name: "one commit per vote"}, {name: "grouped commits"}}
+	if o.pg != "" {
+		runs = append(runs, &voteRun{name: "PostgreSQL", pg: o.pg})
+	}
 	for i, r := range runs {
 		fmt.Fprintf(stderr, "starting relman (%s)…\n", r.name)
 		prepare := func(ctx context.Context, p *inProcess) error {
@@ -326,7 +330,7 @@ func runVotes(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			r.seed, err = seedVotes(ctx, p.svc, o.rounds)
 			return err
 		}
-		p, err := startRelman(ctx, o.secret, o.releases, 0, o.noCache, "", o.serverLog, i == 0, prepare, stderr)
+		p, err := startRelman(ctx, o.secret, o.releases, 0, o.noCache, "", o.serverLog, i == 0, r.pg, prepare, stderr)
 		if err != nil {
 			return err
 		}
@@ -357,11 +361,15 @@ func runVotes(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), cpuModel(), runtime.Version(), loadAvg())
 	fmt.Fprintf(stdout, "each mode: its own relman in this process, %d releases, bbolt with fsync; %q hides bbolt's Batch from the store\n",
 		runs[0].p.seed.releases, runs[0].name)
+	if o.pg != "" {
+		fmt.Fprintf(stdout, "mode %q: grouped commits (Store.Batch) on %s\n", "PostgreSQL", runs[2].p.dbName)
+	}
 
 	for b := range o.rounds {
 		order := runs
 		if b%2 == 1 {
-			order = []*voteRun{runs[1], runs[0]}
+			order = slices.Clone(runs)
+			slices.Reverse(order)
 		}
 		for _, r := range order {
 			fmt.Fprintf(stderr, "burst %d/%d: %s…\n", b+1, o.rounds, r.name)

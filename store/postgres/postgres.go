@@ -552,3 +552,19 @@ func (c *cursor) fetch(q string, k []byte) {
 	}
 	c.more = len(c.keys) == pageSize
 }
+
+var _ store.KVReader = (*DB)(nil)
+
+// ReadKey reads one key in one statement, outside any transaction: one
+// round trip where a read-only transaction takes several.
+func (d *DB) ReadKey(ctx context.Context, bucket, key []byte) ([]byte, error) {
+	var v []byte
+	err := d.pool.QueryRow(ctx, `SELECT value FROM relman_kv WHERE bucket = $1 AND key = $2`, bucket, key).Scan(&v)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("read on %s: %w", d.name, classify(err))
+	}
+	return v, nil
+}

@@ -73,3 +73,11 @@ func Cut(tb testing.TB, dsn string) (restore func()) {
 	tb.Cleanup(restore)
 	return restore
 }
+
+// TerminateApp ends, with pg_terminate_backend, the connections to the
+// database dsn names whose application_name is app (one process's, when
+// each process sets its own in its DSN), and returns how many it ended.
+func TerminateApp(tb testing.TB, dsn, app string) int {
+	tb.Helper()
+	return admin(tb, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2 AND pid <> pg_backend_pid()`, database(tb, dsn), app)
+}
