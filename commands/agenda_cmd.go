@@ -128,7 +128,7 @@ func Agenda(tx *store.Tx, products []string, last, now time.Time, loc *time.Loca
 	}
 	if len(nothing) == len(parts) {
 		one := newDoc("")
-		one.section(fmt.Sprintf(":zzz: Nothing for the release meeting of %s, %s: %s.", productList(products), d.today.Pretty(), noticeAnd(nothing)))
+		one.section(fmt.Sprintf(":zzz: Nothing for the release meeting of %s, %s: %s.", productList(products), d.today.Pretty(), andList(nothing)))
 		return one.build(), nil
 	}
 	again := strings.Join(append([]string{"/release agenda"}, products...), " ")

@@ -347,7 +347,7 @@ func productList(ps []string) string {
 	if len(ps) == 0 {
 		return "every product"
 	}
-	return noticeAnd(ps)
+	return andList(ps)
 }
 
 // zoneName is the IANA name a subscription stores for loc, UTC when loc

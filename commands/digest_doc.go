@@ -90,7 +90,7 @@ func (dg *Digester) Digest(sub *store.Subscription, since time.Time) store.Doc {
 	}
 	if len(nothing) == len(digestSections) {
 		one := newDoc("")
-		one.section(fmt.Sprintf(":zzz: Digest for %s, %s: %s.", productList(sub.Products), d.today.Pretty(), noticeAnd(nothing)))
+		one.section(fmt.Sprintf(":zzz: Digest for %s, %s: %s.", productList(sub.Products), d.today.Pretty(), andList(nothing)))
 		return one.build()
 	}
 	b.context(digestFooter(sub))

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"fmt"
-	"strings"
 
 	"relman/store"
 )
@@ -16,7 +15,7 @@ func ChannelUnreachable(channel, reason string, refs []store.Ref) store.Doc {
 	for i, r := range refs {
 		names[i] = bold(r)
 	}
-	news := "the news of " + noticeAnd(names)
+	news := "the news of " + andList(names)
 	example := "&lt;release&gt;"
 	if len(refs) == 1 {
 		example = refs[0].String()
@@ -37,15 +36,4 @@ func unreachableWhy(reason string) string {
 		return "Slack can't find the channel for relman: it was deleted, or it is private and relman was never invited (Slack: `channel_not_found`)"
 	}
 	return "Slack refused the post (`" + Escape(reason) + "`)"
-}
-
-// noticeAnd joins items as people write them: "a", "a and b", "a, b and c".
-func noticeAnd(items []string) string {
-	switch len(items) {
-	case 0:
-		return ""
-	case 1:
-		return items[0]
-	}
-	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }

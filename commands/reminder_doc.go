@@ -32,7 +32,7 @@ func ReconfirmRequest(x store.External, waiting []store.Ref, neededBy store.Date
 		if len(waiting) > 1 {
 			verb = "need"
 		}
-		b.section(fmt.Sprintf("%s %s it by %s.", noticeAnd(refs), verb, when(neededBy, today)))
+		b.section(fmt.Sprintf("%s %s it by %s.", andList(refs), verb, when(neededBy, today)))
 	}
 	command := `confirm external "` + name + `"`
 	b.d.Buttons = []store.Button{

@@ -85,6 +85,17 @@ func plural(n int, noun string) string {
 	return strconv.Itoa(n) + " " + noun + "s"
 }
 
+// andList joins items as people write them: "a", "a and b", "a, b and c".
+func andList(items []string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}
+
 // edgeStateWords says an edge's state in the words every view uses:
 // "on track (5 days to spare)", "late (3 days)", "overdue (needed 2 days
 // ago, not shipped)", "provider cancelled", "delivered", or, for an edge

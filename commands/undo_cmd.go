@@ -2,7 +2,6 @@ package commands
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"relman/store"
@@ -173,7 +172,7 @@ func dependOn(names []string) string {
 	if len(names) > 8 {
 		names = append(names[:8:8], fmt.Sprintf("%d more", len(names)-8))
 	}
-	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1] + " depend"
+	return andList(names) + " depend"
 }
 
 func pronoun(n int) string {

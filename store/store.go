@@ -205,20 +205,7 @@ func (s *Store) Update(ctx context.Context, actor string, at time.Time, fn func(
 	tx := &Tx{s: s, actor: actor, at: at.UTC()}
 	err := s.update(ctx, func(kt KVTx) error {
 		tx.kv, tx.gen, tx.enqueued = kt, generation(kt), false
-		if err := fn(tx); err != nil {
-			return err
-		}
-		if err := s.wake(tx); err != nil {
-			return err
-		}
-		// Only changes to releases, products, external items or
-		// dependencies make a new generation; outbox bookkeeping does not.
-		if !tx.dirty {
-			return nil
-		}
-		var b [8]byte
-		binary.BigEndian.PutUint64(b[:], tx.gen+1)
-		return kt.Bucket(bucketMeta).Put(keyGeneration, b[:])
+		return s.apply(tx, fn)
 	})
 	if err == nil && tx.dirty {
 		if g := tx.committed(); g != nil {
@@ -226,6 +213,26 @@ func (s *Store) Update(ctx context.Context, actor string, at time.Time, fn func(
 		}
 	}
 	return err
+}
+
+// apply runs fn in the write transaction tx, then does what every write
+// transaction ends with: wake the outbox's worker for what it queued, and
+// bump the generation when the domain changed.
+func (s *Store) apply(tx *Tx, fn func(tx *Tx) error) error {
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := s.wake(tx); err != nil {
+		return err
+	}
+	// Only changes to releases, products, external items or dependencies
+	// make a new generation; outbox bookkeeping does not.
+	if !tx.dirty {
+		return nil
+	}
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], tx.gen+1)
+	return tx.kv.Bucket(bucketMeta).Put(keyGeneration, b[:])
 }
 
 // Batch is Update for writes that arrive together, such as a burst of
@@ -244,18 +251,7 @@ func (s *Store) Batch(ctx context.Context, actor string, at time.Time, fn func(t
 	err := b.Batch(ctx, func(kt KVTx) error {
 		tx := &Tx{s: s, actor: actor, at: at.UTC(), kv: kt, gen: generation(kt)}
 		last = tx
-		if err := fn(tx); err != nil {
-			return err
-		}
-		if err := s.wake(tx); err != nil {
-			return err
-		}
-		if !tx.dirty {
-			return nil
-		}
-		var b [8]byte
-		binary.BigEndian.PutUint64(b[:], tx.gen+1)
-		return kt.Bucket(bucketMeta).Put(keyGeneration, b[:])
+		return s.apply(tx, fn)
 	})
 	// Each fn of a group reads the generation the previous one wrote, so
 	// the Graph of this call's generation is right even though a later
