@@ -11,7 +11,7 @@ import (
 
 // SchemaVersion is the layout of the data this build writes. New migrates
 // older data up to it and refuses newer.
-const SchemaVersion = 6
+const SchemaVersion = 7
 
 var (
 	bucketMeta      = []byte("meta")
@@ -24,6 +24,8 @@ var (
 	bucketPosted    = []byte("posted")
 	bucketLedger    = []byte("ledger")
 	bucketParked    = []byte("parked")
+	// bucketCalendars holds calendar feed subscriptions (schema 7).
+	bucketCalendars = []byte("calendars")
 
 	keySchema     = []byte("schema")
 	keyGeneration = []byte("generation")
@@ -37,6 +39,7 @@ var schemaBuckets = map[int][][]byte{
 	4: {bucketSubscriptions},
 	5: {bucketBoards, bucketCRs, bucketDelegations}, // CCB: kept apart from the release graph
 	6: {bucketEvents},                               // Slack events received, shared by replicas
+	7: {bucketFreezes, bucketCalendars},             // freeze windows; calendar feed subscriptions
 }
 
 // Store is relman's database, kept in a KV.
