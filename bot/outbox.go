@@ -102,11 +102,14 @@ type Outbox struct {
 
 	mu     sync.Mutex
 	fenced *store.Store // while Lead runs: Store fenced by the leader lease
-	// looked holds the channels whose first message since this worker
-	// started (its first use, and every Run) was looked for before posting (Finder): the one message a previous
-	// worker (a crashed process, a leader that lost its lease) may have
-	// posted without recording it is the first waiting one of its
-	// channel, as a channel's messages go out one at a time and in order.
+	// looked holds the channels where the outcome of the last attempt to
+	// post was recorded by this worker since it started (its first use,
+	// and every Run). In any other channel the first waiting message is
+	// looked for before posting (Finder): the one message a previous
+	// worker (a crashed process, a leader that lost its lease), or this
+	// one when recording failed, may have posted without recording it is
+	// the first waiting one of its channel, as a channel's messages go
+	// out one at a time and in order.
 	looked map[string]bool
 	last   map[string]time.Time // channel → when its last message went out
 	paused time.Time            // after a 429, nothing is sent before this
@@ -593,7 +596,7 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (outcome, error)
 		if o.Metrics != nil {
 			o.Metrics.outboxDelivered.Inc()
 		}
-		return outcome{delivered: true}, o.store().Update(context.WithoutCancel(ctx), "relman", now, func(tx *store.Tx) error {
+		err := o.store().Update(context.WithoutCancel(ctx), "relman", now, func(tx *store.Tx) error {
 			if m.Ref != "" {
 				if err := tx.PutPosted(m.Ref, at); err != nil {
 					return err
@@ -601,6 +604,8 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (outcome, error)
 			}
 			return tx.DeleteMessage(m.ID)
 		})
+		o.recorded(m.Channel, err == nil)
+		return outcome{delivered: true}, err
 	}
 	m.Attempts++
 	m.LastError = err.Error()
@@ -658,10 +663,22 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (outcome, error)
 		res.notices = n
 		return err
 	})
+	o.recorded(m.Channel, err == nil)
 	if err == nil && res.notices > 0 {
 		log.Info("told release owners their channel is unreachable", "owners", res.notices)
 	}
 	return res, err
+}
+
+// recorded notes whether the outcome of an attempt to post in channel was
+// recorded. Until one is, what Slack holds of the channel is not known: the
+// post may have gone through with the database unable to record it (its
+// connection cut), and the message, still queued as never tried, would go
+// out again. So the channel's next message is looked for first (posted).
+func (o *Outbox) recorded(channel string, ok bool) {
+	o.mu.Lock()
+	o.looked[channel] = ok
+	o.mu.Unlock()
 }
 
 // posted returns where m already is in Slack, when it may have been posted
@@ -679,7 +696,6 @@ func (o *Outbox) posted(ctx context.Context, m *store.Message, thread, update *s
 	}
 	o.mu.Lock()
 	first := !o.looked[m.Channel]
-	o.looked[m.Channel] = true
 	o.mu.Unlock()
 	if m.Attempts == 0 && !first {
 		return nil
