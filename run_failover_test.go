@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"relman/bot"
 	"relman/bot/slackfake"
 	"relman/store"
 	"relman/store/postgres"
@@ -348,6 +349,12 @@ func TestReplicasSurviveKills(t *testing.T) {
 	firstPost := posts[postsAtKill].At.Sub(killed)
 	t.Logf("takeover after SIGKILL: %s leads at epoch %d, /metrics flipped %v after the kill, its first post %v after it",
 		current(next).name, epoch, flip.Round(time.Millisecond), firstPost.Round(time.Millisecond))
+	// The lease was renewed before the kill, so it runs out within its
+	// time of it; the follower tries at that moment (store.LeaseClock).
+	// A second covers the /metrics polling and a busy machine.
+	if flip > bot.LeaseTTL+time.Second {
+		t.Errorf("a follower led %v after the leader's SIGKILL; want within the lease time (%v)", flip, bot.LeaseTTL)
+	}
 
 	cut := time.Now()
 	n := pgtest.TerminateApp(t, db, current(next).name)

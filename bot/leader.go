@@ -14,8 +14,9 @@ import (
 )
 
 // Leader defaults: the lease lasts LeaseTTL, is renewed every
-// LeaseRenew, and a follower tries to take it every LeaseRetry. A
-// leader that crashes is replaced within LeaseTTL + LeaseRetry.
+// LeaseRenew, and a follower tries to take it every LeaseRetry, or when
+// the holder's lease runs out if that comes first (store.LeaseClock). A
+// leader that crashes is replaced within LeaseTTL of its last renewal.
 const (
 	LeaseTTL   = 10 * time.Second
 	LeaseRenew = 3 * time.Second
@@ -105,7 +106,7 @@ func (l *Leader) Run(ctx context.Context) error {
 		case ok:
 			l.lead(ctx, log, epoch, start.Add(ttl), ttl, renew)
 		}
-		t := time.NewTimer(retry)
+		t := time.NewTimer(l.nextTry(ctx, retry, err == nil && !ok))
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -115,6 +116,25 @@ func (l *Leader) Run(ctx context.Context) error {
 			t.Stop()
 		}
 	}
+}
+
+// leaseMargin is how long after the lease runs out a follower tries to
+// take it: the database's clock has moved on by then.
+const leaseMargin = 20 * time.Millisecond
+
+// nextTry is how long a follower waits before it asks for the lease again:
+// retry, or, when another holder has it (held) and the Leaser is a
+// LeaseClock, just until that lease runs out if that comes first.
+func (l *Leader) nextTry(ctx context.Context, retry time.Duration, held bool) time.Duration {
+	lc, ok := l.Leaser.(store.LeaseClock)
+	if !held || !ok {
+		return retry
+	}
+	left, err := lc.LeaseLeft(ctx)
+	if err != nil {
+		return retry
+	}
+	return min(retry, left+leaseMargin)
 }
 
 // lead runs Lead for the term epoch until it ends; until is when the

@@ -69,6 +69,16 @@ func (f *fakeLeaser) Holds(_ context.Context, holder string, epoch uint64) (bool
 	return f.holder == holder && f.epoch == epoch && time.Now().Before(f.until), nil
 }
 
+// LeaseLeft makes fakeLeaser a store.LeaseClock.
+func (f *fakeLeaser) LeaseLeft(context.Context) (time.Duration, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return 0, errDown
+	}
+	return max(time.Until(f.until), 0), nil
+}
+
 // steal gives the lease to another holder for d.
 func (f *fakeLeaser) steal(d time.Duration) {
 	f.mu.Lock()
@@ -216,6 +226,35 @@ func TestLeader(t *testing.T) {
 			t.Errorf("released epochs = %v; want none (a lost lease is not released)", f.released)
 		}
 		f.mu.Unlock()
+	})
+	t.Run("FollowerTakesTheLeaseWhenItRunsOut", func(t *testing.T) {
+		f := &fakeLeaser{}
+		f.steal(300 * time.Millisecond) // a leader that then died
+		led := make(chan uint64, 1)
+		ld := &Leader{Leaser: f, Holder: "me", TTL: 300 * time.Millisecond, Renew: 50 * time.Millisecond,
+			Retry:   time.Hour, // it must not wait for its next try
+			Metrics: NewMetrics(),
+			Lead: func(ctx context.Context, epoch uint64) error {
+				led <- epoch
+				<-ctx.Done()
+				return nil
+			}}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		start := time.Now()
+		go func() { done <- ld.Run(ctx) }()
+		defer func() { cancel(); <-done }()
+		select {
+		case epoch := <-led:
+			if epoch != 2 {
+				t.Errorf("Lead epoch = %d; want 2", epoch)
+			}
+			if d := time.Since(start); d > time.Second {
+				t.Errorf("took the lease %v after it was stolen for 300ms; want right after it ran out", d)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the follower did not take the lease within 5s of it running out, with its next try an hour away")
+		}
 	})
 	t.Run("UntilIsTheLeasesEndWhileLeading", func(t *testing.T) {
 		f := &fakeLeaser{}

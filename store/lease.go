@@ -49,6 +49,16 @@ type Leaser interface {
 	Holds(ctx context.Context, holder string, epoch uint64) (bool, error)
 }
 
+// LeaseClock is a Leaser that can say how long the current holder's lease
+// has left, on the database's clock, so a follower can try to take it the
+// moment it runs out instead of at its next try: after a leader dies its
+// successor leads within the lease's time of the last renewal.
+type LeaseClock interface {
+	// LeaseLeft returns how long the lease stays valid unless renewed; 0
+	// when it is free (never taken, expired or released).
+	LeaseLeft(ctx context.Context) (time.Duration, error)
+}
+
 // Leaser returns the KV's Leaser, or nil when the KV has one process only
 // (bbolt), which is then always the leader.
 func (s *Store) Leaser() Leaser {

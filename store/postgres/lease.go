@@ -47,6 +47,23 @@ func (d *DB) Acquire(ctx context.Context, holder string, ttl time.Duration) (uin
 	return uint64(epoch), true, nil
 }
 
+var _ store.LeaseClock = (*DB)(nil)
+
+// LeaseLeft returns how long the lease stays valid on the server's clock.
+func (d *DB) LeaseLeft(ctx context.Context) (time.Duration, error) {
+	var us int64
+	err := d.pool.QueryRow(ctx, `SELECT CASE WHEN valid_until <= now() THEN 0
+		ELSE (extract(epoch FROM valid_until - now()) * 1000000)::bigint END
+		FROM relman_lease WHERE name = $1`, leaseName).Scan(&us)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return 0, nil
+	case err != nil:
+		return 0, fmt.Errorf("read the lease on %s: %w", d.name, err)
+	}
+	return time.Duration(us) * time.Microsecond, nil
+}
+
 // Renew extends holder's lease at epoch; never an upsert.
 func (d *DB) Renew(ctx context.Context, holder string, epoch uint64, ttl time.Duration) (bool, error) {
 	tag, err := d.pool.Exec(ctx, `UPDATE relman_lease SET valid_until = now() + $4 * interval '1 microsecond'

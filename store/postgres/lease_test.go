@@ -73,6 +73,23 @@ func TestLease(t *testing.T) {
 			t.Errorf("Acquire(a) while a holds the lease = true; want false (acquiring is not renewing)")
 		}
 	})
+	t.Run("LeaseLeftOnTheServersClock", func(t *testing.T) {
+		_, dbs := mustLeasers(t, 1)
+		var lc store.LeaseClock = dbs[0]
+		if left, err := lc.LeaseLeft(ctx); left != 0 || err != nil {
+			t.Errorf("LeaseLeft() never taken = %v, %v; want 0", left, err)
+		}
+		e, _ := mustAcquire(t, dbs[0], "a", ttl)
+		if left, err := lc.LeaseLeft(ctx); left <= ttl/2 || left > ttl || err != nil {
+			t.Errorf("LeaseLeft() just taken for %v = %v, %v; want a little under it", ttl, left, err)
+		}
+		if err := dbs[0].Release(ctx, "a", e); err != nil {
+			t.Fatal(err)
+		}
+		if left, err := lc.LeaseLeft(ctx); left != 0 || err != nil {
+			t.Errorf("LeaseLeft() released = %v, %v; want 0", left, err)
+		}
+	})
 	t.Run("FollowerTakesOverWithinTTL", func(t *testing.T) {
 		_, dbs := mustLeasers(t, 2)
 		ea, _ := mustAcquire(t, dbs[0], "a", ttl)
