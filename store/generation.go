@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"encoding/binary"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,6 +21,8 @@ type genReads struct {
 	mu      sync.Mutex
 	next    *genRead // the read the next askers join; nil when none waits
 	running bool     // a goroutine is reading
+
+	asks, reads atomic.Uint64 // lookups that asked; round trips made
 }
 
 // genRead is one read of the generation, shared by those who joined it.
@@ -40,6 +44,7 @@ func (g *genReads) get(ctx context.Context) (uint64, error) {
 	}
 	r := g.next
 	r.waiters++
+	g.asks.Add(1)
 	if !g.running {
 		g.running = true
 		go g.run()
@@ -56,6 +61,9 @@ func (g *genReads) get(ctx context.Context) (uint64, error) {
 // run reads the generation for each batch of askers until none waits.
 func (g *genReads) run() {
 	for {
+		// Let lookups that are ready to run ask first: on a busy machine
+		// they join this read instead of each waiting for the next.
+		runtime.Gosched()
 		g.mu.Lock()
 		r := g.next
 		g.next = nil
@@ -66,6 +74,7 @@ func (g *genReads) run() {
 		}
 		g.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), genReadTimeout)
+		g.reads.Add(1)
 		b, err := g.r.ReadKey(ctx, bucketMeta, keyGeneration)
 		cancel()
 		if err == nil && len(b) == 8 {
@@ -74,4 +83,15 @@ func (g *genReads) run() {
 		r.err = err
 		close(r.done)
 	}
+}
+
+// GenerationReads returns how many times Generation was asked and how many
+// reads of the database served those asks (they share reads: asks/reads is
+// how many lookups each round trip served). Both are 0 for a KV whose
+// generation is read in a transaction of its own (bbolt).
+func (s *Store) GenerationReads() (asks, reads uint64) {
+	if s.gens == nil {
+		return 0, 0
+	}
+	return s.gens.asks.Load(), s.gens.reads.Load()
 }

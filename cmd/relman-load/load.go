@@ -369,6 +369,11 @@ func report(w io.Writer, ts []*target, conc int) {
 		if pg.errors > 0 {
 			fmt.Fprintf(w, "relman-pg answered %d of %d requests with an error: its figures are not valid\n", pg.errors, pg.requests)
 		}
+		if gr, ok := pg.metrics.(interface{ GenerationReads() (uint64, uint64) }); ok {
+			if asks, reads := gr.GenerationReads(); reads > 0 {
+				fmt.Fprintf(w, "relman-pg generation reads: %d asks served by %d round trips (%.1f lookups each)\n", asks, reads, float64(asks)/float64(reads))
+			}
+		}
 	}
 	if rel != nil && len(rel.latencies) > 0 {
 		p99 := pct(rel.latencies, 0.99)

@@ -32,6 +32,9 @@ import (
 
 // inProcess is relman wired as runServe wires it, serving on 127.0.0.1:0,
 // with the Slack Web API replaced by slackfake.
+// GenerationReads is the store's (store.Store.GenerationReads).
+func (p *inProcess) GenerationReads() (asks, reads uint64) { return p.st.GenerationReads() }
+
 type inProcess struct {
 	url    string
 	dbPath string
