@@ -126,7 +126,7 @@ func (c *freezeCmd) add(x *Exec) (store.Doc, error) {
 	}
 	slices.SortFunc(inside, store.CompareByDate)
 	b := newDoc("")
-	b.section(fmt.Sprintf(":white_check_mark: :snowflake: *%s*: %s frozen %s: “%s”. No release of %s can be targeted inside it; an admin can go ahead with `anyway`.",
+	b.section(fmt.Sprintf(":white_check_mark: *%s*: %s frozen %s: “%s”. No release of %s can be targeted inside it; an admin can go ahead with `anyway`.",
 		f.Name(), f.ProductsText(), freezeSpan(f), Escape(f.Reason), freezeWhom(f)))
 	if len(inside) > 0 {
 		lines := []string{fmt.Sprintf("Already targeted inside it (%d; they stay where they are):", len(inside))}
