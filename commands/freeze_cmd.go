@@ -39,6 +39,8 @@ func parseFreeze(p *parser) (Command, error) {
 		return &freezeCmd{op: "remove", id: id}, err
 	case n == 1 && p.isWord("remove", "delete", "rm"):
 		return nil, invalid("missing the freeze to remove: use its number, like FZ-3 (see /release freeze list)")
+	case n > 1 && p.isWord("list") && !slices.ContainsFunc(p.toks[p.pos:], func(t Token) bool { return t.Kind == Word && strings.EqualFold(t.Text, "because") }):
+		return nil, invalid("freeze list shows every freeze; it takes nothing after it")
 	}
 	c := &freezeCmd{}
 	var words []string

@@ -70,6 +70,7 @@ func init() {
 			line: "/release freeze remove FZ-1", code: store.EForbidden, want: []string{"only the release managers of payments (<@UALICE>) or an admin can unfreeze it"}},
 		commandCase{name: "RejectsAnUnknownFreeze", as: root, line: "/release freeze remove FZ-9", code: store.ENotFound, want: []string{"there is no freeze FZ-9"}},
 		commandCase{name: "RejectsABadFreezeNumber", as: root, line: "/release freeze remove payments", code: store.EInvalid, want: []string{`"payments" is not a freeze: use its number, like FZ-3`}},
+		commandCase{name: "RejectsListWithArguments", line: "/release freeze list payments", code: store.EInvalid, want: []string{"freeze list shows every freeze; it takes nothing after it"}},
 		commandCase{name: "RejectsRemoveWithoutNumber", as: root, line: "/release freeze remove", code: store.EInvalid, want: []string{"missing the freeze to remove"}},
 	)
 }
