@@ -248,7 +248,8 @@ func frozen(tx *store.Tx, x *Exec, product string, d store.Date, anyway bool) (*
 	if err != nil || f == nil {
 		return nil, err
 	}
-	what := fmt.Sprintf("%s is frozen %s (%s: %s), and %s is inside it", product, freezeSpan(f), f.Name(), Escape(f.Reason), d.Pretty())
+	// An error's message is plain text: the reply escapes it once.
+	what := fmt.Sprintf("%s is frozen %s (%s: %s), and %s is inside it", product, freezeSpan(f), f.Name(), f.Reason, d.Pretty())
 	switch {
 	case anyway && x.admin():
 		return f, nil

@@ -140,6 +140,21 @@ func TestFreezeTargets(t *testing.T) {
 	}
 }
 
+// TestFreezeReasonIsEscapedOnce: what users type in a reason can't ping or
+// format, and is escaped exactly once wherever it is shown.
+func TestFreezeReasonIsEscapedOnce(t *testing.T) {
+	svc := MustService(t, root)
+	MustFixture(t, svc)
+	MustDo(t, svc, root, "/release freeze payments 2027-02-01 2027-02-07 because R&amp;D <!channel> day")
+	const want = "R&amp;D @channel day"
+	for _, line := range []string{"/release freeze list", "/release add payments 2.4.0 2027-02-03", "/release digest now payments"} {
+		text := Do(t, svc, alice, line).Doc.Text
+		if !strings.Contains(text, want) || strings.Contains(text, "&amp;amp;") || strings.Contains(text, "<!channel>") {
+			t.Errorf("%s shows the reason other than as %q:\n%s", line, want, text)
+		}
+	}
+}
+
 // TestFreezeOverrideIsRecorded: an admin's override shows in the release's
 // history and in the audit log under its own action.
 func TestFreezeOverrideIsRecorded(t *testing.T) {
