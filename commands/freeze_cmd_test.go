@@ -191,6 +191,19 @@ func TestFreezeOverrideIsRecorded(t *testing.T) {
 	}
 }
 
+// TestReopenInsideAFreeze: reopening keeps the target it had, even inside a
+// freeze set since, and says so.
+func TestReopenInsideAFreeze(t *testing.T) {
+	svc := MustService(t, root)
+	MustFixture(t, svc)
+	MustDo(t, svc, alice, "/release cancel auth@1.4.0 because dropped")
+	MustDo(t, svc, root, "/release freeze auth 2027-01-07 2027-01-09 because the HSM swap")
+	text := MustDo(t, svc, alice, "/release reopen auth@1.4.0").Doc.Text
+	if want := ":snowflake: *auth@1.4.0* targets Fri 2027-01-08, inside FZ-1 (the HSM swap, from Thu 2027-01-07 to Sat 2027-01-09): `/release move auth@1.4.0 &lt;date&gt; because &lt;reason&gt;` to take it out."; !strings.Contains(text, want) {
+		t.Errorf("reopen reply lacks %q:\n%s", want, text)
+	}
+}
+
 // TestFreezeNotes: show and a CR's card say when a release targets a day
 // inside a freeze, and stop saying it once the freeze is gone.
 func TestFreezeNotes(t *testing.T) {
