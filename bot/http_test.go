@@ -1022,6 +1022,28 @@ func TestHTTPAddModal(t *testing.T) {
 		}
 	})
 
+	t.Run("TargetInsideAFreezeGetsDateError", func(t *testing.T) {
+		f := MustHTTPFixture(t)
+		err := f.Store.Update(context.Background(), "UROOT", f.Clock.Now(), func(tx *store.Tx) error {
+			if err := tx.PutProduct("product.create", &store.Product{Name: "payments"}); err != nil {
+				return err
+			}
+			return tx.NewFreeze("freeze.add", &store.Freeze{Products: []string{"payments"}, From: store.NewDate(2027, 1, 11), To: store.NewDate(2027, 1, 17), Reason: "the audit"})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := f.MustState(t)
+		fe := mustHTTPFieldErrors(t, f.MustPost(t, "/slack/interactions", httpFormType, httpSubmission(t, httpGoodForm())))
+		if msg, ok := fe.Errors[blockkit.BlockDate]; !ok || len(fe.Errors) != 1 || !strings.Contains(msg, "payments is frozen from Mon 2027-01-11 to Sun 2027-01-17 (FZ-1: the audit)") {
+			t.Errorf("errors = %v; want one on %q naming the freeze", fe.Errors, blockkit.BlockDate)
+		}
+		f.Slack.Wait()
+		if after := f.MustState(t); after != before {
+			t.Errorf("store changed: %+v -> %+v", before, after)
+		}
+	})
+
 	t.Run("DuplicateGetsVersionError", func(t *testing.T) {
 		f := MustHTTPFixture(t)
 		MustHTTPEphemeral(t, f.MustPost(t, "/slack/commands", httpFormType, f.releaseBody("add payments 2.3.0 2027-02-01")))

@@ -265,10 +265,11 @@ func addFormErrors(f blockkit.AddReleaseForm, today store.Date) map[string]strin
 func isDM(id string) bool { return strings.HasPrefix(id, "D") }
 
 // addErrorField is the block of the add-release form an error from the add
-// command is about: the version for a conflict (the release exists), else
-// the field whose value the message names, else the product.
+// command is about: the version for a conflict that names the release (it
+// exists), else the field whose value the message names (the date, for a
+// target inside a freeze), else the product.
 func addErrorField(f blockkit.AddReleaseForm, code, msg string) string {
-	if code == store.EConflict {
+	if code == store.EConflict && strings.Contains(msg, "@"+f.Version) {
 		return blockkit.BlockVersion
 	}
 	for _, c := range []struct{ block, value string }{

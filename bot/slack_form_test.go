@@ -13,6 +13,7 @@ func TestAddErrorField(t *testing.T) {
 		name, code, msg, want string
 	}{
 		{"ConflictIsTheVersion", store.EConflict, "payments@2.3.0 already exists (target Fri 2027-01-15).", blockkit.BlockVersion},
+		{"FreezeIsTheDate", store.EConflict, "payments is frozen from Mon 2027-01-11 to Sun 2027-01-17 (FZ-1: the audit), and Fri 2027-01-15 is inside it", blockkit.BlockDate},
 		{"DateNamedIsTheDate", store.EInvalid, "Fri 2027-01-15 is in the past; add `anyway` to record it.", blockkit.BlockDate},
 		{"ChannelNamedIsTheChannel", store.EInvalid, "#C555 is not a channel relman can post in.", blockkit.BlockChannel},
 		{"OwnerNamedIsTheOwner", store.EInvalid, "@U777 can't own a release.", blockkit.BlockOwner},

@@ -85,7 +85,8 @@ const agendaLimit = 10
 // last (the previous agenda; the last AgendaEvery when zero), the releases
 // at risk and why, the votes on their CRs that close before the next
 // meeting (AgendaEvery), the releases due in the next AgendaDueDays days,
-// and the external items awaiting confirmation. Empty parts are left out;
+// the external items awaiting confirmation, and the freezes in progress or
+// starting within FreezeAhead days. Empty parts are left out;
 // an agenda with nothing in it is one line. loc is the workspace zone. It
 // only reads.
 func Agenda(tx *store.Tx, products []string, last, now time.Time, loc *time.Location) (store.Doc, error) {
@@ -112,12 +113,17 @@ func Agenda(tx *store.Tx, products []string, last, now time.Time, loc *time.Loca
 		part(fmt.Sprintf(":calendar: Due in the next 2 weeks (to %s)", d.today.AddDays(AgendaDueDays).Pretty()), "nothing due in the next 2 weeks", d.listCommand("due 2w"),
 			func(limit int) ([]string, int) { return d.dueWithin(AgendaDueDays, limit) }),
 		part(":hourglass: External items awaiting confirmation", "no external item awaiting confirmation", "`/release list externals`", d.unconfirmed),
+		part(":snowflake: Freezes in progress and in the next 4 weeks", "", "`/release freeze list`", d.freezesAhead),
 	}
 	b := newDoc(fmt.Sprintf("Release meeting agenda · %s · %s", productList(products), d.today.Pretty()))
 	var nothing []string
+	empty := 0
 	for _, p := range parts {
 		if p.total == 0 {
-			nothing = append(nothing, p.none)
+			empty++
+			if p.none != "" { // "": an agenda need not say there is none
+				nothing = append(nothing, p.none)
+			}
 			continue
 		}
 		lines := p.lines
@@ -126,7 +132,7 @@ func Agenda(tx *store.Tx, products []string, last, now time.Time, loc *time.Loca
 		}
 		b.lines(append([]string{"*" + p.title + "*"}, lines...))
 	}
-	if len(nothing) == len(parts) {
+	if empty == len(parts) {
 		one := newDoc("")
 		one.section(fmt.Sprintf(":zzz: Nothing for the release meeting of %s, %s: %s.", productList(products), d.today.Pretty(), andList(nothing)))
 		return one.build(), nil

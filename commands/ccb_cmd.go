@@ -474,7 +474,10 @@ func (c *requestCmd) run(x *Exec) (store.Doc, error) {
 			return err
 		}
 		x.queued++
-		card.Ref, card.Doc = cr.Thread, crCard(&cr, x.now, loc)
+		card.Ref = cr.Thread
+		if card.Doc, err = crCardOf(tx, &cr, x.now, loc); err != nil {
+			return err
+		}
 		if err := tx.Enqueue(&card); err != nil {
 			return err
 		}
@@ -588,14 +591,17 @@ func parseCRShow(p *parser) (Command, error) {
 
 func (c *crShowCmd) run(x *Exec) (store.Doc, error) {
 	var cr *store.ChangeRequest
+	var doc store.Doc
 	if err := x.view(func(tx *store.Tx) error {
 		var err error
-		cr, err = loadCR(tx, c.id)
+		if cr, err = loadCR(tx, c.id); err != nil {
+			return err
+		}
+		doc, err = crCardOf(tx, cr, x.now, x.zone())
 		return err
 	}); err != nil {
 		return store.Doc{}, err
 	}
-	doc := crCard(cr, x.now, x.zone())
 	doc.Buttons = nil // the buttons live on the CR's message
 	if !cr.PolicySnapshot.Anonymous && len(cr.History) > 0 {
 		b := newDoc(doc.Header)
@@ -727,8 +733,12 @@ func settle(tx *store.Tx, cr *store.ChangeRequest, now time.Time, loc *time.Loca
 	if err := tx.PutChangeRequest(action, cr); err != nil {
 		return 0, err
 	}
+	card, err := crCardOf(tx, cr, now, loc)
+	if err != nil {
+		return 0, err
+	}
 	msgs := []store.Message{
-		{Channel: cr.Channel, UpdateOf: cr.Thread, Doc: crCard(cr, now, loc)},
+		{Channel: cr.Channel, UpdateOf: cr.Thread, Doc: card},
 		{Channel: cr.Channel, ThreadOf: cr.Thread, Doc: decisionDoc(cr, now, loc)},
 	}
 	if cr.Status != store.CRWithdrawn {

@@ -161,7 +161,8 @@ func outcomeText(cr *store.ChangeRequest, now time.Time, loc *time.Location) str
 
 // crCard is the message of a CR as its channel shows it, rendered from
 // stored state alone: buttons while it is open, the outcome once it is not.
-func crCard(cr *store.ChangeRequest, now time.Time, loc *time.Location) store.Doc {
+// frozen, when not "", is freezeNote's line for its release (see crCardOf).
+func crCard(cr *store.ChangeRequest, now time.Time, loc *time.Location, frozen string) store.Doc {
 	b := newDoc(cr.Name() + ": " + cr.Title)
 	deadline := closesText(cr.Deadline, now, loc)
 	if !cr.Open() {
@@ -173,6 +174,9 @@ func crCard(cr *store.ChangeRequest, now time.Time, loc *time.Location) store.Do
 		"Board", fmt.Sprintf("%s — %s, %s", boardName(cr.Board), policyText(&cr.PolicySnapshot), ballotText(&cr.PolicySnapshot)),
 		"Deadline", deadline,
 	)
+	if frozen != "" {
+		b.section(frozen)
+	}
 	if o := outcomeText(cr, now, loc); o != "" {
 		b.section(o)
 	}

@@ -227,8 +227,12 @@ func (x *Exec) vote(tx *store.Tx, cr *store.ChangeRequest, choice store.Choice) 
 	if err := tx.PutChangeRequest("ccb.vote", cr); err != nil {
 		return v, err
 	}
+	card, err := crCardOf(tx, cr, x.now, loc)
+	if err != nil {
+		return v, err
+	}
 	x.queued++
-	return v, tx.Enqueue(&store.Message{Channel: cr.Channel, UpdateOf: cr.Thread, Doc: crCard(cr, x.now, loc)})
+	return v, tx.Enqueue(&store.Message{Channel: cr.Channel, UpdateOf: cr.Thread, Doc: card})
 }
 
 // voteFail is the private answer to a click that was not counted.

@@ -15,8 +15,9 @@ const DigestAhead = 28
 // order a manager reads it in ten seconds: what is at risk and why, what
 // comes up in the next 4 weeks by date, the slipped and overdue
 // dependencies, the change requests awaiting votes (with who has not
-// voted), the external items awaiting confirmation, and what shipped
-// after since (the previous digest). Each section is capped, ending with
+// voted), the external items awaiting confirmation, the freezes in
+// progress or starting within FreezeAhead days, and what shipped after
+// since (the previous digest). Each section is capped, ending with
 // "…and N more" and the command that shows them all. A digest with nothing
 // to say is one line. loc is the workspace zone, in which dates are read.
 // sub need not be stored: `digest now` passes one with only the products,
@@ -44,6 +45,7 @@ type Digester struct {
 	slipped []*store.Edge // slipped dependencies of planned releases, by needed-by date
 	exts    []store.External
 	crs     []*store.ChangeRequest // CRs open for votes, by deadline
+	freezes []store.Freeze
 }
 
 // NewDigester prepares digests as of now; loc is the workspace zone.
@@ -60,6 +62,10 @@ func NewDigester(tx *store.Tx, now time.Time, loc *time.Location) (*Digester, er
 	if err != nil {
 		return nil, err
 	}
+	freezes, err := tx.Freezes()
+	if err != nil {
+		return nil, err
+	}
 	today := store.DateOf(now, loc)
 	es := g.Slips(today)
 	slips := make([]*store.Edge, len(es))
@@ -68,7 +74,7 @@ func NewDigester(tx *store.Tx, now time.Time, loc *time.Location) (*Digester, er
 	}
 	slices.SortStableFunc(slips, func(a, b *store.Edge) int { return a.NeededBy.Sub(b.NeededBy) })
 	slices.SortStableFunc(exts, func(a, b store.External) int { return a.Due.Sub(b.Due) })
-	return &Digester{g: g, up: g.Upstream(today), now: now, today: today, loc: loc, slipped: slips, exts: exts, crs: openCRs(crs, now)}, nil
+	return &Digester{g: g, up: g.Upstream(today), now: now, today: today, loc: loc, slipped: slips, exts: exts, crs: openCRs(crs, now), freezes: freezes}, nil
 }
 
 // Digest composes sub's digest (see the function Digest).
@@ -77,10 +83,14 @@ func (dg *Digester) Digest(sub *store.Subscription, since time.Time) store.Doc {
 	d.scope()
 	b := newDoc(fmt.Sprintf("Digest for %s · %s", productList(sub.Products), d.today.Pretty()))
 	var nothing []string
+	empty := 0
 	for _, s := range digestSections {
 		lines, total := s.build(d, s.limit)
 		if total == 0 {
-			nothing = append(nothing, s.none(d))
+			empty++
+			if none := s.none(d); none != "" {
+				nothing = append(nothing, none)
+			}
 			continue
 		}
 		if n := total - len(lines); n > 0 {
@@ -88,7 +98,7 @@ func (dg *Digester) Digest(sub *store.Subscription, since time.Time) store.Doc {
 		}
 		b.lines(append([]string{"*" + s.title(d) + "*"}, lines...))
 	}
-	if len(nothing) == len(digestSections) {
+	if empty == len(digestSections) {
 		one := newDoc("")
 		one.section(fmt.Sprintf(":zzz: Digest for %s, %s: %s.", productList(sub.Products), d.today.Pretty(), andList(nothing)))
 		return one.build()
@@ -102,7 +112,7 @@ func (dg *Digester) Digest(sub *store.Subscription, since time.Time) store.Doc {
 // entry.
 type digestSection struct {
 	title func(d *digestData) string // mrkdwn, shown in bold
-	none  func(d *digestData) string // what an empty digest says of it: "nothing at risk"
+	none  func(d *digestData) string // what an empty digest says of it: "nothing at risk" ("": nothing)
 	all   func(d *digestData) string // the command that lists everything a capped section left out
 	limit int
 	// build returns the section's first limit lines and how many items it
@@ -142,6 +152,12 @@ var digestSections = []digestSection{
 		none:  func(*digestData) string { return "no external item awaiting confirmation" },
 		all:   func(*digestData) string { return "`/release list externals`" },
 		limit: 10, build: (*digestData).unconfirmed,
+	},
+	{
+		title: func(*digestData) string { return ":snowflake: Freezes in progress and in the next 4 weeks" },
+		none:  func(*digestData) string { return "" }, // a digest need not say there is no freeze
+		all:   func(*digestData) string { return "`/release freeze list`" },
+		limit: 5, build: (*digestData).freezesAhead,
 	},
 	{
 		title: func(d *digestData) string { return ":white_check_mark: Shipped since " + d.sinceText() },

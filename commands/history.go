@@ -55,6 +55,9 @@ func historyLine(h store.DateChange, loc *time.Location) string {
 	default:
 		line = fmt.Sprintf("%s by %s", h.Kind, by)
 	}
+	if h.Freeze != "" {
+		line += ", inside freeze " + h.Freeze + " by admin override"
+	}
 	line = "• " + at + " — " + line
 	if h.Reason != "" {
 		line += ": “" + Escape(h.Reason) + "”"

@@ -129,6 +129,7 @@ func (c *addCmd) run(x *Exec) (store.Doc, error) {
 		Status: store.Planned, CreatedAt: x.now, CreatedBy: x.req.User,
 		History: []store.DateChange{{Kind: "added", To: c.date, By: x.req.User, At: x.now}},
 	}
+	var over *store.Freeze // the freeze an admin overrode
 	err := x.update(func(tx *store.Tx) error {
 		if old, err := tx.Release(c.ref); err == nil {
 			return store.Errorf(store.EConflict, "%s already exists (target %s, owner %s); use /release move to change its date", c.ref, old.Target.Pretty(), Plain(mention(old.Owner)))
@@ -138,6 +139,15 @@ func (c *addCmd) run(x *Exec) (store.Doc, error) {
 		if err := checkNewVersion(tx, c.ref); err != nil {
 			return err
 		}
+		var err error
+		if over, err = frozen(tx, x, c.ref.Product, c.date, c.anyway); err != nil {
+			return err
+		}
+		r.History[0].Freeze = freezeName(over)
+		action := "release.add"
+		if over != nil {
+			action = "release.add.freeze-override"
+		}
 		if _, err := tx.Product(c.ref.Product); store.ErrorCode(err) == store.ENotFound {
 			if err := tx.PutProduct("product.create", &store.Product{Name: c.ref.Product, CreatedAt: x.now, CreatedBy: x.req.User}); err != nil {
 				return err
@@ -145,11 +155,14 @@ func (c *addCmd) run(x *Exec) (store.Doc, error) {
 		} else if err != nil {
 			return err
 		}
-		if err := tx.PutRelease("release.add", r); err != nil {
+		if err := tx.PutRelease(action, r); err != nil {
 			return err
 		}
 		b := newDoc("")
 		b.section(fmt.Sprintf(":package: %s added %s, target %s. Owner %s.", mention(x.req.User), bold(r.Ref), when(r.Target, x.today), mention(r.Owner)))
+		if over != nil {
+			b.section(overrideText(over))
+		}
 		return x.post(tx, r.Channel, b.build())
 	})
 	if err != nil {
@@ -161,6 +174,9 @@ func (c *addCmd) run(x *Exec) (store.Doc, error) {
 		msg += " :warning: Its target has already passed, so it is *overdue*."
 	}
 	b.section(msg)
+	if over != nil {
+		b.section(overrideText(over))
+	}
 	b.context(fmt.Sprintf("Next: `/release depend %s on &lt;release&gt;` to record what it needs.", r.Ref))
 	return b.build(), nil
 }
@@ -397,6 +413,13 @@ func (c *showCmd) run(x *Exec) (store.Doc, error) {
 			"Release engineer", mentions(r.Holders(store.ReleaseEngineer, p)),
 			"Product manager", mentions(r.Holders(store.ProductManager, p)),
 		)
+		note, err := freezeNote(tx, r)
+		if err != nil {
+			return err
+		}
+		if note != "" {
+			b.section(note)
+		}
 		deps := g.Dependencies(r.Ref)
 		var exts []store.External
 		for _, d := range deps {
@@ -512,6 +535,7 @@ type moveReport struct {
 	capped      []store.Dependency    // its needed-by dates capped to the new target (with the old date in oldBy)
 	oldBy       map[string]store.Date // dependency key → needed-by before capping
 	changed     []edgeChange          // its dependents' edges whose state changed
+	freeze      *store.Freeze         // the freeze an admin overrode to move it inside, or nil
 }
 
 type edgeChange struct{ before, after store.Edge }
@@ -587,6 +611,13 @@ func (c *moveCmd) run(x *Exec) (store.Doc, error) {
 		if c.date.After(old) && c.reason == "" {
 			return invalid("moving %s later (from %s to %s) needs a reason: add \"because <reason>\"", r.Ref, old.Pretty(), c.date.Pretty())
 		}
+		if rep.freeze, err = frozen(tx, x, r.Product, c.date, c.anyway); err != nil {
+			return err
+		}
+		action := "release.move"
+		if rep.freeze != nil {
+			action = "release.move.freeze-override"
+		}
 		g0, err := tx.Graph()
 		if err != nil {
 			return err
@@ -596,8 +627,8 @@ func (c *moveCmd) run(x *Exec) (store.Doc, error) {
 		downBefore := edgesByKey(g0, g0.Dependents(r.Key()), x.today)
 
 		r.Target = c.date
-		r.History = append(r.History, store.DateChange{Kind: "moved", From: old, To: c.date, By: x.req.User, At: x.now, Reason: c.reason})
-		if err := tx.PutRelease("release.move", r); err != nil {
+		r.History = append(r.History, store.DateChange{Kind: "moved", From: old, To: c.date, By: x.req.User, At: x.now, Reason: c.reason, Freeze: freezeName(rep.freeze)})
+		if err := tx.PutRelease(action, r); err != nil {
 			return err
 		}
 		// A release can't need anything after its own target: a fixed
@@ -658,6 +689,9 @@ const newlyAtRiskShown = 10
 // nil, adds the owners of dependents (for the channel's news).
 func (rep *moveReport) lines(x *Exec, g *store.Graph, r *store.Release) []string {
 	var out []string
+	if rep.freeze != nil {
+		out = append(out, overrideText(rep.freeze))
+	}
 	if len(rep.own) > 0 {
 		ls := []string{fmt.Sprintf(":warning: This makes %s itself late:", bold(r.Ref))}
 		for _, e := range rep.own {

@@ -88,6 +88,12 @@ var table = []Spec{
 	{Group: "release", Name: "agenda", Args: "[product…]", Summary: "post the agenda of a release meeting in this channel", Example: "payments auth",
 		Notes: "For the products named, or every product: the moves of their releases since the last agenda for them in this channel (the first time: the last week), what is at risk and why, the votes on change requests that close in the next 7 days with who has not voted, the releases due in the next 2 weeks, and the external items awaiting confirmation. Empty parts are left out.",
 		Parse: parseAgenda},
+	{Group: "release", Name: "freeze", Args: "<product… | all> <from> <to> because <reason…>  |  list  |  remove <FZ-N>",
+		Summary: "stop releases being targeted inside a window of days", Example: "payments checkout 2027-12-20 2028-01-03 because holiday trading",
+		Notes: "From the first to the last day, inclusive, no release of the products named (or of any product, for `all`) can be added or moved to a target inside the window: `add` and `move` refuse it and name the freeze. An admin can go ahead by adding `anyway` (the one word that also confirms a date in the past); the release's history and the audit log record the override. A change request on a release targeted inside a freeze says so on its card, and digests and agendas list the freezes in progress or starting in the next 4 weeks.\n" +
+			"Freezes are for admins and for the release managers of every product named (`all`: admins only). Two freezes of the same product can't overlap, and a window that has already ended is refused.\n" +
+			"`/release freeze list` shows the freezes in progress and coming up; `/release freeze remove FZ-3` removes one.",
+		Parse: parseFreeze},
 	{Group: "ccb", Name: "help", Args: "[command]", Summary: "list the CCB commands, or explain one", Example: "request"},
 	{Group: "ccb", Name: "request", Args: "<release> <title…> [deadline <date | +Nh | +Nd>]",
 		Summary: "raise a change request for the board to vote on", Example: "payments@2.3.0 switch the card processor to Adyen deadline +2d",

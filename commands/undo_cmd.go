@@ -25,6 +25,7 @@ func parseReopen(p *parser) (Command, error) {
 func (c *reopenCmd) run(x *Exec) (store.Doc, error) {
 	var r *store.Release
 	var was store.Status
+	var frozenNote string // its target is inside a freeze: reopening keeps the date, and says so
 	err := x.update(func(tx *store.Tx) error {
 		var err error
 		if r, err = loadRelease(tx, c.ref); err != nil {
@@ -58,6 +59,9 @@ func (c *reopenCmd) run(x *Exec) (store.Doc, error) {
 		if err := tx.PutRelease("release.reopen", r); err != nil {
 			return err
 		}
+		if frozenNote, err = freezeNote(tx, r); err != nil {
+			return err
+		}
 		b := newDoc("")
 		b.section(fmt.Sprintf(":leftwards_arrow_with_hook: %s reopened %s (it was %s); it is planned again, target %s.", mention(x.req.User), bold(r.Ref), was, when(r.Target, x.today)))
 		if err := x.post(tx, r.Channel, b.build()); err != nil {
@@ -74,6 +78,9 @@ func (c *reopenCmd) run(x *Exec) (store.Doc, error) {
 		msg += fmt.Sprintf(" Its target has passed: move it with `/release move %s <date> because <reason>`.", r.Ref)
 	}
 	b.section(msg)
+	if frozenNote != "" {
+		b.section(frozenNote + fmt.Sprintf(": `/release move %s &lt;date&gt; because &lt;reason&gt;` to take it out.", r.Ref))
+	}
 	return b.build(), nil
 }
 

@@ -90,6 +90,9 @@ type DateChange struct {
 	External bool      `json:"external,omitempty"` // Provider is an external item's name
 	Role     Role      `json:"role,omitempty"`
 	Users    []string  `json:"users,omitempty"`
+	// Freeze names the freeze window ("FZ-2") an admin overrode to set
+	// this entry's target date inside it.
+	Freeze string `json:"freeze,omitempty"`
 }
 
 // Date is the date the release is (or was) delivered: the ship date once

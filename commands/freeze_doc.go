@@ -1,0 +1,59 @@
+package commands
+
+import (
+	"fmt"
+	"slices"
+
+	"relman/store"
+)
+
+// FreezeAhead is how far ahead digests and agendas list freezes: those in
+// progress and those starting within this many days.
+const FreezeAhead = DigestAhead
+
+// freezeInsideShown caps the releases a freeze's line names.
+const freezeInsideShown = 3
+
+// freezesAhead: the freezes in progress or starting within FreezeAhead
+// days that cover a product the digest (or agenda) covers, by first day,
+// each with the covered planned releases targeted inside it.
+func (d *digestData) freezesAhead(limit int) ([]string, int) {
+	until := d.today.AddDays(FreezeAhead)
+	var fs []*store.Freeze
+	for i := range d.freezes {
+		f := &d.freezes[i]
+		if f.To.Before(d.today) || f.From.After(until) || !d.coversFreeze(f) {
+			continue
+		}
+		fs = append(fs, f)
+	}
+	slices.SortStableFunc(fs, func(a, b *store.Freeze) int { return a.From.Sub(b.From) })
+	var lines []string
+	for _, f := range fs[:min(len(fs), limit)] {
+		line := fmt.Sprintf("• :snowflake: *%s* · %s · %s, %s — “%s”", f.Name(), f.ProductsText(), freezeSpan(f), freezeState(f, d.today), Escape(f.Reason))
+		var inside []string
+		for _, r := range d.rels {
+			if r.Status == store.Planned && d.sub.Covers(r.Product) && f.Freezes(r.Product, r.Target) {
+				inside = append(inside, bold(r.Ref))
+			}
+		}
+		switch n := len(inside); {
+		case n == 1:
+			line += " · " + inside[0] + " targets a day inside it"
+		case n > freezeInsideShown:
+			line += fmt.Sprintf(" · %d releases target days inside it: %s …", n, andList(inside[:freezeInsideShown]))
+		case n > 1:
+			line += fmt.Sprintf(" · %d releases target days inside it: %s", n, andList(inside))
+		}
+		lines = append(lines, line)
+	}
+	return lines, len(fs)
+}
+
+// coversFreeze reports whether f stops a product the digest covers.
+func (d *digestData) coversFreeze(f *store.Freeze) bool {
+	if f.All() || len(d.sub.Products) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(d.sub.Products, f.Covers)
+}
