@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -175,12 +177,12 @@ func CalendarBody(tx *store.Tx, feed *store.CalendarFeed, loc *time.Location) ([
 	} else {
 		products = feed.Products
 	}
+	var items []feedItem
 	for _, p := range products {
 		for _, r := range g.ReleasesOf(p) {
-			if r.Status == store.Cancelled {
-				continue
+			if r.Status != store.Cancelled {
+				items = append(items, feedItem{release: r})
 			}
-			addReleaseEvent(cal, r)
 		}
 	}
 	for _, p := range products {
@@ -189,30 +191,81 @@ func CalendarBody(tx *store.Tx, feed *store.CalendarFeed, loc *time.Location) ([
 				continue
 			}
 			for _, d := range g.Dependencies(r.Ref) {
-				addNeedEvent(cal, g, r, d)
+				items = append(items, feedItem{release: r, dep: &d})
 			}
 		}
 	}
 	for i := range crs {
-		cr := &crs[i]
-		if cr.Open() && feed.Covers(cr.Release.Product) {
-			addCREvent(cal, cr, loc)
+		if cr := &crs[i]; cr.Open() && feed.Covers(cr.Release.Product) {
+			items = append(items, feedItem{cr: cr})
 		}
 	}
 	for i := range freezes {
-		fz := &freezes[i]
-		if fz.All() || len(feed.Products) == 0 || coversAny(fz, feed.Products) {
-			addFreezeEvent(cal, fz)
+		if fz := &freezes[i]; fz.All() || len(feed.Products) == 0 || coversAny(fz, feed.Products) {
+			items = append(items, feedItem{freeze: fz})
 		}
 	}
-	var b bytes.Buffer
-	b.Grow(512 * len(cal.Components))
+
+	// The calendar's own lines, then the events, then its end. Events are
+	// written in parts by as many goroutines as there are CPUs (a feed of
+	// every product can hold tens of thousands), each part into its own
+	// buffer, and joined in order, so the document is the same however
+	// many wrote it.
 	// RFC 5545 §3.1: lines end with CRLF (the library's default is the
 	// platform's line ending).
-	if err := cal.SerializeTo(&b, ics.WithNewLineWindows); err != nil {
-		return nil, fmt.Errorf("write calendar: %w", err)
+	cfg := &ics.SerializationConfiguration{MaxLength: 75, PropertyMaxLength: 75, NewLine: string(ics.WithNewLineWindows)}
+	const end = "END:VCALENDAR"
+	head := cal.Serialize(cfg)
+	head = strings.TrimSuffix(head, end+cfg.NewLine)
+	parts := min(runtime.GOMAXPROCS(0), max(1, len(items)/1000))
+	bufs := make([]bytes.Buffer, parts)
+	var wg sync.WaitGroup
+	for w := range parts {
+		lo, hi := w*len(items)/parts, (w+1)*len(items)/parts
+		wg.Go(func() {
+			b := &bufs[w]
+			b.Grow(600 * (hi - lo))
+			for i := lo; i < hi; i++ {
+				if e := items[i].event(g, loc); e != nil { // nil: a dangling edge
+					e.SerializeTo(b, cfg)
+				}
+			}
+		})
 	}
+	wg.Wait()
+	var b bytes.Buffer
+	n := len(head) + len(end) + len(cfg.NewLine)
+	for i := range bufs {
+		n += bufs[i].Len()
+	}
+	b.Grow(n)
+	b.WriteString(head)
+	for i := range bufs {
+		b.Write(bufs[i].Bytes())
+	}
+	b.WriteString(end + cfg.NewLine)
 	return b.Bytes(), nil
+}
+
+// feedItem is what one event of a feed is about: a release (with dep, the
+// need of a dependency of it), a change request or a freeze.
+type feedItem struct {
+	release *store.Release
+	dep     *store.Dependency
+	cr      *store.ChangeRequest
+	freeze  *store.Freeze
+}
+
+func (it *feedItem) event(g *store.Graph, loc *time.Location) *ics.VEvent {
+	switch {
+	case it.dep != nil:
+		return needEvent(g, it.release, it.dep)
+	case it.release != nil:
+		return releaseEvent(it.release)
+	case it.cr != nil:
+		return crEvent(it.cr, loc)
+	}
+	return freezeEvent(it.freeze)
 }
 
 func coversAny(f *store.Freeze, products []string) bool {
@@ -224,24 +277,46 @@ func coversAny(f *store.Freeze, products []string) bool {
 	return false
 }
 
-// newDayEvent adds an all-day event from first to last (inclusive), that
-// does not make its subscriber busy.
-func newDayEvent(cal *ics.Calendar, uid string, first, last store.Date, seq int, created, modified time.Time) *ics.VEvent {
-	e := cal.AddEvent(uid)
+// dateParam marks a DTSTART or DTEND as a date. The writer only reads it,
+// so every event shares it.
+var dateParam = map[string][]string{string(ics.ParameterValue): {string(ics.ValueDataTypeDate)}}
+
+// newDayEvent returns an all-day event from first to last (inclusive) that
+// does not make its subscriber busy. Its properties are appended directly:
+// the library's setters look for an existing property and make a map of
+// parameters for each, which costs more than the rest of the feed.
+func newDayEvent(uid string, first, last store.Date, seq int, created, modified time.Time) *ics.VEvent {
 	if modified.IsZero() {
 		modified = created
 	}
-	e.SetDtStampTime(modified)
-	if !created.IsZero() {
-		e.SetCreatedTime(created)
+	e := &ics.VEvent{ComponentBase: ics.ComponentBase{Properties: make([]ics.IANAProperty, 0, 11)}}
+	stamp := icalStamp(modified)
+	add := func(p ics.ComponentProperty, v string, params map[string][]string) {
+		e.Properties = append(e.Properties, ics.IANAProperty{BaseProperty: ics.BaseProperty{IANAToken: string(p), Value: v, ICalParameters: params}})
 	}
-	e.SetLastModifiedAt(modified)
-	e.SetSequence(seq)
-	e.SetAllDayStartAt(first.Time(time.UTC))
-	e.SetAllDayEndAt(last.AddDays(1).Time(time.UTC)) // DTEND is exclusive
-	e.SetProperty(ics.ComponentPropertyTransp, "TRANSPARENT")
+	add(ics.ComponentPropertyUniqueId, uid, nil)
+	add(ics.ComponentPropertyDtstamp, stamp, nil)
+	if !created.IsZero() {
+		add(ics.ComponentPropertyCreated, icalStamp(created), nil)
+	}
+	add(ics.ComponentPropertyLastModified, stamp, nil)
+	add(ics.ComponentPropertySequence, strconv.Itoa(seq), nil)
+	add(ics.ComponentPropertyDtStart, icalDate(first), dateParam)
+	add(ics.ComponentPropertyDtEnd, icalDate(last.AddDays(1)), dateParam) // DTEND is exclusive
+	add(ics.ComponentPropertyTransp, "TRANSPARENT", nil)
 	return e
 }
+
+// text adds a TEXT property (the writer escapes it).
+func text(e *ics.VEvent, p ics.ComponentProperty, v string) {
+	e.Properties = append(e.Properties, ics.IANAProperty{BaseProperty: ics.BaseProperty{IANAToken: string(p), Value: v}})
+}
+
+// icalStamp is t as an iCalendar UTC date-time: 20270104T090000Z.
+func icalStamp(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
+
+// icalDate is d as an iCalendar date: 20270104.
+func icalDate(d store.Date) string { return strings.ReplaceAll(d.String(), "-", "") }
 
 // lastChange is when r last changed: its last history entry, else when it
 // was added.
@@ -252,14 +327,14 @@ func lastChange(r *store.Release) time.Time {
 	return r.CreatedAt
 }
 
-func addReleaseEvent(cal *ics.Calendar, r *store.Release) {
-	e := newDayEvent(cal, "release-"+r.StableID()+uidDomain, r.Date(), r.Date(), len(r.History), r.CreatedAt, lastChange(r))
+func releaseEvent(r *store.Release) *ics.VEvent {
+	e := newDayEvent("release-"+r.StableID()+uidDomain, r.Date(), r.Date(), len(r.History), r.CreatedAt, lastChange(r))
 	var desc strings.Builder
 	if r.Status == store.Shipped {
-		e.SetSummary(r.Ref.String() + " shipped")
+		text(e, ics.ComponentPropertySummary, r.Ref.String()+" shipped")
 		fmt.Fprintf(&desc, "%s shipped on %s (target %s).", r.Ref, r.Date().Pretty(), r.Target.Pretty())
 	} else {
-		e.SetSummary(r.Ref.String() + " target")
+		text(e, ics.ComponentPropertySummary, r.Ref.String()+" target")
 		fmt.Fprintf(&desc, "%s is planned for %s.", r.Ref, r.Target.Pretty())
 		for i := len(r.History) - 1; i >= 0; i-- {
 			if h := r.History[i]; h.Kind == "moved" {
@@ -272,22 +347,23 @@ func addReleaseEvent(cal *ics.Calendar, r *store.Release) {
 			}
 		}
 	}
-	e.SetDescription(desc.String())
-	e.AddCategory(r.Product)
+	text(e, ics.ComponentPropertyDescription, desc.String())
+	text(e, ics.ComponentPropertyCategories, r.Product)
+	return e
 }
 
-func addNeedEvent(cal *ics.Calendar, g *store.Graph, consumer *store.Release, d store.Dependency) {
+func needEvent(g *store.Graph, consumer *store.Release, d *store.Dependency) *ics.VEvent {
 	var provider, providerID, due string
 	if d.IsExternal() {
 		x := g.External(d.External)
 		if x == nil {
-			return
+			return nil
 		}
 		provider, providerID, due = feedText(x.Name), "ext:"+d.External, x.Due.Pretty()
 	} else {
 		p := g.Release(d.Provider)
 		if p == nil {
-			return
+			return nil
 		}
 		provider, providerID, due = p.Ref.String(), p.StableID(), p.Date().Pretty()
 		if p.Status == store.Cancelled {
@@ -303,30 +379,33 @@ func addNeedEvent(cal *ics.Calendar, g *store.Graph, consumer *store.Release, d 
 	if d.CreatedAt.After(modified) {
 		modified = d.CreatedAt
 	}
-	e := newDayEvent(cal, "need-"+hex.EncodeToString(id[:12])+uidDomain, needed, needed, len(consumer.History), d.CreatedAt, modified)
-	e.SetSummary(consumer.Ref.String() + " needs " + provider)
-	e.SetDescription(fmt.Sprintf("%s needs %s by %s (provider's date: %s; %s's target: %s).",
-		consumer.Ref, provider, needed.Pretty(), due, consumer.Ref, consumer.Target.Pretty()))
-	e.AddCategory(consumer.Product)
+	e := newDayEvent("need-"+hex.EncodeToString(id[:12])+uidDomain, needed, needed, len(consumer.History), d.CreatedAt, modified)
+	c := consumer.Ref.String()
+	text(e, ics.ComponentPropertySummary, c+" needs "+provider)
+	text(e, ics.ComponentPropertyDescription, c+" needs "+provider+" by "+needed.Pretty()+" (provider's date: "+due+"; "+c+"'s target: "+consumer.Target.Pretty()+").")
+	text(e, ics.ComponentPropertyCategories, consumer.Product)
+	return e
 }
 
-func addCREvent(cal *ics.Calendar, cr *store.ChangeRequest, loc *time.Location) {
+func crEvent(cr *store.ChangeRequest, loc *time.Location) *ics.VEvent {
 	day := store.DateOf(cr.Deadline, loc)
 	modified := cr.CreatedAt
 	if n := len(cr.History); n > 0 && cr.History[n-1].At.After(modified) {
 		modified = cr.History[n-1].At
 	}
-	e := newDayEvent(cal, fmt.Sprintf("cr-%d%s", cr.ID, uidDomain), day, day, len(cr.History), cr.CreatedAt, modified)
-	e.SetSummary(cr.Name() + " vote closes: " + feedText(cr.Title))
-	e.SetDescription(fmt.Sprintf("Change request %s on %s: “%s”. The vote closes %s.",
+	e := newDayEvent(fmt.Sprintf("cr-%d%s", cr.ID, uidDomain), day, day, len(cr.History), cr.CreatedAt, modified)
+	text(e, ics.ComponentPropertySummary, cr.Name()+" vote closes: "+feedText(cr.Title))
+	text(e, ics.ComponentPropertyDescription, fmt.Sprintf("Change request %s on %s: “%s”. The vote closes %s.",
 		cr.Name(), cr.Release, feedText(cr.Title), cr.Deadline.In(loc).Format("Mon 2006-01-02 15:04 MST")))
-	e.AddCategory(cr.Release.Product)
+	text(e, ics.ComponentPropertyCategories, cr.Release.Product)
+	return e
 }
 
-func addFreezeEvent(cal *ics.Calendar, f *store.Freeze) {
-	e := newDayEvent(cal, fmt.Sprintf("freeze-%d%s", f.ID, uidDomain), f.From, f.To, 0, f.CreatedAt, f.CreatedAt)
-	e.SetSummary(fmt.Sprintf("Freeze %s (%s): %s", f.Name(), f.ProductsText(), feedText(f.Reason)))
-	e.SetDescription(fmt.Sprintf("No release of %s may be targeted from %s to %s: %s.", f.ProductsText(), f.From.Pretty(), f.To.Pretty(), feedText(f.Reason)))
+func freezeEvent(f *store.Freeze) *ics.VEvent {
+	e := newDayEvent(fmt.Sprintf("freeze-%d%s", f.ID, uidDomain), f.From, f.To, 0, f.CreatedAt, f.CreatedAt)
+	text(e, ics.ComponentPropertySummary, fmt.Sprintf("Freeze %s (%s): %s", f.Name(), f.ProductsText(), feedText(f.Reason)))
+	text(e, ics.ComponentPropertyDescription, fmt.Sprintf("No release of %s may be targeted from %s to %s: %s.", f.ProductsText(), f.From.Pretty(), f.To.Pretty(), feedText(f.Reason)))
+	return e
 }
 
 // feedText is user text fit for an iCalendar TEXT value: line breaks kept
