@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -24,6 +25,9 @@ type config struct {
 	Sweep         string
 	Admins        []string
 	AdminAddr     string
+	// PublicURL is RELMAN_PUBLIC_URL without a trailing slash: where users
+	// reach relman, for calendar feed addresses. "" when unset.
+	PublicURL string
 }
 
 // loadConfig reads and validates every setting, reporting each bad one.
@@ -37,6 +41,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Addr:          or(getenv("RELMAN_ADDR"), ":3000"),
 		Sweep:         or(getenv("RELMAN_SWEEP"), "*/15 * * * *"),
 		AdminAddr:     or(getenv("RELMAN_ADMIN_ADDR"), "127.0.0.1:3001"),
+		PublicURL:     strings.TrimRight(strings.TrimSpace(getenv("RELMAN_PUBLIC_URL")), "/"),
 	}
 	var errs []error
 	bad := func(name, format string, args ...any) {
@@ -72,6 +77,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if !strings.HasPrefix(c.APIURL, "http://") && !strings.HasPrefix(c.APIURL, "https://") {
 		bad("SLACK_API_URL", "%q is not an http(s) URL", c.APIURL)
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			bad("RELMAN_PUBLIC_URL", "%q is not a base URL like https://relman.example.com", c.PublicURL)
+		}
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		bad("RELMAN_ADDR", "%q is not a listen address like :3000", c.Addr)

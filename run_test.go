@@ -564,6 +564,7 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 		want []string // substrings of the error
 	}{
 		{"UnknownTimeZone", []string{"console"}, map[string]string{"RELMAN_TZ": "Mars/Base"}, []string{"RELMAN_TZ", "Mars/Base"}},
+		{"PublicURLNotAURL", []string{"console"}, map[string]string{"RELMAN_PUBLIC_URL": "relman.example.com"}, []string{"RELMAN_PUBLIC_URL", "https://"}},
 		{"BadSweepSchedule", []string{"console"}, map[string]string{"RELMAN_SWEEP": "every 15 minutes"}, []string{"RELMAN_SWEEP", "cron"}},
 		{"BotTokenOfTheWrongKind", []string{"serve"}, map[string]string{"SLACK_BOT_TOKEN": "bad", "SLACK_SIGNING_SECRET": signingSecret}, []string{"SLACK_BOT_TOKEN", "xoxb-"}},
 		{"AppTokenOfTheWrongKind", []string{"serve"}, map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xoxb-2"}, []string{"SLACK_APP_TOKEN", "xapp-"}},

@@ -42,7 +42,7 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 	clock := store.SystemClock{}
 	metrics := bot.NewMetrics()
 	api := bot.NewAPI(cfg.BotToken, cfg.AppToken, cfg.APIURL)
-	svc := &commands.Service{Store: st, Clock: clock, Loc: cfg.Loc, Admins: cfg.Admins, Log: log}
+	svc := &commands.Service{Store: st, Clock: clock, Loc: cfg.Loc, Admins: cfg.Admins, Log: log, PublicURL: cfg.PublicURL}
 	outbox := &bot.Outbox{Store: st, Sender: &bot.SlackSender{API: api, Metrics: metrics}, Clock: clock, Log: log, Metrics: metrics}
 	users := &bot.Users{API: api, Clock: clock, Log: log, Metrics: metrics}
 	outbox.Zones, outbox.Loc = users, cfg.Loc // quiet DMs wait for their recipient's working hours
@@ -53,7 +53,7 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 		Dispatcher: &bot.Dispatcher{Service: svc, Outbox: outbox, Metrics: metrics, Log: log},
 		API:        api, Users: users, Clock: clock, Log: log, Metrics: metrics,
 	}
-	web := &bot.HTTP{Slack: sl, SigningSecret: cfg.SigningSecret, Metrics: metrics}
+	web := &bot.HTTP{Slack: sl, SigningSecret: cfg.SigningSecret, Metrics: metrics, Calendar: &commands.Feeds{Store: st, Loc: cfg.Loc}}
 	if _, err := reminders.NewScheduler(cfg.Sweep, cfg.Loc, clock, nil, log); err != nil {
 		return fmt.Errorf("RELMAN_SWEEP: %w", err)
 	}

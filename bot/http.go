@@ -7,9 +7,14 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
+
+	"relman/commands"
+	"relman/store"
 )
 
 // MaxBody bounds a request body from Slack; Slack's own payloads are far
@@ -23,16 +28,21 @@ const MaxBody = 256 << 10
 //	POST /slack/events        Events API (url_verification, app_home_opened)
 //	GET  /healthz             liveness
 //	GET  /metrics             Prometheus
+//	GET  /calendar/<token>.ics  a calendar feed (when Calendar is set)
 //
 // Every /slack/* request is verified first — a valid Slack signature over
 // the raw body, no older than five minutes — and answered 401 otherwise,
-// before anything is parsed or changed.
+// before anything is parsed or changed. A calendar feed is not from Slack:
+// its token is its credential, and an unknown one is answered exactly as an
+// unknown path is.
 type HTTP struct {
 	Slack         *Slack
 	SigningSecret string
 	Metrics       *Metrics
 	// Healthy, if set, reports readiness for /healthz (nil error = ok).
 	Healthy func() error
+	// Calendar, if set, serves the calendar feeds.
+	Calendar *commands.Feeds
 }
 
 // Handler returns the routes.
@@ -54,7 +64,52 @@ func (h *HTTP) Handler() http.Handler {
 	if h.Metrics != nil {
 		mux.Handle("GET /metrics", h.Metrics.Handler())
 	}
+	if h.Calendar != nil {
+		mux.HandleFunc("GET /calendar/{file}", func(w http.ResponseWriter, r *http.Request) {
+			h.Metrics.request("calendar", h.calendar(w, r))
+		})
+	}
 	return mux
+}
+
+// calendar answers GET /calendar/<token>.ics: the feed, or 304 when
+// If-None-Match names its current ETag, or the 404 of any unknown path.
+func (h *HTTP) calendar(w http.ResponseWriter, r *http.Request) int {
+	token, ok := strings.CutSuffix(r.PathValue("file"), ".ics")
+	if !ok {
+		http.NotFound(w, r)
+		return http.StatusNotFound
+	}
+	feed, err := h.Calendar.Feed(r.Context(), token, r.Header.Get("If-None-Match"))
+	switch store.ErrorCode(err) {
+	case "":
+	case store.ENotFound:
+		http.NotFound(w, r)
+		return http.StatusNotFound
+	case store.EUnavailable:
+		w.Header().Set("Retry-After", "60")
+		return fail(w, http.StatusServiceUnavailable, "the database is unavailable; try again later")
+	default:
+		if h.Slack != nil {
+			h.Slack.log().Error("calendar feed", "err", err)
+		}
+		return fail(w, http.StatusInternalServerError, "internal error")
+	}
+	hd := w.Header()
+	// The address is a credential: no shared cache keeps the feed, and
+	// every use revalidates (cheaply, with the ETag).
+	hd.Set("Cache-Control", "private, no-cache")
+	hd.Set("ETag", feed.ETag)
+	if feed.NotModified {
+		w.WriteHeader(http.StatusNotModified)
+		return http.StatusNotModified
+	}
+	hd.Set("Content-Type", "text/calendar; charset=utf-8")
+	hd.Set("Content-Length", strconv.Itoa(len(feed.Body)))
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "no-referrer")
+	w.Write(feed.Body)
+	return http.StatusOK
 }
 
 // slackHandler handles a verified request whose raw body is given.

@@ -103,8 +103,9 @@ func MustHTTPFixture(tb testing.TB) *httpFixture {
 		API:        api, Users: &Users{API: api, Clock: clock, Metrics: metrics}, Clock: clock, Metrics: metrics,
 	}
 	tb.Cleanup(sl.Wait)
-	h := &HTTP{Slack: sl, SigningSecret: httpSecret, Metrics: metrics}
+	h := &HTTP{Slack: sl, SigningSecret: httpSecret, Metrics: metrics, Calendar: &commands.Feeds{Store: st, Loc: time.UTC}}
 	srv := httptest.NewServer(h.Handler())
+	svc.PublicURL = srv.URL // calendar feed addresses point here
 	tb.Cleanup(srv.Close)
 	return &httpFixture{Store: st, Clock: clock, Fake: fake, Outbox: outbox, Slack: sl, Metrics: metrics, Server: srv, slash: slash}
 }

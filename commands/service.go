@@ -65,6 +65,9 @@ type Service struct {
 	// Groups resolves the Slack user groups of CCB boards; nil resolves
 	// every group to nobody.
 	Groups Groups
+	// PublicURL is the base URL users reach relman at (RELMAN_PUBLIC_URL,
+	// no trailing slash), for calendar feed addresses; "" when unknown.
+	PublicURL string
 }
 
 // Exec is the context of one executing command.

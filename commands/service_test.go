@@ -45,6 +45,8 @@ func MustService(tb testing.TB, admins ...string) *commands.Service {
 		Clock:  store.NewFakeClock(epoch),
 		Loc:    time.UTC,
 		Admins: admins,
+		// calendar feed addresses
+		PublicURL: "https://relman.example.com",
 	}
 }
 

@@ -94,6 +94,9 @@ var table = []Spec{
 			"Freezes are for admins and for the release managers of every product named (`all`: admins only). Two freezes of the same product can't overlap, and a window that has already ended is refused.\n" +
 			"`/release freeze list` shows the freezes in progress and coming up; `/release freeze remove FZ-3` removes one.",
 		Parse: parseFreeze},
+	{Group: "release", Name: "calendar", Args: "[product…]  |  revoke", Summary: "get a private calendar feed of release dates to subscribe to", Example: "payments auth",
+		Notes: "Replies, only to you, with the address of an iCalendar feed of the products named (or every product): release targets (ship dates once shipped), the needed-by dates of their dependencies, the deadlines of open change requests, and freezes. Subscribe to the address in Google Calendar (*Other calendars › + › From URL*) or Outlook (*Add calendar › Subscribe from web*); a moved release moves there too. The address is the key to the feed, shown once: asking again for the same products gives a new address and ends the old one. `revoke` ends all your feeds.",
+		Parse: parseCalendar},
 	{Group: "ccb", Name: "help", Args: "[command]", Summary: "list the CCB commands, or explain one", Example: "request"},
 	{Group: "ccb", Name: "request", Args: "<release> <title…> [deadline <date | +Nh | +Nd>]",
 		Summary: "raise a change request for the board to vote on", Example: "payments@2.3.0 switch the card processor to Adyen deadline +2d",

@@ -119,6 +119,9 @@ func (tx *Tx) PutChangeRequest(action string, cr *ChangeRequest) error {
 	if err := tx.audit(action, cr.Name(), b.Get(k), v); err != nil {
 		return err
 	}
+	if err := tx.bumpCRGeneration(); err != nil { // calendar feeds show CR deadlines
+		return err
+	}
 	return b.Put(k, v)
 }
 
