@@ -69,6 +69,7 @@ func replay(t *testing.T, transcript string) string {
 	var session []string
 	user, channel := "alex", "releases"
 	var zones map[string]*time.Location
+	pictures := t.TempDir() // printed as <pictures>
 	flush := func() {
 		if session == nil {
 			return
@@ -87,7 +88,7 @@ func replay(t *testing.T, transcript string) string {
 		con := &Console{
 			Dispatcher: &Dispatcher{Service: svc}, Outbox: NewConsoleOutbox(st, clock, &out), Clock: clock,
 			In: strings.NewReader(strings.Join(session, "\n")), Out: &out, User: user, Channel: channel, Zones: zones,
-			Sweep: sweep.Job(), SweepAt: sched.Next,
+			Sweep: sweep.Job(), SweepAt: sched.Next, Pictures: pictures,
 		}
 		if err := con.Run(context.Background()); err != nil {
 			t.Fatal(err)
@@ -108,5 +109,5 @@ func replay(t *testing.T, transcript string) string {
 		}
 	}
 	flush()
-	return out.String()
+	return strings.ReplaceAll(out.String(), pictures, "<pictures>")
 }
