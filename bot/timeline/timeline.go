@@ -115,7 +115,7 @@ func Draw(t *store.Timeline) (c *vgimg.Canvas, err error) {
 	}
 	l := newLayout(t)
 	p := plot.New()
-	p.BackgroundColor = color.White
+	p.BackgroundColor = nil // the canvas starts white: filling it again costs a tenth of the time
 	p.Title.Text = t.Title
 	p.Title.TextStyle.Font, p.Title.TextStyle.Color = sans(titleSize, true), colText
 	p.Title.Padding = 28 // room for today's label
@@ -134,7 +134,6 @@ func Draw(t *store.Timeline) (c *vgimg.Canvas, err error) {
 	h := vg.Length(min(MaxHeight, 70+legendH+60+l.rows*rowHeight+len(t.Lanes)*laneGap))
 	img := vgimg.NewWith(vgimg.UseWH(Width, h), vgimg.UseDPI(72))
 	dc := draw.New(img)
-	dc.FillPolygon(color.White, []vg.Point{{X: 0, Y: 0}, {X: Width, Y: 0}, {X: Width, Y: h}, {X: 0, Y: h}})
 	plotArea := draw.Crop(dc, 8, -16, legendH, -6)
 	p.Draw(plotArea)
 	drawLegend(draw.Crop(dc, 16, -16, 0, legendH-dc.Max.Y), t.Note)
