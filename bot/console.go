@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -36,12 +38,39 @@ type Console struct {
 	// it passes, in time order with the deliveries of held messages.
 	Sweep   func(ctx context.Context, now time.Time) error
 	SweepAt func(after time.Time) time.Time
+	// Pictures is the directory timeline pictures are written to, their
+	// paths printed (a new temporary directory when empty).
+	Pictures string
 }
 
-// consoleSender prints outbox messages instead of posting them.
+// consoleSender prints outbox messages instead of posting them, and
+// writes their pictures to files in dir (a new temporary directory made
+// at the first picture when empty), printing the path.
 type consoleSender struct {
 	out io.Writer
 	seq int
+	dir string
+}
+
+var _ PictureSender = (*consoleSender)(nil)
+
+// SendPicture prints m as Send does, then writes png to a file and prints
+// its path under the message.
+func (s *consoleSender) SendPicture(ctx context.Context, m *store.Message, png []byte, thread *store.Posted) (store.Posted, error) {
+	if s.dir == "" {
+		dir, err := os.MkdirTemp("", "relman-console-")
+		if err != nil {
+			return store.Posted{}, &DeliveryError{Err: fmt.Errorf("console pictures: %w", err), Reason: "no_dir", Permanent: true}
+		}
+		s.dir = dir
+	}
+	path := filepath.Join(s.dir, fmt.Sprintf("timeline-%d.png", m.ID))
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		return store.Posted{}, &DeliveryError{Err: fmt.Errorf("console picture: %w", err), Reason: "write_failed", Permanent: true}
+	}
+	at, err := s.Send(ctx, m, thread, nil)
+	fmt.Fprintf(s.out, "    [picture: %s]\n", path)
+	return at, err
 }
 
 func (s *consoleSender) Send(_ context.Context, m *store.Message, thread, update *store.Posted) (store.Posted, error) {
@@ -99,6 +128,9 @@ func (c *Console) Run(ctx context.Context) error {
 	}
 	if c.Outbox.Loc == nil {
 		c.Outbox.Loc = c.Dispatcher.Service.Loc
+	}
+	if cs, ok := c.Outbox.Sender.(*consoleSender); ok && c.Pictures != "" {
+		cs.dir = c.Pictures
 	}
 	sc := bufio.NewScanner(c.In)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)

@@ -70,6 +70,7 @@ func replay(t *testing.T, transcript string) string {
 	var session []string
 	user, channel := "alex", "releases"
 	var zones map[string]*time.Location
+	pictures := t.TempDir() // printed as <pictures>
 	flush := func() {
 		if session == nil {
 			return
@@ -88,7 +89,7 @@ func replay(t *testing.T, transcript string) string {
 		con := &Console{
 			Dispatcher: &Dispatcher{Service: svc}, Outbox: NewConsoleOutbox(st, clock, &out), Clock: clock,
 			In: strings.NewReader(strings.Join(session, "\n")), Out: &out, User: user, Channel: channel, Zones: zones,
-			Sweep: sweep.Job(), SweepAt: sched.Next,
+			Sweep: sweep.Job(), SweepAt: sched.Next, Pictures: pictures,
 		}
 		if err := con.Run(context.Background()); err != nil {
 			t.Fatal(err)
@@ -109,8 +110,9 @@ func replay(t *testing.T, transcript string) string {
 		}
 	}
 	flush()
-	// Calendar feed tokens are random: a transcript shows where one goes.
-	return feedTokenRE.ReplaceAllString(out.String(), "/calendar/‹token›.ics")
+	// Calendar feed tokens are random and pictures go to a temporary
+	// directory: a transcript shows where they go.
+	return feedTokenRE.ReplaceAllString(strings.ReplaceAll(out.String(), pictures, "<pictures>"), "/calendar/‹token›.ics")
 }
 
 var feedTokenRE = regexp.MustCompile(`/calendar/[A-Za-z0-9_-]{32}\.ics`)

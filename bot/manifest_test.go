@@ -67,7 +67,7 @@ func TestManifests(t *testing.T) {
 					t.Errorf("events url = %q", m.Settings.EventSubscriptions.RequestUrl)
 				}
 			}
-			for _, s := range []string{"commands", "chat:write", "im:write", "users:read", "usergroups:read", "channels:history", "groups:history", "im:history"} {
+			for _, s := range []string{"commands", "chat:write", "im:write", "users:read", "usergroups:read", "channels:history", "groups:history", "im:history", "files:write"} {
 				if !slices.Contains(m.OAuthConfig.Scopes.Bot, s) {
 					t.Errorf("bot scope %s missing", s)
 				}

@@ -27,8 +27,11 @@ type Metrics struct {
 	// edit of the same message, or of a message never posted.
 	outboxEditsSkipped *prometheus.CounterVec
 	slackErrors        *prometheus.CounterVec
-	leading            prometheus.Gauge
-	leaderEpoch        prometheus.Gauge
+	// pictures counts the pictures of outbox messages by outcome: posted,
+	// or the text posted alone (too_big, render_failed, upload_failed).
+	pictures    *prometheus.CounterVec
+	leading     prometheus.Gauge
+	leaderEpoch prometheus.Gauge
 }
 
 // NewMetrics registers relman's metrics and the Go runtime's.
@@ -64,6 +67,10 @@ func NewMetrics() *Metrics {
 		slackErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "relman_slack_api_errors_total", Help: "Slack Web API errors by method and error.",
 		}, []string{"method", "error"}),
+		pictures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "relman_outbox_pictures_total",
+			Help: "Pictures of outbox messages by outcome: posted, or the message's text posted alone instead (too_big, render_failed, upload_failed).",
+		}, []string{"outcome"}),
 		leading: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "relman_leader", Help: "1 while this replica holds the leader lease (runs the outbox and the sweep), else 0.",
 		}),
@@ -72,7 +79,7 @@ func NewMetrics() *Metrics {
 		}),
 	}
 	m.reg.MustRegister(m.leading, m.leaderEpoch, m.requests, m.commandLatency, m.outboxDepth, m.outboxDelivered, m.outboxFailures,
-		m.outboxParked, m.outboxFound, m.outboxEditsSkipped, m.slackErrors, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		m.outboxParked, m.outboxFound, m.outboxEditsSkipped, m.slackErrors, m.pictures, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
@@ -100,6 +107,13 @@ func (m *Metrics) command(name string, ok bool, d time.Duration) {
 		outcome = "error"
 	}
 	m.commandLatency.WithLabelValues(name, outcome).Observe(d.Seconds())
+}
+
+func (m *Metrics) picture(outcome string) {
+	if m == nil {
+		return
+	}
+	m.pictures.WithLabelValues(outcome).Inc()
 }
 
 func (m *Metrics) slackError(method, code string) {

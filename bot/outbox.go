@@ -94,6 +94,10 @@ type Outbox struct {
 	// even without a Notify: messages another replica queued are found
 	// (RELMAN_DB on PostgreSQL, where Notify may not reach the leader).
 	Poll time.Duration
+	// MaxPicture is the largest picture (Message.Picture, drawn as a PNG)
+	// delivered, in bytes (default DefaultMaxPicture); a larger one is
+	// left out and the message's text goes alone.
+	MaxPicture int
 	// LeaseUntil, when set, says when the leader lease runs out unless
 	// renewed (Leader.Until; zero for no bound): a post still under way
 	// then is abandoned, so it cannot reach Slack after a new leader
@@ -585,7 +589,7 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (outcome, error)
 		if link != nil {
 			send = o.withLink(sctx, m, *link)
 		}
-		at, err = o.Sender.Send(sctx, send, thread, update)
+		at, err = o.send(sctx, send, thread, update)
 	}
 	cancel()
 	now := o.Clock.Now()

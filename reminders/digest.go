@@ -92,7 +92,8 @@ const digestLookback = 31
 // shipped since the last digest sent (or, for a subscription's first, since
 // the slot before) is news. A DM digest is not held for working hours: the
 // subscriber chose its time. loc is the workspace zone, in which dates are
-// read. Digests are the sweep's (scope.All) alone: a command's check for
+// read. A digest that lists releases at risk carries the timeline picture
+// of its products (commands.Digester.Timeline). Digests are the sweep's (scope.All) alone: a command's check for
 // what it touched never sends one. It only reads: Sweep queues.
 func Digests(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location, scope commands.Scope) ([]Alert, error) {
 	if !scope.All {
@@ -109,13 +110,19 @@ func Digests(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location, sc
 	if err != nil {
 		return nil, fmt.Errorf("digests: %w", err)
 	}
+	freezes, err := tx.Freezes()
+	if err != nil {
+		return nil, fmt.Errorf("digests: %w", err)
+	}
 	alerts := make([]Alert, 0, len(due))
 	for _, d := range due {
 		sub := d.Subscription
 		doc := dg.Digest(&sub, lastSent(tx, sub, d.Slot))
+		// A digest that lists releases at risk carries their timeline
+		// picture; the digest's text stands alone if it cannot be posted.
 		alerts = append(alerts, Alert{
 			Key:      d.Key(),
-			Messages: []store.Message{{Channel: sub.Channel, DM: sub.DM, Doc: doc}},
+			Messages: []store.Message{{Channel: sub.Channel, DM: sub.DM, Doc: doc, Picture: dg.Timeline(&sub, freezes)}},
 		})
 	}
 	return alerts, nil

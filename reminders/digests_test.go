@@ -228,4 +228,27 @@ func TestDigests(t *testing.T) {
 			}
 		}
 	})
+	t.Run("CarriesTheTimelineWhenItListsReleasesAtRisk", func(t *testing.T) {
+		st := MustStore(t)
+		clock := store.NewFakeClock(utc(2027, 1, 4, 6))
+		svc := &commands.Service{Store: st, Clock: clock, Loc: time.UTC}
+		MustDo(t, svc, "add auth 1.4.0 2027-01-08", "add payments 2.3.0 2027-01-15", "add web 1.0 2027-01-20",
+			"depend payments@2.3.0 on auth@1.4.0", "move auth@1.4.0 2027-01-20 because HSM firmware")
+		for _, ch := range []string{"CPAY", "CWEB"} {
+			products := map[string][]string{"CPAY": {"payments"}, "CWEB": {"web"}}[ch]
+			MustSubscribe(t, st, store.Subscription{Channel: ch, Cadence: store.Daily, Hour: 9, Zone: "UTC", Products: products, CreatedAt: utc(2027, 1, 4, 0), CreatedBy: "UKIM"})
+		}
+		skip := len(mustOutbox(t, st))
+		sweepDigests(t, st, utc(2027, 1, 4, 9), utc(2027, 1, 4, 9).Add(time.Minute), time.Minute)
+		got := map[string]*store.Timeline{}
+		for _, m := range digestsQueued(t, st, skip) {
+			got[m.Channel] = m.Picture
+		}
+		if p := got["CPAY"]; p == nil || p.Lanes[0].Name != "auth" || len(p.Edges) != 1 || !p.Edges[0].Slipped {
+			t.Errorf("payments' digest (payments at risk) carries %+v; want the timeline of payments with auth's slip", p)
+		}
+		if p, ok := got["CWEB"]; !ok || p != nil {
+			t.Errorf("web's digest (nothing at risk; queued: %v) carries %+v; want no picture", ok, p)
+		}
+	})
 }

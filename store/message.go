@@ -41,6 +41,12 @@ type Message struct {
 	NextAttempt time.Time `json:"next_attempt,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
 	Parked      bool      `json:"parked,omitempty"`
+
+	// Picture, when set, asks for a timeline picture with the message: a
+	// transport that can upload files draws it at delivery and posts it
+	// with Doc; one that cannot (or whose upload fails) posts Doc alone,
+	// so Doc must stand on its own. Edits (UpdateOf) carry no picture.
+	Picture *Timeline `json:"picture,omitempty"`
 }
 
 // Doc is a transport-neutral message body. Text fields are Slack mrkdwn in

@@ -28,6 +28,9 @@ type Message struct {
 	Attachments json.RawMessage
 	// Metadata is the message metadata JSON, or nil.
 	Metadata json.RawMessage
+	// Files are the IDs of the files shared with the message
+	// (files.completeUploadExternal; see Server.Files).
+	Files []string
 	// ReplyBroadcast reports a thread reply also sent to the channel.
 	ReplyBroadcast bool
 	// User is the author, always BotUserID for messages posted through the
@@ -176,6 +179,13 @@ func (m *Message) object() obj {
 	}
 	if m.Metadata != nil {
 		o["metadata"] = m.Metadata
+	}
+	if len(m.Files) > 0 {
+		files := make([]obj, len(m.Files))
+		for i, id := range m.Files {
+			files[i] = obj{"id": id}
+		}
+		o["files"] = files
 	}
 	if m.EditedTS != "" {
 		o["edited"] = obj{"user": m.User, "ts": m.EditedTS}

@@ -7,7 +7,9 @@
 //	api := slack.New(f.BotToken, slack.OptionAPIURL(f.URL()))
 //
 // The fake fails the way Slack fails: unknown messages give
-// message_not_found, DM updates must use the D… channel, trigger IDs work
+// message_not_found, DM updates must use the D… channel, file uploads take
+// the three steps of Slack's external upload (files.getUploadURLExternal,
+// the upload URL, files.completeUploadExternal), trigger IDs work
 // once within 3 seconds, response URLs work 5 times, and faults (429 with
 // Retry-After, 5xx, ok:false, slow answers) can be queued per method.
 //
@@ -169,6 +171,9 @@ type Server struct {
 	homes      map[string]string // user -> view id
 	responses  map[string]*responseURL
 
+	files     map[string]*File // uploads by file ID
+	fileOrder []string
+
 	tickets  map[string]bool
 	live     []*wsConn
 	accepted int
@@ -197,11 +202,13 @@ func New() *Server {
 		responses:    map[string]*responseURL{},
 		tickets:      map[string]bool{},
 		acks:         map[string]json.RawMessage{},
+		files:        map[string]*File{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/{method}", s.serveAPI)
 	mux.HandleFunc("/response/{id}", s.serveResponseURL)
 	mux.HandleFunc("/link/", s.serveSocket)
+	mux.HandleFunc(UploadPath+"{id}", s.serveUpload)
 	s.srv = httptest.NewServer(mux)
 	return s
 }
@@ -423,6 +430,9 @@ var apiMethods = map[string]apiMethod{
 	"usergroups.users.list": (*Server).usergroupsUsersList,
 	"auth.test":             (*Server).authTest,
 	"apps.connections.open": (*Server).appsConnectionsOpen,
+
+	"files.getUploadURLExternal":   (*Server).filesGetUploadURLExternal,
+	"files.completeUploadExternal": (*Server).filesCompleteUploadExternal,
 }
 
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,51 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/slack-go/slack"
+
+	"relman/bot/blockkit"
+	"relman/store"
+)
+
+var _ PictureSender = (*SlackSender)(nil)
+
+// SendPicture posts m with png attached, in thread's thread when set, by
+// Slack's file upload (files.getUploadURLExternal, the upload itself, then
+// files.completeUploadExternal sharing it with m's blocks as the message;
+// it needs the files:write scope). A DM's channel is opened first. An
+// error Slack answered (ok:false) is Permanent: the message can still go
+// as text. The Posted it returns has no ts, which the upload does not give.
+func (s *SlackSender) SendPicture(ctx context.Context, m *store.Message, png []byte, thread *store.Posted) (store.Posted, error) {
+	channel, threadTS := m.Channel, ""
+	if thread != nil {
+		channel, threadTS = thread.Channel, thread.ThreadTS()
+	} else if m.DM {
+		ch, _, _, err := s.API.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{m.Channel}})
+		if err != nil {
+			return store.Posted{}, s.classify("conversations.open", err)
+		}
+		channel = ch.ID
+	}
+	title := "timeline"
+	if m.Picture != nil {
+		title = m.Picture.Title
+	}
+	_, err := s.API.UploadFileContext(ctx, slack.UploadFileParameters{
+		Reader: bytes.NewReader(png), FileSize: len(png), Filename: "timeline.png", Title: title, AltTxt: title,
+		Channel: channel, ThreadTimestamp: threadTS,
+		Blocks: slack.Blocks{BlockSet: blockkit.Blocks(m.Doc, "m"+strconv.FormatUint(m.ID, 10))},
+	})
+	if err != nil {
+		de := s.classify("files.upload", err).(*DeliveryError)
+		if _, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
+			de.Permanent = true
+		}
+		return store.Posted{}, de
+	}
+	return store.Posted{Channel: channel, Thread: threadTS}, nil
+}
