@@ -31,7 +31,7 @@ const outboxEventType = "relman_outbox"
 func (s *SlackSender) Send(ctx context.Context, m *store.Message, thread, update *store.Posted) (store.Posted, error) {
 	opts := []slack.MsgOption{
 		slack.MsgOptionText(blockkit.FallbackText(m.Doc), false),
-		slack.MsgOptionBlocks(blockkit.Blocks(m.Doc, "m"+strconv.FormatUint(m.ID, 10))...),
+		slack.MsgOptionBlocks(blockkit.Blocks(m.Doc, outboxBlockPrefix(m.ID))...),
 		slack.MsgOptionDisableLinkUnfurl(),
 	}
 	if update != nil {
@@ -97,13 +97,26 @@ func (s *SlackSender) Find(ctx context.Context, m *store.Message, thread *store.
 		}
 		msgs = res.Messages
 	}
+	first := outboxBlockID(m.ID)
 	for _, msg := range msgs {
 		if msg.Metadata.EventType == outboxEventType && outboxID(msg.Metadata.EventPayload["id"]) == m.ID {
+			return &store.Posted{Channel: channel, TS: msg.Timestamp, Thread: threadTS}, nil
+		}
+		// A message posted with a picture (SendPicture) carries no
+		// metadata, only its blocks, whose IDs name its outbox ID too.
+		if bs := msg.Blocks.BlockSet; len(bs) > 0 && bs[0].ID() == first {
 			return &store.Posted{Channel: channel, TS: msg.Timestamp, Thread: threadTS}, nil
 		}
 	}
 	return nil, nil
 }
+
+// outboxBlockPrefix is the prefix of the block IDs of outbox message id
+// (blockkit.Blocks numbers them from 0 after it).
+func outboxBlockPrefix(id uint64) string { return "m" + strconv.FormatUint(id, 10) }
+
+// outboxBlockID is the block ID of the first block of outbox message id.
+func outboxBlockID(id uint64) string { return outboxBlockPrefix(id) + "-0" }
 
 // outboxID is the outbox ID in a message's metadata payload, which JSON
 // decodes as a float64; 0 if it is not a number.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"strconv"
 
 	"github.com/slack-go/slack"
 
@@ -38,7 +37,7 @@ func (s *SlackSender) SendPicture(ctx context.Context, m *store.Message, png []b
 	_, err := s.API.UploadFileContext(ctx, slack.UploadFileParameters{
 		Reader: bytes.NewReader(png), FileSize: len(png), Filename: "timeline.png", Title: title, AltTxt: title,
 		Channel: channel, ThreadTimestamp: threadTS,
-		Blocks: slack.Blocks{BlockSet: blockkit.Blocks(m.Doc, "m"+strconv.FormatUint(m.ID, 10))},
+		Blocks: slack.Blocks{BlockSet: blockkit.Blocks(m.Doc, outboxBlockPrefix(m.ID))},
 	})
 	if err != nil {
 		de := s.classify("files.upload", err).(*DeliveryError)

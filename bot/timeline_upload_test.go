@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"image/png"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -186,6 +187,26 @@ func TestOutboxPicture(t *testing.T) {
 		files := h.fake.SharedFiles()
 		if len(files) != 1 || files[0].Channel != slackfake.DMChannel("UKIM") {
 			t.Fatalf("shared files = %+v; want one in UKIM's DM", files)
+		}
+	})
+	t.Run("AnUploadWhoseAnswerWasLostIsFoundNotPostedAgain", func(t *testing.T) {
+		h := outboxFixture(t)
+		h.fake.Fail("files.completeUploadExternal", slackfake.Fault{Status: http.StatusInternalServerError, Accepted: true}, 1)
+		m := outboxText("C1", "Digest for payments")
+		m.Picture = picture(t)
+		h.enqueue(t, m)
+		h.drain(t)
+		if files := h.fake.SharedFiles(); len(files) != 1 {
+			t.Errorf("shared files = %d; want 1 (the retry found the message Slack took by its block IDs)", len(files))
+		}
+		if got := h.texts("C1"); len(got) != 1 {
+			t.Errorf("C1 holds %d messages; want 1", len(got))
+		}
+		if got := outboxMetric(t, h.metrics, "relman_outbox_found_posted_total"); got != 1 {
+			t.Errorf("relman_outbox_found_posted_total = %v; want 1", got)
+		}
+		if q := h.queue(t); len(q) != 0 {
+			t.Errorf("outbox after the drain = %+v; want empty", q)
 		}
 	})
 	t.Run("EditsGoWithoutThePicture", func(t *testing.T) {
