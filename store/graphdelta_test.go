@@ -114,7 +114,7 @@ func (o *graphOps) step(tx *store.Tx) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	switch op := o.rng.IntN(14); {
+	switch op := o.rng.IntN(15); {
 	case op < 2 || r == nil && op < 7:
 		nr := &store.Release{Ref: ref, Target: o.date(), Owner: "UOWNER", Status: store.Planned, CreatedAt: t0, CreatedBy: "UOWNER"}
 		return "add " + ref.Key(), tx.PutRelease("release.add", nr)
@@ -174,6 +174,9 @@ func (o *graphOps) step(tx *store.Tx) (string, error) {
 		} else {
 			d.Provider = o.ref() // may not exist: a dangling edge
 		}
+		if !d.NeededBy.IsZero() {
+			d.Request(t0, "UOWNER")
+		}
 		return "depend " + d.Key(), tx.PutDependency("dependency.add", d)
 	case op == 10:
 		ds, err := tx.Dependencies()
@@ -196,6 +199,26 @@ func (o *graphOps) step(tx *store.Tx) (string, error) {
 	case op == 12:
 		name := o.external()
 		return "delete external " + name, tx.DeleteExternal("external.delete", name)
+	case op == 13:
+		// The provider answers a request, or the consumer accepts.
+		ds, err := tx.Dependencies()
+		if err != nil || len(ds) == 0 {
+			return "answer none", err
+		}
+		d := &ds[o.rng.IntN(len(ds))]
+		switch d.Handshake {
+		case store.HandshakeRequested:
+			if o.rng.IntN(2) == 0 {
+				d.Commit(t0, "UPROVIDER")
+			} else {
+				d.Counter(o.date(), "later", t0, "UPROVIDER")
+			}
+		case store.HandshakeCountered:
+			d.Accept()
+		default:
+			d.Request(t0, "UOWNER")
+		}
+		return "answer " + d.Key(), tx.PutDependency("dependency.answer", d)
 	default:
 		if o.rng.IntN(2) == 0 {
 			return "enqueue", tx.Enqueue(&store.Message{Channel: "C1", Doc: store.Doc{Text: "hi"}})
