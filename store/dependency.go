@@ -18,7 +18,7 @@ type Dependency struct {
 	Handshake      Handshake `json:"handshake,omitempty"`
 	RequestedAt    time.Time `json:"requested_at,omitzero"`
 	RequestedBy    string    `json:"requested_by,omitempty"`
-	Proposed       Date      `json:"proposed,omitzero"`        // a counter-proposal's date
+	Proposed       Date      `json:"proposed,omitzero"`         // a counter-proposal's date
 	ProposedReason string    `json:"proposed_reason,omitempty"` // and why (user text)
 	AnsweredBy     string    `json:"answered_by,omitempty"`     // who committed or counter-proposed
 	AnsweredAt     time.Time `json:"answered_at,omitzero"`
