@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -40,8 +41,9 @@ type Console struct {
 
 // consoleSender prints outbox messages instead of posting them.
 type consoleSender struct {
-	out io.Writer
-	seq int
+	out     io.Writer
+	seq     int
+	buttons consoleButtons // for :click
 }
 
 func (s *consoleSender) Send(_ context.Context, m *store.Message, thread, update *store.Posted) (store.Posted, error) {
@@ -57,6 +59,10 @@ func (s *consoleSender) Send(_ context.Context, m *store.Message, thread, update
 		where += " (thread)"
 	}
 	fmt.Fprintf(s.out, "  [%s] %s\n", where, indent(PlainText(m.Doc.Text), "    "))
+	if len(m.Doc.Buttons) > 0 && update == nil {
+		fmt.Fprintf(s.out, "    %s\n", buttonsLine(m.Doc.Buttons))
+		s.buttons.note(m)
+	}
 	return store.Posted{Channel: m.Channel, TS: strconv.Itoa(s.seq)}, nil
 }
 
@@ -87,6 +93,8 @@ const consoleHelp = `Type a command as you would in Slack: /release help, /relea
   :tz [@user] <zone>  set a user's time zone, like Europe/Berlin (yours when no @user)
   :advance <d>     move the fake clock by d (30m, 12h, 3d, 2w) and run what falls due
   :click CR-N <vote>  click a change request's button: approve, reject or abstain
+  :click <button> [<date> [because <reason>]]  click a button on a message to you, by the start
+                   of its label ("in quotes" when it has spaces); a form's answers follow it
   :now             print the fake clock
   :help            this help
   :quit            leave (so does end of input)
@@ -207,9 +215,8 @@ func (c *Console) directive(ctx context.Context, line string) (bool, error) {
 // "N:choice"), and sees the private answer.
 func (c *Console) click(ctx context.Context, arg string) error {
 	f := strings.Fields(arg)
-	if len(f) != 2 {
-		fmt.Fprintln(c.Out, "usage: :click CR-N approve|reject|abstain")
-		return nil
+	if len(f) != 2 || !crName.MatchString(f[0]) {
+		return c.clickButton(ctx, arg)
 	}
 	id := strings.TrimPrefix(strings.ToUpper(f[0]), "CR-")
 	reply := c.Dispatcher.Service.Vote(ctx, c.User, id+":"+strings.ToLower(f[1]))
@@ -217,6 +224,9 @@ func (c *Console) click(ctx context.Context, arg string) error {
 	_, err := c.Outbox.Flush(ctx)
 	return err
 }
+
+// crName is how :click names a change request.
+var crName = regexp.MustCompile(`(?i)^CR-[0-9]+$`)
 
 // maxSteps bounds the steps of one :advance (a sweep every second for a
 // year would be 31 million): beyond it the clock jumps to the end.

@@ -29,6 +29,12 @@ func (d *Dependency) Request(at time.Time, by string) {
 	d.Proposed, d.ProposedReason, d.AnsweredBy, d.AnsweredAt = Date{}, "", "", time.Time{}
 }
 
+// NoHandshake clears d's handshake: nothing is asked of its provider.
+func (d *Dependency) NoHandshake() {
+	d.Request(time.Time{}, "")
+	d.Handshake = ""
+}
+
 // Commit records that who, answering for the provider, committed at at to
 // deliver by d's needed-by date.
 func (d *Dependency) Commit(at time.Time, by string) {
