@@ -25,13 +25,12 @@ func (dg *Digester) unansweredRequests() []store.Edge {
 		return *dg.requests
 	}
 	var out []store.Edge
-	dg.g.EachEdge(dg.today, func(e store.Edge) bool {
-		if e.Handshake == store.HandshakeRequested && handshakeWords(e) != "" && e.Unanswered(dg.today, dg.loc) {
+	for _, e := range dg.g.Requests(dg.today) {
+		if handshakeWords(e) != "" && e.Unanswered(dg.today, dg.loc) {
 			out = append(out, e)
 		}
-		return true
-	})
-	slices.SortFunc(out, func(a, b store.Edge) int {
+	}
+	slices.SortStableFunc(out, func(a, b store.Edge) int {
 		return cmp.Or(a.RequestedAt.Compare(b.RequestedAt), cmp.Compare(a.Key(), b.Key()))
 	})
 	dg.requests = &out

@@ -26,6 +26,7 @@ type graphView struct {
 	In        map[string][]store.Dependency
 	Externals map[string]*store.External
 	Slips     []store.Edge
+	Requests  []store.Edge
 	AtRisk    map[store.Ref]*store.Risk
 	Impact    map[string][]store.Impacted
 	// What show and impact ask (store/risk.go).
@@ -38,7 +39,7 @@ func viewGraph(g *store.Graph, refs []store.Ref, externals, products []string, t
 	v := graphView{
 		Releases: g.Releases(), Lookup: map[string]*store.Release{}, Products: map[string][]*store.Release{},
 		Out: map[string][]store.Dependency{}, In: map[string][]store.Dependency{}, Externals: map[string]*store.External{},
-		Slips: g.Slips(today), AtRisk: g.AtRisk(today), Impact: map[string][]store.Impacted{},
+		Slips: g.Slips(today), Requests: g.Requests(today), AtRisk: g.AtRisk(today), Impact: map[string][]store.Impacted{},
 		UpAtRisk: map[string]bool{}, Causes: map[string][]store.Cause{}, Downstream: map[string][]store.Downstream{},
 	}
 	up := g.Upstream(today)

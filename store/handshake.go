@@ -1,6 +1,10 @@
 package store
 
-import "time"
+import (
+	"cmp"
+	"slices"
+	"time"
+)
 
 // Handshake is where a dependency's request to its provider stands. A
 // dependency recorded with a needed-by date is a request ("can you deliver
@@ -82,4 +86,24 @@ func WorkingDays(from, to Date) int {
 		}
 	}
 	return count
+}
+
+// Requests returns the state as of today of every dependency waiting for
+// its provider's answer (HandshakeRequested) whose consumer and provider
+// are known, ordered by consumer and provider. Only those edges' states
+// are worked out.
+func (g *Graph) Requests(today Date) []Edge {
+	var out []Edge
+	for c, edges := range g.out {
+		if g.releases[c] == nil {
+			continue
+		}
+		for _, ei := range edges {
+			if g.deps[ei].Handshake == HandshakeRequested {
+				out = append(out, g.edge(g.deps[ei], c, int(g.ends[ei].p), today))
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Edge) int { return cmp.Compare(a.Key(), b.Key()) })
+	return out
 }
