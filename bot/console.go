@@ -215,8 +215,12 @@ func (c *Console) directive(ctx context.Context, line string) (bool, error) {
 // "N:choice"), and sees the private answer.
 func (c *Console) click(ctx context.Context, arg string) error {
 	f := strings.Fields(arg)
-	if len(f) != 2 || !crName.MatchString(f[0]) {
+	if len(f) == 0 || !crName.MatchString(f[0]) {
 		return c.clickButton(ctx, arg)
+	}
+	if len(f) != 2 {
+		fmt.Fprintln(c.Out, clickUsage)
+		return nil
 	}
 	id := strings.TrimPrefix(strings.ToUpper(f[0]), "CR-")
 	reply := c.Dispatcher.Service.Vote(ctx, c.User, id+":"+strings.ToLower(f[1]))

@@ -34,10 +34,7 @@ func mustDep(tb testing.TB, st *store.Store, consumer store.Ref, provider string
 	return d
 }
 
-var (
-	mobile   = store.Ref{Product: "mobile", Version: "5.0"}
-	payments = store.Ref{Product: "payments", Version: "2.3.0"}
-)
+var mobile = store.Ref{Product: "mobile", Version: "5.0"}
 
 func TestHandshakeRequest(t *testing.T) {
 	t.Run("AsksTheProviderByDMWithButtons", func(t *testing.T) {
