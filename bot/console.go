@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -47,9 +48,10 @@ type Console struct {
 // writes their pictures to files in dir (a new temporary directory made
 // at the first picture when empty), printing the path.
 type consoleSender struct {
-	out io.Writer
-	seq int
-	dir string
+	out     io.Writer
+	seq     int
+	dir     string
+	buttons consoleButtons // for :click
 }
 
 var _ PictureSender = (*consoleSender)(nil)
@@ -86,6 +88,10 @@ func (s *consoleSender) Send(_ context.Context, m *store.Message, thread, update
 		where += " (thread)"
 	}
 	fmt.Fprintf(s.out, "  [%s] %s\n", where, indent(PlainText(m.Doc.Text), "    "))
+	if len(m.Doc.Buttons) > 0 && update == nil {
+		fmt.Fprintf(s.out, "    %s\n", buttonsLine(m.Doc.Buttons))
+		s.buttons.note(m)
+	}
 	return store.Posted{Channel: m.Channel, TS: strconv.Itoa(s.seq)}, nil
 }
 
@@ -116,6 +122,8 @@ const consoleHelp = `Type a command as you would in Slack: /release help, /relea
   :tz [@user] <zone>  set a user's time zone, like Europe/Berlin (yours when no @user)
   :advance <d>     move the fake clock by d (30m, 12h, 3d, 2w) and run what falls due
   :click CR-N <vote>  click a change request's button: approve, reject or abstain
+  :click <button> [<date> [because <reason>]]  click a button on a message to you, by the start
+                   of its label ("in quotes" when it has spaces); a form's answers follow it
   :now             print the fake clock
   :help            this help
   :quit            leave (so does end of input)
@@ -239,8 +247,11 @@ func (c *Console) directive(ctx context.Context, line string) (bool, error) {
 // "N:choice"), and sees the private answer.
 func (c *Console) click(ctx context.Context, arg string) error {
 	f := strings.Fields(arg)
+	if len(f) == 0 || !crName.MatchString(f[0]) {
+		return c.clickButton(ctx, arg)
+	}
 	if len(f) != 2 {
-		fmt.Fprintln(c.Out, "usage: :click CR-N approve|reject|abstain")
+		fmt.Fprintln(c.Out, clickUsage)
 		return nil
 	}
 	id := strings.TrimPrefix(strings.ToUpper(f[0]), "CR-")
@@ -249,6 +260,9 @@ func (c *Console) click(ctx context.Context, arg string) error {
 	_, err := c.Outbox.Flush(ctx)
 	return err
 }
+
+// crName is how :click names a change request.
+var crName = regexp.MustCompile(`(?i)^CR-[0-9]+$`)
 
 // maxSteps bounds the steps of one :advance (a sweep every second for a
 // year would be 31 million): beyond it the clock jumps to the end.

@@ -13,6 +13,7 @@ var emoji = strings.NewReplacer(
 	":rotating_light:", "‼", ":pencil2:", "✎", ":leftwards_arrow_with_hook:", "↩", ":wastebasket:", "⌫",
 	":hourglass:", "⌛", ":zzz:", "☾", ":ballot_box_with_ballot:", "☐", ":tada:", "✶",
 	":snowflake:", "❄",
+	":handshake:", "⇄",
 )
 
 // PlainText renders mrkdwn for a terminal: commands.Plain, the one decoder

@@ -108,6 +108,7 @@ func Agenda(tx *store.Tx, products []string, last, now time.Time, loc *time.Loca
 	parts := []agendaPart{
 		part(":arrow_right: Moved since "+sinceText, "no move since "+sinceText, "`/release history &lt;release&gt;`", d.moves),
 		part(":warning: At risk", "nothing at risk", d.listCommand("at-risk"), d.atRisk),
+		d.unansweredPart(),
 		part(":ballot_box_with_ballot: Votes closing before the next meeting (by "+stamp(next, now, loc)+")", "no vote closing in the next 7 days", "`/ccb list open`",
 			func(limit int) ([]string, int) { return d.votesClosing(next, limit) }),
 		part(fmt.Sprintf(":calendar: Due in the next 2 weeks (to %s)", d.today.AddDays(AgendaDueDays).Pretty()), "nothing due in the next 2 weeks", d.listCommand("due 2w"),

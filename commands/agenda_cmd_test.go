@@ -100,7 +100,7 @@ func TestAgenda(t *testing.T) {
 		{name: "ExternalItemsAwaitingConfirmation", steps: []step{{at: 15 * day, args: "mobile",
 			want: []string{"*:hourglass: External items awaiting confirmation*\n:warning: external “Stripe SDK” — due Wed 2027-01-20 (tomorrow) · <@USAM> · *not confirmed for 15 days* · needed by 1 release"}}}},
 		{name: "OneLineWhenEverythingIsEmpty", steps: []step{{at: 40 * day, args: "auth", lines: []string{"/release ship auth@1.4.0"},
-			want: []string{":zzz: Nothing for the release meeting of auth, Sat 2027-02-13: no move since a week ago, nothing at risk, no vote closing in the next 7 days, nothing due in the next 2 weeks and no external item awaiting confirmation."}}}},
+			want: []string{":zzz: Nothing for the release meeting of auth, Sat 2027-02-13: no move since a week ago, nothing at risk, no request awaiting an answer, no vote closing in the next 7 days, nothing due in the next 2 weeks and no external item awaiting confirmation."}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			svc := MustService(t)

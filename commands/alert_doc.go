@@ -71,6 +71,9 @@ func edgeAlert(p dueAlert, g *store.Graph, up *store.Upstream, today store.Date,
 		}
 		b.section(s + ".")
 	}
+	if s := brokenCommitment(p, g, loc); s != "" {
+		b.section(s)
+	}
 	if p.kind != store.KindRecovery {
 		if lines := atRiskDownstream(g, up, e.Consumer, today); lines != nil {
 			b.lines(lines)
@@ -78,6 +81,28 @@ func edgeAlert(p dueAlert, g *store.Graph, up *store.Upstream, today store.Date,
 	}
 	b.context(fmt.Sprintf("`/release show %s` · `/release impact %s`", e.Consumer, e.Consumer))
 	return b.build()
+}
+
+// brokenCommitment says, of a slip or overdue alert about an edge whose
+// provider had committed to its needed-by date, that the commitment is
+// broken: by a move of the provider after the commitment (a slip), or by
+// the date passing (overdue). It is "" otherwise.
+func brokenCommitment(p dueAlert, g *store.Graph, loc *time.Location) string {
+	e := p.e
+	if e.Handshake != store.HandshakeCommitted {
+		return ""
+	}
+	switch p.kind {
+	case store.KindOverdue:
+	case store.KindSlip:
+		if h, verb := lastDateChange(e, g); verb != "moved" || h.At.Before(e.AnsweredAt) {
+			return "" // late when it was committed: not broken by a move since
+		}
+	default:
+		return ""
+	}
+	return fmt.Sprintf(":warning: Broken commitment: %s had committed to deliver by %s (%s, on %s).", providerShort(e), e.NeededBy.Pretty(),
+		mention(e.AnsweredBy), store.DateOf(e.AnsweredAt, loc).Pretty())
 }
 
 // atRiskDownstream lists the releases downstream of ref that are at risk,

@@ -72,6 +72,7 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 	var edge store.Edge
 	var consumer *store.Release
 	var updated bool
+	var asked []string // who answers for the provider, asked to commit
 	err := x.update(func(tx *store.Tx) error {
 		var err error
 		if consumer, err = loadRelease(tx, c.consumer); err != nil {
@@ -125,6 +126,12 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 		} else if store.ErrorCode(err) != store.ENotFound {
 			return err
 		}
+		if !d.NeededBy.IsZero() { // a date of its own asks the provider for it (again)
+			var err error
+			if asked, err = x.request(tx, d); err != nil {
+				return err
+			}
+		}
 		if err := tx.PutDependency("dependency.put", d); err != nil {
 			return err
 		}
@@ -146,6 +153,9 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 		if err := x.post(tx, consumer.Channel, b.build()); err != nil {
 			return err
 		}
+		if err := x.askProvider(tx, asked, edge, consumer); err != nil {
+			return err
+		}
 		scope := Scope{Releases: []store.Ref{consumer.Ref}}
 		if c.external != "" { // a new due date of the item concerns all its dependents
 			scope.Externals = []string{c.external}
@@ -161,6 +171,9 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 		verb = "Updated"
 	}
 	b.section(fmt.Sprintf(":white_check_mark: %s: %s depends on %s, needed by %s, %s — %s.", verb, bold(c.consumer), c.providerText(), edge.NeededBy.Pretty(), providerDue(edge), edgeStateText(edge, x.today)))
+	if len(asked) > 0 {
+		b.section(fmt.Sprintf(":handshake: Asked %s to commit to %s.", andList(mentionList(asked)), edge.NeededBy.Pretty()))
+	}
 	return b.build(), nil
 }
 

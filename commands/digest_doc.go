@@ -37,15 +37,16 @@ func Digest(tx *store.Tx, sub *store.Subscription, since, now time.Time, loc *ti
 // out once and shared by all of them. A Digester is for one goroutine and
 // lives no longer than its transaction.
 type Digester struct {
-	g       *store.Graph
-	up      *store.Upstream
-	now     time.Time
-	today   store.Date
-	loc     *time.Location
-	slipped []*store.Edge // slipped dependencies of planned releases, by needed-by date
-	exts    []store.External
-	crs     []*store.ChangeRequest // CRs open for votes, by deadline
-	freezes []store.Freeze
+	g        *store.Graph
+	up       *store.Upstream
+	now      time.Time
+	today    store.Date
+	loc      *time.Location
+	slipped  []*store.Edge // slipped dependencies of planned releases, by needed-by date
+	exts     []store.External
+	crs      []*store.ChangeRequest // CRs open for votes, by deadline
+	requests *[]store.Edge          // unanswered requests (handshake_doc.go), once asked for
+	freezes  []store.Freeze
 }
 
 // NewDigester prepares digests as of now; loc is the workspace zone.
@@ -141,6 +142,7 @@ var digestSections = []digestSection{
 		all:   func(d *digestData) string { return d.listCommand("at-risk") },
 		limit: 10, build: (*digestData).slips,
 	},
+	unansweredSection,
 	{
 		title: func(*digestData) string { return ":ballot_box_with_ballot: CRs awaiting votes" },
 		none:  func(*digestData) string { return "no CR awaiting votes" },

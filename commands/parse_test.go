@@ -38,11 +38,18 @@ func MustFixture(tb testing.TB, svc *commands.Service) {
 // commandCase is one command line and what its reply must be.
 type commandCase struct {
 	name  string
-	setup []string // run by alice first, on the fixture
+	setup []string // run by alice first, on the fixture; "as UBOB: …" by another
 	as    string   // who types it; alice when empty
 	line  string
 	code  string   // the reply's Code: "" for success
 	want  []string // substrings the reply text must contain
+}
+
+// handshakeSetup makes bob the owner of payments@2.3.0, and alice ask him
+// to deliver it by Wed 2027-01-20 for mobile@5.0.
+var handshakeSetup = []string{
+	"/release set payments@2.3.0 owner <@UBOB>",
+	"/release depend mobile@5.0 on payments@2.3.0 by 2027-01-20",
 }
 
 // commandCases has, for every command of the table, forms that work and
@@ -182,6 +189,47 @@ var commandCases = map[string][]commandCase{
 		{name: "RejectsUnknownRelease", line: "/release undepend mobile@5.1 on payments@2.3.0", code: store.ENotFound, want: []string{"there is no release mobile@5.1"}},
 		{name: "RejectsOthers", as: bob, line: "/release undepend mobile@5.0 on payments@2.3.0", code: store.EForbidden, want: []string{"can change the dependencies of mobile@5.0"}},
 	},
+	"commit": {
+		{name: "CommitsForTheProvider", setup: handshakeSetup, as: bob, line: "/release commit mobile@5.0 on payments@2.3.0",
+			want: []string{"Committed: *payments@2.3.0* by Wed 2027-01-20 for *mobile@5.0*; <@UALICE> was told."}},
+		{name: "AcceptsAnAdmin", setup: handshakeSetup, as: root, line: "/release commit mobile 5.0 on payments 2.3.0", want: []string{"Committed:"}},
+		{name: "CommitsForAnExternalItem", setup: []string{`/release depend mobile@5.0 on external "Stripe SDK" by 2027-01-25`}, as: sam,
+			line: `/release commit mobile@5.0 on external "stripe sdk"`, want: []string{"Committed: external “Stripe SDK” by Mon 2027-01-25 for *mobile@5.0*"}},
+		{name: "CommitsToACounterProposalsOriginalDate", setup: append(handshakeSetup[:2:2], "as UBOB: /release propose mobile@5.0 on payments@2.3.0 2027-01-22 because QA"), as: bob,
+			line: "/release commit mobile@5.0 on payments@2.3.0", want: []string{"Committed: *payments@2.3.0* by Wed 2027-01-20"}},
+		{name: "RejectsTheConsumer", setup: handshakeSetup, line: "/release commit mobile@5.0 on payments@2.3.0", code: store.EForbidden,
+			want: []string{"only <@UBOB> (owner) or an admin can answer for payments@2.3.0"}},
+		{name: "RejectsWhenNothingWasAsked", setup: handshakeSetup[:1], as: bob, line: "/release commit mobile@5.0 on payments@2.3.0", code: store.EConflict,
+			want: []string{"mobile@5.0 on payments@2.3.0 has no needed-by date of its own, so nothing was asked"}},
+		{name: "RejectsTwice", setup: append(handshakeSetup[:2:2], "as UBOB: /release commit mobile@5.0 on payments@2.3.0"), as: bob,
+			line: "/release commit mobile@5.0 on payments@2.3.0", code: store.EConflict, want: []string{"already has a commitment to deliver by Wed 2027-01-20 (@UBOB, Mon 2027-01-04)"}},
+		{name: "RejectsAMissingEdge", as: bob, line: "/release commit auth@1.4.0 on payments@2.3.0", code: store.ENotFound, want: []string{"auth@1.4.0 does not depend on payments@2.3.0"}},
+		{name: "RejectsAMissingOn", as: bob, line: "/release commit mobile@5.0 payments@2.3.0", code: store.EInvalid, want: []string{`"on"`}},
+	},
+	"propose": {
+		{name: "ProposesALaterDate", setup: handshakeSetup, as: bob, line: "/release propose mobile@5.0 on payments@2.3.0 2027-01-25 because the HSM firmware is late",
+			want: []string{"Proposed Mon 2027-01-25 instead of Wed 2027-01-20 for *mobile@5.0*'s need of *payments@2.3.0*; <@UALICE> was told."}},
+		{name: "RequiresAReason", setup: handshakeSetup, as: bob, line: "/release propose mobile@5.0 on payments@2.3.0 2027-01-25", code: store.EInvalid,
+			want: []string{"a reason is required"}},
+		{name: "RejectsADateNotLater", setup: handshakeSetup, as: bob, line: "/release propose mobile@5.0 on payments@2.3.0 2027-01-20 because easy", code: store.EInvalid,
+			want: []string{"Wed 2027-01-20 is not after the date asked for, Wed 2027-01-20: if you can deliver by then, commit with /release commit mobile@5.0 on payments@2.3.0"}},
+		{name: "RejectsTheConsumer", setup: handshakeSetup, line: "/release propose mobile@5.0 on payments@2.3.0 2027-01-25 because x", code: store.EForbidden,
+			want: []string{"can answer for payments@2.3.0"}},
+		{name: "RejectsABadDate", setup: handshakeSetup, as: bob, line: "/release propose mobile@5.0 on payments@2.3.0 soonish because x", code: store.EInvalid,
+			want: []string{`"soonish" is not a date`}},
+	},
+	"accept": {
+		{name: "MakesTheProposedDateTheNeededBy", setup: append(handshakeSetup[:2:2], "as UBOB: /release propose mobile@5.0 on payments@2.3.0 2027-01-25 because QA"),
+			line: "/release accept mobile@5.0 on payments@2.3.0 2027-01-25", want: []string{"Accepted: *mobile@5.0* now needs *payments@2.3.0* by Mon 2027-01-25 — on track (10 days to spare) · committed."}},
+		{name: "RejectsAnotherDateThanProposed", setup: append(handshakeSetup[:2:2], "as UBOB: /release propose mobile@5.0 on payments@2.3.0 2027-01-25 because QA"),
+			line: "/release accept mobile@5.0 on payments@2.3.0 2027-01-26", code: store.EConflict, want: []string{"the date proposed for mobile@5.0 on payments@2.3.0 is now Mon 2027-01-25, not Tue 2027-01-26"}},
+		{name: "RejectsADateAfterTheConsumersTarget", setup: append(handshakeSetup[:2:2], "as UBOB: /release propose mobile@5.0 on payments@2.3.0 2027-02-05 because QA"),
+			line: "/release accept mobile@5.0 on payments@2.3.0", code: store.EInvalid, want: []string{"Fri 2027-02-05 is after mobile@5.0's own target, Fri 2027-01-29"}},
+		{name: "RejectsWithoutAProposal", setup: handshakeSetup, line: "/release accept mobile@5.0 on payments@2.3.0", code: store.EConflict,
+			want: []string{"no other date is proposed for mobile@5.0 on payments@2.3.0 (it is requested)"}},
+		{name: "RejectsTheProvider", setup: append(handshakeSetup[:2:2], "as UBOB: /release propose mobile@5.0 on payments@2.3.0 2027-01-25 because QA"), as: bob,
+			line: "/release accept mobile@5.0 on payments@2.3.0", code: store.EForbidden, want: []string{"can accept a date for mobile@5.0"}},
+	},
 	"confirm": {
 		{name: "Confirms", as: sam, line: `/release confirm external "Stripe SDK"`, want: []string{"Confirmed external “Stripe SDK” is still due Wed 2027-01-20"}},
 		{name: "UpdatesDue", as: sam, line: "/release confirm external “stripe sdk” due 2027-01-25", want: []string{"External “Stripe SDK” is now due Mon 2027-01-25", ", was Wed 2027-01-20;"}},
@@ -253,7 +301,13 @@ func TestCommands(t *testing.T) {
 					if as == "" {
 						as = alice
 					}
-					MustDoAll(t, svc, alice, c.setup...)
+					for _, l := range c.setup {
+						who := alice
+						if u, rest, ok := strings.Cut(strings.TrimPrefix(l, "as "), ": "); ok && strings.HasPrefix(l, "as ") {
+							who, l = u, rest
+						}
+						MustDo(t, svc, who, l)
+					}
 					before := MustSnapshot(t, svc.Store)
 					r := Do(t, svc, as, c.line)
 					if c.code != "" {
@@ -384,7 +438,7 @@ func TestHelp(t *testing.T) {
 		for _, line := range []string{"/release help", "/release", "/release   "} {
 			r := MustDo(t, svc, alice, line)
 			for _, s := range commands.Table() {
-				if s.Group != "release" {
+				if s.Group != "release" || s.Hidden {
 					continue
 				}
 				if w := "`" + commands.Escape(s.Usage()) + "` — " + s.Summary; !strings.Contains(r.Doc.Text, w) {

@@ -634,10 +634,16 @@ func (c *moveCmd) run(x *Exec) (store.Doc, error) {
 		// A release can't need anything after its own target: a fixed
 		// needed-by date past the new target is capped to it.
 		rep.oldBy = map[string]store.Date{}
+		asks := map[string][]string{} // a capped date asks the provider again
 		for _, d := range g0.Dependencies(r.Ref) {
 			if d.NeededBy.After(c.date) {
 				rep.oldBy[d.Key()] = d.NeededBy
 				d.NeededBy = c.date
+				if d.Handshake != "" {
+					if asks[d.Key()], err = x.request(tx, &d); err != nil {
+						return err
+					}
+				}
 				if err := tx.PutDependency("dependency.cap", &d); err != nil {
 					return err
 				}
@@ -647,6 +653,13 @@ func (c *moveCmd) run(x *Exec) (store.Doc, error) {
 		g, err := tx.Graph()
 		if err != nil {
 			return err
+		}
+		for _, d := range rep.capped {
+			if e, ok := g.EdgeState(d, x.today); ok {
+				if err := x.askProvider(tx, asks[d.Key()], e, r); err != nil {
+					return err
+				}
+			}
 		}
 		for ref := range riskAround(g, r.Ref, x.today) {
 			if !riskBefore[ref] {

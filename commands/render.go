@@ -100,6 +100,7 @@ func andList(items []string) string {
 // "on track (5 days to spare)", "late (3 days)", "overdue (needed 2 days
 // ago, not shipped)", "provider cancelled", "delivered", or, for an edge
 // whose consumer is shipped or cancelled, "not needed any more (… shipped)".
+// Where its handshake stands is edgeStateText's to add.
 func edgeStateWords(e store.Edge, today store.Date) string {
 	switch e.Kind {
 	case store.Late:
@@ -119,18 +120,38 @@ func edgeStateWords(e store.Edge, today store.Date) string {
 	return "on track (" + days(e.Slack) + " to spare)"
 }
 
+// handshakeWords says where an edge's request to its provider stands, for
+// an edge still waiting for its provider: " · requested" (not answered),
+// " · committed", " · counter-proposed Mon 2027-01-25"; "" for an edge
+// without a handshake.
+func handshakeWords(e store.Edge) string {
+	if e.Kind != store.OnTrack && e.Kind != store.Late && e.Kind != store.Overdue {
+		return ""
+	}
+	switch e.Handshake {
+	case store.HandshakeRequested:
+		return " · requested"
+	case store.HandshakeCommitted:
+		return " · committed"
+	case store.HandshakeCountered:
+		return " · counter-proposed " + e.Proposed.Pretty()
+	}
+	return ""
+}
+
 // edgeStateText is an edge's state as every reply, post and view shows it:
-// edgeStateWords, marked when the edge slipped. It is a pure function of the
-// edge and today, so alerts and digests can say the same.
+// edgeStateWords, marked when the edge slipped, then where its handshake
+// stands (handshakeWords). It is a pure function of the edge and today, so
+// alerts and digests can say the same.
 func edgeStateText(e store.Edge, today store.Date) string {
 	w := edgeStateWords(e, today)
 	switch e.Kind {
 	case store.Late, store.Overdue:
-		return ":warning: *" + w + "*"
+		w = ":warning: *" + w + "*"
 	case store.ProviderCancelled:
-		return ":no_entry_sign: *" + w + "*"
+		w = ":no_entry_sign: *" + w + "*"
 	}
-	return w
+	return w + handshakeWords(e)
 }
 
 // providerName renders an edge's provider: a release in bold, an external

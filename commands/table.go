@@ -18,7 +18,10 @@ type Spec struct {
 	Example string // arguments of one working example
 	Notes   string // longer help, mrkdwn
 	Modal   string // a form a transport may open when the command has no arguments
-	Parse   func(p *parser) (Command, error)
+	// Hidden leaves the command out of the list of commands: it is run by
+	// buttons, and explained by the help of the command it answers.
+	Hidden bool
+	Parse  func(p *parser) (Command, error)
 }
 
 // Usage is the command's usage line, like "/release move <release> …".
@@ -57,8 +60,15 @@ var table = []Spec{
 	{Group: "release", Name: "cancel", Args: "<release> because <reason…>", Summary: "cancel a release", Example: "payments@2.3.0 because merged into 2.4.0", Parse: parseCancel},
 	{Group: "release", Name: "depend", Args: `<release> on <release> [by <date>]  |  <release> on external "<name>" due <date> [owner @user] [by <date>]`,
 		Summary: "record that a release needs another release or an external item", Example: "mobile@5.0 on payments@2.3.0 by 2027-01-20",
-		Notes: "Needed-by defaults to the consumer's target date. External items (a vendor SDK, a partner API) have an owner who answers for their date: `/release depend mobile@5.0 on external \"Stripe SDK 5\" due 2027-01-10 owner @sam`. A dependency that would close a cycle is refused.",
+		Notes: "Needed-by defaults to the consumer's target date. External items (a vendor SDK, a partner API) have an owner who answers for their date: `/release depend mobile@5.0 on external \"Stripe SDK 5\" due 2027-01-10 owner @sam`. A dependency that would close a cycle is refused.\n" +
+			"A needed-by date of its own (`by &lt;date&gt;`) is a request: the provider's release manager (the external item's owner) is asked by DM whether they can deliver by then, and answers *Yes, committed* (`/release commit &lt;release&gt; on &lt;provider&gt;`) or proposes another date with a reason (`/release propose &lt;release&gt; on &lt;provider&gt; &lt;date&gt; because &lt;reason&gt;`). The consumer's release manager hears the answer and can accept a proposed date (`/release accept &lt;release&gt; on &lt;provider&gt;`), which becomes the needed-by date. Edges show `requested`, `committed` or `counter-proposed &lt;date&gt;`; requests unanswered for 3 working days are listed in digests and agendas. A new needed-by date asks again.",
 		Parse: parseDepend},
+	{Group: "release", Name: "commit", Args: `<release> on <release | external "<name>">`, Summary: "commit to deliver by the date a dependent asked for", Example: "mobile@5.0 on payments@2.3.0",
+		Notes: "For whoever answers for the provider: its owner, its release managers (an external item's owner) or an admin. The consumer's release manager is told.", Hidden: true, Parse: parseCommit},
+	{Group: "release", Name: "propose", Args: `<release> on <release | external "<name>"> <date> because <reason…>`, Summary: "propose another date than the one a dependent asked for", Example: "mobile@5.0 on payments@2.3.0 2027-01-25 because the HSM firmware is late",
+		Notes: "For whoever answers for the provider. The consumer's release manager is told, with a button to accept the date.", Hidden: true, Parse: parsePropose},
+	{Group: "release", Name: "accept", Args: `<release> on <release | external "<name>"> [<date>]`, Summary: "accept the date a provider proposed as the needed-by date", Example: "mobile@5.0 on payments@2.3.0",
+		Notes: "For the consumer's owner, its release managers or an admin. The proposed date becomes the needed-by date, committed; with a date, only if that is still the one proposed.", Hidden: true, Parse: parseAccept},
 	{Group: "release", Name: "undepend", Args: `<release> on <release | external "<name>">`, Summary: "remove a dependency", Example: "mobile@5.0 on payments@2.3.0", Parse: parseUndepend},
 	{Group: "release", Name: "confirm", Args: `external "<name>" [due <date>]`, Summary: "re-confirm (or update) an external item's date", Example: `external "Stripe SDK 5" due 2027-01-12`,
 		Notes: "For the item's owner (or an admin).", Parse: parseConfirm},
@@ -235,7 +245,7 @@ func help(group, topic string) store.Doc {
 	b := newDoc("/" + group + " commands")
 	var lines []string
 	for _, s := range table {
-		if s.Group == group {
+		if s.Group == group && !s.Hidden {
 			lines = append(lines, fmt.Sprintf("`%s` — %s", Escape(s.Usage()), Escape(s.Summary)))
 		}
 	}

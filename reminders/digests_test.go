@@ -137,7 +137,7 @@ func TestDigests(t *testing.T) {
 		if len(got) != 1 {
 			t.Fatalf("queued %d messages; want 1", len(got))
 		}
-		want := ":zzz: Digest for every product, Mon 2027-01-04: nothing at risk, nothing due in the next 4 weeks, no slipped dependency, no CR awaiting votes, no external item awaiting confirmation and nothing shipped since Sun 2027-01-03."
+		want := ":zzz: Digest for every product, Mon 2027-01-04: nothing at risk, nothing due in the next 4 weeks, no slipped dependency, no request awaiting an answer, no CR awaiting votes, no external item awaiting confirmation and nothing shipped since Sun 2027-01-03."
 		if got[0].Doc.Text != want {
 			t.Errorf("digest = %q; want %q", got[0].Doc.Text, want)
 		}

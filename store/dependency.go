@@ -11,6 +11,17 @@ type Dependency struct {
 	NeededBy  Date      `json:"needed_by,omitzero"` // zero: the consumer's target date
 	CreatedAt time.Time `json:"created_at"`
 	CreatedBy string    `json:"created_by"`
+
+	// The handshake (handshake.go): a dependency recorded with a needed-by
+	// date asks its provider to deliver by then. Zero for a dependency
+	// without one, or recorded before handshakes existed.
+	Handshake      Handshake `json:"handshake,omitempty"`
+	RequestedAt    time.Time `json:"requested_at,omitzero"`
+	RequestedBy    string    `json:"requested_by,omitempty"`
+	Proposed       Date      `json:"proposed,omitzero"`         // a counter-proposal's date
+	ProposedReason string    `json:"proposed_reason,omitempty"` // and why (user text)
+	AnsweredBy     string    `json:"answered_by,omitempty"`     // who committed or counter-proposed
+	AnsweredAt     time.Time `json:"answered_at,omitzero"`
 }
 
 // ProviderKey identifies the provider: "payments@2.3.0" for a release,

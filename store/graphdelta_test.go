@@ -26,6 +26,7 @@ type graphView struct {
 	In        map[string][]store.Dependency
 	Externals map[string]*store.External
 	Slips     []store.Edge
+	Requests  []store.Edge
 	AtRisk    map[store.Ref]*store.Risk
 	Impact    map[string][]store.Impacted
 	// What show and impact ask (store/risk.go).
@@ -38,7 +39,7 @@ func viewGraph(g *store.Graph, refs []store.Ref, externals, products []string, t
 	v := graphView{
 		Releases: g.Releases(), Lookup: map[string]*store.Release{}, Products: map[string][]*store.Release{},
 		Out: map[string][]store.Dependency{}, In: map[string][]store.Dependency{}, Externals: map[string]*store.External{},
-		Slips: g.Slips(today), AtRisk: g.AtRisk(today), Impact: map[string][]store.Impacted{},
+		Slips: g.Slips(today), Requests: g.Requests(today), AtRisk: g.AtRisk(today), Impact: map[string][]store.Impacted{},
 		UpAtRisk: map[string]bool{}, Causes: map[string][]store.Cause{}, Downstream: map[string][]store.Downstream{},
 	}
 	up := g.Upstream(today)
@@ -114,7 +115,7 @@ func (o *graphOps) step(tx *store.Tx) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	switch op := o.rng.IntN(14); {
+	switch op := o.rng.IntN(15); {
 	case op < 2 || r == nil && op < 7:
 		nr := &store.Release{Ref: ref, Target: o.date(), Owner: "UOWNER", Status: store.Planned, CreatedAt: t0, CreatedBy: "UOWNER"}
 		return "add " + ref.Key(), tx.PutRelease("release.add", nr)
@@ -174,6 +175,9 @@ func (o *graphOps) step(tx *store.Tx) (string, error) {
 		} else {
 			d.Provider = o.ref() // may not exist: a dangling edge
 		}
+		if !d.NeededBy.IsZero() {
+			d.Request(t0, "UOWNER")
+		}
 		return "depend " + d.Key(), tx.PutDependency("dependency.add", d)
 	case op == 10:
 		ds, err := tx.Dependencies()
@@ -196,6 +200,26 @@ func (o *graphOps) step(tx *store.Tx) (string, error) {
 	case op == 12:
 		name := o.external()
 		return "delete external " + name, tx.DeleteExternal("external.delete", name)
+	case op == 13:
+		// The provider answers a request, or the consumer accepts.
+		ds, err := tx.Dependencies()
+		if err != nil || len(ds) == 0 {
+			return "answer none", err
+		}
+		d := &ds[o.rng.IntN(len(ds))]
+		switch d.Handshake {
+		case store.HandshakeRequested:
+			if o.rng.IntN(2) == 0 {
+				d.Commit(t0, "UPROVIDER")
+			} else {
+				d.Counter(o.date(), "later", t0, "UPROVIDER")
+			}
+		case store.HandshakeCountered:
+			d.Accept()
+		default:
+			d.Request(t0, "UOWNER")
+		}
+		return "answer " + d.Key(), tx.PutDependency("dependency.answer", d)
 	default:
 		if o.rng.IntN(2) == 0 {
 			return "enqueue", tx.Enqueue(&store.Message{Channel: "C1", Doc: store.Doc{Text: "hi"}})
