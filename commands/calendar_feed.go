@@ -327,27 +327,16 @@ type provided struct {
 	date   store.Date
 }
 
-// needsOf returns what r needs (nothing unless it is planned), leaving
-// out edges to a provider that no longer exists.
-func needsOf(g *store.Graph, r *store.Release) []provided {
+// needsOf appends to buf what r needs (nothing unless it is planned),
+// leaving out edges to a provider that no longer exists.
+func needsOf(buf []provided, g *store.Graph, r *store.Release) []provided {
 	if r.Status != store.Planned {
-		return nil
+		return buf
 	}
-	deps := g.Dependencies(r.Ref)
-	out := make([]provided, 0, len(deps))
-	for i := range deps {
-		d := &deps[i]
-		if d.IsExternal() {
-			x := g.External(d.External)
-			if x == nil {
-				continue
-			}
-			out = append(out, provided{dep: d, name: x.Name, id: "ext:" + d.External, status: "due", date: x.Due})
-			continue
-		}
-		p := g.Release(d.Provider)
-		if p == nil {
-			continue
+	g.EachNeed(r.Ref, func(d *store.Dependency, p *store.Release, x *store.External) {
+		if x != nil {
+			buf = append(buf, provided{dep: d, name: x.Name, id: "ext:" + d.External, status: "due", date: x.Due})
+			return
 		}
 		n := provided{dep: d, rel: p, status: "expected", date: p.Date()}
 		switch p.Status {
@@ -356,9 +345,9 @@ func needsOf(g *store.Graph, r *store.Release) []provided {
 		case store.Cancelled:
 			n.status = "cancelled"
 		}
-		out = append(out, n)
-	}
-	return out
+		buf = append(buf, n)
+	})
+	return buf
 }
 
 // ownEvent reports whether the need has an event of its own: its
@@ -394,7 +383,8 @@ func (w *icsWriter) standing(n *provided) {
 }
 
 func writeRelease(w *icsWriter, g *store.Graph, r *store.Release) {
-	needs := needsOf(g, r)
+	w.needs = needsOf(w.needs[:0], g, r)
+	needs := w.needs
 	id := r.StableID()
 	w.beginDay("release-", id, r.Date(), r.Date(), len(r.History), lastChange(r))
 	w.prop("SUMMARY:")

@@ -26,6 +26,8 @@ type icsWriter struct {
 	// dates caches the iCalendar (20270115) and human (Fri 2027-01-15)
 	// forms of the dates seen: a feed has a few hundred distinct days.
 	dates map[store.Date]*[2]string
+	// needs is scratch space for what a release needs.
+	needs []provided
 }
 
 const icsLineMax = 75
