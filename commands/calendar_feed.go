@@ -1,17 +1,14 @@
 package commands
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	ics "github.com/arran4/golang-ical"
 
@@ -136,14 +133,23 @@ const uidDomain = "@relman"
 // CalendarBody writes the iCalendar document of feed as tx sees the data:
 // for the feed's products (none: every product), an all-day event for
 // each release's target (its ship date once shipped; cancelled releases
-// are left out), for the needed-by date of each dependency of a planned
-// release, for the deadline of each open change request (its date in loc),
-// and for each freeze that covers one of the products or all of them,
-// over its days. Event UIDs come from what the event is about, never its
-// dates (Release.StableID, CR and freeze numbers), so a moved release
-// moves in a subscribed calendar instead of appearing twice; SEQUENCE
-// counts the changes to it, and DTSTAMP and LAST-MODIFIED say when it last
-// changed. The document depends on nothing but tx and loc.
+// are left out), for each dependency of a planned release whose needed-by
+// date is set to a day other than the release's target, for the deadline
+// of each open change request (its date in loc), and for each freeze that
+// covers one of the products or all of them, over its days.
+//
+// A dependency needed by its consumer's target (the default) has no event
+// of its own: the release's event is on that day already, and its
+// description names everything the release needs, with each provider's
+// date; a second event on the same day for each dependency would only
+// crowd the day of a release with several.
+//
+// Event UIDs come from what the event is about, never its dates
+// (Release.StableID, CR and freeze numbers), so a moved release moves in
+// a subscribed calendar instead of appearing twice; SEQUENCE counts the
+// changes to it, and DTSTAMP says when it last changed. One-day events
+// have no DTEND (RFC 5545 §3.6.1: an all-day event without one lasts the
+// day). The document depends on nothing but tx and loc.
 func CalendarBody(tx *store.Tx, feed *store.CalendarFeed, loc *time.Location) ([]byte, error) {
 	g, err := tx.Graph()
 	if err != nil {
@@ -185,16 +191,6 @@ func CalendarBody(tx *store.Tx, feed *store.CalendarFeed, loc *time.Location) ([
 			}
 		}
 	}
-	for _, p := range products {
-		for _, r := range g.ReleasesOf(p) {
-			if r.Status != store.Planned {
-				continue
-			}
-			for _, d := range g.Dependencies(r.Ref) {
-				items = append(items, feedItem{release: r, dep: &d})
-			}
-		}
-	}
 	for i := range crs {
 		if cr := &crs[i]; cr.Open() && feed.Covers(cr.Release.Product) {
 			items = append(items, feedItem{cr: cr})
@@ -206,66 +202,61 @@ func CalendarBody(tx *store.Tx, feed *store.CalendarFeed, loc *time.Location) ([
 		}
 	}
 
-	// The calendar's own lines, then the events, then its end. Events are
-	// written in parts by as many goroutines as there are CPUs (a feed of
-	// every product can hold tens of thousands), each part into its own
-	// buffer, and joined in order, so the document is the same however
-	// many wrote it.
+	// The calendar's own lines (golang-ical writes them), then the events,
+	// then its end. Events are written in parts by as many goroutines as
+	// there are CPUs, each part into its own buffer, and joined in order,
+	// so the document is the same however many wrote it.
 	// RFC 5545 §3.1: lines end with CRLF (the library's default is the
 	// platform's line ending).
-	cfg := &ics.SerializationConfiguration{MaxLength: 75, PropertyMaxLength: 75, NewLine: string(ics.WithNewLineWindows)}
+	cfg := &ics.SerializationConfiguration{MaxLength: icsLineMax, PropertyMaxLength: icsLineMax, NewLine: string(ics.WithNewLineWindows)}
 	const end = "END:VCALENDAR"
 	head := cal.Serialize(cfg)
 	head = strings.TrimSuffix(head, end+cfg.NewLine)
 	parts := min(runtime.GOMAXPROCS(0), max(1, len(items)/1000))
-	bufs := make([]bytes.Buffer, parts)
+	ws := make([]icsWriter, parts)
 	var wg sync.WaitGroup
-	for w := range parts {
-		lo, hi := w*len(items)/parts, (w+1)*len(items)/parts
+	for p := range parts {
+		lo, hi := p*len(items)/parts, (p+1)*len(items)/parts
 		wg.Go(func() {
-			b := &bufs[w]
-			b.Grow(600 * (hi - lo))
+			w := &ws[p]
+			w.b = make([]byte, 0, 512*(hi-lo))
 			for i := lo; i < hi; i++ {
-				if e := items[i].event(g, loc); e != nil { // nil: a dangling edge
-					e.SerializeTo(b, cfg)
-				}
+				items[i].write(w, g, loc)
 			}
 		})
 	}
 	wg.Wait()
-	var b bytes.Buffer
 	n := len(head) + len(end) + len(cfg.NewLine)
-	for i := range bufs {
-		n += bufs[i].Len()
+	for i := range ws {
+		n += len(ws[i].b)
 	}
-	b.Grow(n)
-	b.WriteString(head)
-	for i := range bufs {
-		b.Write(bufs[i].Bytes())
+	b := make([]byte, 0, n)
+	b = append(b, head...)
+	for i := range ws {
+		b = append(b, ws[i].b...)
 	}
-	b.WriteString(end + cfg.NewLine)
-	return b.Bytes(), nil
+	b = append(b, end...)
+	return append(b, cfg.NewLine...), nil
 }
 
-// feedItem is what one event of a feed is about: a release (with dep, the
-// need of a dependency of it), a change request or a freeze.
+// feedItem is what one event of a feed is about: a release (with the
+// needs of its dependencies that have their own dates), a change request
+// or a freeze.
 type feedItem struct {
 	release *store.Release
-	dep     *store.Dependency
 	cr      *store.ChangeRequest
 	freeze  *store.Freeze
 }
 
-func (it *feedItem) event(g *store.Graph, loc *time.Location) *ics.VEvent {
+func (it *feedItem) write(w *icsWriter, g *store.Graph, loc *time.Location) {
 	switch {
-	case it.dep != nil:
-		return needEvent(g, it.release, it.dep)
 	case it.release != nil:
-		return releaseEvent(it.release)
+		writeRelease(w, g, it.release)
 	case it.cr != nil:
-		return crEvent(it.cr, loc)
+		writeCR(w, it.cr, loc)
+	default:
+		writeFreeze(w, it.freeze)
 	}
-	return freezeEvent(it.freeze)
 }
 
 func coversAny(f *store.Freeze, products []string) bool {
@@ -277,46 +268,43 @@ func coversAny(f *store.Freeze, products []string) bool {
 	return false
 }
 
-// dateParam marks a DTSTART or DTEND as a date. The writer only reads it,
-// so every event shares it.
-var dateParam = map[string][]string{string(ics.ParameterValue): {string(ics.ValueDataTypeDate)}}
-
-// newDayEvent returns an all-day event from first to last (inclusive) that
-// does not make its subscriber busy. Its properties are appended directly:
-// the library's setters look for an existing property and make a map of
-// parameters for each, which costs more than the rest of the feed.
-func newDayEvent(uid string, first, last store.Date, seq int, created, modified time.Time) *ics.VEvent {
-	if modified.IsZero() {
-		modified = created
+// beginDay begins an all-day event from first to last (inclusive): its
+// UID is kind, id and uidDomain; seq counts its changes and modified is
+// when it last changed.
+func (w *icsWriter) beginDay(kind, id string, first, last store.Date, seq int, modified time.Time) {
+	w.line1("BEGIN:VEVENT")
+	w.prop("UID:")
+	w.text(kind)
+	w.text(id)
+	w.text(uidDomain)
+	w.end()
+	w.prop("DTSTAMP:")
+	w.stamp(modified)
+	w.end()
+	w.prop("SEQUENCE:")
+	w.b = strconv.AppendInt(w.b, int64(seq), 10)
+	w.end()
+	w.prop("DTSTART;VALUE=DATE:")
+	w.date(first)
+	w.end()
+	if last != first {
+		w.prop("DTEND;VALUE=DATE:")
+		w.date(last.AddDays(1)) // DTEND is exclusive
+		w.end()
 	}
-	e := &ics.VEvent{ComponentBase: ics.ComponentBase{Properties: make([]ics.IANAProperty, 0, 11)}}
-	stamp := icalStamp(modified)
-	add := func(p ics.ComponentProperty, v string, params map[string][]string) {
-		e.Properties = append(e.Properties, ics.IANAProperty{BaseProperty: ics.BaseProperty{IANAToken: string(p), Value: v, ICalParameters: params}})
-	}
-	add(ics.ComponentPropertyUniqueId, uid, nil)
-	add(ics.ComponentPropertyDtstamp, stamp, nil)
-	if !created.IsZero() {
-		add(ics.ComponentPropertyCreated, icalStamp(created), nil)
-	}
-	add(ics.ComponentPropertyLastModified, stamp, nil)
-	add(ics.ComponentPropertySequence, strconv.Itoa(seq), nil)
-	add(ics.ComponentPropertyDtStart, icalDate(first), dateParam)
-	add(ics.ComponentPropertyDtEnd, icalDate(last.AddDays(1)), dateParam) // DTEND is exclusive
-	add(ics.ComponentPropertyTransp, "TRANSPARENT", nil)
-	return e
 }
 
-// text adds a TEXT property (the writer escapes it).
-func text(e *ics.VEvent, p ics.ComponentProperty, v string) {
-	e.Properties = append(e.Properties, ics.IANAProperty{BaseProperty: ics.BaseProperty{IANAToken: string(p), Value: v}})
+// endDay ends an event, in category (none when ""): it does not make its
+// subscriber busy.
+func (w *icsWriter) endDay(category string) {
+	if category != "" {
+		w.prop("CATEGORIES:")
+		w.text(category)
+		w.end()
+	}
+	w.line1("TRANSP:TRANSPARENT")
+	w.line1("END:VEVENT")
 }
-
-// icalStamp is t as an iCalendar UTC date-time: 20270104T090000Z.
-func icalStamp(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
-
-// icalDate is d as an iCalendar date: 20270104.
-func icalDate(d store.Date) string { return strings.ReplaceAll(d.String(), "-", "") }
 
 // lastChange is when r last changed: its last history entry, else when it
 // was added.
@@ -327,96 +315,225 @@ func lastChange(r *store.Release) time.Time {
 	return r.CreatedAt
 }
 
-func releaseEvent(r *store.Release) *ics.VEvent {
-	e := newDayEvent("release-"+r.StableID()+uidDomain, r.Date(), r.Date(), len(r.History), r.CreatedAt, lastChange(r))
-	var desc strings.Builder
-	if r.Status == store.Shipped {
-		text(e, ics.ComponentPropertySummary, r.Ref.String()+" shipped")
-		fmt.Fprintf(&desc, "%s shipped on %s (target %s).", r.Ref, r.Date().Pretty(), r.Target.Pretty())
+// provided is what a release needs from one provider.
+type provided struct {
+	dep  *store.Dependency
+	rel  *store.Release // the provider, unless it is an external item
+	name string         // an external item's name
+	id   string         // an external item's "ext:" and key; a release's is its StableID
+	// status and date say where the provider stands: "expected", "shipped"
+	// or "due" on date, or "cancelled".
+	status string
+	date   store.Date
+}
+
+// needsOf appends to buf what r needs (nothing unless it is planned),
+// leaving out edges to a provider that no longer exists.
+func needsOf(buf []provided, g *store.Graph, r *store.Release) []provided {
+	if r.Status != store.Planned {
+		return buf
+	}
+	g.EachNeed(r.Ref, func(d *store.Dependency, p *store.Release, x *store.External) {
+		if x != nil {
+			buf = append(buf, provided{dep: d, name: x.Name, id: "ext:" + d.External, status: "due", date: x.Due})
+			return
+		}
+		n := provided{dep: d, rel: p, status: "expected", date: p.Date()}
+		switch p.Status {
+		case store.Shipped:
+			n.status = "shipped"
+		case store.Cancelled:
+			n.status = "cancelled"
+		}
+		buf = append(buf, n)
+	})
+	return buf
+}
+
+// ownEvent reports whether the need has an event of its own: its
+// needed-by date is set to a day other than the consumer's target.
+func (n *provided) ownEvent(consumer *store.Release) bool {
+	return !n.dep.NeededBy.IsZero() && n.dep.NeededBy != consumer.Target
+}
+
+// provider appends the provider's name.
+func (w *icsWriter) provider(n *provided) {
+	if n.rel != nil {
+		w.ref(n.rel.Ref)
 	} else {
-		text(e, ics.ComponentPropertySummary, r.Ref.String()+" target")
-		fmt.Fprintf(&desc, "%s is planned for %s.", r.Ref, r.Target.Pretty())
+		w.text(n.name)
+	}
+}
+
+// ref appends a release's reference: payments@2.3.0.
+func (w *icsWriter) ref(r store.Ref) {
+	w.text(r.Product)
+	w.text("@")
+	w.text(r.Version)
+}
+
+// standing appends where the provider stands: "expected Fri 2027-01-15",
+// "cancelled".
+func (w *icsWriter) standing(n *provided) {
+	w.text(n.status)
+	if n.status != "cancelled" {
+		w.text(" ")
+		w.pretty(n.date)
+	}
+}
+
+func writeRelease(w *icsWriter, g *store.Graph, r *store.Release) {
+	w.needs = needsOf(w.needs[:0], g, r)
+	needs := w.needs
+	id := r.StableID()
+	w.beginDay("release-", id, r.Date(), r.Date(), len(r.History), lastChange(r))
+	w.prop("SUMMARY:")
+	w.ref(r.Ref)
+	if r.Status == store.Shipped {
+		w.text(" shipped")
+	} else {
+		w.text(" target")
+	}
+	w.end()
+	w.prop("DESCRIPTION:")
+	w.ref(r.Ref)
+	if r.Status == store.Shipped {
+		w.text(" shipped on ")
+		w.pretty(r.Date())
+		w.text(" (target ")
+		w.pretty(r.Target)
+		w.text(").")
+	} else {
+		w.text(" is planned for ")
+		w.pretty(r.Target)
+		w.text(".")
 		for i := len(r.History) - 1; i >= 0; i-- {
-			if h := r.History[i]; h.Kind == "moved" {
-				fmt.Fprintf(&desc, "\nMoved from %s to %s", h.From.Pretty(), h.To.Pretty())
+			if h := &r.History[i]; h.Kind == "moved" {
+				w.text("\nMoved from ")
+				w.pretty(h.From)
+				w.text(" to ")
+				w.pretty(h.To)
 				if h.Reason != "" {
-					desc.WriteString(" because " + feedText(h.Reason))
+					w.text(" because ")
+					w.text(h.Reason)
 				}
-				desc.WriteString(".")
+				w.text(".")
 				break
 			}
 		}
+		for i := range needs {
+			n := &needs[i]
+			if i == 0 {
+				w.text("\nNeeds ")
+			} else {
+				w.text(", ")
+			}
+			w.provider(n)
+			if n.ownEvent(r) {
+				w.text(" by ")
+				w.pretty(n.dep.NeededBy)
+			}
+			w.text(" (")
+			w.standing(n)
+			w.text(")")
+			if i == len(needs)-1 {
+				w.text(".")
+			}
+		}
 	}
-	text(e, ics.ComponentPropertyDescription, desc.String())
-	text(e, ics.ComponentPropertyCategories, r.Product)
-	return e
+	w.end()
+	w.endDay(r.Product)
+	for i := range needs {
+		if n := &needs[i]; n.ownEvent(r) {
+			if n.rel != nil {
+				n.id = n.rel.StableID()
+			}
+			writeNeed(w, r, id, n)
+		}
+	}
 }
 
-func needEvent(g *store.Graph, consumer *store.Release, d *store.Dependency) *ics.VEvent {
-	var provider, providerID, due string
-	if d.IsExternal() {
-		x := g.External(d.External)
-		if x == nil {
-			return nil
-		}
-		provider, providerID, due = feedText(x.Name), "ext:"+d.External, x.Due.Pretty()
-	} else {
-		p := g.Release(d.Provider)
-		if p == nil {
-			return nil
-		}
-		provider, providerID, due = p.Ref.String(), p.StableID(), p.Date().Pretty()
-		if p.Status == store.Cancelled {
-			due = "cancelled"
-		}
-	}
-	needed := d.NeededBy
-	if needed.IsZero() {
-		needed = consumer.Target
-	}
-	id := sha256.Sum256([]byte(consumer.StableID() + " " + providerID))
+// writeNeed writes the event of the needed-by date of a dependency of
+// consumer (id: its StableID). Its UID is a hash of the consumer's and
+// the provider's StableIDs.
+func writeNeed(w *icsWriter, consumer *store.Release, id string, n *provided) {
+	sum := sha256.Sum256([]byte(id + " " + n.id))
+	var uid [24]byte
+	hex.Encode(uid[:], sum[:12])
 	modified := lastChange(consumer)
-	if d.CreatedAt.After(modified) {
-		modified = d.CreatedAt
+	if n.dep.CreatedAt.After(modified) {
+		modified = n.dep.CreatedAt
 	}
-	e := newDayEvent("need-"+hex.EncodeToString(id[:12])+uidDomain, needed, needed, len(consumer.History), d.CreatedAt, modified)
-	c := consumer.Ref.String()
-	text(e, ics.ComponentPropertySummary, c+" needs "+provider)
-	text(e, ics.ComponentPropertyDescription, c+" needs "+provider+" by "+needed.Pretty()+" (provider's date: "+due+"; "+c+"'s target: "+consumer.Target.Pretty()+").")
-	text(e, ics.ComponentPropertyCategories, consumer.Product)
-	return e
+	needed := n.dep.NeededBy
+	w.beginDay("need-", string(uid[:]), needed, needed, len(consumer.History), modified)
+	w.prop("SUMMARY:")
+	w.ref(consumer.Ref)
+	w.text(" needs ")
+	w.provider(n)
+	w.end()
+	w.prop("DESCRIPTION:")
+	w.ref(consumer.Ref)
+	w.text(" needs ")
+	w.provider(n)
+	w.text(" by ")
+	w.pretty(needed)
+	w.text(" (the provider: ")
+	w.standing(n)
+	w.text("; ")
+	w.ref(consumer.Ref)
+	w.text("'s target: ")
+	w.pretty(consumer.Target)
+	w.text(").")
+	w.end()
+	w.endDay(consumer.Product)
 }
 
-func crEvent(cr *store.ChangeRequest, loc *time.Location) *ics.VEvent {
+func writeCR(w *icsWriter, cr *store.ChangeRequest, loc *time.Location) {
 	day := store.DateOf(cr.Deadline, loc)
 	modified := cr.CreatedAt
 	if n := len(cr.History); n > 0 && cr.History[n-1].At.After(modified) {
 		modified = cr.History[n-1].At
 	}
-	e := newDayEvent(fmt.Sprintf("cr-%d%s", cr.ID, uidDomain), day, day, len(cr.History), cr.CreatedAt, modified)
-	text(e, ics.ComponentPropertySummary, cr.Name()+" vote closes: "+feedText(cr.Title))
-	text(e, ics.ComponentPropertyDescription, fmt.Sprintf("Change request %s on %s: “%s”. The vote closes %s.",
-		cr.Name(), cr.Release, feedText(cr.Title), cr.Deadline.In(loc).Format("Mon 2006-01-02 15:04 MST")))
-	text(e, ics.ComponentPropertyCategories, cr.Release.Product)
-	return e
+	w.beginDay("cr-", strconv.Itoa(cr.ID), day, day, len(cr.History), modified)
+	w.prop("SUMMARY:")
+	w.text(cr.Name())
+	w.text(" vote closes: ")
+	w.text(cr.Title)
+	w.end()
+	w.prop("DESCRIPTION:")
+	w.text("Change request ")
+	w.text(cr.Name())
+	w.text(" on ")
+	w.ref(cr.Release)
+	w.text(": “")
+	w.text(cr.Title)
+	w.text("”. The vote closes ")
+	w.text(cr.Deadline.In(loc).Format("Mon 2006-01-02 15:04 MST"))
+	w.text(".")
+	w.end()
+	w.endDay(cr.Release.Product)
 }
 
-func freezeEvent(f *store.Freeze) *ics.VEvent {
-	e := newDayEvent(fmt.Sprintf("freeze-%d%s", f.ID, uidDomain), f.From, f.To, 0, f.CreatedAt, f.CreatedAt)
-	text(e, ics.ComponentPropertySummary, fmt.Sprintf("Freeze %s (%s): %s", f.Name(), f.ProductsText(), feedText(f.Reason)))
-	text(e, ics.ComponentPropertyDescription, fmt.Sprintf("No release of %s may be targeted from %s to %s: %s.", f.ProductsText(), f.From.Pretty(), f.To.Pretty(), feedText(f.Reason)))
-	return e
-}
-
-// feedText is user text fit for an iCalendar TEXT value: line breaks kept
-// as such, other control characters (which the writer would pass through
-// and break the line structure with) as spaces.
-func feedText(s string) string {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	return strings.Map(func(r rune) rune {
-		if r != '\n' && (unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)) {
-			return ' '
-		}
-		return r
-	}, s)
+func writeFreeze(w *icsWriter, f *store.Freeze) {
+	w.beginDay("freeze-", strconv.Itoa(f.ID), f.From, f.To, 0, f.CreatedAt)
+	w.prop("SUMMARY:")
+	w.text("Freeze ")
+	w.text(f.Name())
+	w.text(" (")
+	w.text(f.ProductsText())
+	w.text("): ")
+	w.text(f.Reason)
+	w.end()
+	w.prop("DESCRIPTION:")
+	w.text("No release of ")
+	w.text(f.ProductsText())
+	w.text(" may be targeted from ")
+	w.pretty(f.From)
+	w.text(" to ")
+	w.pretty(f.To)
+	w.text(": ")
+	w.text(f.Reason)
+	w.text(".")
+	w.end()
+	w.endDay("")
 }

@@ -7,10 +7,12 @@ import (
 	"io"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	ics "github.com/arran4/golang-ical"
 	"github.com/emersion/go-ical"
 	"github.com/google/go-cmp/cmp"
 
@@ -49,14 +51,17 @@ func MustCalendarToken(tb testing.TB, svc *commands.Service, user, args string) 
 
 // feedEvent is what a test checks of a parsed VEVENT.
 type feedEvent struct {
-	Summary    string
-	Start, End string // DTSTART and DTEND as dates
-	Seq        int
+	Summary     string
+	Description string
+	Start, End  string // DTSTART and DTEND as dates (no DTEND: the day after DTSTART)
+	Seq         int
 }
 
 // MustParseFeed parses body with a second iCalendar library (emersion's
 // go-ical) and returns its events by UID, failing on a duplicate UID or
-// an event that is not all-day.
+// an event that is not all-day. It parses body with golang-ical too, and
+// fails unless both read the same UIDs, summaries, descriptions, dates
+// and sequence numbers.
 func MustParseFeed(tb testing.TB, body []byte) map[string]feedEvent {
 	tb.Helper()
 	if n, crlf := bytes.Count(body, []byte("\n")), bytes.Count(body, []byte("\r\n")); n == 0 || n != crlf {
@@ -82,10 +87,11 @@ func MustParseFeed(tb testing.TB, body []byte) map[string]feedEvent {
 		if _, dup := out[uid]; dup {
 			tb.Errorf("UID %s appears twice", uid)
 		}
-		for _, p := range []string{ical.PropDateTimeStart, ical.PropDateTimeEnd} {
-			if vt := e.Props.Get(p); vt == nil || vt.ValueType() != ical.ValueDate {
-				tb.Errorf("%s of %s is not a date: %v", p, uid, vt)
-			}
+		if vt := e.Props.Get(ical.PropDateTimeStart); vt == nil || vt.ValueType() != ical.ValueDate {
+			tb.Errorf("DTSTART of %s is not a date: %v", uid, vt)
+		}
+		if vt := e.Props.Get(ical.PropDateTimeEnd); vt != nil && vt.ValueType() != ical.ValueDate {
+			tb.Errorf("DTEND of %s is not a date: %v", uid, vt)
 		}
 		if e.Props.Get(ical.PropDateTimeStamp) == nil {
 			tb.Errorf("%s has no DTSTAMP", uid)
@@ -96,11 +102,48 @@ func MustParseFeed(tb testing.TB, body []byte) map[string]feedEvent {
 			tb.Fatalf("dates of %s: %v, %v", uid, err1, err2)
 		}
 		summary, _ := e.Props.Text(ical.PropSummary)
+		desc, _ := e.Props.Text(ical.PropDescription)
 		seq := 0
 		if p := e.Props.Get(ical.PropSequence); p != nil {
 			seq, _ = p.Int()
 		}
-		out[uid] = feedEvent{Summary: summary, Start: start.Format(time.DateOnly), End: end.Format(time.DateOnly), Seq: seq}
+		out[uid] = feedEvent{Summary: summary, Description: desc, Start: start.Format(time.DateOnly), End: end.Format(time.DateOnly), Seq: seq}
+	}
+	if diff := cmp.Diff(out, parseWithGolangICal(tb, body)); diff != "" {
+		tb.Errorf("go-ical and golang-ical read the feed differently (-go-ical +golang-ical):\n%s", diff)
+	}
+	return out
+}
+
+// parseWithGolangICal reads the events of body as MustParseFeed does,
+// with golang-ical's parser.
+func parseWithGolangICal(tb testing.TB, body []byte) map[string]feedEvent {
+	tb.Helper()
+	cal, err := ics.ParseCalendar(bytes.NewReader(body))
+	if err != nil {
+		tb.Fatalf("golang-ical cannot parse the feed: %v", err)
+	}
+	out := map[string]feedEvent{}
+	for _, e := range cal.Events() {
+		text := func(p ics.ComponentProperty) string {
+			if v := e.GetProperty(p); v != nil {
+				return v.Value
+			}
+			return ""
+		}
+		start, err := e.GetAllDayStartAt()
+		if err != nil {
+			tb.Fatalf("golang-ical: DTSTART of %s: %v", e.Id(), err)
+		}
+		end := start.AddDate(0, 0, 1)
+		if e.GetProperty(ics.ComponentPropertyDtEnd) != nil {
+			if end, err = e.GetAllDayEndAt(); err != nil {
+				tb.Fatalf("golang-ical: DTEND of %s: %v", e.Id(), err)
+			}
+		}
+		seq, _ := strconv.Atoi(text(ics.ComponentPropertySequence))
+		out[e.Id()] = feedEvent{Summary: text(ics.ComponentPropertySummary), Description: text(ics.ComponentPropertyDescription),
+			Start: start.Format(time.DateOnly), End: end.Format(time.DateOnly), Seq: seq}
 	}
 	return out
 }
@@ -156,6 +199,7 @@ func TestCalendarFeed(t *testing.T) {
 	})
 	MustDo(t, svc, root, "/ccb board default members add <@UBOB|bob>")
 	MustDo(t, svc, alice, "/ccb request payments@2.3.0 switch the card processor, to Adyen; now deadline 2027-01-07")
+	MustDo(t, svc, alice, "/release depend mobile@5.0 on payments@2.3.0 by 2027-01-25")
 	all := MustCalendarToken(t, svc, alice, "")
 	some := MustCalendarToken(t, svc, bob, "payments mobile")
 
@@ -167,10 +211,8 @@ func TestCalendarFeed(t *testing.T) {
 		"Freeze FZ-2 (auth): auth audit",
 		"Freeze FZ-3 (payments): PCI",
 		"auth@1.4.0 target",
-		"mobile@5.0 needs Stripe SDK",
-		"mobile@5.0 needs payments@2.3.0",
+		"mobile@5.0 needs payments@2.3.0", // needed by a date of its own; the others by the consumer's target
 		"mobile@5.0 target",
-		"payments@2.3.0 needs auth@1.4.0",
 		"payments@2.3.0 target",
 	}
 	if diff := cmp.Diff(want, summaries(events)); diff != "" {
@@ -183,7 +225,8 @@ func TestCalendarFeed(t *testing.T) {
 		start, end string
 	}{
 		{"payments@2.3.0 target", "2027-01-15", "2027-01-16"},
-		{"mobile@5.0 needs payments@2.3.0", "2027-01-29", "2027-01-30"}, // needed by the consumer's target
+		{"mobile@5.0 needs payments@2.3.0", "2027-01-25", "2027-01-26"},
+		{"mobile@5.0 target", "2027-01-29", "2027-01-30"}, // one day: no DTEND
 		{"CR-1 vote closes: switch the card processor, to Adyen; now", "2027-01-07", "2027-01-08"},
 		{"Freeze FZ-1 (all products): holidays", "2027-12-20", "2028-01-04"}, // DTEND is the day after the last
 	}
@@ -194,17 +237,27 @@ func TestCalendarFeed(t *testing.T) {
 		}
 	}
 
+	t.Run("AReleaseNamesWhatItNeeds", func(t *testing.T) {
+		for summary, want := range map[string]string{
+			"mobile@5.0 target":               "mobile@5.0 is planned for Fri 2027-01-29.\nNeeds Stripe SDK (due Wed 2027-01-20), payments@2.3.0 by Mon 2027-01-25 (expected Fri 2027-01-15).",
+			"payments@2.3.0 target":           "payments@2.3.0 is planned for Fri 2027-01-15.\nNeeds auth@1.4.0 (expected Fri 2027-01-08).",
+			"auth@1.4.0 target":               "auth@1.4.0 is planned for Fri 2027-01-08.",
+			"mobile@5.0 needs payments@2.3.0": "mobile@5.0 needs payments@2.3.0 by Mon 2027-01-25 (the provider: expected Fri 2027-01-15; mobile@5.0's target: Fri 2027-01-29).",
+		} {
+			if got := events[uidOf(t, events, summary)].Description; got != want {
+				t.Errorf("description of %s:\n%s\nwant\n%s", summary, got, want)
+			}
+		}
+	})
 	t.Run("OnlyTheSubscribedProducts", func(t *testing.T) {
 		got := summaries(MustParseFeed(t, MustFeed(t, feeds, some, "").Body))
 		want := []string{
 			"CR-1 vote closes: switch the card processor, to Adyen; now",
 			"Freeze FZ-1 (all products): holidays",
 			"Freeze FZ-3 (payments): PCI",
-			"mobile@5.0 needs Stripe SDK",
 			"mobile@5.0 needs payments@2.3.0",
 			"mobile@5.0 target",
-			"payments@2.3.0 needs auth@1.4.0", // a dependency belongs to its consumer's product
-			"payments@2.3.0 target",
+			"payments@2.3.0 target", // it names auth@1.4.0, which it needs, but auth's own events are not here
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("events of the feed of mobile and payments (-want +got):\n%s", diff)
@@ -282,6 +335,30 @@ func TestCalendarFeed(t *testing.T) {
 		}
 		if _, err := feeds.Feed(context.Background(), all, ""); err != nil {
 			t.Errorf("another user's revoke ended alice's feed: %v", err)
+		}
+	})
+	t.Run("ANeedByTheConsumersTargetHasNoEventOfItsOwn", func(t *testing.T) {
+		MustDo(t, svc, alice, "/release depend mobile@5.0 on payments@2.3.1 by 2027-01-29")
+		events := MustParseFeed(t, MustFeed(t, feeds, all, "").Body)
+		if e, ok := events[need]; ok {
+			t.Errorf("a need on the consumer's target still has its event: %+v", e)
+		}
+		want := "mobile@5.0 is planned for Fri 2027-01-29.\nNeeds Stripe SDK (due Wed 2027-01-20), payments@2.3.1 (expected Fri 2027-01-22)."
+		if got := events[uidOf(t, events, "mobile@5.0 target")].Description; got != want {
+			t.Errorf("mobile@5.0's description:\n%s\nwant\n%s", got, want)
+		}
+	})
+	t.Run("UnusualTextReadsTheSameInBothParsers", func(t *testing.T) {
+		// MustParseFeed fails if golang-ical and go-ical read any event
+		// differently; here both must also read what was written.
+		reason := "a, b; c\\d \"q\" : 'x'\nline two\r\nline three ü漢字🚀👩🏽‍💻 " + strings.Repeat("ĳ🚀,", 30) + "\tend\x01\u202e"
+		mustCalendarUpdate(t, svc.Store, func(tx *store.Tx) error {
+			return tx.NewFreeze("freeze.add", &store.Freeze{Products: []string{"auth"}, From: store.NewDate(2027, 6, 1), To: store.NewDate(2027, 6, 1), Reason: reason})
+		})
+		events := MustParseFeed(t, MustFeed(t, feeds, all, "").Body)
+		shown := strings.NewReplacer("\r\n", "\n", "\t", " ", "\x01", " ", "\u202e", " ").Replace(reason)
+		if e := events["freeze-4@relman"]; e.Summary != "Freeze FZ-4 (auth): "+shown || e.Start != "2027-06-01" || e.End != "2027-06-02" {
+			t.Errorf("freeze with unusual text read back as %+v; want summary %q on 2027-06-01", e, "Freeze FZ-4 (auth): "+shown)
 		}
 	})
 }
