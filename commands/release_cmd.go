@@ -465,6 +465,11 @@ type moveCmd struct {
 	date   store.Date
 	reason string
 	anyway bool // the user confirmed a date in the past
+	// preview asks what the move would do, saving nothing (whatif.go).
+	preview bool
+	// seen, set by a preview, is told what the move did at the end of
+	// its transaction, before that is rolled back.
+	seen func(tx *store.Tx, r *store.Release, old store.Date, rep *moveReport) error
 }
 
 func parseMove(p *parser) (Command, error) {
@@ -477,11 +482,23 @@ func parseMove(p *parser) (Command, error) {
 		return nil, err
 	}
 	c.anyway = p.keyword("anyway")
-	if !c.anyway && c.date.Before(p.today) {
+	c.preview = p.trailing("preview") // "… [anyway] preview"
+	if !c.anyway && (c.date.Before(p.today) || !c.preview && p.trailingPair("preview", "anyway")) {
 		c.anyway = p.trailing("anyway") // "… because <reason> anyway"
+	}
+	if !c.preview {
+		c.preview = p.trailing("preview") // "… preview anyway"
 	}
 	c.reason, err = reason(p, false, "")
 	return c, err
+}
+
+// trailingPair reports whether the last two tokens are the words a and b
+// (any case), leaving them in place.
+func (p *parser) trailingPair(a, b string) bool {
+	n := len(p.toks)
+	return n-2 >= p.pos && p.toks[n-2].Kind == Word && p.toks[n-1].Kind == Word &&
+		strings.EqualFold(p.toks[n-2].Text, a) && strings.EqualFold(p.toks[n-1].Text, b)
 }
 
 // trailing removes the last token if it is word (any case), and reports
@@ -562,6 +579,9 @@ func worse(a, b store.Edge) bool {
 }
 
 func (c *moveCmd) run(x *Exec) (store.Doc, error) {
+	if c.preview {
+		return c.whatIf(x)
+	}
 	var r *store.Release
 	var old store.Date
 	var rep moveReport
@@ -638,7 +658,13 @@ func (c *moveCmd) run(x *Exec) (store.Doc, error) {
 		if err := x.post(tx, r.Channel, moveNews(x, g, r, old, c.reason, &rep)); err != nil {
 			return err
 		}
-		return x.alert(tx, Scope{Releases: []store.Ref{r.Ref}})
+		if err := x.alert(tx, Scope{Releases: []store.Ref{r.Ref}}); err != nil {
+			return err
+		}
+		if c.seen != nil {
+			return c.seen(tx, r, old, &rep)
+		}
+		return nil
 	})
 	if err != nil {
 		return store.Doc{}, err
