@@ -549,6 +549,22 @@ func riskAround(g *store.Graph, r store.Ref, today store.Date) map[store.Ref]boo
 	return out
 }
 
+// newSlip reports whether an edge of r (its own dependencies) or on r
+// (its dependents') has slipped in g and had not before.
+func newSlip(g *store.Graph, r *store.Release, ownBefore, downBefore map[string]store.Edge, today store.Date) bool {
+	for _, ds := range [...]struct {
+		deps   []store.Dependency
+		before map[string]store.Edge
+	}{{g.Dependencies(r.Ref), ownBefore}, {g.Dependents(r.Key()), downBefore}} {
+		for _, d := range ds.deps {
+			if e, ok := g.EdgeState(d, today); ok && e.Slipped && !ds.before[d.Key()].Slipped {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func edgesByKey(g *store.Graph, deps []store.Dependency, today store.Date) map[string]store.Edge {
 	out := make(map[string]store.Edge, len(deps))
 	for _, d := range deps {
@@ -611,7 +627,6 @@ func (c *moveCmd) run(x *Exec) (store.Doc, error) {
 		if err != nil {
 			return err
 		}
-		riskBefore := riskAround(g0, r.Ref, x.today)
 		ownBefore := edgesByKey(g0, g0.Dependencies(r.Ref), x.today)
 		downBefore := edgesByKey(g0, g0.Dependents(r.Key()), x.today)
 
@@ -637,9 +652,14 @@ func (c *moveCmd) run(x *Exec) (store.Doc, error) {
 		if err != nil {
 			return err
 		}
-		for ref := range riskAround(g, r.Ref, x.today) {
-			if !riskBefore[ref] {
-				rep.newlyAtRisk = append(rep.newlyAtRisk, ref)
+		// Only the edges of and on r changed; unless one of them newly
+		// slipped, no release is newly at risk, and the walks are spared.
+		if newSlip(g, r, ownBefore, downBefore, x.today) {
+			riskBefore := riskAround(g0, r.Ref, x.today)
+			for ref := range riskAround(g, r.Ref, x.today) {
+				if !riskBefore[ref] {
+					rep.newlyAtRisk = append(rep.newlyAtRisk, ref)
+				}
 			}
 		}
 		slices.SortFunc(rep.newlyAtRisk, func(a, b store.Ref) int { return cmp.Compare(a.Key(), b.Key()) })
