@@ -12,6 +12,7 @@ var emoji = strings.NewReplacer(
 	":scissors:", "✂", ":calendar:", "·", ":bust_in_silhouette:", "☺",
 	":rotating_light:", "‼", ":pencil2:", "✎", ":leftwards_arrow_with_hook:", "↩", ":wastebasket:", "⌫",
 	":hourglass:", "⌛", ":zzz:", "☾", ":ballot_box_with_ballot:", "☐", ":tada:", "✶",
+	":crystal_ball:", "◇", ":loudspeaker:", "»",
 )
 
 // PlainText renders mrkdwn for a terminal: commands.Plain, the one decoder
