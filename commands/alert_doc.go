@@ -160,7 +160,7 @@ func upcomingNudge(tx *store.Tx, g *store.Graph, e store.Edge, today store.Date)
 	if e.Kind == store.OnTrack {
 		b.d.Buttons = append(b.d.Buttons, RunButton("On track", "show "+r.Ref.String()))
 	}
-	b.d.Buttons = append(b.d.Buttons, AskButton("Will slip…", Ask{Title: "Will slip", Command: move, Date: e.NeededBy.AddDays(1).String(), Reason: true}))
+	b.d.Buttons = append(b.d.Buttons, AskButton("Will slip…", Ask{Title: "Will slip", Command: move, Date: e.NeededBy.AddDays(1).String(), Reason: true, Preview: true}))
 	b.context(fmt.Sprintf("Or type `/release move %s &lt;date&gt; because &lt;reason&gt;`.", r.Ref))
 	return b.build(), to
 }

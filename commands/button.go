@@ -50,6 +50,9 @@ type Ask struct {
 	// Date is the date picked at first, YYYY-MM-DD, or "".
 	Date   string `json:"date,omitempty"`
 	Reason bool   `json:"reason,omitempty"`
+	// Preview, for a command that takes a trailing "preview" (move), has
+	// the form offer to show what the command would do before it runs.
+	Preview bool `json:"preview,omitempty"`
 }
 
 // AskButton returns a button that opens the form a asks for and then runs
