@@ -89,12 +89,7 @@ func edgeAlert(p dueAlert, g *store.Graph, up *store.Upstream, today store.Date,
 // releases at risk): an alert about a release thousands depend on costs
 // about what one naming a handful does.
 func atRiskDownstream(g *store.Graph, up *store.Upstream, ref store.Ref, today store.Date) []string {
-	n := 0
-	for _, r := range g.DownstreamReleases(ref.Key()) {
-		if up.AtRisk(r.Ref) {
-			n++
-		}
-	}
+	n := up.CountDownstream(ref.Key())
 	if n == 0 {
 		return nil
 	}
