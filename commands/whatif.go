@@ -86,12 +86,12 @@ func (w *whatIf) record(x *Exec, tx *store.Tx, r *store.Release, old store.Date,
 			}
 		}
 	}
-	crs, err := tx.ChangeRequests()
+	crs, err := tx.OpenChangeRequests()
 	if err != nil {
 		return err
 	}
 	for _, cr := range crs {
-		if cr.Open() && (cr.Release == r.Ref || newly[cr.Release]) {
+		if cr.Release == r.Ref || newly[cr.Release] {
 			w.crs = append(w.crs, cr)
 		}
 	}
