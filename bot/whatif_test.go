@@ -245,3 +245,68 @@ func TestWillSlipPreview(t *testing.T) {
 		}
 	})
 }
+
+// TestSlashPreviewThenMoveIt types `/release move … preview` over HTTP,
+// checks the private answer and its Move it button, and clicks it.
+func TestSlashPreviewThenMoveIt(t *testing.T) {
+	f := MustHTTPFixture(t)
+	svc := f.Slack.Dispatcher.Service
+	for _, line := range []string{
+		"add payments 2.3.0 2027-01-29 channel <#C0PAY|payments>",
+		"add mobile 5.0 2027-02-05 channel <#C0MOB|mobile>",
+		"depend mobile@5.0 on payments@2.3.0",
+	} {
+		if r := svc.Execute(context.Background(), commands.Request{User: httpUser, Channel: httpChannel, Command: "/release", Text: line}); !r.OK() {
+			t.Fatalf("%s: %s", line, r.Doc.Text)
+		}
+	}
+	before := f.MustState(t)
+	ack := MustHTTPEphemeral(t, f.MustPost(t, "/slack/commands", httpFormType, f.releaseBody("move payments@2.3.0 2027-02-12 because the PSP preview")))
+	var moveIt store.Button
+	for _, raw := range ack.Blocks {
+		var b struct {
+			Type     string
+			Elements []json.RawMessage
+		}
+		if err := json.Unmarshal(raw, &b); err != nil || b.Type != "actions" {
+			continue
+		}
+		for _, el := range b.Elements {
+			var e struct {
+				ActionID string `json:"action_id"`
+				Value    string
+				Text     struct{ Text string }
+			}
+			if json.Unmarshal(el, &e) == nil && e.Text.Text == "Move it" {
+				moveIt = store.Button{ActionID: e.ActionID, Text: e.Text.Text, Value: e.Value}
+			}
+		}
+	}
+	if moveIt.Value != "move payments@2.3.0 2027-02-12 because the PSP" {
+		t.Fatalf("the preview's Move it button is %+v; blocks:\n%s", moveIt, ack.Blocks)
+	}
+	blocks, _ := json.Marshal(ack.Blocks)
+	if !strings.Contains(string(blocks), "Preview, nothing saved") {
+		t.Errorf("the answer is not a preview: %s", blocks)
+	}
+	f.Slack.Wait()
+	if after := f.MustState(t); after != before {
+		t.Errorf("the preview changed the store: %+v, then %+v", before, after)
+	}
+
+	msg := slackfake.Message{Channel: httpChannel, Text: ack.Text, Blocks: blocks} // an ephemeral message has no ts
+	if res := f.MustPost(t, "/slack/interactions", httpFormType, clickBody(t, f, httpUser, moveIt, msg)); res.Status != http.StatusOK {
+		t.Fatalf("click = %d %q; want 200", res.Status, res.Body)
+	}
+	f.Slack.Wait()
+	if r := f.MustRelease(t, "payments@2.3.0"); r.Target != store.NewDate(2027, 2, 12) || r.History[len(r.History)-1].By != httpUser {
+		t.Errorf("after Move it payments@2.3.0 targets %v (last change %+v); want 2027-02-12 by %s", r.Target, r.History[len(r.History)-1], httpUser)
+	}
+	var answered bool
+	for _, m := range f.Fake.Ephemerals(httpChannel) {
+		answered = answered || strings.Contains(m.Text, "Moved *payments@2.3.0* from Fri 2027-01-29 to Fri 2027-02-12")
+	}
+	if !answered {
+		t.Errorf("the clicker was not told the move was made; ephemerals: %+v", f.Fake.Ephemerals(httpChannel))
+	}
+}
