@@ -97,6 +97,9 @@ func (a Ask) Fill(date, reason string) (string, error) {
 	}
 	because := ""
 	if r := strings.Join(strings.Fields(reason), " "); a.Reason && r != "" {
+		if a.Preview && strings.EqualFold(r[strings.LastIndexByte(r, ' ')+1:], "preview") {
+			r += "." // a reason ending in the word would make the command a preview
+		}
 		because = "because " + Escape(r)
 	}
 	return strings.TrimSpace(strings.NewReplacer("{date}", d.String(), "{reason}", because).Replace(a.Command)), nil

@@ -229,3 +229,20 @@ func TestParseMovePreview(t *testing.T) {
 		}
 	})
 }
+
+func TestAskFillKeepsAReasonEndingInPreviewAMove(t *testing.T) {
+	a := commands.Ask{Command: "move payments@2.3.0 {date} {reason}", Reason: true, Preview: true}
+	got, err := a.Fill("2027-02-12", "waiting for the SDK Preview")
+	if want := "move payments@2.3.0 2027-02-12 because waiting for the SDK Preview."; err != nil || got != want {
+		t.Fatalf("Fill() = %q, %v; want %q", got, err, want)
+	}
+	svc := MustService(t, root)
+	MustFixture(t, svc)
+	r := MustDo(t, svc, alice, "/release "+got)
+	if !strings.Contains(r.Doc.Text, "Moved *payments@2.3.0*") {
+		t.Errorf("the form's command is not a move:\n%s", r.Doc.Text)
+	}
+	if got, _ := a.Fill("2027-02-12", "the previewer broke"); got != "move payments@2.3.0 2027-02-12 because the previewer broke" {
+		t.Errorf("Fill() = %q; want the reason as typed", got)
+	}
+}
