@@ -125,8 +125,11 @@ func (c *moveCmd) command() string {
 	if c.anyway {
 		s += " anyway"
 	}
-	if c.reason != "" {
-		s += " because " + Escape(c.reason)
+	if r := c.reason; r != "" {
+		if strings.EqualFold(r[strings.LastIndexAny(r, " \t\n")+1:], "preview") {
+			r += "." // ending in the word, the command would be a preview again
+		}
+		s += " because " + Escape(r)
 	}
 	return s
 }

@@ -204,6 +204,7 @@ func TestParseMovePreview(t *testing.T) {
 		{"AfterReasonBeforeAnyway", "/release move payments@2.3.0 2027-01-01 because rebased preview anyway", "move payments@2.3.0 2027-01-01 anyway because rebased"},
 		{"BeforeAnywayForALaterDate", "/release move payments@2.3.0 2027-02-01 because audit preview anyway", "move payments@2.3.0 2027-02-01 anyway because audit"},
 		{"InAnyCase", "/release move payments@2.3.0 2027-02-01 because audit PREVIEW", "move payments@2.3.0 2027-02-01 because audit"},
+		{"WithAReasonEndingInTheWord", "/release move payments@2.3.0 2027-02-01 because the SDK preview preview", "move payments@2.3.0 2027-02-01 because the SDK preview."},
 		{"WithEscapedReason", "/release move payments@2.3.0 2027-02-01 because a &lt;b&gt; &amp; c preview", "move payments@2.3.0 2027-02-01 because a &lt;b&gt; &amp; c"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
