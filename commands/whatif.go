@@ -14,18 +14,19 @@ const whatIfShown = 10
 // whatIf is what a rehearsed move did, gathered in its transaction before
 // the transaction was rolled back.
 type whatIf struct {
-	r      store.Release
-	old    store.Date
-	rep    moveReport
-	g      *store.Graph          // the graph as the move left it
-	atRisk []riskSlack           // rep.newlyAtRisk, each with its slack
-	crs    []store.ChangeRequest // open CRs on the moved release or a release newly at risk
-	freeze *store.Freeze         // the freeze the new target falls in, if any
-	left   *store.Freeze         // the freeze the old target fell in and the new one does not
-	posts  []string              // channels the move would post in, in order, once each
-	dms    []string              // users it would DM, in order, once each
-	quiet  bool                  // some DM waits for its recipient's working hours
-	queued int                   // messages it would queue
+	r       store.Release
+	old     store.Date
+	rep     moveReport
+	g       *store.Graph          // the graph as the move left it
+	atRisk  []riskSlack           // the first whatIfShown of rep.newlyAtRisk, each with its slack
+	nAtRisk int                   // how many releases are newly at risk
+	crs     []store.ChangeRequest // open CRs on the moved release or a release newly at risk
+	freeze  *store.Freeze         // the freeze the new target falls in, if any
+	left    *store.Freeze         // the freeze the old target fell in and the new one does not
+	posts   []string              // channels the move would post in, in order, once each
+	dms     []string              // users it would DM, in order, once each
+	quiet   bool                  // some DM waits for its recipient's working hours
+	queued  int                   // messages it would queue
 }
 
 // riskSlack is a release newly at risk and the edge that says how much
@@ -79,11 +80,21 @@ func (w *whatIf) record(x *Exec, tx *store.Tx, r *store.Release, old store.Date,
 		}
 		w.atRisk = append(w.atRisk, rs)
 	}
-	if len(newly) > 0 {
-		for _, d := range g.Downstream(r.Key(), x.today) {
-			if newly[d.Release.Ref] {
+	// The first of them in impact's order (depth, then slack): only the
+	// first levels of the downstream set are evaluated, widened until
+	// they hold enough.
+	w.nAtRisk = len(newly)
+	want, base := min(len(newly), whatIfShown), len(w.atRisk)
+	for limit := 4 * whatIfShown; len(w.atRisk) < want; limit *= 4 {
+		w.atRisk = w.atRisk[:base]
+		first, total := g.DownstreamFirst(r.Key(), x.today, limit)
+		for _, d := range first {
+			if newly[d.Release.Ref] && len(w.atRisk) < want {
 				w.atRisk = append(w.atRisk, riskSlack{ref: d.Release.Ref, edge: d.Edges[0], ok: true})
 			}
+		}
+		if limit >= total {
+			break
 		}
 	}
 	crs, err := tx.OpenChangeRequests()
@@ -153,9 +164,9 @@ func (w *whatIf) doc(x *Exec, c *moveCmd) store.Doc {
 	for _, l := range effects {
 		b.section(l)
 	}
-	if n := len(w.atRisk); n > 0 {
+	if n := w.nAtRisk; n > 0 {
 		ls := []string{fmt.Sprintf(":warning: *Newly at risk* (%s), with the slack of each one's tightest edge:", plural(n, "release"))}
-		for _, rs := range w.atRisk[:min(n, whatIfShown)] {
+		for _, rs := range w.atRisk {
 			ls = append(ls, riskSlackLine(rs, x.today))
 		}
 		if n > whatIfShown {
@@ -163,7 +174,7 @@ func (w *whatIf) doc(x *Exec, c *moveCmd) store.Doc {
 		}
 		b.lines(ls)
 	}
-	if len(effects) == 0 && len(w.atRisk) == 0 {
+	if len(effects) == 0 && w.nAtRisk == 0 {
 		b.section(":white_check_mark: No dependency would slip or recover, and no release would become at risk.")
 	}
 

@@ -2,6 +2,7 @@ package commands_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -245,5 +246,28 @@ func TestAskFillKeepsAReasonEndingInPreviewAMove(t *testing.T) {
 	}
 	if got, _ := a.Fill("2027-02-12", "the previewer broke"); got != "move payments@2.3.0 2027-02-12 because the previewer broke" {
 		t.Errorf("Fill() = %q; want the reason as typed", got)
+	}
+}
+
+func TestMovePreviewNamesTheFirstTenNewlyAtRisk(t *testing.T) {
+	svc := MustService(t, root)
+	MustDo(t, svc, alice, "/release add payments 2.3.0 2027-01-15")
+	for i := range 15 {
+		MustDoAll(t, svc, alice,
+			fmt.Sprintf("/release add app%02d 1.0 2027-02-%02d", i, 1+i),
+			fmt.Sprintf("/release depend app%02d@1.0 on payments@2.3.0", i))
+	}
+	r := MustDo(t, svc, alice, "/release move payments@2.3.0 2027-03-01 because the audit preview")
+	for _, want := range []string{
+		"*Newly at risk* (15 releases), with the slack of each one's tightest edge:\n• *app00@1.0* — slack −28 days: needs *payments@2.3.0* by Mon 2027-02-01",
+		"• *app09@1.0* — slack −19 days",
+		"…and 5 more — after the move, `/release impact payments@2.3.0`",
+	} {
+		if !strings.Contains(r.Doc.Text, want) {
+			t.Errorf("preview lacks %q:\n%s", want, r.Doc.Text)
+		}
+	}
+	if strings.Contains(r.Doc.Text, "*app10@1.0* — slack") {
+		t.Errorf("preview names an 11th release newly at risk:\n%s", r.Doc.Text)
 	}
 }
