@@ -129,6 +129,10 @@ type askMeta struct {
 	ID      string `json:"id"`      // of the pendingAsk
 	Ask     string `json:"ask"`     // the button's value (commands.ParseAsk)
 	Channel string `json:"channel"` // where the button was clicked
+	// Run and Date, in the preview step of a form, are the command the
+	// preview showed and the date picked: submitting the step runs Run.
+	Run  string `json:"run,omitempty"`
+	Date string `json:"date,omitempty"`
 }
 
 // Pending asks are kept as long as a response_url works (30 minutes), and
@@ -186,6 +190,9 @@ func (s *Slack) openAsk(ic *slack.InteractionCallback, a *slack.BlockAction, ask
 		blocks: ic.Message.Blocks.BlockSet, at: s.Clock.Now()})
 	meta, _ := json.Marshal(askMeta{ID: id, Ask: a.Value, Channel: ic.Channel.ID}) // strings: cannot fail
 	view := blockkit.AskModal(ask.Title, ask.Date, ask.Reason, string(meta))
+	if ask.Preview {
+		view = blockkit.WithPreview(view)
+	}
 	trigger, url, user := ic.TriggerID, ic.ResponseURL, ic.User.ID
 	s.background(func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
@@ -210,6 +217,13 @@ func (s *Slack) openAsk(ic *slack.InteractionCallback, a *slack.BlockAction, ask
 // submitted it. A refusal is shown under the field it is about and keeps
 // the form open; success closes it, edits the message the button was in
 // and shows the reply privately.
+//
+// A form that offers a preview (commands.Ask.Preview) and is submitted
+// with "Preview first" ticked runs the command with "preview" instead,
+// which saves nothing, and answers with response_action update: the same
+// modal now shows what the command would do, and its submit button ("Move
+// it") runs the command (submitPreviewed). A refused preview is shown
+// under the field, as the refusal of the command itself would be.
 func (s *Slack) submitAsk(ctx context.Context, ic *slack.InteractionCallback) Ack {
 	v := blockkit.ParseAsk(ic.View)
 	var meta askMeta
@@ -221,6 +235,9 @@ func (s *Slack) submitAsk(ctx context.Context, ic *slack.InteractionCallback) Ac
 	if err != nil {
 		s.log().Warn("ask form with bad metadata", "user", ic.User.ID, "err", err)
 		return Ack{Body: blockkit.FieldErrors(map[string]string{blockkit.BlockAskDate: "This form is out of date: close it and click the button again."})}
+	}
+	if meta.Run != "" {
+		return s.submitPreviewed(ctx, ic, meta, ask)
 	}
 	if v.Date == "" {
 		return Ack{Body: blockkit.FieldErrors(map[string]string{blockkit.BlockAskDate: "Pick a date."})}
@@ -235,6 +252,10 @@ func (s *Slack) submitAsk(ctx context.Context, ic *slack.InteractionCallback) Ac
 			req.Zone = loc
 		}
 	}
+	preview := ask.Preview && v.Preview
+	if preview {
+		req.Text += " preview"
+	}
 	reply := s.Dispatcher.Command(ctx, req)
 	if !reply.OK() {
 		msg := plainError(reply.Doc)
@@ -244,6 +265,48 @@ func (s *Slack) submitAsk(ctx context.Context, ic *slack.InteractionCallback) Ac
 		}
 		return Ack{Body: blockkit.FieldErrors(map[string]string{field: msg})}
 	}
+	if preview {
+		meta.Run, meta.Date = text, v.Date
+		md, _ := json.Marshal(meta) // strings: cannot fail
+		view := blockkit.PreviewModal(ask.Title, reply.Doc, submitLabel(reply.Doc), string(md))
+		return Ack{Body: slack.NewUpdateViewSubmissionResponse(&view)}
+	}
+	return s.askAnswered(meta, req.User, v.Date, reply)
+}
+
+// submitPreviewed runs the command a form's preview step showed, checked
+// against the state of now, not the preview's. Success closes the form
+// and answers as submitAsk does; a refusal replaces the step with the
+// refusal (the step has no field to show it under).
+func (s *Slack) submitPreviewed(ctx context.Context, ic *slack.InteractionCallback, meta askMeta, ask commands.Ask) Ack {
+	req := commands.Request{User: ic.User.ID, Channel: meta.Channel, Command: "/release", Text: meta.Run}
+	if s.Users != nil {
+		if loc, ok := s.Users.Cached(req.User); ok {
+			req.Zone = loc
+		}
+	}
+	reply := s.Dispatcher.Command(ctx, req)
+	if !reply.OK() {
+		view := blockkit.RefusedModal(ask.Title, reply.Doc)
+		return Ack{Body: slack.NewUpdateViewSubmissionResponse(&view)}
+	}
+	return s.askAnswered(meta, req.User, meta.Date, reply)
+}
+
+// submitLabel is the label of the first button of a preview (its "Move
+// it"), the modal's submit; "Save" when it has none.
+func submitLabel(doc store.Doc) string {
+	if len(doc.Buttons) > 0 {
+		return doc.Buttons[0].Text
+	}
+	return "Save"
+}
+
+// askAnswered closes a form whose command succeeded: it edits the message
+// the form's button was in to say who answered what (date, YYYY-MM-DD)
+// and shows the reply privately; when that message is no longer known,
+// the reply goes as an ephemeral message in the form's channel.
+func (s *Slack) askAnswered(meta askMeta, user, date string, reply commands.Reply) Ack {
 	p, ok := s.asks.take(meta.ID, s.Clock.Now())
 	if !ok {
 		channel := meta.Channel
@@ -251,16 +314,16 @@ func (s *Slack) submitAsk(ctx context.Context, ic *slack.InteractionCallback) Ac
 			if channel == "" {
 				return
 			}
-			if _, err := s.API.PostEphemeralContext(ctx, channel, req.User,
+			if _, err := s.API.PostEphemeralContext(ctx, channel, user,
 				slack.MsgOptionText(blockkit.FallbackText(reply.Doc), false), slack.MsgOptionBlocks(blockkit.Blocks(reply.Doc, "")...)); err != nil {
 				s.Metrics.slackError("chat.postEphemeral", errorCode(err))
 			}
 		})
 		return Ack{}
 	}
-	d, _ := store.ParseDate(v.Date) // Fill parsed it
-	note := fmt.Sprintf(":white_check_mark: <@%s> answered %s: %s", req.User, commands.Escape(strings.TrimRight(p.label, "…. ")), d.Pretty())
-	s.answer(p, req.User, note, reply)
+	d, _ := store.ParseDate(date) // Fill parsed it
+	note := fmt.Sprintf(":white_check_mark: <@%s> answered %s: %s", user, commands.Escape(strings.TrimRight(p.label, "…. ")), d.Pretty())
+	s.answer(p, user, note, reply)
 	return Ack{}
 }
 

@@ -42,6 +42,10 @@ type Console struct {
 	// Pictures is the directory timeline pictures are written to, their
 	// paths printed (a new temporary directory when empty).
 	Pictures string
+	// buttons are the buttons of the latest reply that had any (a
+	// preview's Move it), which :click <label> clicks, as they stay on
+	// a message in Slack.
+	buttons []store.Button
 }
 
 // consoleSender prints outbox messages instead of posting them, and
@@ -122,8 +126,9 @@ const consoleHelp = `Type a command as you would in Slack: /release help, /relea
   :tz [@user] <zone>  set a user's time zone, like Europe/Berlin (yours when no @user)
   :advance <d>     move the fake clock by d (30m, 12h, 3d, 2w) and run what falls due
   :click CR-N <vote>  click a change request's button: approve, reject or abstain
-  :click <button> [<date> [because <reason>]]  click a button on a message to you, by the start
-                   of its label ("in quotes" when it has spaces); a form's answers follow it
+  :click <button> [<date> [because <reason>]]  click a button of the latest reply (a preview's
+                   Move it), or else of a message to you, by the start of its label ("in
+                   quotes" when it has spaces); a form's answers follow it
   :now             print the fake clock
   :help            this help
   :quit            leave (so does end of input)
@@ -190,9 +195,44 @@ func (c *Console) line(ctx context.Context, line string) (quit bool, err error) 
 	if reply.Modal != "" {
 		fmt.Fprintln(c.Out, "(In Slack this opens a form; at the console, type the arguments.)")
 	}
-	fmt.Fprintln(c.Out, PlainText(reply.Doc.Text))
+	c.reply(reply)
 	_, err = c.Outbox.Flush(ctx)
 	return false, err
+}
+
+// reply prints a command's private reply and the labels of its buttons,
+// which :click <label> then clicks.
+func (c *Console) reply(reply commands.Reply) {
+	fmt.Fprintln(c.Out, PlainText(reply.Doc.Text))
+	if len(reply.Doc.Buttons) == 0 {
+		return
+	}
+	c.buttons = reply.Doc.Buttons
+	labels := make([]string, len(c.buttons))
+	for i, b := range c.buttons {
+		labels[i] = "[" + b.Text + "]"
+	}
+	fmt.Fprintf(c.Out, "%s  (:click <label>)\n", strings.Join(labels, " "))
+}
+
+// clickReply clicks the button labelled label (any case) of the latest
+// reply with buttons, as in Slack: a RunButton runs its command as the
+// current user. It reports whether there was such a button.
+func (c *Console) clickReply(ctx context.Context, label string) (bool, error) {
+	for _, b := range c.buttons {
+		if !strings.EqualFold(b.Text, label) {
+			continue
+		}
+		command, ok := commands.RunCommand(b.ActionID, b.Value)
+		if !ok {
+			return false, nil
+		}
+		fmt.Fprintf(c.Out, "(@%s clicked %s: /release %s)\n", c.User, b.Text, PlainText(command))
+		c.reply(c.Dispatcher.Command(ctx, commands.Request{User: c.User, Channel: c.Channel, Command: "/release", Text: command, Zone: c.Zones[c.User]}))
+		_, err := c.Outbox.Flush(ctx)
+		return true, err
+	}
+	return false, nil
 }
 
 func (c *Console) directive(ctx context.Context, line string) (bool, error) {
@@ -246,6 +286,9 @@ func (c *Console) directive(ctx context.Context, line string) (bool, error) {
 // clicks that button of the CR's message, as in Slack (its value is
 // "N:choice"), and sees the private answer.
 func (c *Console) click(ctx context.Context, arg string) error {
+	if ok, err := c.clickReply(ctx, arg); ok || err != nil {
+		return err
+	}
 	f := strings.Fields(arg)
 	if len(f) == 0 || !crName.MatchString(f[0]) {
 		return c.clickButton(ctx, arg)

@@ -14,6 +14,7 @@ var emoji = strings.NewReplacer(
 	":hourglass:", "⌛", ":zzz:", "☾", ":ballot_box_with_ballot:", "☐", ":tada:", "✶",
 	":snowflake:", "❄",
 	":handshake:", "⇄",
+	":crystal_ball:", "◇", ":loudspeaker:", "»",
 )
 
 // PlainText renders mrkdwn for a terminal: commands.Plain, the one decoder

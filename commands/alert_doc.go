@@ -108,21 +108,32 @@ func brokenCommitment(p dueAlert, g *store.Graph, loc *time.Location) string {
 // atRiskDownstream lists the releases downstream of ref that are at risk,
 // each with its tightest edge towards ref and that edge's slack; nil when
 // there are none.
+//
+// Only the releases it names have their edges evaluated and ordered (the
+// first levels of the downstream set, widened until they hold enough
+// releases at risk): an alert about a release thousands depend on costs
+// about what one naming a handful does.
 func atRiskDownstream(g *store.Graph, up *store.Upstream, ref store.Ref, today store.Date) []string {
-	var lines []string
-	n := 0
-	for _, d := range g.Downstream(ref.Key(), today) {
-		if !up.AtRisk(d.Release.Ref) {
-			continue
-		}
-		if n++; n > alertDownstream {
-			continue
-		}
-		e := d.Edges[0]
-		lines = append(lines, fmt.Sprintf("• %s needs %s by %s — %s", bold(d.Release.Ref), providerName(e), e.NeededBy.Pretty(), edgeStateText(e, today)))
-	}
+	n := up.CountDownstream(ref.Key())
 	if n == 0 {
 		return nil
+	}
+	var lines []string
+	for limit := 4 * alertDownstream; ; limit *= 4 {
+		lines = lines[:0]
+		first, total := g.DownstreamFirst(ref.Key(), today, limit)
+		for _, d := range first {
+			if len(lines) == alertDownstream {
+				break
+			}
+			if up.AtRisk(d.Release.Ref) {
+				e := d.Edges[0]
+				lines = append(lines, fmt.Sprintf("• %s needs %s by %s — %s", bold(d.Release.Ref), providerName(e), e.NeededBy.Pretty(), edgeStateText(e, today)))
+			}
+		}
+		if len(lines) == min(n, alertDownstream) || limit >= total {
+			break
+		}
 	}
 	if n > alertDownstream {
 		lines = append(lines, fmt.Sprintf("…and %d more — `/release impact %s`", n-alertDownstream, ref))
@@ -169,7 +180,7 @@ func upcomingNudge(tx *store.Tx, g *store.Graph, e store.Edge, today store.Date)
 	if e.Kind == store.OnTrack {
 		b.d.Buttons = append(b.d.Buttons, RunButton("On track", "show "+r.Ref.String()))
 	}
-	b.d.Buttons = append(b.d.Buttons, AskButton("Will slip…", Ask{Title: "Will slip", Command: move, Date: e.NeededBy.AddDays(1).String(), Reason: true}))
+	b.d.Buttons = append(b.d.Buttons, AskButton("Will slip…", Ask{Title: "Will slip", Command: move, Date: e.NeededBy.AddDays(1).String(), Reason: true, Preview: true}))
 	b.context(fmt.Sprintf("Or type `/release move %s &lt;date&gt; because &lt;reason&gt;`.", r.Ref))
 	return b.build(), to
 }

@@ -50,6 +50,9 @@ type Ask struct {
 	// Date is the date picked at first, YYYY-MM-DD, or "".
 	Date   string `json:"date,omitempty"`
 	Reason bool   `json:"reason,omitempty"`
+	// Preview, for a command that takes a trailing "preview" (move), has
+	// the form offer to show what the command would do before it runs.
+	Preview bool `json:"preview,omitempty"`
 }
 
 // AskButton returns a button that opens the form a asks for and then runs
@@ -94,6 +97,9 @@ func (a Ask) Fill(date, reason string) (string, error) {
 	}
 	because := ""
 	if r := strings.Join(strings.Fields(reason), " "); a.Reason && r != "" {
+		if a.Preview && strings.EqualFold(r[strings.LastIndexByte(r, ' ')+1:], "preview") {
+			r += "." // a reason ending in the word would make the command a preview
+		}
 		because = "because " + Escape(r)
 	}
 	return strings.TrimSpace(strings.NewReplacer("{date}", d.String(), "{reason}", because).Replace(a.Command)), nil

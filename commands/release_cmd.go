@@ -488,6 +488,11 @@ type moveCmd struct {
 	date   store.Date
 	reason string
 	anyway bool // the user confirmed a date in the past
+	// preview asks what the move would do, saving nothing (whatif.go).
+	preview bool
+	// seen, set by a preview, is told what the move did at the end of
+	// its transaction, before that is rolled back.
+	seen func(tx *store.Tx, r *store.Release, old store.Date, rep *moveReport) error
 }
 
 func parseMove(p *parser) (Command, error) {
@@ -500,11 +505,23 @@ func parseMove(p *parser) (Command, error) {
 		return nil, err
 	}
 	c.anyway = p.keyword("anyway")
-	if !c.anyway && c.date.Before(p.today) {
+	c.preview = p.trailing("preview") // "… [anyway] preview"
+	if !c.anyway && (c.date.Before(p.today) || !c.preview && p.trailingPair("preview", "anyway")) {
 		c.anyway = p.trailing("anyway") // "… because <reason> anyway"
+	}
+	if !c.preview {
+		c.preview = p.trailing("preview") // "… preview anyway"
 	}
 	c.reason, err = reason(p, false, "")
 	return c, err
+}
+
+// trailingPair reports whether the last two tokens are the words a and b
+// (any case), leaving them in place.
+func (p *parser) trailingPair(a, b string) bool {
+	n := len(p.toks)
+	return n-2 >= p.pos && p.toks[n-2].Kind == Word && p.toks[n-1].Kind == Word &&
+		strings.EqualFold(p.toks[n-2].Text, a) && strings.EqualFold(p.toks[n-1].Text, b)
 }
 
 // trailing removes the last token if it is word (any case), and reports
@@ -556,6 +573,22 @@ func riskAround(g *store.Graph, r store.Ref, today store.Date) map[store.Ref]boo
 	return out
 }
 
+// newSlip reports whether an edge of r (its own dependencies) or on r
+// (its dependents') has slipped in g and had not before.
+func newSlip(g *store.Graph, r *store.Release, ownBefore, downBefore map[string]store.Edge, today store.Date) bool {
+	for _, ds := range [...]struct {
+		deps   []store.Dependency
+		before map[string]store.Edge
+	}{{g.Dependencies(r.Ref), ownBefore}, {g.Dependents(r.Key()), downBefore}} {
+		for _, d := range ds.deps {
+			if e, ok := g.EdgeState(d, today); ok && e.Slipped && !ds.before[d.Key()].Slipped {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func edgesByKey(g *store.Graph, deps []store.Dependency, today store.Date) map[string]store.Edge {
 	out := make(map[string]store.Edge, len(deps))
 	for _, d := range deps {
@@ -586,6 +619,9 @@ func worse(a, b store.Edge) bool {
 }
 
 func (c *moveCmd) run(x *Exec) (store.Doc, error) {
+	if c.preview {
+		return c.whatIf(x)
+	}
 	var r *store.Release
 	var old store.Date
 	var rep moveReport
@@ -622,7 +658,6 @@ func (c *moveCmd) run(x *Exec) (store.Doc, error) {
 		if err != nil {
 			return err
 		}
-		riskBefore := riskAround(g0, r.Ref, x.today)
 		ownBefore := edgesByKey(g0, g0.Dependencies(r.Ref), x.today)
 		downBefore := edgesByKey(g0, g0.Dependents(r.Key()), x.today)
 
@@ -661,9 +696,14 @@ func (c *moveCmd) run(x *Exec) (store.Doc, error) {
 				}
 			}
 		}
-		for ref := range riskAround(g, r.Ref, x.today) {
-			if !riskBefore[ref] {
-				rep.newlyAtRisk = append(rep.newlyAtRisk, ref)
+		// Only the edges of and on r changed; unless one of them newly
+		// slipped, no release is newly at risk, and the walks are spared.
+		if newSlip(g, r, ownBefore, downBefore, x.today) {
+			riskBefore := riskAround(g0, r.Ref, x.today)
+			for ref := range riskAround(g, r.Ref, x.today) {
+				if !riskBefore[ref] {
+					rep.newlyAtRisk = append(rep.newlyAtRisk, ref)
+				}
 			}
 		}
 		slices.SortFunc(rep.newlyAtRisk, func(a, b store.Ref) int { return cmp.Compare(a.Key(), b.Key()) })
@@ -682,7 +722,13 @@ func (c *moveCmd) run(x *Exec) (store.Doc, error) {
 		if err := x.post(tx, r.Channel, moveNews(x, g, r, old, c.reason, &rep)); err != nil {
 			return err
 		}
-		return x.alert(tx, Scope{Releases: []store.Ref{r.Ref}})
+		if err := x.alert(tx, Scope{Releases: []store.Ref{r.Ref}}); err != nil {
+			return err
+		}
+		if c.seen != nil {
+			return c.seen(tx, r, old, &rep)
+		}
+		return nil
 	})
 	if err != nil {
 		return store.Doc{}, err

@@ -79,6 +79,10 @@ type Exec struct {
 	today  store.Date
 	queued int
 	newsIn []string // the channels this command posted its news in
+	// rehearse makes update roll back what fn did even when it succeeds
+	// (store.Rehearse): a preview runs the very code of a change and
+	// keeps nothing.
+	rehearse bool
 }
 
 // zone is where instants are shown: the user's zone, else the workspace's.
@@ -92,6 +96,9 @@ func (x *Exec) zone() *time.Location {
 func (x *Exec) admin() bool { return slices.Contains(x.s.Admins, x.req.User) }
 
 func (x *Exec) update(fn func(tx *store.Tx) error) error {
+	if x.rehearse {
+		return x.s.Store.Rehearse(x.ctx, x.req.User, x.now, fn)
+	}
 	return x.s.Store.Update(x.ctx, x.req.User, x.now, fn)
 }
 

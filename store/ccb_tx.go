@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -103,6 +104,31 @@ func (tx *Tx) ChangeRequest(id int) (*ChangeRequest, error) {
 
 // ChangeRequests returns every change request, oldest (lowest ID) first.
 func (tx *Tx) ChangeRequests() ([]ChangeRequest, error) { return all[ChangeRequest](tx, bucketCRs, "") }
+
+// openStatus is how PutChangeRequest's encoding/json writes an open CR's
+// status: compact, so the bytes of every open CR contain it.
+var openStatus = []byte(`"status":"` + string(CROpen) + `"`)
+
+// OpenChangeRequests returns the change requests still open, oldest
+// first. Decided ones, which accumulate, are skipped without being
+// decoded.
+func (tx *Tx) OpenChangeRequests() ([]ChangeRequest, error) {
+	var out []ChangeRequest
+	c := tx.kv.Bucket(bucketCRs).Cursor()
+	for k, v := c.Seek(nil); k != nil; k, v = c.Next() {
+		if !bytes.Contains(v, openStatus) {
+			continue
+		}
+		var cr ChangeRequest
+		if err := json.Unmarshal(v, &cr); err != nil {
+			return nil, fmt.Errorf("decode CR %x: %w", k, err)
+		}
+		if cr.Open() { // not just a title that reads like it
+			out = append(out, cr)
+		}
+	}
+	return out, nil
+}
 
 // PutChangeRequest stores cr, audited under action with its whole ballot:
 // every current vote and every change of vote.

@@ -215,3 +215,18 @@ func (g *Graph) downstream(providerKey string) (order []int, depth []int32) {
 	}
 	return order, depth
 }
+
+// CountDownstream returns how many releases downstream of the provider
+// with the given key are at risk, walking the downstream set and, memoized,
+// its upstream; it agrees with asking AtRisk of each of
+// Graph.DownstreamReleases.
+func (u *Upstream) CountDownstream(providerKey string) int {
+	order, _ := u.g.downstream(providerKey)
+	n := 0
+	for i, c := range order {
+		if i > 0 && u.atRisk(c) {
+			n++
+		}
+	}
+	return n
+}

@@ -144,6 +144,15 @@ func TestUpstreamAgreesWithAtRisk(t *testing.T) {
 				if n := g.CountDownstream(r.Key()); n != len(all) || len(g.DownstreamReleases(r.Key())) != n {
 					t.Fatalf("round %d: CountDownstream(%s) = %d, DownstreamReleases has %d; Downstream has %d", round, r.Ref, n, len(g.DownstreamReleases(r.Key())), len(all))
 				}
+				atRisk := 0
+				for _, d := range all {
+					if _, ok := want[d.Release.Ref]; ok {
+						atRisk++
+					}
+				}
+				if got := g.Upstream(today).CountDownstream(r.Key()); got != atRisk {
+					t.Fatalf("round %d, %s: Upstream.CountDownstream(%s) = %d; AtRisk has %d of them", round, today, r.Ref, got, atRisk)
+				}
 				for _, limit := range []int{1, 3, 10} {
 					first, total := g.DownstreamFirst(r.Key(), today, limit)
 					if diff := cmp.Diff(all[:min(limit, len(all))], first, dateEq); diff != "" || total != len(all) {

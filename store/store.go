@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"sync/atomic"
@@ -263,6 +264,32 @@ func (s *Store) Batch(ctx context.Context, actor string, at time.Time, fn func(t
 		if g := last.committed(); g != nil {
 			s.cacheGraph(last.gen+1, g)
 		}
+	}
+	return err
+}
+
+// errRehearsal ends a Rehearse's transaction so that it rolls back.
+var errRehearsal = errors.New("store: rehearsal rolled back")
+
+// Rehearse runs fn in a read-write transaction, as Update does, and then
+// rolls back whatever fn did, even when fn succeeds: fn sees its own
+// changes (Graph, Queued) and can report them, but nothing is kept — no
+// record, no outbox message, no ledger entry, no new generation, no wake-up
+// of an outbox worker, and the store's shared Graph is not replaced. It
+// returns fn's error, or nil when fn succeeded. Being a write transaction,
+// it waits for other writers as Update does, so fn sees the state a change
+// made now would meet.
+func (s *Store) Rehearse(ctx context.Context, actor string, at time.Time, fn func(tx *Tx) error) error {
+	tx := &Tx{s: s, actor: actor, at: at.UTC()}
+	err := s.update(ctx, func(kt KVTx) error {
+		tx.kv, tx.gen = kt, generation(kt)
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return errRehearsal
+	})
+	if errors.Is(err, errRehearsal) {
+		return nil
 	}
 	return err
 }

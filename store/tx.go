@@ -18,6 +18,8 @@ type Tx struct {
 	// enqueued says the transaction queued outbox messages: its commit
 	// wakes the other processes' outbox workers (Waker).
 	enqueued bool
+	// queued are the messages the transaction queued, in order (Queued).
+	queued []Message
 	// A read-write transaction's Graph is the shared Graph of gen (or one
 	// decoded in the transaction) with pending applied when asked for.
 	g       *Graph
@@ -339,8 +341,14 @@ func (tx *Tx) Enqueue(m *Message) error {
 	if err != nil {
 		return fmt.Errorf("encode message: %w", err)
 	}
+	tx.queued = append(tx.queued, *m)
 	return b.Put(seqKey(seq), v)
 }
+
+// Queued returns the messages tx has queued so far (Enqueue, QueueOnce),
+// in order: who a change tells, for a Rehearse to report before it rolls
+// back. The caller must not modify them.
+func (tx *Tx) Queued() []Message { return tx.queued }
 
 // Outbox returns the queued messages, oldest first. Parked messages are
 // not among them (see ParkedMessages).

@@ -1,9 +1,12 @@
 package blockkit
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/slack-go/slack"
+
+	"relman/store"
 )
 
 // AskCallback is the callback_id of the modal an ask button opens (see
@@ -16,8 +19,12 @@ const (
 	BlockAskReason = "reason"
 )
 
-// maxTitle is the longest title Slack accepts on a modal.
-const maxTitle = 24
+// maxTitle is the longest title Slack accepts on a modal, and
+// maxModalBlocks the most blocks.
+const (
+	maxTitle       = 24
+	maxModalBlocks = 100
+)
 
 // AskModal is the form an ask button opens: a date picker (initialDate,
 // YYYY-MM-DD, preselected; "" for none) and, if reason is set, an optional
@@ -50,9 +57,11 @@ func AskModal(title, initialDate string, reason bool, metadata string) slack.Mod
 
 // AskValues is what was submitted in an ask modal, trimmed: the picked
 // date (YYYY-MM-DD or ""), the reason ("" when none), and the metadata
-// AskModal was given.
+// AskModal was given; Preview when its "Preview first" box (WithPreview)
+// was ticked.
 type AskValues struct {
 	Date, Reason, Metadata string
+	Preview                bool
 }
 
 // ParseAsk reads an ask modal's view_submission.
@@ -63,5 +72,66 @@ func ParseAsk(view slack.View) AskValues {
 	}
 	v.Date = strings.TrimSpace(view.State.Values[BlockAskDate][ActionValue].SelectedDate)
 	v.Reason = strings.TrimSpace(view.State.Values[BlockAskReason][ActionValue].Value)
+	for _, o := range view.State.Values[BlockAskPreview][ActionValue].SelectedOptions {
+		v.Preview = v.Preview || o.Value == AskPreviewValue
+	}
 	return v
+}
+
+// BlockAskPreview is the block ID of the ask modal's "Preview first"
+// checkbox (WithPreview); its one option's value is AskPreviewValue.
+const (
+	BlockAskPreview = "preview"
+	AskPreviewValue = "preview"
+)
+
+// WithPreview adds to an ask modal a "Preview first" checkbox, ticked:
+// submitted ticked, the form answers with what the command would do
+// (PreviewModal) and runs it only when that is submitted.
+func WithPreview(v slack.ModalViewRequest) slack.ModalViewRequest {
+	opt := slack.NewOptionBlockObject(AskPreviewValue, plain("Preview first"),
+		plain("See who would be late, who is newly at risk and who hears of it, before anything is saved."))
+	box := slack.NewCheckboxGroupsBlockElement(ActionValue, opt)
+	box.InitialOptions = []*slack.OptionBlockObject{opt}
+	blocks := append(slices.Clone(v.Blocks.BlockSet), slack.NewInputBlock(BlockAskPreview, plain("Before saving"), nil, box).WithOptional(true))
+	v.Blocks = slack.Blocks{BlockSet: blocks}
+	return v
+}
+
+// PreviewModal is the step a previewing ask modal answers with
+// (response_action update): doc, what the command would do, without its
+// buttons, under title; submitting it ("Move it", submit) runs the
+// command. metadata travels in private_metadata, as in AskModal.
+func PreviewModal(title string, doc store.Doc, submit, metadata string) slack.ModalViewRequest {
+	doc.Buttons = nil // the modal's own submit button takes their place
+	return slack.ModalViewRequest{
+		Type:            slack.VTModal,
+		Title:           plain(clipPlain(modalTitle(title), maxTitle)),
+		Submit:          plain(clipPlain(submit, maxTitle)),
+		Close:           plain("Cancel"),
+		CallbackID:      AskCallback,
+		PrivateMetadata: metadata,
+		Blocks:          slack.Blocks{BlockSet: fit(parts(doc, false), maxModalBlocks)},
+	}
+}
+
+// RefusedModal is what a preview modal answers with when its command is
+// refused on submission (the state changed since the preview): the
+// refusal, and a Close button; it has no inputs for field errors.
+func RefusedModal(title string, doc store.Doc) slack.ModalViewRequest {
+	doc.Buttons = nil
+	return slack.ModalViewRequest{
+		Type:       slack.VTModal,
+		Title:      plain(clipPlain(modalTitle(title), maxTitle)),
+		Close:      plain("Close"),
+		CallbackID: AskCallback,
+		Blocks:     slack.Blocks{BlockSet: fit(parts(doc, false), maxModalBlocks)},
+	}
+}
+
+func modalTitle(title string) string {
+	if blank(title) {
+		return "relman" // Slack refuses a modal without a title
+	}
+	return strings.TrimSpace(title)
 }

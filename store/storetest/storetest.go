@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.KV) {
 		{"BeginHonoursContext", testBeginContext},
 		{"ReadersSeeASnapshot", testSnapshot},
 		{"WriteTo", testWriteTo},
+		{"RehearseKeepsNothing", testRehearseKeepsNothing},
 		{"BatchConcurrentCallsAllLand", batcher(testBatchAllLand)},
 		{"BatchFailingCallFailsAlone", batcher(testBatchFailsAlone)},
 		{"BatchAfterAnOperationErrorKeepsNothing", batcher(testBatchOperationError)},
