@@ -213,8 +213,8 @@ func startRelman(ctx context.Context, secret string, releases, parked int, noCac
 			break
 		}
 	}
-	if left, err := outboxDepth(p.st); err != nil || left > 0 {
-		return nil, fmt.Errorf("the seed's messages were not all delivered (%d left): %v", left, err)
+	if left, held, err := outboxDue(p.st, clock.Now()); err != nil || left > held {
+		return nil, fmt.Errorf("the seed's messages were not all delivered (%d left): %v", left-held, err)
 	}
 	if parked > 0 {
 		if err := park(ctx, p.st, p.fake, drain, parked); err != nil {
@@ -319,13 +319,28 @@ func (p *inProcess) reportOutbox(w io.Writer) {
 }
 
 func outboxDepth(st *store.Store) (int, error) {
-	var n int
-	err := st.View(context.Background(), func(tx *store.Tx) error {
-		q, err := tx.Outbox()
-		n = len(q)
+	n, _, err := outboxDue(st, time.Time{})
+	return n, err
+}
+
+// outboxDue counts the messages waiting in the outbox, and of them those
+// held until after now: quiet DMs (a dependency's handshake request to the
+// provider) wait for their recipient's working hours, and the messages
+// queued after them to the same person wait behind them, in order.
+func outboxDue(st *store.Store, now time.Time) (waiting, held int, err error) {
+	err = st.View(context.Background(), func(tx *store.Tx) error {
+		q, err := tx.Outbox() // in the order they were queued
+		behind := map[string]bool{}
+		for _, m := range q {
+			waiting++
+			if m.NotBefore.After(now) || behind[m.Channel] {
+				held++
+				behind[m.Channel] = true
+			}
+		}
 		return err
 	})
-	return n, err
+	return waiting, held, err
 }
 
 // park leaves n messages parked in the outbox, as a server that has run
