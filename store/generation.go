@@ -1,9 +1,9 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"encoding/binary"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,22 +15,15 @@ import (
 // next read to start, never one already under way, so the generation it
 // gets was read after it asked: it still sees every change committed
 // before, by any process, and many concurrent lookups cost one round trip.
-// Up to max reads run at once, so a lookup that asks while one is under
-// way starts the next at once rather than waiting for it to end: its wait
-// is one round trip, not up to two.
 type genReads struct {
-	r   KVReader
-	max int // reads under way at most; 0 for defaultGenReads
+	r KVReader
 
-	mu       sync.Mutex
-	next     *genRead // the read the next askers join; nil when none waits
-	inflight int      // reads under way
+	mu      sync.Mutex
+	next    *genRead // the read the next askers join; nil when none waits
+	running bool     // a goroutine is reading
 
 	asks, reads atomic.Uint64 // lookups that asked; round trips made
 }
-
-// defaultGenReads is how many generation reads run at once by default.
-const defaultGenReads = 2
 
 // genRead is one read of the generation, shared by those who joined it.
 type genRead struct {
@@ -52,8 +45,9 @@ func (g *genReads) get(ctx context.Context) (uint64, error) {
 	r := g.next
 	r.waiters++
 	g.asks.Add(1)
-	if g.inflight < cmp.Or(g.max, defaultGenReads) {
-		g.start()
+	if !g.running {
+		g.running = true
+		go g.run()
 	}
 	g.mu.Unlock()
 	select {
@@ -64,18 +58,21 @@ func (g *genReads) get(ctx context.Context) (uint64, error) {
 	}
 }
 
-// start begins g.next in a goroutine of its own; g.mu is held.
-func (g *genReads) start() {
-	r := g.next
-	g.next = nil
-	g.inflight++
-	go g.run(r)
-}
-
-// run reads the generation for r, then for the askers who joined the next
-// read meanwhile, until none waits.
-func (g *genReads) run(r *genRead) {
+// run reads the generation for each batch of askers until none waits.
+func (g *genReads) run() {
 	for {
+		// Let lookups that are ready to run ask first: on a busy machine
+		// they join this read instead of each waiting for the next.
+		runtime.Gosched()
+		g.mu.Lock()
+		r := g.next
+		g.next = nil
+		if r == nil {
+			g.running = false
+			g.mu.Unlock()
+			return
+		}
+		g.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), genReadTimeout)
 		g.reads.Add(1)
 		b, err := g.r.ReadKey(ctx, bucketMeta, keyGeneration)
@@ -85,15 +82,6 @@ func (g *genReads) run(r *genRead) {
 		}
 		r.err = err
 		close(r.done)
-
-		g.mu.Lock()
-		if r = g.next; r == nil {
-			g.inflight--
-			g.mu.Unlock()
-			return
-		}
-		g.next = nil
-		g.mu.Unlock()
 	}
 }
 

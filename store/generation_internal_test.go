@@ -33,7 +33,7 @@ func (r *slowReader) ReadKey(ctx context.Context, bucket, key []byte) ([]byte, e
 // asked; those asking together share one read.
 func TestGenerationReadAfterAsking(t *testing.T) {
 	r := &slowReader{gen: 1, started: make(chan struct{}, 10), release: make(chan struct{})}
-	g := &genReads{r: r, max: 1}
+	g := &genReads{r: r}
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 
@@ -78,46 +78,5 @@ func TestGenerationReadAfterAsking(t *testing.T) {
 	}
 	if r.reads != 2 {
 		t.Errorf("%d reads for %d lookups; want 2", r.reads, later+1)
-	}
-}
-
-// TestGenerationReadsOverlap: with two reads allowed at once, a lookup that
-// asks while a read is under way starts the next read at once (its wait is
-// one round trip) and sees a change committed before it asked; a third,
-// asking while both are under way, waits for the next.
-func TestGenerationReadsOverlap(t *testing.T) {
-	r := &slowReader{gen: 1, started: make(chan struct{}, 10), release: make(chan struct{})}
-	g := &genReads{r: r, max: 2}
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	ask := func() chan uint64 {
-		c := make(chan uint64, 1)
-		go func() { gen, _ := g.get(ctx); c <- gen }()
-		return c
-	}
-	first := ask()
-	<-r.started
-	r.mu.Lock()
-	r.gen = 2
-	r.mu.Unlock()
-	second := ask()
-	select {
-	case <-r.started: // the second read began while the first is under way
-	case <-time.After(5 * time.Second):
-		t.Fatal("a lookup asking during a read did not start a read of its own")
-	}
-	third := ask()
-	r.release <- struct{}{}
-	r.release <- struct{}{}
-	if a, b := <-first, <-second; a != 1 || b != 2 {
-		t.Errorf("generations = %d, %d; want 1, 2 (each read after its lookup asked)", a, b)
-	}
-	<-r.started // the third's read starts once one ended
-	r.release <- struct{}{}
-	if c := <-third; c != 2 {
-		t.Errorf("third lookup's generation = %d; want 2", c)
-	}
-	if r.reads != 3 {
-		t.Errorf("%d reads; want 3", r.reads)
 	}
 }
