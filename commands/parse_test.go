@@ -56,7 +56,7 @@ var handshakeSetup = []string{
 // errors that must be explained. Each case runs on a fresh MustFixture.
 var commandCases = map[string][]commandCase{
 	"help": {
-		{name: "ListsCommands", line: "/release help", want: []string{"/release commands", "`/release move &lt;release&gt; &lt;date&gt; [anyway] because &lt;reason…&gt;`"}},
+		{name: "ListsCommands", line: "/release help", want: []string{"/release commands", "`/release move &lt;release&gt; &lt;date&gt; [anyway] because &lt;reason…&gt; [preview]`"}},
 		{name: "ListsCommandsWhenEmpty", line: "/release", want: []string{"/release commands"}},
 		{name: "ExplainsOne", line: "/release help move", want: []string{"A reason is required", "Example: `/release move payments@2.3.0 2027-02-01 because the PCI audit moved`"}},
 		{name: "ExplainsOneInAnyCase", line: "/release HELP Move", want: []string{"Example: `/release move payments@2.3.0"}},
@@ -368,7 +368,7 @@ func TestUsageIsEscaped(t *testing.T) {
 	MustFixture(t, svc)
 	r := MustFail(t, svc, alice, "/release move payments@2.3.0 someday because x", store.EInvalid)
 	want := ":x: \"someday\" is not a date: use 2027-01-15, today, tomorrow, +3d, +2w or a weekday like fri\n" +
-		"Usage: `/release move &lt;release&gt; &lt;date&gt; [anyway] because &lt;reason…&gt;`\n" +
+		"Usage: `/release move &lt;release&gt; &lt;date&gt; [anyway] because &lt;reason…&gt; [preview]`\n" +
 		"Example: `/release move payments@2.3.0 2027-02-01 because the PCI audit moved`"
 	if r.Doc.Text != want {
 		t.Errorf("Execute(move someday).Doc.Text = %q; want %q", r.Doc.Text, want)
@@ -461,7 +461,7 @@ func TestHelp(t *testing.T) {
 	})
 	t.Run("ExplainsMove", func(t *testing.T) {
 		r := MustDo(t, svc, alice, "/release help move")
-		want := "*/release move &lt;release&gt; &lt;date&gt; [anyway] because &lt;reason…&gt;*\n" +
+		want := "*/release move &lt;release&gt; &lt;date&gt; [anyway] because &lt;reason…&gt; [preview]*\n" +
 			"change a release's target date.\n" +
 			"A reason is required when the date moves later. A date in the past needs the word `anyway` (after the date, or at the end). The release's channel is told who is now late (or less late), which releases are newly at risk, and whether the move makes the release itself late; needed-by dates after the new target are moved to it. End the command with `preview` to see privately, saving nothing, exactly what the move would do (edges that slip or recover, releases newly at risk with their slack, the change requests and freezes it touches, who would hear of it), with a *Move it* button.\n" +
 			"Example: `/release move payments@2.3.0 2027-02-01 because the PCI audit moved`"

@@ -52,7 +52,7 @@ var table = []Spec{
 			"`/release list externals` lists every external item with its owner, due date and when it was last confirmed; one not confirmed for 14 days is flagged.",
 		Parse: parseList},
 	{Group: "release", Name: "show", Args: "<release>", Summary: "a release's dates, people and dependencies", Example: "payments@2.3.0", Parse: parseShow},
-	{Group: "release", Name: "move", Args: "<release> <date> [anyway] because <reason…>",
+	{Group: "release", Name: "move", Args: "<release> <date> [anyway] because <reason…> [preview]",
 		Summary: "change a release's target date", Example: "payments@2.3.0 2027-02-01 because the PCI audit moved",
 		Notes: "A reason is required when the date moves later. A date in the past needs the word `anyway` (after the date, or at the end). The release's channel is told who is now late (or less late), which releases are newly at risk, and whether the move makes the release itself late; needed-by dates after the new target are moved to it. End the command with `preview` to see privately, saving nothing, exactly what the move would do (edges that slip or recover, releases newly at risk with their slack, the change requests and freezes it touches, who would hear of it), with a *Move it* button.", Parse: parseMove},
 	{Group: "release", Name: "ship", Args: "<release> [on <date>] [anyway]", Summary: "mark a release shipped (today, or on a date)", Example: "payments@2.3.0",
