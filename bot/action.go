@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -35,7 +34,7 @@ func (s *Slack) blockActions(ctx context.Context, ic *slack.InteractionCallback)
 			continue
 		}
 		if ask, ok := commands.AskForm(a.ActionID, a.Value); ok {
-			s.openAsk(ic, a, ask)
+			s.openAsk(ctx, ic, a, ask)
 			continue
 		}
 		command, ok := commands.RunCommand(a.ActionID, a.Value)
@@ -116,8 +115,7 @@ func (s *Slack) answer(p pendingAsk, user, note string, reply commands.Reply) {
 }
 
 // pendingAsk is a message whose ask button opened a form: what submitAsk
-// needs to edit it once the form is submitted. Slack's view_submission does
-// not carry the message, and private_metadata is too small for its blocks.
+// needs to edit it once the form is submitted (store.PendingAsk, decoded).
 type pendingAsk struct {
 	responseURL, text, label string
 	blocks                   []slack.Block
@@ -143,51 +141,52 @@ const (
 	maxAsks = 1000
 )
 
-// askCache holds pending asks by ID.
-type askCache struct {
-	mu sync.Mutex
-	m  map[string]pendingAsk
+// putAsk remembers in the database the message whose ask button opened
+// form id, so that the form's submission edits it on whichever replica it
+// lands. When that fails the form still opens: its answer is then shown
+// privately instead of in the message.
+func (s *Slack) putAsk(ctx context.Context, id string, ic *slack.InteractionCallback, label string) {
+	blocks, err := json.Marshal(ic.Message.Blocks)
+	if err == nil {
+		a := &store.PendingAsk{ID: id, ResponseURL: ic.ResponseURL, Text: ic.Message.Text, Label: label, Blocks: blocks, At: s.Clock.Now()}
+		err = s.Dispatcher.Service.Store.Update(ctx, ic.User.ID, a.At, func(tx *store.Tx) error {
+			return tx.PutAsk(a, askTTL, maxAsks)
+		})
+	}
+	if err != nil {
+		s.log().Warn("could not remember the message of a form; its answer will be shown privately", "user", ic.User.ID, "err", err)
+	}
 }
 
-func (c *askCache) put(id string, p pendingAsk) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = make(map[string]pendingAsk)
-	}
-	for k, v := range c.m {
-		if p.at.Sub(v.at) > askTTL {
-			delete(c.m, k)
+// takeAsk removes and returns the message whose button opened form id, if
+// it is known and fresh.
+func (s *Slack) takeAsk(ctx context.Context, id, user string) (pendingAsk, bool) {
+	var a *store.PendingAsk
+	err := s.Dispatcher.Service.Store.Update(ctx, user, s.Clock.Now(), func(tx *store.Tx) error {
+		var err error
+		a, err = tx.TakeAsk(id, askTTL)
+		return err
+	})
+	if err != nil || a == nil {
+		if err != nil {
+			s.log().Warn("could not read the message of a form; its answer will be shown privately", "user", user, "err", err)
 		}
+		return pendingAsk{}, false
 	}
-	if len(c.m) >= maxAsks {
-		oldest := ""
-		for k, v := range c.m {
-			if oldest == "" || v.at.Before(c.m[oldest].at) {
-				oldest = k
-			}
-		}
-		delete(c.m, oldest)
+	var blocks slack.Blocks
+	if err := json.Unmarshal(a.Blocks, &blocks); err != nil {
+		s.log().Warn("the message of a form does not decode; its answer will be shown privately", "user", user, "err", err)
+		return pendingAsk{}, false
 	}
-	c.m[id] = p
-}
-
-// take removes and returns the pending ask id, if it is there and fresh.
-func (c *askCache) take(id string, now time.Time) (pendingAsk, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	p, ok := c.m[id]
-	delete(c.m, id)
-	return p, ok && now.Sub(p.at) <= askTTL
+	return pendingAsk{responseURL: a.ResponseURL, text: a.Text, label: a.Label, blocks: blocks.BlockSet, at: a.At}, true
 }
 
 // openAsk opens the form of an ask button with the click's trigger, which
 // Slack honours for three seconds and once. If Slack refuses, the clicker
 // is told privately what to type instead.
-func (s *Slack) openAsk(ic *slack.InteractionCallback, a *slack.BlockAction, ask commands.Ask) {
+func (s *Slack) openAsk(ctx context.Context, ic *slack.InteractionCallback, a *slack.BlockAction, ask commands.Ask) {
 	id := newAskID()
-	s.asks.put(id, pendingAsk{responseURL: ic.ResponseURL, text: ic.Message.Text, label: a.Text.Text,
-		blocks: ic.Message.Blocks.BlockSet, at: s.Clock.Now()})
+	s.putAsk(ctx, id, ic, a.Text.Text)
 	meta, _ := json.Marshal(askMeta{ID: id, Ask: a.Value, Channel: ic.Channel.ID}) // strings: cannot fail
 	view := blockkit.AskModal(ask.Title, ask.Date, ask.Reason, string(meta))
 	if ask.Preview {
@@ -271,7 +270,7 @@ func (s *Slack) submitAsk(ctx context.Context, ic *slack.InteractionCallback) Ac
 		view := blockkit.PreviewModal(ask.Title, reply.Doc, submitLabel(reply.Doc), string(md))
 		return Ack{Body: slack.NewUpdateViewSubmissionResponse(&view)}
 	}
-	return s.askAnswered(meta, req.User, v.Date, reply)
+	return s.askAnswered(ctx, meta, req.User, v.Date, reply)
 }
 
 // submitPreviewed runs the command a form's preview step showed, checked
@@ -290,7 +289,7 @@ func (s *Slack) submitPreviewed(ctx context.Context, ic *slack.InteractionCallba
 		view := blockkit.RefusedModal(ask.Title, reply.Doc)
 		return Ack{Body: slack.NewUpdateViewSubmissionResponse(&view)}
 	}
-	return s.askAnswered(meta, req.User, meta.Date, reply)
+	return s.askAnswered(ctx, meta, req.User, meta.Date, reply)
 }
 
 // submitLabel is the label of the first button of a preview (its "Move
@@ -306,8 +305,8 @@ func submitLabel(doc store.Doc) string {
 // the form's button was in to say who answered what (date, YYYY-MM-DD)
 // and shows the reply privately; when that message is no longer known,
 // the reply goes as an ephemeral message in the form's channel.
-func (s *Slack) askAnswered(meta askMeta, user, date string, reply commands.Reply) Ack {
-	p, ok := s.asks.take(meta.ID, s.Clock.Now())
+func (s *Slack) askAnswered(ctx context.Context, meta askMeta, user, date string, reply commands.Reply) Ack {
+	p, ok := s.takeAsk(ctx, meta.ID, user)
 	if !ok {
 		channel := meta.Channel
 		s.background(func(ctx context.Context) {

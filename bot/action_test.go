@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -245,6 +246,30 @@ func TestAskButton(t *testing.T) {
 		blocks := strings.NewReplacer(`\u003c`, "<", `\u003e`, ">").Replace(string(got.Blocks))
 		if got.Edits != 1 || strings.Contains(blocks, `"type":"actions"`) || !strings.Contains(blocks, "<@"+actionOwner+"> answered New date: Wed 2027-01-27") {
 			t.Errorf("reminder edited %d times to %s; want one edit naming the answer, buttons gone", got.Edits, blocks)
+		}
+	})
+
+	t.Run("SubmittedOnAnotherReplicaStillEditsTheMessage", func(t *testing.T) {
+		f := MustHTTPFixture(t)
+		_, msg := mustPostReminder(t, f)
+		view := mustOpenAsk(t, f, actionOwner, newDate, msg)
+		// A second replica on the same database: its own Slack, no memory
+		// shared with the first but the store.
+		other := &Slack{Dispatcher: f.Slack.Dispatcher, API: f.Slack.API, Users: f.Slack.Users, Clock: f.Clock, Metrics: f.Metrics}
+		t.Cleanup(other.Wait)
+		srv := httptest.NewServer((&HTTP{Slack: other, SigningSecret: httpSecret, Metrics: f.Metrics}).Handler())
+		t.Cleanup(srv.Close)
+		res := f.MustDo(t, MustHTTPSigned(t, srv.URL+"/slack/interactions", httpFormType, submitBody(t, actionOwner, view, "2027-01-27", "")))
+		if res.Status != http.StatusOK || res.Body != "" {
+			t.Fatalf("submit on the other replica = %d %q; want 200 and no body", res.Status, res.Body)
+		}
+		other.Wait()
+		got, _ := f.Fake.Message(msg.Channel, msg.TS)
+		if got.Edits != 1 || strings.Contains(string(got.Blocks), `"type":"actions"`) {
+			t.Errorf("reminder edited %d times to %s; want one edit, its buttons gone, though the form was opened on another replica", got.Edits, got.Blocks)
+		}
+		if n := len(f.Fake.CallsTo("chat.postEphemeral")); n != 0 {
+			t.Errorf("chat.postEphemeral calls = %d; want none (the answer went to the message's response_url)", n)
 		}
 	})
 

@@ -36,7 +36,6 @@ type Slack struct {
 	replies replyCache
 	mu      sync.Mutex
 	events  map[string]time.Time // event_id → first seen here; the store decides across replicas
-	asks    askCache             // messages whose ask button opened a form
 }
 
 // apiTimeout bounds each Slack Web API call.

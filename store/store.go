@@ -40,7 +40,7 @@ var schemaBuckets = map[int][][]byte{
 	4: {bucketSubscriptions},
 	5: {bucketBoards, bucketCRs, bucketDelegations}, // CCB: kept apart from the release graph
 	6: {bucketEvents},                               // Slack events received, shared by replicas
-	7: {bucketFreezes, bucketCalendars},             // freeze windows; calendar feed subscriptions
+	7: {bucketFreezes, bucketCalendars, bucketAsks}, // freeze windows; calendar feeds; forms open on any replica
 }
 
 // Store is relman's database, kept in a KV.
