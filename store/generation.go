@@ -95,3 +95,11 @@ func (s *Store) GenerationReads() (asks, reads uint64) {
 	}
 	return s.gens.asks.Load(), s.gens.reads.Load()
 }
+
+// GenerationKey returns where the generation is kept: the bucket and key
+// every transaction of the store reads first. A database server's KV may
+// read it together with the start of a read-only transaction, in one round
+// trip (store/postgres).
+func GenerationKey() (bucket, key []byte) {
+	return append([]byte(nil), bucketMeta...), append([]byte(nil), keyGeneration...)
+}

@@ -25,15 +25,19 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"relman/store"
@@ -178,18 +182,30 @@ func (d *DB) createTables(ctx context.Context) error {
 type DB struct {
 	pool *pgxpool.Pool
 	name string
+	// buckets holds the names of the buckets known to exist (string →
+	// struct{}): a bucket, once created and committed, is never removed,
+	// so a transaction need not ask the server again.
+	buckets sync.Map
 }
 
 type (
 	tx struct {
 		ctx      context.Context
-		tx       pgx.Tx
+		tx       querier
 		writable bool
 		// err is the first error an operation of the transaction
 		// returned: Commit then keeps nothing, as store.KVTx requires.
 		err     error
 		done    bool
 		buckets []*bucket
+		db      *DB
+		// gen is the generation the reader's first statement read (text
+		// format), valid when genRead: Get answers it without asking.
+		gen     []byte
+		genRead bool
+		// created says the transaction created a bucket: what it sees of
+		// buckets may yet be rolled back, so it tells db nothing.
+		created bool
 	}
 	bucket struct {
 		name []byte
@@ -223,20 +239,26 @@ func (d *DB) Begin(ctx context.Context, writable bool) (store.KVTx, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	opts := pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
-	first, args := `SELECT 1`, []any(nil) // fixes the snapshot now
+	// BEGIN and the transaction's first statement go in one round trip
+	// (the simple protocol runs several statements in one query): a
+	// reader's SELECT fixes its snapshot now; a writer's takes the write
+	// lock.
+	//
+	// A reader's first statement reads the generation, which the store
+	// reads first in every transaction (store.GenerationKey): that Get is
+	// then answered without asking again.
+	begin := readBegin
 	if writable {
-		opts = pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadWrite}
-		first, args = `SELECT pg_advisory_xact_lock($1)`, []any{writeLock}
+		begin = fmt.Sprintf(`BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE; SELECT pg_advisory_xact_lock(%d)`, writeLock)
 	}
-	t, err := d.begin(ctx, opts, first, args)
+	t, err := d.begin(ctx, begin)
 	if err != nil && ctx.Err() == nil && transient(err) {
 		// The server dropped a connection of the pool (it restarted, failed
 		// over, or terminated its backends): the pool's other idle
 		// connections are likely gone too. Drop them all and try once more
 		// on a new one; nothing was done in the transaction yet.
 		d.pool.Reset()
-		t, err = d.begin(ctx, opts, first, args)
+		t, err = d.begin(ctx, begin)
 	}
 	if err != nil {
 		// Begin fails only when the server or the wait for it does: the
@@ -246,20 +268,100 @@ func (d *DB) Begin(ctx context.Context, writable bool) (store.KVTx, error) {
 		}
 		return nil, fmt.Errorf("begin on %s: %w", d.name, unavailable(err))
 	}
-	return &tx{ctx: ctx, tx: t, writable: writable}, nil
+	kt := &tx{ctx: ctx, tx: t, writable: writable, db: d}
+	if !writable {
+		kt.gen, kt.genRead = t.first, true
+	}
+	return kt, nil
 }
 
-// begin starts a transaction with opts and runs its first statement.
-func (d *DB) begin(ctx context.Context, opts pgx.TxOptions, first string, args []any) (pgx.Tx, error) {
-	t, err := d.pool.BeginTx(ctx, opts)
+// genBucket and genKey are where the store keeps its generation.
+var genBucket, genKey = store.GenerationKey()
+
+// readBegin starts a read-only transaction and reads the generation, which
+// fixes its snapshot.
+var readBegin = fmt.Sprintf(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; `+
+	`SELECT value FROM relman_kv WHERE bucket = '\x%x'::bytea AND key = '\x%x'::bytea`, genBucket, genKey)
+
+// begin takes a connection of the pool and runs begin on it: BEGIN and the
+// transaction's first statement, whose first value (the generation, for a
+// reader) it keeps.
+func (d *DB) begin(ctx context.Context, begin string) (*connTx, error) {
+	c, err := d.pool.Acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := t.Exec(ctx, first, args...); err != nil {
-		rollback(t)
+	res, err := c.Conn().PgConn().Exec(ctx, begin).ReadAll()
+	if err == nil {
+		for _, r := range res {
+			if err = r.Err; err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		c.Release() // not idle: the pool closes it, which rolls back
 		return nil, err
 	}
+	t := &connTx{c: c}
+	if last := res[len(res)-1]; len(last.Rows) == 1 && len(last.Rows[0]) == 1 {
+		t.first = last.Rows[0][0] // text format
+	}
 	return t, nil
+}
+
+// querier is what a transaction of the KV uses of its connection.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Commit(ctx context.Context) error
+	Rollback(ctx context.Context) error
+}
+
+// connTx is a transaction Begin opened on a connection of the pool; ending
+// it gives the connection back (closed instead, when it is not idle then).
+type connTx struct {
+	c    *pgxpool.Conn
+	done bool
+	// first is the value the first statement after BEGIN returned, in
+	// text format (bytea as \x and hex); nil when it returned no row.
+	first []byte
+}
+
+func (t *connTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	return t.c.Exec(ctx, sql, args...)
+}
+
+func (t *connTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	return t.c.Query(ctx, sql, args...)
+}
+
+func (t *connTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return t.c.QueryRow(ctx, sql, args...)
+}
+
+// Commit commits; a transaction the server had already aborted answers
+// ROLLBACK to it, which is an error: nothing was kept.
+func (t *connTx) Commit(ctx context.Context) error {
+	return t.end(ctx, "COMMIT")
+}
+
+func (t *connTx) Rollback(ctx context.Context) error {
+	return t.end(ctx, "ROLLBACK")
+}
+
+func (t *connTx) end(ctx context.Context, sql string) error {
+	if t.done {
+		return pgx.ErrTxClosed
+	}
+	t.done = true
+	defer t.c.Release()
+	tag, err := t.c.Exec(ctx, sql)
+	if err == nil && sql == "COMMIT" && tag.String() == "ROLLBACK" {
+		return pgx.ErrTxCommitRollback
+	}
+	return err
 }
 
 // Name names the database for messages: its host and database, never the
@@ -274,7 +376,7 @@ func (d *DB) Close() error {
 
 // rollback ends t on the server even when the transaction's context has
 // ended; a connection it cannot roll back is closed, which rolls back too.
-func rollback(t pgx.Tx) error {
+func rollback(t querier) error {
 	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
 	defer cancel()
 	return t.Rollback(ctx)
@@ -307,12 +409,18 @@ func (t *tx) Bucket(name []byte) store.KVBucket {
 			return b
 		}
 	}
+	b := &bucket{name: append([]byte(nil), name...), tx: t}
+	if t.db != nil {
+		if _, ok := t.db.buckets.Load(string(name)); ok {
+			t.buckets = append(t.buckets, b)
+			return b
+		}
+	}
 	var one int
 	err := t.tx.QueryRow(t.ctx, `SELECT 1 FROM relman_buckets WHERE bucket = $1`, name).Scan(&one)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}
-	b := &bucket{name: append([]byte(nil), name...), tx: t}
 	if err != nil {
 		// Whether the bucket exists is unknown, and the transaction is
 		// failed: return a bucket whose every operation fails too, rather
@@ -320,6 +428,9 @@ func (t *tx) Bucket(name []byte) store.KVBucket {
 		// the store, whose schema buckets always exist, would dereference).
 		t.fail(fmt.Errorf("bucket %q: %w", name, err))
 		return b
+	}
+	if t.db != nil && !t.created {
+		t.db.buckets.Store(string(name), struct{}{})
 	}
 	t.buckets = append(t.buckets, b)
 	return b
@@ -332,6 +443,7 @@ func (t *tx) CreateBucketIfNotExists(name []byte) error {
 	if len(name) == 0 {
 		return t.fail(errors.New("postgres: a bucket needs a name"))
 	}
+	t.created = true
 	_, err := t.tx.Exec(t.ctx, `INSERT INTO relman_buckets (bucket) VALUES ($1) ON CONFLICT DO NOTHING`, name)
 	if err != nil {
 		err = fmt.Errorf("create bucket %q: %w", name, err)
@@ -376,6 +488,17 @@ func (t *tx) Rollback() error {
 }
 
 func (b *bucket) Get(k []byte) []byte {
+	if t := b.tx; t.genRead && bytes.Equal(b.name, genBucket) && bytes.Equal(k, genKey) {
+		if t.gen == nil {
+			return nil
+		}
+		v, err := decodeBytea(t.gen)
+		if err != nil {
+			t.fail(fmt.Errorf("get %q from %q: %w", k, b.name, err))
+			return nil
+		}
+		return v
+	}
 	var v []byte
 	err := b.tx.tx.QueryRow(b.tx.ctx, `SELECT value FROM relman_kv WHERE bucket = $1 AND key = $2`, b.name, k).Scan(&v)
 	if err != nil {
@@ -567,4 +690,14 @@ func (d *DB) ReadKey(ctx context.Context, bucket, key []byte) ([]byte, error) {
 		return nil, fmt.Errorf("read on %s: %w", d.name, classify(err))
 	}
 	return v, nil
+}
+
+// decodeBytea decodes a bytea in PostgreSQL's text format (hex: \x…).
+func decodeBytea(text []byte) ([]byte, error) {
+	if !bytes.HasPrefix(text, []byte(`\x`)) {
+		return nil, fmt.Errorf("bytea %.20q is not in hex format", text)
+	}
+	v := make([]byte, hex.DecodedLen(len(text)-2))
+	_, err := hex.Decode(v, text[2:])
+	return v, err
 }
