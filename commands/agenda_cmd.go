@@ -25,21 +25,30 @@ type agendaCmd struct{ products []string }
 func parseAgenda(p *parser) (Command, error) {
 	c := &agendaCmd{}
 	for !p.done() {
-		t, _ := p.peek()
-		if t.Kind != Word {
-			return nil, invalid("expected product names after agenda, not %q: the agenda is posted here", clip(cmpOr(t.Label, t.Text), 40))
-		}
-		prod, err := store.NormalizeProduct(t.Text)
-		if err != nil {
+		if err := p.product(&c.products, "product names after agenda", ": the agenda is posted here"); err != nil {
 			return nil, err
-		}
-		p.pos++
-		if !slices.Contains(c.products, prod) {
-			c.products = append(c.products, prod)
 		}
 	}
 	slices.Sort(c.products)
 	return c, nil
+}
+
+// product reads the next word as a product name and adds it to products,
+// once. Anything else is refused: "expected <what>, not …<hint>".
+func (p *parser) product(products *[]string, what, hint string) error {
+	t, _ := p.peek()
+	if t.Kind != Word {
+		return invalid("expected %s, not %q%s", what, clip(cmpOr(t.Label, t.Text), 40), hint)
+	}
+	prod, err := store.NormalizeProduct(t.Text)
+	if err != nil {
+		return err
+	}
+	p.pos++
+	if !slices.Contains(*products, prod) {
+		*products = append(*products, prod)
+	}
+	return nil
 }
 
 func (c *agendaCmd) run(x *Exec) (store.Doc, error) {

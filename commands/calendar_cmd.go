@@ -21,17 +21,8 @@ func parseCalendar(p *parser) (Command, error) {
 		return c, nil
 	}
 	for !p.done() {
-		t, _ := p.peek()
-		if t.Kind != Word {
-			return nil, invalid("expected product names after calendar, not %q", clip(cmpOr(t.Label, t.Text), 40))
-		}
-		prod, err := store.NormalizeProduct(t.Text)
-		if err != nil {
+		if err := p.product(&c.products, "product names after calendar", ""); err != nil {
 			return nil, err
-		}
-		p.pos++
-		if !slices.Contains(c.products, prod) {
-			c.products = append(c.products, prod)
 		}
 	}
 	slices.Sort(c.products)

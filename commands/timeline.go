@@ -39,10 +39,6 @@ func parseTimeline(p *parser) (Command, error) {
 	c := &timelineCmd{weeks: TimelineWeeks}
 	weeksSet := false
 	for !p.done() {
-		t, _ := p.peek()
-		if t.Kind != Word {
-			return nil, invalid("expected product names or `weeks N` after timeline, not %q: the timeline is posted here", clip(cmpOr(t.Label, t.Text), 40))
-		}
 		if p.keyword("weeks") {
 			if weeksSet {
 				return nil, invalid("say `weeks N` once")
@@ -59,13 +55,8 @@ func parseTimeline(p *parser) (Command, error) {
 			c.weeks = n
 			continue
 		}
-		prod, err := store.NormalizeProduct(t.Text)
-		if err != nil {
+		if err := p.product(&c.products, "product names or `weeks N` after timeline", ": the timeline is posted here"); err != nil {
 			return nil, err
-		}
-		p.pos++
-		if !slices.Contains(c.products, prod) {
-			c.products = append(c.products, prod)
 		}
 	}
 	slices.Sort(c.products)
