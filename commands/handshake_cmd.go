@@ -213,14 +213,8 @@ func (c *commitCmd) run(x *Exec) (store.Doc, error) {
 	var e store.Edge
 	var told []string
 	err := x.update(func(tx *store.Tx) error {
-		consumer, d, err := c.edge.load(tx)
+		consumer, d, err := c.edge.answerable(x, tx)
 		if err != nil {
-			return err
-		}
-		if err := x.mayAnswer(tx, d); err != nil {
-			return err
-		}
-		if err := openRequest(consumer, d, c.edge); err != nil {
 			return err
 		}
 		if d.Handshake == store.HandshakeCommitted {
@@ -246,6 +240,22 @@ func (c *commitCmd) run(x *Exec) (store.Doc, error) {
 	b := newDoc("")
 	b.section(fmt.Sprintf(":white_check_mark: Committed: %s by %s for %s%s.", providerName(e), e.NeededBy.Pretty(), bold(e.Consumer), toldText(told)))
 	return b.build(), nil
+}
+
+// answerable loads the request h names, once x may answer it (commit or
+// propose) and it is still open.
+func (h handshakeEdge) answerable(x *Exec, tx *store.Tx) (*store.Release, *store.Dependency, error) {
+	consumer, d, err := h.load(tx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := x.mayAnswer(tx, d); err != nil {
+		return nil, nil, err
+	}
+	if err := openRequest(consumer, d, h); err != nil {
+		return nil, nil, err
+	}
+	return consumer, d, nil
 }
 
 // openRequest fails unless d, of consumer, is a request that may be
@@ -319,14 +329,8 @@ func (c *proposeCmd) run(x *Exec) (store.Doc, error) {
 	var e store.Edge
 	var told []string
 	err := x.update(func(tx *store.Tx) error {
-		consumer, d, err := c.edge.load(tx)
+		consumer, d, err := c.edge.answerable(x, tx)
 		if err != nil {
-			return err
-		}
-		if err := x.mayAnswer(tx, d); err != nil {
-			return err
-		}
-		if err := openRequest(consumer, d, c.edge); err != nil {
 			return err
 		}
 		if e, err = edgeOf(tx, d, x.today); err != nil {
