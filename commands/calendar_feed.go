@@ -155,7 +155,7 @@ func CalendarBody(tx *store.Tx, feed *store.CalendarFeed, loc *time.Location) ([
 	if err != nil {
 		return nil, err
 	}
-	crs, err := tx.ChangeRequests()
+	crs, err := tx.OpenChangeRequests()
 	if err != nil {
 		return nil, err
 	}

@@ -38,7 +38,7 @@ func VoteNags(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location, s
 	if loc == nil {
 		loc = time.UTC
 	}
-	crs, err := tx.ChangeRequests()
+	crs, err := tx.OpenChangeRequests()
 	if err != nil {
 		return nil, err
 	}

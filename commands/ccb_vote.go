@@ -265,7 +265,7 @@ func CRDeadlines(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location
 	if loc == nil {
 		loc = time.UTC
 	}
-	crs, err := tx.ChangeRequests()
+	crs, err := tx.OpenChangeRequests()
 	if err != nil {
 		return nil, err
 	}

@@ -59,7 +59,7 @@ func NewDigester(tx *store.Tx, now time.Time, loc *time.Location) (*Digester, er
 	if err != nil {
 		return nil, err
 	}
-	crs, err := tx.ChangeRequests()
+	crs, err := tx.OpenChangeRequests()
 	if err != nil {
 		return nil, err
 	}

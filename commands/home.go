@@ -65,7 +65,7 @@ func (s *Service) Home(ctx context.Context, user string) ([]store.Doc, error) {
 			risky = append(risky, line)
 		}
 		waiting = pending(g, products, exts, rels, user, now, s.loc())
-		crs, err := tx.ChangeRequests()
+		crs, err := tx.OpenChangeRequests()
 		if err != nil {
 			return err
 		}
