@@ -376,6 +376,13 @@ func TestStoresSharingADatabaseNeverServeStaleData(t *testing.T) {
 			t.Errorf("step %d (%s): generation %d → %d; want one more for a change, the same for outbox writes", step, what, before, after)
 		}
 	}
+	// Each store decoded everything once, at its first lookup: the other's
+	// changes were read from the change records, key by key.
+	for i, s := range stores {
+		if n := s.GraphDecodes(); n != 1 {
+			t.Errorf("store %d decoded the whole graph %d times; want once", i, n)
+		}
+	}
 }
 
 // Readers keep reading the Graphs they got while writers apply changes to

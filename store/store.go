@@ -38,9 +38,9 @@ var schemaBuckets = map[int][][]byte{
 	2: {bucketOutbox, bucketPosted, bucketLedger},
 	3: {bucketParked}, // parked messages leave the outbox so delivery never rescans them
 	4: {bucketSubscriptions},
-	5: {bucketBoards, bucketCRs, bucketDelegations}, // CCB: kept apart from the release graph
-	6: {bucketEvents},                               // Slack events received, shared by replicas
-	7: {bucketFreezes, bucketCalendars, bucketAsks}, // freeze windows; calendar feeds; forms open on any replica
+	5: {bucketBoards, bucketCRs, bucketDelegations},                // CCB: kept apart from the release graph
+	6: {bucketEvents},                                              // Slack events received, shared by replicas
+	7: {bucketFreezes, bucketCalendars, bucketAsks, bucketChanges}, // freeze windows; calendar feeds; forms open on any replica; what each generation changed
 }
 
 // Store is relman's database, kept in a KV.
@@ -59,7 +59,15 @@ type Store struct {
 	// holds, when set, asks the database whether this process still
 	// leads (CheckLeader).
 	holds func(context.Context) error
+	// decodes counts the Graphs decoded from every record (GraphDecodes).
+	decodes *atomic.Uint64
 }
+
+// GraphDecodes returns how many times the store decoded the whole Graph
+// from the database: at the first lookup, and when it could not bring its
+// Graph up to date from the change records (another process's changes
+// are otherwise read key by key).
+func (s *Store) GraphDecodes() uint64 { return s.decodes.Load() }
 
 type graphCache struct {
 	gen uint64
@@ -94,7 +102,7 @@ func (s *Store) cacheGraph(gen uint64, g *Graph) {
 // schema and refuses data written by a newer relman. On error kv is left
 // open for the caller to close.
 func New(ctx context.Context, kv KV, name string) (*Store, error) {
-	s := &Store{kv: kv, name: name, graph: new(atomic.Pointer[graphCache])}
+	s := &Store{kv: kv, name: name, graph: new(atomic.Pointer[graphCache]), decodes: new(atomic.Uint64)}
 	if r, ok := kv.(KVReader); ok {
 		s.gens = &genReads{r: r}
 	}
@@ -233,6 +241,9 @@ func (s *Store) apply(tx *Tx, fn func(tx *Tx) error) error {
 	// make a new generation; outbox bookkeeping does not.
 	if !tx.dirty {
 		return nil
+	}
+	if err := tx.recordChanges(tx.gen + 1); err != nil {
+		return err
 	}
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], tx.gen+1)

@@ -24,6 +24,7 @@ type Tx struct {
 	// decoded in the transaction) with pending applied when asked for.
 	g       *Graph
 	pending delta
+	touched touched // every key pending ever held: the commit's change record
 	actor   string
 	at      time.Time
 	// kbuf backs key. A key converted with []byte(s) would escape through
@@ -82,6 +83,7 @@ func (tx *Tx) put(bucket []byte, key, action string, v any) error {
 	}
 	tx.dirty = true
 	tx.pending.record(bucket, key, after)
+	tx.touched.note(bucket, key)
 	return b.Put(k, after)
 }
 
@@ -98,6 +100,7 @@ func (tx *Tx) del(bucket []byte, key, action string) error {
 	}
 	tx.dirty = true
 	tx.pending.record(bucket, key, nil)
+	tx.touched.note(bucket, key)
 	return b.Delete(k)
 }
 
@@ -244,7 +247,15 @@ func (tx *Tx) Graph() (*Graph, error) {
 		if g := tx.s.cachedGraph(tx.gen); g != nil {
 			return g, nil
 		}
-		g, err := tx.loadGraph()
+		g, err := tx.caughtUp()
+		if err != nil {
+			return nil, err
+		}
+		if g != nil {
+			tx.s.cacheGraph(tx.gen, g)
+			return g, nil
+		}
+		g, err = tx.loadGraph()
 		if err == nil {
 			tx.s.cacheGraph(tx.gen, g)
 		}
@@ -252,6 +263,18 @@ func (tx *Tx) Graph() (*Graph, error) {
 	}
 	if tx.g == nil {
 		tx.g = tx.s.cachedGraph(tx.gen)
+		if tx.g == nil && !tx.dirty {
+			// Nothing written yet: what the transaction reads is the
+			// generation it began at.
+			g, err := tx.caughtUp()
+			if err != nil {
+				return nil, err
+			}
+			if g != nil {
+				tx.s.cacheGraph(tx.gen, g)
+				tx.g = g
+			}
+		}
 		if tx.g == nil {
 			g, err := tx.loadGraph() // includes pending
 			if err != nil {
@@ -289,6 +312,9 @@ func (tx *Tx) committed() *Graph {
 }
 
 func (tx *Tx) loadGraph() (*Graph, error) {
+	if tx.s != nil {
+		tx.s.decodes.Add(1)
+	}
 	rs, err := tx.Releases()
 	if err != nil {
 		return nil, err
