@@ -182,6 +182,10 @@ func (d *DB) createTables(ctx context.Context) error {
 type DB struct {
 	pool *pgxpool.Pool
 	name string
+	// reader is the connection ReadKey keeps for itself, its statement
+	// prepared: the shared generation reads go through it one at a time.
+	readMu sync.Mutex
+	reader *pgxpool.Conn
 	// buckets holds the names of the buckets known to exist (string →
 	// struct{}): a bucket, once created and committed, is never removed,
 	// so a transaction need not ask the server again.
@@ -370,6 +374,12 @@ func (d *DB) Name() string { return d.name }
 
 // Close closes every connection.
 func (d *DB) Close() error {
+	d.readMu.Lock()
+	if d.reader != nil {
+		d.reader.Release()
+		d.reader = nil
+	}
+	d.readMu.Unlock()
 	d.pool.Close()
 	return nil
 }
@@ -681,16 +691,41 @@ var _ store.KVReader = (*DB)(nil)
 // ReadKey reads one key in one statement, outside any transaction: one
 // round trip where a read-only transaction takes several.
 func (d *DB) ReadKey(ctx context.Context, bucket, key []byte) ([]byte, error) {
+	d.readMu.Lock()
+	defer d.readMu.Unlock()
+	if d.reader == nil {
+		c, err := d.pool.Acquire(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read on %s: %w", d.name, classify(err))
+		}
+		if _, err := c.Conn().Prepare(ctx, readKeyStmt, `SELECT value FROM relman_kv WHERE bucket = $1 AND key = $2`); err != nil {
+			c.Release()
+			return nil, fmt.Errorf("read on %s: %w", d.name, classify(err))
+		}
+		d.reader = c
+	}
+	rr := d.reader.Conn().PgConn().ExecPrepared(ctx, readKeyStmt, [][]byte{bucket, key}, binary2, binary1)
 	var v []byte
-	err := d.pool.QueryRow(ctx, `SELECT value FROM relman_kv WHERE bucket = $1 AND key = $2`, bucket, key).Scan(&v)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return nil, nil
-	case err != nil:
+	found := false
+	for rr.NextRow() {
+		v, found = append([]byte{}, rr.Values()[0]...), true
+	}
+	if _, err := rr.Close(); err != nil {
+		d.reader.Release() // the pool closes it unless it is idle
+		d.reader = nil
 		return nil, fmt.Errorf("read on %s: %w", d.name, classify(err))
+	}
+	if !found {
+		return nil, nil
 	}
 	return v, nil
 }
+
+// readKeyStmt is ReadKey's statement, prepared on its connection.
+const readKeyStmt = "relman_read_key"
+
+// Parameter and result formats of ReadKey: bytea in binary.
+var binary2, binary1 = []int16{1, 1}, []int16{1}
 
 // decodeBytea decodes a bytea in PostgreSQL's text format (hex: \x…).
 func decodeBytea(text []byte) ([]byte, error) {
