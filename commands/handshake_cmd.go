@@ -435,7 +435,7 @@ func (c *acceptCmd) run(x *Exec) (store.Doc, error) {
 			return err
 		}
 		b := newDoc("")
-		b.section(fmt.Sprintf(":link: %s accepted %s's date: %s now needs %s", mention(x.req.User), mention(by), bold(consumer.Ref), edgeLine(e, x.today)))
+		b.section(fmt.Sprintf(":link: %s accepted %s's date: %s now depends on %s", mention(x.req.User), mention(by), bold(consumer.Ref), edgeLine(e, x.today)))
 		if err := x.post(tx, consumer.Channel, b.build()); err != nil {
 			return err
 		}
