@@ -34,7 +34,7 @@ func (s *Slack) blockActions(ctx context.Context, ic *slack.InteractionCallback)
 			continue
 		}
 		if ask, ok := commands.AskForm(a.ActionID, a.Value); ok {
-			s.openAsk(ctx, ic, a, ask)
+			s.openAsk(ic, a, ask)
 			continue
 		}
 		command, ok := commands.RunCommand(a.ActionID, a.Value)
@@ -119,7 +119,6 @@ func (s *Slack) answer(p pendingAsk, user, note string, reply commands.Reply) {
 type pendingAsk struct {
 	responseURL, text, label string
 	blocks                   []slack.Block
-	at                       time.Time
 }
 
 // askMeta is an ask modal's private_metadata.
@@ -141,20 +140,26 @@ const (
 	maxAsks = 1000
 )
 
-// putAsk remembers in the database the message whose ask button opened
-// form id, so that the form's submission edits it on whichever replica it
+// pendingAskOf is what the form opened by button label of ic's message
+// keeps of that message (putAsk).
+func (s *Slack) pendingAskOf(id string, ic *slack.InteractionCallback, label string) (*store.PendingAsk, error) {
+	blocks, err := json.Marshal(ic.Message.Blocks)
+	if err != nil {
+		return nil, err
+	}
+	return &store.PendingAsk{ID: id, ResponseURL: ic.ResponseURL, Text: ic.Message.Text, Label: label, Blocks: blocks, At: s.Clock.Now()}, nil
+}
+
+// putAsk remembers in the database the message whose ask button opened a
+// form, so that the form's submission edits it on whichever replica it
 // lands. When that fails the form still opens: its answer is then shown
 // privately instead of in the message.
-func (s *Slack) putAsk(ctx context.Context, id string, ic *slack.InteractionCallback, label string) {
-	blocks, err := json.Marshal(ic.Message.Blocks)
-	if err == nil {
-		a := &store.PendingAsk{ID: id, ResponseURL: ic.ResponseURL, Text: ic.Message.Text, Label: label, Blocks: blocks, At: s.Clock.Now()}
-		err = s.Dispatcher.Service.Store.Update(ctx, ic.User.ID, a.At, func(tx *store.Tx) error {
-			return tx.PutAsk(a, askTTL, maxAsks)
-		})
-	}
+func (s *Slack) putAsk(ctx context.Context, a *store.PendingAsk, user string) {
+	err := s.Dispatcher.Service.Store.Update(ctx, user, a.At, func(tx *store.Tx) error {
+		return tx.PutAsk(a, askTTL, maxAsks)
+	})
 	if err != nil {
-		s.log().Warn("could not remember the message of a form; its answer will be shown privately", "user", ic.User.ID, "err", err)
+		s.log().Warn("could not remember the message of a form; its answer will be shown privately", "user", user, "err", err)
 	}
 }
 
@@ -178,15 +183,15 @@ func (s *Slack) takeAsk(ctx context.Context, id, user string) (pendingAsk, bool)
 		s.log().Warn("the message of a form does not decode; its answer will be shown privately", "user", user, "err", err)
 		return pendingAsk{}, false
 	}
-	return pendingAsk{responseURL: a.ResponseURL, text: a.Text, label: a.Label, blocks: blocks.BlockSet, at: a.At}, true
+	return pendingAsk{responseURL: a.ResponseURL, text: a.Text, label: a.Label, blocks: blocks.BlockSet}, true
 }
 
 // openAsk opens the form of an ask button with the click's trigger, which
 // Slack honours for three seconds and once. If Slack refuses, the clicker
 // is told privately what to type instead.
-func (s *Slack) openAsk(ctx context.Context, ic *slack.InteractionCallback, a *slack.BlockAction, ask commands.Ask) {
+func (s *Slack) openAsk(ic *slack.InteractionCallback, a *slack.BlockAction, ask commands.Ask) {
 	id := newAskID()
-	s.putAsk(ctx, id, ic, a.Text.Text)
+	pending, perr := s.pendingAskOf(id, ic, a.Text.Text)
 	meta, _ := json.Marshal(askMeta{ID: id, Ask: a.Value, Channel: ic.Channel.ID}) // strings: cannot fail
 	view := blockkit.AskModal(ask.Title, ask.Date, ask.Reason, string(meta))
 	if ask.Preview {
@@ -194,6 +199,12 @@ func (s *Slack) openAsk(ctx context.Context, ic *slack.InteractionCallback, a *s
 	}
 	trigger, url, user := ic.TriggerID, ic.ResponseURL, ic.User.ID
 	s.background(func(ctx context.Context) {
+		// Remembered before the form opens, off the acknowledgement's path.
+		if perr != nil {
+			s.log().Warn("could not remember the message of a form; its answer will be shown privately", "user", user, "err", perr)
+		} else {
+			s.putAsk(ctx, pending, user)
+		}
 		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
 		if _, err := s.API.OpenViewContext(ctx, trigger, view); err != nil {

@@ -162,16 +162,24 @@ func TestRunButton(t *testing.T) {
 // modal opened as view with date and reason filled in.
 func submitBody(tb testing.TB, user string, view slackfake.View, date, reason string) string {
 	tb.Helper()
+	return viewSubmission(tb, user, view.ID, view.CallbackID, view.PrivateMetadata, map[string]any{
+		blockkit.BlockAskDate:   map[string]any{blockkit.ActionValue: map[string]any{"type": "datepicker", "selected_date": date}},
+		blockkit.BlockAskReason: map[string]any{blockkit.ActionValue: map[string]any{"type": "plain_text_input", "value": reason}},
+	})
+}
+
+// viewSubmission is the view_submission Slack posts when user submits the
+// modal viewID (callbackID, metadata) with the input values given, by
+// block ID.
+func viewSubmission(tb testing.TB, user, viewID, callbackID, metadata string, values map[string]any) string {
+	tb.Helper()
 	payload := map[string]any{
 		"type": "view_submission",
 		"user": map[string]any{"id": user, "team_id": "T1"},
 		"team": map[string]any{"id": "T1"},
 		"view": map[string]any{
-			"id": view.ID, "type": "modal", "callback_id": view.CallbackID, "private_metadata": view.PrivateMetadata,
-			"state": map[string]any{"values": map[string]any{
-				blockkit.BlockAskDate:   map[string]any{blockkit.ActionValue: map[string]any{"type": "datepicker", "selected_date": date}},
-				blockkit.BlockAskReason: map[string]any{blockkit.ActionValue: map[string]any{"type": "plain_text_input", "value": reason}},
-			}},
+			"id": viewID, "type": "modal", "callback_id": callbackID, "private_metadata": metadata,
+			"state": map[string]any{"values": values},
 		},
 	}
 	b, err := json.Marshal(payload)

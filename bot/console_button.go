@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -58,13 +59,6 @@ func buttonsLine(bs []store.Button) string {
 	return strings.Join(parts, " ")
 }
 
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
 const clickUsage = `usage: :click CR-N approve|reject|abstain, or :click <button> for a button on a message to you
 (<button> is the start of its label, in quotes when it has spaces: :click "Yes, committed"); a button that opens
 a form takes its answers after it: :click "Propose another date" 2027-01-25 because <reason>`
@@ -104,7 +98,7 @@ func (c *Console) clickButton(ctx context.Context, arg string) error {
 		why = strings.TrimSpace(why)
 		why = strings.TrimSpace(strings.TrimPrefix(why, "because"))
 		if date == "" {
-			example := cmpOr(ask.Date, "2027-01-25")
+			example := cmp.Or(ask.Date, "2027-01-25")
 			if ask.Reason {
 				example += " because <reason>"
 			}

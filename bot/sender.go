@@ -68,16 +68,10 @@ var _ Finder = (*SlackSender)(nil)
 // It needs the *:history scopes; without them it fails (missing_scope or
 // not_in_channel) and the outbox posts as it would have.
 func (s *SlackSender) Find(ctx context.Context, m *store.Message, thread *store.Posted) (*store.Posted, error) {
-	channel, threadTS := m.Channel, ""
-	if thread != nil {
-		channel, threadTS = thread.Channel, thread.ThreadTS()
-	} else if m.DM {
-		ch, _, _, err := s.API.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{m.Channel}})
-		if err != nil {
-			s.Metrics.slackError("conversations.open", errorCode(err))
-			return nil, fmt.Errorf("conversations.open: %w", err)
-		}
-		channel = ch.ID
+	channel, threadTS, err := s.conversation(ctx, m, thread)
+	if err != nil {
+		s.Metrics.slackError("conversations.open", errorCode(err))
+		return nil, fmt.Errorf("conversations.open: %w", err)
 	}
 	var msgs []slack.Message
 	if threadTS != "" {
@@ -117,6 +111,23 @@ func outboxBlockPrefix(id uint64) string { return "m" + strconv.FormatUint(id, 1
 
 // outboxBlockID is the block ID of the first block of outbox message id.
 func outboxBlockID(id uint64) string { return outboxBlockPrefix(id) + "-0" }
+
+// conversation returns where m goes: thread's channel and thread when set,
+// else m's channel, a DM's opened first (conversations.open: its error is
+// returned as is).
+func (s *SlackSender) conversation(ctx context.Context, m *store.Message, thread *store.Posted) (channel, threadTS string, err error) {
+	switch {
+	case thread != nil:
+		return thread.Channel, thread.ThreadTS(), nil
+	case m.DM:
+		ch, _, _, err := s.API.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{m.Channel}})
+		if err != nil {
+			return "", "", err
+		}
+		return ch.ID, "", nil
+	}
+	return m.Channel, "", nil
+}
 
 // outboxID is the outbox ID in a message's metadata payload, which JSON
 // decodes as a float64; 0 if it is not a number.

@@ -20,21 +20,15 @@ var _ PictureSender = (*SlackSender)(nil)
 // error Slack answered (ok:false) is Permanent: the message can still go
 // as text. The Posted it returns has no ts, which the upload does not give.
 func (s *SlackSender) SendPicture(ctx context.Context, m *store.Message, png []byte, thread *store.Posted) (store.Posted, error) {
-	channel, threadTS := m.Channel, ""
-	if thread != nil {
-		channel, threadTS = thread.Channel, thread.ThreadTS()
-	} else if m.DM {
-		ch, _, _, err := s.API.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{m.Channel}})
-		if err != nil {
-			return store.Posted{}, s.classify("conversations.open", err)
-		}
-		channel = ch.ID
+	channel, threadTS, err := s.conversation(ctx, m, thread)
+	if err != nil {
+		return store.Posted{}, s.classify("conversations.open", err)
 	}
 	title := "timeline"
 	if m.Picture != nil {
 		title = m.Picture.Title
 	}
-	_, err := s.API.UploadFileContext(ctx, slack.UploadFileParameters{
+	_, err = s.API.UploadFileContext(ctx, slack.UploadFileParameters{
 		Reader: bytes.NewReader(png), FileSize: len(png), Filename: "timeline.png", Title: title, AltTxt: title,
 		Channel: channel, ThreadTimestamp: threadTS,
 		Blocks: slack.Blocks{BlockSet: blockkit.Blocks(m.Doc, outboxBlockPrefix(m.ID))},

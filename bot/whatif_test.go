@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -57,44 +56,18 @@ func previewSubmitBody(tb testing.TB, user string, view slackfake.View, date, re
 	if preview {
 		selected = []any{map[string]any{"value": blockkit.AskPreviewValue, "text": map[string]any{"type": "plain_text", "text": "Preview first"}}}
 	}
-	payload := map[string]any{
-		"type": "view_submission",
-		"user": map[string]any{"id": user, "team_id": "T1"},
-		"team": map[string]any{"id": "T1"},
-		"view": map[string]any{
-			"id": view.ID, "type": "modal", "callback_id": view.CallbackID, "private_metadata": view.PrivateMetadata,
-			"state": map[string]any{"values": map[string]any{
-				blockkit.BlockAskDate:    map[string]any{blockkit.ActionValue: map[string]any{"type": "datepicker", "selected_date": date}},
-				blockkit.BlockAskReason:  map[string]any{blockkit.ActionValue: map[string]any{"type": "plain_text_input", "value": reason}},
-				blockkit.BlockAskPreview: map[string]any{blockkit.ActionValue: map[string]any{"type": "checkboxes", "selected_options": selected}},
-			}},
-		},
-	}
-	b, err := json.Marshal(payload)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return url.Values{"payload": {string(b)}}.Encode()
+	return viewSubmission(tb, user, view.ID, view.CallbackID, view.PrivateMetadata, map[string]any{
+		blockkit.BlockAskDate:    map[string]any{blockkit.ActionValue: map[string]any{"type": "datepicker", "selected_date": date}},
+		blockkit.BlockAskReason:  map[string]any{blockkit.ActionValue: map[string]any{"type": "plain_text_input", "value": reason}},
+		blockkit.BlockAskPreview: map[string]any{blockkit.ActionValue: map[string]any{"type": "checkboxes", "selected_options": selected}},
+	})
 }
 
 // stepSubmitBody is the view_submission of the preview step: a view with
 // no inputs, carrying the step's private_metadata.
 func stepSubmitBody(tb testing.TB, user string, step previewStep) string {
 	tb.Helper()
-	payload := map[string]any{
-		"type": "view_submission",
-		"user": map[string]any{"id": user, "team_id": "T1"},
-		"team": map[string]any{"id": "T1"},
-		"view": map[string]any{
-			"id": "V0STEP", "type": "modal", "callback_id": step.View.CallbackID, "private_metadata": step.View.PrivateMetadata,
-			"state": map[string]any{"values": map[string]any{}},
-		},
-	}
-	b, err := json.Marshal(payload)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return url.Values{"payload": {string(b)}}.Encode()
+	return viewSubmission(tb, user, "V0STEP", step.View.CallbackID, step.View.PrivateMetadata, map[string]any{})
 }
 
 // previewStep is a response_action update answering a submission.

@@ -38,7 +38,7 @@ func parseAgenda(p *parser) (Command, error) {
 func (p *parser) product(products *[]string, what, hint string) error {
 	t, _ := p.peek()
 	if t.Kind != Word {
-		return invalid("expected %s, not %q%s", what, clip(cmpOr(t.Label, t.Text), 40), hint)
+		return invalid("expected %s, not %q%s", what, clip(cmp.Or(t.Label, t.Text), 40), hint)
 	}
 	prod, err := store.NormalizeProduct(t.Text)
 	if err != nil {

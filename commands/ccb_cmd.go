@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -449,7 +450,7 @@ func (c *requestCmd) run(x *Exec) (store.Doc, error) {
 			return err
 		}
 		cr = store.ChangeRequest{Release: r.Ref, Title: c.title, Requester: x.req.User, Board: b.Product, PolicySnapshot: *b,
-			GroupMembers: resolved, Status: store.CROpen, Channel: cmpOr(r.Channel, x.req.Channel)}
+			GroupMembers: resolved, Status: store.CROpen, Channel: cmp.Or(r.Channel, x.req.Channel)}
 		card := store.Message{Channel: cr.Channel}
 		if t := x.req.Thread; t != nil {
 			// The card replies in the thread of the message it was raised

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"slices"
@@ -130,7 +131,7 @@ func (p *parser) digestTarget() (digestTarget, error) {
 		c, err := p.channel()
 		return digestTarget{channel: c}, err
 	case t.Kind == User || t.Kind == Group:
-		return digestTarget{}, invalid("a digest goes to here, me or a #channel, not %q: to get one yourself, say me", clip(cmpOr(t.Label, t.Text), 40))
+		return digestTarget{}, invalid("a digest goes to here, me or a #channel, not %q: to get one yourself, say me", clip(cmp.Or(t.Label, t.Text), 40))
 	}
 	return digestTarget{}, nil // a product name follows
 }

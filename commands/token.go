@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"cmp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -162,11 +163,11 @@ func Plain(s string) string {
 		t := angle(s[i+1 : i+j])
 		switch t.Kind {
 		case User:
-			b.WriteString("@" + cmpOr(t.Label, t.Text))
+			b.WriteString("@" + cmp.Or(t.Label, t.Text))
 		case Channel:
-			b.WriteString("#" + cmpOr(t.Label, t.Text))
+			b.WriteString("#" + cmp.Or(t.Label, t.Text))
 		case Group:
-			b.WriteString("@" + cmpOr(t.Label, t.Text))
+			b.WriteString("@" + cmp.Or(t.Label, t.Text))
 		default:
 			b.WriteString(t.Text)
 		}
@@ -174,13 +175,6 @@ func Plain(s string) string {
 	}
 	b.WriteString(Unentity(s))
 	return b.String()
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 )
 
@@ -24,48 +25,12 @@ type changeSet struct {
 	Deps      []string `json:"d,omitempty"`
 }
 
-// touched collects the keys a read-write transaction wrote in the buckets
-// a Graph reads.
-type touched struct{ rels, exts, deps map[string]bool }
-
-func (t *touched) note(bucket []byte, key string) {
-	var m *map[string]bool
-	switch string(bucket) {
-	case string(bucketReleases):
-		m = &t.rels
-	case string(bucketExternals):
-		m = &t.exts
-	case string(bucketDeps):
-		m = &t.deps
-	default:
-		return
-	}
-	if *m == nil {
-		*m = make(map[string]bool)
-	}
-	(*m)[key] = true
-}
-
-func sortedKeys(m map[string]bool) []string {
-	if len(m) == 0 {
-		return nil
-	}
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
-
 // recordChanges writes the change record of generation gen (what tx
 // wrote) and forgets the one keepChanges generations older.
 func (tx *Tx) recordChanges(gen uint64) error {
 	b := tx.kv.Bucket(bucketChanges)
-	if b == nil {
-		return nil // data of schema 6 being migrated: nothing to record in yet
-	}
-	v, err := json.Marshal(changeSet{Releases: sortedKeys(tx.touched.rels), Externals: sortedKeys(tx.touched.exts), Deps: sortedKeys(tx.touched.deps)})
+	t := &tx.touched
+	v, err := json.Marshal(changeSet{Releases: slices.Sorted(maps.Keys(t.rels)), Externals: slices.Sorted(maps.Keys(t.exts)), Deps: slices.Sorted(maps.Keys(t.deps))})
 	if err != nil {
 		return err
 	}
@@ -87,9 +52,6 @@ func (tx *Tx) catchUp(base *Graph, from uint64) (*Graph, error) {
 		return nil, nil
 	}
 	b := tx.kv.Bucket(bucketChanges)
-	if b == nil {
-		return nil, nil
-	}
 	var d delta
 	buckets := [...][]byte{bucketReleases, bucketExternals, bucketDeps}
 	for gen := from + 1; gen <= tx.gen; gen++ {

@@ -24,7 +24,7 @@ type Tx struct {
 	// decoded in the transaction) with pending applied when asked for.
 	g       *Graph
 	pending delta
-	touched touched // every key pending ever held: the commit's change record
+	touched delta // every key the transaction wrote, values left out: the commit's change record (recordChanges)
 	actor   string
 	at      time.Time
 	// kbuf backs key. A key converted with []byte(s) would escape through
@@ -83,7 +83,7 @@ func (tx *Tx) put(bucket []byte, key, action string, v any) error {
 	}
 	tx.dirty = true
 	tx.pending.record(bucket, key, after)
-	tx.touched.note(bucket, key)
+	tx.touched.record(bucket, key, nil)
 	return b.Put(k, after)
 }
 
@@ -100,7 +100,7 @@ func (tx *Tx) del(bucket []byte, key, action string) error {
 	}
 	tx.dirty = true
 	tx.pending.record(bucket, key, nil)
-	tx.touched.note(bucket, key)
+	tx.touched.record(bucket, key, nil)
 	return b.Delete(k)
 }
 
