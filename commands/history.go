@@ -80,7 +80,7 @@ func shift(n int) string {
 // recordDependency appends a "dependency added" or "dependency removed" entry for d to the
 // consumer's history and stores it, in the transaction that changed d.
 func (x *Exec) recordDependency(tx *store.Tx, consumer *store.Release, d *store.Dependency, kind string) error {
-	h := store.DateChange{Kind: kind, By: x.req.User, At: x.now, Provider: d.Provider.String()}
+	h := store.DateChange{Kind: store.HistoryKind(kind), By: x.req.User, At: x.now, Provider: d.Provider.String()}
 	if d.IsExternal() {
 		h.External, h.Provider = true, d.External
 		if ext, err := tx.External(d.External); err == nil {

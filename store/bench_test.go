@@ -60,7 +60,7 @@ func newBenchData(tb testing.TB) *benchData {
 			Ref:    store.Ref{Product: d.products[p].Name, Version: fmt.Sprintf("%d.%d.0", 1+v/10, v%10)},
 			Target: target, Owner: fmt.Sprintf("U%04d", p), Channel: fmt.Sprintf("C%03d", p%50),
 			Status: store.Planned, CreatedAt: at, CreatedBy: "UBENCH",
-			History: []store.DateChange{{Kind: "added", To: target, By: "UBENCH", At: at}},
+			History: []store.HistoryEntry{{Kind: "added", To: target, By: "UBENCH", At: at}},
 		}
 		switch {
 		case target.Before(d.today) && rng.IntN(50) != 0: // 2% are overdue
@@ -335,7 +335,7 @@ func BenchmarkStoreAddRelease(b *testing.B) {
 			}
 			r := &store.Release{
 				Ref: ref, Target: target, Owner: "UBENCH", Channel: "CBENCH", Status: store.Planned, CreatedAt: at, CreatedBy: "UBENCH",
-				History: []store.DateChange{{Kind: "added", To: target, By: "UBENCH", At: at}},
+				History: []store.HistoryEntry{{Kind: "added", To: target, By: "UBENCH", At: at}},
 			}
 			if err := tx.PutRelease("release.add", r); err != nil {
 				return err

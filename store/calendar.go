@@ -213,7 +213,7 @@ func (tx *Tx) FeedStamp() FeedStamp {
 func (r *Release) StableID() string {
 	name := r.Key()
 	for _, h := range r.History {
-		if h.Kind == "renamed" && h.FromName != "" {
+		if h.Kind == HistoryRenamed && h.FromName != "" {
 			name = h.FromName
 			break
 		}

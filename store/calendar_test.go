@@ -190,9 +190,9 @@ func TestReleaseStableID(t *testing.T) {
 	renamed := r
 	renamed.Ref = store.Ref{Product: "billing", Version: "2.3.1"}
 	renamed.History = append(renamed.History,
-		store.DateChange{Kind: "moved"},
-		store.DateChange{Kind: "renamed", FromName: "payments@2.3.0", ToName: "payments@2.3.1"},
-		store.DateChange{Kind: "renamed", FromName: "payments@2.3.1", ToName: "billing@2.3.1"})
+		store.HistoryEntry{Kind: store.HistoryMoved},
+		store.HistoryEntry{Kind: store.HistoryRenamed, FromName: "payments@2.3.0", ToName: "payments@2.3.1"},
+		store.HistoryEntry{Kind: store.HistoryRenamed, FromName: "payments@2.3.1", ToName: "billing@2.3.1"})
 	if got := renamed.StableID(); got != id {
 		t.Errorf("renamed StableID() = %q; want %q as before the renames", got, id)
 	}

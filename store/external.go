@@ -10,13 +10,13 @@ import (
 // release: a vendor SDK, a partner API, another company's launch. Its owner
 // answers for its expected date and re-confirms it.
 type External struct {
-	Name          string       `json:"name"`
-	Due           Date         `json:"due"`
-	Owner         string       `json:"owner"`
-	LastConfirmed time.Time    `json:"last_confirmed"`
-	History       []DateChange `json:"history,omitempty"`
-	CreatedAt     time.Time    `json:"created_at"`
-	CreatedBy     string       `json:"created_by"`
+	Name          string         `json:"name"`
+	Due           Date           `json:"due"`
+	Owner         string         `json:"owner"`
+	LastConfirmed time.Time      `json:"last_confirmed"`
+	History       []HistoryEntry `json:"history,omitempty"`
+	CreatedAt     time.Time      `json:"created_at"`
+	CreatedBy     string         `json:"created_by"`
 }
 
 // ExternalKey returns the store key of an external item's name: trimmed,

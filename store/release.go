@@ -56,44 +56,74 @@ func ParseRef(s string) (Ref, error) {
 // Release is one version of a product with a target date.
 type Release struct {
 	Ref
-	Target    Date         `json:"target"`
-	Owner     string       `json:"owner"`
-	Channel   string       `json:"channel,omitempty"`
-	Status    Status       `json:"status"`
-	ShippedOn Date         `json:"shipped_on,omitzero"`
-	Roles     Roles        `json:"roles,omitempty"`
-	History   []DateChange `json:"history,omitempty"`
-	CreatedAt time.Time    `json:"created_at"`
-	CreatedBy string       `json:"created_by"`
+	Target    Date           `json:"target"`
+	Owner     string         `json:"owner"`
+	Channel   string         `json:"channel,omitempty"`
+	Status    Status         `json:"status"`
+	ShippedOn Date           `json:"shipped_on,omitzero"`
+	Roles     Roles          `json:"roles,omitempty"`
+	History   []HistoryEntry `json:"history,omitempty"`
+	CreatedAt time.Time      `json:"created_at"`
+	CreatedBy string         `json:"created_by"`
 }
 
-// DateChange is one entry of a release's (or external item's) history.
-//
-// Kinds: added, moved, shipped, cancelled, confirmed (date changes: From
-// and To are dates); reopened (From: the date it had, To: its target
-// again); renamed, owner changed, channel changed (FromName and ToName: the
-// old and new product@version, user ID or channel ID); dependency added,
-// dependency removed (Provider: the provider's product@version or external
-// item name, To: the needed-by date, zero for the consumer's target); role
-// changed (Role and Users; no users: the role was cleared); deleted (kept
-// only in the audit log, with the Reason).
-type DateChange struct {
-	Kind     string    `json:"kind"`
-	From     Date      `json:"from,omitzero"`
-	To       Date      `json:"to,omitzero"`
-	By       string    `json:"by"`
-	At       time.Time `json:"at"`
-	Reason   string    `json:"reason,omitempty"`
-	FromName string    `json:"from_name,omitempty"`
-	ToName   string    `json:"to_name,omitempty"`
-	Provider string    `json:"provider,omitempty"`
-	External bool      `json:"external,omitempty"` // Provider is an external item's name
-	Role     Role      `json:"role,omitempty"`
-	Users    []string  `json:"users,omitempty"`
+// HistoryEntry is one entry of a release's (or external item's) history.
+// Its Kind says which fields it uses (see HistoryKind's constants).
+type HistoryEntry struct {
+	Kind     HistoryKind `json:"kind"`
+	From     Date        `json:"from,omitzero"`
+	To       Date        `json:"to,omitzero"`
+	By       string      `json:"by"`
+	At       time.Time   `json:"at"`
+	Reason   string      `json:"reason,omitempty"`
+	FromName string      `json:"from_name,omitempty"`
+	ToName   string      `json:"to_name,omitempty"`
+	Provider string      `json:"provider,omitempty"`
+	External bool        `json:"external,omitempty"` // Provider is an external item's name
+	Role     Role        `json:"role,omitempty"`
+	Users    []string    `json:"users,omitempty"`
 	// Freeze names the freeze window ("FZ-2") an admin overrode to set
 	// this entry's target date inside it.
 	Freeze string `json:"freeze,omitempty"`
 }
+
+// DateChange is the old name of HistoryEntry.
+//
+// Deprecated: removed once commands is merged.
+type DateChange = HistoryEntry
+
+// HistoryKind is what a history entry records. It is stored as its
+// string, so the values below are part of the database's format.
+type HistoryKind string
+
+// History kinds.
+const (
+	// Date changes: From and To are dates (From is zero for HistoryAdded,
+	// To for HistoryCancelled).
+	HistoryAdded     HistoryKind = "added"
+	HistoryMoved     HistoryKind = "moved"
+	HistoryShipped   HistoryKind = "shipped"
+	HistoryCancelled HistoryKind = "cancelled"
+	HistoryConfirmed HistoryKind = "confirmed" // an external item's owner re-confirmed or moved its due date
+	// HistoryReopened: a shipped or cancelled release planned again (From:
+	// the date it had, To: its target again).
+	HistoryReopened HistoryKind = "reopened"
+	// Renames and changes of owner or channel: FromName and ToName are the
+	// old and new product@version, user ID or channel ID.
+	HistoryRenamed        HistoryKind = "renamed"
+	HistoryOwnerChanged   HistoryKind = "owner changed"
+	HistoryChannelChanged HistoryKind = "channel changed"
+	// Dependencies: Provider is the provider's product@version or external
+	// item name (External says which); To is the needed-by date of an added
+	// one, zero for the consumer's target.
+	HistoryDependencyAdded   HistoryKind = "dependency added"
+	HistoryDependencyRemoved HistoryKind = "dependency removed"
+	// HistoryRoleChanged: Role and Users (no users: the role was cleared).
+	HistoryRoleChanged HistoryKind = "role changed"
+	// HistoryDeleted: the release was deleted; kept only in the audit log,
+	// with the Reason.
+	HistoryDeleted HistoryKind = "deleted"
+)
 
 // Date is the date the release is (or was) delivered: the ship date once
 // shipped, the target date otherwise.

@@ -121,7 +121,7 @@ func newFixture(tb testing.TB) fixture {
 			{
 				Ref: auth, Target: MustDate(tb, "2027-02-01"), Owner: "UBOB", Channel: "CAUTH", Status: store.Shipped,
 				ShippedOn: MustDate(tb, "2027-01-30"), CreatedAt: t0, CreatedBy: "UBOB",
-				History: []store.DateChange{
+				History: []store.HistoryEntry{
 					{Kind: "added", To: MustDate(tb, "2027-02-01"), By: "UBOB", At: t0},
 					{Kind: "shipped", From: MustDate(tb, "2027-02-01"), To: MustDate(tb, "2027-01-30"), By: "UBOB", At: t0.Add(time.Hour)},
 				},
@@ -129,7 +129,7 @@ func newFixture(tb testing.TB) fixture {
 			{
 				Ref: payments, Target: MustDate(tb, "2027-03-15"), Owner: "UALICE", Channel: "CPAY", Status: store.Planned,
 				Roles: store.Roles{store.ReleaseEngineer: {"URE"}}, CreatedAt: t0, CreatedBy: "UALICE",
-				History: []store.DateChange{
+				History: []store.HistoryEntry{
 					{Kind: "added", To: MustDate(tb, "2027-03-01"), By: "UALICE", At: t0},
 					{Kind: "moved", From: MustDate(tb, "2027-03-01"), To: MustDate(tb, "2027-03-15"), By: "UALICE", At: t0.Add(2 * time.Hour), Reason: "PCI review <@U1> & more"},
 				},
@@ -137,7 +137,7 @@ func newFixture(tb testing.TB) fixture {
 		},
 		Externals: []store.External{{
 			Name: "Stripe SDK 5", Due: MustDate(tb, "2027-03-01"), Owner: "UVENDOR", LastConfirmed: t0,
-			History:   []store.DateChange{{Kind: "confirmed", To: MustDate(tb, "2027-03-01"), By: "UVENDOR", At: t0}},
+			History:   []store.HistoryEntry{{Kind: "confirmed", To: MustDate(tb, "2027-03-01"), By: "UVENDOR", At: t0}},
 			CreatedAt: t0, CreatedBy: "UALICE",
 		}},
 		Deps: []store.Dependency{
@@ -1050,7 +1050,7 @@ func TestGraphCacheNeverOutlivesAnUpdate(t *testing.T) {
 	// below reuses them instead of remapping the file, which would wait for
 	// the open reader.
 	big := old
-	big.History = make([]store.DateChange, 3000)
+	big.History = make([]store.HistoryEntry, 3000)
 	MustUpdate(t, s, "UALICE", at, func(tx *store.Tx) error { return tx.PutRelease("release.add", &big) })
 	MustUpdate(t, s, "UALICE", at, func(tx *store.Tx) error { return tx.PutRelease("release.trim", &old) })
 	MustUpdate(t, s, "UALICE", at, func(tx *store.Tx) error { return tx.PutRelease("release.trim", &old) })
