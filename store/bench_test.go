@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -386,6 +387,45 @@ func BenchmarkVoteBurst(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(burst*b.N)/b.Elapsed().Seconds(), "writes/s")
+		})
+	}
+}
+
+// BenchmarkEffectsOf10k measures EffectsOf on the benchmark graph for a
+// move 20 days later, scoped to the moved release (what a command pays),
+// and over the whole graphs (what scoping saves). Mid is a release in the
+// middle of the train; Root the oldest release of the first product, which
+// nearly everything newer depends on.
+func BenchmarkEffectsOf10k(b *testing.B) {
+	d := newBenchData(b)
+	before := store.NewGraph(d.releases, d.externals, d.deps)
+	for _, bc := range []struct {
+		name string
+		i    int
+	}{{"Mid", benchReleases / 2}, {"Root", 0}} {
+		rels := slices.Clone(d.releases)
+		rels[bc.i].Status = store.Planned
+		rels[bc.i].Target = d.today.AddDays(20)
+		after := store.NewGraph(rels, d.externals, d.deps)
+		key := rels[bc.i].Key()
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var fx store.Effects
+			for b.Loop() {
+				fx = store.EffectsOf(before, after, d.today, key)
+			}
+			b.ReportMetric(float64(len(fx.Changed)), "changed")
+			b.ReportMetric(float64(len(fx.NewlyAtRisk)), "newly-at-risk")
+		})
+		b.Run(bc.name+"Whole", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				// Fresh Graphs: AtRisk is remembered per Graph.
+				b.StopTimer()
+				g0, g1 := store.NewGraph(d.releases, d.externals, d.deps), store.NewGraph(rels, d.externals, d.deps)
+				b.StartTimer()
+				store.EffectsOf(g0, g1, d.today)
+			}
 		})
 	}
 }
