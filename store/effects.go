@@ -134,12 +134,14 @@ func (fx *Effects) Empty() bool {
 // release's Key(), or "ext:" and an external item's ExternalKey): every
 // release and external item it put or deleted, and for every dependency it
 // put or deleted, its consumer or its provider. Only the edges of and on
-// those nodes are compared, and only they and what is downstream of them
-// (in either graph) are asked whether they are at risk, and only when an
-// edge among them was added, removed, slipped or recovered, or a touched
-// release was added, removed, or left or entered the planned state; a
-// change that wrote something touched does not name is not seen. With no
-// touched key, every edge and release of both graphs is compared.
+// those nodes are compared; and only the releases downstream of (or at) a
+// change that can move a release in or out of risk are asked whether they
+// are at risk, in both graphs: the consumer of an edge among them that was
+// added, removed, slipped or recovered, and a touched release that was
+// added, removed, or left or entered the planned state. A move that
+// changes no edge's slip walks nothing. A change that wrote something
+// touched does not name is not seen. With no touched key, every edge and
+// release of both graphs is compared.
 func EffectsOf(before, after *Graph, today Date, touched ...string) Effects {
 	var fx Effects
 	var was, is map[string]Edge
@@ -148,15 +150,22 @@ func EffectsOf(before, after *Graph, today Date, touched ...string) Effects {
 	} else {
 		was, is = before.edgesAround(touched, today), after.edgesAround(touched, today)
 	}
-	riskMoved := false
+	// Whether a release is at risk depends only on which releases are
+	// planned and which edges exist and have slipped: only a release
+	// downstream of (or at) a change of those can change. seeds are those
+	// changes' releases: the consumers of edges added, removed, slipped or
+	// recovered, and releases added, removed, or planned no more or again.
+	seeds := make(map[string]bool)
 	for k, b := range was {
 		a, ok := is[k]
 		if !ok {
 			fx.Changed = append(fx.Changed, EdgeChange{Before: b})
-			riskMoved = true
+			seeds[b.Consumer.Key()] = true
 			continue
 		}
-		riskMoved = riskMoved || a.Slipped != b.Slipped
+		if a.Slipped != b.Slipped {
+			seeds[a.Consumer.Key()] = true
+		}
 		if a.Standing() == b.Standing() {
 			continue
 		}
@@ -170,7 +179,7 @@ func EffectsOf(before, after *Graph, today Date, touched ...string) Effects {
 	for k, a := range is {
 		if _, ok := was[k]; !ok {
 			fx.Changed = append(fx.Changed, EdgeChange{After: a})
-			riskMoved = true
+			seeds[a.Consumer.Key()] = true
 		}
 	}
 	byKey := func(a, b EdgeChange) int { return cmp.Compare(a.Key(), b.Key()) }
@@ -181,16 +190,13 @@ func EffectsOf(before, after *Graph, today Date, touched ...string) Effects {
 		fx.NewlyAtRisk, fx.NoLongerAtRisk = riskDiff(before.AtRisk(today), after.AtRisk(today), after)
 		return fx
 	}
-	if !riskMoved {
-		for _, k := range touched {
-			if plannedAt(before, k) != plannedAt(after, k) {
-				riskMoved = true
-				break
-			}
+	for _, k := range touched {
+		if plannedAt(before, k) != plannedAt(after, k) {
+			seeds[k] = true
 		}
 	}
-	if riskMoved {
-		fx.NewlyAtRisk, fx.NoLongerAtRisk = riskAround(before, after, touched, today)
+	if len(seeds) > 0 {
+		fx.NewlyAtRisk, fx.NoLongerAtRisk = riskAround(before, after, seeds, today)
 	}
 	return fx
 }
@@ -248,35 +254,61 @@ func hasKey(m map[string]Edge, k string) bool {
 	return ok
 }
 
-// riskAround compares, between before and after, whether the touched
-// releases and everything downstream of a touched node in either graph are
-// at risk, walking only that part of each graph and its upstream.
-func riskAround(before, after *Graph, touched []string, today Date) (newly, no []Ref) {
-	region := make(map[Ref]bool)
-	for _, g := range [...]*Graph{before, after} {
-		for _, k := range touched {
-			order, _ := g.downstream(k)
-			for _, n := range order {
-				if r := g.releases[n]; r != nil {
-					region[r.Ref] = true
-				}
-			}
+// riskAround compares, between before and after, whether the releases
+// with the seeds' keys and everything downstream of them in either graph
+// are at risk, walking only that part of each graph and its upstream.
+func riskAround(before, after *Graph, seeds map[string]bool, today Date) (newly, no []Ref) {
+	type nodes struct{ b, a int } // the release's node in before and after, -1 for none
+	region := make(map[string]nodes)
+	for _, n := range before.downstreamOf(seeds) {
+		region[before.keys[n]] = nodes{n, -1}
+	}
+	for _, n := range after.downstreamOf(seeds) {
+		ns, ok := region[after.keys[n]]
+		if !ok {
+			ns.b = -1
 		}
+		ns.a = n
+		region[after.keys[n]] = ns
 	}
 	upB, upA := before.Upstream(today), after.Upstream(today)
-	for ref := range region {
-		b, a := upB.AtRisk(ref), upA.AtRisk(ref)
+	for _, ns := range region {
+		b := ns.b >= 0 && upB.atRisk(ns.b)
+		a := ns.a >= 0 && upA.atRisk(ns.a)
 		switch {
 		case a && !b:
-			newly = append(newly, ref)
-		case b && !a && after.Release(ref) != nil:
-			no = append(no, ref)
+			newly = append(newly, after.releases[ns.a].Ref)
+		case b && !a && ns.a >= 0:
+			no = append(no, after.releases[ns.a].Ref)
 		}
 	}
 	byKey := func(a, b Ref) int { return cmp.Compare(a.Key(), b.Key()) }
 	slices.SortFunc(newly, byKey)
 	slices.SortFunc(no, byKey)
 	return newly, no
+}
+
+// downstreamOf returns the nodes of the releases with the given keys and
+// of every release that depends on one of them, directly or transitively,
+// in one walk.
+func (g *Graph) downstreamOf(keys map[string]bool) []int {
+	seen := make([]bool, len(g.keys))
+	var order []int
+	for k := range keys {
+		if n, ok := g.index[k]; ok && !seen[n] {
+			seen[n] = true
+			order = append(order, n)
+		}
+	}
+	for i := 0; i < len(order); i++ {
+		for _, ei := range g.in[order[i]] {
+			if c := int(g.ends[ei].c); c >= 0 && !seen[c] {
+				seen[c] = true
+				order = append(order, c)
+			}
+		}
+	}
+	return slices.DeleteFunc(order, func(n int) bool { return g.releases[n] == nil })
 }
 
 // riskDiff compares two AtRisk answers.
