@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -11,21 +10,8 @@ import (
 
 	"relman/store"
 	"relman/store/boltdb"
+	"relman/store/storetest"
 )
-
-// awayKV is a KV whose database is away while down is set: Begin fails as
-// store/postgres's does when its connections were cut.
-type awayKV struct {
-	store.KV
-	down *atomic.Bool
-}
-
-func (k awayKV) Begin(ctx context.Context, writable bool) (store.KVTx, error) {
-	if k.down.Load() {
-		return nil, fmt.Errorf("begin: connection terminated by administrator (%w)", store.ErrUnavailable)
-	}
-	return k.KV.Begin(ctx, writable)
-}
 
 // cutAfterSend is a Sender whose database goes away right after each post
 // Slack took, while cut is set: the delivery cannot be recorded.
@@ -55,7 +41,7 @@ func TestOutboxLooksAgainWhenARecordFailed(t *testing.T) {
 	}
 	t.Cleanup(func() { kv.Close() })
 	down, cut := new(atomic.Bool), new(atomic.Bool)
-	st, err := store.New(context.Background(), awayKV{kv, down}, "relman.db")
+	st, err := store.New(context.Background(), storetest.AwayKV{KV: kv, Down: down}, "relman.db")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package commands_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -13,21 +12,8 @@ import (
 	"relman/commands"
 	"relman/store"
 	"relman/store/boltdb"
+	"relman/store/storetest"
 )
-
-// awayKV is a KV whose database is away while down is set: Begin fails as
-// store/postgres's does when the server cannot be reached.
-type awayKV struct {
-	store.KV
-	down *atomic.Bool
-}
-
-func (k awayKV) Begin(ctx context.Context, writable bool) (store.KVTx, error) {
-	if k.down.Load() {
-		return nil, fmt.Errorf("begin on postgres db/relman: dial tcp: connection refused (%w)", store.ErrUnavailable)
-	}
-	return k.KV.Begin(ctx, writable)
-}
 
 // TestDatabaseAwayAnswersTryAgain: while the database is away a command
 // answers a short "try again" (not the usage, not an internal error's
@@ -39,7 +25,7 @@ func TestDatabaseAwayAnswersTryAgain(t *testing.T) {
 	}
 	t.Cleanup(func() { kv.Close() })
 	down := new(atomic.Bool)
-	st, err := store.New(context.Background(), awayKV{kv, down}, "relman.db")
+	st, err := store.New(context.Background(), storetest.AwayKV{KV: kv, Down: down}, "relman.db")
 	if err != nil {
 		t.Fatal(err)
 	}
