@@ -3,6 +3,7 @@ package commands_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -13,6 +14,8 @@ import (
 
 	"relman/commands"
 	"relman/store"
+	"relman/store/boltdb"
+	"relman/store/storetest"
 )
 
 // MustDoAll runs each line as user, failing tb at the first that fails.
@@ -783,10 +786,10 @@ func assertDefused(t *testing.T, what string, doc store.Doc) {
 	}
 }
 
-// TestNothingHalfApplied runs commands that fail and checks, with a full
-// snapshot of the store, that each left everything as it was: records,
-// the outbox and the audit log.
-func TestNothingHalfApplied(t *testing.T) {
+// TestRefusalsChangeNothing runs commands that are refused and checks,
+// with a full snapshot of the store, that each left everything as it was:
+// records, the outbox and the audit log.
+func TestRefusalsChangeNothing(t *testing.T) {
 	tests := []struct {
 		name string
 		as   string
@@ -831,6 +834,129 @@ func TestNothingHalfApplied(t *testing.T) {
 		}
 		assertUnchanged(t, before, MustSnapshot(t, svc.Store))
 	})
+}
+
+// mustFailingService returns a Service like MustService's whose store's
+// database fails, while kv.On is set, every write of a read-write
+// transaction after its first. kv.On is not set.
+func mustFailingService(tb testing.TB, admins ...string) (*commands.Service, *storetest.FailingKV) {
+	tb.Helper()
+	raw, err := boltdb.OpenKV(filepath.Join(tb.TempDir(), "relman.db"), boltdb.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { raw.Close() })
+	kv := storetest.FailAfter(raw, 1)
+	kv.On.Store(false)
+	st, err := store.New(context.Background(), kv, "relman.db")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &commands.Service{Store: st, Clock: store.NewFakeClock(epoch), Loc: time.UTC, Admins: admins, PublicURL: "https://relman.example.com"}, kv
+}
+
+// graphView is what a reader of the store's shared Graph sees: every
+// release's date and status, and every edge's needed-by date and handshake.
+func graphView(tb testing.TB, st *store.Store) []string {
+	tb.Helper()
+	var out []string
+	err := st.View(context.Background(), func(tx *store.Tx) error {
+		g, err := tx.Graph()
+		if err != nil {
+			return err
+		}
+		for _, r := range g.Releases() {
+			out = append(out, fmt.Sprintf("%s %s %s", r.Ref, r.Target, r.Status))
+			for _, d := range g.Dependencies(r.Ref) {
+				out = append(out, fmt.Sprintf("  %s by %s %s", d.Key(), d.NeededBy, d.Handshake))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatalf("graphView: %v", err)
+	}
+	return out
+}
+
+// TestNothingHalfApplied runs commands that change the store against a
+// database that fails the second write of a transaction, which every one
+// of them makes and none makes last. Each must answer that something went
+// wrong and nothing was changed, and leave every bucket of the database as
+// it was, down to its sequences, and the store's shared Graph too. The same
+// command then succeeds once the database works again.
+func TestNothingHalfApplied(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup []string // "USER: line", on MustCCB
+		as    string
+		line  string // a command line, or "vote <value>" for a click of a CR's button
+	}{
+		{name: "Add", as: alice, line: "/release add billing 1.0 2027-02-01 channel <#CBILL|billing>"},
+		{name: "MoveLater", as: alice, line: "/release move auth@1.4.0 +3w because the token rotation needs another sprint"},
+		{name: "MoveEarlierCapsNothing", as: alice, line: "/release move mobile@5.0 2027-01-25"},
+		{name: "MoveCapsANeed", setup: []string{"UALICE: /release depend mobile@5.0 on auth@1.4.0 by 2027-01-28"}, as: alice, line: "/release move mobile@5.0 2027-01-22"},
+		{name: "Ship", as: alice, line: "/release ship auth@1.4.0"},
+		{name: "Cancel", as: alice, line: "/release cancel payments@2.3.0 because replaced by billing"},
+		{name: "Depend", as: alice, line: "/release depend mobile@5.0 on auth@1.4.0 by 2027-01-20"},
+		{name: "DependOnANewExternal", as: alice, line: `/release depend auth@1.4.0 on external "Okta" due 2027-01-06 owner <@USAM|sam>`},
+		{name: "Undepend", as: alice, line: "/release undepend mobile@5.0 on payments@2.3.0"},
+		{name: "ConfirmExternalLater", as: sam, line: `/release confirm external "Stripe SDK" due 2027-02-01`},
+		{name: "SetOwner", as: alice, line: "/release set payments@2.3.0 owner <@UBOB>"},
+		{name: "Role", as: alice, line: "/release role payments rm <@UBOB>"},
+		{name: "Commit", setup: []string{"UALICE: /release set payments@2.3.0 owner <@UBOB>", "UALICE: /release depend mobile@5.0 on payments@2.3.0 by 2027-01-20"},
+			as: bob, line: "/release commit mobile@5.0 on payments@2.3.0"},
+		{name: "CCBRequest", as: alice, line: "/ccb request payments@2.3.0 switch the card processor"},
+		{name: "CCBVote", setup: []string{"UALICE: /ccb request payments@2.3.0 switch the card processor"}, as: bob, line: "vote 1:approve"},
+		{name: "CCBDecidingVote", setup: []string{"UALICE: /ccb request payments@2.3.0 switch the card processor", "UBOB: vote 1:approve"}, as: carol, line: "vote 1:approve"},
+	}
+	run := func(svc *commands.Service, user, line string) commands.Reply {
+		if value, ok := strings.CutPrefix(line, "vote "); ok {
+			return svc.Vote(context.Background(), user, value)
+		}
+		return Do(t, svc, user, line)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc, kv := mustFailingService(t, root)
+			MustCCB(t, svc)
+			for _, l := range tt.setup {
+				u, line, _ := strings.Cut(l, ": ")
+				if r := run(svc, u, line); !r.OK() {
+					t.Fatalf("setup %q as %s failed with %s: %s", line, u, r.Code, r.Doc.Text)
+				}
+			}
+			before, graph := storetest.Dump(t, kv.KV), graphView(t, svc.Store)
+
+			kv.Reset()
+			kv.On.Store(true)
+			r := run(svc, tt.as, tt.line)
+			kv.On.Store(false)
+			if r.Code != store.EInternal || !strings.Contains(r.Doc.Text, "nothing was changed") {
+				t.Errorf("%q as %s with its second write failing = %q, %q; want %q saying nothing was changed", tt.line, tt.as, r.Code, r.Doc.Text, store.EInternal)
+			}
+			if kv.Failed() == 0 {
+				t.Fatalf("%q as %s: the database failed no write (writes per transaction: %v); the test proves nothing", tt.line, tt.as, kv.Writes())
+			}
+			if diff := cmp.Diff(before, storetest.Dump(t, kv.KV)); diff != "" {
+				t.Errorf("%q as %s left part of itself in the database (-before +after):\n%s", tt.line, tt.as, diff)
+			}
+			if diff := cmp.Diff(graph, graphView(t, svc.Store)); diff != "" {
+				t.Errorf("%q as %s left part of itself in the shared Graph (-before +after):\n%s", tt.line, tt.as, diff)
+			}
+
+			// The same command on the same data, with the database
+			// working, succeeds: its transaction writes more than twice,
+			// so the write that failed was not its last.
+			kv.Reset()
+			if r := run(svc, tt.as, tt.line); !r.OK() {
+				t.Fatalf("%q as %s once the database works = %s: %s", tt.line, tt.as, r.Code, r.Doc.Text)
+			}
+			if w := kv.Writes(); len(w) == 0 || slices.Max(w) <= 2 {
+				t.Errorf("%q as %s writes %v times per transaction; want a transaction of more than 2 writes, so that failing the second is not failing the last", tt.line, tt.as, w)
+			}
+		})
+	}
 }
 
 // TestTodayIsWorkspaceDate checks that relative dates count from today in
