@@ -123,7 +123,7 @@ type Effects struct {
 
 // Empty reports whether the change had no effect on the graph's edges or
 // on which releases are at risk.
-func (fx *Effects) Empty() bool {
+func (fx Effects) Empty() bool {
 	return len(fx.Changed)+len(fx.NewlyAtRisk)+len(fx.NoLongerAtRisk) == 0
 }
 

@@ -548,3 +548,32 @@ func TestEffectsOfScopedAgreesWithWhole(t *testing.T) {
 		t.Errorf("only %d of %d random changes had an effect; the test proves little", effects, changes)
 	}
 }
+
+func ExampleEffectsOf() {
+	today, _ := store.ParseDate("2027-01-04")
+	date := func(s string) store.Date { d, _ := store.ParseDate(s); return d }
+	app := store.Ref{Product: "app", Version: "1"}
+	lib := store.Ref{Product: "lib", Version: "1"}
+	rels := []store.Release{
+		{Ref: app, Target: date("2027-02-01"), Status: store.Planned},
+		{Ref: lib, Target: date("2027-01-15"), Status: store.Planned},
+	}
+	dep := store.Dependency{Consumer: app, Provider: lib, NeededBy: date("2027-01-20")}
+	dep.Commit(time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC), "ULIB")
+	before := store.NewGraph(rels, nil, []store.Dependency{dep})
+
+	rels = slices.Clone(rels)           // a Graph keeps the releases it was given
+	rels[1].Target = date("2027-01-23") // lib@1 moves 8 days later
+	after := store.NewGraph(rels, nil, []store.Dependency{dep})
+
+	fx := store.EffectsOf(before, after, today, lib.Key())
+	for _, c := range fx.Changed {
+		fmt.Printf("%s: late by %d days, then %d\n", c.Key(), c.Before.DaysLate(), c.After.DaysLate())
+	}
+	fmt.Println("newly at risk:", fx.NewlyAtRisk)
+	fmt.Println("commitments broken:", len(fx.Broken))
+	// Output:
+	// app@1 lib@1: late by 0 days, then 3
+	// newly at risk: [app@1]
+	// commitments broken: 1
+}
