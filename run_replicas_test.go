@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"relman/bot"
+	"relman/bot/outbox"
 	"relman/bot/slackfake"
 	"relman/store"
 	"relman/store/postgres"
@@ -130,8 +131,8 @@ func TestStaleLeaderPostsNothing(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("Acquire(b) = %t, %v", ok, err)
 	}
-	worker := func() *bot.Outbox {
-		return &bot.Outbox{Store: st, Sender: &bot.SlackSender{API: bot.NewAPI(fake.BotToken, "", fake.URL())}, Clock: store.SystemClock{}}
+	worker := func() *outbox.Outbox {
+		return &outbox.Outbox{Store: st, Sender: &bot.SlackSender{API: bot.NewAPI(fake.BotToken, "", fake.URL())}, Clock: store.SystemClock{}}
 	}
 	if err := worker().Lead(ctx, st.Fenced("a", ea)); !errors.Is(err, store.ErrNotLeader) {
 		t.Fatalf("stale outbox Lead = %v; want ErrNotLeader", err)

@@ -16,7 +16,8 @@ import (
 // it, and wakes the outbox for the messages the command queued.
 type Dispatcher struct {
 	Service *commands.Service
-	Outbox  *Outbox
+	// Outbox is woken when a command queued messages (*outbox.Outbox).
+	Outbox  interface{ Notify() }
 	Metrics *Metrics
 	Log     *slog.Logger
 	// Voter records CCB votes (Action with ActionVote). When nil, Service

@@ -27,6 +27,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"relman/bot/blockkit"
+	"relman/bot/outbox"
 	"relman/bot/slackfake"
 	"relman/commands"
 	"relman/store"
@@ -62,7 +63,7 @@ type httpFixture struct {
 	Store   *store.Store
 	Clock   *store.FakeClock
 	Fake    *slackfake.Server
-	Outbox  *Outbox
+	Outbox  *outbox.Outbox
 	Slack   *Slack
 	Metrics *Metrics
 	Server  *httptest.Server
@@ -97,9 +98,9 @@ func MustHTTPFixture(tb testing.TB) *httpFixture {
 	api := slack.New(fake.BotToken, slack.OptionAPIURL(fake.URL()))
 	metrics := NewMetrics()
 	svc := &commands.Service{Store: st, Clock: clock, Loc: time.UTC}
-	outbox := &Outbox{Store: st, Sender: &SlackSender{API: api, Metrics: metrics}, Clock: clock, Metrics: metrics}
+	ob := &outbox.Outbox{Store: st, Sender: &SlackSender{API: api, Metrics: metrics}, Clock: clock, Metrics: metrics}
 	sl := &Slack{
-		Dispatcher: &Dispatcher{Service: svc, Outbox: outbox, Metrics: metrics},
+		Dispatcher: &Dispatcher{Service: svc, Outbox: ob, Metrics: metrics},
 		API:        api, Users: &Users{API: api, Clock: clock, Metrics: metrics}, Clock: clock, Metrics: metrics,
 	}
 	tb.Cleanup(sl.Wait)
@@ -107,7 +108,7 @@ func MustHTTPFixture(tb testing.TB) *httpFixture {
 	srv := httptest.NewServer(h.Handler())
 	svc.PublicURL = srv.URL // calendar feed addresses point here
 	tb.Cleanup(srv.Close)
-	return &httpFixture{Store: st, Clock: clock, Fake: fake, Outbox: outbox, Slack: sl, Metrics: metrics, Server: srv, slash: slash}
+	return &httpFixture{Store: st, Clock: clock, Fake: fake, Outbox: ob, Slack: sl, Metrics: metrics, Server: srv, slash: slash}
 }
 
 func mustHTTPTestdata(tb testing.TB, name string) []byte {
