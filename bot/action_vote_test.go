@@ -136,7 +136,7 @@ func TestDispatcherAction(t *testing.T) {
 
 	t.Run("VoteWithoutAVoterGoesToTheService", func(t *testing.T) {
 		f := MustHTTPFixture(t)
-		d := &Dispatcher{Service: f.Slack.Dispatcher.Service, Metrics: NewMetrics()}
+		d := &Dispatcher{Service: f.Service, Metrics: NewMetrics()}
 		// CR-1 does not exist: the Service answered, not the dispatcher.
 		reply := d.Action(context.Background(), Action{User: "U1", ID: ActionVote, Value: "1:approve"})
 		if reply.Code != store.ENotFound {

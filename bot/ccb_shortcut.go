@@ -27,8 +27,7 @@ func (s *Slack) openCRModal(ctx context.Context, ic *slack.InteractionCallback) 
 		s.answerShortcut(ic, "relman can't post a change request in a direct message: use the shortcut on a message in a channel, or type `/ccb request <release> <title…>`.")
 		return Ack{}
 	}
-	svc := s.Dispatcher.Service
-	view := blockkit.CRRequestModal(from, svc.ReleaseInChannel(ctx, from.Channel), commands.TitleFrom(ic.Message.Text))
+	view := blockkit.CRRequestModal(from, s.Dispatcher.ReleaseInChannel(ctx, from.Channel), commands.TitleFrom(ic.Message.Text))
 	s.background(func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()

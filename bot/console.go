@@ -141,7 +141,7 @@ func (c *Console) Run(ctx context.Context) error {
 		c.Outbox.Zones = consoleZones{c}
 	}
 	if c.Outbox.Loc == nil {
-		c.Outbox.Loc = c.Dispatcher.Service.Loc
+		c.Outbox.Loc = c.Dispatcher.Loc()
 	}
 	if cs, ok := c.Outbox.Sender.(*consoleSender); ok && c.Pictures != "" {
 		cs.dir = c.Pictures
@@ -265,7 +265,7 @@ func (c *Console) directive(ctx context.Context, line string) (bool, error) {
 	case ":click":
 		return false, c.click(ctx, arg)
 	case ":now":
-		fmt.Fprintln(c.Out, c.Clock.Now().In(c.Dispatcher.Service.Loc).Format("Mon 2006-01-02 15:04 MST"))
+		fmt.Fprintln(c.Out, c.Clock.Now().In(c.Dispatcher.Loc()).Format("Mon 2006-01-02 15:04 MST"))
 	case ":advance":
 		d, err := parseAdvance(arg)
 		if err != nil {
@@ -299,7 +299,8 @@ func (c *Console) click(ctx context.Context, arg string) error {
 		return nil
 	}
 	id := strings.TrimPrefix(strings.ToUpper(f[0]), "CR-")
-	reply := c.Dispatcher.Service.Vote(ctx, c.User, id+":"+strings.ToLower(f[1]))
+	reply := c.Dispatcher.Action(ctx, Action{User: c.User, ID: ActionVote, Value: id + ":" + strings.ToLower(f[1]),
+		Channel: c.Channel, Zone: c.Zones[c.User]})
 	fmt.Fprintln(c.Out, PlainText(reply.Doc.Text))
 	_, err := c.Outbox.Flush(ctx)
 	return err
@@ -351,11 +352,7 @@ func (c *Console) advance(ctx context.Context, end time.Time) error {
 
 // stamp formats an instant in the workspace zone.
 func (c *Console) stamp(t time.Time) string {
-	loc := c.Dispatcher.Service.Loc
-	if loc == nil {
-		loc = time.UTC
-	}
-	return t.In(loc).Format("Mon 2006-01-02 15:04 MST")
+	return t.In(c.Dispatcher.Loc()).Format("Mon 2006-01-02 15:04 MST")
 }
 
 // setZone handles ":tz [@user] <zone>", and ":tz" alone, which shows the
@@ -368,7 +365,7 @@ func (c *Console) setZone(arg string) {
 	}
 	switch {
 	case len(f) == 0 && user == c.User && len(strings.Fields(arg)) == 0:
-		zone := "the workspace's, " + c.Dispatcher.Service.Loc.String()
+		zone := "the workspace's, " + c.Dispatcher.Loc().String()
 		if loc := c.Zones[user]; loc != nil {
 			zone = loc.String()
 		}

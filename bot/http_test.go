@@ -61,6 +61,7 @@ var httpStart = time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC)
 // worker: tests deliver with Outbox.Flush.
 type httpFixture struct {
 	Store   *store.Store
+	Service *commands.Service // what the dispatcher runs, for tests to set up and inspect state
 	Clock   *store.FakeClock
 	Fake    *slackfake.Server
 	Outbox  *outbox.Outbox
@@ -108,7 +109,7 @@ func MustHTTPFixture(tb testing.TB) *httpFixture {
 	srv := httptest.NewServer(h.Handler())
 	svc.PublicURL = srv.URL // calendar feed addresses point here
 	tb.Cleanup(srv.Close)
-	return &httpFixture{Store: st, Clock: clock, Fake: fake, Outbox: ob, Slack: sl, Metrics: metrics, Server: srv, slash: slash}
+	return &httpFixture{Store: st, Service: svc, Clock: clock, Fake: fake, Outbox: ob, Slack: sl, Metrics: metrics, Server: srv, slash: slash}
 }
 
 func mustHTTPTestdata(tb testing.TB, name string) []byte {
@@ -878,7 +879,7 @@ func TestHTTPAddModal(t *testing.T) {
 	// not panic on it.
 	t.Run("BareAddOpensTheModalWithoutAZone", func(t *testing.T) {
 		f := MustHTTPFixture(t)
-		f.Slack.Dispatcher.Service.Loc = nil // before any request is in flight
+		f.Service.Loc = nil // before any request is in flight
 		res := f.MustPost(t, "/slack/commands", httpFormType, f.releaseBody("add", "trigger_id", f.Fake.NewTrigger()))
 		if res.Status != http.StatusOK || res.Body != "" {
 			t.Fatalf("/release add = %d %q; want 200 and no body", res.Status, res.Body)

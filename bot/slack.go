@@ -83,10 +83,9 @@ func (s *Slack) Command(ctx context.Context, sc slack.SlashCommand) Ack {
 	// the cache. The generation is read from the database first: a change
 	// committed meanwhile, by this process or another, can only make a
 	// cached reply newer than its key, never older.
-	svc := s.Dispatcher.Service
-	gen, genErr := svc.Store.Generation(ctx)
+	gen, genErr := s.Dispatcher.Generation(ctx)
 	useCache := genErr == nil && !s.NoReplyCache
-	day := svc.Today()
+	day := s.Dispatcher.Today()
 	key := replyKey{user: req.User, command: cmd, text: req.Text}
 	if req.Zone != nil {
 		key.zone = req.Zone.String()
@@ -137,7 +136,7 @@ func (s *Slack) ephemeralAck(responseURL string, doc store.Doc) Ack {
 // Slack honours for three seconds and once. If Slack refuses, the user gets
 // the usage line instead.
 func (s *Slack) openAddModal(sc slack.SlashCommand) {
-	today := s.Dispatcher.Service.Today() // nil Loc means UTC; DateOf would panic on it
+	today := s.Dispatcher.Today()
 	view := blockkit.AddReleaseModal(sc.ChannelID, sc.UserID, today.AddDays(14).String())
 	s.background(func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
@@ -145,7 +144,7 @@ func (s *Slack) openAddModal(sc slack.SlashCommand) {
 		if _, err := s.API.OpenViewContext(ctx, sc.TriggerID, view); err != nil {
 			s.Metrics.slackError("views.open", errorCode(err))
 			s.log().Warn("views.open failed; answering with usage", "user", sc.UserID, "err", err)
-			reply := s.Dispatcher.Service.Execute(ctx, commands.Request{User: sc.UserID, Channel: sc.ChannelID, Command: "/release", Text: "help add"})
+			reply := s.Dispatcher.Command(ctx, commands.Request{User: sc.UserID, Channel: sc.ChannelID, Command: "/release", Text: "help add"})
 			if sc.ResponseURL != "" {
 				if err := slack.PostWebhookContext(ctx, sc.ResponseURL, webhook(reply.Doc)); err != nil {
 					s.log().Warn("response_url failed", "err", err)
@@ -194,7 +193,7 @@ func (s *Slack) Interaction(ctx context.Context, ic *slack.InteractionCallback) 
 // exists) is shown under the field it is about.
 func (s *Slack) submitAdd(ctx context.Context, ic *slack.InteractionCallback) Ack {
 	f := blockkit.ParseAddRelease(ic.View)
-	if errs := addFormErrors(f, s.Dispatcher.Service.Today()); len(errs) > 0 {
+	if errs := addFormErrors(f, s.Dispatcher.Today()); len(errs) > 0 {
 		return Ack{Body: blockkit.FieldErrors(errs)}
 	}
 	text := fmt.Sprintf("add %s %s %s", f.Product, f.Version, f.Date)
@@ -320,7 +319,7 @@ func (s *Slack) firstSeen(ctx context.Context, id string) bool {
 	if !s.seenHere(id, now) {
 		return false
 	}
-	first, err := s.Dispatcher.Service.Store.FirstDelivery(ctx, id, now, eventTTL)
+	first, err := s.Dispatcher.FirstDelivery(ctx, id, now, eventTTL)
 	if err != nil {
 		s.log().Warn("could not record an event's delivery; handling it", "event_id", id, "err", err)
 		return true
@@ -350,7 +349,7 @@ func (s *Slack) seenHere(id string, now time.Time) bool {
 
 // PublishHome renders and publishes a user's App Home tab.
 func (s *Slack) PublishHome(ctx context.Context, user string) {
-	docs, err := s.Dispatcher.Service.Home(ctx, user)
+	docs, err := s.Dispatcher.Home(ctx, user)
 	if err != nil {
 		s.log().Error("app home", "user", user, "err", err)
 		return
