@@ -260,7 +260,7 @@ func (s *Slack) submitAsk(ctx context.Context, ic *slack.InteractionCallback) Ac
 	}
 	reply := s.Dispatcher.Command(ctx, req)
 	if !reply.OK() {
-		msg := plainError(reply.Doc)
+		msg := formError(reply)
 		field := blockkit.BlockAskDate
 		if ask.Reason && strings.Contains(strings.ToLower(msg), "reason") {
 			field = blockkit.BlockAskReason

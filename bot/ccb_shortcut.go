@@ -84,7 +84,7 @@ func (s *Slack) submitCR(ctx context.Context, ic *slack.InteractionCallback) Ack
 	from := f.From
 	reply := s.Dispatcher.Command(ctx, commands.Request{User: ic.User.ID, Channel: from.Channel, Command: "/ccb", Text: text, Thread: &from})
 	if !reply.OK() {
-		msg := plainError(reply.Doc)
+		msg := formError(reply)
 		return Ack{Body: blockkit.FieldErrors(map[string]string{crErrorField(msg): msg})}
 	}
 	s.background(func(ctx context.Context) {

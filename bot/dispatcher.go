@@ -98,8 +98,9 @@ func (d *Dispatcher) voter() Voter {
 
 // refusal is a private reply with code and a one-line message.
 func refusal(code, text string) commands.Reply {
+	e := &store.Error{Code: code, Message: text}
 	text = ":no_entry: " + text
-	return commands.Reply{Code: code, Doc: store.Doc{Text: text, Sections: []store.Section{{Text: text}}}}
+	return commands.Reply{Code: code, Err: e, Doc: store.Doc{Text: text, Sections: []store.Section{{Text: text}}}}
 }
 
 // Command executes one command. The state change (and its outgoing

@@ -209,8 +209,7 @@ func (s *Slack) submitAdd(ctx context.Context, ic *slack.InteractionCallback) Ac
 	}
 	reply := s.Dispatcher.Command(ctx, commands.Request{User: ic.User.ID, Channel: channel, Command: "/release", Text: text})
 	if !reply.OK() {
-		msg := plainError(reply.Doc)
-		return Ack{Body: blockkit.FieldErrors(map[string]string{addErrorField(f, reply.Code, msg): msg})}
+		return Ack{Body: blockkit.FieldErrors(map[string]string{addErrorField(reply): formError(reply)})}
 	}
 	if channel != "" {
 		s.background(func(ctx context.Context) {
@@ -262,31 +261,33 @@ func addFormErrors(f blockkit.AddReleaseForm, today store.Date) map[string]strin
 // isDM reports whether a conversation ID is a direct message's (D…).
 func isDM(id string) bool { return strings.HasPrefix(id, "D") }
 
-// addErrorField is the block of the add-release form an error from the add
-// command is about: the version for a conflict that names the release (it
-// exists), else the field whose value the message names (the date, for a
-// target inside a freeze), else the product.
-func addErrorField(f blockkit.AddReleaseForm, code, msg string) string {
-	if code == store.EConflict && strings.Contains(msg, "@"+f.Version) {
-		return blockkit.BlockVersion
-	}
-	for _, c := range []struct{ block, value string }{
-		{blockkit.BlockDate, f.Date},
-		{blockkit.BlockChannel, f.NewsChannel},
-		{blockkit.BlockOwner, f.Owner},
-		{blockkit.BlockVersion, "@" + f.Version},
-	} {
-		if c.value != "" && c.value != "@" && strings.Contains(msg, c.value) {
-			return c.block
+// addFormFields are the blocks of the add-release form, by the
+// store.Error Field an error from the add command names.
+var addFormFields = map[string]string{
+	"product": blockkit.BlockProduct, "version": blockkit.BlockVersion, "date": blockkit.BlockDate,
+	"owner": blockkit.BlockOwner, "channel": blockkit.BlockChannel,
+}
+
+// addErrorField is the block of the add-release form a failed add is
+// about: the field its error names, else the product.
+func addErrorField(reply commands.Reply) string {
+	if reply.Err != nil {
+		if block, ok := addFormFields[reply.Err.Field]; ok {
+			return block
 		}
 	}
 	return blockkit.BlockProduct
 }
 
-// plainError is the first line of an error reply, for a form field.
-func plainError(doc store.Doc) string {
-	line, _, _ := strings.Cut(PlainText(doc.Text), "\n")
-	line = strings.TrimSpace(strings.TrimPrefix(line, "✗"))
+// formError is what a form shows under a field for a failed reply: the
+// first line of its error as plain text, marked ⚠ when the fault is not
+// the user's (as the reply marks it), within 150 characters.
+func formError(reply commands.Reply) string {
+	line, _, _ := strings.Cut(reply.ErrorText(), "\n")
+	line = strings.TrimSpace(line)
+	if reply.Code == store.EInternal || reply.Code == store.EUnavailable {
+		line = "⚠ " + line
+	}
 	if len([]rune(line)) > 150 {
 		line = string([]rune(line)[:149]) + "…"
 	}
