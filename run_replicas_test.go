@@ -40,6 +40,37 @@ func waitMetrics(tb testing.TB, s *server, want ...string) {
 	}
 }
 
+// waitOutboxEmpty polls the database dsn until its outbox holds no
+// message, queued or parked, and fails tb when ctx ends first.
+func waitOutboxEmpty(ctx context.Context, tb testing.TB, dsn string) {
+	tb.Helper()
+	st, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer st.Close()
+	for {
+		var n int
+		err := st.View(ctx, func(tx *store.Tx) error {
+			queued, err := tx.Outbox()
+			if err != nil {
+				return err
+			}
+			parked, err := tx.ParkedMessages()
+			n = len(queued) + len(parked)
+			return err
+		})
+		if err == nil && n == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			tb.Fatalf("the outbox still holds %d messages (err %v) after %v", n, err, waitLong)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 // TestRunReplicasOnPostgres runs two replicas on one database: the first
 // leads, a command sent to the follower is delivered once by the leader,
 // and when the leader stops (SIGTERM) the follower takes over at once and
@@ -89,7 +120,10 @@ func TestRunReplicasOnPostgres(t *testing.T) {
 		t.Fatalf("waiting for the new leader to post: %v; its log:\n%s", err, b.logs)
 	}
 	waitMetrics(t, b, "relman_outbox_delivered_total 1")
-	time.Sleep(300 * time.Millisecond) // a second delivery of either would show by now
+	// Only a queued message is posted, and the old leader has stopped:
+	// once the database holds none, queued or parked, neither message can
+	// go out again.
+	waitOutboxEmpty(ctx, t, db)
 	calls := fake.CallsTo("chat.postMessage")
 	if len(calls) != 2 {
 		t.Fatalf("chat.postMessage calls = %d; want 2, one per command", len(calls))
