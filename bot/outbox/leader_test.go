@@ -13,8 +13,8 @@ import (
 )
 
 // fakeLeaser is an in-memory store.Leaser that behaves as the PostgreSQL
-// one does (on the real clock): it can be taken by another holder
-// (steal) or stop answering (down).
+// one does, on the clock of the test's synctest bubble: it can be taken
+// by another holder (steal) or stop answering (down).
 type fakeLeaser struct {
 	mu       sync.Mutex
 	holder   string
