@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"relman/bot"
+	"relman/bot/outbox"
 	"relman/bot/slackfake"
 	"relman/store"
 	"relman/store/postgres"
@@ -352,8 +352,8 @@ func TestReplicasSurviveKills(t *testing.T) {
 	// The lease was renewed before the kill, so it runs out within its
 	// time of it; the follower tries at that moment (store.LeaseClock).
 	// A second covers the /metrics polling and a busy machine.
-	if flip > bot.LeaseTTL+time.Second {
-		t.Errorf("a follower led %v after the leader's SIGKILL; want within the lease time (%v)", flip, bot.LeaseTTL)
+	if flip > outbox.LeaseTTL+time.Second {
+		t.Errorf("a follower led %v after the leader's SIGKILL; want within the lease time (%v)", flip, outbox.LeaseTTL)
 	}
 
 	cut := time.Now()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"relman/bot"
+	"relman/bot/outbox"
 	"relman/bot/slackfake"
 	"relman/store"
 	"relman/store/postgres"
@@ -36,6 +37,37 @@ func waitMetrics(tb testing.TB, s *server, want ...string) {
 			tb.Fatalf("/metrics of %s lacks %q after %v; log:\n%s", s.Addr, missing, waitLong, s.logs)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitOutboxEmpty polls the database dsn until its outbox holds no
+// message, queued or parked, and fails tb when ctx ends first.
+func waitOutboxEmpty(ctx context.Context, tb testing.TB, dsn string) {
+	tb.Helper()
+	st, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer st.Close()
+	for {
+		var n int
+		err := st.View(ctx, func(tx *store.Tx) error {
+			queued, err := tx.Outbox()
+			if err != nil {
+				return err
+			}
+			parked, err := tx.ParkedMessages()
+			n = len(queued) + len(parked)
+			return err
+		})
+		if err == nil && n == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			tb.Fatalf("the outbox still holds %d messages (err %v) after %v", n, err, waitLong)
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 }
 
@@ -88,7 +120,10 @@ func TestRunReplicasOnPostgres(t *testing.T) {
 		t.Fatalf("waiting for the new leader to post: %v; its log:\n%s", err, b.logs)
 	}
 	waitMetrics(t, b, "relman_outbox_delivered_total 1")
-	time.Sleep(300 * time.Millisecond) // a second delivery of either would show by now
+	// Only a queued message is posted, and the old leader has stopped:
+	// once the database holds none, queued or parked, neither message can
+	// go out again.
+	waitOutboxEmpty(ctx, t, db)
 	calls := fake.CallsTo("chat.postMessage")
 	if len(calls) != 2 {
 		t.Fatalf("chat.postMessage calls = %d; want 2, one per command", len(calls))
@@ -130,8 +165,8 @@ func TestStaleLeaderPostsNothing(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("Acquire(b) = %t, %v", ok, err)
 	}
-	worker := func() *bot.Outbox {
-		return &bot.Outbox{Store: st, Sender: &bot.SlackSender{API: bot.NewAPI(fake.BotToken, "", fake.URL())}, Clock: store.SystemClock{}}
+	worker := func() *outbox.Outbox {
+		return &outbox.Outbox{Store: st, Sender: &bot.SlackSender{API: bot.NewAPI(fake.BotToken, "", fake.URL())}, Clock: store.SystemClock{}}
 	}
 	if err := worker().Lead(ctx, st.Fenced("a", ea)); !errors.Is(err, store.ErrNotLeader) {
 		t.Fatalf("stale outbox Lead = %v; want ErrNotLeader", err)

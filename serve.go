@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"relman/bot"
+	"relman/bot/outbox"
 	"relman/commands"
 	"relman/reminders"
 	"relman/store"
@@ -43,14 +44,14 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 	metrics := bot.NewMetrics()
 	api := bot.NewAPI(cfg.BotToken, cfg.AppToken, cfg.APIURL)
 	svc := &commands.Service{Store: st, Clock: clock, Loc: cfg.Loc, Admins: cfg.Admins, Log: log, PublicURL: cfg.PublicURL}
-	outbox := &bot.Outbox{Store: st, Sender: &bot.SlackSender{API: api, Metrics: metrics}, Clock: clock, Log: log, Metrics: metrics}
+	ob := &outbox.Outbox{Store: st, Sender: &bot.SlackSender{API: api, Metrics: metrics}, Clock: clock, Log: log, Metrics: metrics}
 	users := &bot.Users{API: api, Clock: clock, Log: log, Metrics: metrics}
-	outbox.Zones, outbox.Loc = users, cfg.Loc // quiet DMs wait for their recipient's working hours
+	ob.Zones, ob.Loc = users, cfg.Loc // quiet DMs wait for their recipient's working hours
 	// CCB boards whose members are a Slack user group; vote clicks reach
 	// svc.Vote through the Dispatcher (its Voter is the Service).
 	svc.Groups = &bot.Groups{API: api, Clock: clock, Log: log, Metrics: metrics}
 	sl := &bot.Slack{
-		Dispatcher: &bot.Dispatcher{Service: svc, Outbox: outbox, Metrics: metrics, Log: log},
+		Dispatcher: &bot.Dispatcher{Service: svc, Outbox: ob, Metrics: metrics, Log: log},
 		API:        api, Users: users, Clock: clock, Log: log, Metrics: metrics,
 	}
 	web := &bot.HTTP{Slack: sl, SigningSecret: cfg.SigningSecret, Metrics: metrics, Calendar: &commands.Feeds{Store: st, Loc: cfg.Loc}}
@@ -62,13 +63,13 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 	// lease. On bbolt this process always leads.
 	holder := leaseHolder()
 	if st.Leaser() != nil {
-		outbox.Poll = outboxPoll // messages other replicas queue
+		ob.Poll = outboxPoll // messages other replicas queue
 	}
-	leader := &bot.Leader{Leaser: st.Leaser(), Holder: holder, Log: log, Metrics: metrics,
+	leader := &outbox.Leader{Leaser: st.Leaser(), Holder: holder, Log: log, Metrics: metrics,
 		Lead: func(ctx context.Context, epoch uint64) error {
-			return lead(ctx, st.Fenced(holder, epoch), outbox, cfg, clock, log)
+			return lead(ctx, st.Fenced(holder, epoch), ob, cfg, clock, log)
 		}}
-	outbox.LeaseUntil = leader.Until
+	ob.LeaseUntil = leader.Until
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -157,7 +158,7 @@ func leaseHolder() string {
 // while no replica led. Every write goes through fst, the store fenced by
 // the lease. It returns nil when ctx ends, else the error that ended it
 // (wrapping store.ErrNotLeader).
-func lead(ctx context.Context, fst *store.Store, outbox *bot.Outbox, cfg config, clock store.Clock, log *slog.Logger) error {
+func lead(ctx context.Context, fst *store.Store, ob *outbox.Outbox, cfg config, clock store.Clock, log *slog.Logger) error {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	var failed atomic.Pointer[error]
@@ -165,7 +166,7 @@ func lead(ctx context.Context, fst *store.Store, outbox *bot.Outbox, cfg config,
 		failed.CompareAndSwap(nil, &err)
 		stop(err)
 	}
-	sweep := &reminders.Sweep{Store: fst, Loc: cfg.Loc, Checks: reminders.Checks, Notify: outbox.Notify, Log: log, Horizon: reminders.LedgerHorizon}
+	sweep := &reminders.Sweep{Store: fst, Loc: cfg.Loc, Checks: reminders.Checks, Notify: ob.Notify, Log: log, Horizon: reminders.LedgerHorizon}
 	job := func(ctx context.Context, now time.Time) error {
 		_, err := sweep.Run(ctx, now)
 		if errors.Is(err, store.ErrNotLeader) {
@@ -179,13 +180,13 @@ func lead(ctx context.Context, fst *store.Store, outbox *bot.Outbox, cfg config,
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		if err := outbox.Lead(ctx, fst); err != nil {
+		if err := ob.Lead(ctx, fst); err != nil {
 			fail(err)
 		}
 	})
 	wg.Go(func() { sched.Run(ctx) }) // returns after a running sweep ends
 	if fst.CanWake() {
-		wg.Go(func() { watch(ctx, "outbox", fst.WatchOutbox, outbox.Notify, log) })
+		wg.Go(func() { watch(ctx, "outbox", fst.WatchOutbox, ob.Notify, log) })
 	}
 	wg.Wait()
 	if err := failed.Load(); err != nil {

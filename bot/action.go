@@ -155,10 +155,7 @@ func (s *Slack) pendingAskOf(id string, ic *slack.InteractionCallback, label str
 // lands. When that fails the form still opens: its answer is then shown
 // privately instead of in the message.
 func (s *Slack) putAsk(ctx context.Context, a *store.PendingAsk, user string) {
-	err := s.Dispatcher.Service.Store.Update(ctx, user, a.At, func(tx *store.Tx) error {
-		return tx.PutAsk(a, askTTL, maxAsks)
-	})
-	if err != nil {
+	if err := s.Dispatcher.PutAsk(ctx, user, a, askTTL, maxAsks); err != nil {
 		s.log().Warn("could not remember the message of a form; its answer will be shown privately", "user", user, "err", err)
 	}
 }
@@ -166,12 +163,7 @@ func (s *Slack) putAsk(ctx context.Context, a *store.PendingAsk, user string) {
 // takeAsk removes and returns the message whose button opened form id, if
 // it is known and fresh.
 func (s *Slack) takeAsk(ctx context.Context, id, user string) (pendingAsk, bool) {
-	var a *store.PendingAsk
-	err := s.Dispatcher.Service.Store.Update(ctx, user, s.Clock.Now(), func(tx *store.Tx) error {
-		var err error
-		a, err = tx.TakeAsk(id, askTTL)
-		return err
-	})
+	a, err := s.Dispatcher.TakeAsk(ctx, user, id, s.Clock.Now(), askTTL)
 	if err != nil || a == nil {
 		if err != nil {
 			s.log().Warn("could not read the message of a form; its answer will be shown privately", "user", user, "err", err)
@@ -268,7 +260,7 @@ func (s *Slack) submitAsk(ctx context.Context, ic *slack.InteractionCallback) Ac
 	}
 	reply := s.Dispatcher.Command(ctx, req)
 	if !reply.OK() {
-		msg := plainError(reply.Doc)
+		msg := formError(reply)
 		field := blockkit.BlockAskDate
 		if ask.Reason && strings.Contains(strings.ToLower(msg), "reason") {
 			field = blockkit.BlockAskReason

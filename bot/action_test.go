@@ -30,7 +30,7 @@ const (
 func mustPostReminder(tb testing.TB, f *httpFixture) (store.Button, slackfake.Message) {
 	tb.Helper()
 	ctx := context.Background()
-	svc := f.Slack.Dispatcher.Service
+	svc := f.Service
 	for _, line := range []string{
 		"add mobile 5.0 2027-01-29",
 		`depend mobile@5.0 on external "Stripe SDK" due 2027-01-20 owner <@` + actionOwner + `>`,

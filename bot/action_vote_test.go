@@ -73,11 +73,16 @@ func histogramCount(tb testing.TB, m *Metrics, name string, labels ...string) ui
 	return n
 }
 
+// countingWaker counts the dispatcher's wake-ups of the outbox.
+type countingWaker struct{ n int }
+
+func (w *countingWaker) Notify() { w.n++ }
+
 func TestDispatcherAction(t *testing.T) {
 	t.Run("VoteGoesToTheVoterAndIsMetered", func(t *testing.T) {
 		voter := &fakeVoter{}
-		outbox := &Outbox{}
-		d := &Dispatcher{Voter: voter, Metrics: NewMetrics(), Outbox: outbox}
+		waker := &countingWaker{}
+		d := &Dispatcher{Voter: voter, Metrics: NewMetrics(), Outbox: waker}
 		reply := d.Action(context.Background(), Action{User: "U1", ID: ActionVote, Value: "7:approve", Channel: "C1"})
 		if !reply.OK() || reply.Doc.Text != "Your vote: approve" {
 			t.Errorf("Action(vote) = %+v; want the voter's reply", reply)
@@ -88,8 +93,8 @@ func TestDispatcherAction(t *testing.T) {
 		if n := histogramCount(t, d.Metrics, "relman_command_duration_seconds", "command", "action ccb.vote", "outcome", "ok"); n != 1 {
 			t.Errorf("relman_command_duration_seconds{command=\"action ccb.vote\",outcome=\"ok\"} count = %d; want 1", n)
 		}
-		if len(outbox.wake) != 1 {
-			t.Errorf("outbox wake-ups pending = %d; want 1 (the vote queued an edit)", len(outbox.wake))
+		if waker.n != 1 {
+			t.Errorf("outbox wake-ups = %d; want 1 (the vote queued an edit)", waker.n)
 		}
 	})
 
@@ -131,7 +136,7 @@ func TestDispatcherAction(t *testing.T) {
 
 	t.Run("VoteWithoutAVoterGoesToTheService", func(t *testing.T) {
 		f := MustHTTPFixture(t)
-		d := &Dispatcher{Service: f.Slack.Dispatcher.Service, Metrics: NewMetrics()}
+		d := &Dispatcher{Service: f.Service, Metrics: NewMetrics()}
 		// CR-1 does not exist: the Service answered, not the dispatcher.
 		reply := d.Action(context.Background(), Action{User: "U1", ID: ActionVote, Value: "1:approve"})
 		if reply.Code != store.ENotFound {

@@ -27,8 +27,7 @@ func (s *Slack) openCRModal(ctx context.Context, ic *slack.InteractionCallback) 
 		s.answerShortcut(ic, "relman can't post a change request in a direct message: use the shortcut on a message in a channel, or type `/ccb request <release> <title…>`.")
 		return Ack{}
 	}
-	svc := s.Dispatcher.Service
-	view := blockkit.CRRequestModal(from, svc.ReleaseInChannel(ctx, from.Channel), commands.TitleFrom(ic.Message.Text))
+	view := blockkit.CRRequestModal(from, s.Dispatcher.ReleaseInChannel(ctx, from.Channel), commands.TitleFrom(ic.Message.Text))
 	s.background(func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
@@ -85,7 +84,7 @@ func (s *Slack) submitCR(ctx context.Context, ic *slack.InteractionCallback) Ack
 	from := f.From
 	reply := s.Dispatcher.Command(ctx, commands.Request{User: ic.User.ID, Channel: from.Channel, Command: "/ccb", Text: text, Thread: &from})
 	if !reply.OK() {
-		msg := plainError(reply.Doc)
+		msg := formError(reply)
 		return Ack{Body: blockkit.FieldErrors(map[string]string{crErrorField(msg): msg})}
 	}
 	s.background(func(ctx context.Context) {

@@ -27,7 +27,7 @@ const (
 func mustCCBFixture(tb testing.TB) *httpFixture {
 	tb.Helper()
 	f := MustHTTPFixture(tb)
-	svc := f.Slack.Dispatcher.Service
+	svc := f.Service
 	svc.Admins = []string{ccbAdmin}
 	svc.Groups = &Groups{API: f.Slack.API, Clock: f.Clock, Metrics: f.Metrics}
 	mustSlash(tb, f, ccbAdmin, "/release", "add payments 2.3.0 2027-01-15 channel <#"+ccbChannel+"|payments>")

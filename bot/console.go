@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"relman/bot/outbox"
 	"relman/commands"
 	"relman/store"
 )
@@ -21,7 +22,7 @@ import (
 // :advance moves time for the session.
 type Console struct {
 	Dispatcher *Dispatcher
-	Outbox     *Outbox
+	Outbox     *outbox.Outbox
 	Clock      *store.FakeClock
 	In         io.Reader
 	Out        io.Writer
@@ -58,7 +59,7 @@ type consoleSender struct {
 	buttons consoleButtons // for :click
 }
 
-var _ PictureSender = (*consoleSender)(nil)
+var _ outbox.PictureSender = (*consoleSender)(nil)
 
 // SendPicture prints m as Send does, then writes png to a file and prints
 // its path under the message.
@@ -66,13 +67,13 @@ func (s *consoleSender) SendPicture(ctx context.Context, m *store.Message, png [
 	if s.dir == "" {
 		dir, err := os.MkdirTemp("", "relman-console-")
 		if err != nil {
-			return store.Posted{}, &DeliveryError{Err: fmt.Errorf("console pictures: %w", err), Reason: "no_dir", Permanent: true}
+			return store.Posted{}, &outbox.DeliveryError{Err: fmt.Errorf("console pictures: %w", err), Reason: "no_dir", Permanent: true}
 		}
 		s.dir = dir
 	}
 	path := filepath.Join(s.dir, fmt.Sprintf("timeline-%d.png", m.ID))
 	if err := os.WriteFile(path, png, 0o644); err != nil {
-		return store.Posted{}, &DeliveryError{Err: fmt.Errorf("console picture: %w", err), Reason: "write_failed", Permanent: true}
+		return store.Posted{}, &outbox.DeliveryError{Err: fmt.Errorf("console picture: %w", err), Reason: "write_failed", Permanent: true}
 	}
 	at, err := s.Send(ctx, m, thread, nil)
 	fmt.Fprintf(s.out, "    [picture: %s]\n", path)
@@ -102,8 +103,8 @@ func (s *consoleSender) Send(_ context.Context, m *store.Message, thread, update
 // NewConsoleOutbox returns an outbox whose messages are printed to out,
 // and a DM held for its recipient's working hours as a line saying until
 // when.
-func NewConsoleOutbox(st *store.Store, clock store.Clock, out io.Writer) *Outbox {
-	return &Outbox{Store: st, Clock: clock, Sender: &consoleSender{out: out}, Spacing: -1,
+func NewConsoleOutbox(st *store.Store, clock store.Clock, out io.Writer) *outbox.Outbox {
+	return &outbox.Outbox{Store: st, Clock: clock, Sender: &consoleSender{out: out}, Spacing: -1,
 		Held: func(m *store.Message, loc *time.Location) {
 			fmt.Fprintf(out, "  [DM @%s held until %s]\n", m.Channel, m.NotBefore.In(loc).Format("Mon 2006-01-02 15:04 MST"))
 		}}
@@ -140,7 +141,7 @@ func (c *Console) Run(ctx context.Context) error {
 		c.Outbox.Zones = consoleZones{c}
 	}
 	if c.Outbox.Loc == nil {
-		c.Outbox.Loc = c.Dispatcher.Service.Loc
+		c.Outbox.Loc = c.Dispatcher.Loc()
 	}
 	if cs, ok := c.Outbox.Sender.(*consoleSender); ok && c.Pictures != "" {
 		cs.dir = c.Pictures
@@ -264,7 +265,7 @@ func (c *Console) directive(ctx context.Context, line string) (bool, error) {
 	case ":click":
 		return false, c.click(ctx, arg)
 	case ":now":
-		fmt.Fprintln(c.Out, c.Clock.Now().In(c.Dispatcher.Service.Loc).Format("Mon 2006-01-02 15:04 MST"))
+		fmt.Fprintln(c.Out, c.Clock.Now().In(c.Dispatcher.Loc()).Format("Mon 2006-01-02 15:04 MST"))
 	case ":advance":
 		d, err := parseAdvance(arg)
 		if err != nil {
@@ -298,7 +299,8 @@ func (c *Console) click(ctx context.Context, arg string) error {
 		return nil
 	}
 	id := strings.TrimPrefix(strings.ToUpper(f[0]), "CR-")
-	reply := c.Dispatcher.Service.Vote(ctx, c.User, id+":"+strings.ToLower(f[1]))
+	reply := c.Dispatcher.Action(ctx, Action{User: c.User, ID: ActionVote, Value: id + ":" + strings.ToLower(f[1]),
+		Channel: c.Channel, Zone: c.Zones[c.User]})
 	fmt.Fprintln(c.Out, PlainText(reply.Doc.Text))
 	_, err := c.Outbox.Flush(ctx)
 	return err
@@ -350,11 +352,7 @@ func (c *Console) advance(ctx context.Context, end time.Time) error {
 
 // stamp formats an instant in the workspace zone.
 func (c *Console) stamp(t time.Time) string {
-	loc := c.Dispatcher.Service.Loc
-	if loc == nil {
-		loc = time.UTC
-	}
-	return t.In(loc).Format("Mon 2006-01-02 15:04 MST")
+	return t.In(c.Dispatcher.Loc()).Format("Mon 2006-01-02 15:04 MST")
 }
 
 // setZone handles ":tz [@user] <zone>", and ":tz" alone, which shows the
@@ -367,7 +365,7 @@ func (c *Console) setZone(arg string) {
 	}
 	switch {
 	case len(f) == 0 && user == c.User && len(strings.Fields(arg)) == 0:
-		zone := "the workspace's, " + c.Dispatcher.Service.Loc.String()
+		zone := "the workspace's, " + c.Dispatcher.Loc().String()
 		if loc := c.Zones[user]; loc != nil {
 			zone = loc.String()
 		}

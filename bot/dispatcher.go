@@ -14,9 +14,13 @@ import (
 // Slack over HTTP and Socket Mode translate their input into a
 // commands.Request and render the Reply; the dispatcher runs it, measures
 // it, and wakes the outbox for the messages the command queued.
+//
+// Transports reach the service and its store through the dispatcher's
+// methods alone; Service is set when relman is wired, and read only here.
 type Dispatcher struct {
 	Service *commands.Service
-	Outbox  *Outbox
+	// Outbox is woken when a command queued messages (*outbox.Outbox).
+	Outbox  interface{ Notify() }
 	Metrics *Metrics
 	Log     *slog.Logger
 	// Voter records CCB votes (Action with ActionVote). When nil, Service
@@ -94,8 +98,9 @@ func (d *Dispatcher) voter() Voter {
 
 // refusal is a private reply with code and a one-line message.
 func refusal(code, text string) commands.Reply {
+	e := &store.Error{Code: code, Message: text}
 	text = ":no_entry: " + text
-	return commands.Reply{Code: code, Doc: store.Doc{Text: text, Sections: []store.Section{{Text: text}}}}
+	return commands.Reply{Code: code, Err: e, Doc: store.Doc{Text: text, Sections: []store.Section{{Text: text}}}}
 }
 
 // Command executes one command. The state change (and its outgoing
@@ -133,4 +138,63 @@ func commandName(req commands.Request) string {
 		}
 	}
 	return "/" + group + " unknown"
+}
+
+// Home returns the App Home tab of user (commands.Service.Home), measured
+// as "app home". It changes nothing.
+func (d *Dispatcher) Home(ctx context.Context, user string) ([]store.Doc, error) {
+	start := time.Now()
+	docs, err := d.Service.Home(ctx, user)
+	d.Metrics.command("app home", err == nil, time.Since(start))
+	return docs, err
+}
+
+// Today is the workspace's date now.
+func (d *Dispatcher) Today() store.Date { return d.Service.Today() }
+
+// Loc is the workspace's time zone (UTC when none is set).
+func (d *Dispatcher) Loc() *time.Location {
+	if d.Service.Loc == nil {
+		return time.UTC
+	}
+	return d.Service.Loc
+}
+
+// Generation is the store's generation (store.Store.Generation): a reply
+// to a lookup computed at one generation still holds while it is the same.
+func (d *Dispatcher) Generation(ctx context.Context) (uint64, error) {
+	return d.Service.Store.Generation(ctx)
+}
+
+// ReleaseInChannel names the one planned release whose news goes to
+// channel, or "" (commands.Service.ReleaseInChannel): a form's guess.
+func (d *Dispatcher) ReleaseInChannel(ctx context.Context, channel string) string {
+	return d.Service.ReleaseInChannel(ctx, channel)
+}
+
+// FirstDelivery records that the event id was received at now and reports
+// whether it is the first time within ttl (store.Store.FirstDelivery), so
+// an event Slack retries, to this replica or another, is handled once.
+func (d *Dispatcher) FirstDelivery(ctx context.Context, id string, now time.Time, ttl time.Duration) (bool, error) {
+	return d.Service.Store.FirstDelivery(ctx, id, now, ttl)
+}
+
+// PutAsk remembers the message whose button opened a form (store.PendingAsk)
+// for ttl, keeping at most limit of them, on behalf of user.
+func (d *Dispatcher) PutAsk(ctx context.Context, user string, a *store.PendingAsk, ttl time.Duration, limit int) error {
+	return d.Service.Store.Update(ctx, user, a.At, func(tx *store.Tx) error {
+		return tx.PutAsk(a, ttl, limit)
+	})
+}
+
+// TakeAsk removes and returns the message whose button opened form id, if
+// it was remembered less than ttl before now; nil if not.
+func (d *Dispatcher) TakeAsk(ctx context.Context, user, id string, now time.Time, ttl time.Duration) (*store.PendingAsk, error) {
+	var a *store.PendingAsk
+	err := d.Service.Store.Update(ctx, user, now, func(tx *store.Tx) error {
+		var err error
+		a, err = tx.TakeAsk(id, ttl)
+		return err
+	})
+	return a, err
 }

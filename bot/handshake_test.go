@@ -84,7 +84,7 @@ func mustDependency(tb testing.TB, f *httpFixture) *store.Dependency {
 // mustShow is the text of /release show ref.
 func mustShow(tb testing.TB, f *httpFixture, ref string) string {
 	tb.Helper()
-	r := f.Slack.Dispatcher.Service.Execute(context.Background(), commands.Request{User: httpUser, Channel: httpChannel, Command: "/release", Text: "show " + ref})
+	r := f.Service.Execute(context.Background(), commands.Request{User: httpUser, Channel: httpChannel, Command: "/release", Text: "show " + ref})
 	if !r.OK() {
 		tb.Fatalf("show %s: %s", ref, r.Doc.Text)
 	}

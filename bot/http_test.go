@@ -27,6 +27,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"relman/bot/blockkit"
+	"relman/bot/outbox"
 	"relman/bot/slackfake"
 	"relman/commands"
 	"relman/store"
@@ -60,9 +61,10 @@ var httpStart = time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC)
 // worker: tests deliver with Outbox.Flush.
 type httpFixture struct {
 	Store   *store.Store
+	Service *commands.Service // what the dispatcher runs, for tests to set up and inspect state
 	Clock   *store.FakeClock
 	Fake    *slackfake.Server
-	Outbox  *Outbox
+	Outbox  *outbox.Outbox
 	Slack   *Slack
 	Metrics *Metrics
 	Server  *httptest.Server
@@ -97,9 +99,9 @@ func MustHTTPFixture(tb testing.TB) *httpFixture {
 	api := slack.New(fake.BotToken, slack.OptionAPIURL(fake.URL()))
 	metrics := NewMetrics()
 	svc := &commands.Service{Store: st, Clock: clock, Loc: time.UTC}
-	outbox := &Outbox{Store: st, Sender: &SlackSender{API: api, Metrics: metrics}, Clock: clock, Metrics: metrics}
+	ob := &outbox.Outbox{Store: st, Sender: &SlackSender{API: api, Metrics: metrics}, Clock: clock, Metrics: metrics}
 	sl := &Slack{
-		Dispatcher: &Dispatcher{Service: svc, Outbox: outbox, Metrics: metrics},
+		Dispatcher: &Dispatcher{Service: svc, Outbox: ob, Metrics: metrics},
 		API:        api, Users: &Users{API: api, Clock: clock, Metrics: metrics}, Clock: clock, Metrics: metrics,
 	}
 	tb.Cleanup(sl.Wait)
@@ -107,7 +109,7 @@ func MustHTTPFixture(tb testing.TB) *httpFixture {
 	srv := httptest.NewServer(h.Handler())
 	svc.PublicURL = srv.URL // calendar feed addresses point here
 	tb.Cleanup(srv.Close)
-	return &httpFixture{Store: st, Clock: clock, Fake: fake, Outbox: outbox, Slack: sl, Metrics: metrics, Server: srv, slash: slash}
+	return &httpFixture{Store: st, Service: svc, Clock: clock, Fake: fake, Outbox: ob, Slack: sl, Metrics: metrics, Server: srv, slash: slash}
 }
 
 func mustHTTPTestdata(tb testing.TB, name string) []byte {
@@ -877,7 +879,7 @@ func TestHTTPAddModal(t *testing.T) {
 	// not panic on it.
 	t.Run("BareAddOpensTheModalWithoutAZone", func(t *testing.T) {
 		f := MustHTTPFixture(t)
-		f.Slack.Dispatcher.Service.Loc = nil // before any request is in flight
+		f.Service.Loc = nil // before any request is in flight
 		res := f.MustPost(t, "/slack/commands", httpFormType, f.releaseBody("add", "trigger_id", f.Fake.NewTrigger()))
 		if res.Status != http.StatusOK || res.Body != "" {
 			t.Fatalf("/release add = %d %q; want 200 and no body", res.Status, res.Body)

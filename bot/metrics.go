@@ -8,6 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"relman/bot/outbox"
 )
 
 // Metrics are relman's Prometheus metrics, on a registry of their own (no
@@ -109,7 +111,58 @@ func (m *Metrics) command(name string, ok bool, d time.Duration) {
 	m.commandLatency.WithLabelValues(name, outcome).Observe(d.Seconds())
 }
 
-func (m *Metrics) picture(outcome string) {
+var _ outbox.Metrics = (*Metrics)(nil)
+
+// OutboxDepth sets relman_outbox_depth.
+func (m *Metrics) OutboxDepth(waiting int) {
+	if m == nil {
+		return
+	}
+	m.outboxDepth.Set(float64(waiting))
+}
+
+// OutboxDelivered counts relman_outbox_delivered_total.
+func (m *Metrics) OutboxDelivered() {
+	if m == nil {
+		return
+	}
+	m.outboxDelivered.Inc()
+}
+
+// OutboxFailed counts relman_outbox_failures_total by reason.
+func (m *Metrics) OutboxFailed(reason string) {
+	if m == nil {
+		return
+	}
+	m.outboxFailures.WithLabelValues(reason).Inc()
+}
+
+// OutboxParked counts relman_outbox_parked_total.
+func (m *Metrics) OutboxParked() {
+	if m == nil {
+		return
+	}
+	m.outboxParked.Inc()
+}
+
+// OutboxFound counts relman_outbox_found_posted_total.
+func (m *Metrics) OutboxFound() {
+	if m == nil {
+		return
+	}
+	m.outboxFound.Inc()
+}
+
+// OutboxEditsSkipped adds n to relman_outbox_edits_skipped_total by reason.
+func (m *Metrics) OutboxEditsSkipped(reason string, n int) {
+	if m == nil {
+		return
+	}
+	m.outboxEditsSkipped.WithLabelValues(reason).Add(float64(n))
+}
+
+// OutboxPicture counts relman_outbox_pictures_total by outcome.
+func (m *Metrics) OutboxPicture(outcome string) {
 	if m == nil {
 		return
 	}
@@ -123,8 +176,8 @@ func (m *Metrics) slackError(method, code string) {
 	m.slackErrors.WithLabelValues(method, code).Inc()
 }
 
-// leader records whether this replica leads, and the epoch of its term.
-func (m *Metrics) leader(leading bool, epoch uint64) {
+// Leading sets relman_leader, and relman_leader_epoch to a term's epoch.
+func (m *Metrics) Leading(leading bool, epoch uint64) {
 	if m == nil {
 		return
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/slack-go/slack"
 
+	"relman/bot/outbox"
 	"relman/bot/slackfake"
 	"relman/store"
 	"relman/store/boltdb"
@@ -34,7 +35,7 @@ type outboxHarness struct {
 	path    string
 	store   *store.Store
 	metrics *Metrics
-	outbox  *Outbox
+	outbox  *outbox.Outbox
 }
 
 // outboxFixture returns a fresh harness; everything is closed at the end of
@@ -71,7 +72,7 @@ func (h *outboxHarness) open(tb testing.TB) {
 	}
 	h.store = st
 	h.metrics = NewMetrics()
-	h.outbox = &Outbox{
+	h.outbox = &outbox.Outbox{
 		Store:   st,
 		Sender:  &SlackSender{API: h.api, Metrics: h.metrics},
 		Clock:   h.clock,
@@ -706,9 +707,9 @@ func TestOutbox(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				s := &SlackSender{Metrics: NewMetrics()}
 				err := s.classify("chat.postMessage", tc.err)
-				var de *DeliveryError
+				var de *outbox.DeliveryError
 				if !errors.As(err, &de) {
-					t.Fatalf("classify(%v) = %T; want *DeliveryError", tc.err, err)
+					t.Fatalf("classify(%v) = %T; want *outbox.DeliveryError", tc.err, err)
 				}
 				if diff := cmp.Diff(tc.want, class{de.Reason, de.Permanent, de.RetryAfter}); diff != "" {
 					t.Errorf("classify(%v) (-want +got):\n%s", tc.err, diff)

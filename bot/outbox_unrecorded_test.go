@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"relman/bot/outbox"
 	"relman/store"
 	"relman/store/boltdb"
 	"relman/store/storetest"
@@ -46,7 +47,7 @@ func TestOutboxLooksAgainWhenARecordFailed(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.store = st
-	h.outbox = &Outbox{Store: st, Clock: h.clock, Metrics: h.metrics, Spacing: -1,
+	h.outbox = &outbox.Outbox{Store: st, Clock: h.clock, Metrics: h.metrics, Spacing: -1,
 		Sender: cutAfterSend{&SlackSender{API: h.api, Metrics: h.metrics}, cut, down}}
 
 	h.enqueue(t, outboxText("C1", "one"))

@@ -23,7 +23,7 @@ func TestReconfirmEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	f.Fake.SetUser(actionOwner, "sam", "Asia/Tokyo")
 	f.Outbox.Zones = f.Slack.Users
-	svc := f.Slack.Dispatcher.Service
+	svc := f.Service
 	for _, line := range []string{
 		"add mobile 5.0 2027-02-26",
 		`depend mobile@5.0 on external "Stripe SDK" due 2027-02-15 owner <@` + actionOwner + `>`,

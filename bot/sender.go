@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"relman/bot/blockkit"
+	"relman/bot/outbox"
 	"relman/store"
 )
 
@@ -20,7 +21,7 @@ type SlackSender struct {
 	Metrics *Metrics
 }
 
-var _ Sender = (*SlackSender)(nil)
+var _ outbox.Sender = (*SlackSender)(nil)
 
 // outboxEventType marks relman's messages in Slack message metadata, with
 // the outbox ID, so a message posted twice after an ambiguous failure (a
@@ -60,7 +61,7 @@ func (s *SlackSender) Send(ctx context.Context, m *store.Message, thread, update
 // Find reads: one page of conversations.history.
 const findLimit = 100
 
-var _ Finder = (*SlackSender)(nil)
+var _ outbox.Finder = (*SlackSender)(nil)
 
 // Find looks among the latest findLimit messages of the channel m goes to
 // (of thread's thread when set; a DM's channel is opened first) for one
@@ -154,7 +155,7 @@ func (s *SlackSender) Permalink(ctx context.Context, p store.Posted) (string, er
 	return url, nil
 }
 
-var _ Permalinker = (*SlackSender)(nil)
+var _ outbox.Permalinker = (*SlackSender)(nil)
 
 // permanentErrors are Slack error codes that no retry can fix.
 var permanentErrors = map[string]bool{
@@ -167,10 +168,10 @@ var permanentErrors = map[string]bool{
 	"channel_is_archived": true, "messages_tab_disabled": true, "duplicate_channel_not_found": true,
 }
 
-// classify turns a slack-go error into a *DeliveryError: whether a retry
+// classify turns a slack-go error into a *outbox.DeliveryError: whether a retry
 // can help, and how long Slack asked to wait.
 func (s *SlackSender) classify(method string, err error) error {
-	de := &DeliveryError{Err: fmt.Errorf("%s: %w", method, err), Reason: errorCode(err)}
+	de := &outbox.DeliveryError{Err: fmt.Errorf("%s: %w", method, err), Reason: errorCode(err)}
 	if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok {
 		de.RetryAfter = rl.RetryAfter
 	} else if sc, ok := errors.AsType[slack.StatusCodeError](err); ok {

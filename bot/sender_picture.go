@@ -8,10 +8,11 @@ import (
 	"github.com/slack-go/slack"
 
 	"relman/bot/blockkit"
+	"relman/bot/outbox"
 	"relman/store"
 )
 
-var _ PictureSender = (*SlackSender)(nil)
+var _ outbox.PictureSender = (*SlackSender)(nil)
 
 // SendPicture posts m with png attached, in thread's thread when set, by
 // Slack's file upload (files.getUploadURLExternal, the upload itself, then
@@ -34,7 +35,7 @@ func (s *SlackSender) SendPicture(ctx context.Context, m *store.Message, png []b
 		Blocks: slack.Blocks{BlockSet: blockkit.Blocks(m.Doc, outboxBlockPrefix(m.ID))},
 	})
 	if err != nil {
-		de := s.classify("files.upload", err).(*DeliveryError)
+		de := s.classify("files.upload", err).(*outbox.DeliveryError)
 		if _, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
 			de.Permanent = true
 		}

@@ -83,10 +83,9 @@ func (s *Slack) Command(ctx context.Context, sc slack.SlashCommand) Ack {
 	// the cache. The generation is read from the database first: a change
 	// committed meanwhile, by this process or another, can only make a
 	// cached reply newer than its key, never older.
-	svc := s.Dispatcher.Service
-	gen, genErr := svc.Store.Generation(ctx)
+	gen, genErr := s.Dispatcher.Generation(ctx)
 	useCache := genErr == nil && !s.NoReplyCache
-	day := svc.Today()
+	day := s.Dispatcher.Today()
 	key := replyKey{user: req.User, command: cmd, text: req.Text}
 	if req.Zone != nil {
 		key.zone = req.Zone.String()
@@ -137,7 +136,7 @@ func (s *Slack) ephemeralAck(responseURL string, doc store.Doc) Ack {
 // Slack honours for three seconds and once. If Slack refuses, the user gets
 // the usage line instead.
 func (s *Slack) openAddModal(sc slack.SlashCommand) {
-	today := s.Dispatcher.Service.Today() // nil Loc means UTC; DateOf would panic on it
+	today := s.Dispatcher.Today()
 	view := blockkit.AddReleaseModal(sc.ChannelID, sc.UserID, today.AddDays(14).String())
 	s.background(func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
@@ -145,7 +144,7 @@ func (s *Slack) openAddModal(sc slack.SlashCommand) {
 		if _, err := s.API.OpenViewContext(ctx, sc.TriggerID, view); err != nil {
 			s.Metrics.slackError("views.open", errorCode(err))
 			s.log().Warn("views.open failed; answering with usage", "user", sc.UserID, "err", err)
-			reply := s.Dispatcher.Service.Execute(ctx, commands.Request{User: sc.UserID, Channel: sc.ChannelID, Command: "/release", Text: "help add"})
+			reply := s.Dispatcher.Command(ctx, commands.Request{User: sc.UserID, Channel: sc.ChannelID, Command: "/release", Text: "help add"})
 			if sc.ResponseURL != "" {
 				if err := slack.PostWebhookContext(ctx, sc.ResponseURL, webhook(reply.Doc)); err != nil {
 					s.log().Warn("response_url failed", "err", err)
@@ -194,7 +193,7 @@ func (s *Slack) Interaction(ctx context.Context, ic *slack.InteractionCallback) 
 // exists) is shown under the field it is about.
 func (s *Slack) submitAdd(ctx context.Context, ic *slack.InteractionCallback) Ack {
 	f := blockkit.ParseAddRelease(ic.View)
-	if errs := addFormErrors(f, s.Dispatcher.Service.Today()); len(errs) > 0 {
+	if errs := addFormErrors(f, s.Dispatcher.Today()); len(errs) > 0 {
 		return Ack{Body: blockkit.FieldErrors(errs)}
 	}
 	text := fmt.Sprintf("add %s %s %s", f.Product, f.Version, f.Date)
@@ -210,8 +209,7 @@ func (s *Slack) submitAdd(ctx context.Context, ic *slack.InteractionCallback) Ac
 	}
 	reply := s.Dispatcher.Command(ctx, commands.Request{User: ic.User.ID, Channel: channel, Command: "/release", Text: text})
 	if !reply.OK() {
-		msg := plainError(reply.Doc)
-		return Ack{Body: blockkit.FieldErrors(map[string]string{addErrorField(f, reply.Code, msg): msg})}
+		return Ack{Body: blockkit.FieldErrors(map[string]string{addErrorField(reply): formError(reply)})}
 	}
 	if channel != "" {
 		s.background(func(ctx context.Context) {
@@ -263,31 +261,33 @@ func addFormErrors(f blockkit.AddReleaseForm, today store.Date) map[string]strin
 // isDM reports whether a conversation ID is a direct message's (D…).
 func isDM(id string) bool { return strings.HasPrefix(id, "D") }
 
-// addErrorField is the block of the add-release form an error from the add
-// command is about: the version for a conflict that names the release (it
-// exists), else the field whose value the message names (the date, for a
-// target inside a freeze), else the product.
-func addErrorField(f blockkit.AddReleaseForm, code, msg string) string {
-	if code == store.EConflict && strings.Contains(msg, "@"+f.Version) {
-		return blockkit.BlockVersion
-	}
-	for _, c := range []struct{ block, value string }{
-		{blockkit.BlockDate, f.Date},
-		{blockkit.BlockChannel, f.NewsChannel},
-		{blockkit.BlockOwner, f.Owner},
-		{blockkit.BlockVersion, "@" + f.Version},
-	} {
-		if c.value != "" && c.value != "@" && strings.Contains(msg, c.value) {
-			return c.block
+// addFormFields are the blocks of the add-release form, by the
+// store.Error Field an error from the add command names.
+var addFormFields = map[string]string{
+	"product": blockkit.BlockProduct, "version": blockkit.BlockVersion, "date": blockkit.BlockDate,
+	"owner": blockkit.BlockOwner, "channel": blockkit.BlockChannel,
+}
+
+// addErrorField is the block of the add-release form a failed add is
+// about: the field its error names, else the product.
+func addErrorField(reply commands.Reply) string {
+	if reply.Err != nil {
+		if block, ok := addFormFields[reply.Err.Field]; ok {
+			return block
 		}
 	}
 	return blockkit.BlockProduct
 }
 
-// plainError is the first line of an error reply, for a form field.
-func plainError(doc store.Doc) string {
-	line, _, _ := strings.Cut(PlainText(doc.Text), "\n")
-	line = strings.TrimSpace(strings.TrimPrefix(line, "✗"))
+// formError is what a form shows under a field for a failed reply: the
+// first line of its error as plain text, marked ⚠ when the fault is not
+// the user's (as the reply marks it), within 150 characters.
+func formError(reply commands.Reply) string {
+	line, _, _ := strings.Cut(reply.ErrorText(), "\n")
+	line = strings.TrimSpace(line)
+	if reply.Code == store.EInternal || reply.Code == store.EUnavailable {
+		line = "⚠ " + line
+	}
 	if len([]rune(line)) > 150 {
 		line = string([]rune(line)[:149]) + "…"
 	}
@@ -320,7 +320,7 @@ func (s *Slack) firstSeen(ctx context.Context, id string) bool {
 	if !s.seenHere(id, now) {
 		return false
 	}
-	first, err := s.Dispatcher.Service.Store.FirstDelivery(ctx, id, now, eventTTL)
+	first, err := s.Dispatcher.FirstDelivery(ctx, id, now, eventTTL)
 	if err != nil {
 		s.log().Warn("could not record an event's delivery; handling it", "event_id", id, "err", err)
 		return true
@@ -350,7 +350,7 @@ func (s *Slack) seenHere(id string, now time.Time) bool {
 
 // PublishHome renders and publishes a user's App Home tab.
 func (s *Slack) PublishHome(ctx context.Context, user string) {
-	docs, err := s.Dispatcher.Service.Home(ctx, user)
+	docs, err := s.Dispatcher.Home(ctx, user)
 	if err != nil {
 		s.log().Error("app home", "user", user, "err", err)
 		return

@@ -20,7 +20,7 @@ import (
 func mustPostWillSlip(tb testing.TB, f *httpFixture) (store.Button, slackfake.Message) {
 	tb.Helper()
 	ctx := context.Background()
-	svc := f.Slack.Dispatcher.Service
+	svc := f.Service
 	for _, c := range []struct{ user, line string }{
 		{actionOwner, "add payments 2.3.0 2027-01-29 channel <#C0PAY|payments>"},
 		{actionOther, "add mobile 5.0 2027-02-05 channel <#C0MOB|mobile>"},
@@ -187,7 +187,7 @@ func TestWillSlipPreview(t *testing.T) {
 		slip, msg := mustPostWillSlip(t, f)
 		view := mustOpenAsk(t, f, actionOwner, slip, msg)
 		step := mustUpdate(t, f.MustPost(t, "/slack/interactions", httpFormType, previewSubmitBody(t, actionOwner, view, "2027-02-12", "the PSP", true)))
-		svc := f.Slack.Dispatcher.Service
+		svc := f.Service
 		if r := svc.Execute(context.Background(), commands.Request{User: actionOwner, Channel: httpChannel, Command: "/release", Text: "cancel payments@2.3.0 because folded into 2.4"}); !r.OK() {
 			t.Fatal(r.Doc.Text)
 		}
@@ -223,7 +223,7 @@ func TestWillSlipPreview(t *testing.T) {
 // checks the private answer and its Move it button, and clicks it.
 func TestSlashPreviewThenMoveIt(t *testing.T) {
 	f := MustHTTPFixture(t)
-	svc := f.Slack.Dispatcher.Service
+	svc := f.Service
 	for _, line := range []string{
 		"add payments 2.3.0 2027-01-29 channel <#C0PAY|payments>",
 		"add mobile 5.0 2027-02-05 channel <#C0MOB|mobile>",

@@ -53,12 +53,12 @@ func (s *Service) Vote(ctx context.Context, user, value string) (reply Reply) {
 	x := &Exec{ctx: ctx, s: s, req: Request{User: user, Command: "/ccb"}, now: now, today: store.DateOf(now, s.loc())}
 	defer func() {
 		if p := recover(); p != nil {
-			reply = s.voteFail(x, fmt.Errorf("panic: %v\n%s", p, debug.Stack()))
+			reply = s.fail(x, nil, "", fmt.Errorf("panic: %v\n%s", p, debug.Stack()))
 		}
 	}()
 	id, choice, err := parseVote(value)
 	if err != nil {
-		return s.voteFail(x, err)
+		return s.fail(x, nil, "", err)
 	}
 	// Resolve the board's user groups (a Slack call) outside the
 	// transaction; if that fails, the members last resolved stand.
@@ -71,7 +71,7 @@ func (s *Service) Vote(ctx context.Context, user, value string) (reply Reply) {
 			}
 			return err
 		}); err != nil {
-			return s.voteFail(x, err)
+			return s.fail(x, nil, "", err)
 		}
 	}
 	resolved, gerr := s.resolveGroups(ctx, groups)
@@ -98,7 +98,7 @@ func (s *Service) Vote(ctx context.Context, user, value string) (reply Reply) {
 		return err
 	})
 	if err != nil {
-		return s.voteFail(x, err)
+		return s.fail(x, nil, "", err)
 	}
 	return Reply{Doc: v.doc(choice), Queued: x.queued}
 }
@@ -233,24 +233,6 @@ func (x *Exec) vote(tx *store.Tx, cr *store.ChangeRequest, choice store.Choice) 
 	}
 	x.queued++
 	return v, tx.Enqueue(&store.Message{Channel: cr.Channel, UpdateOf: cr.Thread, Doc: card})
-}
-
-// voteFail is the private answer to a click that was not counted.
-func (s *Service) voteFail(x *Exec, err error) Reply {
-	code := store.ErrorCode(err)
-	if code == store.EInternal {
-		return s.fail(x, nil, "ccb", err)
-	}
-	b := newDoc("")
-	b.section(":x: " + escapeMessage(capitalizeFirst(store.ErrorMessage(err))))
-	return Reply{Code: code, Doc: b.build()}
-}
-
-func capitalizeFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // CRDeadlines is the due-check of change requests whose deadline has

@@ -102,7 +102,7 @@ func parseAdd(p *parser) (Command, error) {
 		return nil, err
 	}
 	if c.date, err = p.date("the target date"); err != nil {
-		return nil, err
+		return nil, store.WithField(err, "date")
 	}
 	c.anyway = p.trailing("anyway")
 	for !p.done() {
@@ -119,10 +119,10 @@ func parseAdd(p *parser) (Command, error) {
 
 func (c *addCmd) run(x *Exec) (store.Doc, error) {
 	if err := pastDate(c.date, x.today, c.anyway, "add a release with a past target"); err != nil {
-		return store.Doc{}, err
+		return store.Doc{}, store.WithField(err, "date")
 	}
 	if c.channel == "" && isDM(x.req.Channel) {
-		return store.Doc{}, invalid("this is a direct message, where the release's news can't go: name its channel with \"channel #releases\"")
+		return store.Doc{}, store.WithField(invalid("this is a direct message, where the release's news can't go: name its channel with \"channel #releases\""), "channel")
 	}
 	r := &store.Release{
 		Ref: c.ref, Target: c.date, Owner: cmp.Or(c.owner, x.req.User), Channel: cmp.Or(c.channel, x.req.Channel),
@@ -132,16 +132,16 @@ func (c *addCmd) run(x *Exec) (store.Doc, error) {
 	var over *store.Freeze // the freeze an admin overrode
 	err := x.update(func(tx *store.Tx) error {
 		if old, err := tx.Release(c.ref); err == nil {
-			return store.Errorf(store.EConflict, "%s already exists (target %s, owner %s); use /release move to change its date", c.ref, old.Target.Pretty(), Plain(mention(old.Owner)))
+			return store.WithField(store.Errorf(store.EConflict, "%s already exists (target %s, owner %s); use /release move to change its date", c.ref, old.Target.Pretty(), Plain(mention(old.Owner))), "version")
 		} else if store.ErrorCode(err) != store.ENotFound {
 			return err
 		}
 		if err := checkNewVersion(tx, c.ref); err != nil {
-			return err
+			return store.WithField(err, "version")
 		}
 		var err error
 		if over, err = frozen(tx, x, c.ref.Product, c.date, c.anyway); err != nil {
-			return err
+			return store.WithField(err, "date")
 		}
 		r.History[0].Freeze = freezeName(over)
 		action := "release.add"
@@ -189,20 +189,20 @@ func (p *parser) ownerOrChannel(owner, channel *string, ownerWhat string) (bool,
 	switch {
 	case p.keyword("owner"):
 		if *owner != "" {
-			return true, repeated("owner")
+			return true, store.WithField(repeated("owner"), "owner")
 		}
 		*owner, err = p.user(ownerWhat)
+		return true, store.WithField(err, "owner")
 	case p.keyword("channel"):
 		if *channel != "" {
-			return true, repeated("channel")
+			return true, store.WithField(repeated("channel"), "channel")
 		}
 		if *channel, err = p.channel(); err == nil {
 			err = checkNewsChannel(*channel)
 		}
-	default:
-		return false, nil
+		return true, store.WithField(err, "channel")
 	}
-	return true, err
+	return false, nil
 }
 
 // ---- list

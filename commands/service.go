@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -39,7 +40,11 @@ type Request struct {
 // already queued in the outbox, in the same transaction as the change.
 type Reply struct {
 	Doc  store.Doc
-	Code string // "" on success, else a store error code
+	Code string // "" on success, else a store error code (Err.Code)
+	// Err is what went wrong, translated for the user once (fail): its
+	// Code, its Message and, when known, the Field of a form it is about;
+	// nil on success.
+	Err *store.Error
 	// Queued counts the messages the command queued in the outbox.
 	Queued int
 	// Cacheable marks a successful lookup: the same request gives the same
@@ -179,7 +184,8 @@ func (s *Service) Execute(ctx context.Context, req Request) (reply Reply) {
 		}
 		doc := help(group, topic)
 		if topic != "" && lookup(group, strings.ToLower(topic)) == nil {
-			return Reply{Doc: doc, Code: store.EInvalid}
+			err, _ := errors.AsType[*store.Error](unknownCommand(group, strings.ToLower(topic)))
+			return Reply{Doc: doc, Code: store.EInvalid, Err: err}
 		}
 		return Reply{Doc: doc, Cacheable: true}
 	}
@@ -243,25 +249,55 @@ func firstWord(text string) string {
 	return strings.ToLower(text)
 }
 
-// fail turns err into the private reply the user sees: the message, and for
-// user errors the usage line and an example. Internal errors show a short
-// reference and log the whole chain.
+// fail turns err into the private reply the user sees, the one place a
+// request's error is translated: Err carries its code, its message and the
+// field it is about, for a transport that shows it elsewhere (a form);
+// Doc shows the message, then, for a typed command, the usage line of spec
+// and an example (or how to get help in group). A click (group "") shows
+// the message alone. An internal error shows a short reference and logs the
+// whole chain; an unavailable database is logged as a warning.
 func (s *Service) fail(x *Exec, spec *Spec, group string, err error) Reply {
 	code := store.ErrorCode(err)
+	if code == store.EInternal {
+		ref := newRef()
+		s.log().Error("command failed", "ref", ref, "user", x.req.User, "command", x.req.Command, "err", err)
+		e := store.Errorf(code, "Something went wrong on our side, and nothing was changed. (reference `%s`)", ref)
+		text := ":warning: " + e.Message
+		return Reply{Code: code, Err: e, Doc: store.Doc{Text: text, Sections: []store.Section{{Text: text}}}}
+	}
+	e, _ := errors.AsType[*store.Error](err) // not internal: there is one
 	if code == store.EUnavailable {
 		// Not a bug: the database is away. The user tries again; the
 		// operator sees the cause once per failed command.
 		s.log().Warn("command failed: the database is unavailable", "user", x.req.User, "command", x.req.Command, "err", err)
-		text := ":warning: " + store.ErrorMessage(err)
-		return Reply{Code: code, Doc: store.Doc{Text: text, Sections: []store.Section{{Text: text}}}}
 	}
-	if code == store.EInternal {
-		ref := newRef()
-		s.log().Error("command failed", "ref", ref, "user", x.req.User, "command", x.req.Command, "err", err)
-		text := fmt.Sprintf(":warning: Something went wrong on our side, and nothing was changed. (reference `%s`)", ref)
-		return Reply{Code: code, Doc: store.Doc{Text: text, Sections: []store.Section{{Text: text}}}}
+	switch {
+	case group == "":
+		b := newDoc("")
+		b.section(":x: " + escapeMessage(capitalizeFirst(e.Message)))
+		return Reply{Code: code, Err: e, Doc: b.build()}
+	case code == store.EUnavailable:
+		text := ":warning: " + e.Message
+		return Reply{Code: code, Err: e, Doc: store.Doc{Text: text, Sections: []store.Section{{Text: text}}}}
 	}
-	return Reply{Code: code, Doc: usageDoc(spec, store.ErrorMessage(err), group)}
+	return Reply{Code: code, Err: e, Doc: usageDoc(spec, e.Message, group)}
+}
+
+func capitalizeFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// ErrorText is the message of Err as plain text, as Doc shows it (mentions
+// read @ID): for a transport that shows it where mrkdwn is not read, such
+// as under a form's field. It is "" on success.
+func (r Reply) ErrorText() string {
+	if r.Err == nil {
+		return ""
+	}
+	return Plain(escapeMessage(r.Err.Message))
 }
 
 func newRef() string {

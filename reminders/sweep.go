@@ -30,7 +30,7 @@ type Sweep struct {
 	Loc    *time.Location // the workspace zone; UTC when nil
 	Checks []commands.Check
 	// Notify, when set, is called after a sweep queued messages: it wakes
-	// the outbox (bot.Outbox.Notify).
+	// the outbox (outbox.Outbox.Notify, in bot/outbox).
 	Notify func()
 	Log    *slog.Logger
 	// Horizon, when not zero, prunes ledger entries recorded more than

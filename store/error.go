@@ -26,11 +26,15 @@ const (
 var ErrUnavailable error = &Error{Code: EUnavailable, Message: "relman can't reach its database right now; nothing was changed. Try again in a moment."}
 
 // Error is an error meant for the user: Code classifies it, Message says what
-// was wrong in words the user understands. Wrap it with fmt.Errorf("...: %w")
-// to add context for the operator; ErrorCode and ErrorMessage find it again.
+// was wrong in words the user understands, and Field, when known, names what
+// the user gave that it is about ("product", "version", "date", "owner",
+// "channel"…), so a form shows it under that field. Wrap it with
+// fmt.Errorf("...: %w") to add context for the operator; ErrorCode,
+// ErrorMessage and ErrorField find it again.
 type Error struct {
 	Code    string
 	Message string
+	Field   string
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -62,4 +66,47 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "Something went wrong on our side."
+}
+
+// ErrorField returns the Field of the first *Error in err's chain, or "".
+func ErrorField(err error) string {
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e.Field
+	}
+	return ""
+}
+
+// WithField returns err saying that it is about field: its first *Error,
+// copied with Field set (the original, which may be shared, is left as
+// it is), behind the same chain. An err with no *Error, or whose *Error
+// already names a field, is returned as it is.
+func WithField(err error, field string) error {
+	e, ok := errors.AsType[*Error](err)
+	if !ok || e.Field != "" {
+		return err
+	}
+	c := *e
+	c.Field = field
+	if err == error(e) {
+		return &c
+	}
+	return &fieldError{err: err, e: &c}
+}
+
+// fieldError is a chain whose first *Error is e (WithField).
+type fieldError struct {
+	err error
+	e   *Error
+}
+
+func (f *fieldError) Error() string { return f.err.Error() }
+func (f *fieldError) Unwrap() error { return f.err }
+
+// As finds the *Error with its Field before the one in the chain.
+func (f *fieldError) As(target any) bool {
+	if p, ok := target.(**Error); ok {
+		*p = f.e
+		return true
+	}
+	return false
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"relman/bot"
+	"relman/bot/outbox"
 	"relman/bot/slackfake"
 	"relman/commands"
 	"relman/reminders"
@@ -141,10 +142,10 @@ func startRelman(ctx context.Context, secret string, releases, parked int, noCac
 	svc := &commands.Service{Store: p.st, Clock: clock, Loc: time.UTC, Log: log, Admins: []string{loadAdmin}}
 	p.svc = svc
 	sender := &bot.SlackSender{API: api, Metrics: metrics}
-	outbox := &bot.Outbox{Store: p.st, Sender: sender, Clock: clock, Log: log, Metrics: metrics}
+	ob := &outbox.Outbox{Store: p.st, Sender: sender, Clock: clock, Log: log, Metrics: metrics}
 	users := &bot.Users{API: api, Clock: clock, Log: log, Metrics: metrics}
 	p.sl = &bot.Slack{
-		Dispatcher: &bot.Dispatcher{Service: svc, Outbox: outbox, Metrics: metrics, Log: log},
+		Dispatcher: &bot.Dispatcher{Service: svc, Outbox: ob, Metrics: metrics, Log: log},
 		API:        api, Users: users, Clock: clock, Log: log, Metrics: metrics,
 		NoReplyCache: noCache,
 	}
@@ -167,7 +168,7 @@ func startRelman(ctx context.Context, secret string, releases, parked int, noCac
 	// seed made due; later sweeps find nothing new until time passes.
 	var sched *reminders.Scheduler
 	if sweepSpec != "" {
-		sweep := &reminders.Sweep{Store: p.st, Loc: time.UTC, Checks: reminders.Checks, Notify: outbox.Notify, Log: log, Horizon: reminders.LedgerHorizon}
+		sweep := &reminders.Sweep{Store: p.st, Loc: time.UTC, Checks: reminders.Checks, Notify: ob.Notify, Log: log, Horizon: reminders.LedgerHorizon}
 		n, err := sweep.Run(ctx, clock.Now())
 		if err != nil {
 			return nil, err
@@ -202,7 +203,7 @@ func startRelman(ctx context.Context, secret string, releases, parked int, noCac
 	// The seed queued one message per command, all at once; a real team's
 	// commands come weeks apart. Deliver them now, unspaced, so the
 	// measurement starts with the empty outbox of a server at rest.
-	drain := &bot.Outbox{Store: p.st, Sender: sender, Clock: clock, Log: log, Spacing: -1}
+	drain := &outbox.Outbox{Store: p.st, Sender: sender, Clock: clock, Log: log, Spacing: -1}
 	for {
 		n, err := drain.Flush(ctx)
 		if err != nil {
@@ -232,7 +233,7 @@ func startRelman(ctx context.Context, secret string, releases, parked int, noCac
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	workCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	p.stop = stop
-	p.workers.Go(func() { outbox.Run(workCtx) })
+	p.workers.Go(func() { ob.Run(workCtx) })
 	if sched != nil {
 		p.workers.Go(func() { sched.Run(workCtx) })
 	}
@@ -346,7 +347,7 @@ func outboxDue(st *store.Store, now time.Time) (waiting, held int, err error) {
 // park leaves n messages parked in the outbox, as a server that has run
 // for months keeps those Slack refused for good (an archived channel): they
 // are queued for a channel the fake rejects and given one attempt.
-func park(ctx context.Context, st *store.Store, fake *slackfake.Server, drain *bot.Outbox, n int) error {
+func park(ctx context.Context, st *store.Store, fake *slackfake.Server, drain *outbox.Outbox, n int) error {
 	const gone = "C0ARCHIVED"
 	fake.RejectChannel(gone, "is_archived")
 	err := st.Update(context.Background(), "U0LOADSEED", store.SystemClock{}.Now(), func(tx *store.Tx) error {

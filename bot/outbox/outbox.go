@@ -1,18 +1,13 @@
-package bot
+package outbox
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
-	"relman/commands"
-	"relman/reminders"
 	"relman/store"
 )
 
@@ -71,7 +66,7 @@ type Outbox struct {
 	Sender  Sender
 	Clock   store.Clock
 	Log     *slog.Logger
-	Metrics *Metrics
+	Metrics Metrics // nil: none
 	// Spacing is the least time between two messages to one channel
 	// (default 1s; negative for none); MaxAge is how long a message may keep failing before it
 	// is parked (default 24h).
@@ -317,9 +312,7 @@ func (o *Outbox) flush(ctx context.Context) (int, time.Time, bool, error) {
 			blocked[m.Channel] = true
 		}
 	}
-	if o.Metrics != nil {
-		o.Metrics.outboxDepth.Set(float64(waiting))
-	}
+	o.metrics().OutboxDepth(waiting)
 	left := queue[:0:0]
 	for i := range queue {
 		if !done[i] {
@@ -364,51 +357,8 @@ func (o *Outbox) collapseEdits(ctx context.Context, queue []store.Message) ([]st
 		return nil, fmt.Errorf("drop superseded edits: %w", err)
 	}
 	o.log().Debug("outbox edits superseded by newer ones", "dropped", len(stale))
-	if o.Metrics != nil {
-		o.Metrics.outboxEditsSkipped.WithLabelValues("superseded").Add(float64(len(stale)))
-	}
+	o.metrics().OutboxEditsSkipped("superseded", len(stale))
 	return kept, nil
-}
-
-// hold keeps a quiet DM for its recipient's working hours: when now is
-// outside them it records the next working time as the message's NotBefore
-// and reports true. It is asked at every attempt, so a retry that falls
-// after hours waits too.
-func (o *Outbox) hold(ctx context.Context, m *store.Message, now time.Time) (bool, error) {
-	if !m.DM || !m.Quiet {
-		return false, nil
-	}
-	loc := o.zone(ctx, m.Channel)
-	at := reminders.NextWorkingTime(now, loc)
-	if !at.After(now) {
-		return false, nil
-	}
-	m.NotBefore = at
-	if err := o.store().Update(context.WithoutCancel(ctx), "relman", now, func(tx *store.Tx) error {
-		return tx.PutMessage(m)
-	}); err != nil {
-		return false, fmt.Errorf("hold message %d: %w", m.ID, err)
-	}
-	o.log().Info("outbox DM held for working hours", "message", m.ID, "user", m.Channel, "until", at, "zone", loc.String())
-	if o.Held != nil {
-		o.Held(m, loc)
-	}
-	return true, nil
-}
-
-// zone is user's time zone, else the workspace's.
-func (o *Outbox) zone(ctx context.Context, user string) *time.Location {
-	if o.Zones != nil {
-		loc, err := o.Zones.Location(ctx, user)
-		if err == nil && loc != nil {
-			return loc
-		}
-		o.log().Warn("time zone lookup failed; using the workspace zone", "user", user, "err", err)
-	}
-	if o.Loc == nil {
-		return time.UTC
-	}
-	return o.Loc
 }
 
 // pausedAt reports whether Slack asked to wait (429 Retry-After) past now.
@@ -486,330 +436,4 @@ func (o *Outbox) nextDue(queue []store.Message) time.Time {
 		}
 	}
 	return next
-}
-
-// outcome is what became of one delivery attempt.
-type outcome struct {
-	delivered bool
-	parked    bool
-	dropped   bool // an edit of a message that will never be posted
-	waiting   bool // an edit whose original is still queued: not attempted
-	notices   int  // messages queued to tell owners their channel is unreachable
-}
-
-// done reports whether the message left the queue (delivered, parked or dropped).
-func (r outcome) done() bool { return r.delivered || r.parked || r.dropped }
-
-// original is where the message an edit is about stands when it has not
-// been posted: still queued (the edit waits), parked, or unknown (the edit
-// is dropped either way: an edit never becomes a new post).
-func original(tx *store.Tx, ref string) (string, error) {
-	queued, err := tx.Outbox()
-	if err != nil {
-		return "", err
-	}
-	for _, q := range queued {
-		if q.Ref == ref {
-			return "queued", nil
-		}
-	}
-	parked, err := tx.ParkedMessages()
-	if err != nil {
-		return "", err
-	}
-	for _, p := range parked {
-		if p.Ref == ref {
-			return "original_parked", nil
-		}
-	}
-	return "original_missing", nil
-}
-
-// deliver sends one message and records the outcome; the error is only for
-// store failures.
-func (o *Outbox) deliver(ctx context.Context, m *store.Message) (outcome, error) {
-	var thread, update, link *store.Posted
-	var orig string // where an unposted original stands
-	if err := o.store().View(ctx, func(tx *store.Tx) error {
-		var err error
-		if m.LinkOf != "" {
-			if link, err = tx.Posted(m.LinkOf); err != nil {
-				return err
-			}
-			if link == nil {
-				if where, err := original(tx, m.LinkOf); err != nil || where == "queued" {
-					orig = where
-					return err
-				}
-			}
-		}
-		if m.ThreadOf != "" {
-			if thread, err = tx.Posted(m.ThreadOf); err != nil {
-				return err
-			}
-		}
-		if m.UpdateOf == "" {
-			return nil
-		}
-		if update, err = tx.Posted(m.UpdateOf); err != nil || update != nil {
-			return err
-		}
-		orig, err = original(tx, m.UpdateOf)
-		return err
-	}); err != nil {
-		return outcome{}, err
-	}
-	switch orig {
-	case "queued":
-		return outcome{waiting: true}, nil
-	case "original_parked", "original_missing":
-		return o.dropEdit(ctx, m, orig)
-	}
-	// A leader that lost the lease without noticing yet posts nothing: the
-	// new leader will. (Its fenced writes would fail, but a post cannot be
-	// taken back.)
-	if err := o.store().CheckLeader(ctx); err != nil {
-		return outcome{}, fmt.Errorf("deliver message %d: %w", m.ID, err)
-	}
-	// A delivery that started is finished even if ctx ends meanwhile: an
-	// abandoned request may still have been posted.
-	deadline := time.Now().Add(sendTimeout) // real time: it bounds a request
-	if o.LeaseUntil != nil {
-		if until := o.LeaseUntil(); !until.IsZero() && until.Before(deadline) {
-			deadline = until
-		}
-	}
-	sctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
-	var at store.Posted
-	var err error
-	if found := o.posted(sctx, m, thread, update); found != nil {
-		at = *found
-	} else {
-		send := m
-		if link != nil {
-			send = o.withLink(sctx, m, *link)
-		}
-		at, err = o.send(sctx, send, thread, update)
-	}
-	cancel()
-	now := o.Clock.Now()
-	o.mu.Lock()
-	o.last[m.Channel] = now
-	o.mu.Unlock()
-	if err == nil {
-		if o.Metrics != nil {
-			o.Metrics.outboxDelivered.Inc()
-		}
-		err := o.store().Update(context.WithoutCancel(ctx), "relman", now, func(tx *store.Tx) error {
-			if m.Ref != "" {
-				if err := tx.PutPosted(m.Ref, at); err != nil {
-					return err
-				}
-			}
-			return tx.DeleteMessage(m.ID)
-		})
-		o.recorded(m.Channel, err == nil)
-		return outcome{delivered: true}, err
-	}
-	m.Attempts++
-	m.LastError = err.Error()
-	wait, reason := backoff(m.Attempts), "error"
-	var de *DeliveryError
-	if errors.As(err, &de) {
-		m.Parked = de.Permanent
-		if de.RetryAfter > 0 {
-			wait = de.RetryAfter
-			o.mu.Lock()
-			if p := now.Add(wait); p.After(o.paused) {
-				o.paused = p
-			}
-			o.mu.Unlock()
-		}
-		if de.Reason != "" {
-			reason = de.Reason
-		}
-	}
-	// A held message (NotBefore) ages from when it fell due, not from when
-	// it was queued.
-	due := m.CreatedAt
-	if m.NotBefore.After(due) {
-		due = m.NotBefore
-	}
-	if !m.Parked && now.Sub(due) > o.MaxAge {
-		m.Parked = true
-	}
-	m.NextAttempt = now.Add(wait)
-	log := o.log().With("message", m.ID, "channel", m.Channel, "attempt", m.Attempts, "reason", reason, "err", err)
-	if o.Metrics != nil {
-		o.Metrics.outboxFailures.WithLabelValues(reason).Inc()
-	}
-	if m.Parked {
-		if o.Metrics != nil {
-			o.Metrics.outboxParked.Inc()
-		}
-		log.Error("outbox message parked: delivery cannot succeed", "age", now.Sub(m.CreatedAt))
-	} else {
-		log.Warn("outbox delivery failed; will retry", "retry_in", wait)
-	}
-	res := outcome{parked: m.Parked}
-	err = o.store().Update(context.WithoutCancel(ctx), "relman", now, func(tx *store.Tx) error {
-		res.notices = 0 // a retried transaction starts over
-		if !m.Parked {
-			return tx.PutMessage(m)
-		}
-		if err := tx.ParkMessage(m); err != nil {
-			return err
-		}
-		if m.DM || !unreachable[reason] {
-			return nil // a notice that fails is parked like any message, and tells no one
-		}
-		n, err := noticeUnreachable(tx, m.Channel, reason)
-		res.notices = n
-		return err
-	})
-	o.recorded(m.Channel, err == nil)
-	if err == nil && res.notices > 0 {
-		log.Info("told release owners their channel is unreachable", "owners", res.notices)
-	}
-	return res, err
-}
-
-// recorded notes whether the outcome of an attempt to post in channel was
-// recorded. Until one is, what Slack holds of the channel is not known: the
-// post may have gone through with the database unable to record it (its
-// connection cut), and the message, still queued as never tried, would go
-// out again. So the channel's next message is looked for first (posted).
-func (o *Outbox) recorded(channel string, ok bool) {
-	o.mu.Lock()
-	o.looked[channel] = ok
-	o.mu.Unlock()
-}
-
-// posted returns where m already is in Slack, when it may have been posted
-// before without the post being recorded and the Sender (a Finder) finds
-// it there; otherwise nil, and m is to be posted. That may be so of a post
-// (not an edit, which is harmless to repeat) that failed before (the
-// failure may have come after Slack accepted it: a timeout), and of the
-// first message of each channel since this worker started (the previous
-// one may have stopped between a post and its record). When the lookup
-// fails the message is posted: a message twice is better than none.
-func (o *Outbox) posted(ctx context.Context, m *store.Message, thread, update *store.Posted) *store.Posted {
-	f, ok := o.Sender.(Finder)
-	if !ok || update != nil {
-		return nil
-	}
-	o.mu.Lock()
-	first := !o.looked[m.Channel]
-	o.mu.Unlock()
-	if m.Attempts == 0 && !first {
-		return nil
-	}
-	found, err := f.Find(ctx, m, thread)
-	if err != nil {
-		o.log().Warn("outbox could not look for an earlier post of a message; posting it", "message", m.ID, "channel", m.Channel, "err", err)
-		return nil
-	}
-	if found != nil {
-		o.log().Info("outbox message found already posted; recorded as delivered", "message", m.ID, "channel", found.Channel, "ts", found.TS)
-		if o.Metrics != nil {
-			o.Metrics.outboxFound.Inc()
-		}
-	}
-	return found
-}
-
-// dropEdit removes edit m, whose message was never posted and never will
-// be (reason: original_parked or original_missing): sent, it would turn
-// into a new post.
-func (o *Outbox) dropEdit(ctx context.Context, m *store.Message, reason string) (outcome, error) {
-	if err := o.store().Update(context.WithoutCancel(ctx), "relman", o.Clock.Now(), func(tx *store.Tx) error {
-		return tx.DeleteMessage(m.ID)
-	}); err != nil {
-		return outcome{}, fmt.Errorf("drop edit %d: %w", m.ID, err)
-	}
-	o.log().Warn("outbox edit dropped: the message it edits was never posted",
-		"message", m.ID, "channel", m.Channel, "update_of", m.UpdateOf, "reason", reason)
-	if o.Metrics != nil {
-		o.Metrics.outboxEditsSkipped.WithLabelValues(reason).Inc()
-	}
-	return outcome{dropped: true}, nil
-}
-
-// unreachable are the Slack errors that mean relman cannot post in a
-// release's channel until someone acts: its owner is told.
-var unreachable = map[string]bool{"channel_not_found": true, "not_in_channel": true}
-
-// noticeUnreachable queues, once per owner, channel and reason (the alert
-// ledger remembers), a DM to the owner of each release whose news goes to
-// channel, saying that Slack refused it (reason, its error code) and how to
-// fix it. It returns how many DMs it queued.
-func noticeUnreachable(tx *store.Tx, channel, reason string) (int, error) {
-	rels, err := tx.Releases()
-	if err != nil {
-		return 0, err
-	}
-	byOwner := map[string][]store.Ref{}
-	var owners []string
-	for _, r := range rels {
-		if r.Channel != channel || r.Owner == "" {
-			continue
-		}
-		if byOwner[r.Owner] == nil {
-			owners = append(owners, r.Owner)
-		}
-		byOwner[r.Owner] = append(byOwner[r.Owner], r.Ref)
-	}
-	n := 0
-	for _, owner := range owners {
-		first, err := tx.MarkSent("unreachable:" + channel + ":" + owner + ":" + reason)
-		if err != nil {
-			return n, err
-		}
-		if !first {
-			continue
-		}
-		doc := commands.ChannelUnreachable(channel, reason, byOwner[owner])
-		if err := tx.Enqueue(&store.Message{Channel: owner, DM: true, Doc: doc}); err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, nil
-}
-
-// backoff doubles from minBackoff up to maxBackoff.
-func backoff(attempt int) time.Duration {
-	d := minBackoff
-	for i := 1; i < attempt && d < maxBackoff; i++ {
-		d *= 2
-	}
-	return min(d, maxBackoff)
-}
-
-func (o *Outbox) log() *slog.Logger {
-	if o.Log == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return o.Log
-}
-
-// withLink is m ending with the permalink of the message at p, labelled
-// m.LinkText; m itself when the Sender has no permalinks or fails to give
-// one (the message says where to look without it).
-func (o *Outbox) withLink(ctx context.Context, m *store.Message, p store.Posted) *store.Message {
-	pl, ok := o.Sender.(Permalinker)
-	if !ok {
-		return m
-	}
-	url, err := pl.Permalink(ctx, p)
-	if err != nil {
-		o.log().Warn("no permalink; sending without the link", "id", m.ID, "link_of", m.LinkOf, "err", err)
-		return m
-	}
-	c := *m
-	label := cmp.Or(m.LinkText, "Open in Slack")
-	line := "<" + url + "|" + label + ">"
-	c.Doc.Sections = append(slices.Clone(m.Doc.Sections), store.Section{Text: line})
-	c.Doc.Text = strings.TrimRight(m.Doc.Text, "\n") + "\n" + line
-	return &c
 }

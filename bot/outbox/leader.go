@@ -1,4 +1,4 @@
-package bot
+package outbox
 
 import (
 	"cmp"
@@ -46,7 +46,7 @@ type Leader struct {
 	// to fence its writes with (store.Store.Fenced).
 	Lead    func(ctx context.Context, epoch uint64) error
 	Log     *slog.Logger
-	Metrics *Metrics
+	Metrics Metrics // nil: none
 
 	once sync.Once
 	poke chan struct{}
@@ -89,12 +89,12 @@ func (l *Leader) Run(ctx context.Context) error {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if l.Leaser == nil {
-		l.Metrics.leader(true, 0)
-		defer l.Metrics.leader(false, 0)
+		l.metrics().Leading(true, 0)
+		defer l.metrics().Leading(false, 0)
 		return l.Lead(ctx, 0)
 	}
 	ttl, renew, retry := cmp.Or(l.TTL, LeaseTTL), cmp.Or(l.Renew, LeaseRenew), cmp.Or(l.Retry, LeaseRetry)
-	l.Metrics.leader(false, 0)
+	l.metrics().Leading(false, 0)
 	for {
 		start := time.Now()
 		actx, cancel := context.WithTimeout(ctx, ttl)
@@ -146,7 +146,7 @@ func (l *Leader) lead(ctx context.Context, log *slog.Logger, epoch uint64, until
 	log.Info("leader lease taken: this replica leads (outbox and sweep)")
 	l.until.Store(until.UnixNano())
 	defer l.until.Store(0)
-	l.Metrics.leader(true, epoch)
+	l.metrics().Leading(true, epoch)
 	lctx, stop := context.WithCancelCause(ctx)
 	done := make(chan error, 1)
 	go func() { done <- l.Lead(lctx, epoch) }()
@@ -161,8 +161,14 @@ func (l *Leader) lead(ctx context.Context, log *slog.Logger, epoch uint64, until
 			why = errShutdown
 		case err := <-done:
 			done <- err // for the wait below
-			why = fmt.Errorf("the leader's work stopped: %w", err)
-			if err == nil {
+			switch {
+			case ctx.Err() != nil:
+				// Lead saw the shutdown first (its ctx is ctx's child):
+				// still a shutdown, and the lease is released.
+				why = errShutdown
+			case err != nil:
+				why = fmt.Errorf("the leader's work stopped: %w", err)
+			default:
 				why = errors.New("the leader's work stopped")
 			}
 		case <-expire.C:
@@ -184,7 +190,7 @@ func (l *Leader) lead(ctx context.Context, log *slog.Logger, epoch uint64, until
 			}
 		}
 	}
-	l.Metrics.leader(false, epoch)
+	l.metrics().Leading(false, epoch)
 	stop(why)
 	<-done
 	if why == errShutdown {
@@ -202,3 +208,5 @@ func (l *Leader) lead(ctx context.Context, log *slog.Logger, epoch uint64, until
 }
 
 var errShutdown = errors.New("shutting down")
+
+func (l *Leader) metrics() Metrics { return metricsOr(l.Metrics) }

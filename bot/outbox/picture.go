@@ -1,4 +1,4 @@
-package bot
+package outbox
 
 import (
 	"context"
@@ -44,7 +44,7 @@ func (o *Outbox) send(ctx context.Context, m *store.Message, thread, update *sto
 	png, err := timeline.Render(m.Picture)
 	if err != nil {
 		log.Error("timeline picture could not be drawn; posting the text alone", "err", err)
-		o.Metrics.picture("render_failed")
+		o.metrics().OutboxPicture("render_failed")
 		return o.Sender.Send(ctx, m, thread, nil)
 	}
 	limit := o.MaxPicture
@@ -53,12 +53,12 @@ func (o *Outbox) send(ctx context.Context, m *store.Message, thread, update *sto
 	}
 	if len(png) > limit {
 		log.Warn("timeline picture too large to post; posting the text alone", "bytes", len(png), "limit", limit)
-		o.Metrics.picture("too_big")
+		o.metrics().OutboxPicture("too_big")
 		return o.Sender.Send(ctx, m, thread, nil)
 	}
 	at, err := ps.SendPicture(ctx, m, png, thread)
 	if err == nil {
-		o.Metrics.picture("posted")
+		o.metrics().OutboxPicture("posted")
 		return at, nil
 	}
 	var de *DeliveryError
@@ -67,6 +67,6 @@ func (o *Outbox) send(ctx context.Context, m *store.Message, thread, update *sto
 		return at, err // retried like any message, honouring Retry-After
 	}
 	log.Warn("timeline picture upload failed; posting the text alone", "attempt", m.Attempts+1, "err", err)
-	o.Metrics.picture("upload_failed")
+	o.metrics().OutboxPicture("upload_failed")
 	return o.Sender.Send(ctx, m, thread, nil)
 }
