@@ -22,7 +22,7 @@ func (s *Slack) openCRModal(ctx context.Context, ic *slack.InteractionCallback) 
 	if t := ic.Message.ThreadTimestamp; t != "" && t != from.TS {
 		from.Thread = t // a reply: the CR goes in its parent's thread
 	}
-	if isDM(from.Channel) {
+	if commands.IsDM(from.Channel) {
 		// relman is not in other people's DMs: the CR could never be posted.
 		s.answerShortcut(ic, "relman can't post a change request in a direct message: use the shortcut on a message in a channel, or type `/ccb request <release> <title…>`.")
 		return Ack{}

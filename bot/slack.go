@@ -252,16 +252,13 @@ func addFormErrors(f blockkit.AddReleaseForm, today store.Date) map[string]strin
 		errs[blockkit.BlockOwner] = "Pick who owns the release."
 	}
 	switch {
-	case isDM(f.NewsChannel):
+	case commands.IsDM(f.NewsChannel):
 		errs[blockkit.BlockChannel] = "Pick a channel: relman can't post a release's news in a direct message."
-	case f.NewsChannel == "" && isDM(f.Channel):
+	case f.NewsChannel == "" && commands.IsDM(f.Channel):
 		errs[blockkit.BlockChannel] = "Pick a channel for the news: this form was opened in a direct message."
 	}
 	return errs
 }
-
-// isDM reports whether a conversation ID is a direct message's (D…).
-func isDM(id string) bool { return strings.HasPrefix(id, "D") }
 
 // addErrorField is the block of the add-release form an error from the add
 // command is about: the version for a conflict that names the release (it

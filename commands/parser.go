@@ -3,6 +3,7 @@ package commands
 import (
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"relman/store"
 )
@@ -198,4 +199,27 @@ func (p *parser) end() error {
 		return invalid("unexpected %q", clip(t.Text, 40))
 	}
 	return nil
+}
+
+// maxReason bounds reasons and titles users type.
+const maxReason = 1000
+
+func reason(p *parser, required bool, what string) (string, error) {
+	if !p.keyword("because") {
+		if required {
+			if t, ok := p.peek(); ok {
+				return "", invalid("expected \"because <reason>\" %s, not %q", what, clip(t.Text, 40))
+			}
+			return "", invalid("a reason is required %s: add \"because <reason>\"", what)
+		}
+		return "", nil
+	}
+	r := p.rest()
+	if r == "" {
+		return "", invalid("the reason after \"because\" is empty")
+	}
+	if n := utf8.RuneCountInString(r); n > maxReason {
+		return "", invalid("the reason is too long (%d characters; at most %d)", n, maxReason)
+	}
+	return r, nil
 }

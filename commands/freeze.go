@@ -145,33 +145,6 @@ func (c *freezeCmd) add(x *Exec) (store.Doc, error) {
 	return b.build(), nil
 }
 
-// mayFreeze fails with a forbidden error unless the user may add or remove
-// f: admins, and for a freeze of some products the release managers of
-// every one of them.
-func (x *Exec) mayFreeze(tx *store.Tx, f *store.Freeze, verb string) error {
-	if x.admin() {
-		return nil
-	}
-	if f.All() {
-		return store.Errorf(store.EForbidden, "only an admin can %s all products", verb)
-	}
-	for _, name := range f.Products {
-		p, err := tx.Product(name)
-		if err != nil {
-			return err
-		}
-		rms := p.Roles.Get(store.ReleaseManager)
-		if slices.Contains(rms, x.req.User) {
-			continue
-		}
-		if len(rms) == 0 {
-			return store.Errorf(store.EForbidden, "%s has no release manager, so only an admin can %s it (set one with /release role %s release-manager @user)", name, verb, name)
-		}
-		return store.Errorf(store.EForbidden, "only the release managers of %s (%s) or an admin can %s it", name, mentions(rms), verb)
-	}
-	return nil
-}
-
 func (c *freezeCmd) list(x *Exec) (store.Doc, error) {
 	var fs []store.Freeze
 	if err := x.view(func(tx *store.Tx) error {

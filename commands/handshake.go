@@ -100,27 +100,6 @@ func answerers(tx *store.Tx, d *store.Dependency) ([]string, string, error) {
 	return r.Holders(store.ReleaseManager, product(tx, r.Product)), r.Ref.String(), nil
 }
 
-// mayAnswer fails with a forbidden error naming who may answer for d's
-// provider: for a release its owner, its release managers and admins; for
-// an external item its owner and admins.
-func (x *Exec) mayAnswer(tx *store.Tx, d *store.Dependency) error {
-	if !d.IsExternal() {
-		r, err := tx.Release(d.Provider)
-		if err != nil {
-			return err
-		}
-		return x.mayManage(tx, r, "answer for")
-	}
-	ext, err := tx.External(d.External)
-	if err != nil {
-		return err
-	}
-	if x.req.User == ext.Owner || x.admin() {
-		return nil
-	}
-	return store.Errorf(store.EForbidden, "only %s (its owner) or an admin can answer for external “%s”", mention(ext.Owner), ext.Name)
-}
-
 // request makes d, about to be stored with its needed-by date, a request
 // to its provider, and returns who is to be asked. When who asks also
 // answers for the provider (or owns the external item), there is nobody

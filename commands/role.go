@@ -2,7 +2,6 @@ package commands
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"relman/store"
@@ -127,28 +126,6 @@ func (c *roleCmd) holders() string {
 		return "unset"
 	}
 	return mentions(c.users)
-}
-
-// mayManageProduct: admins, the product's release managers, or — while it
-// has none — the owner of any of its releases.
-func (x *Exec) mayManageProduct(tx *store.Tx, p *store.Product) error {
-	if x.admin() || slices.Contains(p.Roles.Get(store.ReleaseManager), x.req.User) {
-		return nil
-	}
-	rms := p.Roles.Get(store.ReleaseManager)
-	if len(rms) == 0 {
-		rs, err := tx.ReleasesOf(p.Name)
-		if err != nil {
-			return err
-		}
-		for _, r := range rs {
-			if r.Owner == x.req.User {
-				return nil
-			}
-		}
-		return store.Errorf(store.EForbidden, "while %s has no release manager, only an admin or someone who owns one of its releases can set its roles", p.Name)
-	}
-	return store.Errorf(store.EForbidden, "only %s (release manager of %s) or an admin can set its roles", mentions(rms), p.Name)
 }
 
 func (c *roleCmd) show(x *Exec) (store.Doc, error) {

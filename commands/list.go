@@ -167,19 +167,6 @@ func (c *listDueCmd) run(x *Exec) (store.Doc, error) {
 	return b.build(), nil
 }
 
-// productMap reads every product by name.
-func productMap(tx *store.Tx) (map[string]*store.Product, error) {
-	ps, err := tx.Products()
-	if err != nil {
-		return nil, err
-	}
-	m := make(map[string]*store.Product, len(ps))
-	for i := range ps {
-		m[ps[i].Name] = &ps[i]
-	}
-	return m, nil
-}
-
 // involves reports whether user owns r or holds a role on it.
 func involves(r *store.Release, p *store.Product, user string) bool {
 	if r.Owner == user {
@@ -337,4 +324,161 @@ func (c *listCmd) moreHint() string {
 		return "narrow it with `/release list &lt;product&gt;`"
 	}
 	return "narrow it with `/release list " + c.product + " at-risk` or `/release list " + c.product + " due 2w`"
+}
+
+type listCmd struct {
+	product                     string
+	atRisk, mine, shipped, anyS bool
+}
+
+// ListLimit is how many releases a list shows before "and N more".
+const ListLimit = 50
+
+func parseList(p *parser) (Command, error) {
+	c := &listCmd{}
+	for !p.done() {
+		if cmd, ok, err := parseListMore(p, c); ok {
+			return cmd, err
+		}
+		switch {
+		case p.keyword("at-risk", "atrisk", "risk", "at_risk"), p.phrase("at", "risk"):
+			c.atRisk = true
+		case p.keyword("mine", "my"):
+			c.mine = true
+		case p.keyword("shipped"):
+			c.shipped = true
+		case p.keyword("all"):
+			c.anyS = true
+		default:
+			w, err := p.word("a product, at-risk, mine, shipped or all")
+			if err != nil {
+				return nil, err
+			}
+			if c.product != "" {
+				return nil, invalid("list takes one product; %q is a second", clip(w, 40))
+			}
+			if c.product, err = store.NormalizeProduct(w); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return c, nil
+}
+
+func (c *listCmd) run(x *Exec) (store.Doc, error) {
+	var rows []*store.Release
+	var risks map[store.Ref]*store.Risk
+	var products map[string]*store.Product
+	var exts []store.External // for mine: the external items the user owns
+	err := x.view(func(tx *store.Tx) error {
+		g, err := tx.Graph()
+		if err != nil {
+			return err
+		}
+		if c.mine && !c.atRisk && !c.shipped && c.product == "" { // external items have no status or product
+			if exts, err = myExternals(tx, x.req.User); err != nil {
+				return err
+			}
+		}
+		risks = g.AtRisk(x.today)
+		all := g.ReleasesByDate()
+		if c.product != "" {
+			if all = g.ReleasesOf(c.product); len(all) == 0 {
+				return store.Errorf(store.ENotFound, "there is no product %q", c.product)
+			}
+		}
+		if c.mine {
+			ps, err := tx.Products()
+			if err != nil {
+				return err
+			}
+			products = make(map[string]*store.Product, len(ps))
+			for i := range ps {
+				products[ps[i].Name] = &ps[i]
+			}
+		}
+		for _, r := range all {
+			if c.keep(r, risks, products, x.req.User) {
+				rows = append(rows, r)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Doc{}, err
+	}
+	if c.product != "" {
+		slices.SortFunc(rows, store.CompareByDate) // a product's releases come in key order
+	}
+	b := newDoc(c.title())
+	if len(rows) == 0 {
+		b.section(c.emptyText())
+	}
+	shown := rows[:min(len(rows), ListLimit)]
+	lines := make([]string, 0, len(shown))
+	for _, r := range shown {
+		_, risky := risks[r.Ref]
+		line := statusIcon(r, risky) + " " + bold(r.Ref) + " — " + when(r.Date(), x.today) + " · " + mention(r.Owner) + releaseMarks(r, risky, x.today)
+		lines = append(lines, line)
+	}
+	b.lines(lines)
+	b.more(len(rows)-len(shown), c.moreHint())
+	if len(exts) > 0 {
+		b.lines(append([]string{"*External items you own:*"}, externalLines(x, exts, nil)...))
+	}
+	return b.build(), nil
+}
+
+func (c *listCmd) keep(r *store.Release, risks map[store.Ref]*store.Risk, products map[string]*store.Product, user string) bool {
+	switch {
+	case c.anyS:
+	case c.shipped:
+		if r.Status != store.Shipped {
+			return false
+		}
+	default:
+		if r.Status != store.Planned {
+			return false
+		}
+	}
+	if c.atRisk {
+		if _, ok := risks[r.Ref]; !ok {
+			return false
+		}
+	}
+	if c.mine && r.Owner != user {
+		p := products[r.Product]
+		mine := false
+		for _, role := range store.AllRoles {
+			if slices.Contains(r.Holders(role, p), user) {
+				mine = true
+			}
+		}
+		if !mine {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *listCmd) title() string {
+	var parts []string
+	switch {
+	case c.anyS:
+		parts = append(parts, "All releases")
+	case c.shipped:
+		parts = append(parts, "Shipped releases")
+	default:
+		parts = append(parts, "Planned releases")
+	}
+	if c.product != "" {
+		parts = append(parts, "of "+c.product)
+	}
+	if c.atRisk {
+		parts = append(parts, "at risk")
+	}
+	if c.mine {
+		parts = append(parts, "(yours)")
+	}
+	return strings.Join(parts, " ")
 }

@@ -145,7 +145,7 @@ func (t digestTarget) resolve(x *Exec) (channel string, dm bool, err error) {
 		return t.channel, false, nil
 	case x.req.Channel == "":
 		return "", false, invalid("this is not a channel: name one, like #releases, or say me for a digest by DM")
-	case isDM(x.req.Channel): // "here" in a DM is not a channel a digest can be posted to
+	case IsDM(x.req.Channel): // "here" in a DM is not a channel a digest can be posted to
 		return "", false, invalid("here is a direct message, not a channel: say me for a digest by DM, or name a channel like #releases")
 	}
 	return x.req.Channel, false, nil
@@ -342,13 +342,6 @@ func describeSchedule(s *store.Subscription) string {
 		when = "a weekly digest on " + s.Weekday.String() + "s"
 	}
 	return fmt.Sprintf("%s at %02d:%02d (%s)", when, s.Hour, s.Minute, Escape(s.Zone))
-}
-
-func productList(ps []string) string {
-	if len(ps) == 0 {
-		return "every product"
-	}
-	return andList(ps)
 }
 
 // zoneName is the IANA name a subscription stores for loc, UTC when loc

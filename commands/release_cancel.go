@@ -1,0 +1,74 @@
+package commands
+
+import (
+	"fmt"
+
+	"relman/store"
+)
+
+type cancelCmd struct {
+	ref    store.Ref
+	reason string
+}
+
+func parseCancel(p *parser) (Command, error) {
+	c := &cancelCmd{}
+	var err error
+	if c.ref, err = p.release(); err != nil {
+		return nil, err
+	}
+	c.reason, err = reason(p, true, "to cancel a release")
+	return c, err
+}
+
+func (c *cancelCmd) run(x *Exec) (store.Doc, error) {
+	var r *store.Release
+	var broken []store.Dependency
+	err := x.update(func(tx *store.Tx) error {
+		var err error
+		if r, err = loadRelease(tx, c.ref); err != nil {
+			return err
+		}
+		if err := x.mayManage(tx, r, "cancel"); err != nil {
+			return err
+		}
+		if err := requirePlanned(r, "cancelled"); err != nil {
+			return err
+		}
+		r.Status = store.Cancelled
+		r.History = append(r.History, store.DateChange{Kind: "cancelled", From: r.Target, By: x.req.User, At: x.now, Reason: c.reason})
+		if err := tx.PutRelease("release.cancel", r); err != nil {
+			return err
+		}
+		g, err := tx.Graph()
+		if err != nil {
+			return err
+		}
+		for _, d := range g.Dependents(r.Key()) {
+			if cr := g.Release(d.Consumer); cr != nil && cr.Status == store.Planned {
+				broken = append(broken, d)
+			}
+		}
+		b := newDoc("")
+		b.section(fmt.Sprintf(":no_entry_sign: %s cancelled %s because %s", mention(x.req.User), bold(r.Ref), Escape(c.reason)))
+		if lines := dependentLines(g, r, x.today, ":warning: These releases depend on it:"); lines != nil {
+			b.lines(lines)
+		}
+		if err := x.post(tx, r.Channel, b.build()); err != nil {
+			return err
+		}
+		return x.alert(tx, Scope{Releases: []store.Ref{r.Ref}})
+	})
+	if err != nil {
+		return store.Doc{}, err
+	}
+	b := newDoc("")
+	msg := fmt.Sprintf(":white_check_mark: Cancelled %s; posted in %s.", bold(r.Ref), channelRef(r.Channel))
+	if n := len(broken); n == 1 {
+		msg += fmt.Sprintf(" %s depended on it and is now at risk.", bold(broken[0].Consumer))
+	} else if n > 1 {
+		msg += fmt.Sprintf(" %s depended on it and are now at risk — see `/release impact %s`.", plural(n, "release"), r.Ref)
+	}
+	b.section(msg)
+	return b.build(), nil
+}
