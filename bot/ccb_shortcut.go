@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"relman/commands/render"
 	"strings"
 	"time"
 
@@ -78,7 +79,7 @@ func (s *Slack) submitCR(ctx context.Context, ic *slack.InteractionCallback) Ack
 		return Ack{Body: blockkit.FieldErrors(errs)}
 	}
 	// Form values are plain text; the grammar reads Slack-escaped text.
-	text := "request " + f.Release + " " + commands.Escape(f.Title)
+	text := "request " + f.Release + " " + render.Escape(f.Title)
 	if f.Deadline != "" {
 		text += " deadline " + f.Deadline
 	}

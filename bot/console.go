@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"relman/commands/render"
 	"strconv"
 	"strings"
 	"time"
@@ -223,7 +224,7 @@ func (c *Console) clickReply(ctx context.Context, label string) (bool, error) {
 		if !strings.EqualFold(b.Text, label) {
 			continue
 		}
-		command, ok := commands.RunCommand(b.ActionID, b.Value)
+		command, ok := render.RunCommand(b.ActionID, b.Value)
 		if !ok {
 			return false, nil
 		}

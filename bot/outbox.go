@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"relman/commands/render"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"relman/commands"
 	"relman/reminders"
 	"relman/store"
 )
@@ -768,7 +768,7 @@ func noticeUnreachable(tx *store.Tx, channel, reason string) (int, error) {
 		if !first {
 			continue
 		}
-		doc := commands.ChannelUnreachable(channel, reason, byOwner[owner])
+		doc := render.ChannelUnreachable(channel, reason, byOwner[owner])
 		if err := tx.Enqueue(&store.Message{Channel: owner, DM: true, Doc: doc}); err != nil {
 			return n, err
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"relman/commands/render"
 	"strings"
 	"sync"
 	"time"
@@ -69,7 +70,7 @@ const eventTTL = time.Hour
 func (s *Slack) Command(ctx context.Context, sc slack.SlashCommand) Ack {
 	cmd := strings.ToLower(sc.Command)
 	if cmd != "/release" && cmd != "/ccb" {
-		doc := store.Doc{Text: fmt.Sprintf("relman does not handle %s; try `/release help`.", commands.Escape(sc.Command))}
+		doc := store.Doc{Text: fmt.Sprintf("relman does not handle %s; try `/release help`.", render.Escape(sc.Command))}
 		doc.Sections = []store.Section{{Text: doc.Text}}
 		return Ack{Body: blockkit.Ephemeral(doc)}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -358,4 +359,60 @@ func (x *Exec) alert(tx *store.Tx, scope Scope) error {
 		x.queued += n
 	}
 	return nil
+}
+
+// alert composes p's messages: a slip, overdue, cancelled-provider or
+// recovery alert to the consumer's channel and, by quiet DM, its release
+// managers (the owner when none is set); an upcoming nudge by quiet DM to
+// the provider's release managers, or the external item's owner. The
+// words are the same whichever trigger found it, so a command and the
+// sweep compose the same alert.
+func (p dueAlert) alert(tx *store.Tx, g *store.Graph, up *store.Upstream, today store.Date, loc *time.Location) (Alert, error) {
+	a := Alert{Key: p.key}
+	switch p.kind {
+	case store.KindSlip:
+		a.Forget = []string{store.RecoveryKey(p.e.Dependency, p.e.NeededBy, p.e.ProviderDate)}
+	case store.KindRecovery:
+		a.Forget = []string{store.SlipKey(p.e.Dependency, p.slip.neededBy, p.slip.providerDate)}
+	}
+	if p.kind == store.KindUpcoming {
+		to := upcomingTo(tx, g, p.e)
+		if len(to) == 0 {
+			return a, nil
+		}
+		doc := render.UpcomingNudge(g, p.e, today)
+		for _, u := range to {
+			a.Messages = append(a.Messages, store.Message{Channel: u, DM: true, Quiet: true, Doc: doc})
+		}
+		return a, nil
+	}
+	consumer := g.Release(p.e.Consumer)
+	if consumer == nil {
+		return a, nil
+	}
+	doc := render.EdgeAlert(render.EdgeNews{Kind: p.kind, Edge: p.e, SlipNeededBy: p.slip.neededBy, SlipProviderDate: p.slip.providerDate}, g, up, today, loc)
+	if consumer.Channel != "" {
+		a.Messages = append(a.Messages, store.Message{Channel: consumer.Channel, Doc: doc})
+	}
+	for _, u := range consumer.Holders(store.ReleaseManager, product(tx, consumer.Product)) {
+		a.Messages = append(a.Messages, store.Message{Channel: u, DM: true, Quiet: true, Doc: doc})
+	}
+	return a, nil
+}
+
+// upcomingTo is whom the upcoming nudge about e goes to: the provider's
+// release managers, or the external item's owner; nobody when the provider
+// is gone.
+func upcomingTo(tx *store.Tx, g *store.Graph, e store.Edge) []string {
+	if e.IsExternal() {
+		if x := g.External(e.External); x != nil && x.Owner != "" {
+			return []string{x.Owner}
+		}
+		return nil
+	}
+	r := g.Release(e.Provider)
+	if r == nil {
+		return nil
+	}
+	return r.Holders(store.ReleaseManager, product(tx, r.Product))
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -43,17 +44,17 @@ func (c *calendarCmd) run(x *Exec) (store.Doc, error) {
 		if err != nil {
 			return store.Doc{}, err
 		}
-		b := newDoc("")
+		b := render.NewDoc("")
 		const kept = " Subscribed calendars keep what they last fetched until you remove them."
 		switch n {
 		case 0:
-			b.section("You have no calendar feed: there was nothing to revoke.")
+			b.Section("You have no calendar feed: there was nothing to revoke.")
 		case 1:
-			b.section(":white_check_mark: Revoked your calendar feed: its address no longer works." + kept)
+			b.Section(":white_check_mark: Revoked your calendar feed: its address no longer works." + kept)
 		default:
-			b.section(fmt.Sprintf(":white_check_mark: Revoked your %s: their addresses no longer work.", plural(n, "calendar feed")) + kept)
+			b.Section(fmt.Sprintf(":white_check_mark: Revoked your %s: their addresses no longer work.", render.Plural(n, "calendar feed")) + kept)
 		}
-		return b.build(), nil
+		return b.Build(), nil
 	}
 	var token string
 	var replaced bool
@@ -67,20 +68,20 @@ func (c *calendarCmd) run(x *Exec) (store.Doc, error) {
 	if err != nil {
 		return store.Doc{}, err
 	}
-	b := newDoc("")
+	b := render.NewDoc("")
 	path := CalendarPath(token)
 	if x.s.PublicURL != "" {
-		b.section(fmt.Sprintf(":calendar: Your calendar feed of %s (release targets, needed-by dates, change request deadlines and freezes):\n`%s`",
-			productList(c.products), x.s.PublicURL+path))
+		b.Section(fmt.Sprintf(":calendar: Your calendar feed of %s (release targets, needed-by dates, change request deadlines and freezes):\n`%s`",
+			render.ProductList(c.products), x.s.PublicURL+path))
 	} else {
-		b.section(fmt.Sprintf(":calendar: Your calendar feed of %s is at the path\n`%s`\n:warning: relman's public address is not set (RELMAN_PUBLIC_URL), so I can't give the whole address: put the address you reach relman at in front of the path, or ask whoever runs relman to set RELMAN_PUBLIC_URL.",
-			productList(c.products), path))
+		b.Section(fmt.Sprintf(":calendar: Your calendar feed of %s is at the path\n`%s`\n:warning: relman's public address is not set (RELMAN_PUBLIC_URL), so I can't give the whole address: put the address you reach relman at in front of the path, or ask whoever runs relman to set RELMAN_PUBLIC_URL.",
+			render.ProductList(c.products), path))
 	}
-	b.section("Subscribe to it by its address: in Google Calendar, *Other calendars › + › From URL*; in Outlook, *Add calendar › Subscribe from web*. Anyone with the address can read the feed, so keep it to yourself.")
+	b.Section("Subscribe to it by its address: in Google Calendar, *Other calendars › + › From URL*; in Outlook, *Add calendar › Subscribe from web*. Anyone with the address can read the feed, so keep it to yourself.")
 	ctx := "This address is shown only now. `/release calendar revoke` ends your feeds."
 	if replaced {
-		ctx = "Your earlier address for " + productList(c.products) + " no longer works. " + ctx
+		ctx = "Your earlier address for " + render.ProductList(c.products) + " no longer works. " + ctx
 	}
-	b.context(ctx)
-	return b.build(), nil
+	b.Context(ctx)
+	return b.Build(), nil
 }

@@ -12,6 +12,7 @@ import (
 
 	ics "github.com/arran4/golang-ical"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -166,7 +167,7 @@ func CalendarBody(tx *store.Tx, feed *store.CalendarFeed, loc *time.Location) ([
 	cal := ics.NewCalendarFor("relman")
 	cal.SetProductId("-//relman//Release calendar//EN")
 	cal.SetCalscale("GREGORIAN")
-	name := "Releases · " + productList(feed.Products)
+	name := "Releases · " + render.ProductList(feed.Products)
 	cal.SetName(name)
 	cal.SetXWRCalName(name)
 	cal.SetXWRCalDesc("Release targets, needed-by dates, change request deadlines and freezes from relman")

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -79,7 +80,7 @@ func parseBoard(p *parser) (Command, error) {
 				break
 			}
 			if !idRE.MatchString(t.Text) {
-				return nil, invalid("%q is not a user or a user group", clip(t.Text, 40))
+				return nil, invalid("%q is not a user or a user group", render.Clip(t.Text, 40))
 			}
 			if t.Kind == User {
 				c.users = append(c.users, t.Text)
@@ -97,7 +98,7 @@ func parseBoard(p *parser) (Command, error) {
 		return c, c.parsePolicy(p)
 	}
 	t, _ := p.peek()
-	return nil, invalid("expected show, members or policy after the board, not %q", clip(t.Text, 40))
+	return nil, invalid("expected show, members or policy after the board, not %q", render.Clip(t.Text, 40))
 }
 
 func (c *boardCmd) parsePolicy(p *parser) error {
@@ -114,7 +115,7 @@ func (c *boardCmd) parsePolicy(p *parser) error {
 			return err
 		}
 		if c.quorum, err = strconv.Atoi(n); err != nil || c.quorum < 1 || c.quorum > 10000 {
-			return invalid("%q is not a number of votes: write quorum 3", clip(n, 20))
+			return invalid("%q is not a number of votes: write quorum 3", render.Clip(n, 20))
 		}
 	}
 	seen := map[string]bool{}
@@ -139,7 +140,7 @@ func (c *boardCmd) parsePolicy(p *parser) error {
 			}
 			for _, u := range c.veto {
 				if !idRE.MatchString(u) {
-					return invalid("%q is not a user", clip(u, 40))
+					return invalid("%q is not a user", render.Clip(u, 40))
 				}
 			}
 		case p.keyword("deadline"):
@@ -159,7 +160,7 @@ func (c *boardCmd) parsePolicy(p *parser) error {
 			case store.Approve, store.Reject:
 				c.def = ch
 			default:
-				return invalid("the default outcome must be approve or reject, not %q", clip(d, 20))
+				return invalid("the default outcome must be approve or reject, not %q", render.Clip(d, 20))
 			}
 		case p.keyword("open"):
 			f := false
@@ -168,7 +169,7 @@ func (c *boardCmd) parsePolicy(p *parser) error {
 			t := true
 			c.anon = &t
 		default:
-			return invalid("unexpected %q: after the policy come veto @user…, deadline +Nd, default approve|reject, open or anonymous", clip(opt.Text, 40))
+			return invalid("unexpected %q: after the policy come veto @user…, deadline +Nd, default approve|reject, open or anonymous", render.Clip(opt.Text, 40))
 		}
 	}
 	return nil
@@ -179,7 +180,7 @@ func (c *boardCmd) run(x *Exec) (store.Doc, error) {
 		return c.show(x)
 	}
 	if !x.admin() {
-		return store.Doc{}, store.Errorf(store.EForbidden, "only an admin (RELMAN_ADMINS) can change a board's settings; `/ccb board %s show` shows them", boardName(c.product))
+		return store.Doc{}, store.Errorf(store.EForbidden, "only an admin (RELMAN_ADMINS) can change a board's settings; `/ccb board %s show` shows them", render.BoardName(c.product))
 	}
 	// Resolve the board's groups (a Slack call) before the transaction.
 	var current store.Board
@@ -222,7 +223,7 @@ func (c *boardCmd) run(x *Exec) (store.Doc, error) {
 		return store.Doc{}, err
 	}
 	note := ":white_check_mark: Saved. Change requests raised from now on use these settings; those already open keep theirs."
-	return boardDoc(&saved, true, nil, note), nil
+	return render.BoardDoc(&saved, true, nil, note), nil
 }
 
 // load returns the board to change: the stored one, or a new one. A
@@ -278,7 +279,7 @@ func (c *boardCmd) show(x *Exec) (store.Doc, error) {
 		b, err := tx.Board(c.product)
 		switch {
 		case err == nil:
-			doc = boardDoc(b, true, nil, "")
+			doc = render.BoardDoc(b, true, nil, "")
 			return nil
 		case store.ErrorCode(err) != store.ENotFound:
 			return err
@@ -290,7 +291,7 @@ func (c *boardCmd) show(x *Exec) (store.Doc, error) {
 				fallback = d
 			}
 		}
-		doc = boardDoc(&nb, false, fallback, "")
+		doc = render.BoardDoc(&nb, false, fallback, "")
 		return nil
 	})
 	return doc, err

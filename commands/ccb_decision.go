@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -34,7 +35,7 @@ func parseDecide(p *parser) (Command, error) {
 	case store.Approve, store.Reject:
 		c.outcome = ch
 	default:
-		return nil, invalid("the outcome must be approve or reject, not %q", clip(w, 20))
+		return nil, invalid("the outcome must be approve or reject, not %q", render.Clip(w, 20))
 	}
 	c.reason, err = reason(p, true, "for an override")
 	return c, err
@@ -62,9 +63,9 @@ func (c *decideCmd) run(x *Exec) (store.Doc, error) {
 	if err != nil {
 		return store.Doc{}, err
 	}
-	b := newDoc("")
-	b.section(fmt.Sprintf("%s *%s* is %s by your override; its thread, its requester and the release managers downstream are told.", choiceIcons[c.outcome], cr.Name(), cr.Status))
-	return b.build(), nil
+	b := render.NewDoc("")
+	b.Section(fmt.Sprintf("%s *%s* is %s by your override; its thread, its requester and the release managers downstream are told.", render.ChoiceIcons[c.outcome], cr.Name(), cr.Status))
+	return b.Build(), nil
 }
 
 func statusOf(outcome store.Choice) store.CRStatus {
@@ -89,10 +90,10 @@ func settle(tx *store.Tx, cr *store.ChangeRequest, now time.Time, loc *time.Loca
 	}
 	msgs := []store.Message{
 		{Channel: cr.Channel, UpdateOf: cr.Thread, Doc: card},
-		{Channel: cr.Channel, ThreadOf: cr.Thread, Doc: decisionDoc(cr, now, loc)},
+		{Channel: cr.Channel, ThreadOf: cr.Thread, Doc: render.DecisionDoc(cr, now, loc)},
 	}
 	if cr.Status != store.CRWithdrawn {
-		msgs = append(msgs, store.Message{Channel: cr.Requester, DM: true, Doc: decisionDoc(cr, now, loc)})
+		msgs = append(msgs, store.Message{Channel: cr.Requester, DM: true, Doc: render.DecisionDoc(cr, now, loc)})
 		dms, err := downstreamDMs(tx, cr, now, loc)
 		if err != nil {
 			return 0, err
@@ -155,15 +156,15 @@ func (c *delegateCmd) run(x *Exec) (store.Doc, error) {
 		if err := tx.PutDelegation("ccb.delegate", d); err != nil {
 			return err
 		}
-		b := newDoc("")
-		b.section(fmt.Sprintf(":bust_in_silhouette: %s asked you to vote for them %s until %s (the CR's buttons count your click for them too).", mention(x.req.User), where, when(c.until, x.today)))
+		b := render.NewDoc("")
+		b.Section(fmt.Sprintf(":bust_in_silhouette: %s asked you to vote for them %s until %s (the CR's buttons count your click for them too).", render.Mention(x.req.User), where, render.When(c.until, x.today)))
 		x.queued++
-		return tx.Enqueue(&store.Message{Channel: c.to, DM: true, Doc: b.build()})
+		return tx.Enqueue(&store.Message{Channel: c.to, DM: true, Doc: b.Build()})
 	})
 	if err != nil {
 		return store.Doc{}, err
 	}
-	b := newDoc("")
-	b.section(fmt.Sprintf(":white_check_mark: %s votes for you %s until %s. A new delegation replaces this one.", mention(c.to), where, when(c.until, x.today)))
-	return b.build(), nil
+	b := render.NewDoc("")
+	b.Section(fmt.Sprintf(":white_check_mark: %s votes for you %s until %s. A new delegation replaces this one.", render.Mention(c.to), where, render.When(c.until, x.today)))
+	return b.Build(), nil
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -64,13 +65,13 @@ func VoteNags(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location, s
 // loc, the tally so far (counts only, for an anonymous board), what
 // happens at the deadline, and where the buttons are.
 func VoteNag(cr *store.ChangeRequest, now time.Time, loc *time.Location) store.Doc {
-	b := newDoc("")
-	b.section(fmt.Sprintf(":ballot_box_with_ballot: Your vote is awaited on *%s* “%s” for %s, asked by %s. Voting %s.",
-		cr.Name(), Escape(cr.Title), bold(cr.Release), mention(cr.Requester), closesText(cr.Deadline, now, loc)))
-	b.section("So far: " + tallyText(cr))
-	b.context(fmt.Sprintf("Vote with the Approve, Reject and Abstain buttons on the CR's message %s. Undecided at the deadline, it is %s by the board's default.",
-		crWhere(cr), pastTense(cr.PolicySnapshot.Default)))
-	return b.build()
+	b := render.NewDoc("")
+	b.Section(fmt.Sprintf(":ballot_box_with_ballot: Your vote is awaited on *%s* “%s” for %s, asked by %s. Voting %s.",
+		cr.Name(), render.Escape(cr.Title), render.Bold(cr.Release), render.Mention(cr.Requester), render.ClosesText(cr.Deadline, now, loc)))
+	b.Section("So far: " + render.TallyText(cr))
+	b.Context(fmt.Sprintf("Vote with the Approve, Reject and Abstain buttons on the CR's message %s. Undecided at the deadline, it is %s by the board's default.",
+		render.CRWhere(cr), pastTense(cr.PolicySnapshot.Default)))
+	return b.Build()
 }
 
 // pastTense says an outcome as done to a CR: "approved", "rejected".
@@ -123,44 +124,13 @@ func votesAwaiting(crs []store.ChangeRequest, ds []store.Delegation, user string
 func (v awaitedVote) line(now time.Time, loc *time.Location) string {
 	cr := v.cr
 	s := fmt.Sprintf(":ballot_box_with_ballot: *%s* “%s” for %s · asked by %s · %s · `/ccb show %s`",
-		cr.Name(), Escape(cr.Title), bold(cr.Release), mention(cr.Requester), closesText(cr.Deadline, now, loc), cr.Name())
+		cr.Name(), render.Escape(cr.Title), render.Bold(cr.Release), render.Mention(cr.Requester), render.ClosesText(cr.Deadline, now, loc), cr.Name())
 	if len(v.fors) > 0 {
-		who := mentions(v.fors)
+		who := render.Mentions(v.fors)
 		if v.self {
 			who = "you and " + who
 		}
 		s += " · for " + who
 	}
 	return s
-}
-
-// crVotesLine is an open CR as digests and agendas list it, with who has
-// not voted (how many, on an anonymous board): "*CR-3* “Swap the PSP” for
-// *payments@2.3.0* — closes Thu 14:00 UTC, in 2 days — 2 of 5 still to
-// vote: <@d>, <@e>".
-func crVotesLine(cr *store.ChangeRequest, now time.Time, loc *time.Location) string {
-	s := fmt.Sprintf("*%s* “%s” for %s — %s — ", cr.Name(), Escape(cr.Title), bold(cr.Release), closesText(cr.Deadline, now, loc))
-	pending := cr.Pending()
-	switch {
-	case len(pending) == 0:
-		return s + "everyone has voted"
-	case cr.PolicySnapshot.Anonymous:
-		return s + fmt.Sprintf("%d of %d still to vote", len(pending), len(cr.Members()))
-	}
-	return s + fmt.Sprintf("%d of %d still to vote: %s", len(pending), len(cr.Members()), mentions(pending))
-}
-
-// openCRs returns the CRs of crs still open for votes at now (undecided,
-// deadline to come), by deadline then CR.
-func openCRs(crs []store.ChangeRequest, now time.Time) []*store.ChangeRequest {
-	var out []*store.ChangeRequest
-	for i := range crs {
-		if crs[i].Open() && now.Before(crs[i].Deadline) {
-			out = append(out, &crs[i])
-		}
-	}
-	slices.SortFunc(out, func(a, b *store.ChangeRequest) int {
-		return cmp.Or(a.Deadline.Compare(b.Deadline), cmp.Compare(a.ID, b.ID))
-	})
-	return out
 }

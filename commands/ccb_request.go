@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -30,7 +31,7 @@ func (p *parser) crID() (int, error) {
 	s = strings.TrimPrefix(s, "#")
 	n, err := strconv.Atoi(s)
 	if err != nil || n <= 0 || s[0] == '+' {
-		return 0, invalid("%q is not a change request: write CR-12", clip(w, 40))
+		return 0, invalid("%q is not a change request: write CR-12", render.Clip(w, 40))
 	}
 	return n, nil
 }
@@ -73,7 +74,7 @@ func parseRequest(p *parser) (Command, error) {
 			c.hasDate = true
 		}
 		if err != nil {
-			return nil, invalid("%q is not a deadline: use a date (2027-01-15, fri) or +48h, +3d", clip(w, 40))
+			return nil, invalid("%q is not a deadline: use a date (2027-01-15, fri) or +48h, +3d", render.Clip(w, 40))
 		}
 		end = n - 2
 	}
@@ -101,7 +102,7 @@ func (c *requestCmd) deadline(now time.Time, loc *time.Location, b *store.Board)
 		t = now.Add(b.Deadline)
 	}
 	if !t.After(now) {
-		return time.Time{}, invalid("the deadline %s has passed: give a later date, or +48h", stamp(t, now, loc))
+		return time.Time{}, invalid("the deadline %s has passed: give a later date, or +48h", render.Stamp(t, now, loc))
 	}
 	return t.UTC(), nil
 }
@@ -157,7 +158,7 @@ func (c *requestCmd) run(x *Exec) (store.Doc, error) {
 		case len(members) == 0:
 			return store.Errorf(store.EConflict, "the %s board has no members, so nobody could vote: an admin adds them with /ccb board %s members add @user…", b.Name(), b.Name())
 		case b.Policy == store.Quorum && b.Quorum > len(members):
-			return store.Errorf(store.EConflict, "the %s board's quorum %d can never be reached by its %s: an admin can change it with /ccb board %s policy …", b.Name(), b.Quorum, plural(len(members), "member"), b.Name())
+			return store.Errorf(store.EConflict, "the %s board's quorum %d can never be reached by its %s: an admin can change it with /ccb board %s policy …", b.Name(), b.Quorum, render.Plural(len(members), "member"), b.Name())
 		}
 		if cr.Deadline, err = c.deadline(x.now, loc, b); err != nil {
 			return err
@@ -183,14 +184,14 @@ func (c *requestCmd) run(x *Exec) (store.Doc, error) {
 	if err != nil {
 		return store.Doc{}, err
 	}
-	b := newDoc("")
+	b := render.NewDoc("")
 	msg := fmt.Sprintf(":white_check_mark: Raised *%s* on %s: “%s”. Posted in %s for the %s board (%s), %s.",
-		cr.Name(), bold(cr.Release), Escape(cr.Title), channelRef(cr.Channel), boardName(cr.Board), policyText(&cr.PolicySnapshot), closesText(cr.Deadline, x.now, x.zone()))
+		cr.Name(), render.Bold(cr.Release), render.Escape(cr.Title), render.ChannelRef(cr.Channel), render.BoardName(cr.Board), render.PolicyText(&cr.PolicySnapshot), render.ClosesText(cr.Deadline, x.now, x.zone()))
 	if downstream > 0 {
-		msg += fmt.Sprintf(" Told %s downstream.", plural(downstream, "release manager"))
+		msg += fmt.Sprintf(" Told %s downstream.", render.Plural(downstream, "release manager"))
 	}
-	b.section(msg)
-	return b.build(), nil
+	b.Section(msg)
+	return b.Build(), nil
 }
 
 // enqueueAll queues msgs, counting them as this command's.
@@ -221,7 +222,7 @@ func parseCRList(p *parser) (Command, error) {
 		default:
 			w, _ := p.word("")
 			if c.product != "" {
-				return nil, invalid("unexpected %q: list the CRs of one product", clip(w, 40))
+				return nil, invalid("unexpected %q: list the CRs of one product", render.Clip(w, 40))
 			}
 			var err error
 			if c.product, err = store.NormalizeProduct(w); err != nil {
@@ -256,22 +257,22 @@ func (c *crListCmd) run(x *Exec) (store.Doc, error) {
 	if c.product != "" {
 		title += " of " + c.product
 	}
-	b := newDoc(title)
+	b := render.NewDoc(title)
 	if len(crs) == 0 {
-		b.section("None. Raise one with `/ccb request &lt;release&gt; &lt;title…&gt;`.")
-		return b.build(), nil
+		b.Section("None. Raise one with `/ccb request &lt;release&gt; &lt;title…&gt;`.")
+		return b.Build(), nil
 	}
 	slices.Reverse(crs) // newest first
 	var lines []string
 	for i := range crs {
 		if i == maxCRLines {
-			b.more(len(crs)-i, "narrow it with `/ccb list &lt;product&gt;`")
+			b.More(len(crs)-i, "narrow it with `/ccb list &lt;product&gt;`")
 			break
 		}
-		lines = append(lines, crLine(&crs[i], x.now, x.zone()))
+		lines = append(lines, render.CRLine(&crs[i], x.now, x.zone()))
 	}
-	b.lines(lines)
-	return b.build(), nil
+	b.Lines(lines)
+	return b.Build(), nil
 }
 
 type crShowCmd struct{ id int }
@@ -296,19 +297,18 @@ func (c *crShowCmd) run(x *Exec) (store.Doc, error) {
 	}
 	doc.Buttons = nil // the buttons live on the CR's message
 	if !cr.PolicySnapshot.Anonymous && len(cr.History) > 0 {
-		b := newDoc(doc.Header)
-		b.d.Sections = doc.Sections
+		b := render.ContinueDoc(doc)
 		var lines []string
 		for _, h := range cr.History {
-			who := mention(h.Voter)
+			who := render.Mention(h.Voter)
 			if h.For != "" {
-				who += " for " + mention(h.For)
+				who += " for " + render.Mention(h.For)
 			}
-			lines = append(lines, fmt.Sprintf("%s %s: %s", stamp(h.At, x.now, x.zone()), who, h.Choice))
+			lines = append(lines, fmt.Sprintf("%s %s: %s", render.Stamp(h.At, x.now, x.zone()), who, h.Choice))
 		}
-		b.section("*Every vote*")
-		b.lines(lines)
-		doc = b.build()
+		b.Section("*Every vote*")
+		b.Lines(lines)
+		doc = b.Build()
 	}
 	return doc, nil
 }
@@ -330,7 +330,7 @@ func (c *withdrawCmd) run(x *Exec) (store.Doc, error) {
 			return err
 		}
 		if cr.Requester != x.req.User && !x.admin() {
-			return store.Errorf(store.EForbidden, "only %s (who raised it) or an admin can withdraw %s", mention(cr.Requester), cr.Name())
+			return store.Errorf(store.EForbidden, "only %s (who raised it) or an admin can withdraw %s", render.Mention(cr.Requester), cr.Name())
 		}
 		if err := requireOpen(cr); err != nil {
 			return err
@@ -344,9 +344,9 @@ func (c *withdrawCmd) run(x *Exec) (store.Doc, error) {
 	if err != nil {
 		return store.Doc{}, err
 	}
-	b := newDoc("")
-	b.section(fmt.Sprintf(":leftwards_arrow_with_hook: Withdrew *%s* (“%s”); its message in %s no longer takes votes.", cr.Name(), Escape(cr.Title), channelRef(cr.Channel)))
-	return b.build(), nil
+	b := render.NewDoc("")
+	b.Section(fmt.Sprintf(":leftwards_arrow_with_hook: Withdrew *%s* (“%s”); its message in %s no longer takes votes.", cr.Name(), render.Escape(cr.Title), render.ChannelRef(cr.Channel)))
+	return b.Build(), nil
 }
 
 // ---- delegate
@@ -395,4 +395,46 @@ func (s *Service) ReleaseInChannel(ctx context.Context, channel string) string {
 		return ""
 	}
 	return found[0]
+}
+
+// downstreamManagers groups the planned releases downstream of a CR's
+// release by release manager, so each hears once; the requester, who
+// knows, is left out. Managers are in order of first appearance.
+func downstreamManagers(tx *store.Tx, g *store.Graph, cr *store.ChangeRequest, today store.Date) ([]string, map[string][]store.Downstream) {
+	var order []string
+	by := map[string][]store.Downstream{}
+	for _, d := range g.Downstream(cr.Release.Key(), today) {
+		if d.Release.Status != store.Planned || len(d.Edges) == 0 {
+			continue
+		}
+		for _, u := range d.Release.Holders(store.ReleaseManager, product(tx, d.Release.Product)) {
+			if u == cr.Requester {
+				continue
+			}
+			if _, ok := by[u]; !ok {
+				order = append(order, u)
+			}
+			by[u] = append(by[u], d)
+		}
+	}
+	return order, by
+}
+
+// downstreamDMs are the direct messages that tell the release managers
+// downstream of a CR's release about it: raised (decided false) or
+// decided. Not quiet: they may want to take part before it is decided.
+func downstreamDMs(tx *store.Tx, cr *store.ChangeRequest, now time.Time, loc *time.Location) ([]store.Message, error) {
+	g, err := tx.Graph()
+	if err != nil {
+		return nil, err
+	}
+	today := store.DateOf(now, loc)
+	users, by := downstreamManagers(tx, g, cr, today)
+	var out []store.Message
+	for _, u := range users {
+		// The transport ends the DM with a link to the CR's thread once
+		// the card is posted; the text says where to look without it.
+		out = append(out, store.Message{Channel: u, DM: true, Doc: render.DownstreamDoc(cr, by[u], today, now, loc), LinkOf: cr.Thread, LinkText: "Open the " + cr.Name() + " thread"})
+	}
+	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -138,9 +139,9 @@ func (v voteResult) doc(choice store.Choice) store.Doc {
 	s := "Your vote: " + string(choice)
 	switch {
 	case len(v.fors) > 0 && v.self:
-		s += ", also for " + mentions(v.fors)
+		s += ", also for " + render.Mentions(v.fors)
 	case len(v.fors) > 0:
-		s += ", for " + mentions(v.fors)
+		s += ", for " + render.Mentions(v.fors)
 	}
 	s += " (" + v.cr.Name() + ")."
 	if !v.changed {
@@ -149,9 +150,9 @@ func (v voteResult) doc(choice store.Choice) store.Doc {
 	if v.decided {
 		s += fmt.Sprintf(" That decided it: %s is %s.", v.cr.Name(), v.cr.Status)
 	}
-	b := newDoc("")
-	b.section(s)
-	return b.build()
+	b := render.NewDoc("")
+	b.Section(s)
+	return b.Build()
 }
 
 // vote applies one click to cr within tx.
@@ -162,7 +163,7 @@ func (x *Exec) vote(tx *store.Tx, cr *store.ChangeRequest, choice store.Choice) 
 	case !cr.Open():
 		return v, store.Errorf(store.EConflict, "%s is already %s; votes are closed", cr.Name(), cr.Status)
 	case !x.now.Before(cr.Deadline):
-		return v, store.Errorf(store.EConflict, "voting on %s closed %s; the board's decision follows", cr.Name(), stamp(cr.Deadline, x.now, loc))
+		return v, store.Errorf(store.EConflict, "voting on %s closed %s; the board's decision follows", cr.Name(), render.Stamp(cr.Deadline, x.now, loc))
 	}
 	user := x.req.User
 	members := cr.Members()
@@ -187,9 +188,9 @@ func (x *Exec) vote(tx *store.Tx, cr *store.ChangeRequest, choice store.Choice) 
 	}
 	if len(fors) == 0 {
 		if len(ended) > 0 {
-			return v, store.Errorf(store.EForbidden, "your delegation from %s ended on %s, so you can't vote for them on %s", mention(ended[0].From), ended[0].Until.Pretty(), cr.Name())
+			return v, store.Errorf(store.EForbidden, "your delegation from %s ended on %s, so you can't vote for them on %s", render.Mention(ended[0].From), ended[0].Until.Pretty(), cr.Name())
 		}
-		return v, store.Errorf(store.EForbidden, "only members of the %s board (or their delegates) can vote on %s; you are not one, so your vote was not counted", boardName(cr.Board), cr.Name())
+		return v, store.Errorf(store.EForbidden, "only members of the %s board (or their delegates) can vote on %s; you are not one, so your vote was not counted", render.BoardName(cr.Board), cr.Name())
 	}
 	if cr.Votes == nil {
 		cr.Votes = map[string]store.Ballot{}
@@ -241,9 +242,9 @@ func (s *Service) voteFail(x *Exec, err error) Reply {
 	if code == store.EInternal {
 		return s.fail(x, nil, "ccb", err)
 	}
-	b := newDoc("")
-	b.section(":x: " + escapeMessage(capitalizeFirst(store.ErrorMessage(err))))
-	return Reply{Code: code, Doc: b.build()}
+	b := render.NewDoc("")
+	b.Section(":x: " + escapeMessage(capitalizeFirst(store.ErrorMessage(err))))
+	return Reply{Code: code, Doc: b.Build()}
 }
 
 func capitalizeFirst(s string) string {

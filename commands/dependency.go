@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -144,13 +145,13 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 			}
 		}
 		edge, _ = g.EdgeState(*d, x.today)
-		b := newDoc("")
+		b := render.NewDoc("")
 		verb := "now depends on"
 		if updated {
 			verb = "changed its need of"
 		}
-		b.section(fmt.Sprintf(":link: %s: %s %s %s", mention(x.req.User), bold(c.consumer), verb, edgeLine(edge, x.today)))
-		if err := x.post(tx, consumer.Channel, b.build()); err != nil {
+		b.Section(fmt.Sprintf(":link: %s: %s %s %s", render.Mention(x.req.User), render.Bold(c.consumer), verb, render.EdgeLine(edge, x.today)))
+		if err := x.post(tx, consumer.Channel, b.Build()); err != nil {
 			return err
 		}
 		if err := x.askProvider(tx, asked, edge, consumer); err != nil {
@@ -165,16 +166,16 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 	if err != nil {
 		return store.Doc{}, err
 	}
-	b := newDoc("")
+	b := render.NewDoc("")
 	verb := "Recorded"
 	if updated {
 		verb = "Updated"
 	}
-	b.section(fmt.Sprintf(":white_check_mark: %s: %s depends on %s, needed by %s, %s — %s.", verb, bold(c.consumer), c.providerText(), edge.NeededBy.Pretty(), providerDue(edge), edgeStateText(edge, x.today)))
+	b.Section(fmt.Sprintf(":white_check_mark: %s: %s depends on %s, needed by %s, %s — %s.", verb, render.Bold(c.consumer), c.providerText(), edge.NeededBy.Pretty(), render.ProviderDue(edge), render.EdgeStateText(edge, x.today)))
 	if len(asked) > 0 {
-		b.section(fmt.Sprintf(":handshake: Asked %s to commit to %s.", andList(mentionList(asked)), edge.NeededBy.Pretty()))
+		b.Section(fmt.Sprintf(":handshake: Asked %s to commit to %s.", render.AndList(mentionList(asked)), edge.NeededBy.Pretty()))
 	}
-	return b.build(), nil
+	return b.Build(), nil
 }
 
 func (c *dependCmd) providerLabel() string {
@@ -186,9 +187,9 @@ func (c *dependCmd) providerLabel() string {
 
 func (c *dependCmd) providerText() string {
 	if c.external != "" {
-		return "external “" + Escape(c.external) + "”"
+		return "external “" + render.Escape(c.external) + "”"
 	}
-	return bold(c.provider)
+	return render.Bold(c.provider)
 }
 
 // ensureExternal creates the external item, or checks the given due date
@@ -199,7 +200,7 @@ func (c *dependCmd) ensureExternal(x *Exec, tx *store.Tx) error {
 	case "":
 		if !c.due.IsZero() && c.due != ext.Due {
 			return store.Errorf(store.EConflict, "external “%s” is already due %s (owner %s); leave out \"due\", or ask its owner to run /release confirm external \"%s\" due %s",
-				ext.Name, ext.Due.Pretty(), Plain(mention(ext.Owner)), ext.Name, c.due)
+				ext.Name, ext.Due.Pretty(), Plain(render.Mention(ext.Owner)), ext.Name, c.due)
 		}
 		return nil
 	case store.ENotFound:
@@ -240,9 +241,9 @@ func parseUndepend(p *parser) (Command, error) {
 }
 
 func (c *undependCmd) run(x *Exec) (store.Doc, error) {
-	key, label := c.provider.Key(), bold(c.provider)
+	key, label := c.provider.Key(), render.Bold(c.provider)
 	if c.external != "" {
-		key, label = "ext:"+store.ExternalKey(c.external), "external “"+Escape(c.external)+"”"
+		key, label = "ext:"+store.ExternalKey(c.external), "external “"+render.Escape(c.external)+"”"
 	}
 	err := x.update(func(tx *store.Tx) error {
 		consumer, err := loadRelease(tx, c.consumer)
@@ -269,9 +270,9 @@ func (c *undependCmd) run(x *Exec) (store.Doc, error) {
 		if err := x.recordDependency(tx, consumer, d, "dependency removed"); err != nil {
 			return err
 		}
-		b := newDoc("")
-		b.section(fmt.Sprintf(":scissors: %s: %s no longer depends on %s", mention(x.req.User), bold(c.consumer), label))
-		if err := x.post(tx, consumer.Channel, b.build()); err != nil {
+		b := render.NewDoc("")
+		b.Section(fmt.Sprintf(":scissors: %s: %s no longer depends on %s", render.Mention(x.req.User), render.Bold(c.consumer), label))
+		if err := x.post(tx, consumer.Channel, b.Build()); err != nil {
 			return err
 		}
 		return x.alert(tx, Scope{Releases: []store.Ref{consumer.Ref}})
@@ -279,9 +280,9 @@ func (c *undependCmd) run(x *Exec) (store.Doc, error) {
 	if err != nil {
 		return store.Doc{}, err
 	}
-	b := newDoc("")
-	b.section(fmt.Sprintf(":white_check_mark: %s no longer depends on %s.", bold(c.consumer), label))
-	return b.build(), nil
+	b := render.NewDoc("")
+	b.Section(fmt.Sprintf(":white_check_mark: %s no longer depends on %s.", render.Bold(c.consumer), label))
+	return b.Build(), nil
 }
 
 // ---- confirm
@@ -316,7 +317,7 @@ func (c *confirmCmd) run(x *Exec) (store.Doc, error) {
 			return err
 		}
 		if x.req.User != ext.Owner && !x.admin() {
-			return store.Errorf(store.EForbidden, "only %s (its owner) or an admin can confirm external “%s”", mention(ext.Owner), ext.Name)
+			return store.Errorf(store.EForbidden, "only %s (its owner) or an admin can confirm external “%s”", render.Mention(ext.Owner), ext.Name)
 		}
 		old = ext.Due
 		due := cmp.Or(c.due, ext.Due)
@@ -347,9 +348,9 @@ func (c *confirmCmd) run(x *Exec) (store.Doc, error) {
 				continue
 			}
 			posted[cr.Key()] = true
-			b := newDoc("")
-			b.section(fmt.Sprintf(":arrow_right: %s moved external “%s” from %s to %s. For %s: %s", mention(x.req.User), Escape(ext.Name), old.Pretty(), due.Pretty(), bold(cr.Ref), edgeLine(e, x.today)))
-			if err := x.post(tx, cr.Channel, b.build()); err != nil {
+			b := render.NewDoc("")
+			b.Section(fmt.Sprintf(":arrow_right: %s moved external “%s” from %s to %s. For %s: %s", render.Mention(x.req.User), render.Escape(ext.Name), old.Pretty(), due.Pretty(), render.Bold(cr.Ref), render.EdgeLine(e, x.today)))
+			if err := x.post(tx, cr.Channel, b.Build()); err != nil {
 				return err
 			}
 		}
@@ -358,20 +359,20 @@ func (c *confirmCmd) run(x *Exec) (store.Doc, error) {
 	if err != nil {
 		return store.Doc{}, err
 	}
-	b := newDoc("")
+	b := render.NewDoc("")
 	if ext.Due == old {
-		b.section(fmt.Sprintf(":white_check_mark: Confirmed external “%s” is still due %s. Thanks!", Escape(ext.Name), when(ext.Due, x.today)))
+		b.Section(fmt.Sprintf(":white_check_mark: Confirmed external “%s” is still due %s. Thanks!", render.Escape(ext.Name), render.When(ext.Due, x.today)))
 	} else {
-		b.section(fmt.Sprintf(":white_check_mark: External “%s” is now due %s, was %s; its dependents' channels were told.", Escape(ext.Name), when(ext.Due, x.today), old.Pretty()))
+		b.Section(fmt.Sprintf(":white_check_mark: External “%s” is now due %s, was %s; its dependents' channels were told.", render.Escape(ext.Name), render.When(ext.Due, x.today), old.Pretty()))
 	}
 	if len(late) > 0 {
 		names := make([]string, 0, len(late))
 		for _, e := range late {
-			names = append(names, bold(e.Consumer)+": "+edgeStateWords(e, x.today))
+			names = append(names, render.Bold(e.Consumer)+": "+render.EdgeStateWords(e, x.today))
 		}
-		b.section(fmt.Sprintf(":warning: That puts %s at risk — %s.", plural(len(late), "release"), strings.Join(names, ", ")))
+		b.Section(fmt.Sprintf(":warning: That puts %s at risk — %s.", render.Plural(len(late), "release"), strings.Join(names, ", ")))
 	}
-	return b.build(), nil
+	return b.Build(), nil
 }
 
 // ---- impact
@@ -387,7 +388,7 @@ func parseImpact(p *parser) (Command, error) {
 }
 
 func (c *impactCmd) run(x *Exec) (store.Doc, error) {
-	var b *docBuilder
+	var b *render.DocBuilder
 	err := x.view(func(tx *store.Tx) error {
 		r, err := loadRelease(tx, c.ref)
 		if err != nil {
@@ -400,20 +401,20 @@ func (c *impactCmd) run(x *Exec) (store.Doc, error) {
 		// Walks the downstream set and its upstream only, never the whole graph.
 		down, total := g.DownstreamFirst(r.Key(), x.today, ListLimit)
 		up := g.Upstream(x.today)
-		b = newDoc("Impact of " + r.Ref.String())
-		head := fmt.Sprintf("%s, %s%s", bold(r.Ref), when(r.Date(), x.today), releaseMarks(r, false, x.today))
+		b = render.NewDoc("Impact of " + r.Ref.String())
+		head := fmt.Sprintf("%s, %s%s", render.Bold(r.Ref), render.When(r.Date(), x.today), render.ReleaseMarks(r, false, x.today))
 		if len(down) == 0 {
-			b.section(fmt.Sprintf("Nothing depends on %s.", head))
+			b.Section(fmt.Sprintf("Nothing depends on %s.", head))
 			return nil
 		}
-		b.section(fmt.Sprintf("%s — %s downstream:", head, plural(total, "release")))
+		b.Section(fmt.Sprintf("%s — %s downstream:", head, render.Plural(total, "release")))
 		shown := down
 		lines := make([]string, 0, len(shown))
 		for _, it := range shown {
 			needs := make([]string, len(it.Edges))
 			slipped := false
 			for i, e := range it.Edges {
-				needs[i] = fmt.Sprintf("needs %s by %s — %s", providerShort(e), e.NeededBy.Pretty(), edgeStateText(e, x.today))
+				needs[i] = fmt.Sprintf("needs %s by %s — %s", render.ProviderShort(e), e.NeededBy.Pretty(), render.EdgeStateText(e, x.today))
 				slipped = slipped || e.Slipped
 			}
 			// Past a few levels the tree stops indenting and says the depth.
@@ -421,7 +422,7 @@ func (c *impactCmd) run(x *Exec) (store.Doc, error) {
 			if it.Depth > maxIndent {
 				depth = fmt.Sprintf("[depth %d] ", it.Depth)
 			}
-			line := fmt.Sprintf("%s└ %s%s — %s", indent, depth, bold(it.Release.Ref), strings.Join(needs, "; "))
+			line := fmt.Sprintf("%s└ %s%s — %s", indent, depth, render.Bold(it.Release.Ref), strings.Join(needs, "; "))
 			if it.Release.OverdueOn(x.today) {
 				line += " · :warning: *overdue* itself (its target has passed)"
 			}
@@ -430,13 +431,13 @@ func (c *impactCmd) run(x *Exec) (store.Doc, error) {
 			}
 			lines = append(lines, line)
 		}
-		b.lines(lines)
-		b.more(total-len(shown), "the nearest are shown; ask about one of them with `/release impact &lt;release&gt;`")
-		b.context("Every edge into the downstream set is shown; `/release show &lt;release&gt;` says why one is at risk.")
+		b.Lines(lines)
+		b.More(total-len(shown), "the nearest are shown; ask about one of them with `/release impact &lt;release&gt;`")
+		b.Context("Every edge into the downstream set is shown; `/release show &lt;release&gt;` says why one is at risk.")
 		return nil
 	})
 	if err != nil {
 		return store.Doc{}, err
 	}
-	return b.build(), nil
+	return b.Build(), nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -61,10 +62,10 @@ func parseDigest(p *parser) (Command, error) {
 		}
 		var ok bool
 		if c.weekday, ok = weekdays[strings.ToLower(d)]; !ok {
-			return nil, invalid("%q is not a day of the week: use mon, tue, wed, thu, fri, sat or sun", clip(d, 40))
+			return nil, invalid("%q is not a day of the week: use mon, tue, wed, thu, fri, sat or sun", render.Clip(d, 40))
 		}
 	default:
-		return nil, invalid("expected daily, weekly, now, off or list after digest, not %q", clip(w, 40))
+		return nil, invalid("expected daily, weekly, now, off or list after digest, not %q", render.Clip(w, 40))
 	}
 	at, err := p.word("the time of day (like 09:00)")
 	if err != nil {
@@ -85,9 +86,9 @@ func (p *parser) digestProducts(c *digestCmd) error {
 		t, _ := p.peek()
 		if t.Kind != Word {
 			if c.action == "now" {
-				return invalid("expected product names after now, not %q: a digest asked for now is shown only to you", clip(t.Text, 40))
+				return invalid("expected product names after now, not %q: a digest asked for now is shown only to you", render.Clip(t.Text, 40))
 			}
-			return invalid("expected product names after the time and where the digest goes, not %q", clip(t.Text, 40))
+			return invalid("expected product names after the time and where the digest goes, not %q", render.Clip(t.Text, 40))
 		}
 		prod, err := store.NormalizeProduct(t.Text)
 		if err != nil {
@@ -111,7 +112,7 @@ func parseClock(s string) (hour, minute int, err error) {
 			return hour, minute, nil
 		}
 	}
-	return 0, 0, invalid("%q is not a time of day: use HH:MM on a 24-hour clock, like 09:00 or 17:30", clip(s, 40))
+	return 0, 0, invalid("%q is not a time of day: use HH:MM on a 24-hour clock, like 09:00 or 17:30", render.Clip(s, 40))
 }
 
 // digestTarget reads an optional here, me or #channel.
@@ -131,7 +132,7 @@ func (p *parser) digestTarget() (digestTarget, error) {
 		c, err := p.channel()
 		return digestTarget{channel: c}, err
 	case t.Kind == User || t.Kind == Group:
-		return digestTarget{}, invalid("a digest goes to here, me or a #channel, not %q: to get one yourself, say me", clip(cmp.Or(t.Label, t.Text), 40))
+		return digestTarget{}, invalid("a digest goes to here, me or a #channel, not %q: to get one yourself, say me", render.Clip(cmp.Or(t.Label, t.Text), 40))
 	}
 	return digestTarget{}, nil // a product name follows
 }
@@ -186,24 +187,24 @@ func (c *digestCmd) run(x *Exec) (store.Doc, error) {
 		if dm {
 			return nil
 		}
-		b := newDoc("")
-		b.section(fmt.Sprintf(":calendar: %s set this channel to get %s. `/release digest off here` stops it.", mention(x.req.User), describeDigest(sub)))
-		return x.post(tx, channel, b.build())
+		b := render.NewDoc("")
+		b.Section(fmt.Sprintf(":calendar: %s set this channel to get %s. `/release digest off here` stops it.", render.Mention(x.req.User), describeDigest(sub)))
+		return x.post(tx, channel, b.Build())
 	})
 	if err != nil {
 		return store.Doc{}, err
 	}
-	who := channelRef(channel) + " gets"
+	who := render.ChannelRef(channel) + " gets"
 	if dm {
 		who = "You get"
 	}
 	msg := fmt.Sprintf(":white_check_mark: %s %s.", who, describeDigest(sub))
 	if replaced != nil {
-		msg += fmt.Sprintf(" This replaces %s.", describeSchedule(replaced))
+		msg += fmt.Sprintf(" This replaces %s.", render.DescribeSchedule(replaced))
 	}
-	b := newDoc("")
-	b.section(msg)
-	return b.build(), nil
+	b := render.NewDoc("")
+	b.Section(msg)
+	return b.Build(), nil
 }
 
 // DigestNowSince is how far back a digest asked for now looks for what
@@ -238,9 +239,9 @@ func (c *digestCmd) off(x *Exec) (store.Doc, error) {
 		if had, err = tx.DeleteSubscription("digest.off", store.SubscriptionKey(channel, dm)); err != nil || !had || dm {
 			return err
 		}
-		b := newDoc("")
-		b.section(fmt.Sprintf(":calendar: %s stopped this channel's digest.", mention(x.req.User)))
-		return x.post(tx, channel, b.build())
+		b := render.NewDoc("")
+		b.Section(fmt.Sprintf(":calendar: %s stopped this channel's digest.", render.Mention(x.req.User)))
+		return x.post(tx, channel, b.Build())
 	})
 	if err != nil {
 		return store.Doc{}, err
@@ -250,15 +251,15 @@ func (c *digestCmd) off(x *Exec) (store.Doc, error) {
 	case had && dm:
 		msg = ":white_check_mark: You no longer get a digest."
 	case had:
-		msg = ":white_check_mark: " + channelRef(channel) + " no longer gets a digest."
+		msg = ":white_check_mark: " + render.ChannelRef(channel) + " no longer gets a digest."
 	case dm:
 		msg = "You had no digest, so nothing changed."
 	default:
-		msg = channelRef(channel) + " had no digest, so nothing changed."
+		msg = render.ChannelRef(channel) + " had no digest, so nothing changed."
 	}
-	b := newDoc("")
-	b.section(msg)
-	return b.build(), nil
+	b := render.NewDoc("")
+	b.Section(msg)
+	return b.Build(), nil
 }
 
 // list shows the channels' digests and the user's own; other people's DM
@@ -271,14 +272,14 @@ func (c *digestCmd) list(x *Exec) (store.Doc, error) {
 	}); err != nil {
 		return store.Doc{}, err
 	}
-	b := newDoc("Digests")
+	b := render.NewDoc("Digests")
 	var lines []string
 	others := 0
 	for i := range subs {
 		s := &subs[i]
 		switch {
 		case !s.DM:
-			lines = append(lines, fmt.Sprintf("• %s: %s · set by %s", channelRef(s.Channel), describeDigest(s), mention(s.CreatedBy)))
+			lines = append(lines, fmt.Sprintf("• %s: %s · set by %s", render.ChannelRef(s.Channel), describeDigest(s), render.Mention(s.CreatedBy)))
 		case s.Channel == x.req.User:
 			lines = append(lines, fmt.Sprintf("• You, by DM: %s", describeDigest(s)))
 		default:
@@ -291,12 +292,12 @@ func (c *digestCmd) list(x *Exec) (store.Doc, error) {
 	case len(lines) == 0:
 		lines = append(lines, "No digests yet.")
 	}
-	b.lines(lines)
+	b.Lines(lines)
 	if others > 0 {
-		b.context(fmt.Sprintf("Plus %d by DM to other people.", others))
+		b.Context(fmt.Sprintf("Plus %d by DM to other people.", others))
 	}
-	b.context("Start one with `/release digest daily 09:00 here` or `/release digest weekly mon 09:00 me payments`.")
-	return b.build(), nil
+	b.Context("Start one with `/release digest daily 09:00 here` or `/release digest weekly mon 09:00 me payments`.")
+	return b.Build(), nil
 }
 
 // knownProducts fails with the products relman knows unless every one of
@@ -332,16 +333,7 @@ func knownProducts(tx *store.Tx, names []string) error {
 // describeDigest says what a subscription sends and when: "a weekly digest
 // on Mondays at 09:00 (Europe/Berlin) for auth and payments".
 func describeDigest(s *store.Subscription) string {
-	return describeSchedule(s) + " for " + productList(s.Products)
-}
-
-// describeSchedule: "a daily digest at 09:00 (UTC)".
-func describeSchedule(s *store.Subscription) string {
-	when := "a daily digest"
-	if s.Cadence == store.Weekly {
-		when = "a weekly digest on " + s.Weekday.String() + "s"
-	}
-	return fmt.Sprintf("%s at %02d:%02d (%s)", when, s.Hour, s.Minute, Escape(s.Zone))
+	return render.DescribeSchedule(s) + " for " + render.ProductList(s.Products)
 }
 
 // zoneName is the IANA name a subscription stores for loc, UTC when loc
@@ -355,4 +347,47 @@ func zoneName(loc *time.Location) string {
 		return "UTC"
 	}
 	return name
+}
+
+// Digest composes the digest of sub's products (SPEC §5) as of now, in the
+// order a manager reads it in ten seconds: what is at risk and why, what
+// comes up in the next 4 weeks by date, the slipped and overdue
+// dependencies, the change requests awaiting votes (with who has not
+// voted), the external items awaiting confirmation, the freezes in
+// progress or starting within FreezeAhead days, and what shipped after
+// since (the previous digest). Each section is capped, ending with
+// "…and N more" and the command that shows them all. A digest with nothing
+// to say is one line. loc is the workspace zone, in which dates are read.
+// sub need not be stored: `digest now` passes one with only the products,
+// and then the digest ends with how to schedule it. It only reads. To
+// compose several digests as of one moment, use a Digester.
+func Digest(tx *store.Tx, sub *store.Subscription, since, now time.Time, loc *time.Location) (store.Doc, error) {
+	dg, err := LoadDigester(tx, now, loc)
+	if err != nil {
+		return store.Doc{}, err
+	}
+	return dg.Digest(sub, since), nil
+}
+
+// LoadDigester reads what digests are made of from tx (the graph, the
+// external items, the open change requests and the freezes) and prepares
+// digests as of now; loc is the workspace zone.
+func LoadDigester(tx *store.Tx, now time.Time, loc *time.Location) (*render.Digester, error) {
+	g, err := tx.Graph()
+	if err != nil {
+		return nil, err
+	}
+	exts, err := tx.Externals()
+	if err != nil {
+		return nil, err
+	}
+	crs, err := tx.OpenChangeRequests()
+	if err != nil {
+		return nil, err
+	}
+	freezes, err := tx.Freezes()
+	if err != nil {
+		return nil, err
+	}
+	return render.NewDigester(g, exts, crs, freezes, now, loc), nil
 }

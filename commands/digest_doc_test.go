@@ -176,7 +176,7 @@ func BenchmarkDigest10k(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			err := st.View(context.Background(), func(tx *store.Tx) error {
-				dg, err := commands.NewDigester(tx, now, time.UTC)
+				dg, err := commands.LoadDigester(tx, now, time.UTC)
 				if err != nil {
 					return err
 				}

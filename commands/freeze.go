@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -99,7 +100,7 @@ func (c *freezeCmd) add(x *Exec) (store.Doc, error) {
 	case c.to.Before(c.from):
 		return store.Doc{}, invalid("the freeze ends on %s, before it starts on %s: give the first day, then the last", c.to.Pretty(), c.from.Pretty())
 	case c.to.Before(x.today):
-		return store.Doc{}, invalid("a freeze from %s to %s has already ended (%s ago): give dates from today on", c.from.Pretty(), c.to.Pretty(), days(x.today.Sub(c.to)))
+		return store.Doc{}, invalid("a freeze from %s to %s has already ended (%s ago): give dates from today on", c.from.Pretty(), c.to.Pretty(), render.Days(x.today.Sub(c.to)))
 	}
 	var inside []*store.Release
 	err := x.update(func(tx *store.Tx) error {
@@ -127,9 +128,9 @@ func (c *freezeCmd) add(x *Exec) (store.Doc, error) {
 		return store.Doc{}, err
 	}
 	slices.SortFunc(inside, store.CompareByDate)
-	b := newDoc("")
-	b.section(fmt.Sprintf(":white_check_mark: *%s*: %s frozen %s: “%s”. No release of %s can be targeted inside it; an admin can go ahead with `anyway`.",
-		f.Name(), f.ProductsText(), freezeSpan(f), Escape(f.Reason), freezeWhom(f)))
+	b := render.NewDoc("")
+	b.Section(fmt.Sprintf(":white_check_mark: *%s*: %s frozen %s: “%s”. No release of %s can be targeted inside it; an admin can go ahead with `anyway`.",
+		f.Name(), f.ProductsText(), render.FreezeSpan(f), render.Escape(f.Reason), freezeWhom(f)))
 	if len(inside) > 0 {
 		lines := []string{fmt.Sprintf("Already targeted inside it (%d; they stay where they are):", len(inside))}
 		for i, r := range inside {
@@ -137,12 +138,12 @@ func (c *freezeCmd) add(x *Exec) (store.Doc, error) {
 				lines = append(lines, fmt.Sprintf("…and %d more", len(inside)-i))
 				break
 			}
-			lines = append(lines, fmt.Sprintf("• %s — %s · %s", bold(r.Ref), r.Target.Pretty(), mention(r.Owner)))
+			lines = append(lines, fmt.Sprintf("• %s — %s · %s", render.Bold(r.Ref), r.Target.Pretty(), render.Mention(r.Owner)))
 		}
-		b.lines(lines)
+		b.Lines(lines)
 	}
-	b.context(fmt.Sprintf("`/release freeze list` shows the freezes; `/release freeze remove %s` ends this one.", f.Name()))
-	return b.build(), nil
+	b.Context(fmt.Sprintf("`/release freeze list` shows the freezes; `/release freeze remove %s` ends this one.", f.Name()))
+	return b.Build(), nil
 }
 
 func (c *freezeCmd) list(x *Exec) (store.Doc, error) {
@@ -164,21 +165,21 @@ func (c *freezeCmd) list(x *Exec) (store.Doc, error) {
 		shown = append(shown, f)
 	}
 	slices.SortStableFunc(shown, func(a, b store.Freeze) int { return a.From.Sub(b.From) })
-	b := newDoc("Freeze windows")
+	b := render.NewDoc("Freeze windows")
 	if len(shown) == 0 {
-		b.section("No freeze is in progress or coming up. Add one with `/release freeze &lt;product… | all&gt; &lt;from&gt; &lt;to&gt; because &lt;reason&gt;`.")
+		b.Section("No freeze is in progress or coming up. Add one with `/release freeze &lt;product… | all&gt; &lt;from&gt; &lt;to&gt; because &lt;reason&gt;`.")
 	}
 	lines := make([]string, 0, min(len(shown), ListLimit))
 	for i := range shown[:min(len(shown), ListLimit)] {
 		f := &shown[i]
-		lines = append(lines, fmt.Sprintf(":snowflake: *%s* · %s · %s, %s — “%s” · by %s", f.Name(), f.ProductsText(), freezeSpan(f), freezeState(f, x.today), Escape(f.Reason), mention(f.CreatedBy)))
+		lines = append(lines, fmt.Sprintf(":snowflake: *%s* · %s · %s, %s — “%s” · by %s", f.Name(), f.ProductsText(), render.FreezeSpan(f), render.FreezeState(f, x.today), render.Escape(f.Reason), render.Mention(f.CreatedBy)))
 	}
-	b.lines(lines)
-	b.more(len(shown)-len(lines), "the oldest are shown first")
+	b.Lines(lines)
+	b.More(len(shown)-len(lines), "the oldest are shown first")
 	if ended > 0 {
-		b.context(fmt.Sprintf("%s ended and %s not shown.", plural(ended, "freeze"), isAre(ended)))
+		b.Context(fmt.Sprintf("%s ended and %s not shown.", render.Plural(ended, "freeze"), isAre(ended)))
 	}
-	return b.build(), nil
+	return b.Build(), nil
 }
 
 func isAre(n int) string {
@@ -203,9 +204,9 @@ func (c *freezeCmd) remove(x *Exec) (store.Doc, error) {
 	if err != nil {
 		return store.Doc{}, err
 	}
-	b := newDoc("")
-	b.section(fmt.Sprintf(":white_check_mark: Removed *%s* (%s, %s: “%s”); its releases can be targeted on those days again.", f.Name(), f.ProductsText(), freezeSpan(f), Escape(f.Reason)))
-	return b.build(), nil
+	b := render.NewDoc("")
+	b.Section(fmt.Sprintf(":white_check_mark: Removed *%s* (%s, %s: “%s”); its releases can be targeted on those days again.", f.Name(), f.ProductsText(), render.FreezeSpan(f), render.Escape(f.Reason)))
+	return b.Build(), nil
 }
 
 // ---- the freeze check, for every command that sets a target date
@@ -222,7 +223,7 @@ func frozen(tx *store.Tx, x *Exec, product string, d store.Date, anyway bool) (*
 		return nil, err
 	}
 	// An error's message is plain text: the reply escapes it once.
-	what := fmt.Sprintf("%s is frozen %s (%s: %s), and %s is inside it", product, freezeSpan(f), f.Name(), f.Reason, d.Pretty())
+	what := fmt.Sprintf("%s is frozen %s (%s: %s), and %s is inside it", product, render.FreezeSpan(f), f.Name(), f.Reason, d.Pretty())
 	switch {
 	case anyway && x.admin():
 		return f, nil
@@ -230,31 +231,6 @@ func frozen(tx *store.Tx, x *Exec, product string, d store.Date, anyway bool) (*
 		return nil, store.Errorf(store.EForbidden, "%s; only an admin can go ahead anyway", what)
 	}
 	return nil, store.Errorf(store.EConflict, "%s: pick a day outside it, or ask an admin, who can go ahead with \"anyway\"", what)
-}
-
-// freezeSpan says a freeze's days: "from Mon 2027-12-20 to Mon 2028-01-03"
-// ("on Mon 2027-12-20" for one day).
-func freezeSpan(f *store.Freeze) string {
-	if f.From == f.To {
-		return "on " + f.From.Pretty()
-	}
-	return "from " + f.From.Pretty() + " to " + f.To.Pretty()
-}
-
-// freezeState says where today is in a freeze: "starts in 5 days", "in
-// progress, ends in 3 days", "ended 2 days ago".
-func freezeState(f *store.Freeze, today store.Date) string {
-	switch {
-	case f.From.Sub(today) == 1:
-		return "starts tomorrow"
-	case today.Before(f.From):
-		return "starts in " + days(f.From.Sub(today))
-	case today.After(f.To):
-		return "ended " + days(today.Sub(f.To)) + " ago"
-	case today == f.To:
-		return "in progress, ends today"
-	}
-	return "in progress, ends in " + days(f.To.Sub(today))
 }
 
 // freezeWhom is who a freeze stops: "payments", "any product".
@@ -277,7 +253,7 @@ func freezeNote(tx *store.Tx, r *store.Release) (string, error) {
 	if err != nil || f == nil {
 		return "", err
 	}
-	return fmt.Sprintf(":snowflake: %s targets %s, inside %s (%s, %s)", bold(r.Ref), r.Target.Pretty(), f.Name(), Escape(f.Reason), freezeSpan(f)), nil
+	return fmt.Sprintf(":snowflake: %s targets %s, inside %s (%s, %s)", render.Bold(r.Ref), r.Target.Pretty(), f.Name(), render.Escape(f.Reason), render.FreezeSpan(f)), nil
 }
 
 // crCardOf is a CR's card with, while its release targets a day inside a
@@ -291,12 +267,12 @@ func crCardOf(tx *store.Tx, cr *store.ChangeRequest, now time.Time, loc *time.Lo
 	if err != nil {
 		return store.Doc{}, err
 	}
-	return crCard(cr, now, loc, note), nil
+	return render.CRCard(cr, now, loc, note), nil
 }
 
 // overrideText says that an admin targeted a release inside a freeze.
 func overrideText(f *store.Freeze) string {
-	return fmt.Sprintf(":snowflake: Inside %s (%s, %s: “%s”), by admin override.", f.Name(), f.ProductsText(), freezeSpan(f), Escape(f.Reason))
+	return fmt.Sprintf(":snowflake: Inside %s (%s, %s: “%s”), by admin override.", f.Name(), f.ProductsText(), render.FreezeSpan(f), render.Escape(f.Reason))
 }
 
 // freezeName is f's name, "" for nil.

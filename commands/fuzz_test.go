@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"relman/commands/render"
 	"strings"
 	"testing"
 	"time"
@@ -207,7 +208,7 @@ func FuzzTokenize(f *testing.F) {
 		if rest := text[prev:]; strings.TrimFunc(rest, unicode.IsSpace) != "" {
 			t.Errorf("Tokenize(%q) dropped %q at the end", text, rest)
 		}
-		if e := commands.Escape(commands.Plain(text)); strings.ContainsAny(e, "<>") {
+		if e := render.Escape(commands.Plain(text)); strings.ContainsAny(e, "<>") {
 			t.Errorf("Escape(Plain(%q)) = %q; want no angle brackets", text, e)
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -49,7 +50,7 @@ func (h handshakeEdge) providerKey() string {
 // command is the edge as commands name it, escaped as Slack sends typed text.
 func (h handshakeEdge) command() string {
 	if h.external != "" {
-		return h.consumer.String() + ` on external "` + Escape(h.external) + `"`
+		return h.consumer.String() + ` on external "` + render.Escape(h.external) + `"`
 	}
 	return h.consumer.String() + " on " + h.provider.String()
 }
@@ -163,20 +164,20 @@ func (x *Exec) tellConsumer(tx *store.Tx, consumer *store.Release, doc store.Doc
 // whoever clicks them, with their permissions.
 func HandshakeRequest(e store.Edge, consumer *store.Release, today store.Date) store.Doc {
 	cmd := edgeCommand(e.Dependency, e.ProviderName)
-	b := newDoc("")
-	b.section(fmt.Sprintf(":handshake: Can you deliver %s by %s for %s?", providerName(e), when(e.NeededBy, today), bold(e.Consumer)))
-	b.section(fmt.Sprintf("%s asks. %s targets %s; %s is %s — %s.", mention(e.RequestedBy), bold(consumer.Ref), consumer.Target.Pretty(),
-		providerShort(e), providerDue(e), edgeStateText(e, today)))
+	b := render.NewDoc("")
+	b.Section(fmt.Sprintf(":handshake: Can you deliver %s by %s for %s?", render.ProviderName(e), render.When(e.NeededBy, today), render.Bold(e.Consumer)))
+	b.Section(fmt.Sprintf("%s asks. %s targets %s; %s is %s — %s.", render.Mention(e.RequestedBy), render.Bold(consumer.Ref), consumer.Target.Pretty(),
+		render.ProviderShort(e), render.ProviderDue(e), render.EdgeStateText(e, today)))
 	proposed := e.NeededBy.AddDays(1)
 	if e.ProviderDate.After(e.NeededBy) {
 		proposed = e.ProviderDate
 	}
-	b.d.Buttons = []store.Button{
-		RunButton("Yes, committed", "commit "+cmd),
-		AskButton("Propose another date…", Ask{Title: "Propose another date", Command: "propose " + cmd + " {date} {reason}", Date: proposed.String(), Reason: true}),
-	}
-	b.context(fmt.Sprintf("Or type `/release commit %s`, or `/release propose %s &lt;date&gt; because &lt;reason&gt;`.", cmd, cmd))
-	return b.build()
+	b.Buttons(
+		render.RunButton("Yes, committed", "commit "+cmd),
+		render.AskButton("Propose another date…", render.Ask{Title: "Propose another date", Command: "propose " + cmd + " {date} {reason}", Date: proposed.String(), Reason: true}),
+	)
+	b.Context(fmt.Sprintf("Or type `/release commit %s`, or `/release propose %s &lt;date&gt; because &lt;reason&gt;`.", cmd, cmd))
+	return b.Build()
 }
 
 // ---- commit
@@ -198,7 +199,7 @@ func (c *commitCmd) run(x *Exec) (store.Doc, error) {
 		}
 		if d.Handshake == store.HandshakeCommitted {
 			return store.Errorf(store.EConflict, "%s already has a commitment to deliver by %s (%s, %s)", c.edge.command(), d.NeededBy.Pretty(),
-				Plain(mention(d.AnsweredBy)), store.DateOf(d.AnsweredAt, x.zone()).Pretty())
+				Plain(render.Mention(d.AnsweredBy)), store.DateOf(d.AnsweredAt, x.zone()).Pretty())
 		}
 		d.Commit(x.now, x.req.User)
 		if err := tx.PutDependency("dependency.commit", d); err != nil {
@@ -207,18 +208,18 @@ func (c *commitCmd) run(x *Exec) (store.Doc, error) {
 		if e, err = edgeOf(tx, d, x.today); err != nil {
 			return err
 		}
-		b := newDoc("")
-		b.section(fmt.Sprintf(":handshake: %s committed to deliver %s by %s for %s.", mention(x.req.User), providerName(e), when(e.NeededBy, x.today), bold(e.Consumer)))
-		b.section(edgeLine(e, x.today))
-		told, err = x.tellConsumer(tx, consumer, b.build())
+		b := render.NewDoc("")
+		b.Section(fmt.Sprintf(":handshake: %s committed to deliver %s by %s for %s.", render.Mention(x.req.User), render.ProviderName(e), render.When(e.NeededBy, x.today), render.Bold(e.Consumer)))
+		b.Section(render.EdgeLine(e, x.today))
+		told, err = x.tellConsumer(tx, consumer, b.Build())
 		return err
 	})
 	if err != nil {
 		return store.Doc{}, err
 	}
-	b := newDoc("")
-	b.section(fmt.Sprintf(":white_check_mark: Committed: %s by %s for %s%s.", providerName(e), e.NeededBy.Pretty(), bold(e.Consumer), toldText(told)))
-	return b.build(), nil
+	b := render.NewDoc("")
+	b.Section(fmt.Sprintf(":white_check_mark: Committed: %s by %s for %s%s.", render.ProviderName(e), e.NeededBy.Pretty(), render.Bold(e.Consumer), toldText(told)))
+	return b.Build(), nil
 }
 
 // answerable loads the request h names, once x may answer it (commit or
@@ -271,14 +272,14 @@ func toldText(told []string) string {
 	if len(told) > 1 {
 		verb = "were"
 	}
-	return "; " + andList(mentionList(told)) + " " + verb + " told"
+	return "; " + render.AndList(mentionList(told)) + " " + verb + " told"
 }
 
 // mentionList renders each user of us as a mention.
 func mentionList(us []string) []string {
 	ms := make([]string, len(us))
 	for i, u := range us {
-		ms[i] = mention(u)
+		ms[i] = render.Mention(u)
 	}
 	return ms
 }
@@ -337,9 +338,9 @@ func (c *proposeCmd) run(x *Exec) (store.Doc, error) {
 	if err != nil {
 		return store.Doc{}, err
 	}
-	b := newDoc("")
-	b.section(fmt.Sprintf(":white_check_mark: Proposed %s instead of %s for %s's need of %s%s.", c.date.Pretty(), e.NeededBy.Pretty(), bold(e.Consumer), providerName(e), toldText(told)))
-	return b.build(), nil
+	b := render.NewDoc("")
+	b.Section(fmt.Sprintf(":white_check_mark: Proposed %s instead of %s for %s's need of %s%s.", c.date.Pretty(), e.NeededBy.Pretty(), render.Bold(e.Consumer), render.ProviderName(e), toldText(told)))
+	return b.Build(), nil
 }
 
 // CounterProposal is the DM that tells the consumer's release managers,
@@ -348,17 +349,17 @@ func (c *proposeCmd) run(x *Exec) (store.Doc, error) {
 // whoever clicks it) that makes it the needed-by date.
 func CounterProposal(e store.Edge, consumer *store.Release, today store.Date) store.Doc {
 	cmd := edgeCommand(e.Dependency, e.ProviderName)
-	b := newDoc("")
-	b.section(fmt.Sprintf(":handshake: %s can't deliver %s by %s for %s, and proposes %s instead: “%s”.", mention(e.AnsweredBy), providerName(e),
-		e.NeededBy.Pretty(), bold(e.Consumer), when(e.Proposed, today), Escape(e.ProposedReason)))
+	b := render.NewDoc("")
+	b.Section(fmt.Sprintf(":handshake: %s can't deliver %s by %s for %s, and proposes %s instead: “%s”.", render.Mention(e.AnsweredBy), render.ProviderName(e),
+		e.NeededBy.Pretty(), render.Bold(e.Consumer), render.When(e.Proposed, today), render.Escape(e.ProposedReason)))
 	if e.Proposed.After(consumer.Target) {
-		b.section(fmt.Sprintf(":warning: That is after %s's own target, %s: move it first to accept.", bold(consumer.Ref), consumer.Target.Pretty()))
+		b.Section(fmt.Sprintf(":warning: That is after %s's own target, %s: move it first to accept.", render.Bold(consumer.Ref), consumer.Target.Pretty()))
 	} else {
-		b.section(fmt.Sprintf("Accepting makes %s the needed-by date, committed.", e.Proposed.Pretty()))
+		b.Section(fmt.Sprintf("Accepting makes %s the needed-by date, committed.", e.Proposed.Pretty()))
 	}
-	b.d.Buttons = []store.Button{RunButton("Accept "+e.Proposed.Pretty(), "accept "+cmd+" "+e.Proposed.String())}
-	b.context(fmt.Sprintf("Or type `/release accept %s`. To keep your date, talk to %s.", cmd, mention(e.AnsweredBy)))
-	return b.build()
+	b.Buttons(render.RunButton("Accept "+e.Proposed.Pretty(), "accept "+cmd+" "+e.Proposed.String()))
+	b.Context(fmt.Sprintf("Or type `/release accept %s`. To keep your date, talk to %s.", cmd, render.Mention(e.AnsweredBy)))
+	return b.Build()
 }
 
 // ---- accept
@@ -413,16 +414,16 @@ func (c *acceptCmd) run(x *Exec) (store.Doc, error) {
 		if e, err = edgeOf(tx, d, x.today); err != nil {
 			return err
 		}
-		b := newDoc("")
-		b.section(fmt.Sprintf(":link: %s accepted %s's date: %s now depends on %s", mention(x.req.User), mention(by), bold(consumer.Ref), edgeLine(e, x.today)))
-		if err := x.post(tx, consumer.Channel, b.build()); err != nil {
+		b := render.NewDoc("")
+		b.Section(fmt.Sprintf(":link: %s accepted %s's date: %s now depends on %s", render.Mention(x.req.User), render.Mention(by), render.Bold(consumer.Ref), render.EdgeLine(e, x.today)))
+		if err := x.post(tx, consumer.Channel, b.Build()); err != nil {
 			return err
 		}
 		if by != "" && by != x.req.User {
-			dm := newDoc("")
-			dm.section(fmt.Sprintf(":handshake: %s accepted your date: %s needs %s by %s (was %s), and you are committed to it.", mention(x.req.User), bold(consumer.Ref), providerName(e), e.NeededBy.Pretty(), old.Pretty()))
+			dm := render.NewDoc("")
+			dm.Section(fmt.Sprintf(":handshake: %s accepted your date: %s needs %s by %s (was %s), and you are committed to it.", render.Mention(x.req.User), render.Bold(consumer.Ref), render.ProviderName(e), e.NeededBy.Pretty(), old.Pretty()))
 			x.queued++
-			if err := tx.Enqueue(&store.Message{Channel: by, DM: true, Quiet: true, Doc: dm.build()}); err != nil {
+			if err := tx.Enqueue(&store.Message{Channel: by, DM: true, Quiet: true, Doc: dm.Build()}); err != nil {
 				return err
 			}
 		}
@@ -431,7 +432,7 @@ func (c *acceptCmd) run(x *Exec) (store.Doc, error) {
 	if err != nil {
 		return store.Doc{}, err
 	}
-	b := newDoc("")
-	b.section(fmt.Sprintf(":white_check_mark: Accepted: %s now needs %s by %s — %s.", bold(e.Consumer), providerName(e), e.NeededBy.Pretty(), edgeStateText(e, x.today)))
-	return b.build(), nil
+	b := render.NewDoc("")
+	b.Section(fmt.Sprintf(":white_check_mark: Accepted: %s now needs %s by %s — %s.", render.Bold(e.Consumer), render.ProviderName(e), e.NeededBy.Pretty(), render.EdgeStateText(e, x.today)))
+	return b.Build(), nil
 }

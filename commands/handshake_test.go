@@ -2,6 +2,7 @@ package commands_test
 
 import (
 	"context"
+	"relman/commands/render"
 	"strings"
 	"testing"
 	"time"
@@ -52,10 +53,10 @@ func TestHandshakeRequest(t *testing.T) {
 		if len(bs) != 2 || bs[0].Text != "Yes, committed" || bs[1].Text != "Propose another date…" {
 			t.Fatalf("buttons = %+v; want Yes, committed and Propose another date…", bs)
 		}
-		if cmd, ok := commands.RunCommand(bs[0].ActionID, bs[0].Value); !ok || cmd != "commit mobile@5.0 on payments@2.3.0" {
+		if cmd, ok := render.RunCommand(bs[0].ActionID, bs[0].Value); !ok || cmd != "commit mobile@5.0 on payments@2.3.0" {
 			t.Errorf("Yes, committed runs %q, %v", cmd, ok)
 		}
-		ask, ok := commands.AskForm(bs[1].ActionID, bs[1].Value)
+		ask, ok := render.AskForm(bs[1].ActionID, bs[1].Value)
 		if filled, err := ask.Fill("2027-01-25", "QA"); !ok || err != nil || !ask.Reason || filled != "propose mobile@5.0 on payments@2.3.0 2027-01-25 because QA" {
 			t.Errorf("Propose fills to %q, %v (form %+v)", filled, err, ask)
 		}
@@ -135,7 +136,7 @@ func TestHandshakeAnswers(t *testing.T) {
 			t.Fatalf("DMs to alice = %+v; want the counter-proposal, escaped", dms)
 		}
 		bs := dms[0].Doc.Buttons
-		cmd, ok := commands.RunCommand(bs[0].ActionID, bs[0].Value)
+		cmd, ok := render.RunCommand(bs[0].ActionID, bs[0].Value)
 		if len(bs) != 1 || bs[0].Text != "Accept Tue 2027-01-26" || !ok {
 			t.Fatalf("buttons = %+v; want Accept Tue 2027-01-26", bs)
 		}

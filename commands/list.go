@@ -6,14 +6,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
+	"relman/commands/render"
 	"relman/store"
 )
-
-// StaleAfter is how long an external item's date may go unconfirmed before
-// lists flag it (SPEC §3 asks its owner to re-confirm then).
-const StaleAfter = 14 * 24 * time.Hour
 
 // parseListMore parses the list forms that are commands of their own:
 // `list [<product>] due <N>d|<N>w` and `list externals`. ok is false when
@@ -39,7 +35,7 @@ func parseListMore(p *parser, c *listCmd) (cmd Command, ok bool, err error) {
 					return nil, true, err
 				}
 				if d.product != "" {
-					return nil, true, invalid("list takes one product; %q is a second", clip(w, 40))
+					return nil, true, invalid("list takes one product; %q is a second", render.Clip(w, 40))
 				}
 				if d.product, err = store.NormalizeProduct(w); err != nil {
 					return nil, true, err
@@ -72,7 +68,7 @@ func parseSpan(w string) (int, error) {
 	}
 	n, err := strconv.Atoi(lw)
 	if err != nil || n < 1 || n*unit > 366 {
-		return 0, invalid("%q is not a span of days: write it like 2w or 10d (at most a year)", clip(w, 20))
+		return 0, invalid("%q is not a span of days: write it like 2w or 10d (at most a year)", render.Clip(w, 20))
 	}
 	return n * unit, nil
 }
@@ -120,14 +116,14 @@ func (c *listDueCmd) run(x *Exec) (store.Doc, error) {
 				continue
 			}
 			if !r.Target.Before(x.today) && !r.Target.After(until) {
-				items = append(items, dueItem{r.Target, fmt.Sprintf(":calendar: %s — %s targets it · %s", when(r.Target, x.today), bold(r.Ref), mention(r.Owner)), r.Ref})
+				items = append(items, dueItem{r.Target, fmt.Sprintf(":calendar: %s — %s targets it · %s", render.When(r.Target, x.today), render.Bold(r.Ref), render.Mention(r.Owner)), r.Ref})
 			}
 			for _, d := range g.Dependencies(r.Ref) {
 				e, ok := g.EdgeState(d, x.today)
 				if !ok || e.Delivered || e.NeededBy.Before(x.today) || e.NeededBy.After(until) {
 					continue
 				}
-				items = append(items, dueItem{e.NeededBy, fmt.Sprintf(":link: %s — for %s: %s", when(e.NeededBy, x.today), bold(r.Ref), edgeLine(e, x.today)), r.Ref})
+				items = append(items, dueItem{e.NeededBy, fmt.Sprintf(":link: %s — for %s: %s", render.When(e.NeededBy, x.today), render.Bold(r.Ref), render.EdgeLine(e, x.today)), r.Ref})
 			}
 		}
 		return nil
@@ -138,9 +134,9 @@ func (c *listDueCmd) run(x *Exec) (store.Doc, error) {
 	slices.SortStableFunc(items, func(a, b dueItem) int {
 		return cmp.Or(a.date.Sub(b.date), cmp.Compare(a.ref.Key(), b.ref.Key()))
 	})
-	span := fmt.Sprintf("the next %s", days(c.days))
+	span := fmt.Sprintf("the next %s", render.Days(c.days))
 	if c.days%7 == 0 {
-		span = "the next " + plural(c.days/7, "week")
+		span = "the next " + render.Plural(c.days/7, "week")
 		if c.days == 7 {
 			span = "the next week"
 		}
@@ -152,19 +148,19 @@ func (c *listDueCmd) run(x *Exec) (store.Doc, error) {
 	if c.mine {
 		scope += " that you own or hold a role on"
 	}
-	b := newDoc(fmt.Sprintf("Due in %s (to %s)", span, until.Pretty()))
+	b := render.NewDoc(fmt.Sprintf("Due in %s (to %s)", span, until.Pretty()))
 	if len(items) == 0 {
-		b.section(fmt.Sprintf("No planned release%s has a target or a needed-by date in %s.", scope, span))
-		return b.build(), nil
+		b.Section(fmt.Sprintf("No planned release%s has a target or a needed-by date in %s.", scope, span))
+		return b.Build(), nil
 	}
 	shown := items[:min(len(items), ListLimit)]
 	lines := make([]string, len(shown))
 	for i, it := range shown {
 		lines[i] = it.line
 	}
-	b.lines(lines)
-	b.more(len(items)-len(shown), "narrow it with `/release list &lt;product&gt; due "+strconv.Itoa(c.days)+"d` or a shorter span")
-	return b.build(), nil
+	b.Lines(lines)
+	b.More(len(items)-len(shown), "narrow it with `/release list &lt;product&gt; due "+strconv.Itoa(c.days)+"d` or a shorter span")
+	return b.Build(), nil
 }
 
 // involves reports whether user owns r or holds a role on it.
@@ -214,21 +210,21 @@ func (c *listExternalsCmd) run(x *Exec) (store.Doc, error) {
 	if c.mine {
 		title = "External items you own"
 	}
-	b := newDoc(title)
+	b := render.NewDoc(title)
 	if len(exts) == 0 {
 		if c.mine {
-			b.section("You own no external items.")
+			b.Section("You own no external items.")
 		} else {
-			b.section("No external items yet. Record one with `/release depend &lt;release&gt; on external \"&lt;name&gt;\" due &lt;date&gt;`.")
+			b.Section("No external items yet. Record one with `/release depend &lt;release&gt; on external \"&lt;name&gt;\" due &lt;date&gt;`.")
 		}
-		return b.build(), nil
+		return b.Build(), nil
 	}
 	lines := externalLines(x, exts, deps)
 	shown := lines[:min(len(lines), ListLimit)]
-	b.lines(shown)
-	b.more(len(lines)-len(shown), "see yours with `/release list externals mine`")
-	b.context("External items not confirmed for 14 days are flagged; their owner re-confirms with `/release confirm external \"&lt;name&gt;\"`.")
-	return b.build(), nil
+	b.Lines(shown)
+	b.More(len(lines)-len(shown), "see yours with `/release list externals mine`")
+	b.Context("External items not confirmed for 14 days are flagged; their owner re-confirms with `/release confirm external \"&lt;name&gt;\"`.")
+	return b.Build(), nil
 }
 
 // externalLines renders external items by due date, flagging those whose
@@ -245,40 +241,9 @@ func externalLines(x *Exec, exts []store.External, deps map[string]int) []string
 		if deps != nil {
 			n = deps[e.Name]
 		}
-		lines = append(lines, externalLine(e, n, x.now, x.today, x.s.loc()))
+		lines = append(lines, render.ExternalLine(e, n, x.now, x.today, x.s.loc()))
 	}
 	return lines
-}
-
-// externalLine is one external item as lists and digests show it: its
-// due date, owner and when it was last confirmed (flagged after
-// StaleAfter), and, when deps > 0, how many releases need it. loc is the
-// workspace zone, in which the confirmation's date is read.
-func externalLine(e store.External, deps int, now time.Time, today store.Date, loc *time.Location) string {
-	confirmed := store.DateOf(e.LastConfirmed, loc)
-	icon, note := ":package:", "confirmed "+confirmedWhen(confirmed, today)
-	if stale(e, now) {
-		icon, note = ":warning:", "*not confirmed for "+days(today.Sub(confirmed))+"*"
-	}
-	line := fmt.Sprintf("%s external “%s” — due %s · %s · %s", icon, Escape(e.Name), when(e.Due, today), mention(e.Owner), note)
-	if deps > 0 {
-		line += " · needed by " + plural(deps, "release")
-	}
-	return line
-}
-
-// stale reports whether e's date went unconfirmed for StaleAfter as of now.
-func stale(e store.External, now time.Time) bool { return now.Sub(e.LastConfirmed) >= StaleAfter }
-
-func confirmedWhen(d, today store.Date) string {
-	switch n := today.Sub(d); n {
-	case 0:
-		return "today"
-	case 1:
-		return "yesterday"
-	default:
-		return days(n) + " ago"
-	}
 }
 
 // ---- list hooks
@@ -355,7 +320,7 @@ func parseList(p *parser) (Command, error) {
 				return nil, err
 			}
 			if c.product != "" {
-				return nil, invalid("list takes one product; %q is a second", clip(w, 40))
+				return nil, invalid("list takes one product; %q is a second", render.Clip(w, 40))
 			}
 			if c.product, err = store.NormalizeProduct(w); err != nil {
 				return nil, err
@@ -410,23 +375,23 @@ func (c *listCmd) run(x *Exec) (store.Doc, error) {
 	if c.product != "" {
 		slices.SortFunc(rows, store.CompareByDate) // a product's releases come in key order
 	}
-	b := newDoc(c.title())
+	b := render.NewDoc(c.title())
 	if len(rows) == 0 {
-		b.section(c.emptyText())
+		b.Section(c.emptyText())
 	}
 	shown := rows[:min(len(rows), ListLimit)]
 	lines := make([]string, 0, len(shown))
 	for _, r := range shown {
 		_, risky := risks[r.Ref]
-		line := statusIcon(r, risky) + " " + bold(r.Ref) + " — " + when(r.Date(), x.today) + " · " + mention(r.Owner) + releaseMarks(r, risky, x.today)
+		line := render.StatusIcon(r, risky) + " " + render.Bold(r.Ref) + " — " + render.When(r.Date(), x.today) + " · " + render.Mention(r.Owner) + render.ReleaseMarks(r, risky, x.today)
 		lines = append(lines, line)
 	}
-	b.lines(lines)
-	b.more(len(rows)-len(shown), c.moreHint())
+	b.Lines(lines)
+	b.More(len(rows)-len(shown), c.moreHint())
 	if len(exts) > 0 {
-		b.lines(append([]string{"*External items you own:*"}, externalLines(x, exts, nil)...))
+		b.Lines(append([]string{"*External items you own:*"}, externalLines(x, exts, nil)...))
 	}
-	return b.build(), nil
+	return b.Build(), nil
 }
 
 func (c *listCmd) keep(r *store.Release, risks map[store.Ref]*store.Risk, products map[string]*store.Product, user string) bool {

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -105,7 +106,7 @@ type people struct {
 
 func (ps *people) add(u, what string) {
 	ps.users = append(ps.users, u)
-	ps.parts = append(ps.parts, mention(u)+" ("+what+")")
+	ps.parts = append(ps.parts, render.Mention(u)+" ("+what+")")
 }
 
 func (ps people) String() string { return strings.Join(ps.parts, ", ") }

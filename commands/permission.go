@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -29,7 +30,7 @@ func (x *Exec) mayFreeze(tx *store.Tx, f *store.Freeze, verb string) error {
 		if len(rms) == 0 {
 			return store.Errorf(store.EForbidden, "%s has no release manager, so only an admin can %s it (set one with /release role %s release-manager @user)", name, verb, name)
 		}
-		return store.Errorf(store.EForbidden, "only the release managers of %s (%s) or an admin can %s it", name, mentions(rms), verb)
+		return store.Errorf(store.EForbidden, "only the release managers of %s (%s) or an admin can %s it", name, render.Mentions(rms), verb)
 	}
 	return nil
 }
@@ -52,7 +53,7 @@ func (x *Exec) mayAnswer(tx *store.Tx, d *store.Dependency) error {
 	if x.req.User == ext.Owner || x.admin() {
 		return nil
 	}
-	return store.Errorf(store.EForbidden, "only %s (its owner) or an admin can answer for external “%s”", mention(ext.Owner), ext.Name)
+	return store.Errorf(store.EForbidden, "only %s (its owner) or an admin can answer for external “%s”", render.Mention(ext.Owner), ext.Name)
 }
 
 // mayShip fails with a forbidden error naming who can ship r: those who may
@@ -97,10 +98,10 @@ func (x *Exec) mayManage(tx *store.Tx, r *store.Release, verb string) error {
 	if r.CanManage(x.req.User, p, x.admin()) {
 		return nil
 	}
-	who := []string{mention(r.Owner) + " (owner)"}
+	who := []string{render.Mention(r.Owner) + " (owner)"}
 	for _, u := range r.Holders(store.ReleaseManager, p) {
 		if u != r.Owner {
-			who = append(who, mention(u)+" (release manager)")
+			who = append(who, render.Mention(u)+" (release manager)")
 		}
 	}
 	return store.Errorf(store.EForbidden, "only %s or an admin can %s %s", strings.Join(who, ", "), verb, r.Ref)
@@ -125,5 +126,5 @@ func (x *Exec) mayManageProduct(tx *store.Tx, p *store.Product) error {
 		}
 		return store.Errorf(store.EForbidden, "while %s has no release manager, only an admin or someone who owns one of its releases can set its roles", p.Name)
 	}
-	return store.Errorf(store.EForbidden, "only %s (release manager of %s) or an admin can set its roles", mentions(rms), p.Name)
+	return store.Errorf(store.EForbidden, "only %s (release manager of %s) or an admin can set its roles", render.Mentions(rms), p.Name)
 }

@@ -13,13 +13,6 @@ func product(tx *store.Tx, name string) *store.Product {
 	return p
 }
 
-func productList(ps []string) string {
-	if len(ps) == 0 {
-		return "every product"
-	}
-	return andList(ps)
-}
-
 // productMap reads every product by name.
 func productMap(tx *store.Tx) (map[string]*store.Product, error) {
 	ps, err := tx.Products()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -83,7 +84,7 @@ func (c *addCmd) run(x *Exec) (store.Doc, error) {
 	var over *store.Freeze // the freeze an admin overrode
 	err := x.update(func(tx *store.Tx) error {
 		if old, err := tx.Release(c.ref); err == nil {
-			return store.Errorf(store.EConflict, "%s already exists (target %s, owner %s); use /release move to change its date", c.ref, old.Target.Pretty(), Plain(mention(old.Owner)))
+			return store.Errorf(store.EConflict, "%s already exists (target %s, owner %s); use /release move to change its date", c.ref, old.Target.Pretty(), Plain(render.Mention(old.Owner)))
 		} else if store.ErrorCode(err) != store.ENotFound {
 			return err
 		}
@@ -109,27 +110,27 @@ func (c *addCmd) run(x *Exec) (store.Doc, error) {
 		if err := tx.PutRelease(action, r); err != nil {
 			return err
 		}
-		b := newDoc("")
-		b.section(fmt.Sprintf(":package: %s added %s, target %s. Owner %s.", mention(x.req.User), bold(r.Ref), when(r.Target, x.today), mention(r.Owner)))
+		b := render.NewDoc("")
+		b.Section(fmt.Sprintf(":package: %s added %s, target %s. Owner %s.", render.Mention(x.req.User), render.Bold(r.Ref), render.When(r.Target, x.today), render.Mention(r.Owner)))
 		if over != nil {
-			b.section(overrideText(over))
+			b.Section(overrideText(over))
 		}
-		return x.post(tx, r.Channel, b.build())
+		return x.post(tx, r.Channel, b.Build())
 	})
 	if err != nil {
 		return store.Doc{}, err
 	}
-	b := newDoc("")
-	msg := fmt.Sprintf(":white_check_mark: Added %s, target %s, owner %s; its news goes to %s.", bold(r.Ref), when(r.Target, x.today), mention(r.Owner), channelRef(r.Channel))
+	b := render.NewDoc("")
+	msg := fmt.Sprintf(":white_check_mark: Added %s, target %s, owner %s; its news goes to %s.", render.Bold(r.Ref), render.When(r.Target, x.today), render.Mention(r.Owner), render.ChannelRef(r.Channel))
 	if r.OverdueOn(x.today) {
 		msg += " :warning: Its target has already passed, so it is *overdue*."
 	}
-	b.section(msg)
+	b.Section(msg)
 	if over != nil {
-		b.section(overrideText(over))
+		b.Section(overrideText(over))
 	}
-	b.context(fmt.Sprintf("Next: `/release depend %s on &lt;release&gt;` to record what it needs.", r.Ref))
-	return b.build(), nil
+	b.Context(fmt.Sprintf("Next: `/release depend %s on &lt;release&gt;` to record what it needs.", r.Ref))
+	return b.Build(), nil
 }
 
 // ownerOrChannel reads an "owner @user" or "channel #channel" option into

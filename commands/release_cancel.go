@@ -3,6 +3,7 @@ package commands
 import (
 	"fmt"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -49,12 +50,12 @@ func (c *cancelCmd) run(x *Exec) (store.Doc, error) {
 				broken = append(broken, d)
 			}
 		}
-		b := newDoc("")
-		b.section(fmt.Sprintf(":no_entry_sign: %s cancelled %s because %s", mention(x.req.User), bold(r.Ref), Escape(c.reason)))
+		b := render.NewDoc("")
+		b.Section(fmt.Sprintf(":no_entry_sign: %s cancelled %s because %s", render.Mention(x.req.User), render.Bold(r.Ref), render.Escape(c.reason)))
 		if lines := dependentLines(g, r, x.today, ":warning: These releases depend on it:"); lines != nil {
-			b.lines(lines)
+			b.Lines(lines)
 		}
-		if err := x.post(tx, r.Channel, b.build()); err != nil {
+		if err := x.post(tx, r.Channel, b.Build()); err != nil {
 			return err
 		}
 		return x.alert(tx, Scope{Releases: []store.Ref{r.Ref}})
@@ -62,13 +63,13 @@ func (c *cancelCmd) run(x *Exec) (store.Doc, error) {
 	if err != nil {
 		return store.Doc{}, err
 	}
-	b := newDoc("")
-	msg := fmt.Sprintf(":white_check_mark: Cancelled %s; posted in %s.", bold(r.Ref), channelRef(r.Channel))
+	b := render.NewDoc("")
+	msg := fmt.Sprintf(":white_check_mark: Cancelled %s; posted in %s.", render.Bold(r.Ref), render.ChannelRef(r.Channel))
 	if n := len(broken); n == 1 {
-		msg += fmt.Sprintf(" %s depended on it and is now at risk.", bold(broken[0].Consumer))
+		msg += fmt.Sprintf(" %s depended on it and is now at risk.", render.Bold(broken[0].Consumer))
 	} else if n > 1 {
-		msg += fmt.Sprintf(" %s depended on it and are now at risk — see `/release impact %s`.", plural(n, "release"), r.Ref)
+		msg += fmt.Sprintf(" %s depended on it and are now at risk — see `/release impact %s`.", render.Plural(n, "release"), r.Ref)
 	}
-	b.section(msg)
-	return b.build(), nil
+	b.Section(msg)
+	return b.Build(), nil
 }

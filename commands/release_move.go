@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -65,7 +66,7 @@ func (p *parser) trailing(word string) bool {
 // pastDate refuses a date before today unless the user said "anyway".
 func pastDate(d, today store.Date, anyway bool, what string) error {
 	if d.Before(today) && !anyway {
-		return invalid("%s is in the past (%s ago); to %s anyway, end the command with \"anyway\"", d.Pretty(), days(today.Sub(d)), what)
+		return invalid("%s is in the past (%s ago); to %s anyway, end the command with \"anyway\"", d.Pretty(), render.Days(today.Sub(d)), what)
 	}
 	return nil
 }
@@ -241,7 +242,7 @@ func (c *moveCmd) run(x *Exec) (store.Doc, error) {
 		for _, d := range g.Dependents(r.Key()) {
 			e, ok := g.EdgeState(d, x.today)
 			// A change is what a reader would see change: the state's words.
-			if b, had := downBefore[d.Key()]; ok && had && edgeStateWords(e, x.today) != edgeStateWords(b, x.today) {
+			if b, had := downBefore[d.Key()]; ok && had && render.EdgeStateWords(e, x.today) != render.EdgeStateWords(b, x.today) {
 				rep.changed = append(rep.changed, edgeChange{b, e})
 			}
 		}
@@ -259,12 +260,12 @@ func (c *moveCmd) run(x *Exec) (store.Doc, error) {
 	if err != nil {
 		return store.Doc{}, err
 	}
-	b := newDoc("")
-	b.section(fmt.Sprintf(":white_check_mark: Moved %s from %s to %s; posted in %s.", bold(r.Ref), old.Pretty(), when(r.Target, x.today), channelRef(r.Channel)))
+	b := render.NewDoc("")
+	b.Section(fmt.Sprintf(":white_check_mark: Moved %s from %s to %s; posted in %s.", render.Bold(r.Ref), old.Pretty(), render.When(r.Target, x.today), render.ChannelRef(r.Channel)))
 	for _, l := range rep.lines(x, nil, r) {
-		b.section(l)
+		b.Section(l)
 	}
-	return b.build(), nil
+	return b.Build(), nil
 }
 
 // newlyAtRiskShown caps the releases a move report names.
@@ -278,18 +279,18 @@ func (rep *moveReport) lines(x *Exec, g *store.Graph, r *store.Release) []string
 		out = append(out, overrideText(rep.freeze))
 	}
 	if len(rep.own) > 0 {
-		ls := []string{fmt.Sprintf(":warning: This makes %s itself late:", bold(r.Ref))}
+		ls := []string{fmt.Sprintf(":warning: This makes %s itself late:", render.Bold(r.Ref))}
 		for _, e := range rep.own {
-			ls = append(ls, "• "+edgeLine(e, x.today))
+			ls = append(ls, "• "+render.EdgeLine(e, x.today))
 		}
 		out = append(out, strings.Join(ls, "\n"))
 	}
 	if len(rep.capped) > 0 {
 		ls := []string{fmt.Sprintf(":scissors: Needed-by dates after the new target were moved to it, %s:", r.Target.Pretty())}
 		for _, d := range rep.capped {
-			what := bold(d.Provider)
+			what := render.Bold(d.Provider)
 			if d.IsExternal() {
-				what = "external “" + Escape(d.External) + "”"
+				what = "external “" + render.Escape(d.External) + "”"
 			}
 			ls = append(ls, fmt.Sprintf("• %s (was needed by %s)", what, rep.oldBy[d.Key()].Pretty()))
 		}
@@ -297,23 +298,23 @@ func (rep *moveReport) lines(x *Exec, g *store.Graph, r *store.Release) []string
 	}
 	var late, less, recovered []string
 	for _, ch := range rep.changed {
-		who := bold(ch.after.Consumer)
+		who := render.Bold(ch.after.Consumer)
 		if g != nil {
 			if cr := g.Release(ch.after.Consumer); cr != nil {
-				who += " (owner " + mention(cr.Owner) + ")"
+				who += " (owner " + render.Mention(cr.Owner) + ")"
 			}
 		}
-		line := fmt.Sprintf("• %s needs it by %s — %s", who, ch.after.NeededBy.Pretty(), edgeStateText(ch.after, x.today))
+		line := fmt.Sprintf("• %s needs it by %s — %s", who, ch.after.NeededBy.Pretty(), render.EdgeStateText(ch.after, x.today))
 		switch {
 		case worse(ch.after, ch.before):
 			if ch.before.Slipped {
-				line += " (was " + edgeStateWords(ch.before, x.today) + ")"
+				line += " (was " + render.EdgeStateWords(ch.before, x.today) + ")"
 			}
 			late = append(late, line)
 		case ch.after.Slipped:
-			less = append(less, line+" (was "+edgeStateWords(ch.before, x.today)+")")
+			less = append(less, line+" (was "+render.EdgeStateWords(ch.before, x.today)+")")
 		case ch.before.Slipped:
-			recovered = append(recovered, line+" (was "+edgeStateWords(ch.before, x.today)+")")
+			recovered = append(recovered, line+" (was "+render.EdgeStateWords(ch.before, x.today)+")")
 		}
 	}
 	if len(late) > 0 {
@@ -328,30 +329,30 @@ func (rep *moveReport) lines(x *Exec, g *store.Graph, r *store.Release) []string
 	if n := len(rep.newlyAtRisk); n > 0 {
 		names := make([]string, 0, min(n, newlyAtRiskShown))
 		for _, ref := range rep.newlyAtRisk[:min(n, newlyAtRiskShown)] {
-			names = append(names, bold(ref))
+			names = append(names, render.Bold(ref))
 		}
 		s := strings.Join(names, ", ")
 		if n > newlyAtRiskShown {
 			s += fmt.Sprintf(" …and %d more", n-newlyAtRiskShown)
 		}
-		out = append(out, fmt.Sprintf(":warning: %s newly at risk: %s — see `/release impact %s`.", plural(n, "release"), s, r.Ref))
+		out = append(out, fmt.Sprintf(":warning: %s newly at risk: %s — see `/release impact %s`.", render.Plural(n, "release"), s, r.Ref))
 	}
 	return out
 }
 
 func moveNews(x *Exec, g *store.Graph, r *store.Release, old store.Date, why string, rep *moveReport) store.Doc {
-	b := newDoc("")
+	b := render.NewDoc("")
 	dir := "later"
 	if r.Target.Before(old) {
 		dir = "earlier"
 	}
-	line := fmt.Sprintf(":arrow_right: %s moved %s %s, from %s to %s (%s %s)", mention(x.req.User), bold(r.Ref), dir, old.Pretty(), r.Target.Pretty(), days(r.Target.Sub(old)), dir)
+	line := fmt.Sprintf(":arrow_right: %s moved %s %s, from %s to %s (%s %s)", render.Mention(x.req.User), render.Bold(r.Ref), dir, old.Pretty(), r.Target.Pretty(), render.Days(r.Target.Sub(old)), dir)
 	if why != "" {
-		line += " because " + Escape(why)
+		line += " because " + render.Escape(why)
 	}
-	b.section(line)
+	b.Section(line)
 	for _, l := range rep.lines(x, g, r) {
-		b.section(l)
+		b.Section(l)
 	}
-	return b.build()
+	return b.Build()
 }

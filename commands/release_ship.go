@@ -3,6 +3,7 @@ package commands
 import (
 	"fmt"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -55,12 +56,12 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 		if err != nil {
 			return err
 		}
-		b := newDoc("")
-		b.section(fmt.Sprintf(":rocket: %s shipped %s on %s (%s)", mention(x.req.User), bold(r.Ref), c.date.Pretty(), shipTiming(r)))
+		b := render.NewDoc("")
+		b.Section(fmt.Sprintf(":rocket: %s shipped %s on %s (%s)", render.Mention(x.req.User), render.Bold(r.Ref), c.date.Pretty(), shipTiming(r)))
 		if lines := dependentLines(g, r, x.today, "Delivered for:"); lines != nil {
-			b.lines(lines)
+			b.Lines(lines)
 		}
-		if err := x.post(tx, r.Channel, b.build()); err != nil {
+		if err := x.post(tx, r.Channel, b.Build()); err != nil {
 			return err
 		}
 		return x.alert(tx, Scope{Releases: []store.Ref{r.Ref}})
@@ -68,9 +69,9 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 	if err != nil {
 		return store.Doc{}, err
 	}
-	b := newDoc("")
-	b.section(fmt.Sprintf(":white_check_mark: %s is shipped (%s); posted in %s.", bold(r.Ref), shipTiming(r), channelRef(r.Channel)))
-	return b.build(), nil
+	b := render.NewDoc("")
+	b.Section(fmt.Sprintf(":white_check_mark: %s is shipped (%s); posted in %s.", render.Bold(r.Ref), shipTiming(r), render.ChannelRef(r.Channel)))
+	return b.Build(), nil
 }
 
 // dependentLines lists the planned releases that depend on r, with their
@@ -87,7 +88,7 @@ func dependentLines(g *store.Graph, r *store.Release, today store.Date, head str
 			continue
 		}
 		if e, ok := g.EdgeState(d, today); ok {
-			lines = append(lines, fmt.Sprintf("• %s (owner %s) needs it by %s — %s", bold(d.Consumer), mention(cr.Owner), e.NeededBy.Pretty(), edgeStateText(e, today)))
+			lines = append(lines, fmt.Sprintf("• %s (owner %s) needs it by %s — %s", render.Bold(d.Consumer), render.Mention(cr.Owner), e.NeededBy.Pretty(), render.EdgeStateText(e, today)))
 		}
 	}
 	if n == 0 {
@@ -105,8 +106,8 @@ func shipTiming(r *store.Release) string {
 	case n == 0:
 		return "on target"
 	case n < 0:
-		return days(n) + " early"
+		return render.Days(n) + " early"
 	default:
-		return days(n) + " after target"
+		return render.Days(n) + " after target"
 	}
 }

@@ -3,6 +3,7 @@ package commands
 import (
 	"fmt"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -20,7 +21,7 @@ const (
 )
 
 func (c *showCmd) run(x *Exec) (store.Doc, error) {
-	var b *docBuilder
+	var b *render.DocBuilder
 	err := x.view(func(tx *store.Tx) error {
 		r, err := loadRelease(tx, c.ref)
 		if err != nil {
@@ -33,7 +34,7 @@ func (c *showCmd) run(x *Exec) (store.Doc, error) {
 		p := product(tx, r.Product)
 		// Only this release's upstream is walked, never the whole graph.
 		causes, more := g.Upstream(x.today).Causes(r.Ref, showCauses)
-		b = newDoc(r.Ref.String())
+		b = render.NewDoc(r.Ref.String())
 		status := string(r.Status)
 		if r.Status == store.Shipped {
 			status += " on " + r.ShippedOn.Pretty()
@@ -44,21 +45,21 @@ func (c *showCmd) run(x *Exec) (store.Doc, error) {
 		if len(causes) > 0 {
 			status += " — :warning: *at risk*"
 		}
-		b.fields(
-			"Target", when(r.Target, x.today),
+		b.Fields(
+			"Target", render.When(r.Target, x.today),
 			"Status", status,
-			"Owner", mention(r.Owner),
-			"Channel", channelRef(r.Channel),
-			"Release manager", mentions(r.Holders(store.ReleaseManager, p)),
-			"Release engineer", mentions(r.Holders(store.ReleaseEngineer, p)),
-			"Product manager", mentions(r.Holders(store.ProductManager, p)),
+			"Owner", render.Mention(r.Owner),
+			"Channel", render.ChannelRef(r.Channel),
+			"Release manager", render.Mentions(r.Holders(store.ReleaseManager, p)),
+			"Release engineer", render.Mentions(r.Holders(store.ReleaseEngineer, p)),
+			"Product manager", render.Mentions(r.Holders(store.ProductManager, p)),
 		)
 		note, err := freezeNote(tx, r)
 		if err != nil {
 			return err
 		}
 		if note != "" {
-			b.section(note)
+			b.Section(note)
 		}
 		deps := g.Dependencies(r.Ref)
 		var exts []store.External
@@ -67,30 +68,30 @@ func (c *showCmd) run(x *Exec) (store.Doc, error) {
 				exts = append(exts, *ext)
 			}
 		}
-		if items := pending(g, map[string]*store.Product{r.Product: p}, exts, []*store.Release{r}, x.req.User, x.now, x.s.loc()); len(items) > 0 {
-			b.lines(append([]string{"*Waiting for your answer:*"}, pendingLines(items, showDependents, "`/release list due 1w mine`")...))
-			b.context(pendingAnswer(items))
+		if items := render.Pending(g, map[string]*store.Product{r.Product: p}, exts, []*store.Release{r}, x.req.User, x.now, x.s.loc()); len(items) > 0 {
+			b.Lines(append([]string{"*Waiting for your answer:*"}, render.PendingLines(items, showDependents, "`/release list due 1w mine`")...))
+			b.Context(render.PendingAnswer(items))
 		}
 		if len(deps) == 0 {
-			b.section("*Depends on:* nothing recorded.")
+			b.Section("*Depends on:* nothing recorded.")
 		} else {
 			lines := []string{"*Depends on:*"}
 			for _, d := range deps {
 				if e, ok := g.EdgeState(d, x.today); ok {
-					lines = append(lines, "• "+edgeLine(e, x.today))
+					lines = append(lines, "• "+render.EdgeLine(e, x.today))
 				}
 			}
-			b.lines(lines)
+			b.Lines(lines)
 		}
 		if len(causes) > 0 {
 			lines := []string{"*At risk because:*"}
 			for _, cause := range causes {
-				lines = append(lines, "• "+causeLine(cause, g, x.today, x.zone()))
+				lines = append(lines, "• "+render.CauseLine(cause, g, x.today, x.zone()))
 			}
 			if more {
 				lines = append(lines, fmt.Sprintf("…and more; these are the first %d", showCauses))
 			}
-			b.lines(lines)
+			b.Lines(lines)
 		}
 		dependents := g.Dependents(r.Key())
 		if len(dependents) > 0 {
@@ -101,24 +102,24 @@ func (c *showCmd) run(x *Exec) (store.Doc, error) {
 					break
 				}
 				if e, ok := g.EdgeState(d, x.today); ok {
-					lines = append(lines, fmt.Sprintf("• %s by %s — %s", bold(d.Consumer), e.NeededBy.Pretty(), edgeStateText(e, x.today)))
+					lines = append(lines, fmt.Sprintf("• %s by %s — %s", render.Bold(d.Consumer), e.NeededBy.Pretty(), render.EdgeStateText(e, x.today)))
 				}
 			}
-			b.lines(lines)
+			b.Lines(lines)
 			if n := g.CountDownstream(r.Key()); n > len(dependents) {
-				b.context(fmt.Sprintf("%s downstream in all — `/release impact %s`", plural(n, "release"), r.Ref))
+				b.Context(fmt.Sprintf("%s downstream in all — `/release impact %s`", render.Plural(n, "release"), r.Ref))
 			}
 		}
 		if len(r.History) > 1 {
 			h := r.History[len(r.History)-1]
-			b.context(fmt.Sprintf("Last change: %s by %s %s — `/release history %s`", h.Kind, mention(h.By), h.At.In(x.zone()).Format("2006-01-02 15:04 MST"), r.Ref))
+			b.Context(fmt.Sprintf("Last change: %s by %s %s — `/release history %s`", h.Kind, render.Mention(h.By), h.At.In(x.zone()).Format("2006-01-02 15:04 MST"), r.Ref))
 		}
 		return nil
 	})
 	if err != nil {
 		return store.Doc{}, err
 	}
-	return b.build(), nil
+	return b.Build(), nil
 }
 
 type historyCmd struct{ ref store.Ref }
@@ -137,15 +138,15 @@ func (c *historyCmd) run(x *Exec) (store.Doc, error) {
 	}); err != nil {
 		return store.Doc{}, err
 	}
-	b := newDoc("History of " + r.Ref.String())
+	b := render.NewDoc("History of " + r.Ref.String())
 	lines := make([]string, 0, len(r.History))
 	for _, h := range r.History {
-		lines = append(lines, historyLine(h, x.zone()))
+		lines = append(lines, render.HistoryLine(h, x.zone()))
 	}
 	if n := len(lines) - ListLimit; n > 0 {
 		lines = lines[n:]
-		b.more(n, "older entries are left out here; the audit log keeps them all")
+		b.More(n, "older entries are left out here; the audit log keeps them all")
 	}
-	b.lines(lines)
-	return b.build(), nil
+	b.Lines(lines)
+	return b.Build(), nil
 }

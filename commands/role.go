@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -62,13 +63,13 @@ func parseRole(p *parser) (Command, error) {
 	}
 	if c.users = p.users(); len(c.users) == 0 {
 		if t, ok := p.peek(); ok {
-			return nil, invalid("expected people for %s as mentions like @alex (or none), not %q", c.role, clip(t.Text, 40))
+			return nil, invalid("expected people for %s as mentions like @alex (or none), not %q", c.role, render.Clip(t.Text, 40))
 		}
 		return nil, invalid("missing people for %s: mention them like @alex, or say none", c.role)
 	}
 	for _, u := range c.users {
 		if !idRE.MatchString(u) {
-			return nil, invalid("%q is not a user", clip(u, 40))
+			return nil, invalid("%q is not a user", render.Clip(u, 40))
 		}
 	}
 	return c, nil
@@ -101,46 +102,46 @@ func (c *roleCmd) run(x *Exec) (store.Doc, error) {
 		}
 		r.Roles = r.Roles.With(c.role, c.users)
 		x.recordRole(r, c.role, c.users)
-		subject, channel = bold(r.Ref), r.Channel
+		subject, channel = render.Bold(r.Ref), r.Channel
 		if err := tx.PutRelease("release.role", r); err != nil {
 			return err
 		}
-		b := newDoc("")
-		b.section(fmt.Sprintf(":bust_in_silhouette: %s set the %s of %s: %s", mention(x.req.User), c.role, bold(r.Ref), c.holders()))
-		return x.post(tx, r.Channel, b.build())
+		b := render.NewDoc("")
+		b.Section(fmt.Sprintf(":bust_in_silhouette: %s set the %s of %s: %s", render.Mention(x.req.User), c.role, render.Bold(r.Ref), c.holders()))
+		return x.post(tx, r.Channel, b.Build())
 	})
 	if err != nil {
 		return store.Doc{}, err
 	}
-	b := newDoc("")
-	msg := fmt.Sprintf(":white_check_mark: %s of %s: %s.", capitalize(string(c.role)), subject, c.holders())
+	b := render.NewDoc("")
+	msg := fmt.Sprintf(":white_check_mark: %s of %s: %s.", render.Capitalize(string(c.role)), subject, c.holders())
 	if channel != "" {
-		msg += " Posted in " + channelRef(channel) + "."
+		msg += " Posted in " + render.ChannelRef(channel) + "."
 	}
-	b.section(msg)
-	return b.build(), nil
+	b.Section(msg)
+	return b.Build(), nil
 }
 
 func (c *roleCmd) holders() string {
 	if c.clear {
 		return "unset"
 	}
-	return mentions(c.users)
+	return render.Mentions(c.users)
 }
 
 func (c *roleCmd) show(x *Exec) (store.Doc, error) {
-	var b *docBuilder
+	var b *render.DocBuilder
 	err := x.view(func(tx *store.Tx) error {
 		if c.product != "" {
 			p, err := tx.Product(c.product)
 			if err != nil {
 				return err
 			}
-			b = newDoc("Roles of " + p.Name)
+			b = render.NewDoc("Roles of " + p.Name)
 			for _, role := range store.AllRoles {
-				b.section(fmt.Sprintf("*%s* (%s): %s", capitalize(string(role)), role.Description(), mentions(p.Roles.Get(role))))
+				b.Section(fmt.Sprintf("*%s* (%s): %s", render.Capitalize(string(role)), role.Description(), render.Mentions(p.Roles.Get(role))))
 			}
-			b.context("Set on a product, a role is the default for its releases; the owner stands in for an unset release manager.")
+			b.Context("Set on a product, a role is the default for its releases; the owner stands in for an unset release manager.")
 			return nil
 		}
 		r, err := loadRelease(tx, c.ref)
@@ -148,7 +149,7 @@ func (c *roleCmd) show(x *Exec) (store.Doc, error) {
 			return err
 		}
 		p := product(tx, r.Product)
-		b = newDoc("Roles of " + r.Ref.String())
+		b = render.NewDoc("Roles of " + r.Ref.String())
 		for _, role := range store.AllRoles {
 			from := "this release"
 			switch {
@@ -163,21 +164,14 @@ func (c *roleCmd) show(x *Exec) (store.Doc, error) {
 			if from != "" {
 				from = " — from " + from
 			}
-			b.section(fmt.Sprintf("*%s* (%s): %s%s", capitalize(string(role)), role.Description(), mentions(r.Holders(role, p)), from))
+			b.Section(fmt.Sprintf("*%s* (%s): %s%s", render.Capitalize(string(role)), role.Description(), render.Mentions(r.Holders(role, p)), from))
 		}
 		return nil
 	})
 	if err != nil {
 		return store.Doc{}, err
 	}
-	return b.build(), nil
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + strings.ReplaceAll(s[1:], "-", " ")
+	return b.Build(), nil
 }
 
 func isNone(w string) bool {
@@ -203,8 +197,8 @@ func unknownRole(w string) error {
 		}
 	}
 	if best != "" {
-		return invalid("%q is not a role — did you mean %s?", clip(w, 40), best)
+		return invalid("%q is not a role — did you mean %s?", render.Clip(w, 40), best)
 	}
-	return invalid("%q is not a role; the roles are release-manager (%s), release-engineer (%s) and product-manager (%s)", clip(w, 40),
+	return invalid("%q is not a role; the roles are release-manager (%s), release-engineer (%s) and product-manager (%s)", render.Clip(w, 40),
 		store.ReleaseManager.Description(), store.ReleaseEngineer.Description(), store.ProductManager.Description())
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -75,7 +76,7 @@ func parseSet(p *parser) (Command, error) {
 			}
 		default:
 			t, _ := p.peek()
-			return nil, invalid("expected owner @user, channel #channel, version <new> or product <new>, not %q", clip(t.Text, 40))
+			return nil, invalid("expected owner @user, channel #channel, version <new> or product <new>, not %q", render.Clip(t.Text, 40))
 		}
 	}
 	if c.owner == "" && c.channel == "" && c.version == "" && c.product == "" {
@@ -110,18 +111,18 @@ func (c *setCmd) run(x *Exec) (store.Doc, error) {
 		oldChannel = r.Channel
 		if c.owner != "" {
 			if c.owner == r.Owner {
-				return invalid("%s already owns %s", mention(c.owner), r.Ref)
+				return invalid("%s already owns %s", render.Mention(c.owner), r.Ref)
 			}
 			r.History = append(r.History, store.DateChange{Kind: "owner changed", FromName: r.Owner, ToName: c.owner, By: x.req.User, At: x.now})
-			changes = append(changes, fmt.Sprintf("owner %s → %s", mention(r.Owner), mention(c.owner)))
+			changes = append(changes, fmt.Sprintf("owner %s → %s", render.Mention(r.Owner), render.Mention(c.owner)))
 			r.Owner = c.owner
 		}
 		if c.channel != "" {
 			if c.channel == r.Channel {
-				return invalid("%s's news already goes to %s", r.Ref, channelRef(c.channel))
+				return invalid("%s's news already goes to %s", r.Ref, render.ChannelRef(c.channel))
 			}
 			r.History = append(r.History, store.DateChange{Kind: "channel changed", FromName: r.Channel, ToName: c.channel, By: x.req.User, At: x.now})
-			changes = append(changes, fmt.Sprintf("news channel %s → %s", channelRef(r.Channel), channelRef(c.channel)))
+			changes = append(changes, fmt.Sprintf("news channel %s → %s", render.ChannelRef(r.Channel), render.ChannelRef(c.channel)))
 			r.Channel = c.channel
 		}
 		if c.version == "" && c.product == "" {
@@ -136,46 +137,46 @@ func (c *setCmd) run(x *Exec) (store.Doc, error) {
 			if to == r.Ref {
 				return invalid("%s is already called that", r.Ref)
 			}
-			changes = append(changes, fmt.Sprintf("renamed from %s", Escape(r.Ref.String())))
+			changes = append(changes, fmt.Sprintf("renamed from %s", render.Escape(r.Ref.String())))
 			if moved, err = rename(x, tx, r, to); err != nil {
 				return err
 			}
 		}
-		news := newDoc("")
-		news.section(fmt.Sprintf(":pencil2: %s changed %s: %s.", mention(x.req.User), bold(r.Ref), strings.Join(changes, "; ")))
-		if err := x.post(tx, r.Channel, news.build()); err != nil {
+		news := render.NewDoc("")
+		news.Section(fmt.Sprintf(":pencil2: %s changed %s: %s.", render.Mention(x.req.User), render.Bold(r.Ref), strings.Join(changes, "; ")))
+		if err := x.post(tx, r.Channel, news.Build()); err != nil {
 			return err
 		}
 		if oldChannel != r.Channel {
-			if err := x.post(tx, oldChannel, news.build()); err != nil {
+			if err := x.post(tx, oldChannel, news.Build()); err != nil {
 				return err
 			}
 		}
 		if c.owner != "" {
-			dm := newDoc("")
-			dm.section(fmt.Sprintf(":pencil2: %s made you the owner of %s, target %s. You answer for its dates and dependencies now. See it with `/release show %s`.", mention(x.req.User), bold(r.Ref), when(r.Target, x.today), r.Ref))
-			return x.postDM(tx, c.owner, dm.build())
+			dm := render.NewDoc("")
+			dm.Section(fmt.Sprintf(":pencil2: %s made you the owner of %s, target %s. You answer for its dates and dependencies now. See it with `/release show %s`.", render.Mention(x.req.User), render.Bold(r.Ref), render.When(r.Target, x.today), r.Ref))
+			return x.postDM(tx, c.owner, dm.Build())
 		}
 		return nil
 	})
 	if err != nil {
 		return store.Doc{}, err
 	}
-	b := newDoc("")
-	msg := fmt.Sprintf(":white_check_mark: Changed %s: %s.", bold(r.Ref), strings.Join(changes, "; "))
+	b := render.NewDoc("")
+	msg := fmt.Sprintf(":white_check_mark: Changed %s: %s.", render.Bold(r.Ref), strings.Join(changes, "; "))
 	if moved > 0 {
-		msg += fmt.Sprintf(" Its %s followed.", plural(moved, "dependency edge"))
+		msg += fmt.Sprintf(" Its %s followed.", render.Plural(moved, "dependency edge"))
 	}
-	msg += " Posted in " + channelRef(r.Channel)
+	msg += " Posted in " + render.ChannelRef(r.Channel)
 	if oldChannel != r.Channel && oldChannel != "" {
-		msg += " and " + channelRef(oldChannel)
+		msg += " and " + render.ChannelRef(oldChannel)
 	}
 	msg += "."
 	if c.owner != "" && c.owner != x.req.User {
-		msg += " " + mention(c.owner) + " was told."
+		msg += " " + render.Mention(c.owner) + " was told."
 	}
-	b.section(msg)
-	return b.build(), nil
+	b.Section(msg)
+	return b.Build(), nil
 }
 
 // rename re-keys r as to, with every dependency edge where it is the
@@ -187,7 +188,7 @@ func rename(x *Exec, tx *store.Tx, r *store.Release, to store.Ref) (int, error) 
 		return 0, err
 	} else if existing != from {
 		if o, err := tx.Release(existing); err == nil {
-			return 0, store.Errorf(store.EConflict, "%s already exists (target %s, owner %s); pick another name", existing, o.Target.Pretty(), Plain(mention(o.Owner)))
+			return 0, store.Errorf(store.EConflict, "%s already exists (target %s, owner %s); pick another name", existing, o.Target.Pretty(), Plain(render.Mention(o.Owner)))
 		} else if store.ErrorCode(err) != store.ENotFound {
 			return 0, err
 		}
@@ -251,10 +252,10 @@ func (c *setCmd) runExternal(x *Exec) (store.Doc, error) {
 			return err
 		}
 		if x.req.User != ext.Owner && !x.admin() {
-			return store.Errorf(store.EForbidden, "only %s (its owner) or an admin can give external “%s” a new owner", mention(ext.Owner), ext.Name)
+			return store.Errorf(store.EForbidden, "only %s (its owner) or an admin can give external “%s” a new owner", render.Mention(ext.Owner), ext.Name)
 		}
 		if c.owner == ext.Owner {
-			return invalid("%s already owns external “%s”", mention(c.owner), ext.Name)
+			return invalid("%s already owns external “%s”", render.Mention(c.owner), ext.Name)
 		}
 		old = ext.Owner
 		ext.History = append(ext.History, store.DateChange{Kind: "owner changed", FromName: old, ToName: c.owner, By: x.req.User, At: x.now})
@@ -262,16 +263,16 @@ func (c *setCmd) runExternal(x *Exec) (store.Doc, error) {
 		if err := tx.PutExternal("external.set", ext); err != nil {
 			return err
 		}
-		b := newDoc("")
-		b.section(fmt.Sprintf(":pencil2: %s made you the owner of external “%s” (due %s): you answer for its date and confirm it with `/release confirm external \"%s\"`.", mention(x.req.User), Escape(ext.Name), ext.Due.Pretty(), Escape(ext.Name)))
-		return x.postDM(tx, c.owner, b.build())
+		b := render.NewDoc("")
+		b.Section(fmt.Sprintf(":pencil2: %s made you the owner of external “%s” (due %s): you answer for its date and confirm it with `/release confirm external \"%s\"`.", render.Mention(x.req.User), render.Escape(ext.Name), ext.Due.Pretty(), render.Escape(ext.Name)))
+		return x.postDM(tx, c.owner, b.Build())
 	})
 	if err != nil {
 		return store.Doc{}, err
 	}
-	b := newDoc("")
-	b.section(fmt.Sprintf(":white_check_mark: External “%s” is now owned by %s (was %s); they were told.", Escape(ext.Name), mention(ext.Owner), mention(old)))
-	return b.build(), nil
+	b := render.NewDoc("")
+	b.Section(fmt.Sprintf(":white_check_mark: External “%s” is now owned by %s (was %s); they were told.", render.Escape(ext.Name), render.Mention(ext.Owner), render.Mention(old)))
+	return b.Build(), nil
 }
 
 // postDM queues doc as a direct message to user.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -62,9 +63,9 @@ func (c *reopenCmd) run(x *Exec) (store.Doc, error) {
 		if frozenNote, err = freezeNote(tx, r); err != nil {
 			return err
 		}
-		b := newDoc("")
-		b.section(fmt.Sprintf(":leftwards_arrow_with_hook: %s reopened %s (it was %s); it is planned again, target %s.", mention(x.req.User), bold(r.Ref), was, when(r.Target, x.today)))
-		if err := x.post(tx, r.Channel, b.build()); err != nil {
+		b := render.NewDoc("")
+		b.Section(fmt.Sprintf(":leftwards_arrow_with_hook: %s reopened %s (it was %s); it is planned again, target %s.", render.Mention(x.req.User), render.Bold(r.Ref), was, render.When(r.Target, x.today)))
+		if err := x.post(tx, r.Channel, b.Build()); err != nil {
 			return err
 		}
 		return x.alert(tx, Scope{Releases: []store.Ref{r.Ref}})
@@ -72,16 +73,16 @@ func (c *reopenCmd) run(x *Exec) (store.Doc, error) {
 	if err != nil {
 		return store.Doc{}, err
 	}
-	b := newDoc("")
-	msg := fmt.Sprintf(":white_check_mark: %s is planned again (it was %s), target %s; posted in %s.", bold(r.Ref), was, when(r.Target, x.today), channelRef(r.Channel))
+	b := render.NewDoc("")
+	msg := fmt.Sprintf(":white_check_mark: %s is planned again (it was %s), target %s; posted in %s.", render.Bold(r.Ref), was, render.When(r.Target, x.today), render.ChannelRef(r.Channel))
 	if r.Target.Before(x.today) {
 		msg += fmt.Sprintf(" Its target has passed: move it with `/release move %s <date> because <reason>`.", r.Ref)
 	}
-	b.section(msg)
+	b.Section(msg)
 	if frozenNote != "" {
-		b.section(frozenNote + fmt.Sprintf(": `/release move %s &lt;date&gt; because &lt;reason&gt;` to take it out.", r.Ref))
+		b.Section(frozenNote + fmt.Sprintf(": `/release move %s &lt;date&gt; because &lt;reason&gt;` to take it out.", r.Ref))
 	}
-	return b.build(), nil
+	return b.Build(), nil
 }
 
 // shippedAt is when r was last marked shipped.
@@ -155,20 +156,20 @@ func (c *deleteCmd) run(x *Exec) (store.Doc, error) {
 		if err := tx.DeleteRelease("release.delete", r.Ref); err != nil {
 			return err
 		}
-		b := newDoc("")
-		b.section(fmt.Sprintf(":wastebasket: %s deleted %s because %s", mention(x.req.User), bold(r.Ref), Escape(c.reason)))
-		return x.post(tx, r.Channel, b.build())
+		b := render.NewDoc("")
+		b.Section(fmt.Sprintf(":wastebasket: %s deleted %s because %s", render.Mention(x.req.User), render.Bold(r.Ref), render.Escape(c.reason)))
+		return x.post(tx, r.Channel, b.Build())
 	})
 	if err != nil {
 		return store.Doc{}, err
 	}
-	b := newDoc("")
-	msg := fmt.Sprintf(":white_check_mark: Deleted %s", bold(r.Ref))
+	b := render.NewDoc("")
+	msg := fmt.Sprintf(":white_check_mark: Deleted %s", render.Bold(r.Ref))
 	if removed > 0 {
-		msg += fmt.Sprintf(" and its %s", plural(removed, "dependency"))
+		msg += fmt.Sprintf(" and its %s", render.Plural(removed, "dependency"))
 	}
-	b.section(msg + fmt.Sprintf("; posted in %s. The audit log keeps what it was.", channelRef(r.Channel)))
-	return b.build(), nil
+	b.Section(msg + fmt.Sprintf("; posted in %s. The audit log keeps what it was.", render.ChannelRef(r.Channel)))
+	return b.Build(), nil
 }
 
 // dependOn says "mobile@5.0 depends", "a, b and c depend".
@@ -179,7 +180,7 @@ func dependOn(names []string) string {
 	if len(names) > 8 {
 		names = append(names[:8:8], fmt.Sprintf("%d more", len(names)-8))
 	}
-	return andList(names) + " depend"
+	return render.AndList(names) + " depend"
 }
 
 func pronoun(n int) string {

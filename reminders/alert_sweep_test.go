@@ -3,6 +3,7 @@ package reminders
 import (
 	"context"
 	"path/filepath"
+	"relman/commands/render"
 	"strings"
 	"sync"
 	"testing"
@@ -292,7 +293,7 @@ func TestEdgeAlertWords(t *testing.T) {
 			t.Errorf("first button %+v; want On track running show payments@2.3.0", b)
 		}
 		b := m.Doc.Buttons[1]
-		ask, ok := commands.AskForm(b.ActionID, b.Value)
+		ask, ok := render.AskForm(b.ActionID, b.Value)
 		if b.Text != "Will slip…" || !ok || !ask.Reason {
 			t.Fatalf("second button %+v; want Will slip… asking for a date and a reason", b)
 		}

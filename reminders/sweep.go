@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"relman/commands/render"
 	"sync"
 	"time"
 
@@ -230,7 +231,7 @@ func Reconfirms(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location,
 		if stale[store.ExternalKey(x.Name)] == nil || w == nil {
 			continue
 		}
-		doc := commands.ReconfirmRequest(x, w.refs, w.neededBy, now, loc)
+		doc := render.ReconfirmRequest(x, w.refs, w.neededBy, now, loc)
 		alerts = append(alerts, commands.Alert{
 			Key:      store.ReconfirmKey(x.Name, x.LastConfirmed),
 			Messages: []store.Message{{Channel: x.Owner, DM: true, Quiet: true, Doc: doc}},

@@ -1,4 +1,4 @@
-package commands
+package render
 
 import (
 	"cmp"
@@ -57,12 +57,12 @@ func (d *digestData) unanswered(limit int) ([]string, int) {
 // requestLine is an unanswered request as digests and agendas list it.
 func (d *digestData) requestLine(e store.Edge) string {
 	asked := store.DateOf(e.RequestedAt, d.loc)
-	line := fmt.Sprintf("• %s asked for %s by %s on %s — no answer for %s", bold(e.Consumer), providerName(e), e.NeededBy.Pretty(), asked.Pretty(),
+	line := fmt.Sprintf("• %s asked for %s by %s on %s — no answer for %s", Bold(e.Consumer), ProviderName(e), e.NeededBy.Pretty(), asked.Pretty(),
 		workingDays(store.WorkingDays(asked, d.today)))
 	if r := d.g.Release(e.Provider); r != nil && !e.IsExternal() {
-		line += " · owner " + mention(r.Owner)
+		line += " · owner " + Mention(r.Owner)
 	} else if x := d.g.External(e.External); x != nil && e.IsExternal() {
-		line += " · owner " + mention(x.Owner)
+		line += " · owner " + Mention(x.Owner)
 	}
 	return line
 }

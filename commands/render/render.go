@@ -1,8 +1,7 @@
-package commands
+package render
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -10,41 +9,37 @@ import (
 	"relman/store"
 )
 
-// idRE is what a user or channel ID may contain: Slack's IDs (U123ABC,
-// C123ABC) and the names console users type (alex, releases).
-var idRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
-
 // mention renders a user ID so Slack shows the user.
-func mention(u string) string {
+func Mention(u string) string {
 	if u == "" {
 		return "nobody"
 	}
 	return "<@" + u + ">"
 }
 
-func mentions(us []string) string {
+func Mentions(us []string) string {
 	if len(us) == 0 {
 		return "nobody"
 	}
 	out := make([]string, len(us))
 	for i, u := range us {
-		out[i] = mention(u)
+		out[i] = Mention(u)
 	}
 	return strings.Join(out, ", ")
 }
 
 // channelRef renders a channel ID so Slack links the channel.
-func channelRef(c string) string {
+func ChannelRef(c string) string {
 	if c == "" {
 		return "no channel"
 	}
 	return "<#" + c + ">"
 }
 
-func bold(ref store.Ref) string { return "*" + ref.String() + "*" }
+func Bold(ref store.Ref) string { return "*" + ref.String() + "*" }
 
 // days says a day count the way people do.
-func days(n int) string {
+func Days(n int) string {
 	switch n {
 	case 1, -1:
 		return "1 day"
@@ -56,7 +51,7 @@ func days(n int) string {
 }
 
 // when is a date relative to today: "Fri 2027-01-15 (in 12 days)".
-func when(d, today store.Date) string {
+func When(d, today store.Date) string {
 	n := d.Sub(today)
 	switch {
 	case d.IsZero():
@@ -66,16 +61,16 @@ func when(d, today store.Date) string {
 	case n == 1:
 		return d.Pretty() + " (tomorrow)"
 	case n > 0:
-		return d.Pretty() + " (in " + days(n) + ")"
+		return d.Pretty() + " (in " + Days(n) + ")"
 	case n == -1:
 		return d.Pretty() + " (yesterday)"
 	default:
-		return d.Pretty() + " (" + days(n) + " ago)"
+		return d.Pretty() + " (" + Days(n) + " ago)"
 	}
 }
 
 // plural says a count of a noun: "1 release", "3 releases".
-func plural(n int, noun string) string {
+func Plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
 	}
@@ -86,7 +81,7 @@ func plural(n int, noun string) string {
 }
 
 // andList joins items as people write them: "a", "a and b", "a, b and c".
-func andList(items []string) string {
+func AndList(items []string) string {
 	switch len(items) {
 	case 0:
 		return ""
@@ -101,12 +96,12 @@ func andList(items []string) string {
 // ago, not shipped)", "provider cancelled", "delivered", or, for an edge
 // whose consumer is shipped or cancelled, "not needed any more (… shipped)".
 // Where its handshake stands is edgeStateText's to add.
-func edgeStateWords(e store.Edge, today store.Date) string {
+func EdgeStateWords(e store.Edge, today store.Date) string {
 	switch e.Kind {
 	case store.Late:
-		return "late (" + days(e.DaysLate()) + ")"
+		return "late (" + Days(e.DaysLate()) + ")"
 	case store.Overdue:
-		return "overdue (needed " + days(today.Sub(e.NeededBy)) + " ago, not shipped)"
+		return "overdue (needed " + Days(today.Sub(e.NeededBy)) + " ago, not shipped)"
 	case store.ProviderCancelled:
 		return "provider cancelled"
 	case store.Delivered:
@@ -117,7 +112,7 @@ func edgeStateWords(e store.Edge, today store.Date) string {
 	if e.Slack <= 0 {
 		return "on track (no days to spare)"
 	}
-	return "on track (" + days(e.Slack) + " to spare)"
+	return "on track (" + Days(e.Slack) + " to spare)"
 }
 
 // handshakeWords says where an edge's request to its provider stands, for
@@ -143,8 +138,8 @@ func handshakeWords(e store.Edge) string {
 // edgeStateWords, marked when the edge slipped, then where its handshake
 // stands (handshakeWords). It is a pure function of the edge and today, so
 // alerts and digests can say the same.
-func edgeStateText(e store.Edge, today store.Date) string {
-	w := edgeStateWords(e, today)
+func EdgeStateText(e store.Edge, today store.Date) string {
+	w := EdgeStateWords(e, today)
 	switch e.Kind {
 	case store.Late, store.Overdue:
 		w = ":warning: *" + w + "*"
@@ -156,14 +151,14 @@ func edgeStateText(e store.Edge, today store.Date) string {
 
 // providerName renders an edge's provider: a release in bold, an external
 // item's (user-given) name escaped and quoted.
-func providerName(e store.Edge) string {
+func ProviderName(e store.Edge) string {
 	if e.IsExternal() {
-		return "external " + providerShort(e)
+		return "external " + ProviderShort(e)
 	}
-	return bold(e.Provider)
+	return Bold(e.Provider)
 }
 
-func statusIcon(r *store.Release, atRisk bool) string {
+func StatusIcon(r *store.Release, atRisk bool) string {
 	switch {
 	case r.Status == store.Shipped:
 		return ":white_check_mark:"
@@ -177,7 +172,7 @@ func statusIcon(r *store.Release, atRisk bool) string {
 
 // releaseMarks are the marks a release's line carries after its date:
 // " · shipped", " · :warning: *overdue*", " · *at risk*".
-func releaseMarks(r *store.Release, atRisk bool, today store.Date) string {
+func ReleaseMarks(r *store.Release, atRisk bool, today store.Date) string {
 	if r.Status != store.Planned {
 		return " · " + string(r.Status)
 	}
@@ -193,7 +188,7 @@ func releaseMarks(r *store.Release, atRisk bool, today store.Date) string {
 
 // providerDue says when an edge's provider comes: "due Wed 2027-01-20",
 // "shipped Sun 2027-01-03", "due Mon 2027-01-11 (passed, not shipped)".
-func providerDue(e store.Edge) string {
+func ProviderDue(e store.Edge) string {
 	switch {
 	case e.Delivered && !e.IsExternal():
 		return "shipped " + e.ProviderDate.Pretty()
@@ -204,8 +199,8 @@ func providerDue(e store.Edge) string {
 }
 
 // edgeLine describes one dependency: its provider, dates and state.
-func edgeLine(e store.Edge, today store.Date) string {
-	return fmt.Sprintf("%s needed by %s, %s — %s", providerName(e), e.NeededBy.Pretty(), providerDue(e), edgeStateText(e, today))
+func EdgeLine(e store.Edge, today store.Date) string {
+	return fmt.Sprintf("%s needed by %s, %s — %s", ProviderName(e), e.NeededBy.Pretty(), ProviderDue(e), EdgeStateText(e, today))
 }
 
 // lastMove says who last moved (or cancelled) an edge's provider, when (in
@@ -216,7 +211,7 @@ func lastMove(e store.Edge, g *store.Graph, zone *time.Location) string {
 	if verb == "" {
 		return ""
 	}
-	s := fmt.Sprintf("%s by %s on %s", verb, mention(h.By), store.DateOf(h.At, zone).Pretty())
+	s := fmt.Sprintf("%s by %s on %s", verb, Mention(h.By), store.DateOf(h.At, zone).Pretty())
 	if h.Reason != "" {
 		s += ": “" + Escape(h.Reason) + "”"
 	}
@@ -250,17 +245,17 @@ func lastDateChange(e store.Edge, g *store.Graph) (store.DateChange, string) {
 // causeLine says where a risk comes from: "*auth@1.4.0* slipped 5 days past
 // its needed-by (moved by <@kim> on Tue 2027-01-05: “token rotation”) —
 // through *d@1* → *b@1*".
-func causeLine(c store.Cause, g *store.Graph, today store.Date, zone *time.Location) string {
+func CauseLine(c store.Cause, g *store.Graph, today store.Date, zone *time.Location) string {
 	e := c.Edge
-	who := providerShort(e)
+	who := ProviderShort(e)
 	var s string
 	switch e.Kind {
 	case store.Late:
-		s = fmt.Sprintf("%s slipped %s past its needed-by %s", who, days(e.DaysLate()), e.NeededBy.Pretty())
+		s = fmt.Sprintf("%s slipped %s past its needed-by %s", who, Days(e.DaysLate()), e.NeededBy.Pretty())
 	case store.ProviderCancelled:
 		s = who + " was cancelled"
 	default:
-		s = who + " is " + edgeStateWords(e, today)
+		s = who + " is " + EdgeStateWords(e, today)
 	}
 	if m := lastMove(e, g, zone); strings.HasPrefix(m, "cancelled ") && e.Kind == store.ProviderCancelled {
 		s = who + " was " + m // "was cancelled by <@kim> on …"
@@ -281,10 +276,47 @@ func pathText(path []store.Ref) string {
 	for i, r := range path {
 		switch {
 		case len(path) <= 2*ends+1 || i < ends || i >= len(path)-ends:
-			parts = append(parts, bold(r))
+			parts = append(parts, Bold(r))
 		case i == ends:
 			parts = append(parts, fmt.Sprintf("…%d more…", len(path)-2*ends))
 		}
 	}
 	return strings.Join(parts, " → ")
+}
+
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// Escape makes user text safe to embed in Slack mrkdwn: it can no longer
+// ping (<!channel>, <@U…>) or forge a link.
+func Escape(s string) string { return escaper.Replace(s) }
+
+func Capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + strings.ReplaceAll(s[1:], "-", " ")
+}
+
+func ProductList(ps []string) string {
+	if len(ps) == 0 {
+		return "every product"
+	}
+	return AndList(ps)
+}
+
+// providerShort names an edge's provider for one-line summaries.
+func ProviderShort(e store.Edge) string {
+	if e.IsExternal() {
+		return "“" + Escape(e.ProviderName) + "”"
+	}
+	return Bold(e.Provider)
+}
+
+// clip shortens s to n runes for echoing in error messages.
+func Clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
 }

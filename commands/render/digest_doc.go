@@ -1,4 +1,4 @@
-package commands
+package render
 
 import (
 	"fmt"
@@ -10,26 +10,6 @@ import (
 
 // DigestAhead is how far ahead a digest lists what is coming up.
 const DigestAhead = 28
-
-// Digest composes the digest of sub's products (SPEC §5) as of now, in the
-// order a manager reads it in ten seconds: what is at risk and why, what
-// comes up in the next 4 weeks by date, the slipped and overdue
-// dependencies, the change requests awaiting votes (with who has not
-// voted), the external items awaiting confirmation, the freezes in
-// progress or starting within FreezeAhead days, and what shipped after
-// since (the previous digest). Each section is capped, ending with
-// "…and N more" and the command that shows them all. A digest with nothing
-// to say is one line. loc is the workspace zone, in which dates are read.
-// sub need not be stored: `digest now` passes one with only the products,
-// and then the digest ends with how to schedule it. It only reads. To
-// compose several digests as of one moment, use a Digester.
-func Digest(tx *store.Tx, sub *store.Subscription, since, now time.Time, loc *time.Location) (store.Doc, error) {
-	dg, err := NewDigester(tx, now, loc)
-	if err != nil {
-		return store.Doc{}, err
-	}
-	return dg.Digest(sub, since), nil
-}
 
 // Digester composes digests as of one moment over one transaction: what
 // every digest asks of the whole graph (which releases are at risk, the
@@ -49,24 +29,10 @@ type Digester struct {
 	freezes  []store.Freeze
 }
 
-// NewDigester prepares digests as of now; loc is the workspace zone.
-func NewDigester(tx *store.Tx, now time.Time, loc *time.Location) (*Digester, error) {
-	g, err := tx.Graph()
-	if err != nil {
-		return nil, err
-	}
-	exts, err := tx.Externals()
-	if err != nil {
-		return nil, err
-	}
-	crs, err := tx.OpenChangeRequests()
-	if err != nil {
-		return nil, err
-	}
-	freezes, err := tx.Freezes()
-	if err != nil {
-		return nil, err
-	}
+// NewDigester prepares digests as of now over g and the store's external
+// items, open change requests and freezes; loc is the workspace zone. It
+// keeps exts and sorts it.
+func NewDigester(g *store.Graph, exts []store.External, crs []store.ChangeRequest, freezes []store.Freeze, now time.Time, loc *time.Location) *Digester {
 	today := store.DateOf(now, loc)
 	es := g.Slips(today)
 	slips := make([]*store.Edge, len(es))
@@ -75,14 +41,14 @@ func NewDigester(tx *store.Tx, now time.Time, loc *time.Location) (*Digester, er
 	}
 	slices.SortStableFunc(slips, func(a, b *store.Edge) int { return a.NeededBy.Sub(b.NeededBy) })
 	slices.SortStableFunc(exts, func(a, b store.External) int { return a.Due.Sub(b.Due) })
-	return &Digester{g: g, up: g.Upstream(today), now: now, today: today, loc: loc, slipped: slips, exts: exts, crs: openCRs(crs, now), freezes: freezes}, nil
+	return &Digester{g: g, up: g.Upstream(today), now: now, today: today, loc: loc, slipped: slips, exts: exts, crs: openCRs(crs, now), freezes: freezes}
 }
 
 // Digest composes sub's digest (see the function Digest).
 func (dg *Digester) Digest(sub *store.Subscription, since time.Time) store.Doc {
 	d := &digestData{Digester: dg, sub: sub, since: since}
 	d.scope()
-	b := newDoc(fmt.Sprintf("Digest for %s · %s", productList(sub.Products), d.today.Pretty()))
+	b := NewDoc(fmt.Sprintf("Digest for %s · %s", ProductList(sub.Products), d.today.Pretty()))
 	var nothing []string
 	empty := 0
 	for _, s := range digestSections {
@@ -97,15 +63,15 @@ func (dg *Digester) Digest(sub *store.Subscription, since time.Time) store.Doc {
 		if n := total - len(lines); n > 0 {
 			lines = append(lines, fmt.Sprintf("…and %d more — %s", n, s.all(d)))
 		}
-		b.lines(append([]string{"*" + s.title(d) + "*"}, lines...))
+		b.Lines(append([]string{"*" + s.title(d) + "*"}, lines...))
 	}
 	if empty == len(digestSections) {
-		one := newDoc("")
-		one.section(fmt.Sprintf(":zzz: Digest for %s, %s: %s.", productList(sub.Products), d.today.Pretty(), andList(nothing)))
-		return one.build()
+		one := NewDoc("")
+		one.Section(fmt.Sprintf(":zzz: Digest for %s, %s: %s.", ProductList(sub.Products), d.today.Pretty(), AndList(nothing)))
+		return one.Build()
 	}
-	b.context(digestFooter(sub))
-	return b.build()
+	b.Context(digestFooter(sub))
+	return b.Build()
 }
 
 // digestSection is one section of a digest. The sections are one list
@@ -202,7 +168,7 @@ func (d *digestData) sinceText() string { return store.DateOf(d.since, d.loc).Pr
 
 // releaseLine is a release as the digest lists it, the way list does.
 func (d *digestData) releaseLine(r *store.Release, atRisk bool) string {
-	return statusIcon(r, atRisk) + " " + bold(r.Ref) + " — " + when(r.Date(), d.today) + " · " + mention(r.Owner) + releaseMarks(r, atRisk, d.today)
+	return StatusIcon(r, atRisk) + " " + Bold(r.Ref) + " — " + When(r.Date(), d.today) + " · " + Mention(r.Owner) + ReleaseMarks(r, atRisk, d.today)
 }
 
 // atRisk: planned releases at risk, soonest first, each with its first
@@ -218,9 +184,9 @@ func (d *digestData) atRisk(limit int) ([]string, int) {
 		if len(lines) == limit {
 			continue
 		}
-		line := bold(r.Ref) + " — " + when(r.Target, d.today) + " · " + mention(r.Owner)
+		line := Bold(r.Ref) + " — " + When(r.Target, d.today) + " · " + Mention(r.Owner)
 		if causes, more := d.up.Causes(r.Ref, 1); len(causes) > 0 {
-			line += ": " + causeLine(causes[0], d.g, d.today, d.loc)
+			line += ": " + CauseLine(causes[0], d.g, d.today, d.loc)
 			if more {
 				line += " — and more: `/release show " + r.Ref.String() + "`"
 			}
@@ -266,7 +232,7 @@ func (d *digestData) slips(limit int) ([]string, int) {
 		}
 		total++
 		if len(lines) < limit {
-			lines = append(lines, "• "+bold(e.Consumer)+": "+edgeLine(*e, d.today))
+			lines = append(lines, "• "+Bold(e.Consumer)+": "+EdgeLine(*e, d.today))
 		}
 	}
 	return lines, total
@@ -284,7 +250,7 @@ func (d *digestData) unconfirmed(limit int) ([]string, int) {
 		}
 		total++
 		if len(lines) < limit {
-			lines = append(lines, externalLine(x, n, d.now, d.today, d.loc))
+			lines = append(lines, ExternalLine(x, n, d.now, d.today, d.loc))
 		}
 	}
 	return lines, total
@@ -318,7 +284,7 @@ func (d *digestData) awaitingVotes(limit int) ([]string, int) {
 		}
 		total++
 		if len(lines) < limit {
-			lines = append(lines, "• "+crVotesLine(cr, d.now, d.loc))
+			lines = append(lines, "• "+CRVotesLine(cr, d.now, d.loc))
 		}
 	}
 	return lines, total
@@ -334,7 +300,7 @@ func (d *digestData) shipped(limit int) ([]string, int) {
 		}
 		total++
 		if len(lines) < limit {
-			lines = append(lines, fmt.Sprintf(":white_check_mark: %s — shipped %s · %s", bold(r.Ref), r.Date().Pretty(), mention(r.Owner)))
+			lines = append(lines, fmt.Sprintf(":white_check_mark: %s — shipped %s · %s", Bold(r.Ref), r.Date().Pretty(), Mention(r.Owner)))
 		}
 	}
 	return lines, total
@@ -359,7 +325,28 @@ func digestFooter(sub *store.Subscription) string {
 	case sub.Cadence == "":
 		return "`/release digest daily 09:00 me` sends you this every morning; `/release digest now &lt;product…&gt;` narrows it."
 	case sub.DM:
-		return "You get " + describeSchedule(sub) + ". `/release digest off me` stops it."
+		return "You get " + DescribeSchedule(sub) + ". `/release digest off me` stops it."
 	}
-	return fmt.Sprintf("%s set this channel to get %s. `/release digest off here` stops it.", mention(sub.CreatedBy), describeSchedule(sub))
+	return fmt.Sprintf("%s set this channel to get %s. `/release digest off here` stops it.", Mention(sub.CreatedBy), DescribeSchedule(sub))
+}
+
+// agendaPart is one part of an agenda: its title, what an empty agenda
+// says of it, its lines (the first limit) and how many items it has.
+type agendaPart struct {
+	title, none string
+	lines       []string
+	total       int
+	all         string // the command that lists what a capped part left out
+}
+
+// agendaLimit caps each part of an agenda.
+const agendaLimit = 10
+
+// describeSchedule: "a daily digest at 09:00 (UTC)".
+func DescribeSchedule(s *store.Subscription) string {
+	when := "a daily digest"
+	if s.Cadence == store.Weekly {
+		when = "a weekly digest on " + s.Weekday.String() + "s"
+	}
+	return fmt.Sprintf("%s at %02d:%02d (%s)", when, s.Hour, s.Minute, Escape(s.Zone))
 }

@@ -1,4 +1,4 @@
-package commands
+package render
 
 import (
 	"fmt"
@@ -27,7 +27,7 @@ func TestAtRiskDownstreamNamesWhatTheWholeWalkWould(t *testing.T) {
 				continue
 			}
 			e := d.Edges[0]
-			lines = append(lines, fmt.Sprintf("• %s needs %s by %s — %s", bold(d.Release.Ref), providerName(e), e.NeededBy.Pretty(), edgeStateText(e, today)))
+			lines = append(lines, fmt.Sprintf("• %s needs %s by %s — %s", Bold(d.Release.Ref), ProviderName(e), e.NeededBy.Pretty(), EdgeStateText(e, today)))
 		}
 		if n == 0 {
 			return nil
@@ -35,7 +35,7 @@ func TestAtRiskDownstreamNamesWhatTheWholeWalkWould(t *testing.T) {
 		if n > alertDownstream {
 			lines = append(lines, fmt.Sprintf("…and %d more — `/release impact %s`", n-alertDownstream, ref))
 		}
-		return append([]string{fmt.Sprintf("*Now at risk* downstream of %s (%s):", bold(ref), plural(n, "release"))}, lines...)
+		return append([]string{fmt.Sprintf("*Now at risk* downstream of %s (%s):", Bold(ref), Plural(n, "release"))}, lines...)
 	}
 	for seed := range uint64(20) {
 		rng := rand.New(rand.NewPCG(seed, 10))

@@ -1,4 +1,4 @@
-package commands
+package render
 
 import (
 	"fmt"
@@ -13,18 +13,18 @@ import (
 func ChannelUnreachable(channel, reason string, refs []store.Ref) store.Doc {
 	names := make([]string, len(refs))
 	for i, r := range refs {
-		names[i] = bold(r)
+		names[i] = Bold(r)
 	}
-	news := "the news of " + andList(names)
+	news := "the news of " + AndList(names)
 	example := "&lt;release&gt;"
 	if len(refs) == 1 {
 		example = refs[0].String()
 	}
-	b := newDoc("")
-	b.section(fmt.Sprintf(":warning: relman can't post %s in %s: %s.", news, channelRef(channel), unreachableWhy(reason)))
-	b.section(fmt.Sprintf("To fix it, invite relman to the channel with `/invite @relman`, or send the news somewhere else with `/release set %s channel #other`.", example))
-	b.context("What could not be posted there is not sent again. You get this note once for this channel.")
-	return b.build()
+	b := NewDoc("")
+	b.Section(fmt.Sprintf(":warning: relman can't post %s in %s: %s.", news, ChannelRef(channel), unreachableWhy(reason)))
+	b.Section(fmt.Sprintf("To fix it, invite relman to the channel with `/invite @relman`, or send the news somewhere else with `/release set %s channel #other`.", example))
+	b.Context("What could not be posted there is not sent again. You get this note once for this channel.")
+	return b.Build()
 }
 
 // unreachableWhy says a Slack refusal in words.

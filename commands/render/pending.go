@@ -1,4 +1,4 @@
-package commands
+package render
 
 import (
 	"cmp"
@@ -16,7 +16,7 @@ import (
 const UpcomingWithin = 7
 
 // pendingItem is one thing waiting for a user's answer.
-type pendingItem struct {
+type PendingItem struct {
 	date store.Date // when it falls due: the item's due date, the needed-by date
 	key  string     // ties: the edge or the item
 	line string
@@ -25,7 +25,7 @@ type pendingItem struct {
 
 // pendingAnswer says how to answer items: the commands for each item's
 // subject, or, for more than three, the general forms.
-func pendingAnswer(items []pendingItem) string {
+func PendingAnswer(items []PendingItem) string {
 	var hows []string
 	for _, it := range items {
 		if !slices.Contains(hows, it.how) {
@@ -47,17 +47,17 @@ func pendingAnswer(items []pendingItem) string {
 // StaleAfter, and a needed-by date in the next UpcomingWithin days, not yet
 // met, of a planned release they are release manager of. exts are the
 // external items to consider; rels the releases. loc is the workspace zone.
-func pending(g *store.Graph, products map[string]*store.Product, exts []store.External, rels []*store.Release, user string, now time.Time, loc *time.Location) []pendingItem {
+func Pending(g *store.Graph, products map[string]*store.Product, exts []store.External, rels []*store.Release, user string, now time.Time, loc *time.Location) []PendingItem {
 	today := store.DateOf(now, loc)
 	all := func(string) bool { return true }
-	var items []pendingItem
+	var items []PendingItem
 	for _, x := range exts {
 		if x.Owner != user {
 			continue
 		}
 		if n := awaitingConfirmation(g, x, now, today, all); n > 0 {
 			how := "`/release confirm external \"" + Escape(x.Name) + "\" [due &lt;date&gt;]`"
-			items = append(items, pendingItem{x.Due, "ext:" + store.ExternalKey(x.Name), externalLine(x, n, now, today, loc), how})
+			items = append(items, PendingItem{x.Due, "ext:" + store.ExternalKey(x.Name), ExternalLine(x, n, now, today, loc), how})
 		}
 	}
 	until := today.AddDays(UpcomingWithin)
@@ -70,17 +70,17 @@ func pending(g *store.Graph, products map[string]*store.Product, exts []store.Ex
 			if !ok || e.Kind == store.NotNeeded || e.Delivered || e.NeededBy.Before(today) || e.NeededBy.After(until) {
 				continue
 			}
-			line := fmt.Sprintf(":link: %s needs %s by %s — %s", bold(e.Consumer), bold(r.Ref), when(e.NeededBy, today), edgeStateText(e, today))
+			line := fmt.Sprintf(":link: %s needs %s by %s — %s", Bold(e.Consumer), Bold(r.Ref), When(e.NeededBy, today), EdgeStateText(e, today))
 			how := fmt.Sprintf("`/release ship %s` or `/release move %s &lt;date&gt; because &lt;reason&gt;`", r.Ref, r.Ref)
-			items = append(items, pendingItem{e.NeededBy, d.Key(), line, how})
+			items = append(items, PendingItem{e.NeededBy, d.Key(), line, how})
 		}
 	}
-	slices.SortFunc(items, func(a, b pendingItem) int { return cmp.Or(a.date.Sub(b.date), cmp.Compare(a.key, b.key)) })
+	slices.SortFunc(items, func(a, b PendingItem) int { return cmp.Or(a.date.Sub(b.date), cmp.Compare(a.key, b.key)) })
 	return items
 }
 
 // pendingLines are the lines of items, at most limit, and "…and N more".
-func pendingLines(items []pendingItem, limit int, more string) []string {
+func PendingLines(items []PendingItem, limit int, more string) []string {
 	lines := make([]string, 0, min(len(items), limit)+1)
 	for _, it := range items[:min(len(items), limit)] {
 		lines = append(lines, it.line)

@@ -1,4 +1,4 @@
-package commands
+package render
 
 import (
 	"fmt"
@@ -11,18 +11,27 @@ import (
 const maxSection = 2800
 
 // docBuilder assembles a store.Doc and its plain mrkdwn Text.
-type docBuilder struct {
+type DocBuilder struct {
 	d store.Doc
 }
 
-func newDoc(header string) *docBuilder { return &docBuilder{d: store.Doc{Header: header}} }
+func NewDoc(header string) *DocBuilder { return &DocBuilder{d: store.Doc{Header: header}} }
 
-func (b *docBuilder) section(text string) {
+// continueDoc starts a builder with d's header and sections (not its
+// buttons, nor what it left out), to add more to.
+func ContinueDoc(d store.Doc) *DocBuilder {
+	return &DocBuilder{d: store.Doc{Header: d.Header, Sections: d.Sections}}
+}
+
+// buttons adds buttons to the doc's.
+func (b *DocBuilder) Buttons(bs ...store.Button) { b.d.Buttons = append(b.d.Buttons, bs...) }
+
+func (b *DocBuilder) Section(text string) {
 	b.d.Sections = append(b.d.Sections, store.Section{Text: text})
 }
 
 // fields adds a section of label/value pairs: fields("Owner", "<@U1>", …).
-func (b *docBuilder) fields(pairs ...string) {
+func (b *DocBuilder) Fields(pairs ...string) {
 	var fs []string
 	for i := 0; i+1 < len(pairs); i += 2 {
 		fs = append(fs, "*"+pairs[i]+"*\n"+pairs[i+1])
@@ -30,16 +39,16 @@ func (b *docBuilder) fields(pairs ...string) {
 	b.d.Sections = append(b.d.Sections, store.Section{Fields: fs})
 }
 
-func (b *docBuilder) context(text string) {
+func (b *DocBuilder) Context(text string) {
 	b.d.Sections = append(b.d.Sections, store.Section{Context: text})
 }
 
 // lines adds lines, packed into as few sections as the size limit allows.
-func (b *docBuilder) lines(ls []string) {
+func (b *DocBuilder) Lines(ls []string) {
 	var cur strings.Builder
 	for _, l := range ls {
 		if cur.Len() > 0 && cur.Len()+len(l)+1 > maxSection {
-			b.section(cur.String())
+			b.Section(cur.String())
 			cur.Reset()
 		}
 		if cur.Len() > 0 {
@@ -48,13 +57,13 @@ func (b *docBuilder) lines(ls []string) {
 		cur.WriteString(l)
 	}
 	if cur.Len() > 0 {
-		b.section(cur.String())
+		b.Section(cur.String())
 	}
 }
 
 // more records that n items were left out; how, mrkdwn, says how to see
 // them ("narrow it with `/release list &lt;product&gt;`").
-func (b *docBuilder) more(n int, how ...string) {
+func (b *DocBuilder) More(n int, how ...string) {
 	b.d.More = n
 	if len(how) > 0 {
 		b.d.MoreHint = how[0]
@@ -70,7 +79,7 @@ func moreText(d store.Doc) string {
 	return s
 }
 
-func (b *docBuilder) build() store.Doc {
+func (b *DocBuilder) Build() store.Doc {
 	var t strings.Builder
 	if b.d.Header != "" {
 		t.WriteString("*" + Escape(b.d.Header) + "*")
