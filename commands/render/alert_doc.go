@@ -10,7 +10,7 @@ import (
 // alertDownstream caps the releases downstream an alert names.
 const alertDownstream = 10
 
-// edgeNews is what an edge alert is about: its kind (store.KindSlip,
+// EdgeNews is what an edge alert is about: its kind (store.KindSlip,
 // store.KindOverdue, store.KindCancelled or store.KindRecovery), the edge
 // as it is now, and for a recovery the dates of the slip it recovers from.
 type EdgeNews struct {
@@ -19,7 +19,7 @@ type EdgeNews struct {
 	SlipNeededBy, SlipProviderDate store.Date
 }
 
-// edgeAlert is the alert about one edge of a consumer: what happened, to
+// EdgeAlert is the alert about one edge of a consumer: what happened, to
 // which dates, who changed them and why, and what is at risk downstream.
 func EdgeAlert(p EdgeNews, g *store.Graph, up *store.Upstream, today store.Date, loc *time.Location) store.Doc {
 	e := p.Edge
@@ -115,7 +115,7 @@ func atRiskDownstream(g *store.Graph, up *store.Upstream, ref store.Ref, today s
 	return append([]string{fmt.Sprintf("*Now at risk* downstream of %s (%s):", Bold(ref), Plural(n, "release"))}, lines...)
 }
 
-// upcomingNudge asks the provider's release managers (an external item's
+// UpcomingNudge asks the provider's release managers (an external item's
 // owner) whether a needed-by date soon to come will be met. "On track" (for an edge on track) runs show of the
 // provider — it changes nothing and marks the nudge answered; "Will slip…"
 // asks for a date and a reason and runs move, which tells the consumer.

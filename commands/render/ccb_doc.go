@@ -26,7 +26,7 @@ func voteButtons(id int) []store.Button {
 	}
 }
 
-// boardName is "payments" or "default".
+// BoardName is "payments" or "default".
 func BoardName(product string) string {
 	if product == "" {
 		return "default"
@@ -34,7 +34,7 @@ func BoardName(product string) string {
 	return product
 }
 
-// policyText says a board's policy with its veto: "majority, veto <@U1>".
+// PolicyText says a board's policy with its veto: "majority, veto <@U1>".
 func PolicyText(b *store.Board) string {
 	s := b.PolicyText()
 	if len(b.Veto) > 0 {
@@ -51,7 +51,7 @@ func ballotText(b *store.Board) string {
 	return "open ballot"
 }
 
-// stamp formats an instant in loc: "Thu 14:00 UTC" within the coming week,
+// Stamp formats an instant in loc: "Thu 14:00 UTC" within the coming week,
 // with the date otherwise.
 func Stamp(t, now time.Time, loc *time.Location) string {
 	t = t.In(loc)
@@ -77,7 +77,7 @@ func span(d time.Duration) string {
 	return "less than a minute"
 }
 
-// closesText says a CR's deadline in the reader's words: "closes Thu 14:00
+// ClosesText says a CR's deadline in the reader's words: "closes Thu 14:00
 // UTC, in 2 days", "closed Mon 09:00 UTC, 5 hours ago".
 func ClosesText(deadline, now time.Time, loc *time.Location) string {
 	if deadline.After(now) {
@@ -86,9 +86,10 @@ func ClosesText(deadline, now time.Time, loc *time.Location) string {
 	return "closed " + Stamp(deadline, now, loc) + ", " + span(now.Sub(deadline)) + " ago"
 }
 
+// ChoiceIcons are the emoji a vote for or against a change shows with.
 var ChoiceIcons = map[store.Choice]string{store.Approve: ":white_check_mark:", store.Reject: ":x:"}
 
-// tallyText is the live tally: "2 approve · 1 reject · 0 abstain — 2 of 5
+// TallyText is the live tally: "2 approve · 1 reject · 0 abstain — 2 of 5
 // still to vote: <@d>, <@e>". Anonymous ballots name nobody.
 func TallyText(cr *store.ChangeRequest) string {
 	t := cr.Tally()
@@ -161,7 +162,7 @@ func outcomeText(cr *store.ChangeRequest, now time.Time, loc *time.Location) str
 	return s
 }
 
-// crCard is the message of a CR as its channel shows it, rendered from
+// CRCard is the message of a CR as its channel shows it, rendered from
 // stored state alone: buttons while it is open, the outcome once it is not.
 // frozen, when not "", is freezeNote's line for its release (see crCardOf).
 func CRCard(cr *store.ChangeRequest, now time.Time, loc *time.Location, frozen string) store.Doc {
@@ -195,7 +196,7 @@ func CRCard(cr *store.ChangeRequest, now time.Time, loc *time.Location, frozen s
 	return b.Build()
 }
 
-// crLine is a CR in a list: "CR-3 *payments@2.3.0* — “Swap the PSP” —
+// CRLine is a CR in a list: "CR-3 *payments@2.3.0* — “Swap the PSP” —
 // open, 2 of 5 voted, closes Thu 14:00 UTC, in 2 days".
 func CRLine(cr *store.ChangeRequest, now time.Time, loc *time.Location) string {
 	s := fmt.Sprintf("*%s* %s — “%s” — ", cr.Name(), Bold(cr.Release), Escape(cr.Title))
@@ -206,7 +207,7 @@ func CRLine(cr *store.ChangeRequest, now time.Time, loc *time.Location) string {
 	return s + string(cr.Status)
 }
 
-// crWhere says where a CR is discussed: "in <#CPAY> (`/ccb show CR-3`)".
+// CRWhere says where a CR is discussed: "in <#CPAY> (`/ccb show CR-3`)".
 // DMs about a CR also link to its thread (Message.LinkOf); this is what
 // is left when the link cannot be had.
 func CRWhere(cr *store.ChangeRequest) string {
@@ -225,7 +226,7 @@ func downstreamLines(items []store.Downstream, today store.Date) []string {
 	return out
 }
 
-// decisionDoc announces how a CR ended, for its thread and its requester.
+// DecisionDoc announces how a CR ended, for its thread and its requester.
 func DecisionDoc(cr *store.ChangeRequest, now time.Time, loc *time.Location) store.Doc {
 	b := NewDoc("")
 	b.Section(fmt.Sprintf("*%s* on %s (“%s”): %s", cr.Name(), Bold(cr.Release), Escape(cr.Title), outcomeText(cr, now, loc)))
@@ -238,7 +239,7 @@ func DecisionDoc(cr *store.ChangeRequest, now time.Time, loc *time.Location) sto
 	return b.Build()
 }
 
-// boardDoc shows a board's settings, after note when there is one.
+// BoardDoc shows a board's settings, after note when there is one.
 func BoardDoc(b *store.Board, set bool, fallback *store.Board, note string) store.Doc {
 	d := NewDoc("The " + b.Name() + " board")
 	if note != "" {
@@ -277,7 +278,7 @@ func BoardDoc(b *store.Board, set bool, fallback *store.Board, note string) stor
 	return d.Build()
 }
 
-// crVotesLine is an open CR as digests and agendas list it, with who has
+// CRVotesLine is an open CR as digests and agendas list it, with who has
 // not voted (how many, on an anonymous board): "*CR-3* “Swap the PSP” for
 // *payments@2.3.0* — closes Thu 14:00 UTC, in 2 days — 2 of 5 still to
 // vote: <@d>, <@e>".
@@ -308,7 +309,7 @@ func openCRs(crs []store.ChangeRequest, now time.Time) []*store.ChangeRequest {
 	return out
 }
 
-// downstreamDoc tells a release manager downstream of a CR's release about
+// DownstreamDoc tells a release manager downstream of a CR's release about
 // it: raised (while open) or decided, with the releases of theirs (items)
 // that depend on it.
 func DownstreamDoc(cr *store.ChangeRequest, items []store.Downstream, today store.Date, now time.Time, loc *time.Location) store.Doc {

@@ -10,27 +10,29 @@ import (
 // maxSection keeps a section's text under Slack's 3,000-character limit.
 const maxSection = 2800
 
-// docBuilder assembles a store.Doc and its plain mrkdwn Text.
+// DocBuilder assembles a store.Doc and its plain mrkdwn Text.
 type DocBuilder struct {
 	d store.Doc
 }
 
+// NewDoc starts a Doc with header ("" for none).
 func NewDoc(header string) *DocBuilder { return &DocBuilder{d: store.Doc{Header: header}} }
 
-// continueDoc starts a builder with d's header and sections (not its
+// ContinueDoc starts a builder with d's header and sections (not its
 // buttons, nor what it left out), to add more to.
 func ContinueDoc(d store.Doc) *DocBuilder {
 	return &DocBuilder{d: store.Doc{Header: d.Header, Sections: d.Sections}}
 }
 
-// buttons adds buttons to the doc's.
+// Buttons adds buttons to the doc's.
 func (b *DocBuilder) Buttons(bs ...store.Button) { b.d.Buttons = append(b.d.Buttons, bs...) }
 
+// Section adds a section of mrkdwn text.
 func (b *DocBuilder) Section(text string) {
 	b.d.Sections = append(b.d.Sections, store.Section{Text: text})
 }
 
-// fields adds a section of label/value pairs: fields("Owner", "<@U1>", …).
+// Fields adds a section of label/value pairs: fields("Owner", "<@U1>", …).
 func (b *DocBuilder) Fields(pairs ...string) {
 	var fs []string
 	for i := 0; i+1 < len(pairs); i += 2 {
@@ -39,11 +41,12 @@ func (b *DocBuilder) Fields(pairs ...string) {
 	b.d.Sections = append(b.d.Sections, store.Section{Fields: fs})
 }
 
+// Context adds a line of small print.
 func (b *DocBuilder) Context(text string) {
 	b.d.Sections = append(b.d.Sections, store.Section{Context: text})
 }
 
-// lines adds lines, packed into as few sections as the size limit allows.
+// Lines adds lines, packed into as few sections as the size limit allows.
 func (b *DocBuilder) Lines(ls []string) {
 	var cur strings.Builder
 	for _, l := range ls {
@@ -61,7 +64,7 @@ func (b *DocBuilder) Lines(ls []string) {
 	}
 }
 
-// more records that n items were left out; how, mrkdwn, says how to see
+// More records that n items were left out; how, mrkdwn, says how to see
 // them ("narrow it with `/release list &lt;product&gt;`").
 func (b *DocBuilder) More(n int, how ...string) {
 	b.d.More = n
@@ -79,6 +82,8 @@ func moreText(d store.Doc) string {
 	return s
 }
 
+// Build returns the Doc with its Text: the same message as plain mrkdwn,
+// for transports without Block Kit and for tests.
 func (b *DocBuilder) Build() store.Doc {
 	var t strings.Builder
 	if b.d.Header != "" {

@@ -58,7 +58,7 @@ func (d *digestData) coversFreeze(f *store.Freeze) bool {
 	return slices.ContainsFunc(d.sub.Products, f.Covers)
 }
 
-// freezeSpan says a freeze's days: "from Mon 2027-12-20 to Mon 2028-01-03"
+// FreezeSpan says a freeze's days: "from Mon 2027-12-20 to Mon 2028-01-03"
 // ("on Mon 2027-12-20" for one day).
 func FreezeSpan(f *store.Freeze) string {
 	if f.From == f.To {
@@ -67,7 +67,7 @@ func FreezeSpan(f *store.Freeze) string {
 	return "from " + f.From.Pretty() + " to " + f.To.Pretty()
 }
 
-// freezeState says where today is in a freeze: "starts in 5 days", "in
+// FreezeState says where today is in a freeze: "starts in 5 days", "in
 // progress, ends in 3 days", "ended 2 days ago".
 func FreezeState(f *store.Freeze, today store.Date) string {
 	switch {

@@ -7,7 +7,7 @@ import (
 	"relman/store"
 )
 
-// historyLine renders one entry of a release's history, its instant in loc.
+// HistoryLine renders one entry of a release's history, its instant in loc.
 func HistoryLine(h store.DateChange, loc *time.Location) string {
 	at := h.At.In(loc).Format("2006-01-02 15:04 MST")
 	var line string

@@ -15,7 +15,7 @@ import (
 // nudge them.
 const UpcomingWithin = 7
 
-// pendingItem is one thing waiting for a user's answer.
+// PendingItem is one thing waiting for a user's answer.
 type PendingItem struct {
 	date store.Date // when it falls due: the item's due date, the needed-by date
 	key  string     // ties: the edge or the item
@@ -23,7 +23,7 @@ type PendingItem struct {
 	how  string // the commands that answer it
 }
 
-// pendingAnswer says how to answer items: the commands for each item's
+// PendingAnswer says how to answer items: the commands for each item's
 // subject, or, for more than three, the general forms.
 func PendingAnswer(items []PendingItem) string {
 	var hows []string
@@ -41,7 +41,7 @@ func PendingAnswer(items []PendingItem) string {
 	return "Answer with " + strings.Join(hows, "; ") + "."
 }
 
-// pending returns, by date, what waits for user's answer as of now — the
+// Pending returns, by date, what waits for user's answer as of now — the
 // questions the reminders ask them: an external item they own that a
 // planned release waits for and whose date they have not confirmed for
 // StaleAfter, and a needed-by date in the next UpcomingWithin days, not yet
@@ -79,7 +79,7 @@ func Pending(g *store.Graph, products map[string]*store.Product, exts []store.Ex
 	return items
 }
 
-// pendingLines are the lines of items, at most limit, and "…and N more".
+// PendingLines are the lines of items, at most limit, and "…and N more".
 func PendingLines(items []PendingItem, limit int, more string) []string {
 	lines := make([]string, 0, min(len(items), limit)+1)
 	for _, it := range items[:min(len(items), limit)] {

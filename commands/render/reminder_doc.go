@@ -47,7 +47,7 @@ func ReconfirmRequest(x store.External, waiting []store.Ref, neededBy store.Date
 // lists flag it (SPEC §3 asks its owner to re-confirm then).
 const StaleAfter = 14 * 24 * time.Hour
 
-// externalLine is one external item as lists and digests show it: its
+// ExternalLine is one external item as lists and digests show it: its
 // due date, owner and when it was last confirmed (flagged after
 // StaleAfter), and, when deps > 0, how many releases need it. loc is the
 // workspace zone, in which the confirmation's date is read.

@@ -9,7 +9,7 @@ import (
 	"relman/store"
 )
 
-// mention renders a user ID so Slack shows the user.
+// Mention renders a user ID so Slack shows the user.
 func Mention(u string) string {
 	if u == "" {
 		return "nobody"
@@ -17,6 +17,8 @@ func Mention(u string) string {
 	return "<@" + u + ">"
 }
 
+// Mentions renders user IDs so Slack shows the users, comma-separated;
+// "nobody" for none.
 func Mentions(us []string) string {
 	if len(us) == 0 {
 		return "nobody"
@@ -28,7 +30,7 @@ func Mentions(us []string) string {
 	return strings.Join(out, ", ")
 }
 
-// channelRef renders a channel ID so Slack links the channel.
+// ChannelRef renders a channel ID so Slack links the channel.
 func ChannelRef(c string) string {
 	if c == "" {
 		return "no channel"
@@ -36,9 +38,10 @@ func ChannelRef(c string) string {
 	return "<#" + c + ">"
 }
 
+// Bold renders a release reference in bold.
 func Bold(ref store.Ref) string { return "*" + ref.String() + "*" }
 
-// days says a day count the way people do.
+// Days says a day count the way people do.
 func Days(n int) string {
 	switch n {
 	case 1, -1:
@@ -50,7 +53,7 @@ func Days(n int) string {
 	return strconv.Itoa(n) + " days"
 }
 
-// when is a date relative to today: "Fri 2027-01-15 (in 12 days)".
+// When is a date relative to today: "Fri 2027-01-15 (in 12 days)".
 func When(d, today store.Date) string {
 	n := d.Sub(today)
 	switch {
@@ -69,7 +72,7 @@ func When(d, today store.Date) string {
 	}
 }
 
-// plural says a count of a noun: "1 release", "3 releases".
+// Plural says a count of a noun: "1 release", "3 releases".
 func Plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
@@ -80,7 +83,7 @@ func Plural(n int, noun string) string {
 	return strconv.Itoa(n) + " " + noun + "s"
 }
 
-// andList joins items as people write them: "a", "a and b", "a, b and c".
+// AndList joins items as people write them: "a", "a and b", "a, b and c".
 func AndList(items []string) string {
 	switch len(items) {
 	case 0:
@@ -91,7 +94,7 @@ func AndList(items []string) string {
 	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
-// edgeStateWords says an edge's state in the words every view uses:
+// EdgeStateWords says an edge's state in the words every view uses:
 // "on track (5 days to spare)", "late (3 days)", "overdue (needed 2 days
 // ago, not shipped)", "provider cancelled", "delivered", or, for an edge
 // whose consumer is shipped or cancelled, "not needed any more (… shipped)".
@@ -134,7 +137,7 @@ func handshakeWords(e store.Edge) string {
 	return ""
 }
 
-// edgeStateText is an edge's state as every reply, post and view shows it:
+// EdgeStateText is an edge's state as every reply, post and view shows it:
 // edgeStateWords, marked when the edge slipped, then where its handshake
 // stands (handshakeWords). It is a pure function of the edge and today, so
 // alerts and digests can say the same.
@@ -149,7 +152,7 @@ func EdgeStateText(e store.Edge, today store.Date) string {
 	return w + handshakeWords(e)
 }
 
-// providerName renders an edge's provider: a release in bold, an external
+// ProviderName renders an edge's provider: a release in bold, an external
 // item's (user-given) name escaped and quoted.
 func ProviderName(e store.Edge) string {
 	if e.IsExternal() {
@@ -158,6 +161,8 @@ func ProviderName(e store.Edge) string {
 	return Bold(e.Provider)
 }
 
+// StatusIcon is the emoji a release line starts with: its status, or a
+// warning when a planned release is at risk.
 func StatusIcon(r *store.Release, atRisk bool) string {
 	switch {
 	case r.Status == store.Shipped:
@@ -170,7 +175,7 @@ func StatusIcon(r *store.Release, atRisk bool) string {
 	return ":calendar:"
 }
 
-// releaseMarks are the marks a release's line carries after its date:
+// ReleaseMarks are the marks a release's line carries after its date:
 // " · shipped", " · :warning: *overdue*", " · *at risk*".
 func ReleaseMarks(r *store.Release, atRisk bool, today store.Date) string {
 	if r.Status != store.Planned {
@@ -186,7 +191,7 @@ func ReleaseMarks(r *store.Release, atRisk bool, today store.Date) string {
 	return s
 }
 
-// providerDue says when an edge's provider comes: "due Wed 2027-01-20",
+// ProviderDue says when an edge's provider comes: "due Wed 2027-01-20",
 // "shipped Sun 2027-01-03", "due Mon 2027-01-11 (passed, not shipped)".
 func ProviderDue(e store.Edge) string {
 	switch {
@@ -198,7 +203,7 @@ func ProviderDue(e store.Edge) string {
 	return "due " + e.ProviderDate.Pretty()
 }
 
-// edgeLine describes one dependency: its provider, dates and state.
+// EdgeLine describes one dependency: its provider, dates and state.
 func EdgeLine(e store.Edge, today store.Date) string {
 	return fmt.Sprintf("%s needed by %s, %s — %s", ProviderName(e), e.NeededBy.Pretty(), ProviderDue(e), EdgeStateText(e, today))
 }
@@ -242,7 +247,7 @@ func lastDateChange(e store.Edge, g *store.Graph) (store.DateChange, string) {
 	return store.DateChange{}, ""
 }
 
-// causeLine says where a risk comes from: "*auth@1.4.0* slipped 5 days past
+// CauseLine says where a risk comes from: "*auth@1.4.0* slipped 5 days past
 // its needed-by (moved by <@kim> on Tue 2027-01-05: “token rotation”) —
 // through *d@1* → *b@1*".
 func CauseLine(c store.Cause, g *store.Graph, today store.Date, zone *time.Location) string {
@@ -290,6 +295,8 @@ var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 // ping (<!channel>, <@U…>) or forge a link.
 func Escape(s string) string { return escaper.Replace(s) }
 
+// Capitalize starts s with a capital and spells its dashes as spaces:
+// "release-manager" reads "Release manager".
 func Capitalize(s string) string {
 	if s == "" {
 		return s
@@ -297,6 +304,7 @@ func Capitalize(s string) string {
 	return strings.ToUpper(s[:1]) + strings.ReplaceAll(s[1:], "-", " ")
 }
 
+// ProductList names products for a title: "every product" for none.
 func ProductList(ps []string) string {
 	if len(ps) == 0 {
 		return "every product"
@@ -304,7 +312,7 @@ func ProductList(ps []string) string {
 	return AndList(ps)
 }
 
-// providerShort names an edge's provider for one-line summaries.
+// ProviderShort names an edge's provider for one-line summaries.
 func ProviderShort(e store.Edge) string {
 	if e.IsExternal() {
 		return "“" + Escape(e.ProviderName) + "”"
@@ -312,7 +320,7 @@ func ProviderShort(e store.Edge) string {
 	return Bold(e.Provider)
 }
 
-// clip shortens s to n runes for echoing in error messages.
+// Clip shortens s to n runes for echoing in error messages.
 func Clip(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
