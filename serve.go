@@ -42,7 +42,7 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 	clock := store.SystemClock{}
 	metrics := bot.NewMetrics()
 	api := bot.NewAPI(cfg.BotToken, cfg.AppToken, cfg.APIURL)
-	svc := &commands.Service{Store: st, Clock: clock, Loc: cfg.Loc, Admins: cfg.Admins, Log: log, PublicURL: cfg.PublicURL}
+	svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: clock, Loc: cfg.Loc, Admins: cfg.Admins, Log: log, PublicURL: cfg.PublicURL}
 	outbox := &bot.Outbox{Store: st, Sender: &bot.SlackSender{API: api, Metrics: metrics}, Clock: clock, Log: log, Metrics: metrics}
 	users := &bot.Users{API: api, Clock: clock, Log: log, Metrics: metrics}
 	outbox.Zones, outbox.Loc = users, cfg.Loc // quiet DMs wait for their recipient's working hours

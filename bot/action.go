@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"relman/commands/render"
 	"strings"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 
 	"relman/bot/blockkit"
 	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 )
 

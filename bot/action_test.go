@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"relman/commands/render"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"relman/bot/blockkit"
 	"relman/bot/slackfake"
 	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 )
 

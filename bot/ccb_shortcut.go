@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"relman/commands/render"
 	"strings"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 
 	"relman/bot/blockkit"
 	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 )
 

@@ -8,12 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"relman/commands/render"
 	"strconv"
 	"strings"
 	"time"
 
 	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 )
 

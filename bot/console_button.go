@@ -4,10 +4,10 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"relman/commands/render"
 	"strings"
 
 	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 )
 

@@ -29,6 +29,7 @@ import (
 	"relman/bot/blockkit"
 	"relman/bot/slackfake"
 	"relman/commands"
+	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
 )
@@ -96,7 +97,7 @@ func MustHTTPFixture(tb testing.TB) *httpFixture {
 	clock := store.NewFakeClock(httpStart)
 	api := slack.New(fake.BotToken, slack.OptionAPIURL(fake.URL()))
 	metrics := NewMetrics()
-	svc := &commands.Service{Store: st, Clock: clock, Loc: time.UTC}
+	svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: clock, Loc: time.UTC}
 	outbox := &Outbox{Store: st, Sender: &SlackSender{API: api, Metrics: metrics}, Clock: clock, Metrics: metrics}
 	sl := &Slack{
 		Dispatcher: &Dispatcher{Service: svc, Outbox: outbox, Metrics: metrics},

@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"relman/commands/render"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"relman/commands/render"
 	"relman/reminders"
 	"relman/store"
 )

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"relman/commands/render"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +15,7 @@ import (
 
 	"relman/bot/blockkit"
 	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 )
 

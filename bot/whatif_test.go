@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"relman/commands/render"
 	"strings"
 	"testing"
 
 	"relman/bot/blockkit"
 	"relman/bot/slackfake"
 	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 )
 

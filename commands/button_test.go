@@ -1,8 +1,9 @@
 package commands_test
 
 import (
-	"relman/commands/render"
 	"testing"
+
+	"relman/commands/render"
 )
 
 func TestRunButton(t *testing.T) {

@@ -168,3 +168,27 @@ func (c *delegateCmd) run(x *Exec) (store.Doc, error) {
 	b.Section(fmt.Sprintf(":white_check_mark: %s votes for you %s until %s. A new delegation replaces this one.", render.Mention(c.to), where, render.When(c.until, x.today)))
 	return b.Build(), nil
 }
+
+// DecideAtDeadline decides the open CR-id whose deadline has passed (the
+// apply of reminders.CRDeadlines): by the votes cast when they make an
+// outcome, else by the board's default. It returns how many messages it
+// queued.
+func DecideAtDeadline(tx *store.Tx, id int, now time.Time, loc *time.Location) (int, error) {
+	cr, err := tx.ChangeRequest(id)
+	if err != nil || !cr.Open() {
+		return 0, err
+	}
+	b := &cr.PolicySnapshot
+	members, ballots := cr.Members(), cr.Ballots()
+	out, _ := store.Decide(members, b.Veto, b.Policy, b.Quorum, ballots, true, b.Default)
+	// The votes decided it if the default makes no difference.
+	ifApprove, _ := store.Decide(members, b.Veto, b.Policy, b.Quorum, ballots, true, store.Approve)
+	ifReject, _ := store.Decide(members, b.Veto, b.Policy, b.Quorum, ballots, true, store.Reject)
+	by := store.ByDeadline
+	if ifApprove == ifReject {
+		by = store.ByPolicy
+	}
+	cr.Status = statusOf(out)
+	cr.Decision = &store.Decision{Outcome: out, By: by, At: now}
+	return settle(tx, cr, now, loc, "ccb.deadline")
+}

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"relman/commands/render"
 	"relman/store"
@@ -252,54 +251,4 @@ func capitalizeFirst(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// CRDeadlines is the due-check of change requests whose deadline has
-// passed undecided: the sweep decides each once (ledger key
-// store.CRDeadlineKey), with the policy's outcome if the votes cast make
-// one, else the board's default, and queues what a decision queues. It
-// looks only when scope is everything: commands never move a deadline.
-func CRDeadlines(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location, scope Scope) ([]Alert, error) {
-	if !scope.All {
-		return nil, nil
-	}
-	if loc == nil {
-		loc = time.UTC
-	}
-	crs, err := tx.OpenChangeRequests()
-	if err != nil {
-		return nil, err
-	}
-	var out []Alert
-	for _, cr := range crs {
-		if !cr.Open() || now.Before(cr.Deadline) {
-			continue
-		}
-		id := cr.ID
-		out = append(out, Alert{Key: store.CRDeadlineKey(id, cr.Deadline), Apply: func(tx *store.Tx) (int, error) {
-			return decideAtDeadline(tx, id, now, loc)
-		}})
-	}
-	return out, nil
-}
-
-// decideAtDeadline decides the open CR-id whose deadline has passed.
-func decideAtDeadline(tx *store.Tx, id int, now time.Time, loc *time.Location) (int, error) {
-	cr, err := tx.ChangeRequest(id)
-	if err != nil || !cr.Open() {
-		return 0, err
-	}
-	b := &cr.PolicySnapshot
-	members, ballots := cr.Members(), cr.Ballots()
-	out, _ := store.Decide(members, b.Veto, b.Policy, b.Quorum, ballots, true, b.Default)
-	// The votes decided it if the default makes no difference.
-	ifApprove, _ := store.Decide(members, b.Veto, b.Policy, b.Quorum, ballots, true, store.Approve)
-	ifReject, _ := store.Decide(members, b.Veto, b.Policy, b.Quorum, ballots, true, store.Reject)
-	by := store.ByDeadline
-	if ifApprove == ifReject {
-		by = store.ByPolicy
-	}
-	cr.Status = statusOf(out)
-	cr.Decision = &store.Decision{Outcome: out, By: by, At: now}
-	return settle(tx, cr, now, loc, "ccb.deadline")
 }

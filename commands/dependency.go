@@ -157,11 +157,11 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 		if err := x.askProvider(tx, asked, edge, consumer); err != nil {
 			return err
 		}
-		scope := Scope{Releases: []store.Ref{consumer.Ref}}
+		touched := Touched{Releases: []store.Ref{consumer.Ref}}
 		if c.external != "" { // a new due date of the item concerns all its dependents
-			scope.Externals = []string{c.external}
+			touched.Externals = []string{c.external}
 		}
-		return x.alert(tx, scope)
+		return x.alert(tx, touched)
 	})
 	if err != nil {
 		return store.Doc{}, err
@@ -275,7 +275,7 @@ func (c *undependCmd) run(x *Exec) (store.Doc, error) {
 		if err := x.post(tx, consumer.Channel, b.Build()); err != nil {
 			return err
 		}
-		return x.alert(tx, Scope{Releases: []store.Ref{consumer.Ref}})
+		return x.alert(tx, Touched{Releases: []store.Ref{consumer.Ref}})
 	})
 	if err != nil {
 		return store.Doc{}, err
@@ -354,7 +354,7 @@ func (c *confirmCmd) run(x *Exec) (store.Doc, error) {
 				return err
 			}
 		}
-		return x.alert(tx, Scope{Externals: []string{ext.Name}})
+		return x.alert(tx, Touched{Externals: []string{ext.Name}})
 	})
 	if err != nil {
 		return store.Doc{}, err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"relman/commands/render"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"relman/commands"
+	"relman/commands/render"
+	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
 )
@@ -56,7 +57,7 @@ func MustTemplate(tb testing.TB) []byte {
 	if err != nil {
 		tb.Fatalf("boltdb.Open: %v", err)
 	}
-	MustFixture(tb, &commands.Service{Store: st, Clock: store.NewFakeClock(epoch), Loc: time.UTC})
+	MustFixture(tb, &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: store.NewFakeClock(epoch), Loc: time.UTC})
 	if err := st.Close(); err != nil {
 		tb.Fatalf("store.Close: %v", err)
 	}
@@ -90,7 +91,7 @@ func FuzzExecute(f *testing.F) {
 			t.Fatalf("boltdb.Open: %v", err)
 		}
 		defer st.Close()
-		svc := &commands.Service{Store: st, Clock: store.NewFakeClock(epoch), Loc: time.UTC, Admins: []string{root}}
+		svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: store.NewFakeClock(epoch), Loc: time.UTC, Admins: []string{root}}
 		req := commands.Request{User: fuzzUsers[int(who)%len(fuzzUsers)], Channel: defaultChannel, Command: "/release", Text: text}
 		if ccb {
 			req.Command = "/ccb"

@@ -427,7 +427,7 @@ func (c *acceptCmd) run(x *Exec) (store.Doc, error) {
 				return err
 			}
 		}
-		return x.alert(tx, Scope{Releases: []store.Ref{consumer.Ref}})
+		return x.alert(tx, Touched{Releases: []store.Ref{consumer.Ref}})
 	})
 	if err != nil {
 		return store.Doc{}, err

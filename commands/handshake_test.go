@@ -2,12 +2,12 @@ package commands_test
 
 import (
 	"context"
-	"relman/commands/render"
 	"strings"
 	"testing"
 	"time"
 
 	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 )
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"relman/commands/render"
 	"relman/store"
@@ -152,4 +153,57 @@ func holdsRole(r *store.Release, p *store.Product, user string) bool {
 		}
 	}
 	return false
+}
+
+// awaitedVote is an open CR awaiting a user's vote: their own (self), or
+// that of the members whose active delegation they hold (fors).
+type awaitedVote struct {
+	cr   *store.ChangeRequest
+	self bool
+	fors []string
+}
+
+// votesAwaiting returns the CRs of crs open for votes at now that await
+// user's vote, as a member who has not voted or as the delegate (ds, active
+// today) of one, by deadline then CR.
+func votesAwaiting(crs []store.ChangeRequest, ds []store.Delegation, user string, now time.Time, today store.Date) []awaitedVote {
+	var out []awaitedVote
+	for i := range crs {
+		cr := &crs[i]
+		if !cr.Open() || !now.Before(cr.Deadline) {
+			continue
+		}
+		pending := cr.Pending()
+		v := awaitedVote{cr: cr, self: slices.Contains(pending, user)}
+		for _, d := range ds {
+			if d.To == user && d.From != user && slices.Contains(pending, d.From) && d.Active(cr.Release.Product, today) && !slices.Contains(v.fors, d.From) {
+				v.fors = append(v.fors, d.From)
+			}
+		}
+		if v.self || len(v.fors) > 0 {
+			out = append(out, v)
+		}
+	}
+	slices.SortFunc(out, func(a, b awaitedVote) int {
+		return cmp.Or(a.cr.Deadline.Compare(b.cr.Deadline), cmp.Compare(a.cr.ID, b.cr.ID))
+	})
+	return out
+}
+
+// line is the vote as the App Home lists it: "*CR-3* “Swap the PSP” for
+// *payments@2.3.0* · asked by <@alex> · closes Thu 14:00 UTC, in 2 days ·
+// `/ccb show CR-3`", with " · for you and <@bob>" when voting as a
+// delegate.
+func (v awaitedVote) line(now time.Time, loc *time.Location) string {
+	cr := v.cr
+	s := fmt.Sprintf(":ballot_box_with_ballot: *%s* “%s” for %s · asked by %s · %s · `/ccb show %s`",
+		cr.Name(), render.Escape(cr.Title), render.Bold(cr.Release), render.Mention(cr.Requester), render.ClosesText(cr.Deadline, now, loc), cr.Name())
+	if len(v.fors) > 0 {
+		who := render.Mentions(v.fors)
+		if v.self {
+			who = "you and " + who
+		}
+		s += " · for " + who
+	}
+	return s
 }

@@ -1,11 +1,11 @@
 package commands_test
 
 import (
-	"relman/commands/render"
 	"strings"
 	"testing"
 
 	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 )
 

@@ -249,7 +249,7 @@ func (c *moveCmd) run(x *Exec) (store.Doc, error) {
 		if err := x.post(tx, r.Channel, moveNews(x, g, r, old, c.reason, &rep)); err != nil {
 			return err
 		}
-		if err := x.alert(tx, Scope{Releases: []store.Ref{r.Ref}}); err != nil {
+		if err := x.alert(tx, Touched{Releases: []store.Ref{r.Ref}}); err != nil {
 			return err
 		}
 		if c.seen != nil {

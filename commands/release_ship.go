@@ -64,7 +64,7 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 		if err := x.post(tx, r.Channel, b.Build()); err != nil {
 			return err
 		}
-		return x.alert(tx, Scope{Releases: []store.Ref{r.Ref}})
+		return x.alert(tx, Touched{Releases: []store.Ref{r.Ref}})
 	})
 	if err != nil {
 		return store.Doc{}, err

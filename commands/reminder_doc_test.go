@@ -2,11 +2,11 @@ package commands_test
 
 import (
 	"context"
-	"relman/commands/render"
 	"strings"
 	"testing"
 	"time"
 
+	"relman/commands/render"
 	"relman/store"
 )
 

@@ -68,6 +68,10 @@ type Service struct {
 	// PublicURL is the base URL users reach relman at (RELMAN_PUBLIC_URL,
 	// no trailing slash), for calendar feed addresses; "" when unknown.
 	PublicURL string
+	// Alerts queues the alerts a command's change makes due, in its
+	// transaction (reminders.DueAfterCommand). A command that changes
+	// dates fails while it is nil.
+	Alerts AlertCheck
 }
 
 // Exec is the context of one executing command.

@@ -1,13 +1,13 @@
 package commands_test
 
 import (
-	"relman/commands/render"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"relman/commands"
+	"relman/commands/render"
 )
 
 func word(s string) commands.Token   { return commands.Token{Kind: commands.Word, Text: s} }

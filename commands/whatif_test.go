@@ -3,7 +3,6 @@ package commands_test
 import (
 	"context"
 	"fmt"
-	"relman/commands/render"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 )
 

@@ -3,7 +3,6 @@ package reminders
 import (
 	"context"
 	"path/filepath"
-	"relman/commands/render"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 	"relman/store/boltdb"
 )
@@ -42,7 +42,7 @@ func newAlertFixture(tb testing.TB, path string) *alertFixture {
 	}
 	tb.Cleanup(func() { st.Close() })
 	clock := store.NewFakeClock(alertStart)
-	f := &alertFixture{st: st, clock: clock, svc: &commands.Service{Store: st, Clock: clock, Loc: time.UTC}}
+	f := &alertFixture{st: st, clock: clock, svc: &commands.Service{Alerts: DueAfterCommand, Store: st, Clock: clock, Loc: time.UTC}}
 	f.sweep = &Sweep{Store: st, Checks: Checks, Horizon: LedgerHorizon}
 	return f
 }

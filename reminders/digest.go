@@ -95,7 +95,7 @@ const digestLookback = 31
 // read. A digest that lists releases at risk carries the timeline picture
 // of its products (render.Digester.Timeline). Digests are the sweep's (scope.All) alone: a command's check for
 // what it touched never sends one. It only reads: Sweep queues.
-func Digests(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location, scope commands.Scope) ([]Alert, error) {
+func Digests(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location, scope Scope) ([]Alert, error) {
 	if !scope.All {
 		return nil, nil
 	}

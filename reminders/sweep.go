@@ -4,23 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"relman/commands/render"
 	"sync"
 	"time"
 
-	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 )
 
-// Alert and Check are commands' (the due-check of edges lives beside the
-// renderers, which the commands that change dates run too); the names stay
-// here for the checks of this package.
-type (
-	Alert = commands.Alert
-	Check = commands.Check
-)
-
-// Sweep runs checks over everything (commands.Everything) and queues what
+// Sweep runs checks over everything (Everything) and queues what
 // they find due that the ledger has not seen: the job the Scheduler runs.
 // It asks first in a read transaction; when something is due, every check
 // runs again in one write transaction with the queueing, so a sweep that
@@ -29,7 +20,7 @@ type (
 type Sweep struct {
 	Store  *store.Store
 	Loc    *time.Location // the workspace zone; UTC when nil
-	Checks []commands.Check
+	Checks []Check
 	// Notify, when set, is called after a sweep queued messages: it wakes
 	// the outbox (bot.Outbox.Notify).
 	Notify func()
@@ -37,7 +28,7 @@ type Sweep struct {
 	// Horizon, when not zero, prunes ledger entries recorded more than
 	// Horizon before the sweep, at most once a day (LedgerHorizon in
 	// production), keeping those whose condition still holds
-	// (commands.LiveAlertKeys): an edge still late, overdue or without its
+	// (LiveAlertKeys): an edge still late, overdue or without its
 	// cancelled provider is not alerted again however old its alert.
 	Horizon time.Duration
 
@@ -57,7 +48,7 @@ const LedgerHorizon = 180 * 24 * time.Hour
 // upcoming needed-by dates), the re-confirm requests of external items,
 // the digests whose time has come, the reminders to vote on change
 // requests, and the change requests whose deadline passed undecided.
-var Checks = []commands.Check{commands.EdgeAlerts, Reconfirms, Digests, commands.VoteNags, commands.CRDeadlines}
+var Checks = []Check{EdgeAlerts, Reconfirms, Digests, VoteNags, CRDeadlines}
 
 // Run sweeps as of now and returns how many alerts it queued. It has the
 // shape of a Job.
@@ -77,7 +68,7 @@ func (s *Sweep) Run(ctx context.Context, now time.Time) (int, error) {
 				return err
 			}
 			for _, check := range s.Checks {
-				alerts, err := check(tx, g, now, loc, commands.Everything())
+				alerts, err := check(tx, g, now, loc, Everything())
 				if err != nil {
 					return err
 				}
@@ -103,12 +94,12 @@ func (s *Sweep) Run(ctx context.Context, now time.Time) (int, error) {
 			return err
 		}
 		for _, check := range s.Checks {
-			alerts, err := check(tx, g, now, loc, commands.Everything())
+			alerts, err := check(tx, g, now, loc, Everything())
 			if err != nil {
 				return err
 			}
 			for _, a := range alerts {
-				n, err := commands.QueueAlert(tx, a)
+				n, err := QueueAlert(tx, a)
 				if err != nil {
 					return err
 				}
@@ -119,7 +110,7 @@ func (s *Sweep) Run(ctx context.Context, now time.Time) (int, error) {
 			}
 		}
 		if prune {
-			live := commands.LiveAlertKeys(g, now, loc)
+			live := LiveAlertKeys(g, now, loc)
 			if pruned, err = tx.PruneLedgerExcept(now.Add(-s.Horizon), func(k string) bool { return live[k] }); err != nil {
 				return fmt.Errorf("prune the ledger: %w", err)
 			}
@@ -174,7 +165,7 @@ const ReconfirmAfter = 14 * 24 * time.Hour
 // hours, with "Still on <date>" and "New date…" buttons.
 // It looks at every external item whatever the scope: commands do not
 // run it.
-func Reconfirms(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location, _ commands.Scope) ([]commands.Alert, error) {
+func Reconfirms(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location, _ Scope) ([]Alert, error) {
 	today := store.DateOf(now, loc)
 	xs, err := tx.Externals()
 	if err != nil {
@@ -225,14 +216,14 @@ func Reconfirms(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location,
 			w.neededBy = need
 		}
 	}
-	var alerts []commands.Alert
+	var alerts []Alert
 	for _, x := range xs {
 		w := waits[store.ExternalKey(x.Name)]
 		if stale[store.ExternalKey(x.Name)] == nil || w == nil {
 			continue
 		}
 		doc := render.ReconfirmRequest(x, w.refs, w.neededBy, now, loc)
-		alerts = append(alerts, commands.Alert{
+		alerts = append(alerts, Alert{
 			Key:      store.ReconfirmKey(x.Name, x.LastConfirmed),
 			Messages: []store.Message{{Channel: x.Owner, DM: true, Quiet: true, Doc: doc}},
 		})

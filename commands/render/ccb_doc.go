@@ -325,3 +325,25 @@ func DownstreamDoc(cr *store.ChangeRequest, items []store.Downstream, today stor
 	b.Lines(downstreamLines(items, today))
 	return b.Build()
 }
+
+// VoteNag is the DM that reminds a member of cr, at now, that their vote
+// is awaited: the CR, its release and requester, when voting closes in
+// loc, the tally so far (counts only, for an anonymous board), what
+// happens at the deadline, and where the buttons are.
+func VoteNag(cr *store.ChangeRequest, now time.Time, loc *time.Location) store.Doc {
+	b := NewDoc("")
+	b.Section(fmt.Sprintf(":ballot_box_with_ballot: Your vote is awaited on *%s* “%s” for %s, asked by %s. Voting %s.",
+		cr.Name(), Escape(cr.Title), Bold(cr.Release), Mention(cr.Requester), ClosesText(cr.Deadline, now, loc)))
+	b.Section("So far: " + TallyText(cr))
+	b.Context(fmt.Sprintf("Vote with the Approve, Reject and Abstain buttons on the CR's message %s. Undecided at the deadline, it is %s by the board's default.",
+		CRWhere(cr), pastTense(cr.PolicySnapshot.Default)))
+	return b.Build()
+}
+
+// pastTense says an outcome as done to a CR: "approved", "rejected".
+func pastTense(c store.Choice) string {
+	if c == store.Approve {
+		return "approved"
+	}
+	return "rejected"
+}
