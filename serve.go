@@ -16,6 +16,7 @@ import (
 
 	"relman/bot"
 	"relman/commands"
+	"relman/commands/calendar"
 	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
@@ -53,7 +54,7 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 		Dispatcher: &bot.Dispatcher{Service: svc, Outbox: outbox, Metrics: metrics, Log: log},
 		API:        api, Users: users, Clock: clock, Log: log, Metrics: metrics,
 	}
-	web := &bot.HTTP{Slack: sl, SigningSecret: cfg.SigningSecret, Metrics: metrics, Calendar: &commands.Feeds{Store: st, Loc: cfg.Loc}}
+	web := &bot.HTTP{Slack: sl, SigningSecret: cfg.SigningSecret, Metrics: metrics, Calendar: &calendar.Feeds{Store: st, Loc: cfg.Loc}}
 	if _, err := reminders.NewScheduler(cfg.Sweep, cfg.Loc, clock, nil, log); err != nil {
 		return fmt.Errorf("RELMAN_SWEEP: %w", err)
 	}

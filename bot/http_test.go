@@ -29,6 +29,7 @@ import (
 	"relman/bot/blockkit"
 	"relman/bot/slackfake"
 	"relman/commands"
+	"relman/commands/calendar"
 	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
@@ -104,7 +105,7 @@ func MustHTTPFixture(tb testing.TB) *httpFixture {
 		API:        api, Users: &Users{API: api, Clock: clock, Metrics: metrics}, Clock: clock, Metrics: metrics,
 	}
 	tb.Cleanup(sl.Wait)
-	h := &HTTP{Slack: sl, SigningSecret: httpSecret, Metrics: metrics, Calendar: &commands.Feeds{Store: st, Loc: time.UTC}}
+	h := &HTTP{Slack: sl, SigningSecret: httpSecret, Metrics: metrics, Calendar: &calendar.Feeds{Store: st, Loc: time.UTC}}
 	srv := httptest.NewServer(h.Handler())
 	svc.PublicURL = srv.URL // calendar feed addresses point here
 	tb.Cleanup(srv.Close)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"relman/commands/calendar"
 	"relman/commands/render"
 	"relman/store"
 )
@@ -29,10 +30,6 @@ func parseCalendar(p *parser) (Command, error) {
 	slices.Sort(c.products)
 	return c, nil
 }
-
-// CalendarPath is the path of the feed whose token is token, on the
-// listener that serves Slack's requests.
-func CalendarPath(token string) string { return "/calendar/" + token + ".ics" }
 
 func (c *calendarCmd) run(x *Exec) (store.Doc, error) {
 	if c.revoke {
@@ -69,7 +66,7 @@ func (c *calendarCmd) run(x *Exec) (store.Doc, error) {
 		return store.Doc{}, err
 	}
 	b := render.NewDoc("")
-	path := CalendarPath(token)
+	path := calendar.Path(token)
 	if x.s.PublicURL != "" {
 		b.Section(fmt.Sprintf(":calendar: Your calendar feed of %s (release targets, needed-by dates, change request deadlines and freezes):\n`%s`",
 			render.ProductList(c.products), x.s.PublicURL+path))

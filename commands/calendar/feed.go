@@ -1,4 +1,4 @@
-package commands
+package calendar
 
 import (
 	"context"
@@ -538,3 +538,7 @@ func writeFreeze(w *icsWriter, f *store.Freeze) {
 	w.end()
 	w.endDay("")
 }
+
+// Path is the path of the feed whose token is token, on the
+// listener that serves Slack's requests.
+func Path(token string) string { return "/calendar/" + token + ".ics" }
