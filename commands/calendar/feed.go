@@ -70,7 +70,7 @@ func (f *Feeds) Feed(ctx context.Context, token, ifNoneMatch string) (FeedReply,
 				return nil
 			}
 		}
-		body, err := CalendarBody(tx, feed, f.loc())
+		body, err := Body(tx, feed, f.loc())
 		if err != nil {
 			return err
 		}
@@ -131,7 +131,7 @@ func etagMatch(header, etag string) bool {
 // uidDomain ends every event's UID.
 const uidDomain = "@relman"
 
-// CalendarBody writes the iCalendar document of feed as tx sees the data:
+// Body writes the iCalendar document of feed as tx sees the data:
 // for the feed's products (none: every product), an all-day event for
 // each release's target (its ship date once shipped; cancelled releases
 // are left out), for each dependency of a planned release whose needed-by
@@ -151,7 +151,7 @@ const uidDomain = "@relman"
 // changes to it, and DTSTAMP says when it last changed. One-day events
 // have no DTEND (RFC 5545 §3.6.1: an all-day event without one lasts the
 // day). The document depends on nothing but tx and loc.
-func CalendarBody(tx *store.Tx, feed *store.CalendarFeed, loc *time.Location) ([]byte, error) {
+func Body(tx *store.Tx, feed *store.CalendarFeed, loc *time.Location) ([]byte, error) {
 	g, err := tx.Graph()
 	if err != nil {
 		return nil, err
