@@ -101,7 +101,7 @@ func runConsole(ctx context.Context, cfg config, stdin io.Reader, stdout, stderr
 	}
 	// The console serves no feed, but /release calendar gives the address
 	// a relman serving the same database answers at.
-	svc := &commands.Service{Store: st, Clock: clock, Loc: cfg.Loc, Admins: admins, Log: log, PublicURL: cfg.PublicURL}
+	svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: clock, Loc: cfg.Loc, Admins: admins, Log: log, PublicURL: cfg.PublicURL}
 	user := "me"
 	if len(admins) > 0 {
 		user = admins[0]

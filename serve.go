@@ -17,6 +17,7 @@ import (
 	"relman/bot"
 	"relman/bot/outbox"
 	"relman/commands"
+	"relman/commands/calendar"
 	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
@@ -43,7 +44,7 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 	clock := store.SystemClock{}
 	metrics := bot.NewMetrics()
 	api := bot.NewAPI(cfg.BotToken, cfg.AppToken, cfg.APIURL)
-	svc := &commands.Service{Store: st, Clock: clock, Loc: cfg.Loc, Admins: cfg.Admins, Log: log, PublicURL: cfg.PublicURL}
+	svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: clock, Loc: cfg.Loc, Admins: cfg.Admins, Log: log, PublicURL: cfg.PublicURL}
 	ob := &outbox.Outbox{Store: st, Sender: &bot.SlackSender{API: api, Metrics: metrics}, Clock: clock, Log: log, Metrics: metrics}
 	users := &bot.Users{API: api, Clock: clock, Log: log, Metrics: metrics}
 	ob.Zones, ob.Loc = users, cfg.Loc // quiet DMs wait for their recipient's working hours
@@ -54,7 +55,7 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 		Dispatcher: &bot.Dispatcher{Service: svc, Outbox: ob, Metrics: metrics, Log: log},
 		API:        api, Users: users, Clock: clock, Log: log, Metrics: metrics,
 	}
-	web := &bot.HTTP{Slack: sl, SigningSecret: cfg.SigningSecret, Metrics: metrics, Calendar: &commands.Feeds{Store: st, Loc: cfg.Loc}}
+	web := &bot.HTTP{Slack: sl, SigningSecret: cfg.SigningSecret, Metrics: metrics, Calendar: &calendar.Feeds{Store: st, Loc: cfg.Loc}}
 	if _, err := reminders.NewScheduler(cfg.Sweep, cfg.Loc, clock, nil, log); err != nil {
 		return fmt.Errorf("RELMAN_SWEEP: %w", err)
 	}

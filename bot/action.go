@@ -13,11 +13,12 @@ import (
 
 	"relman/bot/blockkit"
 	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 )
 
-// blockActions handles button clicks. A commands.AskButton opens its form
-// (submitAsk runs the command). A commands.RunButton runs its command
+// blockActions handles button clicks. A render.AskButton opens its form
+// (submitAsk runs the command). A render.RunButton runs its command
 // as the person who clicked, through the dispatcher, with that person's
 // permissions, exactly as if typed. When the command succeeds the message
 // is edited in place (its buttons replaced by who answered what) and the
@@ -33,11 +34,11 @@ func (s *Slack) blockActions(ctx context.Context, ic *slack.InteractionCallback)
 			s.vote(ctx, ic, a)
 			continue
 		}
-		if ask, ok := commands.AskForm(a.ActionID, a.Value); ok {
+		if ask, ok := render.AskForm(a.ActionID, a.Value); ok {
 			s.openAsk(ic, a, ask)
 			continue
 		}
-		command, ok := commands.RunCommand(a.ActionID, a.Value)
+		command, ok := render.RunCommand(a.ActionID, a.Value)
 		if !ok {
 			s.log().Info("button not handled", "action", a.ActionID, "user", ic.User.ID)
 			continue
@@ -52,7 +53,7 @@ func (s *Slack) blockActions(ctx context.Context, ic *slack.InteractionCallback)
 		if ic.ResponseURL == "" {
 			continue // a button outside a message (App Home): nothing to edit
 		}
-		note := fmt.Sprintf(":white_check_mark: <@%s> answered: %s", req.User, commands.Escape(a.Text.Text))
+		note := fmt.Sprintf(":white_check_mark: <@%s> answered: %s", req.User, render.Escape(a.Text.Text))
 		s.answer(pendingAsk{responseURL: ic.ResponseURL, text: ic.Message.Text, blocks: ic.Message.Blocks.BlockSet}, req.User, note, reply)
 	}
 	return Ack{}
@@ -124,7 +125,7 @@ type pendingAsk struct {
 // askMeta is an ask modal's private_metadata.
 type askMeta struct {
 	ID      string `json:"id"`      // of the pendingAsk
-	Ask     string `json:"ask"`     // the button's value (commands.ParseAsk)
+	Ask     string `json:"ask"`     // the button's value (render.ParseAsk)
 	Channel string `json:"channel"` // where the button was clicked
 	// Run and Date, in the preview step of a form, are the command the
 	// preview showed and the date picked: submitting the step runs Run.
@@ -181,7 +182,7 @@ func (s *Slack) takeAsk(ctx context.Context, id, user string) (pendingAsk, bool)
 // openAsk opens the form of an ask button with the click's trigger, which
 // Slack honours for three seconds and once. If Slack refuses, the clicker
 // is told privately what to type instead.
-func (s *Slack) openAsk(ic *slack.InteractionCallback, a *slack.BlockAction, ask commands.Ask) {
+func (s *Slack) openAsk(ic *slack.InteractionCallback, a *slack.BlockAction, ask render.Ask) {
 	id := newAskID()
 	pending, perr := s.pendingAskOf(id, ic, a.Text.Text)
 	meta, _ := json.Marshal(askMeta{ID: id, Ask: a.Value, Channel: ic.Channel.ID}) // strings: cannot fail
@@ -206,7 +207,7 @@ func (s *Slack) openAsk(ic *slack.InteractionCallback, a *slack.BlockAction, ask
 				return
 			}
 			typed := strings.NewReplacer("{date}", "<date>", "{reason}", "because <reason>").Replace(ask.Command)
-			doc := store.Doc{Text: fmt.Sprintf(":warning: Slack did not open the form. Type `/release %s` instead.", commands.Escape(typed))}
+			doc := store.Doc{Text: fmt.Sprintf(":warning: Slack did not open the form. Type `/release %s` instead.", render.Escape(typed))}
 			doc.Sections = []store.Section{{Text: doc.Text}}
 			if err := slack.PostWebhookContext(ctx, url, webhook(doc)); err != nil {
 				s.log().Warn("response_url failed", "err", err)
@@ -220,7 +221,7 @@ func (s *Slack) openAsk(ic *slack.InteractionCallback, a *slack.BlockAction, ask
 // the form open; success closes it, edits the message the button was in
 // and shows the reply privately.
 //
-// A form that offers a preview (commands.Ask.Preview) and is submitted
+// A form that offers a preview (render.Ask.Preview) and is submitted
 // with "Preview first" ticked runs the command with "preview" instead,
 // which saves nothing, and answers with response_action update: the same
 // modal now shows what the command would do, and its submit button ("Move
@@ -229,10 +230,10 @@ func (s *Slack) openAsk(ic *slack.InteractionCallback, a *slack.BlockAction, ask
 func (s *Slack) submitAsk(ctx context.Context, ic *slack.InteractionCallback) Ack {
 	v := blockkit.ParseAsk(ic.View)
 	var meta askMeta
-	var ask commands.Ask
+	var ask render.Ask
 	err := json.Unmarshal([]byte(v.Metadata), &meta)
 	if err == nil {
-		ask, err = commands.ParseAsk(meta.Ask)
+		ask, err = render.ParseAsk(meta.Ask)
 	}
 	if err != nil {
 		s.log().Warn("ask form with bad metadata", "user", ic.User.ID, "err", err)
@@ -280,7 +281,7 @@ func (s *Slack) submitAsk(ctx context.Context, ic *slack.InteractionCallback) Ac
 // against the state of now, not the preview's. Success closes the form
 // and answers as submitAsk does; a refusal replaces the step with the
 // refusal (the step has no field to show it under).
-func (s *Slack) submitPreviewed(ctx context.Context, ic *slack.InteractionCallback, meta askMeta, ask commands.Ask) Ack {
+func (s *Slack) submitPreviewed(ctx context.Context, ic *slack.InteractionCallback, meta askMeta, ask render.Ask) Ack {
 	req := commands.Request{User: ic.User.ID, Channel: meta.Channel, Command: "/release", Text: meta.Run}
 	if s.Users != nil {
 		if loc, ok := s.Users.Cached(req.User); ok {
@@ -324,7 +325,7 @@ func (s *Slack) askAnswered(ctx context.Context, meta askMeta, user, date string
 		return Ack{}
 	}
 	d, _ := store.ParseDate(date) // Fill parsed it
-	note := fmt.Sprintf(":white_check_mark: <@%s> answered %s: %s", user, commands.Escape(strings.TrimRight(p.label, "…. ")), d.Pretty())
+	note := fmt.Sprintf(":white_check_mark: <@%s> answered %s: %s", user, render.Escape(strings.TrimRight(p.label, "…. ")), d.Pretty())
 	s.answer(p, user, note, reply)
 	return Ack{}
 }

@@ -13,6 +13,7 @@ import (
 	"relman/bot/blockkit"
 	"relman/bot/slackfake"
 	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -39,7 +40,7 @@ func mustPostReminder(tb testing.TB, f *httpFixture) (store.Button, slackfake.Me
 			tb.Fatalf("%s: %s", line, r.Doc.Text)
 		}
 	}
-	button := commands.RunButton("Still on Wed 2027-01-20", `confirm external "Stripe SDK"`)
+	button := render.RunButton("Still on Wed 2027-01-20", `confirm external "Stripe SDK"`)
 	doc := store.Doc{Text: "Is “Stripe SDK” still due Wed 2027-01-20?", Sections: []store.Section{{Text: "Is “Stripe SDK” still due Wed 2027-01-20?"}},
 		Buttons: []store.Button{button}}
 	if err := svc.Store.Update(ctx, "relman", f.Clock.Now(), func(tx *store.Tx) error {
@@ -230,7 +231,7 @@ func mustExternal(tb testing.TB, f *httpFixture, name string) *store.External {
 }
 
 func TestAskButton(t *testing.T) {
-	newDate := commands.AskButton("New date…", commands.Ask{Title: "New date for Stripe SDK", Command: `confirm external "Stripe SDK" due {date}`, Date: "2027-01-20"})
+	newDate := render.AskButton("New date…", render.Ask{Title: "New date for Stripe SDK", Command: `confirm external "Stripe SDK" due {date}`, Date: "2027-01-20"})
 
 	t.Run("OpensTheFormThenRunsTheCommandAndEditsTheMessage", func(t *testing.T) {
 		f := MustHTTPFixture(t)
@@ -303,7 +304,7 @@ func TestAskButton(t *testing.T) {
 	t.Run("PutsAMissingReasonUnderTheReason", func(t *testing.T) {
 		f := MustHTTPFixture(t)
 		_, msg := mustPostReminder(t, f)
-		slip := commands.AskButton("Will slip…", commands.Ask{Title: "Will mobile@5.0 slip?", Command: "move mobile@5.0 {date} {reason}", Date: "2027-01-29", Reason: true})
+		slip := render.AskButton("Will slip…", render.Ask{Title: "Will mobile@5.0 slip?", Command: "move mobile@5.0 {date} {reason}", Date: "2027-01-29", Reason: true})
 		view := mustOpenAsk(t, f, actionOwner, slip, msg)
 		fe := mustHTTPFieldErrors(t, f.MustPost(t, "/slack/interactions", httpFormType, submitBody(t, actionOwner, view, "2027-02-12", "")))
 		if fe.Errors[blockkit.BlockAskReason] == "" {

@@ -15,6 +15,7 @@ import (
 
 	"relman/bot/blockkit"
 	"relman/commands"
+	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
 )
@@ -30,7 +31,7 @@ func TestReplyBlocksGolden(t *testing.T) {
 	}
 	t.Cleanup(func() { st.Close() })
 	clock := store.NewFakeClock(time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC))
-	svc := &commands.Service{Store: st, Clock: clock, Loc: time.UTC, Admins: []string{"UALEX"}}
+	svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: clock, Loc: time.UTC, Admins: []string{"UALEX"}}
 	run := func(user, text string) commands.Reply {
 		t.Helper()
 		return svc.Execute(context.Background(), commands.Request{User: "U" + user, Channel: "C0RELEASES", Command: "/release", Text: text})

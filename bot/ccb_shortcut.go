@@ -9,6 +9,7 @@ import (
 
 	"relman/bot/blockkit"
 	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -22,7 +23,7 @@ func (s *Slack) openCRModal(ctx context.Context, ic *slack.InteractionCallback) 
 	if t := ic.Message.ThreadTimestamp; t != "" && t != from.TS {
 		from.Thread = t // a reply: the CR goes in its parent's thread
 	}
-	if isDM(from.Channel) {
+	if commands.IsDM(from.Channel) {
 		// relman is not in other people's DMs: the CR could never be posted.
 		s.answerShortcut(ic, "relman can't post a change request in a direct message: use the shortcut on a message in a channel, or type `/ccb request <release> <title…>`.")
 		return Ack{}
@@ -77,7 +78,7 @@ func (s *Slack) submitCR(ctx context.Context, ic *slack.InteractionCallback) Ack
 		return Ack{Body: blockkit.FieldErrors(errs)}
 	}
 	// Form values are plain text; the grammar reads Slack-escaped text.
-	text := "request " + f.Release + " " + commands.Escape(f.Title)
+	text := "request " + f.Release + " " + render.Escape(f.Title)
 	if f.Deadline != "" {
 		text += " deadline " + f.Deadline
 	}

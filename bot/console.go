@@ -14,6 +14,7 @@ import (
 
 	"relman/bot/outbox"
 	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -224,7 +225,7 @@ func (c *Console) clickReply(ctx context.Context, label string) (bool, error) {
 		if !strings.EqualFold(b.Text, label) {
 			continue
 		}
-		command, ok := commands.RunCommand(b.ActionID, b.Value)
+		command, ok := render.RunCommand(b.ActionID, b.Value)
 		if !ok {
 			return false, nil
 		}

@@ -51,7 +51,7 @@ func TestConsoleAdvance(t *testing.T) {
 		})
 	}
 	var out bytes.Buffer
-	svc := &commands.Service{Store: st, Clock: clock, Loc: time.UTC}
+	svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: clock, Loc: time.UTC}
 	con := &Console{
 		Dispatcher: &Dispatcher{Service: svc}, Outbox: NewConsoleOutbox(st, clock, &out), Clock: clock,
 		In: strings.NewReader(":advance 3d\n:advance 1h"), Out: &out, User: "alex", Channel: "releases",

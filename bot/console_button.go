@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -93,7 +94,7 @@ func (c *Console) clickButton(ctx context.Context, arg string) error {
 		return nil
 	}
 	command, note := "", ""
-	if ask, ok := commands.AskForm(button.ActionID, button.Value); ok {
+	if ask, ok := render.AskForm(button.ActionID, button.Value); ok {
 		date, why, _ := strings.Cut(rest, " ")
 		why = strings.TrimSpace(why)
 		why = strings.TrimSpace(strings.TrimPrefix(why, "because"))
@@ -115,7 +116,7 @@ func (c *Console) clickButton(ctx context.Context, arg string) error {
 			return nil
 		}
 		note = fmt.Sprintf("✓ @%s answered %s: %s", c.User, strings.TrimRight(button.Text, "…. "), d.Pretty())
-	} else if command, ok = commands.RunCommand(button.ActionID, button.Value); ok {
+	} else if command, ok = render.RunCommand(button.ActionID, button.Value); ok {
 		if rest != "" {
 			fmt.Fprintf(c.Out, "%q takes no answers; type :click %q.\n", button.Text, button.Text)
 			return nil

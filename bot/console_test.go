@@ -79,7 +79,7 @@ func replay(t *testing.T, transcript string) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		svc := &commands.Service{Store: st, Clock: clock, Loc: time.UTC, Admins: []string{"root"}}
+		svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: clock, Loc: time.UTC, Admins: []string{"root"}}
 		// The sweep runs as relman runs it by default, every 15 minutes.
 		sweep := &reminders.Sweep{Store: st, Loc: time.UTC, Checks: reminders.Checks, Horizon: reminders.LedgerHorizon}
 		sched, err := reminders.NewScheduler("*/15 * * * *", time.UTC, clock, sweep.Job(), nil)

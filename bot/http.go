@@ -13,7 +13,7 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
-	"relman/commands"
+	"relman/commands/calendar"
 	"relman/store"
 )
 
@@ -42,7 +42,7 @@ type HTTP struct {
 	// Healthy, if set, reports readiness for /healthz (nil error = ok).
 	Healthy func() error
 	// Calendar, if set, serves the calendar feeds.
-	Calendar *commands.Feeds
+	Calendar *calendar.Feeds
 }
 
 // Handler returns the routes.

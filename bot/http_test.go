@@ -30,6 +30,8 @@ import (
 	"relman/bot/outbox"
 	"relman/bot/slackfake"
 	"relman/commands"
+	"relman/commands/calendar"
+	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
 )
@@ -98,14 +100,14 @@ func MustHTTPFixture(tb testing.TB) *httpFixture {
 	clock := store.NewFakeClock(httpStart)
 	api := slack.New(fake.BotToken, slack.OptionAPIURL(fake.URL()))
 	metrics := NewMetrics()
-	svc := &commands.Service{Store: st, Clock: clock, Loc: time.UTC}
+	svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: clock, Loc: time.UTC}
 	ob := &outbox.Outbox{Store: st, Sender: &SlackSender{API: api, Metrics: metrics}, Clock: clock, Metrics: metrics}
 	sl := &Slack{
 		Dispatcher: &Dispatcher{Service: svc, Outbox: ob, Metrics: metrics},
 		API:        api, Users: &Users{API: api, Clock: clock, Metrics: metrics}, Clock: clock, Metrics: metrics,
 	}
 	tb.Cleanup(sl.Wait)
-	h := &HTTP{Slack: sl, SigningSecret: httpSecret, Metrics: metrics, Calendar: &commands.Feeds{Store: st, Loc: time.UTC}}
+	h := &HTTP{Slack: sl, SigningSecret: httpSecret, Metrics: metrics, Calendar: &calendar.Feeds{Store: st, Loc: time.UTC}}
 	srv := httptest.NewServer(h.Handler())
 	svc.PublicURL = srv.URL // calendar feed addresses point here
 	tb.Cleanup(srv.Close)

@@ -40,7 +40,7 @@ func TestReconfirmEndToEnd(t *testing.T) {
 	// item was confirmed.
 	friday := time.Date(2027, 1, 22, 10, 30, 0, 0, time.UTC)
 	f.Clock.Set(friday)
-	sweep := &reminders.Sweep{Store: f.Store, Checks: []commands.Check{reminders.Reconfirms}, Notify: f.Outbox.Notify}
+	sweep := &reminders.Sweep{Store: f.Store, Checks: []reminders.Check{reminders.Reconfirms}, Notify: f.Outbox.Notify}
 	if n, err := sweep.Run(ctx, friday); err != nil || n != 1 {
 		t.Fatalf("sweep = %d, %v; want 1 request", n, err)
 	}

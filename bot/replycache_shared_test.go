@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"relman/commands"
+	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
 )
@@ -32,7 +33,7 @@ func TestReplyCacheSeesOtherProcessesChanges(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		svc := &commands.Service{Store: st, Clock: clock, Loc: time.UTC}
+		svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: clock, Loc: time.UTC}
 		servers[i] = &Slack{Dispatcher: &Dispatcher{Service: svc}, Clock: clock}
 	}
 	do := func(s *Slack, text string) string {

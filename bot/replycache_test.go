@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"relman/commands"
+	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
 )
@@ -24,7 +25,7 @@ func TestReplyCache(t *testing.T) {
 	}
 	t.Cleanup(func() { st.Close() })
 	clock := store.NewFakeClock(time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC))
-	svc := &commands.Service{Store: st, Clock: clock, Loc: time.UTC}
+	svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: clock, Loc: time.UTC}
 	s := &Slack{Dispatcher: &Dispatcher{Service: svc}, Clock: clock}
 	do := func(user, text string) string {
 		t.Helper()

@@ -15,6 +15,7 @@ import (
 
 	"relman/bot/blockkit"
 	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -69,7 +70,7 @@ const eventTTL = time.Hour
 func (s *Slack) Command(ctx context.Context, sc slack.SlashCommand) Ack {
 	cmd := strings.ToLower(sc.Command)
 	if cmd != "/release" && cmd != "/ccb" {
-		doc := store.Doc{Text: fmt.Sprintf("relman does not handle %s; try `/release help`.", commands.Escape(sc.Command))}
+		doc := store.Doc{Text: fmt.Sprintf("relman does not handle %s; try `/release help`.", render.Escape(sc.Command))}
 		doc.Sections = []store.Section{{Text: doc.Text}}
 		return Ack{Body: blockkit.Ephemeral(doc)}
 	}
@@ -250,16 +251,13 @@ func addFormErrors(f blockkit.AddReleaseForm, today store.Date) map[string]strin
 		errs[blockkit.BlockOwner] = "Pick who owns the release."
 	}
 	switch {
-	case isDM(f.NewsChannel):
+	case commands.IsDM(f.NewsChannel):
 		errs[blockkit.BlockChannel] = "Pick a channel: relman can't post a release's news in a direct message."
-	case f.NewsChannel == "" && isDM(f.Channel):
+	case f.NewsChannel == "" && commands.IsDM(f.Channel):
 		errs[blockkit.BlockChannel] = "Pick a channel for the news: this form was opened in a direct message."
 	}
 	return errs
 }
-
-// isDM reports whether a conversation ID is a direct message's (D…).
-func isDM(id string) bool { return strings.HasPrefix(id, "D") }
 
 // addFormFields are the blocks of the add-release form, by the
 // store.Error Field an error from the add command names.

@@ -13,6 +13,7 @@ import (
 
 	"relman/bot/slackfake"
 	"relman/commands"
+	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
 )
@@ -29,7 +30,7 @@ func slackFixture(t *testing.T) (*Slack, *slackfake.Server) {
 	t.Cleanup(fake.Close)
 	clock := store.NewFakeClock(time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC))
 	api := slack.New(fake.BotToken, slack.OptionAPIURL(fake.URL()))
-	svc := &commands.Service{Store: st, Clock: clock, Loc: time.UTC, Admins: []string{"U1"}}
+	svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: clock, Loc: time.UTC, Admins: []string{"U1"}}
 	s := &Slack{Dispatcher: &Dispatcher{Service: svc}, API: api, Clock: clock,
 		Users: &Users{API: api, Clock: clock}}
 	return s, fake

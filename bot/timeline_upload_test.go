@@ -14,6 +14,7 @@ import (
 	"relman/bot/slackfake"
 	"relman/bot/timeline"
 	"relman/commands"
+	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
 )
@@ -248,7 +249,7 @@ func TestConsoleTimelineWritesThePicture(t *testing.T) {
 	clock := store.NewFakeClock(transcriptStart)
 	var out bytes.Buffer
 	dir := t.TempDir()
-	svc := &commands.Service{Store: st, Clock: clock, Loc: time.UTC}
+	svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: clock, Loc: time.UTC}
 	con := &Console{Dispatcher: &Dispatcher{Service: svc}, Outbox: NewConsoleOutbox(st, clock, &out), Clock: clock, Out: &out,
 		In: strings.NewReader("add payments 2.3.0 2027-01-20\ntimeline\n"), User: "alex", Channel: "releases", Pictures: dir}
 	if err := con.Run(context.Background()); err != nil {

@@ -10,6 +10,7 @@ import (
 	"relman/bot/blockkit"
 	"relman/bot/slackfake"
 	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -30,7 +31,7 @@ func mustPostWillSlip(tb testing.TB, f *httpFixture) (store.Button, slackfake.Me
 			tb.Fatalf("%s: %s", c.line, r.Doc.Text)
 		}
 	}
-	slip := commands.AskButton("Will slip…", commands.Ask{Title: "Will slip", Command: "move payments@2.3.0 {date} {reason}", Date: "2027-02-06", Reason: true, Preview: true})
+	slip := render.AskButton("Will slip…", render.Ask{Title: "Will slip", Command: "move payments@2.3.0 {date} {reason}", Date: "2027-02-06", Reason: true, Preview: true})
 	doc := store.Doc{Text: "Will payments@2.3.0 make it?", Sections: []store.Section{{Text: "Will payments@2.3.0 make it?"}}, Buttons: []store.Button{slip}}
 	if err := svc.Store.Update(ctx, "relman", f.Clock.Now(), func(tx *store.Tx) error {
 		return tx.Enqueue(&store.Message{Channel: actionChannel, Doc: doc})

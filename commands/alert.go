@@ -1,361 +1,45 @@
 package commands
 
 import (
-	"cmp"
-	"fmt"
-	"slices"
-	"strings"
+	"errors"
 	"time"
 
 	"relman/store"
 )
 
-// Alert is one piece of news that is due: its messages are queued once,
-// under Key (a store ledger key such as store.SlipKey), in the transaction
-// that finds them due.
-type Alert struct {
-	Key      string
-	Messages []store.Message
-	// Forget lists ledger keys this alert ends, removed when it is queued:
-	// a recovery ends the slip it recovers from, so the same slip later is
-	// news again; a slip ends an earlier recovery from the same dates.
-	Forget []string
-	// Apply, when set, makes the change the alert stands for (a CR decided
-	// at its deadline) in the transaction that queues the alert, the first
-	// time only, and returns how many messages it queued itself.
-	Apply func(tx *store.Tx) (int, error)
+// Touched is what a command changed that can change whether an edge alert
+// is due: releases (their own dependencies and their dependents) and
+// external items, by name (their dependents).
+type Touched struct {
+	Releases  []store.Ref
+	Externals []string
 }
 
-// Scope is the part of the graph a due-check looks at: everything (the
-// sweep), or the releases and external items a command touched, whose
-// dependencies and dependents are the edges whose state it can change.
-type Scope struct {
-	All       bool
-	Releases  []store.Ref // their own dependencies and their dependents
-	Externals []string    // external item names: their dependents
-}
+// AlertCheck queues, in a command's transaction tx, the alerts that fall
+// due as of now because of what the command touched, and returns how many
+// messages it queued; loc is the workspace zone. A post to one of the
+// channels in posted (where the command already posted its news, which
+// says who is now late) is left out; DMs always go. It is the consumer's
+// side of reminders.DueAfterCommand: commands may not import reminders
+// (the arrows run main → bot → reminders → commands), so main's wiring
+// sets Service.Alerts to it.
+type AlertCheck func(tx *store.Tx, now time.Time, loc *time.Location, touched Touched, posted []string) (int, error)
 
-// Everything is the sweep's scope.
-func Everything() Scope { return Scope{All: true} }
-
-// Check answers "what is due as of now?" over a transaction and its graph,
-// within scope; loc is the workspace zone, in which dates are read. It
-// only reads: its caller queues (QueueAlert), in the same transaction.
-type Check func(tx *store.Tx, g *store.Graph, now time.Time, loc *time.Location, scope Scope) ([]Alert, error)
-
-// QueueAlert enqueues a's messages and records a.Key in the ledger, unless
-// the ledger has it already, then runs a.Apply; it returns how many
-// messages it queued.
-func QueueAlert(tx *store.Tx, a Alert) (int, error) {
-	msgs := make([]*store.Message, len(a.Messages))
-	for i := range a.Messages {
-		msgs[i] = &a.Messages[i]
-	}
-	first, err := tx.QueueOnce(a.Key, msgs...)
-	if err != nil {
-		return 0, fmt.Errorf("queue %s: %w", a.Key, err)
-	}
-	if !first {
-		return 0, nil
-	}
-	if err := tx.Forget(a.Forget...); err != nil {
-		return 0, err
-	}
-	n := len(msgs)
-	if a.Apply != nil {
-		m, err := a.Apply(tx)
-		if err != nil {
-			return 0, fmt.Errorf("apply %s: %w", a.Key, err)
-		}
-		n += m
-	}
-	return n, nil
-}
-
-// UpcomingDays are how many days before a needed-by date the provider's
-// release manager is asked whether it will be met.
-var UpcomingDays = []int{7, 1}
-
-// upcomingDue returns which upcoming nudge is due when the needed-by date
-// is left days away: the 7-day nudge from 7 days to 2 days before, the
-// 1-day nudge from 1 day before to the day itself; 0 for none. A nudge
-// missed while relman was down is sent late, and a superseded one not at
-// all.
-func upcomingDue(left int) int {
-	switch {
-	case left < 0:
-		return 0
-	case left <= UpcomingDays[1]:
-		return UpcomingDays[1]
-	case left <= UpcomingDays[0]:
-		return UpcomingDays[0]
-	}
-	return 0
-}
-
-// pending is an alert found due, its words not yet composed.
-type dueAlert struct {
-	kind string // store.KindSlip, …
-	key  string
-	e    store.Edge
-	slip slipRecord // a recovery: the slip it recovers from
-}
-
-// slipRecord is a slip alert in the ledger: the dates it named.
-type slipRecord struct {
-	neededBy, providerDate store.Date
-	at                     time.Time
-	key                    string
-}
-
-// EdgeAlerts is the due-check for dependencies, within scope: new slips
-// (an edge became late; a further slip is a new alert), overdue needed-by
-// dates, cancelled providers, recoveries (an edge whose last slip alert is
-// in the ledger is on track again, or delivered: once per slip), to the
-// consumer's channel and, by quiet DM, its release managers; and upcoming
-// needed-by dates 7 days and 1 day ahead that are not yet met, by quiet DM
-// to the provider's release managers (an external item's owner), with
-// buttons. Alerts are in a stable order: by kind, then edge.
-func EdgeAlerts(tx *store.Tx, g *store.Graph, now time.Time, loc *time.Location, scope Scope) ([]Alert, error) {
-	if loc == nil {
-		loc = time.UTC
-	}
-	today := store.DateOf(now, loc)
-	var due []dueAlert
-	var onTrack []store.Edge // scoped: edges that may have recovered
-	scope.edges(g, today, func(e store.Edge) bool {
-		var p dueAlert
-		switch e.Kind {
-		case store.Late:
-			p = dueAlert{kind: store.KindSlip, key: store.SlipKey(e.Dependency, e.NeededBy, e.ProviderDate)}
-		case store.Overdue:
-			p = dueAlert{kind: store.KindOverdue, key: store.OverdueKey(e.Dependency, e.NeededBy)}
-		case store.ProviderCancelled:
-			p = dueAlert{kind: store.KindCancelled, key: store.CancelledKey(e.Dependency, cancelledAt(g, e))}
-		case store.OnTrack, store.Delivered:
-			if !scope.All && e.ConsumerStatus == store.Planned {
-				onTrack = append(onTrack, e)
-			}
-		}
-		if p.key != "" && !tx.Sent(p.key) {
-			p.e = e
-			due = append(due, p)
-		}
-		if e.Kind == store.OnTrack || e.Kind == store.Late {
-			if n := upcomingDue(e.NeededBy.Sub(today)); n > 0 {
-				if key := store.UpcomingKey(e.Dependency, e.NeededBy, n); !tx.Sent(key) {
-					due = append(due, dueAlert{kind: store.KindUpcoming, key: key, e: e})
-				}
-			}
-		}
-		return true
-	})
-	due = append(due, recoveries(tx, g, today, scope, onTrack)...)
-	slices.SortFunc(due, func(a, b dueAlert) int {
-		return cmp.Or(cmp.Compare(kindOrder(a.kind), kindOrder(b.kind)), cmp.Compare(a.key, b.key))
-	})
-	alerts := make([]Alert, 0, len(due))
-	up := g.Upstream(today)
-	for _, p := range due {
-		a, err := p.alert(tx, g, up, today, loc)
-		if err != nil {
-			return nil, err
-		}
-		if len(a.Messages) > 0 {
-			alerts = append(alerts, a)
-		}
-	}
-	return alerts, nil
-}
-
-func kindOrder(kind string) int {
-	return slices.Index([]string{store.KindCancelled, store.KindOverdue, store.KindSlip, store.KindRecovery, store.KindUpcoming}, kind)
-}
-
-// edges calls fn with the state of every edge in scope, each once.
-func (s Scope) edges(g *store.Graph, today store.Date, fn func(store.Edge) bool) {
-	if s.All {
-		g.EachEdge(today, fn)
-		return
-	}
-	seen := map[string]bool{}
-	visit := func(deps []store.Dependency) bool {
-		for _, d := range deps {
-			k := d.Key()
-			if seen[k] {
-				continue
-			}
-			seen[k] = true
-			if e, ok := g.EdgeState(d, today); ok && !fn(e) {
-				return false
-			}
-		}
-		return true
-	}
-	for _, r := range s.Releases {
-		if !visit(g.Dependencies(r)) || !visit(g.Dependents(r.Key())) {
-			return
-		}
-	}
-	for _, name := range s.Externals {
-		if !visit(g.Dependents("ext:" + store.ExternalKey(name))) {
-			return
-		}
-	}
-}
-
-// cancelledAt is when e's provider release was cancelled: its last
-// "cancelled" history entry (its creation when it has none).
-func cancelledAt(g *store.Graph, e store.Edge) time.Time {
-	r := g.Release(e.Provider)
-	if r == nil {
-		return time.Time{}
-	}
-	for i := len(r.History) - 1; i >= 0; i-- {
-		if r.History[i].Kind == "cancelled" {
-			return r.History[i].At
-		}
-	}
-	return r.CreatedAt
-}
-
-// slipPrefix is the start of every slip ledger key.
-const slipPrefix = store.KindSlip + " "
-
-// parseSlipKey splits a slip ledger key into its edge key and dates.
-func parseSlipKey(key string) (edge string, rec slipRecord, ok bool) {
-	rest, ok := strings.CutPrefix(key, slipPrefix)
-	if !ok {
-		return "", slipRecord{}, false
-	}
-	i := strings.LastIndexByte(rest, ' ')
-	if i < 0 {
-		return "", slipRecord{}, false
-	}
-	j := strings.LastIndexByte(rest[:i], ' ')
-	if j < 0 {
-		return "", slipRecord{}, false
-	}
-	need, err1 := store.ParseDate(rest[j+1 : i])
-	prov, err2 := store.ParseDate(rest[i+1:])
-	if err1 != nil || err2 != nil {
-		return "", slipRecord{}, false
-	}
-	return rest[:j], slipRecord{neededBy: need, providerDate: prov, key: key}, true
-}
-
-// later reports whether slip record a was recorded after b (ties broken
-// by key, so every check picks the same one).
-func (a slipRecord) later(b slipRecord) bool {
-	if !a.at.Equal(b.at) {
-		return a.at.After(b.at)
-	}
-	return a.key > b.key
-}
-
-// recoveries finds the edges whose latest slip alert is in the ledger and
-// that are on track or delivered now, their consumer still planned, and
-// whose recovery from that slip was not yet sent. The sweep reads every
-// slip in the ledger; a command, the ledger entries of the edges it
-// touched (onTrack).
-func recoveries(tx *store.Tx, g *store.Graph, today store.Date, scope Scope, onTrack []store.Edge) []dueAlert {
-	latest := map[string]slipRecord{}
-	note := func(prefix string, exact string) {
-		tx.LedgerEntries(prefix, func(key string, at time.Time) bool {
-			edge, rec, ok := parseSlipKey(key)
-			if !ok || (exact != "" && edge != exact) {
-				return true
-			}
-			rec.at = at
-			if old, had := latest[edge]; !had || rec.later(old) {
-				latest[edge] = rec
-			}
-			return true
-		})
-	}
-	var edges []store.Edge
-	if scope.All {
-		note(slipPrefix, "")
-		for edge := range latest {
-			consumer, _, _ := strings.Cut(edge, " ")
-			ref, err := store.ParseRef(consumer)
-			if err != nil {
-				continue
-			}
-			for _, d := range g.Dependencies(ref) {
-				if d.Key() != edge {
-					continue
-				}
-				if e, ok := g.EdgeState(d, today); ok && (e.Kind == store.OnTrack || e.Kind == store.Delivered) && e.ConsumerStatus == store.Planned {
-					edges = append(edges, e)
-				}
-			}
-		}
-	} else {
-		for _, e := range onTrack {
-			note(slipPrefix+e.Key()+" ", e.Key())
-		}
-		edges = onTrack
-	}
-	var out []dueAlert
-	for _, e := range edges {
-		rec, ok := latest[e.Key()]
-		if !ok {
-			continue
-		}
-		key := store.RecoveryKey(e.Dependency, rec.neededBy, rec.providerDate)
-		if !tx.Sent(key) {
-			out = append(out, dueAlert{kind: store.KindRecovery, key: key, e: e, slip: rec})
-		}
-	}
-	return out
-}
-
-// LiveAlertKeys returns the ledger keys of the alerts whose condition
-// holds as of now: the slip, overdue and cancelled-provider alerts of
-// edges in those states. Forgotten, they would be sent again, so ledger
-// pruning keeps them however old they are.
-func LiveAlertKeys(g *store.Graph, now time.Time, loc *time.Location) map[string]bool {
-	if loc == nil {
-		loc = time.UTC
-	}
-	today := store.DateOf(now, loc)
-	live := map[string]bool{}
-	g.EachEdge(today, func(e store.Edge) bool {
-		switch e.Kind {
-		case store.Late:
-			live[store.SlipKey(e.Dependency, e.NeededBy, e.ProviderDate)] = true
-		case store.Overdue:
-			live[store.OverdueKey(e.Dependency, e.NeededBy)] = true
-		case store.ProviderCancelled:
-			live[store.CancelledKey(e.Dependency, cancelledAt(g, e))] = true
-		}
-		return true
-	})
-	return live
-}
+// errNoAlerts fails a command that changed dates when no due-check is
+// wired: better refused than silently not telling anyone.
+var errNoAlerts = errors.New("no due-check wired: set Service.Alerts (reminders.DueAfterCommand)")
 
 // alert runs the due-check for what a command touched and queues what is
 // due in the command's own transaction, so a crash loses none of it and
-// the sweep does not send it again. A channel the command already posted
-// its news in (which says who is now late) does not get the alert's post
-// as well; DMs always go.
-func (x *Exec) alert(tx *store.Tx, scope Scope) error {
-	g, err := tx.Graph()
+// the sweep does not send it again.
+func (x *Exec) alert(tx *store.Tx, touched Touched) error {
+	if x.s.Alerts == nil {
+		return errNoAlerts
+	}
+	n, err := x.s.Alerts(tx, x.now, x.s.loc(), touched, x.newsIn)
 	if err != nil {
 		return err
 	}
-	alerts, err := EdgeAlerts(tx, g, x.now, x.s.loc(), scope)
-	if err != nil {
-		return err
-	}
-	for _, a := range alerts {
-		a.Messages = slices.DeleteFunc(a.Messages, func(m store.Message) bool { return !m.DM && slices.Contains(x.newsIn, m.Channel) })
-		n, err := QueueAlert(tx, a)
-		if err != nil {
-			return err
-		}
-		x.queued += n
-	}
+	x.queued += n
 	return nil
 }

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"relman/commands"
+	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
 )
@@ -60,7 +60,7 @@ func MustDueCheckStore(b *testing.B, n int) *store.Store {
 		if err != nil {
 			return err
 		}
-		alerts, err := commands.EdgeAlerts(tx, g, epoch, time.UTC, commands.Everything())
+		alerts, err := reminders.EdgeAlerts(tx, g, epoch, time.UTC, reminders.Everything())
 		if err != nil {
 			return err
 		}
@@ -77,8 +77,8 @@ func MustDueCheckStore(b *testing.B, n int) *store.Store {
 	return st
 }
 
-// BenchmarkDueCheck runs the due-check of every edge (commands.EdgeAlerts
-// over commands.Everything) in a read transaction, as the sweep does,
+// BenchmarkDueCheck runs the due-check of every edge (reminders.EdgeAlerts
+// over reminders.Everything) in a read transaction, as the sweep does,
 // against 1,000 / 10,000 / 100,000 releases with 3 dependencies each.
 // The graph is the store's cached one (the sweep's, after the first); the
 // ledger already holds every alert, so nothing new is due.
@@ -93,7 +93,7 @@ func BenchmarkDueCheck(b *testing.B) {
 					if err != nil {
 						return err
 					}
-					alerts, err := commands.EdgeAlerts(tx, g, epoch, time.UTC, commands.Everything())
+					alerts, err := reminders.EdgeAlerts(tx, g, epoch, time.UTC, reminders.Everything())
 					due = len(alerts)
 					return err
 				}); err != nil {

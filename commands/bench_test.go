@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"relman/commands"
+	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
 )
@@ -44,7 +45,7 @@ func MustBenchStore(b *testing.B, n int) *store.Store {
 // releases (about 5,000 dependencies), all of them and one product's.
 func BenchmarkList10k(b *testing.B) {
 	st := MustBenchStore(b, 10_000)
-	svc := &commands.Service{Store: st, Clock: store.NewFakeClock(epoch), Loc: time.UTC}
+	svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: store.NewFakeClock(epoch), Loc: time.UTC}
 	for _, bc := range []struct{ name, text string }{
 		{"all", "list"},
 		{"product", "list payments-7"},
@@ -81,7 +82,7 @@ func benchmarkAdd(b *testing.B, opts boltdb.Options) {
 		b.Fatalf("boltdb.Open: %v", err)
 	}
 	defer st.Close()
-	svc := &commands.Service{Store: st, Clock: store.NewFakeClock(epoch), Loc: time.UTC}
+	svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: store.NewFakeClock(epoch), Loc: time.UTC}
 	var i int
 	b.ReportAllocs()
 	for b.Loop() {
@@ -206,7 +207,7 @@ func BenchmarkMoveThenLookup10k(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				return &commands.Service{Store: st, Clock: store.NewFakeClock(epoch), Loc: time.UTC}
+				return &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: store.NewFakeClock(epoch), Loc: time.UTC}
 			}
 			svc := newService()
 			mover := svc

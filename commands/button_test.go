@@ -3,14 +3,14 @@ package commands_test
 import (
 	"testing"
 
-	"relman/commands"
+	"relman/commands/render"
 )
 
 func TestRunButton(t *testing.T) {
-	still := commands.RunButton("Still on Wed 2027-01-20", `confirm external "Stripe SDK"`)
-	other := commands.RunButton("On track", "show payments@2.3.0")
+	still := render.RunButton("Still on Wed 2027-01-20", `confirm external "Stripe SDK"`)
+	other := render.RunButton("On track", "show payments@2.3.0")
 	t.Run("CarriesTheCommand", func(t *testing.T) {
-		cmd, ok := commands.RunCommand(still.ActionID, still.Value)
+		cmd, ok := render.RunCommand(still.ActionID, still.Value)
 		if !ok || cmd != `confirm external "Stripe SDK"` {
 			t.Errorf("RunCommand(%q, %q) = %q, %v; want the command, true", still.ActionID, still.Value, cmd, ok)
 		}
@@ -19,38 +19,38 @@ func TestRunButton(t *testing.T) {
 		if still.ActionID == other.ActionID {
 			t.Errorf("two buttons share action_id %q", still.ActionID)
 		}
-		if again := commands.RunButton("Again", still.Value); again.ActionID != still.ActionID {
+		if again := render.RunButton("Again", still.Value); again.ActionID != still.ActionID {
 			t.Errorf("the same command got action_ids %q and %q; want them stable", again.ActionID, still.ActionID)
 		}
 	})
 	t.Run("IgnoresOtherButtons", func(t *testing.T) {
 		for _, id := range []string{"cr.approve", "release.add", "", "run"} {
-			if _, ok := commands.RunCommand(id, "ship payments@2.3.0"); ok {
+			if _, ok := render.RunCommand(id, "ship payments@2.3.0"); ok {
 				t.Errorf("RunCommand(%q) = true; want false", id)
 			}
 		}
-		if _, ok := commands.RunCommand(still.ActionID, ""); ok {
+		if _, ok := render.RunCommand(still.ActionID, ""); ok {
 			t.Errorf("RunCommand with no value = true; want false")
 		}
 	})
 }
 
 func TestAskButton(t *testing.T) {
-	slip := commands.Ask{Title: "Will slip", Command: "move payments@2.3.0 {date} {reason}", Date: "2027-01-15", Reason: true}
-	b := commands.AskButton("Will slip…", slip)
+	slip := render.Ask{Title: "Will slip", Command: "move payments@2.3.0 {date} {reason}", Date: "2027-01-15", Reason: true}
+	b := render.AskButton("Will slip…", slip)
 
 	t.Run("CarriesTheForm", func(t *testing.T) {
-		got, ok := commands.AskForm(b.ActionID, b.Value)
+		got, ok := render.AskForm(b.ActionID, b.Value)
 		if !ok || got != slip {
 			t.Errorf("AskForm(%q, %q) = %+v, %v; want %+v, true", b.ActionID, b.Value, got, ok, slip)
 		}
-		if _, ok := commands.RunCommand(b.ActionID, b.Value); ok {
+		if _, ok := render.RunCommand(b.ActionID, b.Value); ok {
 			t.Errorf("an ask button is also a run button (%q)", b.ActionID)
 		}
-		if _, ok := commands.AskForm("ask:x", "{not json"); ok {
+		if _, ok := render.AskForm("ask:x", "{not json"); ok {
 			t.Errorf("AskForm(bad value) = true; want false")
 		}
-		if _, err := commands.ParseAsk(`{"command":"ship payments@2.3.0"}`); err == nil {
+		if _, err := render.ParseAsk(`{"command":"ship payments@2.3.0"}`); err == nil {
 			t.Errorf("ParseAsk(a command without {date}) = nil error; want one")
 		}
 	})

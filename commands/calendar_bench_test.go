@@ -8,7 +8,7 @@ import (
 
 	ics "github.com/arran4/golang-ical"
 
-	"relman/commands"
+	"relman/commands/calendar"
 	"relman/store"
 	"relman/store/boltdb"
 )
@@ -65,20 +65,20 @@ func BenchmarkCalendarFeed10k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	feed := func(b *testing.B, f *commands.Feeds, token, inm string) commands.FeedReply {
+	feed := func(b *testing.B, f *calendar.Feeds, token, inm string) calendar.FeedReply {
 		r, err := f.Feed(context.Background(), token, inm)
 		if err != nil {
 			b.Fatal(err)
 		}
 		return r
 	}
-	first := feed(b, &commands.Feeds{Store: st, Loc: time.UTC}, all, "")
+	first := feed(b, &calendar.Feeds{Store: st, Loc: time.UTC}, all, "")
 	b.Logf("feed of every product: %d bytes, %d events", len(first.Body), bytes.Count(first.Body, []byte("BEGIN:VEVENT")))
 
 	b.Run("Cold", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if r := feed(b, &commands.Feeds{Store: st, Loc: time.UTC}, all, ""); len(r.Body) != len(first.Body) {
+			if r := feed(b, &calendar.Feeds{Store: st, Loc: time.UTC}, all, ""); len(r.Body) != len(first.Body) {
 				b.Fatalf("body of %d bytes; want %d", len(r.Body), len(first.Body))
 			}
 		}
@@ -92,13 +92,13 @@ func BenchmarkCalendarFeed10k(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.StartTimer()
-			feed(b, &commands.Feeds{Store: other, Loc: time.UTC}, all, "")
+			feed(b, &calendar.Feeds{Store: other, Loc: time.UTC}, all, "")
 		}
 	})
 	b.Run("Cold/5Products", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			feed(b, &commands.Feeds{Store: st, Loc: time.UTC}, some, "")
+			feed(b, &calendar.Feeds{Store: st, Loc: time.UTC}, some, "")
 		}
 	})
 	// What golang-ical's own writer would cost for the same events: the
@@ -124,7 +124,7 @@ func BenchmarkCalendarFeed10k(b *testing.B) {
 		}
 	})
 	b.Run("NotModified", func(b *testing.B) {
-		f := &commands.Feeds{Store: st, Loc: time.UTC}
+		f := &calendar.Feeds{Store: st, Loc: time.UTC}
 		etag := feed(b, f, all, "").ETag
 		b.ReportAllocs()
 		for b.Loop() {
@@ -147,12 +147,12 @@ func BenchmarkCalendarFeedList10k(b *testing.B) {
 	}); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := (&commands.Feeds{Store: st}).Feed(context.Background(), token, ""); err != nil {
+	if _, err := (&calendar.Feeds{Store: st}).Feed(context.Background(), token, ""); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := (&commands.Feeds{Store: st}).Feed(context.Background(), token, ""); err != nil {
+		if _, err := (&calendar.Feeds{Store: st}).Feed(context.Background(), token, ""); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"relman/commands"
+	"relman/commands/calendar"
 	"relman/store"
 )
 
@@ -172,7 +173,7 @@ func summaries(events map[string]feedEvent) []string {
 	return s
 }
 
-func MustFeed(tb testing.TB, f *commands.Feeds, token, ifNoneMatch string) commands.FeedReply {
+func MustFeed(tb testing.TB, f *calendar.Feeds, token, ifNoneMatch string) calendar.FeedReply {
 	tb.Helper()
 	r, err := f.Feed(context.Background(), token, ifNoneMatch)
 	if err != nil {
@@ -184,7 +185,7 @@ func MustFeed(tb testing.TB, f *commands.Feeds, token, ifNoneMatch string) comma
 func TestCalendarFeed(t *testing.T) {
 	svc := MustService(t, root)
 	MustFixture(t, svc)
-	feeds := &commands.Feeds{Store: svc.Store, Loc: time.UTC}
+	feeds := &calendar.Feeds{Store: svc.Store, Loc: time.UTC}
 	mustCalendarUpdate(t, svc.Store, func(tx *store.Tx) error {
 		for _, f := range []store.Freeze{
 			{From: store.NewDate(2027, 12, 20), To: store.NewDate(2028, 1, 3), Reason: "holidays"},
@@ -276,7 +277,7 @@ func TestCalendarFeed(t *testing.T) {
 		}
 		// Another process (or a restart) has no remembered ETag: the body
 		// is the same, so the ETag is too.
-		fresh := &commands.Feeds{Store: svc.Store, Loc: time.UTC}
+		fresh := &calendar.Feeds{Store: svc.Store, Loc: time.UTC}
 		if r := MustFeed(t, fresh, all, first.ETag); !r.NotModified {
 			t.Errorf("a fresh Feeds gave a new ETag for the same data: %s, was %s", r.ETag, first.ETag)
 		}

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -138,9 +138,9 @@ func (v voteResult) doc(choice store.Choice) store.Doc {
 	s := "Your vote: " + string(choice)
 	switch {
 	case len(v.fors) > 0 && v.self:
-		s += ", also for " + mentions(v.fors)
+		s += ", also for " + render.Mentions(v.fors)
 	case len(v.fors) > 0:
-		s += ", for " + mentions(v.fors)
+		s += ", for " + render.Mentions(v.fors)
 	}
 	s += " (" + v.cr.Name() + ")."
 	if !v.changed {
@@ -149,9 +149,9 @@ func (v voteResult) doc(choice store.Choice) store.Doc {
 	if v.decided {
 		s += fmt.Sprintf(" That decided it: %s is %s.", v.cr.Name(), v.cr.Status)
 	}
-	b := newDoc("")
-	b.section(s)
-	return b.build()
+	b := render.NewDoc("")
+	b.Section(s)
+	return b.Build()
 }
 
 // vote applies one click to cr within tx.
@@ -162,7 +162,7 @@ func (x *Exec) vote(tx *store.Tx, cr *store.ChangeRequest, choice store.Choice) 
 	case !cr.Open():
 		return v, store.Errorf(store.EConflict, "%s is already %s; votes are closed", cr.Name(), cr.Status)
 	case !x.now.Before(cr.Deadline):
-		return v, store.Errorf(store.EConflict, "voting on %s closed %s; the board's decision follows", cr.Name(), stamp(cr.Deadline, x.now, loc))
+		return v, store.Errorf(store.EConflict, "voting on %s closed %s; the board's decision follows", cr.Name(), render.Stamp(cr.Deadline, x.now, loc))
 	}
 	user := x.req.User
 	members := cr.Members()
@@ -187,9 +187,9 @@ func (x *Exec) vote(tx *store.Tx, cr *store.ChangeRequest, choice store.Choice) 
 	}
 	if len(fors) == 0 {
 		if len(ended) > 0 {
-			return v, store.Errorf(store.EForbidden, "your delegation from %s ended on %s, so you can't vote for them on %s", mention(ended[0].From), ended[0].Until.Pretty(), cr.Name())
+			return v, store.Errorf(store.EForbidden, "your delegation from %s ended on %s, so you can't vote for them on %s", render.Mention(ended[0].From), ended[0].Until.Pretty(), cr.Name())
 		}
-		return v, store.Errorf(store.EForbidden, "only members of the %s board (or their delegates) can vote on %s; you are not one, so your vote was not counted", boardName(cr.Board), cr.Name())
+		return v, store.Errorf(store.EForbidden, "only members of the %s board (or their delegates) can vote on %s; you are not one, so your vote was not counted", render.BoardName(cr.Board), cr.Name())
 	}
 	if cr.Votes == nil {
 		cr.Votes = map[string]store.Ballot{}
@@ -233,54 +233,4 @@ func (x *Exec) vote(tx *store.Tx, cr *store.ChangeRequest, choice store.Choice) 
 	}
 	x.queued++
 	return v, tx.Enqueue(&store.Message{Channel: cr.Channel, UpdateOf: cr.Thread, Doc: card})
-}
-
-// CRDeadlines is the due-check of change requests whose deadline has
-// passed undecided: the sweep decides each once (ledger key
-// store.CRDeadlineKey), with the policy's outcome if the votes cast make
-// one, else the board's default, and queues what a decision queues. It
-// looks only when scope is everything: commands never move a deadline.
-func CRDeadlines(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location, scope Scope) ([]Alert, error) {
-	if !scope.All {
-		return nil, nil
-	}
-	if loc == nil {
-		loc = time.UTC
-	}
-	crs, err := tx.OpenChangeRequests()
-	if err != nil {
-		return nil, err
-	}
-	var out []Alert
-	for _, cr := range crs {
-		if !cr.Open() || now.Before(cr.Deadline) {
-			continue
-		}
-		id := cr.ID
-		out = append(out, Alert{Key: store.CRDeadlineKey(id, cr.Deadline), Apply: func(tx *store.Tx) (int, error) {
-			return decideAtDeadline(tx, id, now, loc)
-		}})
-	}
-	return out, nil
-}
-
-// decideAtDeadline decides the open CR-id whose deadline has passed.
-func decideAtDeadline(tx *store.Tx, id int, now time.Time, loc *time.Location) (int, error) {
-	cr, err := tx.ChangeRequest(id)
-	if err != nil || !cr.Open() {
-		return 0, err
-	}
-	b := &cr.PolicySnapshot
-	members, ballots := cr.Members(), cr.Ballots()
-	out, _ := store.Decide(members, b.Veto, b.Policy, b.Quorum, ballots, true, b.Default)
-	// The votes decided it if the default makes no difference.
-	ifApprove, _ := store.Decide(members, b.Veto, b.Policy, b.Quorum, ballots, true, store.Approve)
-	ifReject, _ := store.Decide(members, b.Veto, b.Policy, b.Quorum, ballots, true, store.Reject)
-	by := store.ByDeadline
-	if ifApprove == ifReject {
-		by = store.ByPolicy
-	}
-	cr.Status = statusOf(out)
-	cr.Decision = &store.Decision{Outcome: out, By: by, At: now}
-	return settle(tx, cr, now, loc, "ccb.deadline")
 }

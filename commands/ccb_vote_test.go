@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"relman/commands"
+	"relman/reminders"
 	"relman/store"
 )
 
@@ -269,12 +270,12 @@ func TestCRDeadlinesDecidesOnce(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			alerts, err := commands.CRDeadlines(tx, g, clock.Now(), time.UTC, commands.Everything())
+			alerts, err := reminders.CRDeadlines(tx, g, clock.Now(), time.UTC, reminders.Everything())
 			if err != nil {
 				return err
 			}
 			for _, a := range alerts {
-				n, err := commands.QueueAlert(tx, a)
+				n, err := reminders.QueueAlert(tx, a)
 				if err != nil {
 					return err
 				}

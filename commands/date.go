@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -50,7 +51,7 @@ func ParseDate(s string, today store.Date) (store.Date, error) {
 	if d, err := store.ParseDate(s); err == nil && d.Sub(today) < 36500 && today.Sub(d) < 36500 {
 		return d, nil
 	}
-	return store.Date{}, store.Errorf(store.EInvalid, "%q is not a date: use 2027-01-15, today, tomorrow, +3d, +2w or a weekday like fri", clip(s, 40))
+	return store.Date{}, store.Errorf(store.EInvalid, "%q is not a date: use 2027-01-15, today, tomorrow, +3d, +2w or a weekday like fri", render.Clip(s, 40))
 }
 
 // ParseDuration reads a relative deadline: +12h, +2d, +1w. It returns an
@@ -70,14 +71,5 @@ func ParseDuration(s string) (time.Duration, error) {
 			}
 		}
 	}
-	return 0, store.Errorf(store.EInvalid, "%q is not a duration: use +12h, +2d or +1w", clip(s, 40))
-}
-
-// clip shortens s to n runes for echoing in error messages.
-func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
+	return 0, store.Errorf(store.EInvalid, "%q is not a duration: use +12h, +2d or +1w", render.Clip(s, 40))
 }

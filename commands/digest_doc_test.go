@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"relman/commands"
+	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
 )
@@ -146,7 +147,7 @@ func BenchmarkDigest10k(b *testing.B) {
 	b.Run("AfterMove", func(b *testing.B) {
 		st := mustOpen(b, path)
 		defer st.Close()
-		svc := &commands.Service{Store: st, Clock: store.NewFakeClock(now), Loc: time.UTC}
+		svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: store.NewFakeClock(now), Loc: time.UTC}
 		compose(b, st)
 		i := 0
 		b.ReportAllocs()
@@ -176,7 +177,7 @@ func BenchmarkDigest10k(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			err := st.View(context.Background(), func(tx *store.Tx) error {
-				dg, err := commands.NewDigester(tx, now, time.UTC)
+				dg, err := commands.LoadDigester(tx, now, time.UTC)
 				if err != nil {
 					return err
 				}

@@ -5,6 +5,11 @@
 // Every transport — Slack over HTTP, Socket Mode, the console — hands its
 // text to Service.Execute. Text arrives with Slack's escaping (<@U123|name>,
 // <#C123|name>, &amp; …); the tokenizer unwraps it once, and every piece of
-// user text echoed back is escaped once (Escape) so it can never ping or
-// forge a link. The package knows nothing of Slack's API types.
+// user text echoed back is escaped once (render.Escape) so it can never ping
+// or forge a link. The package knows nothing of Slack's API types.
+//
+// The words of replies are package render's; the calendar feed is package
+// calendar's. A command that changes dates queues the alerts its change
+// makes due in its own transaction through Service.Alerts, which main sets
+// to reminders.DueAfterCommand. Who may do what is in permission.go.
 package commands

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"relman/commands"
+	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
 	"relman/store/storetest"
@@ -83,7 +84,7 @@ func TestAdd(t *testing.T) {
 		want := &store.Release{
 			Ref: store.Ref{Product: "payments", Version: "2.3.0"}, Target: MustDate(t, "2027-01-15"), Owner: alice, Channel: defaultChannel,
 			Status: store.Planned, CreatedAt: epoch, CreatedBy: alice,
-			History: []store.DateChange{{Kind: "added", To: MustDate(t, "2027-01-15"), By: alice, At: epoch}},
+			History: []store.HistoryEntry{{Kind: "added", To: MustDate(t, "2027-01-15"), By: alice, At: epoch}},
 		}
 		if diff := cmp.Diff(want, got, cmpDates); diff != "" {
 			t.Errorf("release after add mismatch (-want +got):\n%s", diff)
@@ -241,7 +242,7 @@ func TestMove(t *testing.T) {
 		t.Errorf("move reply lacks %q:\n%s", want, r.Doc.Text)
 	}
 	got := MustRelease(t, svc.Store, "payments@2.3.0")
-	wantH := store.DateChange{Kind: "moved", From: MustDate(t, "2027-01-15"), To: MustDate(t, "2027-02-01"), By: alice, At: epoch, Reason: "the PCI audit moved"}
+	wantH := store.HistoryEntry{Kind: "moved", From: MustDate(t, "2027-01-15"), To: MustDate(t, "2027-02-01"), By: alice, At: epoch, Reason: "the PCI audit moved"}
 	if got.Target != MustDate(t, "2027-02-01") || len(got.History) != 3 { // added, depended, moved
 		t.Fatalf("after move: target %s, %d history entries; want 2027-02-01, 3", got.Target, len(got.History))
 	}
@@ -852,7 +853,7 @@ func mustFailingService(tb testing.TB, admins ...string) (*commands.Service, *st
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &commands.Service{Store: st, Clock: store.NewFakeClock(epoch), Loc: time.UTC, Admins: admins, PublicURL: "https://relman.example.com"}, kv
+	return &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: store.NewFakeClock(epoch), Loc: time.UTC, Admins: admins, PublicURL: "https://relman.example.com"}, kv
 }
 
 // graphView is what a reader of the store's shared Graph sees: every

@@ -12,6 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"relman/commands"
+	"relman/commands/render"
+	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
 )
@@ -55,7 +57,7 @@ func MustTemplate(tb testing.TB) []byte {
 	if err != nil {
 		tb.Fatalf("boltdb.Open: %v", err)
 	}
-	MustFixture(tb, &commands.Service{Store: st, Clock: store.NewFakeClock(epoch), Loc: time.UTC})
+	MustFixture(tb, &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: store.NewFakeClock(epoch), Loc: time.UTC})
 	if err := st.Close(); err != nil {
 		tb.Fatalf("store.Close: %v", err)
 	}
@@ -89,7 +91,7 @@ func FuzzExecute(f *testing.F) {
 			t.Fatalf("boltdb.Open: %v", err)
 		}
 		defer st.Close()
-		svc := &commands.Service{Store: st, Clock: store.NewFakeClock(epoch), Loc: time.UTC, Admins: []string{root}}
+		svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: store.NewFakeClock(epoch), Loc: time.UTC, Admins: []string{root}}
 		req := commands.Request{User: fuzzUsers[int(who)%len(fuzzUsers)], Channel: defaultChannel, Command: "/release", Text: text}
 		if ccb {
 			req.Command = "/ccb"
@@ -207,7 +209,7 @@ func FuzzTokenize(f *testing.F) {
 		if rest := text[prev:]; strings.TrimFunc(rest, unicode.IsSpace) != "" {
 			t.Errorf("Tokenize(%q) dropped %q at the end", text, rest)
 		}
-		if e := commands.Escape(commands.Plain(text)); strings.ContainsAny(e, "<>") {
+		if e := render.Escape(commands.Plain(text)); strings.ContainsAny(e, "<>") {
 			t.Errorf("Escape(Plain(%q)) = %q; want no angle brackets", text, e)
 		}
 	})

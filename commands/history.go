@@ -1,86 +1,13 @@
 package commands
 
 import (
-	"fmt"
-	"time"
-
 	"relman/store"
 )
-
-// historyLine renders one entry of a release's history, its instant in loc.
-func historyLine(h store.DateChange, loc *time.Location) string {
-	at := h.At.In(loc).Format("2006-01-02 15:04 MST")
-	var line string
-	by := mention(h.By)
-	switch h.Kind {
-	case "added":
-		line = fmt.Sprintf("added by %s, target %s", by, h.To.Pretty())
-	case "moved":
-		line = fmt.Sprintf("moved by %s from %s to %s (%s)", by, h.From.Pretty(), h.To.Pretty(), shift(h.To.Sub(h.From)))
-	case "shipped":
-		line = fmt.Sprintf("shipped by %s on %s", by, h.To.Pretty())
-	case "cancelled":
-		line = fmt.Sprintf("cancelled by %s", by)
-	case "reopened":
-		line = fmt.Sprintf("reopened by %s, planned again for %s", by, h.To.Pretty())
-		if !h.From.IsZero() {
-			line = fmt.Sprintf("reopened by %s (it had been marked shipped on %s), planned again for %s", by, h.From.Pretty(), h.To.Pretty())
-		}
-	case "renamed":
-		line = fmt.Sprintf("renamed by %s from %s to %s", by, Escape(h.FromName), Escape(h.ToName))
-	case "owner changed":
-		line = fmt.Sprintf("owner changed by %s from %s to %s", by, mention(h.FromName), mention(h.ToName))
-	case "channel changed":
-		line = fmt.Sprintf("news channel changed by %s from %s to %s", by, channelRef(h.FromName), channelRef(h.ToName))
-	case "dependency added", "dependency removed":
-		what := "*" + Escape(h.Provider) + "*"
-		if h.External {
-			what = "external “" + Escape(h.Provider) + "”"
-		}
-		if h.Kind == "dependency removed" {
-			line = fmt.Sprintf("dependency on %s removed by %s", what, by)
-			break
-		}
-		need := "by its target date"
-		if !h.To.IsZero() {
-			need = "by " + h.To.Pretty()
-		}
-		line = fmt.Sprintf("now depends on %s, needed %s (recorded by %s)", what, need, by)
-	case "role changed":
-		if len(h.Users) == 0 {
-			line = fmt.Sprintf("%s cleared by %s", h.Role, by)
-		} else {
-			line = fmt.Sprintf("%s set to %s by %s", h.Role, mentions(h.Users), by)
-		}
-	default:
-		line = fmt.Sprintf("%s by %s", h.Kind, by)
-	}
-	if h.Freeze != "" {
-		line += ", inside freeze " + h.Freeze + " by admin override"
-	}
-	line = "• " + at + " — " + line
-	if h.Reason != "" {
-		line += ": “" + Escape(h.Reason) + "”"
-	}
-	return line
-}
-
-// shift says a date change the way people do: "3 days later", "1 day
-// earlier".
-func shift(n int) string {
-	switch {
-	case n > 0:
-		return days(n) + " later"
-	case n < 0:
-		return days(n) + " earlier"
-	}
-	return "same day"
-}
 
 // recordDependency appends a "dependency added" or "dependency removed" entry for d to the
 // consumer's history and stores it, in the transaction that changed d.
 func (x *Exec) recordDependency(tx *store.Tx, consumer *store.Release, d *store.Dependency, kind string) error {
-	h := store.DateChange{Kind: store.HistoryKind(kind), By: x.req.User, At: x.now, Provider: d.Provider.String()}
+	h := store.HistoryEntry{Kind: store.HistoryKind(kind), By: x.req.User, At: x.now, Provider: d.Provider.String()}
 	if d.IsExternal() {
 		h.External, h.Provider = true, d.External
 		if ext, err := tx.External(d.External); err == nil {
@@ -96,5 +23,5 @@ func (x *Exec) recordDependency(tx *store.Tx, consumer *store.Release, d *store.
 
 // recordRole appends a "role changed" entry to r's history; the caller stores r.
 func (x *Exec) recordRole(r *store.Release, role store.Role, users []string) {
-	r.History = append(r.History, store.DateChange{Kind: "role changed", Role: role, Users: users, By: x.req.User, At: x.now})
+	r.History = append(r.History, store.HistoryEntry{Kind: store.HistoryRoleChanged, Role: role, Users: users, By: x.req.User, At: x.now})
 }

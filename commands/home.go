@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -25,7 +27,7 @@ func (s *Service) Home(ctx context.Context, user string) ([]store.Doc, error) {
 	var mine []store.Release
 	var risks map[store.Ref]*store.Risk
 	var risky []string // lines: the user's releases at risk, with why
-	var waiting []pendingItem
+	var waiting []render.PendingItem
 	var votes []awaitedVote
 	err := s.Store.View(ctx, func(tx *store.Tx) error {
 		g, err := tx.Graph()
@@ -55,16 +57,16 @@ func (s *Service) Home(ctx context.Context, user string) ([]store.Doc, error) {
 			if risks[r.Ref] == nil {
 				continue
 			}
-			line := fmt.Sprintf(":warning: %s — %s", bold(r.Ref), when(r.Target, today))
+			line := fmt.Sprintf(":warning: %s — %s", render.Bold(r.Ref), render.When(r.Target, today))
 			if causes, more := up.Causes(r.Ref, 1); len(causes) > 0 {
-				line += ": " + causeLine(causes[0], g, today, s.loc())
+				line += ": " + render.CauseLine(causes[0], g, today, s.loc())
 				if more {
 					line += " — and more: `/release show " + r.Ref.String() + "`"
 				}
 			}
 			risky = append(risky, line)
 		}
-		waiting = pending(g, products, exts, rels, user, now, s.loc())
+		waiting = render.Pending(g, products, exts, rels, user, now, s.loc())
 		crs, err := tx.OpenChangeRequests()
 		if err != nil {
 			return err
@@ -80,76 +82,68 @@ func (s *Service) Home(ctx context.Context, user string) ([]store.Doc, error) {
 		return nil, err
 	}
 	section := func(title, empty string, rows []store.Release) store.Doc {
-		b := newDoc(title)
+		b := render.NewDoc(title)
 		if len(rows) == 0 {
-			b.section(empty)
-			return b.build()
+			b.Section(empty)
+			return b.Build()
 		}
 		shown := rows[:min(len(rows), HomeLimit)]
 		lines := make([]string, 0, len(shown))
 		for i := range shown {
 			r := &shown[i]
 			_, atRisk := risks[r.Ref]
-			line := fmt.Sprintf("%s %s — %s · %s%s", statusIcon(r, atRisk), bold(r.Ref), when(r.Target, today), mention(r.Owner), releaseMarks(r, false, today))
+			line := fmt.Sprintf("%s %s — %s · %s%s", render.StatusIcon(r, atRisk), render.Bold(r.Ref), render.When(r.Target, today), render.Mention(r.Owner), render.ReleaseMarks(r, false, today))
 			if rk := risks[r.Ref]; rk != nil && len(rk.Slips) > 0 {
 				e := rk.Slips[0]
-				line += fmt.Sprintf(" · needs %s, %s", providerShort(e), edgeStateText(e, today))
+				line += fmt.Sprintf(" · needs %s, %s", render.ProviderShort(e), render.EdgeStateText(e, today))
 			} else if rk != nil && len(rk.Via) > 0 {
-				line += fmt.Sprintf(" · through %s", bold(rk.Via[0]))
+				line += fmt.Sprintf(" · through %s", render.Bold(rk.Via[0]))
 			}
 			lines = append(lines, line)
 		}
-		b.lines(lines)
-		b.more(len(rows) - len(shown))
-		return b.build()
+		b.Lines(lines)
+		b.More(len(rows) - len(shown))
+		return b.Build()
 	}
-	atRisk := newDoc("Yours at risk")
+	atRisk := render.NewDoc("Yours at risk")
 	if len(risky) == 0 {
-		atRisk.section(":tada: None of your releases is at risk.")
+		atRisk.Section(":tada: None of your releases is at risk.")
 	} else {
 		shown := risky[:min(len(risky), HomeLimit)]
-		atRisk.lines(shown)
-		atRisk.more(len(risky)-len(shown), "`/release list at-risk mine`")
+		atRisk.Lines(shown)
+		atRisk.More(len(risky)-len(shown), "`/release list at-risk mine`")
 	}
-	answer := newDoc("Waiting for your answer")
+	answer := render.NewDoc("Waiting for your answer")
 	if len(waiting) == 0 {
-		answer.section("Nothing waits for your answer.")
+		answer.Section("Nothing waits for your answer.")
 	} else {
-		answer.lines(pendingLines(waiting, HomeLimit, "`/release list due 1w mine` and `/release list externals mine`"))
-		answer.context(pendingAnswer(waiting))
+		answer.Lines(render.PendingLines(waiting, HomeLimit, "`/release list due 1w mine` and `/release list externals mine`"))
+		answer.Context(render.PendingAnswer(waiting))
 	}
-	ballot := newDoc("Votes awaiting you")
+	ballot := render.NewDoc("Votes awaiting you")
 	if len(votes) == 0 {
-		ballot.section("No change request awaits your vote.")
+		ballot.Section("No change request awaits your vote.")
 	} else {
 		shown := votes[:min(len(votes), HomeLimit)]
 		lines := make([]string, len(shown))
 		for i, v := range shown {
 			lines[i] = v.line(now, s.loc())
 		}
-		ballot.lines(lines)
-		ballot.more(len(votes)-len(shown), "`/ccb list open`")
-		ballot.context("Vote with the Approve, Reject and Abstain buttons on each CR's message in its channel; `/ccb show CR-N` shows where it is.")
+		ballot.Lines(lines)
+		ballot.More(len(votes)-len(shown), "`/ccb list open`")
+		ballot.Context("Vote with the Approve, Reject and Abstain buttons on each CR's message in its channel; `/ccb show CR-N` shows where it is.")
 	}
 	return []store.Doc{
 		section("Your releases", "You own no planned release and hold no role on one. `/release add` registers one.", mine),
-		atRisk.build(),
-		answer.build(),
-		ballot.build(),
+		atRisk.Build(),
+		answer.Build(),
+		ballot.Build(),
 	}, nil
 }
 
 // byDate orders releases by target, then key.
 func byDate(a, b store.Release) int {
 	return cmp.Or(a.Target.Sub(b.Target), cmp.Compare(a.Key(), b.Key()))
-}
-
-// providerShort names an edge's provider for one-line summaries.
-func providerShort(e store.Edge) string {
-	if e.IsExternal() {
-		return "“" + Escape(e.ProviderName) + "”"
-	}
-	return bold(e.Provider)
 }
 
 func holdsRole(r *store.Release, p *store.Product, user string) bool {
@@ -159,4 +153,57 @@ func holdsRole(r *store.Release, p *store.Product, user string) bool {
 		}
 	}
 	return false
+}
+
+// awaitedVote is an open CR awaiting a user's vote: their own (self), or
+// that of the members whose active delegation they hold (fors).
+type awaitedVote struct {
+	cr   *store.ChangeRequest
+	self bool
+	fors []string
+}
+
+// votesAwaiting returns the CRs of crs open for votes at now that await
+// user's vote, as a member who has not voted or as the delegate (ds, active
+// today) of one, by deadline then CR.
+func votesAwaiting(crs []store.ChangeRequest, ds []store.Delegation, user string, now time.Time, today store.Date) []awaitedVote {
+	var out []awaitedVote
+	for i := range crs {
+		cr := &crs[i]
+		if !cr.Open() || !now.Before(cr.Deadline) {
+			continue
+		}
+		pending := cr.Pending()
+		v := awaitedVote{cr: cr, self: slices.Contains(pending, user)}
+		for _, d := range ds {
+			if d.To == user && d.From != user && slices.Contains(pending, d.From) && d.Active(cr.Release.Product, today) && !slices.Contains(v.fors, d.From) {
+				v.fors = append(v.fors, d.From)
+			}
+		}
+		if v.self || len(v.fors) > 0 {
+			out = append(out, v)
+		}
+	}
+	slices.SortFunc(out, func(a, b awaitedVote) int {
+		return cmp.Or(a.cr.Deadline.Compare(b.cr.Deadline), cmp.Compare(a.cr.ID, b.cr.ID))
+	})
+	return out
+}
+
+// line is the vote as the App Home lists it: "*CR-3* “Swap the PSP” for
+// *payments@2.3.0* · asked by <@alex> · closes Thu 14:00 UTC, in 2 days ·
+// `/ccb show CR-3`", with " · for you and <@bob>" when voting as a
+// delegate.
+func (v awaitedVote) line(now time.Time, loc *time.Location) string {
+	cr := v.cr
+	s := fmt.Sprintf(":ballot_box_with_ballot: *%s* “%s” for %s · asked by %s · %s · `/ccb show %s`",
+		cr.Name(), render.Escape(cr.Title), render.Bold(cr.Release), render.Mention(cr.Requester), render.ClosesText(cr.Deadline, now, loc), cr.Name())
+	if len(v.fors) > 0 {
+		who := render.Mentions(v.fors)
+		if v.self {
+			who = "you and " + who
+		}
+		s += " · for " + who
+	}
+	return s
 }

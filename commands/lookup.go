@@ -1,10 +1,10 @@
 package commands
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -93,61 +93,9 @@ func checkNewVersion(tx *store.Tx, ref store.Ref) error {
 	return nil
 }
 
-// dmChannelRE matches Slack's IDs of direct-message channels.
-var dmChannelRE = regexp.MustCompile(`^D[A-Z0-9]{2,}$`)
-
-// isDM reports whether channel is a direct-message channel, where the bot
-// cannot post a release's news for others.
-func isDM(channel string) bool { return dmChannelRE.MatchString(channel) }
-
-// checkNewsChannel refuses a direct-message channel as a release's news
-// channel.
-func checkNewsChannel(channel string) error {
-	if isDM(channel) {
-		return invalid("a direct message can't be a release's news channel: name a channel the team reads, like #releases (and invite the bot there)")
-	}
-	return nil
-}
-
 // repeated is the error for an option given twice ("owner @a owner @b").
 func repeated(option string) error {
 	return invalid("%s is given twice; give it once", option)
-}
-
-// mayShip fails with a forbidden error naming who can ship r: those who may
-// manage it, and its release engineers.
-func (x *Exec) mayShip(tx *store.Tx, r *store.Release) error {
-	p := product(tx, r.Product)
-	if r.CanManage(x.req.User, p, x.admin()) || slices.Contains(r.Holders(store.ReleaseEngineer, p), x.req.User) {
-		return nil
-	}
-	who := managers(r, p)
-	for _, u := range r.Holders(store.ReleaseEngineer, p) {
-		if !slices.Contains(who.users, u) {
-			who.add(u, "release engineer")
-		}
-	}
-	return store.Errorf(store.EForbidden, "only %s or an admin can ship %s", who, r.Ref)
-}
-
-// mayReassign fails with a forbidden error unless the user may change r's
-// owner, channel or name: those who may manage it, and the release managers
-// of its product even where the release has its own, so that a release
-// whose people left is never stuck.
-func (x *Exec) mayReassign(tx *store.Tx, r *store.Release, verb string) error {
-	p := product(tx, r.Product)
-	if r.CanManage(x.req.User, p, x.admin()) || (p != nil && slices.Contains(p.Roles.Get(store.ReleaseManager), x.req.User)) {
-		return nil
-	}
-	who := managers(r, p)
-	if p != nil {
-		for _, u := range p.Roles.Get(store.ReleaseManager) {
-			if !slices.Contains(who.users, u) {
-				who.add(u, "release manager of "+p.Name)
-			}
-		}
-	}
-	return store.Errorf(store.EForbidden, "only %s or an admin can %s %s", who, verb, r.Ref)
 }
 
 // people is a list of users with what each is, for refusals that say who can.
@@ -158,7 +106,7 @@ type people struct {
 
 func (ps *people) add(u, what string) {
 	ps.users = append(ps.users, u)
-	ps.parts = append(ps.parts, mention(u)+" ("+what+")")
+	ps.parts = append(ps.parts, render.Mention(u)+" ("+what+")")
 }
 
 func (ps people) String() string { return strings.Join(ps.parts, ", ") }

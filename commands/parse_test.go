@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -348,8 +349,8 @@ func hasCommand(group, name string) bool {
 // escaped for mrkdwn, after the error.
 func checkUsage(t *testing.T, line string, r commands.Reply, spec *commands.Spec) {
 	t.Helper()
-	usage := "Usage: `" + commands.Escape(spec.Usage()) + "`"
-	example := "Example: `" + commands.Escape(spec.ExampleLine()) + "`"
+	usage := "Usage: `" + render.Escape(spec.Usage()) + "`"
+	example := "Example: `" + render.Escape(spec.ExampleLine()) + "`"
 	for _, w := range []string{":x: ", usage, example} {
 		if !strings.Contains(r.Doc.Text, w) {
 			t.Errorf("Execute(%.60q) reply lacks %q:\n%s", line, w, r.Doc.Text)
@@ -441,7 +442,7 @@ func TestHelp(t *testing.T) {
 				if s.Group != "release" || s.Hidden {
 					continue
 				}
-				if w := "`" + commands.Escape(s.Usage()) + "` — " + s.Summary; !strings.Contains(r.Doc.Text, w) {
+				if w := "`" + render.Escape(s.Usage()) + "` — " + s.Summary; !strings.Contains(r.Doc.Text, w) {
 					t.Errorf("Execute(%q) reply lacks %q", line, w)
 				}
 			}
@@ -454,7 +455,7 @@ func TestHelp(t *testing.T) {
 			if r.Doc.Header != s.Usage() {
 				t.Errorf("Execute(%q).Doc.Header = %q; want %q", line, r.Doc.Header, s.Usage())
 			}
-			if w := "Example: `" + commands.Escape(s.ExampleLine()) + "`"; !strings.Contains(r.Doc.Text, w) {
+			if w := "Example: `" + render.Escape(s.ExampleLine()) + "`"; !strings.Contains(r.Doc.Text, w) {
 				t.Errorf("Execute(%q) reply lacks %q:\n%s", line, w, r.Doc.Text)
 			}
 		}
@@ -483,7 +484,7 @@ func TestHelp(t *testing.T) {
 		for _, line := range []string{"/ccb help", "/ccb", "/release ccb", "/release ccb help"} {
 			r := MustDo(t, svc, alice, line)
 			for _, s := range commands.Table() {
-				w := "`" + commands.Escape(s.Usage()) + "` — " + s.Summary
+				w := "`" + render.Escape(s.Usage()) + "` — " + s.Summary
 				if got := strings.Contains(r.Doc.Text, w); got != (s.Group == "ccb") {
 					t.Errorf("Execute(%q) lists %q: %v; want %v", line, w, got, s.Group == "ccb")
 				}

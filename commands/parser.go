@@ -1,9 +1,12 @@
 package commands
 
 import (
+	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -77,7 +80,7 @@ func (p *parser) expect(kw, hint string) error {
 		return nil
 	}
 	if t, ok := p.peek(); ok {
-		return invalid("expected %q %s, not %q", kw, hint, clip(t.Text, 40))
+		return invalid("expected %q %s, not %q", kw, hint, render.Clip(t.Text, 40))
 	}
 	return invalid("missing %q %s", kw, hint)
 }
@@ -89,7 +92,7 @@ func (p *parser) word(what string) (string, error) {
 		return "", invalid("missing %s", what)
 	}
 	if t.Kind != Word {
-		return "", invalid("expected %s, not %q", what, clip(t.Text, 40))
+		return "", invalid("expected %s, not %q", what, render.Clip(t.Text, 40))
 	}
 	p.pos++
 	return t.Text, nil
@@ -106,7 +109,7 @@ func (p *parser) release() (store.Ref, error) {
 	}
 	t, ok := p.peek()
 	if !ok || t.Kind != Word || keywords[strings.ToLower(t.Text)] {
-		return store.Ref{}, invalid("missing the version after %q: write %s@<version>, like %s@2.3.0", clip(w, 40), clip(strings.ToLower(w), 40), clip(strings.ToLower(w), 40))
+		return store.Ref{}, invalid("missing the version after %q: write %s@<version>, like %s@2.3.0", render.Clip(w, 40), render.Clip(strings.ToLower(w), 40), render.Clip(strings.ToLower(w), 40))
 	}
 	p.pos++
 	return store.NewRef(w, t.Text)
@@ -128,10 +131,10 @@ func (p *parser) user(what string) (string, error) {
 		return "", invalid("missing %s (mention them, like @alex)", what)
 	}
 	if t.Kind != User {
-		return "", invalid("expected %s as a mention like @alex, not %q", what, clip(t.Text, 40))
+		return "", invalid("expected %s as a mention like @alex, not %q", what, render.Clip(t.Text, 40))
 	}
 	if !idRE.MatchString(t.Text) {
-		return "", invalid("%q is not a user", clip(t.Text, 40))
+		return "", invalid("%q is not a user", render.Clip(t.Text, 40))
 	}
 	p.pos++
 	return t.Text, nil
@@ -159,10 +162,10 @@ func (p *parser) channel() (string, error) {
 		return "", invalid("missing the channel (like #releases)")
 	}
 	if t.Kind != Channel {
-		return "", invalid("expected a channel like #releases, not %q", clip(t.Text, 40))
+		return "", invalid("expected a channel like #releases, not %q", render.Clip(t.Text, 40))
 	}
 	if !idRE.MatchString(t.Text) {
-		return "", invalid("%q is not a channel", clip(t.Text, 40))
+		return "", invalid("%q is not a channel", render.Clip(t.Text, 40))
 	}
 	p.pos++
 	return t.Text, nil
@@ -175,7 +178,7 @@ func (p *parser) quoted(what string) (string, error) {
 		return "", invalid("missing %s in quotes", what)
 	}
 	if t.Kind != Quoted {
-		return "", invalid("expected %s in quotes, like \"Stripe SDK\", not %q", what, clip(t.Text, 40))
+		return "", invalid("expected %s in quotes, like \"Stripe SDK\", not %q", what, render.Clip(t.Text, 40))
 	}
 	p.pos++
 	return strings.TrimSpace(t.Text), nil
@@ -195,7 +198,34 @@ func (p *parser) rest() string {
 // end fails if tokens are left over.
 func (p *parser) end() error {
 	if t, ok := p.peek(); ok {
-		return invalid("unexpected %q", clip(t.Text, 40))
+		return invalid("unexpected %q", render.Clip(t.Text, 40))
 	}
 	return nil
 }
+
+// maxReason bounds reasons and titles users type.
+const maxReason = 1000
+
+func reason(p *parser, required bool, what string) (string, error) {
+	if !p.keyword("because") {
+		if required {
+			if t, ok := p.peek(); ok {
+				return "", invalid("expected \"because <reason>\" %s, not %q", what, render.Clip(t.Text, 40))
+			}
+			return "", invalid("a reason is required %s: add \"because <reason>\"", what)
+		}
+		return "", nil
+	}
+	r := p.rest()
+	if r == "" {
+		return "", invalid("the reason after \"because\" is empty")
+	}
+	if n := utf8.RuneCountInString(r); n > maxReason {
+		return "", invalid("the reason is too long (%d characters; at most %d)", n, maxReason)
+	}
+	return r, nil
+}
+
+// idRE is what a user or channel ID may contain: Slack's IDs (U123ABC,
+// C123ABC) and the names console users type (alex, releases).
+var idRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -22,7 +22,7 @@ func TestReconfirmRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := epoch.Add(16 * 24 * time.Hour) // Wed 2027-01-20
-	doc := commands.ReconfirmRequest(*x, []store.Ref{{Product: "auth", Version: "1.4.0"}, {Product: "mobile", Version: "5.0"}},
+	doc := render.ReconfirmRequest(*x, []store.Ref{{Product: "auth", Version: "1.4.0"}, {Product: "mobile", Version: "5.0"}},
 		store.NewDate(2027, 1, 8), now, time.UTC)
 
 	t.Run("SaysWhatAndWhoWaits", func(t *testing.T) {
@@ -41,7 +41,7 @@ func TestReconfirmRequest(t *testing.T) {
 
 	svc.Clock.(*store.FakeClock).Set(now)
 	t.Run("StillOnConfirmsAsTheOwner", func(t *testing.T) {
-		cmd, ok := commands.RunCommand(doc.Buttons[0].ActionID, doc.Buttons[0].Value)
+		cmd, ok := render.RunCommand(doc.Buttons[0].ActionID, doc.Buttons[0].Value)
 		if !ok {
 			t.Fatalf("the first button does not run a command: %+v", doc.Buttons[0])
 		}
@@ -49,7 +49,7 @@ func TestReconfirmRequest(t *testing.T) {
 		MustDo(t, svc, sam, "/release "+cmd)
 	})
 	t.Run("NewDateMovesItAsTheOwner", func(t *testing.T) {
-		ask, ok := commands.AskForm(doc.Buttons[1].ActionID, doc.Buttons[1].Value)
+		ask, ok := render.AskForm(doc.Buttons[1].ActionID, doc.Buttons[1].Value)
 		if !ok || ask.Date != "2027-01-06" {
 			t.Fatalf("the second button is not a form preset to the due date: %+v", doc.Buttons[1])
 		}

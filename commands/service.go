@@ -14,6 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -73,6 +74,10 @@ type Service struct {
 	// PublicURL is the base URL users reach relman at (RELMAN_PUBLIC_URL,
 	// no trailing slash), for calendar feed addresses; "" when unknown.
 	PublicURL string
+	// Alerts queues the alerts a command's change makes due, in its
+	// transaction (reminders.DueAfterCommand). A command that changes
+	// dates fails while it is nil.
+	Alerts AlertCheck
 }
 
 // Exec is the context of one executing command.
@@ -273,9 +278,9 @@ func (s *Service) fail(x *Exec, spec *Spec, group string, err error) Reply {
 	}
 	switch {
 	case group == "":
-		b := newDoc("")
-		b.section(":x: " + escapeMessage(capitalizeFirst(e.Message)))
-		return Reply{Code: code, Err: e, Doc: b.build()}
+		b := render.NewDoc("")
+		b.Section(":x: " + escapeMessage(capitalizeFirst(e.Message)))
+		return Reply{Code: code, Err: e, Doc: b.Build()}
 	case code == store.EUnavailable:
 		text := ":warning: " + e.Message
 		return Reply{Code: code, Err: e, Doc: store.Doc{Text: text, Sections: []store.Section{{Text: text}}}}

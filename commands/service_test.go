@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"relman/commands"
+	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
 )
@@ -37,10 +38,12 @@ func MustStore(tb testing.TB, opts boltdb.Options) *store.Store {
 }
 
 // MustService returns a Service on a fresh real store, with a fake clock
-// stopped at epoch and the given admins.
+// stopped at epoch, the given admins, and the due-check main wires in
+// (reminders.DueAfterCommand), so commands queue their alerts.
 func MustService(tb testing.TB, admins ...string) *commands.Service {
 	tb.Helper()
 	return &commands.Service{
+		Alerts: reminders.DueAfterCommand,
 		Store:  MustStore(tb, boltdb.Options{}),
 		Clock:  store.NewFakeClock(epoch),
 		Loc:    time.UTC,

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"relman/commands"
+	"relman/reminders"
 	"relman/store"
 )
 
@@ -14,7 +15,7 @@ import (
 // release's upstream (show) or downstream set (impact), never the whole graph.
 func BenchmarkShowImpact10k(b *testing.B) {
 	st := MustBenchStore(b, 10_000)
-	svc := &commands.Service{Store: st, Clock: store.NewFakeClock(epoch), Loc: time.UTC}
+	svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: store.NewFakeClock(epoch), Loc: time.UTC}
 	for _, bc := range []struct{ name, text string }{
 		{"show", "show payments-0@1.0"},
 		{"impact", "impact payments-98@1.9998"},

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -163,12 +164,12 @@ func suggest(group, name string) *Spec {
 // unknownCommand says the word is not a command and suggests the closest.
 func unknownCommand(group, name string) error {
 	if best := suggest(group, name); best != nil {
-		return invalid("/%s has no command %q — did you mean %s?", group, clip(name, 30), best.Name)
+		return invalid("/%s has no command %q — did you mean %s?", group, render.Clip(name, 30), best.Name)
 	}
 	if !hasGroup(group) {
 		return invalid("/%s has no commands yet", group)
 	}
-	return invalid("/%s has no command %q", group, clip(name, 30))
+	return invalid("/%s has no command %q", group, render.Clip(name, 30))
 }
 
 func hasGroup(group string) bool {
@@ -205,16 +206,16 @@ func distance(a, b string) int {
 // usageDoc is an error (msg may be empty) followed by the usage line and an
 // example of spec, or a pointer to help when spec is nil.
 func usageDoc(spec *Spec, msg, group string) store.Doc {
-	b := newDoc("")
+	b := render.NewDoc("")
 	if msg != "" {
-		b.section(":x: " + escapeMessage(msg))
+		b.Section(":x: " + escapeMessage(msg))
 	}
 	if spec != nil {
-		b.section(fmt.Sprintf("Usage: `%s`\nExample: `%s`", Escape(spec.Usage()), Escape(spec.ExampleLine())))
+		b.Section(fmt.Sprintf("Usage: `%s`\nExample: `%s`", render.Escape(spec.Usage()), render.Escape(spec.ExampleLine())))
 	} else {
-		b.section(fmt.Sprintf("Type `/%s help` to see the commands.", group))
+		b.Section(fmt.Sprintf("Type `/%s help` to see the commands.", group))
 	}
-	return b.build()
+	return b.Build()
 }
 
 var escapedMention = regexp.MustCompile(`&lt;([@#][A-Za-z0-9._-]{1,64})&gt;`)
@@ -224,7 +225,7 @@ var escapedMention = regexp.MustCompile(`&lt;([@#][A-Za-z0-9._-]{1,64})&gt;`)
 // private, so a kept mention cannot ping anyone else; special mentions and
 // links stay escaped.
 func escapeMessage(msg string) string {
-	return escapedMention.ReplaceAllString(Escape(msg), "<$1>")
+	return escapedMention.ReplaceAllString(render.Escape(msg), "<$1>")
 }
 
 // help lists the group's commands, or explains one.
@@ -234,25 +235,25 @@ func help(group, topic string) store.Doc {
 		if spec == nil {
 			return usageDoc(lookup(group, "help"), store.ErrorMessage(unknownCommand(group, strings.ToLower(topic))), group)
 		}
-		b := newDoc(spec.Usage())
-		b.section(Escape(spec.Summary) + ".")
+		b := render.NewDoc(spec.Usage())
+		b.Section(render.Escape(spec.Summary) + ".")
 		if spec.Notes != "" {
-			b.section(spec.Notes)
+			b.Section(spec.Notes)
 		}
-		b.section(fmt.Sprintf("Example: `%s`", Escape(spec.ExampleLine())))
-		return b.build()
+		b.Section(fmt.Sprintf("Example: `%s`", render.Escape(spec.ExampleLine())))
+		return b.Build()
 	}
-	b := newDoc("/" + group + " commands")
+	b := render.NewDoc("/" + group + " commands")
 	var lines []string
 	for _, s := range table {
 		if s.Group == group && !s.Hidden {
-			lines = append(lines, fmt.Sprintf("`%s` — %s", Escape(s.Usage()), Escape(s.Summary)))
+			lines = append(lines, fmt.Sprintf("`%s` — %s", render.Escape(s.Usage()), render.Escape(s.Summary)))
 		}
 	}
 	if len(lines) == 0 {
 		lines = append(lines, fmt.Sprintf("/%s has no commands yet.", group))
 	}
-	b.lines(lines)
-	b.context(fmt.Sprintf("Type `/%s help &lt;command&gt;` for details and an example. A release is written `payments@2.3.0` or `payments 2.3.0`.", group))
-	return b.build()
+	b.Lines(lines)
+	b.Context(fmt.Sprintf("Type `/%s help &lt;command&gt;` for details and an example. A release is written `payments@2.3.0` or `payments 2.3.0`.", group))
+	return b.Build()
 }

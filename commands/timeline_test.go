@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -35,7 +36,7 @@ func mustTimeline(tb testing.TB, svc *commands.Service, freezes []store.Freeze, 
 	var t *store.Timeline
 	if err := svc.Store.View(context.Background(), func(tx *store.Tx) error {
 		g, err := tx.Graph()
-		t = commands.NewTimeline(g, freezes, products, svc.Today(), weeks)
+		t = render.NewTimeline(g, freezes, products, svc.Today(), weeks)
 		return err
 	}); err != nil {
 		tb.Fatal(err)
@@ -49,7 +50,7 @@ func TestNewTimeline(t *testing.T) {
 		svc := MustService(t)
 		MustFixture(t, svc)
 		MustDo(t, svc, alice, "/release move auth@1.4.0 2027-01-20 because HSM firmware")
-		got := mustTimeline(t, svc, nil, commands.TimelineWeeks)
+		got := mustTimeline(t, svc, nil, render.TimelineWeeks)
 		want := &store.Timeline{
 			Title: "Release timeline · every product · Mon 2027-01-04",
 			From:  d("2026-12-21"), To: d("2027-03-01"), Today: d("2027-01-04"),
@@ -98,7 +99,7 @@ func TestNewTimeline(t *testing.T) {
 		svc := MustService(t)
 		MustFixture(t, svc)
 		MustDo(t, svc, alice, "/release cancel mobile@5.0 because merged into 5.1")
-		got := mustTimeline(t, svc, nil, commands.TimelineWeeks)
+		got := mustTimeline(t, svc, nil, render.TimelineWeeks)
 		for _, l := range got.Lanes {
 			if l.Name == "mobile" || l.Name == "external items" {
 				t.Errorf("lane %s drawn for a cancelled release: %+v", l.Name, l.Items)
@@ -117,7 +118,7 @@ func TestNewTimeline(t *testing.T) {
 			{ID: 3, Products: []string{"auth", "payments"}, From: d("2027-02-10"), To: d("2027-02-12"), Reason: "audit"},
 			{ID: 4, From: d("2027-06-01"), To: d("2027-06-30"), Reason: "after the window"},
 		}
-		got := mustTimeline(t, svc, fs, commands.TimelineWeeks).Freezes
+		got := mustTimeline(t, svc, fs, render.TimelineWeeks).Freezes
 		want := []store.TimelineFreeze{
 			{Name: "FZ-1", From: d("2027-01-25"), To: d("2027-01-27")},
 			{Name: "FZ-3", From: d("2027-02-10"), To: d("2027-02-12"), Lanes: []string{"auth", "payments"}},
@@ -129,13 +130,13 @@ func TestNewTimeline(t *testing.T) {
 	t.Run("CapsItemsAndSaysSo", func(t *testing.T) {
 		today := d("2027-01-04")
 		var rels []store.Release
-		for i := range commands.TimelineMaxItems + 50 {
+		for i := range render.TimelineMaxItems + 50 {
 			rels = append(rels, store.Release{Ref: store.Ref{Product: fmt.Sprintf("p%02d", i%20), Version: fmt.Sprintf("1.%d", i)},
 				Target: today.AddDays(i % 50), Status: store.Planned})
 		}
-		got := commands.NewTimeline(store.NewGraph(rels, nil, nil), nil, nil, today, commands.TimelineWeeks)
-		if got.Items() != commands.TimelineMaxItems || got.Note != "50 later releases left out" {
-			t.Errorf("items = %d, note %q; want %d and the 50 left out", got.Items(), got.Note, commands.TimelineMaxItems)
+		got := render.NewTimeline(store.NewGraph(rels, nil, nil), nil, nil, today, render.TimelineWeeks)
+		if got.Items() != render.TimelineMaxItems || got.Note != "50 later releases left out" {
+			t.Errorf("items = %d, note %q; want %d and the 50 left out", got.Items(), got.Note, render.TimelineMaxItems)
 		}
 	})
 }
@@ -144,8 +145,8 @@ func TestTimelineDoc(t *testing.T) {
 	svc := MustService(t)
 	MustFixture(t, svc)
 	MustDo(t, svc, alice, "/release move auth@1.4.0 2027-01-20 because HSM firmware")
-	tl := mustTimeline(t, svc, []store.Freeze{{ID: 2, Products: []string{"payments"}, From: MustDate(t, "2027-02-01"), To: MustDate(t, "2027-02-03")}}, commands.TimelineWeeks)
-	got := commands.TimelineDoc(tl).Text
+	tl := mustTimeline(t, svc, []store.Freeze{{ID: 2, Products: []string{"payments"}, From: MustDate(t, "2027-02-01"), To: MustDate(t, "2027-02-03")}}, render.TimelineWeeks)
+	got := render.TimelineDoc(tl).Text
 	for _, want := range []string{
 		"Release timeline · every product · Mon 2027-01-04",
 		"Mon 2026-12-21 to Mon 2027-03-01 · today Mon 2027-01-04 · 4 items",
@@ -175,7 +176,7 @@ func TestTimelineCommand(t *testing.T) {
 		if diff := cmp.Diff(want, m.Picture, cmpDates); diff != "" || m.Channel != defaultChannel || m.DM {
 			t.Errorf("message to %s (DM %v); picture (-want +got):\n%s", m.Channel, m.DM, diff)
 		}
-		if diff := cmp.Diff(commands.TimelineDoc(want), m.Doc); diff != "" {
+		if diff := cmp.Diff(render.TimelineDoc(want), m.Doc); diff != "" {
 			t.Errorf("text (-want +got):\n%s", diff)
 		}
 	})
@@ -187,7 +188,7 @@ func TestDigesterTimeline(t *testing.T) {
 	picture := func() *store.Timeline {
 		var tl *store.Timeline
 		if err := svc.Store.View(context.Background(), func(tx *store.Tx) error {
-			dg, err := commands.NewDigester(tx, svc.Clock.Now(), time.UTC)
+			dg, err := commands.LoadDigester(tx, svc.Clock.Now(), time.UTC)
 			if err != nil {
 				return err
 			}

@@ -176,9 +176,3 @@ func Plain(s string) string {
 	b.WriteString(Unentity(s))
 	return b.String()
 }
-
-var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-
-// Escape makes user text safe to embed in Slack mrkdwn: it can no longer
-// ping (<!channel>, <@U…>) or forge a link.
-func Escape(s string) string { return escaper.Replace(s) }

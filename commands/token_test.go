@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"relman/commands"
+	"relman/commands/render"
 )
 
 func word(s string) commands.Token   { return commands.Token{Kind: commands.Word, Text: s} }
@@ -185,7 +186,7 @@ func TestEscape(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := commands.Escape(tt.text); got != tt.want {
+			if got := render.Escape(tt.text); got != tt.want {
 				t.Errorf("Escape(%q) = %q; want %q", tt.text, got, tt.want)
 			}
 		})
@@ -197,7 +198,7 @@ func TestEscape(t *testing.T) {
 // sent it, so users never see &amp;amp;.
 func TestEscapeUndoesPlain(t *testing.T) {
 	for _, s := range []string{"&amp; &lt;x&gt;", "&amp;lt;", "R&amp;D &lt;3", "no entities"} {
-		if got := commands.Escape(commands.Plain(s)); got != s {
+		if got := render.Escape(commands.Plain(s)); got != s {
 			t.Errorf("Escape(Plain(%q)) = %q; want %q", s, got, s)
 		}
 	}

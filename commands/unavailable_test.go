@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"relman/commands"
+	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
 	"relman/store/storetest"
@@ -29,7 +30,7 @@ func TestDatabaseAwayAnswersTryAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := &commands.Service{Store: st, Clock: store.NewFakeClock(epoch), Loc: time.UTC}
+	svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: store.NewFakeClock(epoch), Loc: time.UTC}
 	req := commands.Request{User: "UALICE", Channel: defaultChannel, Command: "/release", Text: "add payments 2.3.0 2027-01-15"}
 
 	down.Store(true)

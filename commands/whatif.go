@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -140,87 +141,87 @@ func (c *moveCmd) command() string {
 		if strings.EqualFold(r[strings.LastIndexAny(r, " \t\n")+1:], "preview") {
 			r += "." // ending in the word, the command would be a preview again
 		}
-		s += " because " + Escape(r)
+		s += " because " + render.Escape(r)
 	}
 	return s
 }
 
 func (w *whatIf) doc(x *Exec, c *moveCmd) store.Doc {
 	r := &w.r
-	b := newDoc("What if " + r.Ref.String() + " moved to " + r.Target.Pretty())
+	b := render.NewDoc("What if " + r.Ref.String() + " moved to " + r.Target.Pretty())
 	dir := "later"
 	if r.Target.Before(w.old) {
 		dir = "earlier"
 	}
-	line := fmt.Sprintf(":crystal_ball: *Preview, nothing saved.* Moving %s from %s to %s (%s %s)", bold(r.Ref), w.old.Pretty(), r.Target.Pretty(), days(r.Target.Sub(w.old)), dir)
+	line := fmt.Sprintf(":crystal_ball: *Preview, nothing saved.* Moving %s from %s to %s (%s %s)", render.Bold(r.Ref), w.old.Pretty(), r.Target.Pretty(), render.Days(r.Target.Sub(w.old)), dir)
 	if c.reason != "" {
-		line += " because " + Escape(c.reason)
+		line += " because " + render.Escape(c.reason)
 	}
-	b.section(line + " would:")
+	b.Section(line + " would:")
 
 	rep := w.rep
 	rep.newlyAtRisk = nil // listed below, each with its slack
 	effects := rep.lines(x, w.g, r)
 	for _, l := range effects {
-		b.section(l)
+		b.Section(l)
 	}
 	if n := w.nAtRisk; n > 0 {
-		ls := []string{fmt.Sprintf(":warning: *Newly at risk* (%s), with the slack of each one's tightest edge:", plural(n, "release"))}
+		ls := []string{fmt.Sprintf(":warning: *Newly at risk* (%s), with the slack of each one's tightest edge:", render.Plural(n, "release"))}
 		for _, rs := range w.atRisk {
 			ls = append(ls, riskSlackLine(rs, x.today))
 		}
 		if n > whatIfShown {
 			ls = append(ls, fmt.Sprintf("…and %d more — after the move, `/release impact %s`", n-whatIfShown, r.Ref))
 		}
-		b.lines(ls)
+		b.Lines(ls)
 	}
 	if len(effects) == 0 && w.nAtRisk == 0 {
-		b.section(":white_check_mark: No dependency would slip or recover, and no release would become at risk.")
+		b.Section(":white_check_mark: No dependency would slip or recover, and no release would become at risk.")
 	}
 
 	if n := len(w.crs); n > 0 {
 		ls := []string{fmt.Sprintf(":ballot_box_with_ballot: *Open change requests it touches* (%d):", n)}
 		for _, cr := range w.crs[:min(n, whatIfShown)] {
-			ls = append(ls, fmt.Sprintf("• %s “%s” on %s — %s", cr.Name(), Escape(clip(cr.Title, 80)), bold(cr.Release), closesText(cr.Deadline, x.now, x.zone())))
+			ls = append(ls, fmt.Sprintf("• %s “%s” on %s — %s", cr.Name(), render.Escape(render.Clip(cr.Title, 80)), render.Bold(cr.Release), render.ClosesText(cr.Deadline, x.now, x.zone())))
 		}
 		if n > whatIfShown {
 			ls = append(ls, fmt.Sprintf("…and %d more — `/ccb list open`", n-whatIfShown))
 		}
-		b.lines(ls)
+		b.Lines(ls)
 	}
 	// A new target inside a freeze is the move's own report (an admin's
 	// override); without one the move, and so the preview, is refused.
 	if f := w.left; f != nil {
-		b.section(fmt.Sprintf(":snowflake: It would leave freeze %s (%s, %s to %s), which its current date %s is in.", f.Name(), f.ProductsText(), f.From.Pretty(), f.To.Pretty(), w.old.Pretty()))
+		b.Section(fmt.Sprintf(":snowflake: It would leave freeze %s (%s, %s to %s), which its current date %s is in.", f.Name(), f.ProductsText(), f.From.Pretty(), f.To.Pretty(), w.old.Pretty()))
 	}
 
 	var who []string
 	if len(w.posts) > 0 {
 		cs := make([]string, len(w.posts))
 		for i, ch := range w.posts {
-			cs[i] = channelRef(ch)
+			cs[i] = render.ChannelRef(ch)
 		}
-		who = append(who, "post in "+andList(cs))
+		who = append(who, "post in "+render.AndList(cs))
 	}
 	if len(w.dms) > 0 {
 		us := make([]string, len(w.dms))
 		for i, u := range w.dms {
-			us[i] = mention(u)
+			us[i] = render.Mention(u)
 		}
-		dm := "DM " + andList(us)
+		dm := "DM " + render.AndList(us)
 		if w.quiet {
 			dm += " (in their working hours)"
 		}
 		who = append(who, dm)
 	}
 	if len(who) > 0 {
-		b.section(fmt.Sprintf(":loudspeaker: *Who hears of it:* relman would %s — %s.", strings.Join(who, ", and "), plural(w.queued, "message")))
+		b.Section(fmt.Sprintf(":loudspeaker: *Who hears of it:* relman would %s — %s.", strings.Join(who, ", and "), render.Plural(w.queued, "message")))
 	} else {
-		b.section(":loudspeaker: *Who hears of it:* nobody; the release has no channel.")
+		b.Section(":loudspeaker: *Who hears of it:* nobody; the release has no channel.")
 	}
-	b.context(fmt.Sprintf("Nothing was saved. *Move it* makes the move, checked again against the state at that moment; or type `/release %s`.", c.command()))
-	d := b.build()
-	mv := RunButton("Move it", c.command())
+	b.Context(fmt.Sprintf("Nothing was saved. *Move it* makes the move, checked again against the state at that moment; or type `/release %s`.", c.command()))
+	d := b.Build()
+	mv := render.RunButton("Move it", c.command())
 	mv.Style = "primary"
 	d.Buttons = []store.Button{mv}
 	return d
@@ -230,19 +231,19 @@ func (w *whatIf) doc(x *Exec, c *moveCmd) store.Doc {
 // days: needs *payments@2.3.0* by Fri 2027-02-05 — late (3 days)".
 func riskSlackLine(rs riskSlack, today store.Date) string {
 	if !rs.ok {
-		return "• " + bold(rs.ref)
+		return "• " + render.Bold(rs.ref)
 	}
 	e := rs.edge
-	return fmt.Sprintf("• %s — slack %s: needs %s by %s — %s", bold(rs.ref), slackDays(e.Slack), providerName(e), e.NeededBy.Pretty(), edgeStateText(e, today))
+	return fmt.Sprintf("• %s — slack %s: needs %s by %s — %s", render.Bold(rs.ref), slackDays(e.Slack), render.ProviderName(e), e.NeededBy.Pretty(), render.EdgeStateText(e, today))
 }
 
 // slackDays says a slack in days with its sign: "+4 days", "0 days", "−3 days".
 func slackDays(n int) string {
 	switch {
 	case n > 0:
-		return "+" + days(n)
+		return "+" + render.Days(n)
 	case n < 0:
-		return "−" + days(n)
+		return "−" + render.Days(n)
 	}
 	return "0 days"
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"relman/commands"
+	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
 )
@@ -46,7 +47,7 @@ func BenchmarkMovePreview(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			svc := &commands.Service{Store: st, Clock: store.NewFakeClock(epoch), Loc: time.UTC}
+			svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: store.NewFakeClock(epoch), Loc: time.UTC}
 			if bc.crs > 0 {
 				MustDecidedCRs(b, st, bc.crs)
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -27,7 +28,7 @@ func MustGeneration(tb testing.TB, st *store.Store) uint64 {
 func MustMoveIt(tb testing.TB, r commands.Reply) string {
 	tb.Helper()
 	for _, b := range r.Doc.Buttons {
-		if cmd, ok := commands.RunCommand(b.ActionID, b.Value); ok && b.Text == "Move it" {
+		if cmd, ok := render.RunCommand(b.ActionID, b.Value); ok && b.Text == "Move it" {
 			return cmd
 		}
 	}
@@ -233,7 +234,7 @@ func TestParseMovePreview(t *testing.T) {
 }
 
 func TestAskFillKeepsAReasonEndingInPreviewAMove(t *testing.T) {
-	a := commands.Ask{Command: "move payments@2.3.0 {date} {reason}", Reason: true, Preview: true}
+	a := render.Ask{Command: "move payments@2.3.0 {date} {reason}", Reason: true, Preview: true}
 	got, err := a.Fill("2027-02-12", "waiting for the SDK Preview")
 	if want := "move payments@2.3.0 2027-02-12 because waiting for the SDK Preview."; err != nil || got != want {
 		t.Fatalf("Fill() = %q, %v; want %q", got, err, want)

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 	"relman/store/boltdb"
 )
@@ -41,7 +42,7 @@ func newAlertFixture(tb testing.TB, path string) *alertFixture {
 	}
 	tb.Cleanup(func() { st.Close() })
 	clock := store.NewFakeClock(alertStart)
-	f := &alertFixture{st: st, clock: clock, svc: &commands.Service{Store: st, Clock: clock, Loc: time.UTC}}
+	f := &alertFixture{st: st, clock: clock, svc: &commands.Service{Alerts: DueAfterCommand, Store: st, Clock: clock, Loc: time.UTC}}
 	f.sweep = &Sweep{Store: st, Checks: Checks, Horizon: LedgerHorizon}
 	return f
 }
@@ -292,7 +293,7 @@ func TestEdgeAlertWords(t *testing.T) {
 			t.Errorf("first button %+v; want On track running show payments@2.3.0", b)
 		}
 		b := m.Doc.Buttons[1]
-		ask, ok := commands.AskForm(b.ActionID, b.Value)
+		ask, ok := render.AskForm(b.ActionID, b.Value)
 		if b.Text != "Will slip…" || !ok || !ask.Reason {
 			t.Fatalf("second button %+v; want Will slip… asking for a date and a reason", b)
 		}

@@ -93,9 +93,9 @@ const digestLookback = 31
 // the slot before) is news. A DM digest is not held for working hours: the
 // subscriber chose its time. loc is the workspace zone, in which dates are
 // read. A digest that lists releases at risk carries the timeline picture
-// of its products (commands.Digester.Timeline). Digests are the sweep's (scope.All) alone: a command's check for
+// of its products (render.Digester.Timeline). Digests are the sweep's (scope.All) alone: a command's check for
 // what it touched never sends one. It only reads: Sweep queues.
-func Digests(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location, scope commands.Scope) ([]Alert, error) {
+func Digests(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location, scope Scope) ([]Alert, error) {
 	if !scope.All {
 		return nil, nil
 	}
@@ -106,7 +106,7 @@ func Digests(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location, sc
 	if len(due) == 0 {
 		return nil, nil
 	}
-	dg, err := commands.NewDigester(tx, now, loc)
+	dg, err := commands.LoadDigester(tx, now, loc)
 	if err != nil {
 		return nil, fmt.Errorf("digests: %w", err)
 	}

@@ -145,7 +145,7 @@ func TestDigests(t *testing.T) {
 
 	t.Run("CoversOnlyItsProducts", func(t *testing.T) {
 		st := MustStore(t)
-		svc := &commands.Service{Store: st, Clock: store.NewFakeClock(utc(2027, 1, 4, 6)), Loc: time.UTC}
+		svc := &commands.Service{Alerts: DueAfterCommand, Store: st, Clock: store.NewFakeClock(utc(2027, 1, 4, 6)), Loc: time.UTC}
 		MustDo(t, svc, "add auth 1.4.0 2027-01-08", "add payments 2.3.0 2027-01-15", "add mobile 5.0 2027-01-29",
 			"depend payments@2.3.0 on auth@1.4.0", "move auth@1.4.0 2027-01-20 because HSM firmware")
 		skip := len(mustOutbox(t, st))
@@ -172,7 +172,7 @@ func TestDigests(t *testing.T) {
 	t.Run("ListsWhatShippedSinceTheLastDigest", func(t *testing.T) {
 		st := MustStore(t)
 		clock := store.NewFakeClock(utc(2027, 1, 4, 6))
-		svc := &commands.Service{Store: st, Clock: clock, Loc: time.UTC}
+		svc := &commands.Service{Alerts: DueAfterCommand, Store: st, Clock: clock, Loc: time.UTC}
 		MustDo(t, svc, "add auth 1.4.0 2027-01-08", "add payments 2.3.0 2027-01-15", "add web 3.1 2027-01-20", "ship auth@1.4.0")
 		MustSubscribe(t, st, berlinDaily(utc(2027, 1, 4, 0)))
 		sweepDigests(t, st, utc(2027, 1, 4, 8), utc(2027, 1, 4, 9), time.Hour) // Monday's: auth shipped
@@ -202,7 +202,7 @@ func TestDigests(t *testing.T) {
 		st := MustStore(t)
 		slot := time.Date(2027, 1, 18, 9, 0, 0, 0, time.UTC) // a Monday, 14 days after Stripe SDK was confirmed
 		clock := store.NewFakeClock(utc(2027, 1, 4, 6))
-		svc := &commands.Service{Store: st, Clock: clock, Loc: time.UTC}
+		svc := &commands.Service{Alerts: DueAfterCommand, Store: st, Clock: clock, Loc: time.UTC}
 		MustDo(t, svc, "add auth 1.4.0 2027-01-08", "add payments 2.3.0 2027-01-15", "add mobile 5.0 2027-01-29",
 			"depend payments@2.3.0 on auth@1.4.0", "move auth@1.4.0 2027-01-20 because HSM firmware",
 			`depend mobile@5.0 on external "Stripe SDK" due 2027-01-27 owner <@USAM|sam>`)
@@ -231,7 +231,7 @@ func TestDigests(t *testing.T) {
 	t.Run("CarriesTheTimelineWhenItListsReleasesAtRisk", func(t *testing.T) {
 		st := MustStore(t)
 		clock := store.NewFakeClock(utc(2027, 1, 4, 6))
-		svc := &commands.Service{Store: st, Clock: clock, Loc: time.UTC}
+		svc := &commands.Service{Alerts: DueAfterCommand, Store: st, Clock: clock, Loc: time.UTC}
 		MustDo(t, svc, "add auth 1.4.0 2027-01-08", "add payments 2.3.0 2027-01-15", "add web 1.0 2027-01-20",
 			"depend payments@2.3.0 on auth@1.4.0", "move auth@1.4.0 2027-01-20 because HSM firmware")
 		for _, ch := range []string{"CPAY", "CWEB"} {

@@ -6,11 +6,15 @@
 //
 // Scheduler is the trigger (RELMAN_SWEEP in the workspace zone, once at
 // start, panics recovered, overlapping runs skipped); Sweep is the job: it
-// runs Checks (commands.EdgeAlerts — slips, overdue and upcoming needed-by
+// runs Checks (EdgeAlerts — slips, overdue and upcoming needed-by
 // dates, cancelled providers, recoveries — Reconfirms, Digests and
-// commands.CRDeadlines, which decides CRs whose deadline passed) over everything
-// in one transaction, queues each commands.Alert once (the store's ledger),
-// and prunes the ledger past LedgerHorizon. NextWorkingTime is quiet hours (the outbox holds
+// CRDeadlines, which decides CRs whose deadline passed) over everything
+// in one transaction, queues each Alert once (the store's ledger),
+// and prunes the ledger past LedgerHorizon. A command runs the same edge
+// due-check for what it touched in its own transaction through
+// DueAfterCommand, which main wires in as commands.Service.Alerts
+// (commands may not import this package). The words of every alert are
+// package render's. NextWorkingTime is quiet hours (the outbox holds
 // quiet DMs with it); NextDigest, LastDigest and DueDigests place digest
 // slots on the subscriber's clock.
 package reminders

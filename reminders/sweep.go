@@ -7,19 +7,10 @@ import (
 	"sync"
 	"time"
 
-	"relman/commands"
 	"relman/store"
 )
 
-// Alert and Check are commands' (the due-check of edges lives beside the
-// renderers, which the commands that change dates run too); the names stay
-// here for the checks of this package.
-type (
-	Alert = commands.Alert
-	Check = commands.Check
-)
-
-// Sweep runs checks over everything (commands.Everything) and queues what
+// Sweep runs checks over everything (Everything) and queues what
 // they find due that the ledger has not seen: the job the Scheduler runs.
 // It asks first in a read transaction; when something is due, every check
 // runs again in one write transaction with the queueing, so a sweep that
@@ -28,7 +19,7 @@ type (
 type Sweep struct {
 	Store  *store.Store
 	Loc    *time.Location // the workspace zone; UTC when nil
-	Checks []commands.Check
+	Checks []Check
 	// Notify, when set, is called after a sweep queued messages: it wakes
 	// the outbox (outbox.Outbox.Notify, in bot/outbox).
 	Notify func()
@@ -36,7 +27,7 @@ type Sweep struct {
 	// Horizon, when not zero, prunes ledger entries recorded more than
 	// Horizon before the sweep, at most once a day (LedgerHorizon in
 	// production), keeping those whose condition still holds
-	// (commands.LiveAlertKeys): an edge still late, overdue or without its
+	// (LiveAlertKeys): an edge still late, overdue or without its
 	// cancelled provider is not alerted again however old its alert.
 	Horizon time.Duration
 
@@ -56,7 +47,7 @@ const LedgerHorizon = 180 * 24 * time.Hour
 // upcoming needed-by dates), the re-confirm requests of external items,
 // the digests whose time has come, the reminders to vote on change
 // requests, and the change requests whose deadline passed undecided.
-var Checks = []commands.Check{commands.EdgeAlerts, Reconfirms, Digests, commands.VoteNags, commands.CRDeadlines}
+var Checks = []Check{EdgeAlerts, Reconfirms, Digests, VoteNags, CRDeadlines}
 
 // Run sweeps as of now and returns how many alerts it queued. It has the
 // shape of a Job.
@@ -76,7 +67,7 @@ func (s *Sweep) Run(ctx context.Context, now time.Time) (int, error) {
 				return err
 			}
 			for _, check := range s.Checks {
-				alerts, err := check(tx, g, now, loc, commands.Everything())
+				alerts, err := check(tx, g, now, loc, Everything())
 				if err != nil {
 					return err
 				}
@@ -102,12 +93,12 @@ func (s *Sweep) Run(ctx context.Context, now time.Time) (int, error) {
 			return err
 		}
 		for _, check := range s.Checks {
-			alerts, err := check(tx, g, now, loc, commands.Everything())
+			alerts, err := check(tx, g, now, loc, Everything())
 			if err != nil {
 				return err
 			}
 			for _, a := range alerts {
-				n, err := commands.QueueAlert(tx, a)
+				n, err := QueueAlert(tx, a)
 				if err != nil {
 					return err
 				}
@@ -118,7 +109,7 @@ func (s *Sweep) Run(ctx context.Context, now time.Time) (int, error) {
 			}
 		}
 		if prune {
-			live := commands.LiveAlertKeys(g, now, loc)
+			live := LiveAlertKeys(g, now, loc)
 			if pruned, err = tx.PruneLedgerExcept(now.Add(-s.Horizon), func(k string) bool { return live[k] }); err != nil {
 				return fmt.Errorf("prune the ledger: %w", err)
 			}
@@ -160,81 +151,4 @@ func (s *Sweep) Job() Job {
 		_, err := s.Run(ctx, now)
 		return err
 	}
-}
-
-// ReconfirmAfter is how long an external item's date may go unconfirmed
-// before its owner is asked whether it still holds.
-const ReconfirmAfter = 14 * 24 * time.Hour
-
-// Reconfirms is the Check for external items whose owner has not confirmed
-// their date for ReconfirmAfter while a planned release still waits for
-// them (due today or later, at least one planned consumer): one DM to the
-// owner per confirmation (store.ReconfirmKey), held for their working
-// hours, with "Still on <date>" and "New date…" buttons.
-// It looks at every external item whatever the scope: commands do not
-// run it.
-func Reconfirms(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location, _ commands.Scope) ([]commands.Alert, error) {
-	today := store.DateOf(now, loc)
-	xs, err := tx.Externals()
-	if err != nil {
-		return nil, err
-	}
-	stale := map[string]*store.External{}
-	for i := range xs {
-		x := &xs[i]
-		if x.Owner == "" || x.Due.Before(today) || now.Sub(x.LastConfirmed) < ReconfirmAfter {
-			continue
-		}
-		if tx.Sent(store.ReconfirmKey(x.Name, x.LastConfirmed)) {
-			continue
-		}
-		stale[store.ExternalKey(x.Name)] = x
-	}
-	if len(stale) == 0 {
-		return nil, nil
-	}
-	deps, err := tx.Dependencies()
-	if err != nil {
-		return nil, err
-	}
-	type wait struct {
-		refs     []store.Ref
-		neededBy store.Date
-	}
-	waits := map[string]*wait{}
-	for _, d := range deps {
-		if stale[d.External] == nil {
-			continue
-		}
-		r, err := tx.Release(d.Consumer)
-		if err != nil || r.Status != store.Planned {
-			continue // a consumer that is gone, shipped or cancelled waits for nothing
-		}
-		need := d.NeededBy
-		if need.IsZero() {
-			need = r.Target
-		}
-		w := waits[d.External]
-		if w == nil {
-			w = &wait{neededBy: need}
-			waits[d.External] = w
-		}
-		w.refs = append(w.refs, d.Consumer)
-		if need.Before(w.neededBy) {
-			w.neededBy = need
-		}
-	}
-	var alerts []commands.Alert
-	for _, x := range xs {
-		w := waits[store.ExternalKey(x.Name)]
-		if stale[store.ExternalKey(x.Name)] == nil || w == nil {
-			continue
-		}
-		doc := commands.ReconfirmRequest(x, w.refs, w.neededBy, now, loc)
-		alerts = append(alerts, commands.Alert{
-			Key:      store.ReconfirmKey(x.Name, x.LastConfirmed),
-			Messages: []store.Message{{Channel: x.Owner, DM: true, Quiet: true, Doc: doc}},
-		})
-	}
-	return alerts, nil
 }

@@ -22,7 +22,7 @@ var sweepStart = time.Date(2027, 1, 4, 10, 0, 0, 0, time.UTC)
 func MustSweepFixture(tb testing.TB) (*store.Store, *commands.Service) {
 	tb.Helper()
 	st := MustStore(tb)
-	svc := &commands.Service{Store: st, Clock: store.NewFakeClock(sweepStart), Loc: time.UTC}
+	svc := &commands.Service{Alerts: DueAfterCommand, Store: st, Clock: store.NewFakeClock(sweepStart), Loc: time.UTC}
 	for _, line := range []string{
 		"add mobile 5.0 2027-02-26",
 		`depend mobile@5.0 on external "Stripe SDK" due 2027-02-15 owner <@USAM|sam>`,
@@ -61,7 +61,7 @@ func TestSweepReconfirms(t *testing.T) {
 	t.Run("AsksTheOwnerOnceAfterFourteenDays", func(t *testing.T) {
 		st, _ := MustSweepFixture(t)
 		notified := 0
-		s := &Sweep{Store: st, Checks: []commands.Check{Reconfirms}, Notify: func() { notified++ }}
+		s := &Sweep{Store: st, Checks: []Check{Reconfirms}, Notify: func() { notified++ }}
 		before := len(mustOutbox(t, st))
 		if n := MustSweep(t, s, sweepStart.Add(14*day-time.Minute)); n != 0 {
 			t.Errorf("a minute before 14 days: queued %d; want 0", n)
@@ -98,7 +98,7 @@ func TestSweepReconfirms(t *testing.T) {
 
 	t.Run("AsksAgainFourteenDaysAfterTheNextConfirmation", func(t *testing.T) {
 		st, svc := MustSweepFixture(t)
-		s := &Sweep{Store: st, Checks: []commands.Check{Reconfirms}}
+		s := &Sweep{Store: st, Checks: []Check{Reconfirms}}
 		MustSweep(t, s, sweepStart.Add(14*day))
 		confirmed := sweepStart.Add(15 * day)
 		svc.Clock.(*store.FakeClock).Set(confirmed)
@@ -115,7 +115,7 @@ func TestSweepReconfirms(t *testing.T) {
 
 	t.Run("LeavesItemsNothingWaitsFor", func(t *testing.T) {
 		st, svc := MustSweepFixture(t)
-		s := &Sweep{Store: st, Checks: []commands.Check{Reconfirms}}
+		s := &Sweep{Store: st, Checks: []Check{Reconfirms}}
 		// Past its due date the item counts as delivered.
 		if n := MustSweep(t, s, time.Date(2027, 2, 16, 9, 0, 0, 0, time.UTC)); n != 0 {
 			t.Errorf("after the due date: queued %d; want 0", n)
@@ -130,7 +130,7 @@ func TestSweepReconfirms(t *testing.T) {
 
 	t.Run("TwoSweepsAtOnceQueueOneRequest", func(t *testing.T) {
 		st, _ := MustSweepFixture(t)
-		s := &Sweep{Store: st, Checks: []commands.Check{Reconfirms}}
+		s := &Sweep{Store: st, Checks: []Check{Reconfirms}}
 		var wg sync.WaitGroup
 		counts := make([]int, 4)
 		for i := range counts {
@@ -157,17 +157,17 @@ func TestSweepReconfirms(t *testing.T) {
 	t.Run("AFailingSweepQueuesAndRecordsNothing", func(t *testing.T) {
 		st, _ := MustSweepFixture(t)
 		before := len(mustOutbox(t, st))
-		failing := func(*store.Tx, *store.Graph, time.Time, *time.Location, commands.Scope) ([]commands.Alert, error) {
+		failing := func(*store.Tx, *store.Graph, time.Time, *time.Location, Scope) ([]Alert, error) {
 			return nil, errors.New("disk full")
 		}
-		s := &Sweep{Store: st, Checks: []commands.Check{Reconfirms, failing}}
+		s := &Sweep{Store: st, Checks: []Check{Reconfirms, failing}}
 		if _, err := s.Run(context.Background(), sweepStart.Add(14*day)); err == nil {
 			t.Fatal("Run = nil; want the check's error")
 		}
 		if got := len(mustOutbox(t, st)); got != before {
 			t.Errorf("outbox has %d messages after a failed sweep; want %d", got, before)
 		}
-		s.Checks = []commands.Check{Reconfirms}
+		s.Checks = []Check{Reconfirms}
 		if n := MustSweep(t, s, sweepStart.Add(14*day)); n != 1 {
 			t.Errorf("the next sweep queued %d; want 1 (the failed one recorded nothing)", n)
 		}

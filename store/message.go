@@ -51,7 +51,7 @@ type Message struct {
 
 // Doc is a transport-neutral message body. Text fields are Slack mrkdwn in
 // which every piece of user text has already been escaped (see
-// commands.Escape); transports render it as Block Kit or plain text.
+// render.Escape); transports render it as Block Kit or plain text.
 type Doc struct {
 	// Text is the whole message as one mrkdwn string: the notification
 	// fallback, and what text-only transports print.

@@ -87,11 +87,6 @@ type HistoryEntry struct {
 	Freeze string `json:"freeze,omitempty"`
 }
 
-// DateChange is the old name of HistoryEntry.
-//
-// Deprecated: removed once commands is merged.
-type DateChange = HistoryEntry
-
 // HistoryKind is what a history entry records. It is stored as its
 // string, so the values below are part of the database's format.
 type HistoryKind string

@@ -3,7 +3,7 @@ package store
 // Timeline is what a timeline picture shows (SPEC §2 `/release timeline`):
 // releases on a date axis, one lane per product, the dependencies between
 // them, today and the freeze windows. It is composed from stored state by
-// commands.NewTimeline in the transaction that queues the message carrying
+// render.NewTimeline in the transaction that queues the message carrying
 // it (Message.Picture), so the picture and the message's text say the same
 // thing as of one moment; transports draw it when they deliver. Its words
 // (labels) are composed already: a renderer only places them.

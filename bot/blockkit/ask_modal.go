@@ -10,7 +10,7 @@ import (
 )
 
 // AskCallback is the callback_id of the modal an ask button opens (see
-// commands.AskButton); route its view_submission by it.
+// render.AskButton); route its view_submission by it.
 const AskCallback = "relman.ask"
 
 // Block IDs of the ask modal's inputs, for AskValues and FieldErrors.

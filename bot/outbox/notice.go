@@ -1,7 +1,7 @@
 package outbox
 
 import (
-	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -38,7 +38,7 @@ func noticeUnreachable(tx *store.Tx, channel, reason string) (int, error) {
 		if !first {
 			continue
 		}
-		doc := commands.ChannelUnreachable(channel, reason, byOwner[owner])
+		doc := render.ChannelUnreachable(channel, reason, byOwner[owner])
 		if err := tx.Enqueue(&store.Message{Channel: owner, DM: true, Doc: doc}); err != nil {
 			return n, err
 		}

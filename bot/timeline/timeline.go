@@ -3,7 +3,7 @@
 // their versions, dependencies as arrows from provider to consumer (slipped
 // ones red, labelled with how late), today's line and freeze windows
 // shaded. It only draws: what to draw, and every word on it, comes from
-// commands.NewTimeline.
+// render.NewTimeline.
 //
 // The picture is Width points wide at 72 dpi (a point is a pixel) with
 // fonts large enough to stay readable when Slack shows it scaled down to
@@ -19,14 +19,13 @@ import (
 	"slices"
 	"time"
 
+	xfont "golang.org/x/image/font"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
-
-	xfont "golang.org/x/image/font"
 
 	"relman/store"
 )
@@ -47,7 +46,7 @@ const (
 	// put in the row where it overlaps least.
 	maxRows = 5
 	// MaxHeight bounds the picture's height; lanes below it are cut off
-	// (commands.TimelineMaxLanes keeps that rare).
+	// (render.TimelineMaxLanes keeps that rare).
 	MaxHeight = 4000
 )
 

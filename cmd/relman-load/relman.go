@@ -139,7 +139,7 @@ func startRelman(ctx context.Context, secret string, releases, parked int, noCac
 	clock := store.SystemClock{}
 	metrics := bot.NewMetrics()
 	api := slack.New(p.fake.BotToken, slack.OptionAPIURL(p.fake.URL()), slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second}))
-	svc := &commands.Service{Store: p.st, Clock: clock, Loc: time.UTC, Log: log, Admins: []string{loadAdmin}}
+	svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: p.st, Clock: clock, Loc: time.UTC, Log: log, Admins: []string{loadAdmin}}
 	p.svc = svc
 	sender := &bot.SlackSender{API: api, Metrics: metrics}
 	ob := &outbox.Outbox{Store: p.st, Sender: sender, Clock: clock, Log: log, Metrics: metrics}
