@@ -1,9 +1,11 @@
 package boltdb
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"runtime/debug"
@@ -92,7 +94,7 @@ func layoutOf(path string) (fileLayout, bool, error) {
 
 // precheck checks the bbolt file at path before it is opened for writing,
 // without writing a byte: its layout (readLayout), then, opened read-only,
-// its top-level buckets and what check says of it. A file that does not
+// every key and value (walk) and what check says of it. A file that does not
 // exist or is empty passes. What is wrong is a *DamageError.
 func precheck(path string, opts Options, check func(store.KV) error) error {
 	l, exists, err := layoutOf(path)
@@ -108,9 +110,7 @@ func precheck(path string, opts Options, check func(store.KV) error) error {
 	}
 	defer bdb.Close()
 	return guard(path, func() error {
-		err := bdb.View(func(t *bolt.Tx) error {
-			return t.ForEach(func([]byte, *bolt.Bucket) error { return nil })
-		})
+		err := bdb.View(walk)
 		if err == nil && check != nil {
 			err = check(db{bdb})
 		}
@@ -119,6 +119,41 @@ func precheck(path string, opts Options, check func(store.KV) error) error {
 		}
 		return nil
 	})
+}
+
+// walk reads every key and value of every bucket of t, nested ones too,
+// and returns an error naming the first bucket whose keys are out of
+// order, as a page damaged or half written leaves them. Reading touches
+// every page in use but the freelist, so walk must run under guard.
+func walk(t *bolt.Tx) error {
+	var sum uint32
+	err := t.ForEach(func(name []byte, b *bolt.Bucket) error {
+		return walkBucket(fmt.Sprintf("%q", name), b, &sum)
+	})
+	return err
+}
+
+func walkBucket(name string, b *bolt.Bucket, sum *uint32) error {
+	c := b.Cursor()
+	var prev []byte
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if prev != nil && bytes.Compare(prev, k) >= 0 {
+			return fmt.Errorf("bucket %s: key %x comes after key %x: its keys are out of order (a page was damaged or half written)", name, k, prev)
+		}
+		prev = k
+		if v != nil {
+			// A value is read where it lies: summing it reads its
+			// pages (overflow pages too).
+			*sum = crc32.Update(*sum, crc32.IEEETable, v)
+			continue
+		}
+		if nb := b.Bucket(k); nb != nil {
+			if err := walkBucket(fmt.Sprintf("%s/%q", name, k), nb, sum); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // guard runs f with a fault reading the file's mapping turned into a
@@ -157,8 +192,8 @@ type Report struct {
 
 // Check checks the bbolt file at path without writing to it: what Open
 // checks (the meta pages, the file's size, the root and freelist page
-// headers, the schema's buckets), then, opened read-only, a read of every
-// key and value, and bbolt's consistency walk (Tx.Check: every page
+// headers, every key and value read in order, the schema's buckets), then
+// bbolt's consistency walk (Tx.Check: every page
 // reachable once, none both used and free, keys in order). It stops before
 // a step that would read past what is known to be whole, since bbolt would
 // crash there. It returns an error only if it could not check: the file
@@ -196,6 +231,10 @@ func Check(ctx context.Context, path string, opts Options) (Report, error) {
 	}
 	defer bdb.Close()
 	err = guard(path, func() error {
+		if err := bdb.View(walk); err != nil {
+			r.Faults = append(r.Faults, err.Error())
+			return err
+		}
 		kv := db{bdb}
 		v, err := store.CheckSchema(ctx, kv)
 		r.Schema = v
