@@ -17,9 +17,9 @@ import (
 // runBackup writes a consistent copy of the database RELMAN_DB names to
 // path as a bbolt file, and checks the copy as relman check does before
 // saying it is done. A bbolt file no process holds is copied directly,
-// opened read-only; one a relman is serving is copied by that relman (its
-// admin listener, RELMAN_ADMIN_ADDR); a PostgreSQL database is copied
-// from one snapshot. It writes path.partial first and renames it once the
+// opened read-only; one a relman is serving (or one not on this file
+// system) is copied by the relman answering on RELMAN_ADMIN_ADDR; a
+// PostgreSQL database is copied from one snapshot. It writes path.partial first and renames it once the
 // copy is checked, removing it on failure.
 func runBackup(ctx context.Context, cfg config, path string, stdout io.Writer) error {
 	if path == "" {
@@ -41,14 +41,18 @@ func runBackup(ctx context.Context, cfg config, path string, stdout io.Writer) e
 	}
 	how := "copied directly, read-only"
 	n, skipped, err := boltdb.WriteCopy(ctx, cfg.DB, f)
-	if errors.Is(err, boltdb.ErrInUse) {
-		// A relman serving the file holds it: it makes the copy.
+	if inUse, missing := errors.Is(err, boltdb.ErrInUse), errors.Is(err, os.ErrNotExist); inUse || missing {
+		// A relman serving the file holds it, or serves a file
+		// elsewhere (another container): it makes the copy.
 		how = "copied by the relman serving it"
 		if err = rewind(f); err == nil {
 			n, err = fetchBackup(ctx, cfg.AdminAddr, f)
 		}
-		if err != nil {
+		switch {
+		case err != nil && inUse:
 			err = fmt.Errorf("%s is in use by another process, and no relman serving it answers on RELMAN_ADMIN_ADDR=%s (%w): stop the process that holds the file, or set RELMAN_ADMIN_ADDR to the admin address of the relman serving it", cfg.DB, cfg.AdminAddr, err)
+		case err != nil:
+			err = fmt.Errorf("%s does not exist (RELMAN_DB), and no relman answers on RELMAN_ADMIN_ADDR=%s (%w): set RELMAN_DB to the database's file", cfg.DB, cfg.AdminAddr, err)
 		}
 	}
 	if cerr := f.Close(); err == nil {

@@ -30,8 +30,11 @@ func CheckSchema(ctx context.Context, kv KV) (int, error) {
 			return 0, fmt.Errorf("the schema version in bucket %q is %d bytes long; want 4", bucketMeta, len(b))
 		}
 	}
+	if v > SchemaVersion {
+		return v, nil
+	}
 	var missing []string
-	for n := 1; n <= min(v, SchemaVersion); n++ {
+	for n := 1; n <= v; n++ {
 		for _, name := range schemaBuckets[n] {
 			if t.Bucket(name) == nil {
 				missing = append(missing, fmt.Sprintf("%q (schema %d)", name, n))

@@ -55,9 +55,10 @@ func Open(path string, opts Options) (*store.Store, error) {
 // as several processes share one database. An existing file is first
 // checked without writing to it, where bbolt would crash or misread
 // it: both meta pages, the file's size against the pages they say are in
-// use, the root and freelist page headers, and, opened read-only, the
-// list of top-level buckets. A file that fails is refused with a
-// *DamageError; opening it for writing would write to it.
+// use, the root and freelist page headers, and, opened read-only, every
+// key and value read in order. A file that fails is refused with a
+// *DamageError; opening it for writing would write to it. These reads
+// cost about as much as reading the file once.
 func OpenKV(path string, opts Options) (store.KV, error) {
 	return openKV(path, opts, nil)
 }

@@ -167,7 +167,11 @@ func readLayout(f *os.File, size int64) (fileLayout, error) {
 		}
 	}
 	if pageSize == 0 {
-		l.faults = append(l.faults, fmt.Sprintf("both meta pages are damaged (meta page 0: %s; no whole meta page 1 found either)", fault0))
+		what := "both meta pages are damaged"
+		if len(page0) < pageHeaderSize+metaSize || parseMeta(page0[pageHeaderSize:]).magic != boltMagic {
+			what = "it is not a bbolt database, or " + what
+		}
+		l.faults = append(l.faults, fmt.Sprintf("%s (meta page 0: %s; no whole meta page 1 found either)", what, fault0))
 		return l, nil
 	}
 	l.pageSize = pageSize
