@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"relman/reminders"
-	"relman/store/postgres"
 )
 
 // config is relman's configuration, read from the environment (SPEC §6).
@@ -47,10 +46,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
 	}
-	if postgres.IsDSN(c.DB) {
-		if err := postgres.CheckDSN(c.DB); err != nil {
-			bad("RELMAN_DB", "%v", err)
-		}
+	if err := checkWhere(c.DB); err != nil {
+		bad("RELMAN_DB", "%v", err)
 	}
 	tz := or(getenv("RELMAN_TZ"), "UTC")
 	loc, err := time.LoadLocation(tz)

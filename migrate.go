@@ -21,6 +21,12 @@ func runMigrate(ctx context.Context, from, to string, stdout io.Writer) error {
 	if from == to {
 		return errors.New("migrate: the source and the target are the same")
 	}
+	if err := checkWhere(from); err != nil {
+		return fmt.Errorf("migrate: the source: %w", err)
+	}
+	if err := checkWhere(to); err != nil {
+		return fmt.Errorf("migrate: the target: %w", err)
+	}
 	if !postgres.IsDSN(from) {
 		if _, err := os.Stat(from); err != nil {
 			return fmt.Errorf("migrate: the source: %w", err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,11 +17,14 @@ import (
 	"relman/store"
 )
 
-const usage = `usage: relman [console | serve | backup <file> | migrate <from> <to> | healthcheck | version]
+const usage = `usage: relman [console | serve | check [--db <db>] | backup <file> | migrate <from> <to> | healthcheck | version]
 
 With no subcommand relman serves Slack when SLACK_* settings are present,
-and otherwise starts the console. migrate copies a database (a bbolt file's
-path or a PostgreSQL DSN) into an empty one, and checks the copy.
+and otherwise starts the console. check checks the database (RELMAN_DB,
+or --db) without writing to it and lists what is wrong. backup writes a
+copy of the database to a new bbolt file and checks it. migrate copies a
+database (a bbolt file's path or a PostgreSQL DSN) into an empty one, and
+checks the copy.
 healthcheck asks the relman serving on this host's RELMAN_ADDR for /healthz
 (for a container's healthcheck). See README.md for the settings.`
 
@@ -52,6 +56,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return fmt.Errorf("usage: relman backup <file>")
 		}
 		return runBackup(ctx, cfg, args[1], stdout)
+	case "check":
+		db, err := parseCheck(args[1:], cfg.DB)
+		if err != nil {
+			return err
+		}
+		return runCheck(ctx, db, stdout)
 	case "migrate":
 		if len(args) != 3 {
 			return fmt.Errorf("usage: relman migrate <from> <to> (each a bbolt file's path or a PostgreSQL DSN)")
@@ -62,7 +72,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "console":
 		return runConsole(ctx, cfg, stdin, stdout, stderr)
 	case "version", "-v", "--version":
-		fmt.Fprintln(stdout, "relman", version())
+		bi, _ := debug.ReadBuildInfo()
+		fmt.Fprintln(stdout, versionLine(bi))
 		return nil
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
@@ -71,6 +82,35 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	return fmt.Errorf("unknown subcommand %q\n%s", sub, usage)
 }
 
+// versionLine says which relman this is: its module version, and the VCS
+// revision and time go build recorded (it does in a git checkout, unless
+// -buildvcs=false), as runtime/debug.ReadBuildInfo gives them in bi (nil
+// if the binary records none).
+func versionLine(bi *debug.BuildInfo) string {
+	if bi == nil {
+		return "relman (no build information)"
+	}
+	line := "relman " + cmp.Or(bi.Main.Version, "(devel)")
+	vcs := make(map[string]string)
+	for _, s := range bi.Settings {
+		vcs[s.Key] = s.Value
+	}
+	rev := vcs["vcs.revision"]
+	if rev == "" {
+		return line + ", no VCS revision recorded (built outside a git checkout, or with -buildvcs=false)"
+	}
+	line += ", revision " + rev
+	if t := vcs["vcs.time"]; t != "" {
+		line += " of " + t
+	}
+	if vcs["vcs.modified"] == "true" {
+		line += ", with uncommitted changes"
+	}
+	return line
+}
+
+// version is the short version relman logs: the VCS revision's first 12
+// characters, else the module version, else "dev".
 func version() string {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {

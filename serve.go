@@ -21,7 +21,6 @@ import (
 	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
-	"relman/store/postgres"
 )
 
 // shutdownGrace bounds how long SIGTERM waits for in-flight requests.
@@ -236,101 +235,6 @@ func (c config) serveErrors() error {
 	}
 	errs = append(errs, c.adminErrors())
 	return errors.Join(errs...)
-}
-
-// runBackup writes a consistent copy of the database RELMAN_DB names to
-// path as a bbolt file, checking that the copy opens: it asks the running
-// server for a bbolt file's copy (its admin listener), and copies a
-// PostgreSQL database itself.
-func runBackup(ctx context.Context, cfg config, path string, stdout io.Writer) error {
-	if path == "" {
-		return errors.New("usage: relman backup <file>")
-	}
-	if _, err := os.Stat(path); err == nil {
-		return fmt.Errorf("backup: %s already exists", path)
-	}
-	if postgres.IsDSN(cfg.DB) {
-		return backupPostgres(ctx, cfg.DB, path, stdout)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+cfg.AdminAddr+"/backup", nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("backup: is relman serving? (RELMAN_ADMIN_ADDR=%s): %w", cfg.AdminAddr, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("backup: server answered %s", resp.Status)
-	}
-	tmp := path + ".partial"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("backup: %w", err)
-	}
-	n, err := io.Copy(f, resp.Body)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		var st *store.Store
-		if st, err = boltdb.Open(tmp, boltdb.Options{}); err == nil {
-			err = st.Close()
-		}
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("backup: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("backup: %w", err)
-	}
-	fmt.Fprintf(stdout, "wrote %s (%d bytes)\n", path, n)
-	return nil
-}
-
-// backupPostgres copies the PostgreSQL database dsn names into a new bbolt
-// file at path with store.Copy, from one REPEATABLE READ snapshot, so
-// replicas may go on writing meanwhile; the copy opens as a relman store
-// with the same data (relman serve or relman migrate can use it). It
-// writes path.partial first and renames it once the copy is checked and
-// opens.
-func backupPostgres(ctx context.Context, dsn, path string, stdout io.Writer) error {
-	src, err := postgres.OpenKV(ctx, dsn)
-	if err != nil {
-		return fmt.Errorf("backup: RELMAN_DB: %w", err)
-	}
-	defer src.Close()
-	tmp := path + ".partial"
-	if _, err := os.Stat(tmp); err == nil {
-		return fmt.Errorf("backup: %s already exists (a backup that did not finish?): remove it first", tmp)
-	}
-	var copied []store.BucketCopy
-	n, err := boltdb.CopyFile(ctx, tmp, func(dst store.KV) error {
-		var err error
-		copied, err = store.Copy(ctx, dst, src, path)
-		return err
-	})
-	if err == nil {
-		var st *store.Store
-		if st, err = boltdb.Open(tmp, boltdb.Options{}); err == nil {
-			err = st.Close()
-		}
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("backup %s: %w", src.Name(), err)
-	}
-	keys := 0
-	for _, b := range copied {
-		keys += b.Keys
-	}
-	fmt.Fprintf(stdout, "wrote %s (%d bytes): %d buckets, %d keys from %s, checked\n", path, n, len(copied), keys, src.Name())
-	return nil
 }
 
 // healthcheckTimeout bounds relman healthcheck's request.

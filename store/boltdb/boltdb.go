@@ -14,7 +14,6 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 
 	"relman/store"
 )
@@ -30,10 +29,16 @@ type Options struct {
 
 // Open opens (creating if needed) the bbolt file at path as a Store,
 // migrates an older schema, and refuses a file written by a newer relman.
-// If another process holds the file, Open fails after opts.LockTimeout
-// with an error naming the file.
+// Before opening an existing file for writing it checks it read-only, as
+// OpenKV does, and also that the buckets of its schema are there
+// (store.CheckSchema); a file that fails is refused with a *DamageError
+// and nothing written. If another process holds the file, Open fails after
+// opts.LockTimeout with an error naming the file.
 func Open(path string, opts Options) (*store.Store, error) {
-	kv, err := OpenKV(path, opts)
+	kv, err := openKV(path, opts, func(kv store.KV) error {
+		_, err := store.CheckSchema(context.Background(), kv)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -47,17 +52,24 @@ func Open(path string, opts Options) (*store.Store, error) {
 
 // OpenKV opens (creating if needed) the bbolt file at path as a store.KV,
 // without looking at its data. Several Stores may share one KV (store.New),
-// as several processes share one database.
+// as several processes share one database. An existing file is first
+// checked without writing to it, where bbolt would crash or misread
+// it: both meta pages, the file's size against the pages they say are in
+// use, the root and freelist page headers, and, opened read-only, every
+// key and value read in order. A file that fails is refused with a
+// *DamageError; opening it for writing would write to it. These reads
+// cost about as much as reading the file once.
 func OpenKV(path string, opts Options) (store.KV, error) {
-	if opts.LockTimeout == 0 {
-		opts.LockTimeout = time.Second
+	return openKV(path, opts, nil)
+}
+
+func openKV(path string, opts Options, check func(store.KV) error) (store.KV, error) {
+	if err := precheck(path, opts, check); err != nil {
+		return nil, err
 	}
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, NoSync: opts.NoSync})
-	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, fmt.Errorf("open %s: the file is in use by another relman process (waited %s for its lock)", path, opts.LockTimeout)
-	}
+	bdb, err := openBolt(path, opts, false)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err
 	}
 	return db{bdb}, nil
 }

@@ -106,6 +106,21 @@ func Open(ctx context.Context, dsn string) (*store.Store, error) {
 // OpenKV connects to dsn and creates relman's tables unless they exist,
 // without looking at relman's data.
 func OpenKV(ctx context.Context, dsn string) (*DB, error) {
+	d, err := connect(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*connectTimeout)
+	defer cancel()
+	if err := d.createTables(ctx); err != nil {
+		d.pool.Close()
+		return nil, fmt.Errorf("connect to %s: %w", d.name, err)
+	}
+	return d, nil
+}
+
+// connect makes the pool of connections to dsn, without a query.
+func connect(ctx context.Context, dsn string) (*DB, error) {
 	cfg, err := parseDSN(dsn)
 	if err != nil {
 		return nil, err
@@ -125,12 +140,7 @@ func OpenKV(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", name, err)
 	}
-	d := &DB{pool: pool, name: name}
-	if err := d.createTables(ctx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("connect to %s: %w", name, err)
-	}
-	return d, nil
+	return &DB{pool: pool, name: name}, nil
 }
 
 // createTables lays out relman's tables, under the write lock so that
