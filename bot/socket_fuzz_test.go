@@ -83,7 +83,7 @@ func (z *fuzzSocket) send(t *testing.T, typ string, payload json.RawMessage) {
 		if bad, ok := evt.Data.(*socketmode.ErrorBadMessage); ok && bytes.Contains(bad.Message, []byte(id)) {
 			z.sm.handle(ctx, evt) // relman only logs it
 			z.Slack.Wait()
-			if after := mustDump(t, z.Store); !bytes.Equal(before, after) {
+			if after := mustDump(t, z.Store); after != before {
 				t.Fatalf("envelope %s %q did not decode (%v), but the database changed", typ, payload, bad.Cause)
 			}
 			return
