@@ -17,6 +17,7 @@ import (
 	"relman/bot/slackfake"
 	"relman/commands"
 	"relman/store"
+	"relman/store/boltdb"
 )
 
 // The fuzz targets feed what Slack (or anyone who can reach relman) sends
@@ -40,10 +41,12 @@ type fuzzHTTP struct {
 
 // mustFuzzHTTP starts the fixture a fuzz target shares between its inputs:
 // the one of the HTTP tests, with a release, an external item and a change
-// request to act on, and response_url posts kept on the fake.
+// request to act on, and response_url posts kept on the fake. Its bbolt
+// file skips fsync: on a busy disk one takes 100 ms, and the fuzzer (its
+// minimizer above all) would spend its time waiting for them.
 func mustFuzzHTTP(f *testing.F) *fuzzHTTP {
 	f.Helper()
-	fx := MustHTTPFixture(f)
+	fx := mustHTTPFixtureOn(f, boltdb.Options{NoSync: true})
 	keepWebhooksOn(f, fx.Fake)
 	svc := fx.Slack.Dispatcher.Service
 	svc.Admins = []string{ccbAdmin}
