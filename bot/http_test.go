@@ -78,12 +78,18 @@ type httpFixture struct {
 // background work has finished.
 func MustHTTPFixture(tb testing.TB) *httpFixture {
 	tb.Helper()
+	return mustHTTPFixtureOn(tb, boltdb.Options{})
+}
+
+// mustHTTPFixtureOn is MustHTTPFixture with the bbolt file opened with opts.
+func mustHTTPFixtureOn(tb testing.TB, opts boltdb.Options) *httpFixture {
+	tb.Helper()
 	raw := mustHTTPTestdata(tb, "slash_command.form")
 	slash, err := url.ParseQuery(strings.TrimSpace(string(raw)))
 	if err != nil {
 		tb.Fatalf("slash_command.form: %v", err)
 	}
-	st, err := boltdb.Open(filepath.Join(tb.TempDir(), "relman.db"), boltdb.Options{})
+	st, err := boltdb.Open(filepath.Join(tb.TempDir(), "relman.db"), opts)
 	if err != nil {
 		tb.Fatal(err)
 	}
