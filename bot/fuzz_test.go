@@ -16,6 +16,7 @@ import (
 	"relman/bot/blockkit"
 	"relman/bot/slackfake"
 	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 	"relman/store/boltdb"
 )
@@ -203,9 +204,9 @@ func FuzzSlashCommand(f *testing.F) {
 func FuzzBlockActions(f *testing.F) {
 	z := mustFuzzHTTP(f)
 	f.Add(string(mustHTTPTestdata(f, "block_actions.json")))
-	run := commands.RunButton("Still on Wed 2027-01-20", `confirm external "Stripe SDK"`)
-	ask := commands.AskButton("New date…", commands.Ask{Title: "Move Stripe SDK", Command: `confirm external "Stripe SDK" due {date}`, Date: "2027-01-20"})
-	slip := commands.AskButton("Will slip…", commands.Ask{Title: "Move payments@2.3.0", Command: "move payments@2.3.0 {date} {reason}", Reason: true, Preview: true})
+	run := render.RunButton("Still on Wed 2027-01-20", `confirm external "Stripe SDK"`)
+	ask := render.AskButton("New date…", render.Ask{Title: "Move Stripe SDK", Command: `confirm external "Stripe SDK" due {date}`, Date: "2027-01-20"})
+	slip := render.AskButton("Will slip…", render.Ask{Title: "Move payments@2.3.0", Command: "move payments@2.3.0 {date} {reason}", Reason: true, Preview: true})
 	for _, b := range []store.Button{run, ask, slip, ccbButton(1, "approve"), ccbButton(1, "reject"), ccbButton(1, "abstain")} {
 		msg := fuzzMessage(f, actionChannel, b)
 		f.Add(payloadOf(f, clickBody(f, z.httpFixture, actionOwner, b, msg)))
@@ -228,13 +229,13 @@ func FuzzViewSubmission(f *testing.F) {
 			blockkit.BlockAskReason: map[string]any{blockkit.ActionValue: map[string]any{"type": "plain_text_input", "value": reason}},
 		}
 	}
-	askJSON := func(a commands.Ask, run, date string) string {
+	askJSON := func(a render.Ask, run, date string) string {
 		v, _ := json.Marshal(a)
 		meta, _ := json.Marshal(askMeta{ID: "0123456789abcdef", Ask: string(v), Channel: actionChannel, Run: run, Date: date})
 		return string(meta)
 	}
-	confirm := commands.Ask{Title: "Move Stripe SDK", Command: `confirm external "Stripe SDK" due {date}`}
-	slip := commands.Ask{Title: "Move payments@2.3.0", Command: "move payments@2.3.0 {date} {reason}", Reason: true, Preview: true}
+	confirm := render.Ask{Title: "Move Stripe SDK", Command: `confirm external "Stripe SDK" due {date}`}
+	slip := render.Ask{Title: "Move payments@2.3.0", Command: "move payments@2.3.0 {date} {reason}", Reason: true, Preview: true}
 	for _, body := range []string{
 		viewSubmission(f, actionOwner, "V1", blockkit.AskCallback, askJSON(confirm, "", ""), askValues("2027-01-22", "")),
 		viewSubmission(f, ccbAdmin, "V2", blockkit.AskCallback, askJSON(slip, "", ""), askValues("2027-02-01", "the audit slipped")),
