@@ -1,9 +1,7 @@
 package commands
 
 import (
-	"cmp"
 	"fmt"
-	"slices"
 	"strings"
 
 	"relman/commands/render"
@@ -72,77 +70,39 @@ func pastDate(d, today store.Date, anyway bool, what string) error {
 }
 
 // moveReport is what a move changed downstream and for the moved release
-// itself, said the same way in the reply and in the channel's news.
+// itself, said the same way in the reply and in the channel's news. Its
+// edge and risk fields are read off the move's store.Effects, computed
+// once from the graph before and after: what changed is decided on values
+// (store.Edge.Standing), never on the words that render them.
 type moveReport struct {
+	fx          store.Effects         // the move's effects on the graph
 	newlyAtRisk []store.Ref           // releases at risk after the move and not before (the moved one included)
 	own         []store.Edge          // the moved release's own dependencies that slipped or got worse
 	capped      []store.Dependency    // its needed-by dates capped to the new target (with the old date in oldBy)
 	oldBy       map[string]store.Date // dependency key → needed-by before capping
-	changed     []edgeChange          // its dependents' edges whose state changed
+	changed     []store.EdgeChange    // its dependents' edges whose state changed
 	freeze      *store.Freeze         // the freeze an admin overrode to move it inside, or nil
 }
 
-type edgeChange struct{ before, after store.Edge }
-
-// riskAround returns the releases at risk among r and everything
-// downstream of it, walking only that part of the graph and its upstream.
-func riskAround(g *store.Graph, r store.Ref, today store.Date) map[store.Ref]bool {
-	out := map[store.Ref]bool{}
-	up := g.Upstream(today)
-	if up.AtRisk(r) {
-		out[r] = true
-	}
-	for _, d := range g.DownstreamReleases(r.Key()) {
-		if up.AtRisk(d.Ref) {
-			out[d.Ref] = true
+// effects fills the report from fx, the effects of moving r: its own
+// dependencies that slipped or got worse, its dependents' edges whose
+// state changed, and the releases newly at risk.
+func (rep *moveReport) effects(fx store.Effects, r store.Ref) {
+	rep.fx = fx
+	rep.newlyAtRisk = fx.NewlyAtRisk
+	for _, ch := range fx.Changed {
+		if ch.Added() || ch.Removed() {
+			continue
 		}
-	}
-	return out
-}
-
-// newSlip reports whether an edge of r (its own dependencies) or on r
-// (its dependents') has slipped in g and had not before.
-func newSlip(g *store.Graph, r *store.Release, ownBefore, downBefore map[string]store.Edge, today store.Date) bool {
-	for _, ds := range [...]struct {
-		deps   []store.Dependency
-		before map[string]store.Edge
-	}{{g.Dependencies(r.Ref), ownBefore}, {g.Dependents(r.Key()), downBefore}} {
-		for _, d := range ds.deps {
-			if e, ok := g.EdgeState(d, today); ok && e.Slipped && !ds.before[d.Key()].Slipped {
-				return true
+		switch {
+		case ch.After.Consumer == r:
+			if ch.After.Slipped && ch.After.WorseThan(ch.Before) {
+				rep.own = append(rep.own, ch.After)
 			}
+		case ch.After.Provider == r:
+			rep.changed = append(rep.changed, ch)
 		}
 	}
-	return false
-}
-
-func edgesByKey(g *store.Graph, deps []store.Dependency, today store.Date) map[string]store.Edge {
-	out := make(map[string]store.Edge, len(deps))
-	for _, d := range deps {
-		if e, ok := g.EdgeState(d, today); ok {
-			out[d.Key()] = e
-		}
-	}
-	return out
-}
-
-// worse reports whether edge state a is worse than b for its consumer.
-func worse(a, b store.Edge) bool {
-	rank := func(e store.Edge) int {
-		switch e.Kind {
-		case store.Late:
-			return 1
-		case store.Overdue:
-			return 2
-		case store.ProviderCancelled:
-			return 3
-		}
-		return 0
-	}
-	if rank(a) != rank(b) {
-		return rank(a) > rank(b)
-	}
-	return a.Kind == store.Late && a.DaysLate() > b.DaysLate()
 }
 
 func (c *moveCmd) run(x *Exec) (store.Doc, error) {
@@ -185,9 +145,6 @@ func (c *moveCmd) run(x *Exec) (store.Doc, error) {
 		if err != nil {
 			return err
 		}
-		ownBefore := edgesByKey(g0, g0.Dependencies(r.Ref), x.today)
-		downBefore := edgesByKey(g0, g0.Dependents(r.Key()), x.today)
-
 		r.Target = c.date
 		r.History = append(r.History, store.HistoryEntry{Kind: store.HistoryMoved, From: old, To: c.date, By: x.req.User, At: x.now, Reason: c.reason, Freeze: freezeName(rep.freeze)})
 		if err := tx.PutRelease(action, r); err != nil {
@@ -223,29 +180,9 @@ func (c *moveCmd) run(x *Exec) (store.Doc, error) {
 				}
 			}
 		}
-		// Only the edges of and on r changed; unless one of them newly
-		// slipped, no release is newly at risk, and the walks are spared.
-		if newSlip(g, r, ownBefore, downBefore, x.today) {
-			riskBefore := riskAround(g0, r.Ref, x.today)
-			for ref := range riskAround(g, r.Ref, x.today) {
-				if !riskBefore[ref] {
-					rep.newlyAtRisk = append(rep.newlyAtRisk, ref)
-				}
-			}
-		}
-		slices.SortFunc(rep.newlyAtRisk, func(a, b store.Ref) int { return cmp.Compare(a.Key(), b.Key()) })
-		for _, d := range g.Dependencies(r.Ref) {
-			if e, ok := g.EdgeState(d, x.today); ok && e.Slipped && worse(e, ownBefore[d.Key()]) {
-				rep.own = append(rep.own, e)
-			}
-		}
-		for _, d := range g.Dependents(r.Key()) {
-			e, ok := g.EdgeState(d, x.today)
-			// A change is what a reader would see change: the state's words.
-			if b, had := downBefore[d.Key()]; ok && had && render.EdgeStateWords(e, x.today) != render.EdgeStateWords(b, x.today) {
-				rep.changed = append(rep.changed, edgeChange{b, e})
-			}
-		}
+		// Only the edges of and on r changed (its capped needed-by dates
+		// are its own edges).
+		rep.effects(store.EffectsOf(g0, g, x.today, r.Key()), r.Ref)
 		if err := x.post(tx, r.Channel, moveNews(x, g, r, old, c.reason, &rep)); err != nil {
 			return err
 		}
@@ -298,23 +235,23 @@ func (rep *moveReport) lines(x *Exec, g *store.Graph, r *store.Release) []string
 	}
 	var late, less, recovered []string
 	for _, ch := range rep.changed {
-		who := render.Bold(ch.after.Consumer)
+		who := render.Bold(ch.After.Consumer)
 		if g != nil {
-			if cr := g.Release(ch.after.Consumer); cr != nil {
+			if cr := g.Release(ch.After.Consumer); cr != nil {
 				who += " (owner " + render.Mention(cr.Owner) + ")"
 			}
 		}
-		line := fmt.Sprintf("• %s needs it by %s — %s", who, ch.after.NeededBy.Pretty(), render.EdgeStateText(ch.after, x.today))
+		line := fmt.Sprintf("• %s needs it by %s — %s", who, ch.After.NeededBy.Pretty(), render.EdgeStateText(ch.After, x.today))
 		switch {
-		case worse(ch.after, ch.before):
-			if ch.before.Slipped {
-				line += " (was " + render.EdgeStateWords(ch.before, x.today) + ")"
+		case ch.After.WorseThan(ch.Before):
+			if ch.Before.Slipped {
+				line += " (was " + render.EdgeStateWords(ch.Before, x.today) + ")"
 			}
 			late = append(late, line)
-		case ch.after.Slipped:
-			less = append(less, line+" (was "+render.EdgeStateWords(ch.before, x.today)+")")
-		case ch.before.Slipped:
-			recovered = append(recovered, line+" (was "+render.EdgeStateWords(ch.before, x.today)+")")
+		case ch.After.Slipped:
+			less = append(less, line+" (was "+render.EdgeStateWords(ch.Before, x.today)+")")
+		case ch.Before.Slipped:
+			recovered = append(recovered, line+" (was "+render.EdgeStateWords(ch.Before, x.today)+")")
 		}
 	}
 	if len(late) > 0 {
