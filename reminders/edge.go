@@ -37,6 +37,10 @@ type dueAlert struct {
 	key  string
 	e    store.Edge
 	slip slipRecord // a recovery: the slip it recovers from
+	// ends, for a recovery, the ledger keys of every slip of the edge it
+	// ends: one recovery closes the whole episode, so an older slip of
+	// the same edge is not recovered from again later.
+	ends []string
 }
 
 // slipRecord is a slip alert in the ledger: the dates it named.
@@ -198,12 +202,14 @@ func (a slipRecord) later(b slipRecord) bool {
 // touched (onTrack).
 func recoveries(tx *store.Tx, g *store.Graph, today store.Date, scope Scope, onTrack []store.Edge) []dueAlert {
 	latest := map[string]slipRecord{}
+	all := map[string][]string{} // edge → the keys of its slips in the ledger
 	note := func(prefix string, exact string) {
 		tx.LedgerEntries(prefix, func(key string, at time.Time) bool {
 			edge, rec, ok := parseSlipKey(key)
 			if !ok || (exact != "" && edge != exact) {
 				return true
 			}
+			all[edge] = append(all[edge], key)
 			rec.at = at
 			if old, had := latest[edge]; !had || rec.later(old) {
 				latest[edge] = rec
@@ -243,7 +249,7 @@ func recoveries(tx *store.Tx, g *store.Graph, today store.Date, scope Scope, onT
 		}
 		key := store.RecoveryKey(e.Dependency, rec.neededBy, rec.providerDate)
 		if !tx.Sent(key) {
-			out = append(out, dueAlert{kind: store.KindRecovery, key: key, e: e, slip: rec})
+			out = append(out, dueAlert{kind: store.KindRecovery, key: key, e: e, slip: rec, ends: all[e.Key()]})
 		}
 	}
 	return out
@@ -285,7 +291,7 @@ func (p dueAlert) alert(tx *store.Tx, g *store.Graph, up *store.Upstream, today 
 	case store.KindSlip:
 		a.Forget = []string{store.RecoveryKey(p.e.Dependency, p.e.NeededBy, p.e.ProviderDate)}
 	case store.KindRecovery:
-		a.Forget = []string{store.SlipKey(p.e.Dependency, p.slip.neededBy, p.slip.providerDate)}
+		a.Forget = p.ends
 	}
 	if p.kind == store.KindUpcoming {
 		to := upcomingTo(tx, g, p.e)
