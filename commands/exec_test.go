@@ -294,7 +294,7 @@ func TestShip(t *testing.T) {
 		t.Errorf("after ship: status %s, shipped on %s, date %s; want shipped, 2027-01-03, 2027-01-03", got.Status, got.ShippedOn, got.Date())
 	}
 	msgs := MustNewMessages(t, svc, before)
-	if want := ":rocket: <@UALICE> shipped *auth@1.4.0* on Sun 2027-01-03 (5 days early)\nDelivered for:\n• *payments@2.3.0* (owner <@UALICE>) needs it by Fri 2027-01-15 — delivered"; len(msgs) != 1 || msgs[0].Channel != "CAUTH" || msgs[0].Doc.Text != want {
+	if want := ":rocket: <@UALICE> shipped *auth@1.4.0* on Sun 2027-01-03 (5 days early)\nDelivered for:\n• *payments@2.3.0* (owner <@UALICE>) needs it by Fri 2027-01-15 — delivered on time"; len(msgs) != 1 || msgs[0].Channel != "CAUTH" || msgs[0].Doc.Text != want {
 		t.Errorf("ship queued %+v; want one message to CAUTH: %q", msgs, want)
 	}
 	t.Run("RejectsShippingTwice", func(t *testing.T) {

@@ -179,7 +179,7 @@ func TestDependValidation(t *testing.T) {
 	})
 	t.Run("RecordsShippedProviderAsDelivered", func(t *testing.T) {
 		r := MustDo(t, svc, alice, "/release depend app@1 on old@1")
-		if want := "depends on *old@1*, needed by Fri 2027-01-29, shipped Mon 2027-01-04 — delivered."; !strings.Contains(r.Doc.Text, want) {
+		if want := "depends on *old@1*, needed by Fri 2027-01-29, shipped Mon 2027-01-04 — delivered on time."; !strings.Contains(r.Doc.Text, want) {
 			t.Errorf("reply lacks %q:\n%s", want, r.Doc.Text)
 		}
 	})

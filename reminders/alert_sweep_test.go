@@ -98,6 +98,8 @@ func alertKind(m store.Message) string {
 		":warning: *Overdue*":                  "overdue",
 		":no_entry_sign: *Provider cancelled*": "cancelled",
 		":white_check_mark: *Back on track*":   "recovery",
+		":white_check_mark: *Delivered*":       "recovery",
+		":warning: *Delivered late*":           "recovery",
 		":calendar: ":                          "upcoming",
 	} {
 		if strings.HasPrefix(m.Doc.Text, prefix) {

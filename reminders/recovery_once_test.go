@@ -1,6 +1,7 @@
 package reminders
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -38,5 +39,36 @@ func TestRecoveryToldOncePerSlipEpisode(t *testing.T) {
 	}
 	if recoveries != 1 || len(later) != 0 {
 		t.Errorf("the ship queued %v and the sweeps after it %v; want one recovery in #CMOB, from the ship, and nothing after", ship, later)
+	}
+}
+
+// TestLateDeliveryIsSaidLate: a provider that ships after the needed-by
+// date is "delivered late" to the consumer, with the days, never "back on
+// track" or merely "delivered"; one that ships in time is "delivered on
+// time".
+func TestLateDeliveryIsSaidLate(t *testing.T) {
+	for _, tt := range []struct {
+		name, ship, head, words string
+	}{
+		{"ThreeDaysLate", "ship payments@2.3.0", ":warning: *Delivered late*", "delivered 3 days late"},
+		{"OnTime", "ship payments@2.3.0 on 2027-01-21", ":white_check_mark: *Delivered*", "delivered on time"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := MustAlertFixture(t)
+			f.clock.Set(day(5, 10))
+			f.do(t, "UALICE", "move payments@2.3.0 2027-01-25 because the HSM is late")
+			f.clock.Set(day(25, 10))
+			f.news(t)
+			f.do(t, "UALICE", tt.ship)
+			var texts []string
+			for _, m := range mustOutbox(t, f.st)[f.seen:] {
+				if m.Channel == "CMOB" {
+					texts = append(texts, m.Doc.Text)
+				}
+			}
+			if len(texts) != 1 || !strings.HasPrefix(texts[0], tt.head) || !strings.Contains(texts[0], tt.words) || strings.Contains(texts[0], "Back on track") {
+				t.Errorf("#CMOB was told %q; want one message starting %q that says %q", texts, tt.head, tt.words)
+			}
+		})
 	}
 }

@@ -13,7 +13,8 @@ import (
 // where its handshake stands): "on track (5 days to spare)" or "on track
 // (no days to spare)" (Spare), "late (3 days)" (DaysLate), "overdue (needed
 // 2 days ago, not shipped)" (NeededBy: how long ago, counted from the day),
-// "provider cancelled", "delivered", "not needed any more (x is shipped)"
+// "provider cancelled", "delivered on time" or "delivered 3 days late"
+// (DaysLate), "not needed any more (x is shipped)"
 // (Consumer); then, while the edge waits for its provider (on track, late
 // or overdue), " · requested", " · committed" or " · counter-proposed
 // <date>" (Handshake, Proposed). The provider's own date is not part of it:
@@ -21,7 +22,7 @@ import (
 type Standing struct {
 	Kind      EdgeKind
 	Spare     int       // OnTrack: days to spare; 0 for none (on the day)
-	DaysLate  int       // Late: days late
+	DaysLate  int       // Late: days late; Delivered: days after the needed-by date it came (0: on time)
 	NeededBy  Date      // Overdue: the needed-by date that passed
 	Consumer  Status    // NotNeeded: the consumer's status
 	Handshake Handshake // OnTrack, Late, Overdue: the request's state, "" without one
@@ -34,7 +35,7 @@ func (e Edge) Standing() Standing {
 	switch e.Kind {
 	case OnTrack:
 		s.Spare = max(0, e.Slack)
-	case Late:
+	case Late, Delivered:
 		s.DaysLate = e.DaysLate()
 	case Overdue:
 		s.NeededBy = e.NeededBy

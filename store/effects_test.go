@@ -90,7 +90,7 @@ func viewEdgeState(e store.Edge) string {
 	case store.ProviderCancelled:
 		out = "provider cancelled"
 	case store.Delivered:
-		out = "delivered"
+		out = fmt.Sprintf("delivered %d late", s.DaysLate)
 	case store.NotNeeded:
 		out = "not needed (" + string(s.Consumer) + ")"
 	}
@@ -242,7 +242,7 @@ func TestEffectsOf(t *testing.T) {
 			r.Status, r.ShippedOn = store.Shipped, MustDate(tb, "2027-01-04")
 		},
 		touched: []string{"lib@1"},
-		want:    effectsView{Changed: []string{"app@1 lib@1: on track 5 → delivered"}},
+		want:    effectsView{Changed: []string{"app@1 lib@1: on track 5 → delivered 0 late"}},
 	}, {
 		name:  "ConsumerAtRiskOnlyThroughItsProviderShipped",
 		setup: late,

@@ -29,6 +29,14 @@ func EdgeAlert(p EdgeNews, g *store.Graph, up *store.Upstream, today store.Date,
 		store.KindCancelled: ":no_entry_sign: *Provider cancelled*",
 		store.KindRecovery:  ":white_check_mark: *Back on track*",
 	}[p.Kind]
+	if p.Kind == store.KindRecovery && e.Kind == store.Delivered {
+		// The provider came: on time, or after the date it was needed by,
+		// which is said as such and never as "back on track".
+		head = ":white_check_mark: *Delivered*"
+		if e.DaysLate() > 0 {
+			head = ":warning: *Delivered late*"
+		}
+	}
 	b := NewDoc("")
 	b.Section(fmt.Sprintf("%s: %s needs %s by %s; it is %s — %s.", head, Bold(e.Consumer), ProviderName(e), When(e.NeededBy, today), ProviderDue(e), EdgeStateText(e, today)))
 	if p.Kind == store.KindRecovery {

@@ -96,7 +96,8 @@ func AndList(items []string) string {
 
 // EdgeStateWords says an edge's state in the words every view uses:
 // "on track (5 days to spare)", "late (3 days)", "overdue (needed 2 days
-// ago, not shipped)", "provider cancelled", "delivered", or, for an edge
+// ago, not shipped)", "provider cancelled", "delivered on time", "delivered
+// 3 days late" (a provider that came after the needed-by date), or, for an edge
 // whose consumer is shipped or cancelled, "not needed any more (… shipped)".
 // Where its handshake stands is edgeStateText's to add.
 func EdgeStateWords(e store.Edge, today store.Date) string {
@@ -108,7 +109,10 @@ func EdgeStateWords(e store.Edge, today store.Date) string {
 	case store.ProviderCancelled:
 		return "provider cancelled"
 	case store.Delivered:
-		return "delivered"
+		if n := e.DaysLate(); n > 0 {
+			return "delivered " + Days(n) + " late"
+		}
+		return "delivered on time"
 	case store.NotNeeded:
 		return "not needed any more (" + e.Consumer.String() + " is " + string(e.ConsumerStatus) + ")"
 	}
