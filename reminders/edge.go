@@ -41,6 +41,27 @@ type dueAlert struct {
 	// ends: one recovery closes the whole episode, so an older slip of
 	// the same edge is not recovered from again later.
 	ends []string
+	// silent marks a slip that is not news: the edge is late, but by no
+	// more than a slip already told (its provider moved earlier, still
+	// late). It is recorded in the ledger, so a recovery later quotes the
+	// dates that stand, and queues nothing.
+	silent bool
+}
+
+// lessLate reports whether e, a late edge, is late by no more days than a
+// slip of the same edge (same needed-by date) already in the ledger: an
+// improvement is not a slip.
+func lessLate(tx *store.Tx, e store.Edge) bool {
+	less := false
+	tx.LedgerEntries(slipPrefix+e.Key()+" ", func(key string, _ time.Time) bool {
+		edge, rec, ok := parseSlipKey(key)
+		if ok && edge == e.Key() && rec.neededBy == e.NeededBy && !rec.providerDate.Before(e.ProviderDate) {
+			less = true
+			return false
+		}
+		return true
+	})
+	return less
 }
 
 // slipRecord is a slip alert in the ledger: the dates it named.
@@ -81,6 +102,9 @@ func EdgeAlerts(tx *store.Tx, g *store.Graph, now time.Time, loc *time.Location,
 		}
 		if p.key != "" && !tx.Sent(p.key) {
 			p.e = e
+			if p.kind == store.KindSlip {
+				p.silent = lessLate(tx, e)
+			}
 			due = append(due, p)
 		}
 		if e.Kind == store.OnTrack || e.Kind == store.Late {
@@ -103,7 +127,7 @@ func EdgeAlerts(tx *store.Tx, g *store.Graph, now time.Time, loc *time.Location,
 		if err != nil {
 			return nil, err
 		}
-		if len(a.Messages) > 0 {
+		if len(a.Messages) > 0 || p.silent {
 			alerts = append(alerts, a)
 		}
 	}
@@ -292,6 +316,9 @@ func (p dueAlert) alert(tx *store.Tx, g *store.Graph, up *store.Upstream, today 
 		a.Forget = []string{store.RecoveryKey(p.e.Dependency, p.e.NeededBy, p.e.ProviderDate)}
 	case store.KindRecovery:
 		a.Forget = p.ends
+	}
+	if p.silent {
+		return a, nil
 	}
 	if p.kind == store.KindUpcoming {
 		to := upcomingTo(tx, g, p.e)

@@ -72,3 +72,24 @@ func TestLateDeliveryIsSaidLate(t *testing.T) {
 		})
 	}
 }
+
+// TestImprovementIsNotASlip: a provider that moves earlier but stays late
+// is not a new slip alert (the channel's news of the move says "still
+// late, by less"); a later move past the worst date told is.
+func TestImprovementIsNotASlip(t *testing.T) {
+	f := MustAlertFixture(t)
+	f.clock.Set(day(5, 10))
+	f.do(t, "UALICE", "move payments@2.3.0 2027-01-28 because the HSM is late")
+	if got, want := f.news(t), []string{"news #CPAY", "slip #CMOB", "slip @URITA"}; !cmp.Equal(want, got) {
+		t.Fatalf("the slip queued %v; want %v", got, want)
+	}
+	f.do(t, "UALICE", "move payments@2.3.0 2027-01-25 because of a workaround")
+	MustSweep(t, f.sweep, f.clock.Now())
+	if got, want := f.news(t), []string{"news #CPAY"}; !cmp.Equal(want, got) {
+		t.Errorf("a move earlier, still late, queued %v; want only the channel's news %v", got, want)
+	}
+	f.do(t, "UALICE", "move payments@2.3.0 2027-02-01 because the HSM is later still")
+	if got, want := f.news(t), []string{"news #CPAY", "slip #CMOB", "slip @URITA"}; !cmp.Equal(want, got) {
+		t.Errorf("a move past the worst date told queued %v; want %v", got, want)
+	}
+}

@@ -227,9 +227,20 @@ func lastMove(e store.Edge, g *store.Graph, zone *time.Location) string {
 	return s
 }
 
-// lastDateChange returns the last change of an edge's provider's date (a
-// move, a confirmation with a new date, a cancellation) and its verb,
-// "moved" or "cancelled"; verb is "" when the date never changed.
+// lastDateChange returns the change of an edge's provider's date that
+// explains the edge's state, and its verb, "moved" or "cancelled"; verb is
+// "" when no change of the provider's date explains it (it was late from
+// the start, its needed-by date was pulled in, or time passed). It is the
+// one answer to "what caused this?" that alerts, show, impact, digests and
+// agendas give:
+//
+//   - a cancelled provider: its cancellation;
+//   - a late or overdue edge: the move that took the provider's date across
+//     the needed-by date (from on or before it to after it), the last such;
+//     failing that, the last move that made the provider later. A move that
+//     made it earlier (less late) is never the cause of a slip;
+//   - any other state (on track, delivered): the last change of the date,
+//     the one that brought it back.
 func lastDateChange(e store.Edge, g *store.Graph) (store.HistoryEntry, string) {
 	var hs []store.HistoryEntry
 	if e.IsExternal() {
@@ -239,10 +250,36 @@ func lastDateChange(e store.Edge, g *store.Graph) (store.HistoryEntry, string) {
 	} else if r := g.Release(e.Provider); r != nil {
 		hs = r.History
 	}
+	moved := func(h store.HistoryEntry) bool {
+		return h.Kind == store.HistoryMoved || h.Kind == store.HistoryConfirmed && h.From != h.To
+	}
+	switch e.Kind {
+	case store.Late, store.Overdue:
+		var later *store.HistoryEntry // the last move that made the provider later
+		for i := len(hs) - 1; i >= 0; i-- {
+			h := &hs[i]
+			if !moved(*h) || !h.To.After(h.From) {
+				continue
+			}
+			if !h.From.After(e.NeededBy) && h.To.After(e.NeededBy) {
+				return *h, "moved"
+			}
+			if later == nil {
+				later = h
+			}
+		}
+		if later != nil {
+			return *later, "moved"
+		}
+		return store.HistoryEntry{}, ""
+	}
 	for i := len(hs) - 1; i >= 0; i-- {
 		h := hs[i]
 		switch {
-		case h.Kind == store.HistoryMoved, h.Kind == store.HistoryConfirmed && h.From != h.To:
+		case moved(h):
+			if e.Kind == store.ProviderCancelled {
+				continue
+			}
 			return h, "moved"
 		case h.Kind == store.HistoryCancelled:
 			return h, "cancelled"
