@@ -251,9 +251,10 @@ func TestMove(t *testing.T) {
 	}
 	msgs := MustNewMessages(t, svc, before)
 	// The news in payments' channel, then the slip alert in mobile's
-	// channel and to its release manager (its owner).
-	if len(msgs) != 3 || msgs[1].Channel != "CMOB" || msgs[2].Channel != alice || !msgs[2].DM {
-		t.Fatalf("move queued %d messages; want 3: the news, and the slip alert to CMOB and by DM to %s", len(msgs), alice)
+	// channel; not by DM to its release manager (its owner), who made the
+	// move herself.
+	if len(msgs) != 2 || msgs[1].Channel != "CMOB" {
+		t.Fatalf("move queued %d messages; want 2: the news, and the slip alert to CMOB (no DM to %s, who moved it)", len(msgs), alice)
 	}
 	for _, w := range []string{
 		":arrow_right: <@UALICE> moved *payments@2.3.0* later, from Fri 2027-01-15 to Mon 2027-02-01 (17 days later) because the PCI audit moved",
@@ -273,8 +274,8 @@ func TestMove(t *testing.T) {
 		MustDo(t, svc, alice, "/release move payments@2.3.0 2027-01-20")
 		msgs := MustNewMessages(t, svc, before)
 		// mobile@5.0 is on track again: the news, and the recovery alert to
-		// mobile's channel and owner.
-		if len(msgs) != 3 || !strings.Contains(msgs[0].Doc.Text, "moved *payments@2.3.0* earlier, from Mon 2027-02-01 to Wed 2027-01-20 (12 days earlier)") ||
+		// mobile's channel (its owner fixed it herself: no DM).
+		if len(msgs) != 2 || !strings.Contains(msgs[0].Doc.Text, "moved *payments@2.3.0* earlier, from Mon 2027-02-01 to Wed 2027-01-20 (12 days earlier)") ||
 			!strings.HasPrefix(msgs[1].Doc.Text, ":white_check_mark: *Back on track*: *mobile@5.0* needs *payments@2.3.0*") {
 			t.Fatalf("move earlier queued %+v; want the news saying it moved earlier, and the recovery alert", msgs)
 		}
@@ -327,8 +328,8 @@ func TestCancel(t *testing.T) {
 		t.Errorf("after cancel: status %s, history %+v; want cancelled with the reason", got.Status, got.History)
 	}
 	msgs := MustNewMessages(t, svc, before)
-	if len(msgs) != 3 || msgs[0].Channel != "CPAY" || msgs[1].Channel != "CMOB" || !strings.HasPrefix(msgs[1].Doc.Text, ":no_entry_sign: *Provider cancelled*") {
-		t.Fatalf("cancel queued %+v; want the news to CPAY, then the provider-cancelled alert to CMOB and its owner", msgs)
+	if len(msgs) != 2 || msgs[0].Channel != "CPAY" || msgs[1].Channel != "CMOB" || !strings.HasPrefix(msgs[1].Doc.Text, ":no_entry_sign: *Provider cancelled*") {
+		t.Fatalf("cancel queued %+v; want the news to CPAY, then the provider-cancelled alert to CMOB (not to its owner, who cancelled)", msgs)
 	}
 	if want := ":no_entry_sign: <@UALICE> cancelled *payments@2.3.0* because merged into 2.4.0\n:warning: These releases depend on it:\n• *mobile@5.0* (owner <@UALICE>) needs it by Fri 2027-01-29 — :no_entry_sign: *provider cancelled*"; msgs[0].Doc.Text != want {
 		t.Errorf("cancel message = %q; want %q", msgs[0].Doc.Text, want)
@@ -385,16 +386,13 @@ func TestDepend(t *testing.T) {
 			t.Errorf("dependencies = %+v; want auth@1.4.0 → external okta api", after.Dependencies)
 		}
 		msgs := after.Outbox[len(before.Outbox):]
-		// The news (auth's channel needs no slip alert besides), the slip
-		// alert to auth's owner, and the upcoming nudge to the item's
-		// owner (needed in 4 days).
-		if want := "*auth@1.4.0* now depends on external “Okta  API” needed by Fri 2027-01-08, due Tue 2027-01-12 — :warning: *late (4 days)*"; len(msgs) != 3 || msgs[0].Channel != "CAUTH" || !strings.Contains(msgs[0].Doc.Text, want) {
-			t.Fatalf("depend queued %+v; want 3 messages, the first to CAUTH with %q", msgs, want)
+		// The news (auth's channel needs no slip alert besides; its owner
+		// recorded the dependency and is not DMed of it), and the upcoming
+		// nudge to the item's owner (needed in 4 days).
+		if want := "*auth@1.4.0* now depends on external “Okta  API” needed by Fri 2027-01-08, due Tue 2027-01-12 — :warning: *late (4 days)*"; len(msgs) != 2 || msgs[0].Channel != "CAUTH" || !strings.Contains(msgs[0].Doc.Text, want) {
+			t.Fatalf("depend queued %+v; want 2 messages, the first to CAUTH with %q", msgs, want)
 		}
-		if m := msgs[1]; m.Channel != alice || !m.DM || !m.Quiet || !strings.HasPrefix(m.Doc.Text, ":warning: *Slip*") {
-			t.Errorf("second message %+v; want the slip alert to %s by quiet DM", m, alice)
-		}
-		if m := msgs[2]; m.Channel != sam || !m.DM || !m.Quiet || len(m.Doc.Buttons) != 2 {
+		if m := msgs[1]; m.Channel != sam || !m.DM || !m.Quiet || len(m.Doc.Buttons) != 2 {
 			t.Errorf("last message %+v; want the upcoming nudge to %s with two buttons", m, sam)
 		}
 	})
@@ -723,7 +721,7 @@ func TestEscaping(t *testing.T) {
 		before := MustSnapshot(t, svc.Store)
 		MustDo(t, svc, alice, "/release cancel payments@2.3.0 "+reason)
 		msgs := MustNewMessages(t, svc, before)
-		if len(msgs) != 3 || !strings.Contains(msgs[0].Doc.Text, "because "+shown) || !strings.Contains(msgs[1].Doc.Text, "“"+shown+"”") {
+		if len(msgs) != 2 || !strings.Contains(msgs[0].Doc.Text, "because "+shown) || !strings.Contains(msgs[1].Doc.Text, "“"+shown+"”") {
 			t.Fatalf("cancel queued %+v; want the news and the alerts with %q", msgs, shown)
 		}
 		for _, m := range msgs {
@@ -734,7 +732,7 @@ func TestEscaping(t *testing.T) {
 		svc := MustService(t)
 		MustFixture(t, svc)
 		before := MustSnapshot(t, svc.Store)
-		r := MustDo(t, svc, alice, `/release depend auth@1.4.0 on external "&lt;!channel&gt; SDK &amp; <https://evil.example|co>" due fri`)
+		r := MustDo(t, svc, alice, `/release depend auth@1.4.0 on external "&lt;!channel&gt; SDK &amp; <https://evil.example|co>" due fri owner <@USAM|sam>`)
 		const want = "external “&lt;!channel&gt; SDK &amp; co (https://evil.example)”"
 		msgs := MustNewMessages(t, svc, before)
 		if len(msgs) != 2 { // the news, and the upcoming nudge to the item's owner

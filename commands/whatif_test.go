@@ -58,6 +58,9 @@ func TestMovePreview(t *testing.T) {
 	t.Run("SaysWhatTheMoveWouldDoAndSavesNothing", func(t *testing.T) {
 		svc := MustService(t, root)
 		MustFixture(t, svc)
+		// mobile's release manager is bob: alice, who moves, is not DMed of
+		// her own move.
+		MustDo(t, svc, alice, "/release role mobile@5.0 release-manager <@UBOB>")
 		before, gen := MustSnapshot(t, svc.Store), MustGeneration(t, svc.Store)
 		r := MustDo(t, svc, alice, line+" preview")
 		for _, want := range []string{
@@ -65,7 +68,7 @@ func TestMovePreview(t *testing.T) {
 			"*Preview, nothing saved.* Moving *payments@2.3.0* from Fri 2027-01-15 to Mon 2027-02-01 (17 days later) because the PCI audit moved would:",
 			"Now late for:\n• *mobile@5.0* (owner <@UALICE>) needs it by Fri 2027-01-29 — :warning: *late (3 days)*",
 			"*Newly at risk* (1 release), with the slack of each one's tightest edge:\n• *mobile@5.0* — slack −3 days: needs *payments@2.3.0* by Fri 2027-01-29",
-			"*Who hears of it:* relman would post in <#CPAY> and <#CMOB>, and DM <@UALICE> (in their working hours) — 3 messages.",
+			"*Who hears of it:* relman would post in <#CPAY> and <#CMOB>, and DM <@UBOB> (in their working hours) — 3 messages.",
 		} {
 			if !strings.Contains(r.Doc.Text, want) {
 				t.Errorf("preview lacks %q:\n%s", want, r.Doc.Text)
@@ -86,6 +89,7 @@ func TestMovePreview(t *testing.T) {
 	t.Run("MoveItDoesWhatThePreviewSaid", func(t *testing.T) {
 		svc := MustService(t, root)
 		MustFixture(t, svc)
+		MustDo(t, svc, alice, "/release role mobile@5.0 release-manager <@UBOB>")
 		preview := MustDo(t, svc, alice, line+" preview")
 		before := MustSnapshot(t, svc.Store)
 		moved := MustDo(t, svc, alice, "/release "+MustMoveIt(t, preview))
@@ -93,7 +97,7 @@ func TestMovePreview(t *testing.T) {
 			t.Errorf("Move it replied:\n%s", moved.Doc.Text)
 		}
 		got := recipients(MustNewMessages(t, svc, before))
-		want := []string{"#CPAY", "#CMOB", "@UALICE"}
+		want := []string{"#CPAY", "#CMOB", "@UBOB"}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("the move's messages went elsewhere than the preview said (-want +got):\n%s", diff)
 		}

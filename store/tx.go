@@ -351,8 +351,15 @@ func (tx *Tx) AuditLog(after uint64, limit int) ([]Audit, error) {
 	return out, nil
 }
 
-// Enqueue adds m to the outbox and sets its ID.
+// Enqueue adds m to the outbox and sets its ID. A DM to the actor of tx
+// (the person whose command this is) is not queued: nobody is told of
+// their own action by DM.
 func (tx *Tx) Enqueue(m *Message) error {
+	if m.DM && m.Channel != "" && m.Channel == tx.actor {
+		// Nobody is told by DM of their own action: they just did it, and
+		// the reply says what happened (a channel still hears of it).
+		return nil
+	}
 	b := tx.kv.Bucket(bucketOutbox)
 	seq, err := b.NextSequence()
 	if err != nil {
