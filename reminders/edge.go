@@ -31,12 +31,25 @@ func upcomingDue(left int) int {
 	return 0
 }
 
-// pending is an alert found due, its words not yet composed.
+// nearerNudgeSent reports whether a nudge about e's needed-by date nearer
+// to it than daysBefore was sent: that one supersedes this, even when the
+// wall clock, stepped back over midnight, makes this one due again.
+func nearerNudgeSent(tx *store.Tx, e store.Edge, daysBefore int) bool {
+	for _, n := range UpcomingDays {
+		if n < daysBefore && tx.Sent(store.UpcomingKey(e.Dependency, e.NeededBy, n)) {
+			return true
+		}
+	}
+	return false
+}
+
+// dueAlert is an alert found due, its words not yet composed.
 type dueAlert struct {
-	kind string // store.KindSlip, …
-	key  string
-	e    store.Edge
-	slip slipRecord // a recovery: the slip it recovers from
+	kind  string // store.KindSlip, …
+	key   string
+	e     store.Edge
+	slip  slipRecord // a recovery: the slip it recovers from
+	slips []string   // a recovery: every slip of the edge in the ledger, which it ends
 }
 
 // slipRecord is a slip alert in the ledger: the dates it named.
@@ -49,11 +62,12 @@ type slipRecord struct {
 // EdgeAlerts is the due-check for dependencies, within scope: new slips
 // (an edge became late; a further slip is a new alert), overdue needed-by
 // dates, cancelled providers, recoveries (an edge whose last slip alert is
-// in the ledger is on track again, or delivered: once per slip), to the
-// consumer's channel and, by quiet DM, its release managers; and upcoming
-// needed-by dates 7 days and 1 day ahead that are not yet met, by quiet DM
-// to the provider's release managers (an external item's owner), with
-// buttons. Alerts are in a stable order: by kind, then edge.
+// in the ledger is on track again, or delivered: once, ending every slip
+// alert of the edge), to the consumer's channel and, by quiet DM, its
+// release managers; and upcoming needed-by dates 7 days and 1 day ahead
+// that are not yet met, by quiet DM to the provider's release managers (an
+// external item's owner), with buttons; a 7-day nudge is superseded once
+// the 1-day one was sent. Alerts are in a stable order: by kind, then edge.
 func EdgeAlerts(tx *store.Tx, g *store.Graph, now time.Time, loc *time.Location, scope Scope) ([]Alert, error) {
 	if loc == nil {
 		loc = time.UTC
@@ -81,7 +95,7 @@ func EdgeAlerts(tx *store.Tx, g *store.Graph, now time.Time, loc *time.Location,
 		}
 		if e.Kind == store.OnTrack || e.Kind == store.Late {
 			if n := upcomingDue(e.NeededBy.Sub(today)); n > 0 {
-				if key := store.UpcomingKey(e.Dependency, e.NeededBy, n); !tx.Sent(key) {
+				if key := store.UpcomingKey(e.Dependency, e.NeededBy, n); !tx.Sent(key) && !nearerNudgeSent(tx, e, n) {
 					due = append(due, dueAlert{kind: store.KindUpcoming, key: key, e: e})
 				}
 			}
@@ -198,12 +212,14 @@ func (a slipRecord) later(b slipRecord) bool {
 // touched (onTrack).
 func recoveries(tx *store.Tx, g *store.Graph, today store.Date, scope Scope, onTrack []store.Edge) []dueAlert {
 	latest := map[string]slipRecord{}
+	all := map[string][]string{} // edge → the keys of its slips in the ledger
 	note := func(prefix string, exact string) {
 		tx.LedgerEntries(prefix, func(key string, at time.Time) bool {
 			edge, rec, ok := parseSlipKey(key)
 			if !ok || (exact != "" && edge != exact) {
 				return true
 			}
+			all[edge] = append(all[edge], key)
 			rec.at = at
 			if old, had := latest[edge]; !had || rec.later(old) {
 				latest[edge] = rec
@@ -243,7 +259,7 @@ func recoveries(tx *store.Tx, g *store.Graph, today store.Date, scope Scope, onT
 		}
 		key := store.RecoveryKey(e.Dependency, rec.neededBy, rec.providerDate)
 		if !tx.Sent(key) {
-			out = append(out, dueAlert{kind: store.KindRecovery, key: key, e: e, slip: rec})
+			out = append(out, dueAlert{kind: store.KindRecovery, key: key, e: e, slip: rec, slips: all[e.Key()]})
 		}
 	}
 	return out
@@ -285,7 +301,11 @@ func (p dueAlert) alert(tx *store.Tx, g *store.Graph, up *store.Upstream, today 
 	case store.KindSlip:
 		a.Forget = []string{store.RecoveryKey(p.e.Dependency, p.e.NeededBy, p.e.ProviderDate)}
 	case store.KindRecovery:
-		a.Forget = []string{store.SlipKey(p.e.Dependency, p.slip.neededBy, p.slip.providerDate)}
+		// Every slip of the edge ends, not only the latest: an earlier one
+		// left behind would be recovered from again at the next check
+		// (and which is latest goes by when each was recorded, which a wall
+		// clock stepped back can reorder).
+		a.Forget = p.slips
 	}
 	if p.kind == store.KindUpcoming {
 		to := upcomingTo(tx, g, p.e)
