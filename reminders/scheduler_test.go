@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -339,4 +340,41 @@ func TestSchedulerClockSteps(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSchedulerClockStepsOnTheRealTimer is TestSchedulerClockSteps with
+// time.After, in a synctest bubble: the timer counts the bubble's elapsed
+// time while the wall clock (the FakeClock) is stepped.
+func TestSchedulerClockStepsOnTheRealTimer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		at := func(h, m int) time.Time { return time.Date(2027, 1, 4, h, m, 0, 0, time.UTC) }
+		clock := store.NewFakeClock(at(9, 5))
+		rec := newRecorder()
+		s := MustScheduler(t, "*/15 * * * *", time.UTC, clock, rec.job, nil)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- s.Run(ctx) }()
+		// pass lets d elapse while the wall clock moves by d too, then
+		// steps the wall clock by step.
+		pass := func(d, step time.Duration) {
+			clock.Advance(d)
+			time.Sleep(d)
+			synctest.Wait()
+			clock.Advance(step)
+		}
+		synctest.Wait()
+		pass(10*time.Minute, -time.Hour)                // runs at 09:15; then the clock reads 08:15
+		pass(15*time.Minute, 0)                         // 08:30: nothing up to 09:15 runs again
+		pass(time.Hour, 0)                              // 09:30
+		pass(5*time.Minute, 24*time.Hour+2*time.Minute) // 09:35 stepped forward a day: Tuesday 09:37
+		pass(10*time.Minute, 0)                         // the timer for 09:45 Monday fires at 09:47 Tuesday: one catch-up run
+		pass(13*time.Minute, 0)                         // 10:00 Tuesday
+		cancel()
+		<-done
+		tue := func(h, m int) time.Time { return at(h, m).AddDate(0, 0, 1) }
+		want := []time.Time{at(9, 5), at(9, 15), at(9, 30), tue(9, 47), tue(10, 0)}
+		if diff := cmp.Diff(want, rec.times()); diff != "" {
+			t.Errorf("runs (-want +got):\n%s", diff)
+		}
+	})
 }
