@@ -155,6 +155,19 @@ func TestEdgeAlerts(t *testing.T) {
 				want: []string{"news #CPAY", "recovery #CMOB", "recovery @URITA"}},
 			{at: day(7, 11), want: nil},
 		}},
+		{"AFurtherSlipRecoversOnce", []step{
+			{at: alertStart, lines: []string{"move payments@2.3.0 2027-01-25 because the HSM is late"},
+				want: []string{"news #CPAY", "slip #CMOB", "slip @URITA"}},
+			{at: day(5, 10), lines: []string{"move payments@2.3.0 2027-01-27 because the HSM is later"},
+				want: []string{"news #CPAY", "slip #CMOB", "slip @URITA"}},
+			{at: day(6, 10), lines: []string{"move payments@2.3.0 2027-01-20"},
+				want: []string{"news #CPAY", "recovery #CMOB", "recovery @URITA"}},
+			{at: day(6, 11), want: nil},
+			{at: day(7, 11), want: nil},
+			// The first slip's dates again, after the recovery: news.
+			{at: day(8, 10), lines: []string{"move payments@2.3.0 2027-01-25 because the HSM is late again"},
+				want: []string{"news #CPAY", "slip #CMOB", "slip @URITA"}},
+		}},
 		{"RecoveryByShipping", []step{
 			{at: alertStart, lines: []string{"move payments@2.3.0 2027-01-25 because the HSM is late"},
 				want: []string{"news #CPAY", "slip #CMOB", "slip @URITA"}},

@@ -59,10 +59,13 @@ type DueDigest struct {
 func (d DueDigest) Key() string { return store.DigestKey(d.Subscription.Key(), d.Slot) }
 
 // DueDigests returns, in slot order, the subscriptions whose latest slot
-// at or before now came after they were made and is not in the ledger.
-// Only the latest slot counts: a digest missed while relman was down goes
-// out once, late, not once per missed slot; and a subscription made (or
-// changed) after today's slot waits for the next one.
+// at or before now came after they were made and neither it nor a later
+// slot is in the ledger. Only the latest slot counts: a digest missed while
+// relman was down (or while the wall clock stepped forward over it) goes
+// out once, late, not once per missed slot; a subscription made (or
+// changed) after today's slot waits for the next one; and a wall clock
+// stepped back over a slot sends nothing, not even an earlier slot that
+// was skipped.
 func DueDigests(tx *store.Tx, now time.Time) ([]DueDigest, error) {
 	subs, err := tx.Subscriptions()
 	if err != nil {
@@ -72,7 +75,7 @@ func DueDigests(tx *store.Tx, now time.Time) ([]DueDigest, error) {
 	for _, s := range subs {
 		slot := LastDigest(s, now)
 		d := DueDigest{Subscription: s, Slot: slot}
-		if slot.Before(s.CreatedAt) || tx.Sent(d.Key()) {
+		if slot.Before(s.CreatedAt) || tx.DigestSentFrom(s.Key(), slot) {
 			continue
 		}
 		due = append(due, d)

@@ -5,7 +5,8 @@
 // restart and still do the right thing once.
 //
 // Scheduler is the trigger (RELMAN_SWEEP in the workspace zone, once at
-// start, panics recovered, overlapping runs skipped); Sweep is the job: it
+// start, panics recovered, overlapping runs skipped, no slot run twice when
+// the wall clock steps back); Sweep is the job: it
 // runs Checks (EdgeAlerts — slips, overdue and upcoming needed-by
 // dates, cancelled providers, recoveries — Reconfirms, Digests and
 // CRDeadlines, which decides CRs whose deadline passed) over everything

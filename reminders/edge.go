@@ -31,7 +31,19 @@ func upcomingDue(left int) int {
 	return 0
 }
 
-// pending is an alert found due, its words not yet composed.
+// nearerNudgeSent reports whether a nudge about e's needed-by date nearer
+// to it than daysBefore was sent: that one supersedes this, even when the
+// wall clock, stepped back over midnight, makes this one due again.
+func nearerNudgeSent(tx *store.Tx, e store.Edge, daysBefore int) bool {
+	for _, n := range UpcomingDays {
+		if n < daysBefore && tx.Sent(store.UpcomingKey(e.Dependency, e.NeededBy, n)) {
+			return true
+		}
+	}
+	return false
+}
+
+// dueAlert is an alert found due, its words not yet composed.
 type dueAlert struct {
 	kind string // store.KindSlip, …
 	key  string
@@ -74,11 +86,12 @@ type slipRecord struct {
 // EdgeAlerts is the due-check for dependencies, within scope: new slips
 // (an edge became late; a further slip is a new alert), overdue needed-by
 // dates, cancelled providers, recoveries (an edge whose last slip alert is
-// in the ledger is on track again, or delivered: once per slip), to the
-// consumer's channel and, by quiet DM, its release managers; and upcoming
-// needed-by dates 7 days and 1 day ahead that are not yet met, by quiet DM
-// to the provider's release managers (an external item's owner), with
-// buttons. Alerts are in a stable order: by kind, then edge.
+// in the ledger is on track again, or delivered: once, ending every slip
+// alert of the edge), to the consumer's channel and, by quiet DM, its
+// release managers; and upcoming needed-by dates 7 days and 1 day ahead
+// that are not yet met, by quiet DM to the provider's release managers (an
+// external item's owner), with buttons; a 7-day nudge is superseded once
+// the 1-day one was sent. Alerts are in a stable order: by kind, then edge.
 func EdgeAlerts(tx *store.Tx, g *store.Graph, now time.Time, loc *time.Location, scope Scope) ([]Alert, error) {
 	if loc == nil {
 		loc = time.UTC
@@ -109,7 +122,7 @@ func EdgeAlerts(tx *store.Tx, g *store.Graph, now time.Time, loc *time.Location,
 		}
 		if e.Kind == store.OnTrack || e.Kind == store.Late {
 			if n := upcomingDue(e.NeededBy.Sub(today)); n > 0 {
-				if key := store.UpcomingKey(e.Dependency, e.NeededBy, n); !tx.Sent(key) {
+				if key := store.UpcomingKey(e.Dependency, e.NeededBy, n); !tx.Sent(key) && !nearerNudgeSent(tx, e, n) {
 					due = append(due, dueAlert{kind: store.KindUpcoming, key: key, e: e})
 				}
 			}
@@ -327,7 +340,7 @@ func (p dueAlert) alert(tx *store.Tx, g *store.Graph, up *store.Upstream, today 
 		}
 		doc := render.UpcomingNudge(g, p.e, today)
 		for _, u := range to {
-			a.Messages = append(a.Messages, store.Message{Channel: u, DM: true, Quiet: true, Doc: doc})
+			a.Messages = append(a.Messages, store.Message{Channel: u, DM: true, Quiet: true, Remind: true, Doc: doc})
 		}
 		return a, nil
 	}

@@ -70,23 +70,42 @@ func (s *Scheduler) Next(t time.Time) time.Time {
 
 // Run triggers the job at once, then at every scheduled time, until ctx
 // ends. It returns ctx's error after the running job, if any, has finished.
+//
+// Slots are read on the wall clock, which NTP may step. Run remembers the
+// latest slot it ran (the start counts as one), so a clock stepped back
+// runs no slot up to it again: Run waits for the clock to pass it, and a
+// timer that fires before its slot on the stepped clock waits on. A clock
+// stepped forward over several slots gets one run, as of the time the
+// timer fires, and the job catches up as it does after downtime.
 func (s *Scheduler) Run(ctx context.Context) error {
 	after := s.After
 	if after == nil {
 		after = time.After
 	}
-	s.Trigger(ctx, s.clock.Now())
+	last := s.clock.Now()
+	s.Trigger(ctx, last)
 	for {
 		now := s.clock.Now()
-		wait := s.Next(now).Sub(now)
+		slot := s.Next(later(now, last))
 		select {
 		case <-ctx.Done():
 			s.Wait()
 			return ctx.Err()
-		case <-after(wait):
-			s.Trigger(ctx, s.clock.Now())
+		case <-after(slot.Sub(now)):
+			if now := s.clock.Now(); !now.Before(slot) {
+				last = slot
+				s.Trigger(ctx, now)
+			}
 		}
 	}
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return b
+	}
+	return a
 }
 
 // Trigger starts a run of the job at now in its own goroutine and reports

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -257,4 +258,123 @@ func TestNewSchedulerRejectsABadSpec(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "not a cron schedule") {
 		t.Errorf("NewScheduler(bad) = %v; want the ParseSchedule error", err)
 	}
+}
+
+// TestSchedulerClockSteps drives Run with the wall clock stepped while it
+// waits: its timer measures elapsed time, so it fires when that much time
+// has passed whatever the wall clock then reads.
+func TestSchedulerClockSteps(t *testing.T) {
+	at := func(d, h, m int) time.Time { return time.Date(2027, 1, d, h, m, 0, 0, time.UTC) }
+	type fire struct {
+		clock    time.Time     // what the wall clock reads when the timer fires
+		wantWait time.Duration // the wait the scheduler asks for next
+	}
+	for _, tc := range []struct {
+		name      string
+		start     time.Time
+		firstWait time.Duration
+		fires     []fire
+		wantRuns  []time.Time
+	}{
+		{name: "AStepBackAnHourDoesNotRunTheSameSlotsAgain",
+			start: at(4, 9, 5), firstWait: 10 * time.Minute,
+			fires: []fire{
+				{clock: at(4, 9, 15), wantWait: 15 * time.Minute},
+				// Stepped back an hour while waiting for 09:30: the
+				// timer fires at 08:30; 08:30 to 09:15 ran already.
+				{clock: at(4, 8, 30), wantWait: time.Hour},
+				{clock: at(4, 9, 30), wantWait: 15 * time.Minute},
+			},
+			wantRuns: []time.Time{at(4, 9, 5), at(4, 9, 15), at(4, 9, 30)}},
+		{name: "AStepBackDuringTheFirstWaitDoesNotRunBeforeTheStart",
+			start: at(4, 9, 5), firstWait: 10 * time.Minute,
+			fires: []fire{
+				{clock: at(4, 8, 15), wantWait: time.Hour},
+				{clock: at(4, 9, 15), wantWait: 15 * time.Minute},
+			},
+			wantRuns: []time.Time{at(4, 9, 5), at(4, 9, 15)}},
+		{name: "AStepForwardADayRunsOnceToCatchUp",
+			start: at(4, 9, 5), firstWait: 10 * time.Minute,
+			fires: []fire{
+				// Stepped forward a day and 7 minutes while waiting for
+				// 09:15: one run as of then, then the next slot.
+				{clock: at(5, 9, 22), wantWait: 8 * time.Minute},
+				{clock: at(5, 9, 30), wantWait: 15 * time.Minute},
+			},
+			wantRuns: []time.Time{at(4, 9, 5), at(5, 9, 22), at(5, 9, 30)}},
+		{name: "AStepForwardOverAWeekendRunsOnceToCatchUp",
+			start: at(8, 17, 0), firstWait: 15 * time.Minute,
+			fires: []fire{
+				{clock: at(11, 8, 0), wantWait: 15 * time.Minute},
+			},
+			wantRuns: []time.Time{at(8, 17, 0), at(11, 8, 0)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := store.NewFakeClock(tc.start)
+			rec := newRecorder()
+			timer := newFakeTimer()
+			s := MustScheduler(t, "*/15 * * * *", time.UTC, clock, rec.job, nil)
+			s.After = timer.After
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- s.Run(ctx) }()
+			mustRan(t, rec)
+			w := timer.next(t)
+			if w.d != tc.firstWait {
+				t.Errorf("waits %v after the start; want %v", w.d, tc.firstWait)
+			}
+			for i, f := range tc.fires {
+				s.Wait()
+				clock.Set(f.clock)
+				w.fire <- f.clock
+				w = timer.next(t)
+				if w.d != f.wantWait {
+					t.Errorf("fire %d at %s: then waits %v; want %v", i, f.clock.Format("Mon 15:04"), w.d, f.wantWait)
+				}
+			}
+			s.Wait()
+			cancel()
+			<-done
+			if diff := cmp.Diff(tc.wantRuns, rec.times()); diff != "" {
+				t.Errorf("runs (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestSchedulerClockStepsOnTheRealTimer is TestSchedulerClockSteps with
+// time.After, in a synctest bubble: the timer counts the bubble's elapsed
+// time while the wall clock (the FakeClock) is stepped.
+func TestSchedulerClockStepsOnTheRealTimer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		at := func(h, m int) time.Time { return time.Date(2027, 1, 4, h, m, 0, 0, time.UTC) }
+		clock := store.NewFakeClock(at(9, 5))
+		rec := newRecorder()
+		s := MustScheduler(t, "*/15 * * * *", time.UTC, clock, rec.job, nil)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- s.Run(ctx) }()
+		// pass lets d elapse while the wall clock moves by d too, then
+		// steps the wall clock by step.
+		pass := func(d, step time.Duration) {
+			clock.Advance(d)
+			time.Sleep(d)
+			synctest.Wait()
+			clock.Advance(step)
+		}
+		synctest.Wait()
+		pass(10*time.Minute, -time.Hour)                // runs at 09:15; then the clock reads 08:15
+		pass(15*time.Minute, 0)                         // 08:30: nothing up to 09:15 runs again
+		pass(time.Hour, 0)                              // 09:30
+		pass(5*time.Minute, 24*time.Hour+2*time.Minute) // 09:35 stepped forward a day: Tuesday 09:37
+		pass(10*time.Minute, 0)                         // the timer for 09:45 Monday fires at 09:47 Tuesday: one catch-up run
+		pass(13*time.Minute, 0)                         // 10:00 Tuesday
+		cancel()
+		<-done
+		tue := func(h, m int) time.Time { return at(h, m).AddDate(0, 0, 1) }
+		want := []time.Time{at(9, 5), at(9, 15), at(9, 30), tue(9, 47), tue(10, 0)}
+		if diff := cmp.Diff(want, rec.times()); diff != "" {
+			t.Errorf("runs (-want +got):\n%s", diff)
+		}
+	})
 }

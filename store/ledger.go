@@ -72,6 +72,17 @@ func DigestKey(subscription string, slot time.Time) string {
 	return ledgerKey(KindDigest, subscription, instant(slot))
 }
 
+// DigestSentFrom reports whether the ledger holds a digest of the
+// subscription with key subscription (Subscription.Key) for slot or a later
+// slot: a slot is due only while it does not, so a wall clock stepped back
+// past a slot already sent sends neither that slot again nor an earlier
+// one after it. It reads one key: DigestKey's instants sort by time.
+func (tx *Tx) DigestSentFrom(subscription string, slot time.Time) bool {
+	prefix := []byte(ledgerKey(KindDigest, subscription) + " ")
+	k, _ := tx.kv.Bucket(bucketLedger).Cursor().Seek([]byte(DigestKey(subscription, slot)))
+	return k != nil && bytes.HasPrefix(k, prefix)
+}
+
 func ledgerKey(kind, subject string, dates ...string) string {
 	n := len(kind) + 1 + len(subject)
 	for _, d := range dates {

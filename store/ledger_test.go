@@ -188,3 +188,41 @@ func TestQueueOnce(t *testing.T) {
 		return err
 	})
 }
+
+func TestDigestSentFrom(t *testing.T) {
+	s := MustOpen(t, filepath.Join(t.TempDir(), "relman.db"))
+	slot := func(d, h int) time.Time { return time.Date(2027, 3, d, h, 0, 0, 0, time.UTC) }
+	// "dm U1" was sent Monday's and Wednesday's digests; "dm U10", whose key
+	// "dm U1" begins, Thursday's.
+	MustUpdate(t, s, "sweep", t0, func(tx *store.Tx) error {
+		for _, k := range []string{store.DigestKey("dm U1", slot(1, 8)), store.DigestKey("dm U1", slot(3, 8)), store.DigestKey("dm U10", slot(4, 8)), store.SlipKey(store.Dependency{}, store.Date{}, store.Date{})} {
+			if _, err := tx.MarkSent(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, tc := range []struct {
+		name string
+		sub  string
+		slot time.Time
+		want bool
+	}{
+		{"TrueForASlotSent", "dm U1", slot(3, 8), true},
+		{"TrueForAnEarlierSlotWhenALaterOneWasSent", "dm U1", slot(2, 8), true},
+		{"TrueForASlotBeforeTheFirst", "dm U1", slot(1, 7), true},
+		{"FalseForASlotAfterTheLatest", "dm U1", slot(3, 9), false},
+		{"FalseAfterTheLatestWhenAnotherSubscriptionSharesThePrefix", "dm U1", slot(4, 9), false},
+		{"FalseForASubscriptionNeverSent", "ch C1", slot(1, 8), false},
+		{"TrueForTheOtherSubscription", "dm U10", slot(4, 8), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			MustView(t, s, func(tx *store.Tx) error {
+				if got := tx.DigestSentFrom(tc.sub, tc.slot); got != tc.want {
+					t.Errorf("DigestSentFrom(%q, %v) = %v; want %v", tc.sub, tc.slot, got, tc.want)
+				}
+				return nil
+			})
+		})
+	}
+}

@@ -355,7 +355,7 @@ func (tx *Tx) AuditLog(after uint64, limit int) ([]Audit, error) {
 // (the person whose command this is) is not queued: nobody is told of
 // their own action by DM.
 func (tx *Tx) Enqueue(m *Message) error {
-	if m.DM && m.Channel != "" && m.Channel == tx.actor {
+	if m.DM && !m.Remind && m.Channel != "" && m.Channel == tx.actor {
 		// Nobody is told by DM of their own action: they just did it, and
 		// the reply says what happened (a channel still hears of it).
 		return nil
