@@ -33,12 +33,12 @@ type Message struct {
 	// Quiet holds a DM for its recipient's working hours (09:00–18:00 on a
 	// weekday in their Slack zone): the outbox sets NotBefore when it finds
 	// the message due outside them. Channel posts go at once regardless.
-	Quiet     bool      `json:"quiet,omitempty"`
+	Quiet bool `json:"quiet,omitempty"`
 	// Remind marks a DM that is due whoever acted: a reminder found due
 	// while a command ran (an upcoming needed-by date) goes to its
 	// recipient even when that person ran the command. Other DMs to the
 	// actor of the transaction that queues them are not queued (Enqueue).
-	Remind bool `json:"remind,omitempty"`
+	Remind    bool      `json:"remind,omitempty"`
 	Doc       Doc       `json:"doc"`
 	CreatedAt time.Time `json:"created_at"`
 
