@@ -182,11 +182,27 @@ func HandshakeRequest(e store.Edge, consumer *store.Release, today store.Date) s
 
 // ---- commit
 
-type commitCmd struct{ edge handshakeEdge }
+type commitCmd struct {
+	edge   handshakeEdge
+	anyway bool // commit although the provider's own date misses the date asked for
+}
 
 func parseCommit(p *parser) (Command, error) {
+	anyway := p.trailing("anyway")
 	h, err := parseHandshakeEdge(p)
-	return &commitCmd{h}, err
+	return &commitCmd{edge: h, anyway: anyway}, err
+}
+
+// impossible refuses a promise the provider's own date can't keep: a
+// commitment to (or a proposal of) a date before the provider is due. With
+// anyway the promise is made; it is then late from the start, and no later
+// move can break it (render's brokenCommitment).
+func impossible(e store.Edge, by store.Date, anyway bool, verb string) error {
+	if anyway || e.Delivered || !e.ProviderDate.After(by) {
+		return nil
+	}
+	return invalid("%s is due %s, after %s: it can't deliver by then as planned. Move it first, %s, or end the command with \"anyway\"",
+		Plain(render.ProviderShort(e)), e.ProviderDate.Pretty(), by.Pretty(), verb)
 }
 
 func (c *commitCmd) run(x *Exec) (store.Doc, error) {
@@ -200,6 +216,11 @@ func (c *commitCmd) run(x *Exec) (store.Doc, error) {
 		if d.Handshake == store.HandshakeCommitted {
 			return store.Errorf(store.EConflict, "%s already has a commitment to deliver by %s (%s, %s)", c.edge.command(), d.NeededBy.Pretty(),
 				Plain(render.Mention(d.AnsweredBy)), store.DateOf(d.AnsweredAt, x.zone()).Pretty())
+		}
+		if before, err := edgeOf(tx, d, x.today); err != nil {
+			return err
+		} else if err := impossible(before, before.NeededBy, c.anyway, "propose the date it can make"); err != nil {
+			return err
 		}
 		d.Commit(x.now, x.req.User)
 		if err := tx.PutDependency("dependency.commit", d); err != nil {
@@ -290,6 +311,7 @@ type proposeCmd struct {
 	edge   handshakeEdge
 	date   store.Date
 	reason string
+	anyway bool // propose a date the provider's own date misses
 }
 
 func parsePropose(p *parser) (Command, error) {
@@ -301,6 +323,7 @@ func parsePropose(p *parser) (Command, error) {
 	if c.date, err = p.date("the date you can deliver by"); err != nil {
 		return nil, err
 	}
+	c.anyway = p.keyword("anyway") || p.trailing("anyway")
 	c.reason, err = reason(p, true, "with another date, so the consumer knows why")
 	return c, err
 }
@@ -320,6 +343,9 @@ func (c *proposeCmd) run(x *Exec) (store.Doc, error) {
 			return invalid("%s is not after the date asked for, %s: if you can deliver by then, commit with /release commit %s", c.date.Pretty(), e.NeededBy.Pretty(), Plain(c.edge.command()))
 		}
 		if err := pastDate(c.date, x.today, false, "propose it"); err != nil {
+			return err
+		}
+		if err := impossible(e, c.date, c.anyway, "propose a date on or after it"); err != nil {
 			return err
 		}
 		if d.Handshake == store.HandshakeCountered && d.Proposed == c.date {

@@ -74,11 +74,21 @@ func brokenCommitment(p EdgeNews, g *store.Graph, loc *time.Location) string {
 	if e.Handshake != store.HandshakeCommitted {
 		return ""
 	}
+	// A commitment is broken by what happened after it: a move of the
+	// provider past the date it was committed to, or (overdue) the date
+	// passing while the provider was planned in time. One made while the
+	// provider was already late ("anyway") was never possible, so nothing
+	// breaks it.
+	h, crossed := crossingMove(e, g)
+	after := crossed && !h.At.Before(e.AnsweredAt) && h.At.After(e.AnsweredAt.Add(-time.Nanosecond))
 	switch p.Kind {
 	case store.KindOverdue:
+		if !after && e.ProviderDate.After(e.NeededBy) {
+			return ""
+		}
 	case store.KindSlip:
-		if h, verb := lastDateChange(e, g); verb != "moved" || h.At.Before(e.AnsweredAt) {
-			return "" // late when it was committed: not broken by a move since
+		if !after {
+			return ""
 		}
 	default:
 		return ""

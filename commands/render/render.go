@@ -242,34 +242,16 @@ func lastMove(e store.Edge, g *store.Graph, zone *time.Location) string {
 //   - any other state (on track, delivered): the last change of the date,
 //     the one that brought it back.
 func lastDateChange(e store.Edge, g *store.Graph) (store.HistoryEntry, string) {
-	var hs []store.HistoryEntry
-	if e.IsExternal() {
-		if x := g.External(e.External); x != nil {
-			hs = x.History
-		}
-	} else if r := g.Release(e.Provider); r != nil {
-		hs = r.History
-	}
-	moved := func(h store.HistoryEntry) bool {
-		return h.Kind == store.HistoryMoved || h.Kind == store.HistoryConfirmed && h.From != h.To
-	}
+	hs := providerHistory(e, g)
 	switch e.Kind {
 	case store.Late, store.Overdue:
-		var later *store.HistoryEntry // the last move that made the provider later
-		for i := len(hs) - 1; i >= 0; i-- {
-			h := &hs[i]
-			if !moved(*h) || !h.To.After(h.From) {
-				continue
-			}
-			if !h.From.After(e.NeededBy) && h.To.After(e.NeededBy) {
-				return *h, "moved"
-			}
-			if later == nil {
-				later = h
-			}
+		if h, ok := crossingMove(e, g); ok {
+			return h, "moved"
 		}
-		if later != nil {
-			return *later, "moved"
+		for i := len(hs) - 1; i >= 0; i-- { // the last move that made the provider later
+			if h := hs[i]; moved(h) && h.To.After(h.From) {
+				return h, "moved"
+			}
 		}
 		return store.HistoryEntry{}, ""
 	}
@@ -286,6 +268,37 @@ func lastDateChange(e store.Edge, g *store.Graph) (store.HistoryEntry, string) {
 		}
 	}
 	return store.HistoryEntry{}, ""
+}
+
+// providerHistory is the date history of e's provider.
+func providerHistory(e store.Edge, g *store.Graph) []store.HistoryEntry {
+	if e.IsExternal() {
+		if x := g.External(e.External); x != nil {
+			return x.History
+		}
+	} else if r := g.Release(e.Provider); r != nil {
+		return r.History
+	}
+	return nil
+}
+
+// moved reports whether h changed its subject's date.
+func moved(h store.HistoryEntry) bool {
+	return h.Kind == store.HistoryMoved || h.Kind == store.HistoryConfirmed && h.From != h.To
+}
+
+// crossingMove returns the last move of e's provider that took its date
+// from on or before e's needed-by date to after it: the move that made the
+// edge late. ok is false when there is none (the provider was late from
+// the start, or the needed-by date was pulled in before it).
+func crossingMove(e store.Edge, g *store.Graph) (h store.HistoryEntry, ok bool) {
+	hs := providerHistory(e, g)
+	for i := len(hs) - 1; i >= 0; i-- {
+		if h := hs[i]; moved(h) && !h.From.After(e.NeededBy) && h.To.After(e.NeededBy) {
+			return h, true
+		}
+	}
+	return store.HistoryEntry{}, false
 }
 
 // CauseLine says where a risk comes from: "*auth@1.4.0* slipped 5 days past
