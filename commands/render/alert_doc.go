@@ -80,7 +80,7 @@ func brokenCommitment(p EdgeNews, g *store.Graph, loc *time.Location) string {
 	// provider was already late ("anyway") was never possible, so nothing
 	// breaks it.
 	h, crossed := crossingMove(e, g)
-	after := crossed && !h.At.Before(e.AnsweredAt) && h.At.After(e.AnsweredAt.Add(-time.Nanosecond))
+	after := crossed && !h.At.Before(e.AnsweredAt)
 	switch p.Kind {
 	case store.KindOverdue:
 		if !after && e.ProviderDate.After(e.NeededBy) {
