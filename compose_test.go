@@ -54,7 +54,8 @@ func composeExpand(s string, env map[string]string) string {
 }
 
 // TestComposeFile: compose.yaml runs PostgreSQL 15 with a volume and two
-// relman replicas built from the Dockerfile, each with a healthcheck, whose
+// relman replicas built from the Dockerfile, each with a healthcheck,
+// published on 127.0.0.1 only, passing RELMAN_PUBLIC_URL through, whose
 // RELMAN_DB names the postgres service's database and user, and whose
 // settings relman accepts.
 func TestComposeFile(t *testing.T) {
@@ -105,13 +106,20 @@ func TestComposeFile(t *testing.T) {
 			if diff := slices.Compare(s.Healthcheck.Test, []string{"CMD", "/relman", "healthcheck"}); diff != 0 {
 				t.Errorf("healthcheck = %q; want [CMD /relman healthcheck]", s.Healthcheck.Test)
 			}
-			for _, k := range []string{"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"} {
+			for _, k := range []string{"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "RELMAN_PUBLIC_URL"} {
 				if !strings.Contains(s.Environment[k], "${"+k) {
 					t.Errorf("%s = %q; want it from the environment (${%s…})", k, s.Environment[k], k)
 				}
 			}
+			// Published on the loopback address only: the TLS proxy
+			// in front reaches them, nothing else does.
 			for _, p := range s.Ports {
-				host, _, _ := strings.Cut(p, ":")
+				parts := strings.Split(p, ":")
+				if len(parts) != 3 || parts[0] != "127.0.0.1" || parts[2] != "3000" {
+					t.Errorf("port %q; want 127.0.0.1:<host port>:3000", p)
+					continue
+				}
+				host := parts[1]
 				if other, dup := hostPorts[host]; dup {
 					t.Errorf("host port %s is used by %s and %s", host, other, name)
 				}
@@ -153,6 +161,11 @@ func TestComposeFile(t *testing.T) {
 			}
 			if err != nil {
 				t.Errorf("relman refuses the compose settings: %v", err)
+			}
+			// RELMAN_PUBLIC_URL reaches relman as the operator set it.
+			vars["RELMAN_PUBLIC_URL"] = composeExpand(s.Environment["RELMAN_PUBLIC_URL"], map[string]string{"RELMAN_PUBLIC_URL": "https://relman.example.com/"})
+			if cfg, err := loadConfig(getenv(vars)); err != nil || cfg.PublicURL != "https://relman.example.com" {
+				t.Errorf("with RELMAN_PUBLIC_URL=https://relman.example.com/ set, relman's PublicURL = %q (%v); want https://relman.example.com", cfg.PublicURL, err)
 			}
 		})
 	}

@@ -131,7 +131,14 @@ func runConsole(ctx context.Context, cfg config, stdin io.Reader, stdout, stderr
 		return err
 	}
 	defer st.Close()
-	clock := store.NewFakeClock(store.SystemClock{}.Now())
+	// The console's clock starts where the last console on this database
+	// left it (:advance), so dates read the same after a restart.
+	wall := store.SystemClock{}
+	ahead, err := st.ConsoleClock(ctx)
+	if err != nil {
+		return err
+	}
+	clock := store.NewFakeClock(wall.Now().Add(ahead))
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	// Console users are names (alex); an admin may be written as the
 	// console's :as takes it (@alex).
@@ -155,7 +162,7 @@ func runConsole(ctx context.Context, cfg config, stdin io.Reader, stdout, stderr
 	con := &bot.Console{
 		Dispatcher: &bot.Dispatcher{Service: svc}, Outbox: bot.NewConsoleOutbox(st, clock, stdout), Clock: clock,
 		In: stdin, Out: stdout, Interactive: isTerminal(stdin), User: user, Channel: "general",
-		Sweep: sweep.Job(), SweepAt: sched.Next,
+		Sweep: sweep.Job(), SweepAt: sched.Next, Real: wall, SaveClock: st.SetConsoleClock,
 	}
 	return con.Run(ctx)
 }

@@ -33,16 +33,25 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 	if err := cfg.checkServe(); err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	return serve(ctx, cfg, st, stderr)
+}
 
+// serve is runServe on the open store st, which it leaves open. Before
+// listening it asks Slack whether it accepts the bot token: a refused
+// token stops it, naming SLACK_BOT_TOKEN; a Slack that does not answer
+// does not (/readyz says so until it answers).
+func serve(ctx context.Context, cfg config, st *store.Store, stderr io.Writer) error {
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	clock := store.SystemClock{}
 	metrics := bot.NewMetrics()
-	api := bot.NewAPI(cfg.BotToken, cfg.AppToken, cfg.APIURL)
+	metrics.WatchStore(st)
+	slackStatus := &bot.SlackStatus{Metrics: metrics, Clock: clock}
+	api := slackStatus.NewAPI(cfg.BotToken, cfg.AppToken, cfg.APIURL)
 	svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: clock, Loc: cfg.Loc, Admins: cfg.Admins, Log: log, PublicURL: cfg.PublicURL}
 	ob := &outbox.Outbox{Store: st, Sender: &bot.SlackSender{API: api, Metrics: metrics}, Clock: clock, Log: log, Metrics: metrics}
 	users := &bot.Users{API: api, Clock: clock, Log: log, Metrics: metrics}
@@ -54,7 +63,8 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 		Dispatcher: &bot.Dispatcher{Service: svc, Outbox: ob, Metrics: metrics, Log: log},
 		API:        api, Users: users, Clock: clock, Log: log, Metrics: metrics,
 	}
-	web := &bot.HTTP{Slack: sl, SigningSecret: cfg.SigningSecret, Metrics: metrics, Calendar: &calendar.Feeds{Store: st, Loc: cfg.Loc}}
+	web := &bot.HTTP{Slack: sl, SigningSecret: cfg.SigningSecret, Metrics: metrics, Calendar: &calendar.Feeds{Store: st, Loc: cfg.Loc},
+		Ready: func(ctx context.Context) error { return ready(ctx, st, slackStatus, clock) }}
 	if _, err := reminders.NewScheduler(cfg.Sweep, cfg.Loc, clock, nil, log); err != nil {
 		return fmt.Errorf("RELMAN_SWEEP: %w", err)
 	}
@@ -71,6 +81,11 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 		}}
 	ob.LeaseUntil = leader.Until
 
+	if err := slackStatus.Start(ctx); err != nil {
+		return err
+	} else if err := slackStatus.Err(); err != nil {
+		log.Warn("Slack does not answer; serving anyway, /readyz says not ready until it does", "err", err)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("RELMAN_ADDR: %w", err)
@@ -136,6 +151,28 @@ func runServe(ctx context.Context, cfg config, stderr io.Writer) error {
 	workers.Wait()
 	log.Info("stopped")
 	return runErr
+}
+
+// ready returns what keeps relman from doing its work, one reason a
+// line, or nil (/readyz): the database does not answer; its storage was
+// full at the last write (ready then tries a small write, so it is ready
+// again as soon as there is room, even when no command comes); Slack does
+// not answer, or refuses the token.
+func ready(ctx context.Context, st *store.Store, sl *bot.SlackStatus, clock store.Clock) error {
+	var errs []error
+	if _, err := st.Generation(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("the database does not answer: %w", err))
+	} else if st.Full() != nil {
+		if err := st.CheckWrite(ctx, clock.Now()); store.ErrorCode(err) == store.EFull {
+			errs = append(errs, fmt.Errorf("the database's storage is full; commands that change anything are refused until a write succeeds: %w", err))
+		} else if err != nil {
+			errs = append(errs, fmt.Errorf("the database takes no writes: %w", err))
+		}
+	}
+	if err := sl.Check(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // outboxPoll is how often the leader reads the outbox for messages other

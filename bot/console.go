@@ -41,6 +41,13 @@ type Console struct {
 	// it passes, in time order with the deliveries of held messages.
 	Sweep   func(ctx context.Context, now time.Time) error
 	SweepAt func(after time.Time) time.Time
+	// Real, when set, is the real time: :now says how far ahead of it
+	// Clock stands.
+	Real store.Clock
+	// SaveClock, when set with Real, keeps how far ahead of the real time
+	// Clock stands after each :advance (store.Store.SetConsoleClock), so
+	// that the next console on the same database starts there.
+	SaveClock func(ctx context.Context, ahead time.Duration) error
 	// Pictures is the directory timeline pictures are written to, their
 	// paths printed (a new temporary directory when empty).
 	Pictures string
@@ -131,7 +138,7 @@ const consoleHelp = `Type a command as you would in Slack: /release help, /relea
   :click <button> [<date> [because <reason>]]  click a button of the latest reply (a preview's
                    Move it), or else of a message to you, by the start of its label ("in
                    quotes" when it has spaces); a form's answers follow it
-  :now             print the fake clock
+  :now             where the console's clock stands (kept in the database)
   :help            this help
   :quit            leave (so does end of input)
 `
@@ -266,7 +273,7 @@ func (c *Console) directive(ctx context.Context, line string) (bool, error) {
 	case ":click":
 		return false, c.click(ctx, arg)
 	case ":now":
-		fmt.Fprintln(c.Out, c.Clock.Now().In(c.Dispatcher.Loc()).Format("Mon 2006-01-02 15:04 MST"))
+		fmt.Fprintln(c.Out, c.now())
 	case ":advance":
 		d, err := parseAdvance(arg)
 		if err != nil {
@@ -277,6 +284,11 @@ func (c *Console) directive(ctx context.Context, line string) (bool, error) {
 		fmt.Fprintf(c.Out, "Clock advanced %s to %s.\n", arg, c.stamp(end))
 		if err := c.advance(ctx, end); err != nil {
 			return false, err
+		}
+		if c.SaveClock != nil && c.Real != nil {
+			if err := c.SaveClock(ctx, c.Clock.Now().Sub(c.Real.Now())); err != nil {
+				fmt.Fprintf(c.Out, "The clock could not be kept for the next console: %s\n", store.ErrorMessage(err))
+			}
 		}
 	default:
 		fmt.Fprintf(c.Out, "unknown console command %s; type :help\n", name)
@@ -349,6 +361,40 @@ func (c *Console) advance(ctx context.Context, end time.Time) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// now says where the console's clock stands, and how far ahead of the
+// real time when Real is set.
+func (c *Console) now() string {
+	at := c.stamp(c.Clock.Now())
+	if c.Real == nil {
+		return fmt.Sprintf("%s on the console's clock (:advance moves it).", at)
+	}
+	ahead := c.Clock.Now().Sub(c.Real.Now()).Round(time.Minute)
+	where := aheadWords(ahead) + " ahead of the real time"
+	if ahead <= 0 {
+		where = "the real time"
+	}
+	return fmt.Sprintf("%s on the console's clock, %s. :advance moves it, and the next console on this database starts where it stands; relman serve keeps the real time.", at, where)
+}
+
+// aheadWords says a positive duration in days, hours and minutes.
+func aheadWords(d time.Duration) string {
+	var parts []string
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{24 * time.Hour, "day"}, {time.Hour, "hour"}, {time.Minute, "minute"}} {
+		if n := d / u.d; n > 0 {
+			d -= n * u.d
+			word := u.name
+			if n > 1 {
+				word += "s"
+			}
+			parts = append(parts, fmt.Sprintf("%d %s", n, word))
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 // stamp formats an instant in the workspace zone.

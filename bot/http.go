@@ -2,6 +2,7 @@ package bot
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -27,6 +29,7 @@ const MaxBody = 256 << 10
 //	POST /slack/interactions  buttons, shortcuts, modal submissions
 //	POST /slack/events        Events API (url_verification, app_home_opened)
 //	GET  /healthz             liveness
+//	GET  /readyz              readiness: 200 "ready", or 503 and why not
 //	GET  /metrics             Prometheus
 //	GET  /calendar/<token>.ics  a calendar feed (when Calendar is set)
 //
@@ -39,8 +42,11 @@ type HTTP struct {
 	Slack         *Slack
 	SigningSecret string
 	Metrics       *Metrics
-	// Healthy, if set, reports readiness for /healthz (nil error = ok).
+	// Healthy, if set, reports liveness for /healthz (nil error = ok).
 	Healthy func() error
+	// Ready, if set, reports readiness for /readyz: nil when relman can
+	// do its work, else why not (one reason a line).
+	Ready func(ctx context.Context) error
 	// Calendar, if set, serves the calendar feeds.
 	Calendar *calendar.Feeds
 }
@@ -61,6 +67,7 @@ func (h *HTTP) Handler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
 	})
+	mux.HandleFunc("GET /readyz", h.readyz)
 	if h.Metrics != nil {
 		mux.Handle("GET /metrics", h.Metrics.Handler())
 	}
@@ -70,6 +77,25 @@ func (h *HTTP) Handler() http.Handler {
 		})
 	}
 	return mux
+}
+
+// readyTimeout bounds the checks of one /readyz.
+const readyTimeout = 5 * time.Second
+
+// readyz answers 200 "ready" when Ready finds nothing wrong, else 503
+// with "not ready:" and the reasons in plain text. It is never cached.
+func (h *HTTP) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if h.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+		defer cancel()
+		if err := h.Ready(ctx); err != nil {
+			http.Error(w, "not ready:\n"+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "ready\n")
 }
 
 // calendar answers GET /calendar/<token>.ics: the feed, or 304 when

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"relman/bot/outbox"
+	"relman/store"
 )
 
 // Metrics are relman's Prometheus metrics, on a registry of their own (no
@@ -29,6 +30,9 @@ type Metrics struct {
 	// edit of the same message, or of a message never posted.
 	outboxEditsSkipped *prometheus.CounterVec
 	slackErrors        *prometheus.CounterVec
+	// slackAPIErrors counts every Web API answer that is an error, as
+	// SlackStatus's transport sees them, whoever made the call.
+	slackAPIErrors *prometheus.CounterVec
 	// pictures counts the pictures of outbox messages by outcome: posted,
 	// or the text posted alone (too_big, render_failed, upload_failed).
 	pictures    *prometheus.CounterVec
@@ -69,6 +73,10 @@ func NewMetrics() *Metrics {
 		slackErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "relman_slack_api_errors_total", Help: "Slack Web API errors by method and error.",
 		}, []string{"method", "error"}),
+		slackAPIErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "relman_slack_errors_total",
+			Help: "Slack Web API calls that failed, by method and error: Slack's error code (ok:false), ratelimited (429), http_NNN, timeout or network; every call, seen below slack-go.",
+		}, []string{"method", "error"}),
 		pictures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "relman_outbox_pictures_total",
 			Help: "Pictures of outbox messages by outcome: posted, or the message's text posted alone instead (too_big, render_failed, upload_failed).",
@@ -81,7 +89,7 @@ func NewMetrics() *Metrics {
 		}),
 	}
 	m.reg.MustRegister(m.leading, m.leaderEpoch, m.requests, m.commandLatency, m.outboxDepth, m.outboxDelivered, m.outboxFailures,
-		m.outboxParked, m.outboxFound, m.outboxEditsSkipped, m.slackErrors, m.pictures, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		m.outboxParked, m.outboxFound, m.outboxEditsSkipped, m.slackErrors, m.slackAPIErrors, m.pictures, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
@@ -174,6 +182,23 @@ func (m *Metrics) slackError(method, code string) {
 		return
 	}
 	m.slackErrors.WithLabelValues(method, code).Inc()
+}
+
+// slackAPIError counts relman_slack_errors_total.
+func (m *Metrics) slackAPIError(method, code string) {
+	if m == nil {
+		return
+	}
+	m.slackAPIErrors.WithLabelValues(method, code).Inc()
+}
+
+// WatchStore adds the store's own counters to the metrics:
+// relman_store_full_total, the writes that failed because the database's
+// storage is full (store.Store.FullWrites). Call it once.
+func (m *Metrics) WatchStore(st *store.Store) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "relman_store_full_total", Help: "Writes that failed because the database's storage is full (no space left on the disk, a quota, PostgreSQL's disk_full); nothing of them was kept.",
+	}, func() float64 { return float64(st.FullWrites()) }))
 }
 
 // Leading sets relman_leader, and relman_leader_epoch to a term's epoch.

@@ -48,7 +48,12 @@ const apiTimeout = 15 * time.Second
 // (https://slack.com/api/, or a fake's in tests). Each call times out after
 // 15 seconds.
 func NewAPI(token, appToken, apiURL string) *slack.Client {
-	opts := []slack.Option{slack.OptionAPIURL(apiURL), slack.OptionHTTPClient(&http.Client{Timeout: apiTimeout})}
+	return newAPI(token, appToken, apiURL, nil)
+}
+
+// newAPI is NewAPI whose HTTP requests go through rt (nil: Go's default).
+func newAPI(token, appToken, apiURL string, rt http.RoundTripper) *slack.Client {
+	opts := []slack.Option{slack.OptionAPIURL(apiURL), slack.OptionHTTPClient(&http.Client{Timeout: apiTimeout, Transport: rt})}
 	if appToken != "" {
 		opts = append(opts, slack.OptionAppLevelToken(appToken))
 	}
@@ -283,7 +288,7 @@ func addErrorField(reply commands.Reply) string {
 func formError(reply commands.Reply) string {
 	line, _, _ := strings.Cut(reply.ErrorText(), "\n")
 	line = strings.TrimSpace(line)
-	if reply.Code == store.EInternal || reply.Code == store.EUnavailable {
+	if reply.Code == store.EInternal || reply.Code == store.EUnavailable || reply.Code == store.EFull {
 		line = "⚠ " + line
 	}
 	if len([]rune(line)) > 150 {

@@ -271,17 +271,17 @@ func (s *Service) fail(x *Exec, spec *Spec, group string, err error) Reply {
 		return Reply{Code: code, Err: e, Doc: store.Doc{Text: text, Sections: []store.Section{{Text: text}}}}
 	}
 	e, _ := errors.AsType[*store.Error](err) // not internal: there is one
-	if code == store.EUnavailable {
-		// Not a bug: the database is away. The user tries again; the
-		// operator sees the cause once per failed command.
-		s.log().Warn("command failed: the database is unavailable", "user", x.req.User, "command", x.req.Command, "err", err)
+	if code == store.EUnavailable || code == store.EFull {
+		// Not a bug: the database is away or its storage full. The user
+		// tries again; the operator sees the cause once per failed command.
+		s.log().Warn("command failed: the database is unavailable or full", "code", code, "user", x.req.User, "command", x.req.Command, "err", err)
 	}
 	switch {
 	case group == "":
 		b := render.NewDoc("")
 		b.Section(":x: " + escapeMessage(capitalizeFirst(e.Message)))
 		return Reply{Code: code, Err: e, Doc: b.Build()}
-	case code == store.EUnavailable:
+	case code == store.EUnavailable || code == store.EFull:
 		text := ":warning: " + e.Message
 		return Reply{Code: code, Err: e, Doc: store.Doc{Text: text, Sections: []store.Section{{Text: text}}}}
 	}

@@ -16,6 +16,10 @@ const (
 	// transaction up for a passing reason; nothing was changed, and the
 	// same request may succeed in a moment.
 	EUnavailable = "unavailable"
+	// EFull: the database's storage is full (no space left on the disk,
+	// a quota reached, PostgreSQL's disk_full); nothing was changed, and
+	// the same request succeeds once an operator has made room.
+	EFull = "full"
 )
 
 // ErrUnavailable is what a backend's error wraps when the database could
@@ -24,6 +28,13 @@ const (
 // transaction was kept, and trying again later may succeed. ErrorCode of
 // such an error is EUnavailable. bbolt, a local file, never returns it.
 var ErrUnavailable error = &Error{Code: EUnavailable, Message: "relman can't reach its database right now; nothing was changed. Try again in a moment."}
+
+// ErrFull is what an error wraps when a write failed because the
+// database's storage is full: the operating system's ENOSPC or EDQUOT from
+// a bbolt file (Store finds them in the chain), or PostgreSQL's disk_full
+// (53100, classified by store/postgres). Nothing of the transaction was
+// kept. ErrorCode of such an error is EFull.
+var ErrFull error = &Error{Code: EFull, Message: "relman could not save this because its storage is full; nothing was changed. Try again later."}
 
 // Error is an error meant for the user: Code classifies it, Message says what
 // was wrong in words the user understands, and Field, when known, names what

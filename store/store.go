@@ -61,6 +61,8 @@ type Store struct {
 	holds func(context.Context) error
 	// decodes counts the Graphs decoded from every record (GraphDecodes).
 	decodes *atomic.Uint64
+	// full is whether the last write found the storage full (Full).
+	full *fullness
 }
 
 // GraphDecodes returns how many times the store decoded the whole Graph
@@ -102,7 +104,7 @@ func (s *Store) cacheGraph(gen uint64, g *Graph) {
 // schema and refuses data written by a newer relman. On error kv is left
 // open for the caller to close.
 func New(ctx context.Context, kv KV, name string) (*Store, error) {
-	s := &Store{kv: kv, name: name, graph: new(atomic.Pointer[graphCache]), decodes: new(atomic.Uint64)}
+	s := &Store{kv: kv, name: name, graph: new(atomic.Pointer[graphCache]), decodes: new(atomic.Uint64), full: new(fullness)}
 	if r, ok := kv.(KVReader); ok {
 		s.gens = &genReads{r: r}
 	}
@@ -139,8 +141,13 @@ func migrate(tx KVTx) error {
 }
 
 // update runs fn in one read-write transaction of the KV and commits it if
-// fn returns nil. If fn fails or panics nothing it did is kept.
+// fn returns nil. If fn fails or panics nothing it did is kept. An error
+// saying the storage is full wraps ErrFull (Full).
 func (s *Store) update(ctx context.Context, fn func(KVTx) error) error {
+	return s.wrote(s.updateKV(ctx, fn))
+}
+
+func (s *Store) updateKV(ctx context.Context, fn func(KVTx) error) error {
 	t, err := s.kv.Begin(ctx, true)
 	if err != nil {
 		return err
@@ -263,11 +270,11 @@ func (s *Store) Batch(ctx context.Context, actor string, at time.Time, fn func(t
 		return s.Update(ctx, actor, at, fn)
 	}
 	var last *Tx // the run of fn that was committed, when Batch succeeds
-	err := b.Batch(ctx, func(kt KVTx) error {
+	err := s.wrote(b.Batch(ctx, func(kt KVTx) error {
 		tx := &Tx{s: s, actor: actor, at: at.UTC(), kv: kt, gen: generation(kt)}
 		last = tx
 		return s.apply(tx, fn)
-	})
+	}))
 	// Each fn of a group reads the generation the previous one wrote, so
 	// the Graph of this call's generation is right even though a later
 	// call of the group committed with it.

@@ -48,8 +48,15 @@ func unavailable(err error) error {
 	return fmt.Errorf("%w (%w)", err, store.ErrUnavailable)
 }
 
-// classify marks err as unavailable when it is transient.
+// diskFull is PostgreSQL's SQLSTATE disk_full.
+const diskFull = "53100"
+
+// classify marks err as the storage being full (store.ErrFull) for the
+// server's disk_full, else as unavailable when it is transient.
 func classify(err error) error {
+	if pe, ok := errors.AsType[*pgconn.PgError](err); ok && pe.Code == diskFull {
+		return fmt.Errorf("%w (%w)", err, store.ErrFull)
+	}
 	if err != nil && transient(err) {
 		return unavailable(err)
 	}
