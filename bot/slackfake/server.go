@@ -11,7 +11,10 @@
 // the three steps of Slack's external upload (files.getUploadURLExternal,
 // the upload URL, files.completeUploadExternal), trigger IDs work
 // once within 3 seconds, response URLs work 5 times, and faults (429 with
-// Retry-After, 5xx, ok:false, slow answers) can be queued per method.
+// Retry-After, 5xx, ok:false, slow answers) can be queued per method. A
+// method can be held to a per-minute rate tier (Tier), every call slowed
+// (Slow), and conversations.history and conversations.replies page with a
+// cursor. NewLocal makes a fake served in process, for testing/synctest.
 //
 // Every request is recorded as a Call. Waiting helpers (WaitCalls, WaitAck,
 // WaitConnections) block on channel notifications, never on sleeps.
