@@ -46,6 +46,13 @@ type countingMetrics struct {
 	skipped map[string]int
 	failed  map[string]int
 	parked  int
+	depths  int // OutboxDepth calls: one a flush
+}
+
+func (m *countingMetrics) OutboxDepth(int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.depths++
 }
 
 func (m *countingMetrics) OutboxEditsSkipped(reason string, n int) {

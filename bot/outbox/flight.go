@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"relman/store"
@@ -12,9 +13,9 @@ import (
 // flightResult is what one channel's delivery (a flight) did.
 type flightResult struct {
 	sent    int
-	done    int   // messages that left the queue: delivered, parked, dropped
-	notices int   // messages a park queued to tell owners
-	err     error // a store failure, or store.ErrNotLeader
+	gone    []uint64 // messages that left the queue: delivered, parked, dropped
+	notices int      // messages a park queued to tell owners
+	err     error    // a store failure, or store.ErrNotLeader
 }
 
 // read returns the queue, with superseded edits dropped (collapseEdits).
@@ -38,9 +39,10 @@ func (o *Outbox) read(ctx context.Context) ([]store.Message, error) {
 
 // dispatch is Run's flush: it starts a flight for every channel whose first
 // waiting message is due, while slots are free, and returns when what it
-// left falls due (as Next would), exact unless what it left changed. A flight that ends wakes Run (Notify), so
-// the channels left for want of a slot, and the messages a flight's park
-// queued, are looked at again then.
+// left falls due (as Next would; zero when every slot is taken), exact
+// unless it queued messages it did not read (a park's notices). A flight
+// that ends wakes Run (Notify), so the channels left for want of a slot,
+// and the messages a flight's park queued, are looked at again then.
 //
 // With Parallel 1 it delivers in order (inOrder) before it returns; its
 // error is then the delivery's.
@@ -51,14 +53,16 @@ func (o *Outbox) dispatch(ctx context.Context) (next time.Time, exact bool, err 
 	}
 	if cap(o.slots) == 1 {
 		r, waiting := o.inOrder(ctx, queue)
-		o.metrics().OutboxDepth(waiting + r.notices - r.done)
-		if r.err != nil || r.notices > 0 || r.sent > 0 {
-			// What it left changed: read it again (Next).
+		o.metrics().OutboxDepth(waiting + r.notices - len(r.gone))
+		if r.err != nil {
 			return time.Time{}, false, r.err
 		}
-		return o.nextDue(queue), true, nil
+		// inOrder updated the messages it tried in place (a retry's time,
+		// a hold); the ones gone are left out.
+		left := slices.DeleteFunc(queue, func(m store.Message) bool { return slices.Contains(r.gone, m.ID) })
+		return o.nextDue(left), r.notices == 0, nil
 	}
-	o.metrics().OutboxDepth(o.start(ctx, queue, false, func(r flightResult) {
+	waiting, full := o.start(ctx, queue, false, func(r flightResult) {
 		switch {
 		case errors.Is(r.err, store.ErrNotLeader):
 			select {
@@ -69,7 +73,12 @@ func (o *Outbox) dispatch(ctx context.Context) (next time.Time, exact bool, err 
 			o.log().Error("outbox delivery failed", "err", r.err)
 		}
 		o.Notify()
-	}))
+	})
+	o.metrics().OutboxDepth(waiting)
+	if full {
+		// Nothing can start before a flight ends, and its end wakes Run.
+		return time.Time{}, true, nil
+	}
 	return o.nextDue(queue), true, nil
 }
 
@@ -77,12 +86,11 @@ func (o *Outbox) dispatch(ctx context.Context) (next time.Time, exact bool, err 
 // not under delivery and whose first waiting message is due, in the order
 // of their first waiting messages, and reports each flight's end to done
 // (from the flight's goroutine). With wait it waits for a free slot; without
-// it, it stops at the first channel that finds none. It returns how many
-// messages of queue wait (parked ones left out).
-func (o *Outbox) start(ctx context.Context, queue []store.Message, wait bool, done func(flightResult)) int {
+// it, it stops at the first channel that finds none, and reports full. It
+// returns how many messages of queue wait (parked ones left out).
+func (o *Outbox) start(ctx context.Context, queue []store.Message, wait bool, done func(flightResult)) (waiting int, full bool) {
 	var order []string
 	byChannel := map[string][]store.Message{}
-	waiting := 0
 	for _, m := range queue {
 		if m.Parked {
 			continue
@@ -108,13 +116,13 @@ func (o *Outbox) start(ctx context.Context, queue []store.Message, wait bool, do
 			select {
 			case o.slots <- struct{}{}:
 			case <-ctx.Done():
-				return waiting
+				return waiting, false
 			}
 		} else {
 			select {
 			case o.slots <- struct{}{}:
 			default:
-				return waiting
+				return waiting, true
 			}
 		}
 		o.mu.Lock()
@@ -129,7 +137,7 @@ func (o *Outbox) start(ctx context.Context, queue []store.Message, wait bool, do
 			done(r)
 		})
 	}
-	return waiting
+	return waiting, false
 }
 
 // deliverChannel delivers msgs, the waiting messages of one channel in
@@ -188,7 +196,7 @@ func (o *Outbox) step(ctx context.Context, m *store.Message, r *flightResult) bo
 	res, err := o.deliver(ctx, m)
 	r.notices += res.notices
 	if res.done() {
-		r.done++
+		r.gone = append(r.gone, m.ID)
 	}
 	if err != nil {
 		r.err = err

@@ -145,3 +145,37 @@ func TestRunTriesAtOnceAfterARestart(t *testing.T) {
 		}
 	})
 }
+
+// TestRunWaitsForAFreeSlot: while every slot is taken by a post that takes
+// an hour, Run does not spin reading the queue for the channel left
+// waiting: the end of a flight wakes it, and that channel goes then.
+func TestRunWaitsForAFreeSlot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st, err := boltdb.Open(filepath.Join(t.TempDir(), "relman.db"), boltdb.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		s := &slowSender{delay: map[string]time.Duration{"C1": time.Hour, "C2": time.Hour}, posts: map[string][]string{}}
+		m := &countingMetrics{}
+		o := &Outbox{Store: st, Sender: s, Clock: store.SystemClock{}, Metrics: m, Parallel: 2}
+		mustEnqueue(t, o, text("C1", "slow"), text("C2", "slow"), text("C3", "waits"))
+		ctx, stop := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- o.Run(ctx) }()
+		time.Sleep(59 * time.Minute)
+		m.mu.Lock()
+		if m.depths > 3 {
+			t.Errorf("Run read the queue %d times in 59 minutes with every slot taken; want it to wait for a flight to end", m.depths)
+		}
+		m.mu.Unlock()
+		time.Sleep(2*time.Minute + 2*time.Second)
+		stop()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if got := s.posts["C3"]; !slices.Equal(got, []string{"waits"}) {
+			t.Errorf("C3 = %q; want its message once a slot was free", got)
+		}
+	})
+}

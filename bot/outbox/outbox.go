@@ -200,6 +200,10 @@ func (o *Outbox) Run(ctx context.Context) error {
 	o.mu.Lock()
 	o.tried = make(map[string]bool)
 	o.mu.Unlock()
+	select {
+	case <-o.lost: // an earlier Run's
+	default:
+	}
 	defer func() {
 		o.flights.Wait()
 		o.mu.Lock()
@@ -279,7 +283,7 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 	}
 	if cap(o.slots) == 1 {
 		r, waiting := o.inOrder(ctx, queue)
-		o.metrics().OutboxDepth(waiting + r.notices - r.done)
+		o.metrics().OutboxDepth(waiting + r.notices - len(r.gone))
 		return r.sent, cmp.Or(r.err, ctx.Err())
 	}
 	var (
@@ -288,11 +292,11 @@ func (o *Outbox) Flush(ctx context.Context) (int, error) {
 		left     int // notices queued less messages gone
 		firstErr error
 	)
-	waiting := o.start(ctx, queue, true, func(r flightResult) {
+	waiting, _ := o.start(ctx, queue, true, func(r flightResult) {
 		mu.Lock()
 		defer mu.Unlock()
 		sent += r.sent
-		left += r.notices - r.done
+		left += r.notices - len(r.gone)
 		if firstErr == nil {
 			firstErr = r.err
 		}
