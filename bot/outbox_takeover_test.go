@@ -44,8 +44,8 @@ func (s killAfter) Send(ctx context.Context, m *store.Message, thread, update *s
 // TestOutboxTakeovers kills the leader 20 times, each time at a different
 // post of a load of 40 channels with two messages each (every fourth in a
 // thread), with conversations.history and conversations.replies limited
-// like Slack's Tier 3 (50 a minute), or to 1 a minute as for a commercially
-// distributed app outside the Marketplace. Each time a new leader on the
+// like Slack's Tier 3 (50 a minute), or to 1 a minute of 15 messages a
+// page as for a commercially distributed app outside the Marketplace. Each time a new leader on the
 // same database delivers what is left. Every message must reach Slack
 // exactly once, in order within its channel; the lookups each new leader
 // made are logged (go test -run TestOutboxTakeovers -v ./bot).
@@ -72,6 +72,9 @@ func takeovers(t *testing.T, perMinute int) {
 	fake.Now = clock.Now
 	fake.Tier("conversations.history", perMinute)
 	fake.Tier("conversations.replies", perMinute)
+	if perMinute == 1 {
+		fake.PageLimit(15) // and 15 messages a page
+	}
 	api := slack.New(fake.BotToken, slack.OptionAPIURL(fake.URL()))
 	kv, err := boltdb.OpenKV(filepath.Join(t.TempDir(), "relman.db"), boltdb.Options{})
 	if err != nil {

@@ -385,7 +385,7 @@ func (s *Server) conversationsHistory(c Call) obj {
 			msgs = append(msgs, m)
 		}
 	}
-	return historyPage(c, msgs)
+	return historyPage(c, msgs, s.pageLimit)
 }
 
 // conversationsReplies answers the thread whose parent is ts: the parent
@@ -404,7 +404,7 @@ func (s *Server) conversationsReplies(c Call) obj {
 			msgs = append(msgs, m)
 		}
 	}
-	page := historyPage(c, msgs)
+	page := historyPage(c, msgs, s.pageLimit)
 	list := page["messages"].([]obj)
 	slices.Reverse(list)
 	return page
@@ -413,11 +413,15 @@ func (s *Server) conversationsReplies(c Call) obj {
 // historyPage is the newest limit of msgs (in ts order) within oldest and
 // latest, newest first. When more are left it says so (has_more) and gives
 // a next_cursor that a call with cursor continues from: the page of the
-// next older ones.
-func historyPage(c Call, msgs []*Message) obj {
+// next older ones. A page holds at most most messages when most > 0
+// (PageLimit).
+func historyPage(c Call, msgs []*Message, most int) obj {
 	limit := 100
 	if n, err := strconv.Atoi(c.Param("limit")); err == nil && n > 0 && n < 1000 {
 		limit = n
+	}
+	if most > 0 {
+		limit = min(limit, most)
 	}
 	oldest, latest := c.Param("oldest"), c.Param("latest")
 	before := ""

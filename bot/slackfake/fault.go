@@ -230,3 +230,13 @@ func (s *Server) overTier(method string) (answer, bool) {
 	a.header.Set("Retry-After", strconv.Itoa(max(wait, 1)))
 	return a, true
 }
+
+// PageLimit caps the messages one conversations.history or
+// conversations.replies page holds, whatever limit the client asks for, as
+// Slack does (15) for commercially distributed apps outside the
+// Marketplace; has_more and the cursor lead on. n <= 0 removes the cap.
+func (s *Server) PageLimit(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pageLimit = max(n, 0)
+}

@@ -156,16 +156,17 @@ type Server struct {
 	wg      sync.WaitGroup // socket goroutines
 	closing chan struct{}
 
-	mu       sync.Mutex
-	closed   bool
-	notify   chan struct{} // closed and replaced on every state change
-	calls    []Call
-	lastTS   int64 // microseconds of the last issued ts
-	seq      int   // generic counter for IDs
-	faults   map[string][]*queuedFault
-	rejected map[string]string
-	latency  time.Duration        // Slow
-	tiers    map[string]*rateTier // Tier: method → its per-minute limit
+	mu        sync.Mutex
+	closed    bool
+	notify    chan struct{} // closed and replaced on every state change
+	calls     []Call
+	lastTS    int64 // microseconds of the last issued ts
+	seq       int   // generic counter for IDs
+	faults    map[string][]*queuedFault
+	rejected  map[string]string
+	latency   time.Duration        // Slow
+	pageLimit int                  // PageLimit
+	tiers     map[string]*rateTier // Tier: method → its per-minute limit
 
 	messages   map[string][]*Message // channel -> messages in ts order
 	ephemerals map[string][]Message

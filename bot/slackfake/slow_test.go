@@ -77,10 +77,11 @@ func TestTierLimitsPerMinute(t *testing.T) {
 }
 
 // TestHistoryPages: conversations.history and conversations.replies page
-// with the cursor, newest first, until has_more is false.
+// with the cursor, newest first, until has_more is false; PageLimit caps a
+// page whatever the client asks.
 func TestHistoryPages(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		_, api := newLocal(t)
+		f, api := newLocal(t)
 		_, parent, err := api.PostMessageContext(t.Context(), "C1", slack.MsgOptionText("m0", false))
 		if err != nil {
 			t.Fatal(err)
@@ -112,6 +113,15 @@ func TestHistoryPages(t *testing.T) {
 		if want := "m4 m3 m2 m1 m0"; strings.Join(got, " ") != want {
 			t.Errorf("history pages = %q; want %q", strings.Join(got, " "), want)
 		}
+		f.PageLimit(1)
+		res, err := api.GetConversationHistoryContext(t.Context(), &slack.GetConversationHistoryParameters{ChannelID: "C1", Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Messages) != 1 || !res.HasMore || res.ResponseMetaData.NextCursor == "" {
+			t.Errorf("history with PageLimit(1) = %d messages, has_more %t, cursor %q; want 1, true and a cursor", len(res.Messages), res.HasMore, res.ResponseMetaData.NextCursor)
+		}
+		f.PageLimit(0)
 		got, cursor = nil, ""
 		for range 10 {
 			msgs, more, next, err := api.GetConversationRepliesContext(t.Context(), &slack.GetConversationRepliesParameters{ChannelID: "C1", Timestamp: parent, Limit: 2, Cursor: cursor})
