@@ -470,7 +470,8 @@ func TestReplicasSurviveKills(t *testing.T) {
 	// connections, so that its delivery could not be recorded) is looked
 	// for by its metadata ID before it is posted again: each reached Slack
 	// once.
-	t.Logf("%d chat.postMessage calls, %d distinct outbox messages, %d posted twice", len(calls), len(count), len(dups))
+	t.Logf("%d chat.postMessage calls, %d distinct outbox messages, %d posted twice; %d conversations.history and %d conversations.replies lookups",
+		len(calls), len(count), len(dups), len(fake.CallsTo("conversations.history")), len(fake.CallsTo("conversations.replies")))
 	for _, d := range dups {
 		t.Errorf("posted twice: %s", d)
 	}

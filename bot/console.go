@@ -110,9 +110,10 @@ func (s *consoleSender) Send(_ context.Context, m *store.Message, thread, update
 
 // NewConsoleOutbox returns an outbox whose messages are printed to out,
 // and a DM held for its recipient's working hours as a line saying until
-// when.
+// when. It delivers one channel at a time, so the messages print in the
+// order they were queued.
 func NewConsoleOutbox(st *store.Store, clock store.Clock, out io.Writer) *outbox.Outbox {
-	return &outbox.Outbox{Store: st, Clock: clock, Sender: &consoleSender{out: out}, Spacing: -1,
+	return &outbox.Outbox{Store: st, Clock: clock, Sender: &consoleSender{out: out}, Spacing: -1, Parallel: 1,
 		Held: func(m *store.Message, loc *time.Location) {
 			fmt.Fprintf(out, "  [DM @%s held until %s]\n", m.Channel, m.NotBefore.In(loc).Format("Mon 2006-01-02 15:04 MST"))
 		}}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -57,50 +58,64 @@ func (s *SlackSender) Send(ctx context.Context, m *store.Message, thread, update
 	return store.Posted{Channel: ch, TS: ts, Thread: threadTS}, nil
 }
 
-// findLimit bounds how many of a channel's (or thread's) latest messages
-// Find reads: one page of conversations.history.
-const findLimit = 100
+// findLimit is how many messages Find asks for a page; findPages bounds
+// the pages it reads; findSkew is how much earlier than the message was
+// queued (by relman's clock) Find looks, for Slack's clock being behind.
+const (
+	findLimit = 100
+	findPages = 10
+	findSkew  = 10 * time.Minute
+)
 
 var _ outbox.Finder = (*SlackSender)(nil)
 
-// Find looks among the latest findLimit messages of the channel m goes to
-// (of thread's thread when set; a DM's channel is opened first) for one
-// carrying m's outbox ID in its metadata, and returns where it is, or nil.
-// It needs the *:history scopes; without them it fails (missing_scope or
-// not_in_channel) and the outbox posts as it would have.
+// Find looks among the messages of the channel m goes to (of thread's
+// thread when set, with conversations.replies; a DM's channel is opened
+// first) posted since m was queued, a page of findLimit at a time (at most
+// findPages), for one carrying m's outbox ID, and returns where it is, or
+// nil. It needs the *:history scopes; without them it fails (missing_scope
+// or not_in_channel) and the outbox posts as it would have. Its errors are
+// *outbox.DeliveryError: a 429 carries Slack's Retry-After.
 func (s *SlackSender) Find(ctx context.Context, m *store.Message, thread *store.Posted) (*store.Posted, error) {
 	channel, threadTS, err := s.conversation(ctx, m, thread)
 	if err != nil {
-		s.Metrics.slackError("conversations.open", errorCode(err))
-		return nil, fmt.Errorf("conversations.open: %w", err)
+		return nil, s.classify("conversations.open", err)
 	}
-	var msgs []slack.Message
-	if threadTS != "" {
-		var err error
-		msgs, _, _, err = s.API.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
-			ChannelID: channel, Timestamp: threadTS, Limit: findLimit, IncludeAllMetadata: true})
-		if err != nil {
-			s.Metrics.slackError("conversations.replies", errorCode(err))
-			return nil, fmt.Errorf("conversations.replies: %w", err)
-		}
-	} else {
-		res, err := s.API.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
-			ChannelID: channel, Limit: findLimit, IncludeAllMetadata: true})
-		if err != nil {
-			s.Metrics.slackError("conversations.history", errorCode(err))
-			return nil, fmt.Errorf("conversations.history: %w", err)
-		}
-		msgs = res.Messages
+	oldest := ""
+	if !m.CreatedAt.IsZero() {
+		oldest = strconv.FormatInt(m.CreatedAt.Add(-findSkew).Unix(), 10) + ".000000"
 	}
 	first := outboxBlockID(m.ID)
-	for _, msg := range msgs {
-		if msg.Metadata.EventType == outboxEventType && outboxID(msg.Metadata.EventPayload["id"]) == m.ID {
-			return &store.Posted{Channel: channel, TS: msg.Timestamp, Thread: threadTS}, nil
+	cursor := ""
+	for range findPages {
+		var msgs []slack.Message
+		more := false
+		if threadTS != "" {
+			msgs, more, cursor, err = s.API.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+				ChannelID: channel, Timestamp: threadTS, Limit: findLimit, Oldest: oldest, Cursor: cursor, IncludeAllMetadata: true})
+			if err != nil {
+				return nil, s.classify("conversations.replies", err)
+			}
+		} else {
+			res, err := s.API.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+				ChannelID: channel, Limit: findLimit, Oldest: oldest, Cursor: cursor, IncludeAllMetadata: true})
+			if err != nil {
+				return nil, s.classify("conversations.history", err)
+			}
+			msgs, more, cursor = res.Messages, res.HasMore, res.ResponseMetaData.NextCursor
 		}
-		// A message posted with a picture (SendPicture) carries no
-		// metadata, only its blocks, whose IDs name its outbox ID too.
-		if bs := msg.Blocks.BlockSet; len(bs) > 0 && bs[0].ID() == first {
-			return &store.Posted{Channel: channel, TS: msg.Timestamp, Thread: threadTS}, nil
+		for _, msg := range msgs {
+			if msg.Metadata.EventType == outboxEventType && outboxID(msg.Metadata.EventPayload["id"]) == m.ID {
+				return &store.Posted{Channel: channel, TS: msg.Timestamp, Thread: threadTS}, nil
+			}
+			// A message posted with a picture (SendPicture) carries no
+			// metadata, only its blocks, whose IDs name its outbox ID too.
+			if bs := msg.Blocks.BlockSet; len(bs) > 0 && bs[0].ID() == first {
+				return &store.Posted{Channel: channel, TS: msg.Timestamp, Thread: threadTS}, nil
+			}
+		}
+		if !more || cursor == "" {
+			break
 		}
 	}
 	return nil, nil
@@ -172,12 +187,18 @@ var permanentErrors = map[string]bool{
 // can help, and how long Slack asked to wait.
 func (s *SlackSender) classify(method string, err error) error {
 	de := &outbox.DeliveryError{Err: fmt.Errorf("%s: %w", method, err), Reason: errorCode(err)}
+	// Slack answered with an error (a 429, a 4xx, ok:false): nothing
+	// was posted. A 5xx, a timeout or a cut connection may come after the
+	// post landed.
 	if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok {
 		de.RetryAfter = rl.RetryAfter
+		de.NotPosted = true
 	} else if sc, ok := errors.AsType[slack.StatusCodeError](err); ok {
 		de.Permanent = sc.Code >= 400 && sc.Code < 500 && sc.Code != http.StatusTooManyRequests && sc.Code != http.StatusRequestTimeout
+		de.NotPosted = sc.Code >= 400 && sc.Code < 500 && sc.Code != http.StatusRequestTimeout
 	} else if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
 		de.Permanent = permanentErrors[se.Err]
+		de.NotPosted = true
 	}
 	s.Metrics.slackError(method, de.Reason)
 	return de

@@ -46,6 +46,13 @@ type Message struct {
 	NextAttempt time.Time `json:"next_attempt,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
 	Parked      bool      `json:"parked,omitempty"`
+	// Sending is set just before the message is handed to the transport
+	// to be posted, and cleared only when the outcome of that attempt is
+	// recorded and shows nothing was posted. A queued message with it set
+	// may be in Slack already (its worker died, or lost the database,
+	// between the post and its record), so it is looked for there before
+	// it is posted again; one without it was never handed over.
+	Sending bool `json:"sending,omitempty"`
 
 	// Picture, when set, asks for a timeline picture with the message: a
 	// transport that can upload files draws it at delivery and posts it

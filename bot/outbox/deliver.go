@@ -86,6 +86,12 @@ type target struct {
 // store failures. An edit whose original is still queued waits (and so
 // does a link's); an edit whose original will never be posted is dropped,
 // since sent it would turn into a new post.
+//
+// A post that may already be in Slack (Message.Sending) is looked for
+// there first (Finder); before any other post the message is marked
+// Sending, so that if this worker dies (or loses the database) before
+// recording the outcome, the next one looks. That write is fenced (Lead),
+// so it also checks that this replica still leads.
 func (o *Outbox) deliver(ctx context.Context, m *store.Message) (outcome, error) {
 	t, err := o.resolve(ctx, m)
 	if err != nil {
@@ -97,21 +103,63 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (outcome, error)
 	case originalParked, originalMissing:
 		return o.dropEdit(ctx, m, t.original)
 	}
-	// A leader that lost the lease without noticing yet posts nothing: the
-	// new leader will. (Its fenced writes would fail, but a post cannot be
-	// taken back.)
-	if err := o.store().CheckLeader(ctx); err != nil {
+	f, look := o.Sender.(Finder)
+	look = look && t.update == nil // an edit is harmless to repeat
+	if look && m.Sending {
+		found, err := o.look(ctx, f, m, t.thread)
+		if de, ok := errors.AsType[*DeliveryError](err); ok && de.RetryAfter > 0 {
+			return o.lookLater(ctx, m, de)
+		}
+		if found != nil {
+			now := o.Clock.Now()
+			o.attempted(m.Channel, now, true)
+			return o.record(ctx, m, *found, now)
+		}
+	}
+	if err := o.claim(ctx, m, look); err != nil {
 		return outcome{}, fmt.Errorf("deliver message %d: %w", m.ID, err)
 	}
 	at, sendErr := o.attempt(ctx, m, t)
 	now := o.Clock.Now()
-	o.mu.Lock()
-	o.last[m.Channel] = now
-	o.mu.Unlock()
+	o.attempted(m.Channel, now, true)
 	if sendErr != nil {
 		return o.fail(ctx, m, sendErr, now)
 	}
 	return o.record(ctx, m, at, now)
+}
+
+// claim readies m to be handed to the transport: when the outcome could
+// be unknown to the next worker (mark, a post the Sender can look for)
+// it marks m Sending in the store, else it checks that this replica still
+// leads. A leader that lost the lease without noticing yet posts nothing:
+// the new leader will. (Its fenced writes would fail, but a post cannot be
+// taken back.)
+func (o *Outbox) claim(ctx context.Context, m *store.Message, mark bool) error {
+	if !mark || m.Sending {
+		return o.store().CheckLeader(ctx)
+	}
+	m.Sending = true
+	err := o.store().Update(context.WithoutCancel(ctx), "relman", o.Clock.Now(), func(tx *store.Tx) error {
+		return tx.PutMessage(m)
+	})
+	if err != nil {
+		m.Sending = false
+	}
+	return err
+}
+
+// attempted notes that a message of channel was tried at now (this Run
+// waits out the channel's backoffs from now on) and, when it went to
+// Slack (sent), when: the channel's spacing counts from then.
+func (o *Outbox) attempted(channel string, now time.Time, sent bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.tried != nil {
+		o.tried[channel] = true
+	}
+	if sent {
+		o.last[channel] = now
+	}
 }
 
 // resolve reads where m goes (target). A link to a message that will
@@ -150,28 +198,56 @@ func (o *Outbox) resolve(ctx context.Context, m *store.Message) (target, error) 
 	return t, err
 }
 
-// attempt sends m to t, unless the Sender finds it already posted
-// (posted), and returns where it landed. A delivery that started is
-// finished even if ctx ends meanwhile (an abandoned request may still have
-// been posted), within sendTimeout and before the leader lease runs out
-// (LeaseUntil).
+// attempt sends m to t and returns where it landed. A delivery that
+// started is finished even if ctx ends meanwhile (an abandoned request may
+// still have been posted), within sendTimeout and the leader lease
+// (callContext).
 func (o *Outbox) attempt(ctx context.Context, m *store.Message, t target) (store.Posted, error) {
-	deadline := time.Now().Add(sendTimeout) // real time: it bounds a request
-	if o.LeaseUntil != nil {
-		if until := o.LeaseUntil(); !until.IsZero() && until.Before(deadline) {
-			deadline = until
-		}
-	}
-	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	ctx, cancel := o.callContext(ctx, sendTimeout)
 	defer cancel()
-	if found := o.posted(ctx, m, t.thread, t.update); found != nil {
-		return *found, nil
-	}
 	send := m
 	if t.link != nil {
 		send = o.withLink(ctx, m, *t.link)
 	}
 	return o.send(ctx, send, t.thread, t.update)
+}
+
+// callContext is ctx for one call to the transport: not ended when ctx
+// ends (a call that started is finished: abandoned, it may still land),
+// but after d, or when the leader lease runs out (LeaseUntil), whichever
+// comes first. The lease's end is read again when it comes, so a renewal
+// meanwhile lets the call go on.
+func (o *Outbox) callContext(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d) // real time: it bounds a request
+	if o.LeaseUntil == nil {
+		return ctx, cancel
+	}
+	until := o.LeaseUntil()
+	if until.IsZero() {
+		return ctx, cancel
+	}
+	if !until.After(time.Now()) {
+		cancel()
+		return ctx, cancel
+	}
+	go func() {
+		for {
+			t := time.NewTimer(time.Until(until))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			next := o.LeaseUntil()
+			if next.IsZero() || !next.After(time.Now()) {
+				cancel()
+				return
+			}
+			until = next
+		}
+	}()
+	return ctx, cancel
 }
 
 // record removes delivered m from the queue and remembers where it landed
@@ -186,7 +262,6 @@ func (o *Outbox) record(ctx context.Context, m *store.Message, at store.Posted, 
 		}
 		return tx.DeleteMessage(m.ID)
 	})
-	o.recorded(m.Channel, err == nil)
 	return outcome{delivered: true}, err
 }
 
@@ -220,7 +295,6 @@ func (o *Outbox) fail(ctx context.Context, m *store.Message, sendErr error, now 
 		res.notices = n
 		return err
 	})
-	o.recorded(m.Channel, err == nil)
 	if err == nil && res.notices > 0 {
 		log.Info("told release owners their channel is unreachable", "owners", res.notices)
 	}
@@ -237,6 +311,9 @@ func (o *Outbox) retry(m *store.Message, sendErr error, now time.Time) (time.Dur
 	wait, reason := backoff(m.Attempts), "error"
 	if de, ok := errors.AsType[*DeliveryError](sendErr); ok {
 		m.Parked = de.Permanent
+		if de.NotPosted {
+			m.Sending = false // the retry need not look for it
+		}
 		if de.RetryAfter > 0 {
 			wait = de.RetryAfter
 			o.mu.Lock()
@@ -260,46 +337,49 @@ func (o *Outbox) retry(m *store.Message, sendErr error, now time.Time) (time.Dur
 	return wait, reason
 }
 
-// recorded notes whether the outcome of an attempt to post in channel was
-// recorded. Until one is, what Slack holds of the channel is not known: the
-// post may have gone through with the database unable to record it (its
-// connection cut), and the message, still queued as never tried, would go
-// out again. So the channel's next message is looked for first (posted).
-func (o *Outbox) recorded(channel string, ok bool) {
-	o.mu.Lock()
-	o.looked[channel] = ok
-	o.mu.Unlock()
-}
-
-// posted returns where m already is in Slack, when it may have been posted
-// before without the post being recorded and the Sender (a Finder) finds
-// it there; otherwise nil, and m is to be posted. That may be so of a post
-// (not an edit, which is harmless to repeat) that failed before (the
-// failure may have come after Slack accepted it: a timeout), and of the
-// first message of each channel since this worker started (the previous
-// one may have stopped between a post and its record). When the lookup
-// fails the message is posted: a message twice is better than none.
-func (o *Outbox) posted(ctx context.Context, m *store.Message, thread, update *store.Posted) *store.Posted {
-	f, ok := o.Sender.(Finder)
-	if !ok || update != nil {
-		return nil
-	}
-	o.mu.Lock()
-	first := !o.looked[m.Channel]
-	o.mu.Unlock()
-	if m.Attempts == 0 && !first {
-		return nil
-	}
+// look returns where m already is in Slack (nil when it is not), asking
+// the Finder within lookTimeout and the leader lease (callContext). A
+// rate-limited lookup is returned as the Finder's *DeliveryError (its
+// RetryAfter set): the message waits and the lookup is retried, as a post
+// unchecked is what makes a duplicate. Any other failure is logged and m
+// is to be posted: a message twice is better than none.
+func (o *Outbox) look(ctx context.Context, f Finder, m *store.Message, thread *store.Posted) (*store.Posted, error) {
+	ctx, cancel := o.callContext(ctx, lookTimeout)
+	defer cancel()
 	found, err := f.Find(ctx, m, thread)
+	if de, ok := errors.AsType[*DeliveryError](err); ok && de.RetryAfter > 0 {
+		return nil, err
+	}
 	if err != nil {
 		o.log().Warn("outbox could not look for an earlier post of a message; posting it", "message", m.ID, "channel", m.Channel, "err", err)
-		return nil
+		return nil, nil
 	}
 	if found != nil {
 		o.log().Info("outbox message found already posted; recorded as delivered", "message", m.ID, "channel", found.Channel, "ts", found.TS)
 		o.metrics().OutboxFound()
 	}
-	return found
+	return found, nil
+}
+
+// lookLater records that the lookup for m was rate limited (de): m, and
+// every other message that needs a lookup, waits de.RetryAfter; the posts
+// that need none go on (Slack's limits are per method).
+func (o *Outbox) lookLater(ctx context.Context, m *store.Message, de *DeliveryError) (outcome, error) {
+	now := o.Clock.Now()
+	o.attempted(m.Channel, now, false)
+	o.mu.Lock()
+	if p := now.Add(de.RetryAfter); p.After(o.lookPaused) {
+		o.lookPaused = p
+	}
+	o.mu.Unlock()
+	m.NextAttempt = now.Add(de.RetryAfter)
+	m.LastError = de.Error()
+	o.metrics().OutboxFailed("lookup_" + cmp.Or(de.Reason, "ratelimited"))
+	o.log().Warn("outbox lookup rate limited; the message waits", "message", m.ID, "channel", m.Channel, "retry_in", de.RetryAfter)
+	err := o.store().Update(context.WithoutCancel(ctx), "relman", now, func(tx *store.Tx) error {
+		return tx.PutMessage(m)
+	})
+	return outcome{}, err
 }
 
 // dropEdit removes edit m, whose message was never posted and never will

@@ -46,6 +46,13 @@ type countingMetrics struct {
 	skipped map[string]int
 	failed  map[string]int
 	parked  int
+	depths  int // OutboxDepth calls: one a flush
+}
+
+func (m *countingMetrics) OutboxDepth(int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.depths++
 }
 
 func (m *countingMetrics) OutboxEditsSkipped(reason string, n int) {
@@ -224,6 +231,9 @@ func TestDeliverFailures(t *testing.T) {
 	})
 	t.Run("RetryAfterHoldsEveryChannel", func(t *testing.T) {
 		o, s, _, clock := newTestOutbox(t)
+		// One channel at a time: a 429 holds what has not started, not the
+		// posts already under way.
+		o.Parallel = 1
 		s.fail = []error{&DeliveryError{Err: errors.New("429"), Reason: "ratelimited", RetryAfter: 30 * time.Second}}
 		mustEnqueue(t, o, text("C1", "one"), text("C2", "two"))
 		if n, err := o.Flush(ctx); err != nil || n != 0 {

@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -38,6 +39,11 @@ type DeliveryError struct {
 	Reason     string        // short label for logs and metrics: ratelimited, server_error, channel_not_found…
 	Permanent  bool          // retrying cannot help (channel_not_found, not_in_channel, …)
 	RetryAfter time.Duration // the transport asked to wait this long (429 Retry-After)
+	// NotPosted says the transport knows the message did not land (Slack
+	// answered with an error), so a retry need not look for it first
+	// (Finder); without it a failure may have come after the post landed
+	// (a timeout, a lost answer).
+	NotPosted bool
 }
 
 func (e *DeliveryError) Error() string { return e.Err.Error() }
@@ -49,7 +55,13 @@ const (
 	maxBackoff     = 5 * time.Minute
 	defaultSpacing = time.Second    // Slack allows about one message per second per channel
 	defaultMaxAge  = 24 * time.Hour // a message still failing after this is parked
-	sendTimeout    = 15 * time.Second
+	// sendTimeout bounds a post (or an edit); lookTimeout the lookup
+	// for an earlier post before it (Finder): each its own, so that a slow
+	// Slack answering both within them gets the message through.
+	sendTimeout = 15 * time.Second
+	lookTimeout = 15 * time.Second
+	// defaultParallel is how many channels are delivered to at once.
+	defaultParallel = 6
 	// flushGap is the least time between two flushes Notify starts. A
 	// burst of votes wakes the worker hundreds of times a second and each
 	// flush reads the whole queue; waiting a moment costs a message 20ms
@@ -60,7 +72,8 @@ const (
 // Outbox delivers the messages queued in the store, oldest first. A message
 // is removed only after the transport accepted it, so a crash or an outage
 // delays messages and loses none. Messages to one channel keep their order
-// and are spaced by Spacing.
+// and are spaced by Spacing; up to Parallel channels are delivered to at
+// once, so one slow channel (or a slow Slack) holds only its own messages.
 type Outbox struct {
 	Store   *store.Store
 	Sender  Sender
@@ -72,6 +85,10 @@ type Outbox struct {
 	// is parked (default 24h).
 	Spacing time.Duration
 	MaxAge  time.Duration
+	// Parallel is how many channels are delivered to at once (default 6):
+	// each channel's messages go one at a time and in order, and a
+	// channel waits for a free slot.
+	Parallel int
 	// Zones gives the recipient's time zone of a quiet DM (store.Message
 	// Quiet): Users in production. Without Zones, or when the lookup
 	// fails, the recipient is taken to be in Loc, the workspace zone (UTC
@@ -94,25 +111,29 @@ type Outbox struct {
 	// left out and the message's text goes alone.
 	MaxPicture int
 	// LeaseUntil, when set, says when the leader lease runs out unless
-	// renewed (Leader.Until; zero for no bound): a post still under way
-	// then is abandoned, so it cannot reach Slack after a new leader
-	// looked for it there (Finder) and posted it again.
+	// renewed (Leader.Until; zero for no bound): a call to Slack still
+	// under way then is abandoned, so no post can reach Slack after a new
+	// leader looked for it there (Finder) and posted it again. It is read
+	// again when that time comes, so a renewal meanwhile lets the call go
+	// on.
 	LeaseUntil func() time.Time
 
 	mu     sync.Mutex
-	fenced *store.Store // while Lead runs: Store fenced by the leader lease
-	// looked holds the channels where the outcome of the last attempt to
-	// post was recorded by this worker since it started (its first use,
-	// and every Run). In any other channel the first waiting message is
-	// looked for before posting (Finder): the one message a previous
-	// worker (a crashed process, a leader that lost its lease), or this
-	// one when recording failed, may have posted without recording it is
-	// the first waiting one of its channel, as a channel's messages go
-	// out one at a time and in order.
-	looked map[string]bool
+	fenced *store.Store         // while Lead runs: Store fenced by the leader lease
 	last   map[string]time.Time // channel → when its last message went out
-	paused time.Time            // after a 429, nothing is sent before this
-	wake   chan struct{}
+	paused time.Time            // after a 429 on a post, nothing is sent before this
+	// lookPaused: after a 429 on a lookup (Finder), no message that needs
+	// one (Message.Sending) is tried before this; the others go.
+	lookPaused time.Time
+	// tried holds, while Run runs, the channels it attempted a message of;
+	// a channel's first message in a Run goes at once, not after a backoff
+	// saved by an earlier process. Nil outside Run: backoffs hold.
+	tried   map[string]bool
+	busy    map[string]bool // channels a flight is delivering to
+	slots   chan struct{}   // one per flight under way (Parallel)
+	flights sync.WaitGroup
+	lost    chan error // a flight found the lease gone (store.ErrNotLeader)
+	wake    chan struct{}
 }
 
 // Notify wakes the worker: a command queued messages.
@@ -130,7 +151,9 @@ func (o *Outbox) init() {
 	if o.wake == nil {
 		o.wake = make(chan struct{}, 1)
 		o.last = make(map[string]time.Time)
-		o.looked = make(map[string]bool)
+		o.busy = make(map[string]bool)
+		o.slots = make(chan struct{}, cmp.Or(max(o.Parallel, 0), defaultParallel))
+		o.lost = make(chan error, 1)
 	}
 	if o.Spacing == 0 {
 		o.Spacing = defaultSpacing
@@ -167,21 +190,32 @@ func (o *Outbox) Lead(ctx context.Context, st *store.Store) error {
 }
 
 // Run delivers messages until ctx ends: after every Notify, whenever a
-// waiting message falls due, and every Poll. A delivery under way when ctx
-// ends is finished. It returns nil when ctx ends, or an error wrapping
-// store.ErrNotLeader when a fenced write (Lead) failed: this replica no
-// longer leads.
+// waiting message falls due, when a channel's delivery ends, and every
+// Poll. Deliveries under way when ctx ends are finished. It returns nil
+// when ctx ends, or an error wrapping store.ErrNotLeader when a fenced
+// write (Lead) failed: this replica no longer leads. It returns only once
+// no delivery it started is under way.
 func (o *Outbox) Run(ctx context.Context) error {
 	o.init()
 	o.mu.Lock()
-	o.looked = make(map[string]bool)
+	o.tried = make(map[string]bool)
 	o.mu.Unlock()
+	select {
+	case <-o.lost: // an earlier Run's
+	default:
+	}
+	defer func() {
+		o.flights.Wait()
+		o.mu.Lock()
+		o.tried = nil
+		o.mu.Unlock()
+	}()
 	for {
 		started := time.Now() // real time: this paces CPU work, not the domain
 		// The flush says when what it left falls due, so the queue is read
-		// once a round, not twice; a park's notices, queued meanwhile, make
-		// Next read it again.
-		_, next, exact, err := o.flush(ctx)
+		// once a round, not twice; a flight ending (it may have queued a
+		// park's notices) wakes the loop.
+		next, exact, err := o.dispatch(ctx)
 		if errors.Is(err, store.ErrNotLeader) {
 			return fmt.Errorf("outbox: %w", err)
 		}
@@ -203,21 +237,28 @@ func (o *Outbox) Run(ctx context.Context) error {
 			pollTimer = time.NewTimer(o.Poll)
 			poll = pollTimer.C
 		}
-		select {
-		case <-ctx.Done():
+		stop := func() {
 			if timer != nil {
 				timer.Stop()
 			}
+			if pollTimer != nil {
+				pollTimer.Stop()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			stop()
 			return nil
+		case err := <-o.lost:
+			stop()
+			return fmt.Errorf("outbox: %w", err)
 		case <-o.wake:
 			if gap := flushGap - time.Since(started); gap > 0 {
 				pause := time.NewTimer(gap)
 				select {
 				case <-ctx.Done():
 					pause.Stop()
-					if timer != nil {
-						timer.Stop()
-					}
+					stop()
 					return nil
 				case <-pause.C:
 				}
@@ -225,101 +266,47 @@ func (o *Outbox) Run(ctx context.Context) error {
 		case <-due:
 		case <-poll:
 		}
-		if timer != nil {
-			timer.Stop()
-		}
-		if pollTimer != nil {
-			pollTimer.Stop()
-		}
+		stop()
 	}
 }
 
-// Flush tries every message that is due as of the clock's now, in order,
-// and returns how many were delivered. After a failure, and while a channel
-// is within its spacing, later messages to that channel wait, so a
-// channel's messages keep their order. It stops early only when ctx ends.
+// Flush tries every message that is due as of the clock's now, channels in
+// parallel (Parallel), and returns how many were delivered once every
+// delivery it started ended. After a failure, and while a channel is
+// within its spacing, later messages to that channel wait, so a channel's
+// messages keep their order. It stops early only when ctx ends.
 func (o *Outbox) Flush(ctx context.Context) (int, error) {
-	sent, _, _, err := o.flush(ctx)
-	return sent, err
-}
-
-// flush is Flush, also returning when the messages it left fall due (as
-// Next would), exact unless it queued messages of its own (a park's
-// notices) that it did not read.
-func (o *Outbox) flush(ctx context.Context) (int, time.Time, bool, error) {
 	o.init()
-	var queue []store.Message
-	if err := o.store().View(ctx, func(tx *store.Tx) error {
-		var err error
-		queue, err = tx.Outbox()
-		return err
-	}); err != nil {
-		return 0, time.Time{}, false, fmt.Errorf("read outbox: %w", err)
-	}
-	queue, err := o.collapseEdits(ctx, queue)
+	queue, err := o.read(ctx)
 	if err != nil {
-		return 0, time.Time{}, false, err
+		return 0, err
 	}
-	blocked := map[string]bool{}
-	sent, waiting, notices := 0, 0, 0
-	done := make([]bool, len(queue))
-	for i := range queue {
-		m := &queue[i]
-		if m.Parked {
-			continue
-		}
-		waiting++
-		if blocked[m.Channel] || ctx.Err() != nil {
-			continue
-		}
-		now := o.Clock.Now()
-		if o.pausedAt(now) {
-			break
-		}
-		if m.NotBefore.After(now) || m.NextAttempt.After(now) || o.spaced(m.Channel, now) {
-			blocked[m.Channel] = true
-			continue
-		}
-		if held, err := o.hold(ctx, m, now); err != nil {
-			return sent, time.Time{}, false, err
-		} else if held {
-			// A person's later DMs keep their order behind a held one.
-			blocked[m.Channel] = true
-			continue
-		}
-		res, err := o.deliver(ctx, m)
-		if err != nil {
-			return sent, time.Time{}, false, err
-		}
-		if res.waiting {
-			// An edit waits behind its original, wherever that is queued.
-			blocked[m.Channel] = true
-			continue
-		}
-		// A delivered or parked message no longer waits; notices queued
-		// by a park do.
-		if res.done() {
-			waiting--
-			done[i] = true
-		}
-		waiting += res.notices
-		notices += res.notices
-		if res.delivered {
-			sent++
-		}
-		// A failed channel waits for its retry; a served one for its spacing.
-		if !res.delivered || o.Spacing > 0 {
-			blocked[m.Channel] = true
-		}
+	if cap(o.slots) == 1 {
+		r, waiting := o.inOrder(ctx, queue)
+		o.metrics().OutboxDepth(waiting + r.notices - len(r.gone))
+		return r.sent, cmp.Or(r.err, ctx.Err())
 	}
-	o.metrics().OutboxDepth(waiting)
-	left := queue[:0:0]
-	for i := range queue {
-		if !done[i] {
-			left = append(left, queue[i])
+	var (
+		mu       sync.Mutex
+		sent     int
+		left     int // notices queued less messages gone
+		firstErr error
+	)
+	waiting, _ := o.start(ctx, queue, true, func(r flightResult) {
+		mu.Lock()
+		defer mu.Unlock()
+		sent += r.sent
+		left += r.notices - len(r.gone)
+		if firstErr == nil {
+			firstErr = r.err
 		}
+	})
+	o.flights.Wait()
+	o.metrics().OutboxDepth(waiting + left)
+	if firstErr == nil {
+		firstErr = ctx.Err()
 	}
-	return sent, o.nextDue(left), notices == 0, ctx.Err()
+	return sent, firstErr
 }
 
 // collapseEdits deletes every queued edit (Message.UpdateOf) that a later
@@ -327,17 +314,20 @@ func (o *Outbox) flush(ctx context.Context) (int, time.Time, bool, error) {
 // them. Edits are composed from stored state in the transaction that queues
 // them, so the newest is the freshest and the older ones need never be sent:
 // a burst of edits costs one chat.update per spacing interval, not one each.
-func (o *Outbox) collapseEdits(ctx context.Context, queue []store.Message) ([]store.Message, error) {
+//
+// The messages of channels under delivery (busy) are left alone: a flight
+// may be sending one of them.
+func (o *Outbox) collapseEdits(ctx context.Context, queue []store.Message, busy map[string]bool) ([]store.Message, error) {
 	newest := map[string]uint64{}
 	for _, m := range queue {
-		if m.UpdateOf != "" && !m.Parked {
+		if m.UpdateOf != "" && !m.Parked && !busy[m.Channel] {
 			newest[m.UpdateOf] = max(newest[m.UpdateOf], m.ID)
 		}
 	}
 	var stale []uint64
 	kept := queue[:0:0]
 	for _, m := range queue {
-		if m.UpdateOf != "" && !m.Parked && m.ID != newest[m.UpdateOf] {
+		if m.UpdateOf != "" && !m.Parked && !busy[m.Channel] && m.ID != newest[m.UpdateOf] {
 			stale = append(stale, m.ID)
 			continue
 		}
@@ -361,24 +351,9 @@ func (o *Outbox) collapseEdits(ctx context.Context, queue []store.Message) ([]st
 	return kept, nil
 }
 
-// pausedAt reports whether Slack asked to wait (429 Retry-After) past now.
-// Slack's limits are per method across the workspace, so a 429 holds every
-// channel, not only the one that got it.
-func (o *Outbox) pausedAt(now time.Time) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return now.Before(o.paused)
-}
-
-// spaced reports whether channel sent a message less than Spacing ago.
-func (o *Outbox) spaced(channel string, now time.Time) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	last, ok := o.last[channel]
-	return ok && o.Spacing > 0 && now.Sub(last) < o.Spacing
-}
-
-// Next returns when the earliest waiting message falls due (zero if none).
+// Next returns when the earliest waiting message falls due (zero if none),
+// leaving out the channels being delivered to: their delivery's end wakes
+// Run.
 func (o *Outbox) Next() (time.Time, error) {
 	o.init()
 	var next time.Time
@@ -390,7 +365,8 @@ func (o *Outbox) Next() (time.Time, error) {
 	return next, err
 }
 
-// nextDue is when the earliest of queue (the outbox, in order) falls due.
+// nextDue is when the earliest of queue (the outbox, in order) falls due,
+// leaving out the channels being delivered to.
 func (o *Outbox) nextDue(queue []store.Message) time.Time {
 	var next time.Time
 	o.mu.Lock()
@@ -409,31 +385,52 @@ func (o *Outbox) nextDue(queue []store.Message) time.Time {
 			continue
 		}
 		head[m.Channel] = true
+		if o.busy[m.Channel] {
+			continue
+		}
 		// An edit (or a link) whose original is still queued falls due
 		// when the original is delivered, which the original's own time
 		// covers.
 		if (m.UpdateOf != "" && refs[m.UpdateOf]) || (m.LinkOf != "" && refs[m.LinkOf]) {
 			continue
 		}
-		// A message is due no earlier than it was queued, so one queued
-		// without a Notify (an owner's notice, queued by a park) is
-		// still found here.
-		at := m.CreatedAt
-		if m.NextAttempt.After(at) {
-			at = m.NextAttempt
-		}
-		if m.NotBefore.After(at) {
-			at = m.NotBefore
-		}
-		if last, ok := o.last[m.Channel]; ok && o.Spacing > 0 && last.Add(o.Spacing).After(at) {
-			at = last.Add(o.Spacing)
-		}
-		if at.Before(o.paused) {
-			at = o.paused
-		}
-		if next.IsZero() || at.Before(next) {
+		if at := o.dueLocked(&m); next.IsZero() || at.Before(next) {
 			next = at
 		}
 	}
 	return next
+}
+
+// due reports whether m, the first waiting message of its channel, may be
+// tried at now.
+func (o *Outbox) due(m *store.Message, now time.Time) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return !o.dueLocked(m).After(now)
+}
+
+// dueLocked is when m, the first waiting message of its channel, may be
+// tried: no earlier than it was queued (so one queued without a Notify, an
+// owner's notice queued by a park, is still found), its NotBefore, its
+// next attempt (unless Run has not tried its channel yet: a backoff saved
+// by an earlier process is not waited out), its channel's spacing, and the
+// pause Slack asked for (for a lookup too when it needs one). o.mu is held.
+func (o *Outbox) dueLocked(m *store.Message) time.Time {
+	at := m.CreatedAt
+	if m.NextAttempt.After(at) && (o.tried == nil || o.tried[m.Channel]) {
+		at = m.NextAttempt
+	}
+	if m.NotBefore.After(at) {
+		at = m.NotBefore
+	}
+	if last, ok := o.last[m.Channel]; ok && o.Spacing > 0 && last.Add(o.Spacing).After(at) {
+		at = last.Add(o.Spacing)
+	}
+	if at.Before(o.paused) {
+		at = o.paused
+	}
+	if m.Sending && at.Before(o.lookPaused) {
+		at = o.lookPaused
+	}
+	return at
 }

@@ -1,6 +1,7 @@
 package slackfake
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -384,7 +385,7 @@ func (s *Server) conversationsHistory(c Call) obj {
 			msgs = append(msgs, m)
 		}
 	}
-	return historyPage(c, msgs)
+	return historyPage(c, msgs, s.pageLimit)
 }
 
 // conversationsReplies answers the thread whose parent is ts: the parent
@@ -403,26 +404,37 @@ func (s *Server) conversationsReplies(c Call) obj {
 			msgs = append(msgs, m)
 		}
 	}
-	page := historyPage(c, msgs)
+	page := historyPage(c, msgs, s.pageLimit)
 	list := page["messages"].([]obj)
 	slices.Reverse(list)
 	return page
 }
 
 // historyPage is the newest limit of msgs (in ts order) within oldest and
-// latest, newest first.
-func historyPage(c Call, msgs []*Message) obj {
+// latest, newest first. When more are left it says so (has_more) and gives
+// a next_cursor that a call with cursor continues from: the page of the
+// next older ones. A page holds at most most messages when most > 0
+// (PageLimit).
+func historyPage(c Call, msgs []*Message, most int) obj {
 	limit := 100
 	if n, err := strconv.Atoi(c.Param("limit")); err == nil && n > 0 && n < 1000 {
 		limit = n
 	}
+	if most > 0 {
+		limit = min(limit, most)
+	}
 	oldest, latest := c.Param("oldest"), c.Param("latest")
+	before := ""
+	if b, err := base64.StdEncoding.DecodeString(c.Param("cursor")); err == nil {
+		before, _ = strings.CutPrefix(string(b), "before:")
+	}
 	metadata := c.Param("include_all_metadata") == "1" || c.Param("include_all_metadata") == "true"
 	list := []obj{}
-	more := false
+	more, last := false, ""
 	for i := len(msgs) - 1; i >= 0; i-- {
 		m := msgs[i]
-		if (oldest != "" && tsBefore(m.TS, oldest)) || (latest != "" && tsBefore(latest, m.TS)) {
+		if (oldest != "" && tsBefore(m.TS, oldest)) || (latest != "" && tsBefore(latest, m.TS)) ||
+			(before != "" && !tsBefore(m.TS, before)) {
 			continue
 		}
 		if len(list) == limit {
@@ -434,8 +446,13 @@ func historyPage(c Call, msgs []*Message) obj {
 			delete(o, "metadata")
 		}
 		list = append(list, o)
+		last = m.TS
 	}
-	return obj{"messages": list, "has_more": more}
+	page := obj{"messages": list, "has_more": more}
+	if more {
+		page["response_metadata"] = obj{"next_cursor": base64.StdEncoding.EncodeToString([]byte("before:" + last))}
+	}
+	return page
 }
 
 // tsBefore reports whether Slack timestamp a is earlier than b.

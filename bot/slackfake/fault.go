@@ -153,3 +153,90 @@ func (s *Server) rejectionLocked(channels ...string) string {
 	}
 	return ""
 }
+
+// Slow makes every Web API call wait d before the fake handles it (0 for
+// none), as a Slack that answers slowly: a call whose client gives up
+// meanwhile takes no effect and is recorded with Status 0. Faults and
+// Tier limits apply after the wait.
+func (s *Server) Slow(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
+}
+
+func (s *Server) slowness() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.latency
+}
+
+// await waits d, and reports false when ctx ends or the server closes first.
+func (s *Server) await(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+	case <-s.closing:
+	}
+	return false
+}
+
+// rateTier is a per-minute limit of one method, counted in fixed windows
+// of the fake's clock, as Slack's tiers are.
+type rateTier struct {
+	perMinute int
+	window    time.Time // the minute being counted
+	calls     int
+}
+
+// Tier limits method to perMinute calls in each minute of the fake's
+// clock (Now), as Slack's rate tiers do (Tier 3 is about 50): a call over
+// the limit answers 429 with Retry-After up to the next minute and
+// {"ok":false,"error":"ratelimited"}. perMinute <= 0 removes the limit.
+func (s *Server) Tier(method string, perMinute int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if perMinute <= 0 {
+		delete(s.tiers, method)
+		return
+	}
+	s.tiers[method] = &rateTier{perMinute: perMinute}
+}
+
+// overTier counts a call to method against its Tier, and answers the 429
+// when the call is over the limit.
+func (s *Server) overTier(method string) (answer, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tiers[method]
+	if t == nil {
+		return answer{}, false
+	}
+	now := s.Now()
+	if w := now.Truncate(time.Minute); !w.Equal(t.window) {
+		t.window, t.calls = w, 0
+	}
+	t.calls++
+	if t.calls <= t.perMinute {
+		return answer{}, false
+	}
+	wait := int(t.window.Add(time.Minute).Sub(now).Seconds() + 0.999)
+	a := jsonAnswer(http.StatusTooManyRequests, fail("ratelimited"))
+	a.header.Set("Retry-After", strconv.Itoa(max(wait, 1)))
+	return a, true
+}
+
+// PageLimit caps the messages one conversations.history or
+// conversations.replies page holds, whatever limit the client asks for, as
+// Slack does (15) for commercially distributed apps outside the
+// Marketplace; has_more and the cursor lead on. n <= 0 removes the cap.
+func (s *Server) PageLimit(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pageLimit = max(n, 0)
+}

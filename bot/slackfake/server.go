@@ -11,7 +11,10 @@
 // the three steps of Slack's external upload (files.getUploadURLExternal,
 // the upload URL, files.completeUploadExternal), trigger IDs work
 // once within 3 seconds, response URLs work 5 times, and faults (429 with
-// Retry-After, 5xx, ok:false, slow answers) can be queued per method.
+// Retry-After, 5xx, ok:false, slow answers) can be queued per method. A
+// method can be held to a per-minute rate tier (Tier), every call slowed
+// (Slow), and conversations.history and conversations.replies page with a
+// cursor. NewLocal makes a fake served in process, for testing/synctest.
 //
 // Every request is recorded as a Call. Waiting helpers (WaitCalls, WaitAck,
 // WaitConnections) block on channel notifications, never on sleeps.
@@ -148,18 +151,22 @@ type Server struct {
 	// default), so keep this below the client's interval.
 	PingInterval time.Duration
 
-	srv     *httptest.Server
+	srv     *httptest.Server // nil for NewLocal
+	mux     *http.ServeMux
 	wg      sync.WaitGroup // socket goroutines
 	closing chan struct{}
 
-	mu       sync.Mutex
-	closed   bool
-	notify   chan struct{} // closed and replaced on every state change
-	calls    []Call
-	lastTS   int64 // microseconds of the last issued ts
-	seq      int   // generic counter for IDs
-	faults   map[string][]*queuedFault
-	rejected map[string]string
+	mu        sync.Mutex
+	closed    bool
+	notify    chan struct{} // closed and replaced on every state change
+	calls     []Call
+	lastTS    int64 // microseconds of the last issued ts
+	seq       int   // generic counter for IDs
+	faults    map[string][]*queuedFault
+	rejected  map[string]string
+	latency   time.Duration        // Slow
+	pageLimit int                  // PageLimit
+	tiers     map[string]*rateTier // Tier: method → its per-minute limit
 
 	messages   map[string][]*Message // channel -> messages in ts order
 	ephemerals map[string][]Message
@@ -182,6 +189,21 @@ type Server struct {
 
 // New starts a fake on 127.0.0.1 with a random port.
 func New() *Server {
+	s := newServer()
+	s.srv = httptest.NewServer(s.mux)
+	return s
+}
+
+// NewLocal is a fake that listens nowhere: its Client calls it in process.
+// Made inside a testing/synctest bubble, with Now left as time.Now, every
+// wait of the fake (Slow, Fault.Delay) runs on the bubble's clock, so a
+// slow Slack can be tested without sleeping. Socket Mode and file uploads
+// (which need a URL) are not served.
+func NewLocal() *Server {
+	return newServer()
+}
+
+func newServer() *Server {
 	s := &Server{
 		BotToken:     "xoxb-test-token",
 		AppToken:     "xapp-1-test",
@@ -191,6 +213,7 @@ func New() *Server {
 		notify:       make(chan struct{}),
 		faults:       map[string][]*queuedFault{},
 		rejected:     map[string]string{},
+		tiers:        map[string]*rateTier{},
 		messages:     map[string][]*Message{},
 		ephemerals:   map[string][]Message{},
 		opened:       map[string]bool{},
@@ -204,18 +227,52 @@ func New() *Server {
 		acks:         map[string]json.RawMessage{},
 		files:        map[string]*File{},
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/api/{method}", s.serveAPI)
-	mux.HandleFunc("/response/{id}", s.serveResponseURL)
-	mux.HandleFunc("/link/", s.serveSocket)
-	mux.HandleFunc(UploadPath+"{id}", s.serveUpload)
-	s.srv = httptest.NewServer(mux)
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("/api/{method}", s.serveAPI)
+	s.mux.HandleFunc("/response/{id}", s.serveResponseURL)
+	s.mux.HandleFunc("/link/", s.serveSocket)
+	s.mux.HandleFunc(UploadPath+"{id}", s.serveUpload)
 	return s
 }
 
+// localHost is the host of a NewLocal fake's URL: it resolves nowhere.
+const localHost = "slackfake.invalid"
+
 // URL returns the Web API base URL with a trailing slash, for
 // slack.OptionAPIURL, e.g. "http://127.0.0.1:PORT/api/".
-func (s *Server) URL() string { return s.srv.URL + "/api/" }
+func (s *Server) URL() string {
+	if s.srv == nil {
+		return "http://" + localHost + "/api/"
+	}
+	return s.srv.URL + "/api/"
+}
+
+// Client is an HTTP client for the fake, for slack.OptionHTTPClient: it
+// serves a NewLocal fake's requests in the calling goroutine; for one
+// made with New it is a plain client.
+func (s *Server) Client() *http.Client {
+	if s.srv == nil {
+		return &http.Client{Transport: localTransport{s}}
+	}
+	return s.srv.Client()
+}
+
+// localTransport serves requests with the fake's handlers, in process.
+type localTransport struct{ s *Server }
+
+func (t localTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Host != localHost {
+		return nil, fmt.Errorf("slackfake: %s is not the local fake", r.URL.Host)
+	}
+	rec := httptest.NewRecorder()
+	t.s.mux.ServeHTTP(rec, r)
+	if err := r.Context().Err(); err != nil {
+		return nil, err
+	}
+	res := rec.Result()
+	res.Request = r
+	return res, nil
+}
 
 // Close closes all Socket Mode connections, stops the HTTP server, wakes up
 // all waiters with ErrClosed, and waits for the fake's goroutines to end.
@@ -234,7 +291,9 @@ func (s *Server) Close() {
 	for _, c := range conns {
 		c.close()
 	}
-	s.srv.Close()
+	if s.srv != nil {
+		s.srv.Close()
+	}
 	s.wg.Wait()
 }
 
@@ -440,6 +499,14 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	c, err := s.readCall(r, method)
 	if err != nil {
 		s.finish(w, c, jsonAnswer(http.StatusOK, fail("invalid_form_data")))
+		return
+	}
+	if !s.await(r.Context(), s.slowness()) {
+		s.finish(w, c, answer{})
+		return
+	}
+	if a, limited := s.overTier(method); limited {
+		s.finish(w, c, a)
 		return
 	}
 	f, faulted := s.takeFault(method)
