@@ -43,6 +43,16 @@ func nearerNudgeSent(tx *store.Tx, e store.Edge, daysBefore int) bool {
 	return false
 }
 
+// answeredInWindow reports whether the provider already answered for e's
+// needed-by date within the window of the nudge sent daysBefore it: it
+// committed (or proposed the date the consumer then accepted) on or after
+// the day that nudge became due. Asking "will it make it?" again, seconds
+// after the answer, is noise.
+func answeredInWindow(e store.Edge, daysBefore int, loc *time.Location) bool {
+	return e.Handshake == store.HandshakeCommitted && !e.AnsweredAt.IsZero() &&
+		!store.DateOf(e.AnsweredAt, loc).Before(e.NeededBy.AddDays(-daysBefore))
+}
+
 // dueAlert is an alert found due, its words not yet composed.
 type dueAlert struct {
 	kind string // store.KindSlip, …
@@ -122,7 +132,7 @@ func EdgeAlerts(tx *store.Tx, g *store.Graph, now time.Time, loc *time.Location,
 		}
 		if e.Kind == store.OnTrack || e.Kind == store.Late {
 			if n := upcomingDue(e.NeededBy.Sub(today)); n > 0 {
-				if key := store.UpcomingKey(e.Dependency, e.NeededBy, n); !tx.Sent(key) && !nearerNudgeSent(tx, e, n) {
+				if key := store.UpcomingKey(e.Dependency, e.NeededBy, n); !tx.Sent(key) && !nearerNudgeSent(tx, e, n) && !answeredInWindow(e, n, loc) {
 					due = append(due, dueAlert{kind: store.KindUpcoming, key: key, e: e})
 				}
 			}
