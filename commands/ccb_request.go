@@ -57,8 +57,6 @@ type requestCmd struct {
 	hasDate bool
 }
 
-func (c *requestCmd) releaseRefs() []*store.Ref { return []*store.Ref{&c.ref} }
-
 func parseRequest(p *parser) (Command, error) {
 	c := &requestCmd{}
 	var err error

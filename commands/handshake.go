@@ -61,7 +61,7 @@ func (h handshakeEdge) load(tx *store.Tx) (*store.Release, *store.Dependency, er
 	if err != nil {
 		return nil, nil, err
 	}
-	d, err := tx.Dependency(h.consumer, h.providerKey())
+	d, err := tx.Dependency(consumer.Ref, h.providerKey())
 	if store.ErrorCode(err) == store.ENotFound {
 		what := h.provider.String()
 		if h.external != "" {
