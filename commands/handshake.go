@@ -61,7 +61,17 @@ func (h handshakeEdge) load(tx *store.Tx) (*store.Release, *store.Dependency, er
 	if err != nil {
 		return nil, nil, err
 	}
-	d, err := tx.Dependency(consumer.Ref, h.providerKey())
+	key := h.providerKey()
+	if h.external == "" {
+		// A provider still stored is named as it is stored (foo@V1 is
+		// foo@v1); one that is gone is not found below.
+		p, err := resolveRef(tx, h.provider)
+		if err != nil {
+			return nil, nil, err
+		}
+		key = p.Key()
+	}
+	d, err := tx.Dependency(consumer.Ref, key)
 	if store.ErrorCode(err) == store.ENotFound {
 		what := h.provider.String()
 		if h.external != "" {
