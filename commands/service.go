@@ -133,9 +133,11 @@ func (*impactCmd) readOnly() bool  { return true }
 func (*historyCmd) readOnly() bool { return true }
 func (c *roleCmd) readOnly() bool  { return c.role == "" }
 
-// Command is a parsed command, ready to run.
+// Command is a parsed command, ready to run. Format writes it back as
+// text.
 type Command interface {
 	run(x *Exec) (store.Doc, error)
+	format() string
 }
 
 // Today returns the current date in the workspace time zone.
