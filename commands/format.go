@@ -40,11 +40,7 @@ func (l *cmdLine) flag(word string, on bool) {
 func (l cmdLine) String() string { return strings.Join(l, " ") }
 
 // quoteText writes s in quotes, escaped, its own quotes doubled (Tokenize).
-func quoteText(s string) string {
-	return `"` + quoteDoubler.Replace(render.Escape(s)) + `"`
-}
-
-var quoteDoubler = strings.NewReplacer(`"`, `""`, "“", "““", "”", "””")
+func quoteText(s string) string { return render.Quote(s) }
 
 // bareWord writes s as one word: as it is when Tokenize reads it back as
 // that Word, else in quotes.
@@ -209,21 +205,16 @@ func (c *confirmCmd) format() string {
 	return l.String()
 }
 
-// edgeText is the edge as commit, propose and accept name it.
-func (h handshakeEdge) edgeText() string {
-	return h.consumer.String() + " on " + providerText(h.provider, h.external)
-}
-
-func (c *commitCmd) format() string { return "commit " + c.edge.edgeText() }
+func (c *commitCmd) format() string { return "commit " + c.edge.command() }
 
 func (c *proposeCmd) format() string {
-	l := cmdLine{"propose", c.edge.edgeText(), c.date.String()}
+	l := cmdLine{"propose", c.edge.command(), c.date.String()}
 	l.because(c.reason)
 	return l.String()
 }
 
 func (c *acceptCmd) format() string {
-	l := cmdLine{"accept", c.edge.edgeText()}
+	l := cmdLine{"accept", c.edge.command()}
 	if !c.date.IsZero() {
 		l.add(c.date.String())
 	}

@@ -57,7 +57,7 @@ func TestHandshakeRequest(t *testing.T) {
 			t.Errorf("Yes, committed runs %q, %v", cmd, ok)
 		}
 		ask, ok := render.AskForm(bs[1].ActionID, bs[1].Value)
-		if filled, err := ask.Fill("2027-01-25", "QA"); !ok || err != nil || !ask.Reason || filled != "propose mobile@5.0 on payments@2.3.0 2027-01-25 because QA" {
+		if filled, err := ask.Fill("2027-01-25", "QA"); !ok || err != nil || !ask.Reason || filled != `propose mobile@5.0 on payments@2.3.0 2027-01-25 because "QA"` {
 			t.Errorf("Propose fills to %q, %v (form %+v)", filled, err, ask)
 		}
 		if d := mustDep(t, svc.Store, mobile, "payments@2.3.0"); d.Handshake != store.HandshakeRequested || d.RequestedBy != alice || !d.RequestedAt.Equal(epoch) {

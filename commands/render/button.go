@@ -87,9 +87,11 @@ func ParseAsk(value string) (Ask, error) {
 }
 
 // Fill returns the command with date (YYYY-MM-DD, from a date picker) and
-// reason (what the person typed) put in. The reason is escaped as Slack
-// escapes typed text, so the command reads it back exactly. A date that
-// is not YYYY-MM-DD is an EInvalid error.
+// reason (what the person typed) put in. The reason is written as
+// commands.Format writes one, in quotes (Quote): the command reads it back
+// exactly, and a reason ending in "preview" stays a reason when the form
+// adds "preview" after it. A date that is not YYYY-MM-DD is an EInvalid
+// error.
 func (a Ask) Fill(date, reason string) (string, error) {
 	d, err := store.ParseDate(strings.TrimSpace(date))
 	if err != nil {
@@ -97,10 +99,15 @@ func (a Ask) Fill(date, reason string) (string, error) {
 	}
 	because := ""
 	if r := strings.Join(strings.Fields(reason), " "); a.Reason && r != "" {
-		if a.Preview && strings.EqualFold(r[strings.LastIndexByte(r, ' ')+1:], "preview") {
-			r += "." // a reason ending in the word would make the command a preview
-		}
-		because = "because " + Escape(r)
+		because = "because " + Quote(r)
 	}
 	return strings.TrimSpace(strings.NewReplacer("{date}", d.String(), "{reason}", because).Replace(a.Command)), nil
 }
+
+// Quote writes s as command text in quotes: escaped as Slack escapes typed
+// text, each quote in it (straight or curly) written twice. The command
+// grammar reads it back as s, one quoted name or reason that ends where
+// its quotes do.
+func Quote(s string) string { return `"` + quoteDoubler.Replace(Escape(s)) + `"` }
+
+var quoteDoubler = strings.NewReplacer(`"`, `""`, "“", "““", "”", "””")
