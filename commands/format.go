@@ -51,7 +51,6 @@ func bareWord(s string) string {
 	return render.Escape(s)
 }
 
-
 func userText(id string) string    { return "<@" + id + ">" }
 func channelText(id string) string { return "<#" + id + ">" }
 
@@ -291,7 +290,9 @@ func (t digestTarget) text() string {
 	return "here"
 }
 
-func (c *agendaCmd) format() string { return cmdLine(append([]string{"agenda"}, c.products...)).String() }
+func (c *agendaCmd) format() string {
+	return cmdLine(append([]string{"agenda"}, c.products...)).String()
+}
 
 func (c *calendarCmd) format() string {
 	if c.revoke {

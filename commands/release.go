@@ -53,6 +53,13 @@ type addCmd struct {
 	anyway  bool // the user confirmed a target in the past
 }
 
+// AddRelease is the add command of a form's fields: the release, its
+// target, and its owner and news channel (user and channel IDs; "" for
+// who runs it and where). A transport runs it as Format writes it.
+func AddRelease(ref store.Ref, target store.Date, owner, channel string) Command {
+	return &addCmd{ref: ref, date: target, owner: owner, channel: channel}
+}
+
 func parseAdd(p *parser) (Command, error) {
 	c := &addCmd{}
 	var err error

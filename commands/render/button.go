@@ -14,9 +14,11 @@ import (
 const actionRun = "run:"
 
 // RunButton returns a button that, when clicked, runs command — the text
-// after /release, escaped as Slack sends typed text (Escape user parts) —
-// as the person who clicked, with that person's permissions, exactly as if
-// they had typed it. text is the button's label (plain text). Buttons of
+// after /release as commands.Format writes a parsed command, which reads
+// back as that command — as the person who clicked, with that person's
+// permissions, exactly as if they had typed it. A button posted before
+// commands were written so holds the text as it was typed then, and runs
+// it the same way. text is the button's label (plain text). Buttons of
 // one message get distinct action_ids because their commands differ.
 func RunButton(text, command string) store.Button {
 	h := fnv.New64a()
