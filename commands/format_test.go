@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"relman/commands"
+	"relman/commands/render"
 	"relman/store"
 )
 
@@ -168,5 +169,33 @@ func TestFormat(t *testing.T) {
 				t.Errorf("Format(Parse(%q)) = %q; want %q", tc.text, got, tc.want)
 			}
 		})
+	}
+}
+
+// checkButtonsFormatted fails t unless every button of doc runs what
+// Format writes: a run button's command, and an ask button's once its form
+// is filled with a date and a reason that ends in "preview" and has quotes.
+func checkButtonsFormatted(t *testing.T, doc store.Doc) {
+	t.Helper()
+	for _, b := range doc.Buttons {
+		text, ok := render.RunCommand(b.ActionID, b.Value)
+		if ask, isAsk := render.AskForm(b.ActionID, b.Value); isAsk {
+			var err error
+			if text, err = ask.Fill("2027-03-01", `the “beta” SDK "preview"`); err != nil {
+				t.Fatalf("button %q: Fill: %v", b.Text, err)
+			}
+			ok = true
+		}
+		if !ok {
+			continue
+		}
+		c, err := commands.Parse("/release", text, today)
+		if err != nil {
+			t.Errorf("button %q runs %q, which does not parse: %v", b.Text, text, err)
+			continue
+		}
+		if f := commands.Format(c); f != text {
+			t.Errorf("button %q runs %q; Format writes it %q", b.Text, text, f)
+		}
 	}
 }

@@ -74,6 +74,7 @@ func TestMovePreview(t *testing.T) {
 		if r.Queued != 0 {
 			t.Errorf("preview Reply.Queued = %d; want 0", r.Queued)
 		}
+		checkButtonsFormatted(t, r.Doc)
 		if got, want := MustMoveIt(t, r), `move payments@2.3.0 2027-02-01 because "the PCI audit moved"`; got != want {
 			t.Errorf("Move it runs %q; want %q", got, want)
 		}
