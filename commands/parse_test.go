@@ -500,7 +500,7 @@ func TestHelp(t *testing.T) {
 		r := MustDo(t, svc, alice, "/release help move")
 		want := "*/release move &lt;release&gt; &lt;date&gt; [anyway] because &lt;reason…&gt; [preview]*\n" +
 			"change a release's target date.\n" +
-			"A reason is required when the date moves later. A date in the past needs the word `anyway` (after the date, or at the end). The release's channel is told who is now late (or less late), which releases are newly at risk, and whether the move makes the release itself late; needed-by dates after the new target are moved to it. End the command with `preview` to see privately, saving nothing, exactly what the move would do (edges that slip or recover, releases newly at risk with their slack, the change requests and freezes it touches, who would hear of it), with a *Move it* button.\n" +
+			"A reason is required when the date moves later. A date in the past needs the word `anyway` (after the date, or at the end). The release's channel is told who is now late (or less late), which releases are newly at risk, and whether the move makes the release itself late; needed-by dates after the new target are moved to it. End the command with `preview` to see privately, saving nothing, exactly what the move would do (edges that slip or recover, releases newly at risk with their slack, the change requests and freezes it touches, who would hear of it), with a *Move it* button. A reason in quotes ends where they do: `because \"the SDK preview\"` is a reason, not a preview.\n" +
 			"Example: `/release move payments@2.3.0 2027-02-01 because the PCI audit moved`"
 		if r.Doc.Text != want {
 			t.Errorf("Execute(help move).Doc.Text = %q; want %q", r.Doc.Text, want)
