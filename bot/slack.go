@@ -194,21 +194,23 @@ func (s *Slack) Interaction(ctx context.Context, ic *slack.InteractionCallback) 
 }
 
 // submitAdd validates the add-release form; bad fields are answered inline,
-// all at once, and a valid form runs `/release add` through the dispatcher
-// like typed text. An error only the store can find (the release already
+// all at once, and a valid form runs its add command (commands.AddRelease,
+// as commands.Format writes it) through the dispatcher. An error only the store can find (the release already
 // exists) is shown under the field it is about.
 func (s *Slack) submitAdd(ctx context.Context, ic *slack.InteractionCallback) Ack {
 	f := blockkit.ParseAddRelease(ic.View)
 	if errs := addFormErrors(f, s.Dispatcher.Today()); len(errs) > 0 {
 		return Ack{Body: blockkit.FieldErrors(errs)}
 	}
-	text := fmt.Sprintf("add %s %s %s", f.Product, f.Version, f.Date)
-	if f.Owner != "" {
-		text += " owner <@" + f.Owner + ">"
+	ref, err := store.NewRef(f.Product, f.Version)
+	if err != nil { // addFormErrors checked it
+		return Ack{Body: blockkit.FieldErrors(map[string]string{blockkit.BlockVersion: store.ErrorMessage(err)})}
 	}
-	if f.NewsChannel != "" {
-		text += " channel <#" + f.NewsChannel + ">"
+	target, err := store.ParseDate(f.Date)
+	if err != nil {
+		return Ack{Body: blockkit.FieldErrors(map[string]string{blockkit.BlockDate: "Pick the target date."})}
 	}
+	text := commands.Format(commands.AddRelease(ref, target, f.Owner, f.NewsChannel))
 	channel := f.Channel
 	if channel == "" {
 		channel = f.NewsChannel

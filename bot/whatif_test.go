@@ -256,7 +256,7 @@ func TestSlashPreviewThenMoveIt(t *testing.T) {
 			}
 		}
 	}
-	if moveIt.Value != "move payments@2.3.0 2027-02-12 because the PSP" {
+	if moveIt.Value != `move payments@2.3.0 2027-02-12 because "the PSP"` {
 		t.Fatalf("the preview's Move it button is %+v; blocks:\n%s", moveIt, ack.Blocks)
 	}
 	blocks, _ := json.Marshal(ack.Blocks)
@@ -282,5 +282,20 @@ func TestSlashPreviewThenMoveIt(t *testing.T) {
 	}
 	if !answered {
 		t.Errorf("the clicker was not told the move was made; ephemerals: %+v", f.Fake.Ephemerals(httpChannel))
+	}
+	if got := f.MustRelease(t, "payments@2.3.0").History; got[len(got)-1].Reason != "the PSP" {
+		t.Errorf("the move's reason is %q; want the PSP, without quotes", got[len(got)-1].Reason)
+	}
+
+	// A Move it button posted before reasons were quoted carries the
+	// command as it was typed, with a period after a reason ending in
+	// "preview": it still runs as typed text.
+	old := render.RunButton("Move it", "move payments@2.3.0 2027-02-19 because the SDK preview.")
+	if res := f.MustPost(t, "/slack/interactions", httpFormType, clickBody(t, f, httpUser, old, msg)); res.Status != http.StatusOK {
+		t.Fatalf("click = %d %q; want 200", res.Status, res.Body)
+	}
+	f.Slack.Wait()
+	if r := f.MustRelease(t, "payments@2.3.0"); r.Target != store.NewDate(2027, 2, 19) || r.History[len(r.History)-1].Reason != "the SDK preview." {
+		t.Errorf("after an old Move it payments@2.3.0 targets %v (last change %+v); want 2027-02-19 because the SDK preview.", r.Target, r.History[len(r.History)-1])
 	}
 }

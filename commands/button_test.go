@@ -59,9 +59,10 @@ func TestAskButton(t *testing.T) {
 		for _, tc := range []struct {
 			name, date, reason, want string
 		}{
-			{"WithAReason", "2027-02-01", "the PSP moved", "move payments@2.3.0 2027-02-01 because the PSP moved"},
+			{"WithAReason", "2027-02-01", "the PSP moved", `move payments@2.3.0 2027-02-01 because "the PSP moved"`},
 			{"WithoutAReason", "2027-02-01", "  ", "move payments@2.3.0 2027-02-01"},
-			{"EscapesTheReason", "2027-02-01", "<!channel> & co", "move payments@2.3.0 2027-02-01 because &lt;!channel&gt; &amp; co"},
+			{"EscapesTheReason", "2027-02-01", "<!channel> & co", `move payments@2.3.0 2027-02-01 because "&lt;!channel&gt; &amp; co"`},
+			{"QuotesTheReason", "2027-02-01", `the "beta" preview`, `move payments@2.3.0 2027-02-01 because "the ""beta"" preview"`},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				got, err := slip.Fill(tc.date, tc.reason)
@@ -78,13 +79,13 @@ func TestAskButton(t *testing.T) {
 	t.Run("TheCommandReadsTheReasonBackExactly", func(t *testing.T) {
 		svc := MustService(t)
 		MustFixture(t, svc)
-		text, err := slip.Fill("2027-02-01", "<!channel> & the <PSP>")
+		text, err := slip.Fill("2027-02-01", "<!channel> & the “PSP” preview")
 		if err != nil {
 			t.Fatal(err)
 		}
 		MustDo(t, svc, alice, "/release "+text)
 		r := MustRelease(t, svc.Store, "payments@2.3.0")
-		if got := r.History[len(r.History)-1].Reason; got != "<!channel> & the <PSP>" {
+		if got := r.History[len(r.History)-1].Reason; got != "<!channel> & the “PSP” preview" {
 			t.Errorf("stored reason = %q; want the typed text", got)
 		}
 	})

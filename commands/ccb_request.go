@@ -57,8 +57,6 @@ type requestCmd struct {
 	hasDate bool
 }
 
-func (c *requestCmd) releaseRefs() []*store.Ref { return []*store.Ref{&c.ref} }
-
 func parseRequest(p *parser) (Command, error) {
 	c := &requestCmd{}
 	var err error
@@ -81,8 +79,15 @@ func parseRequest(p *parser) (Command, error) {
 	if p.pos >= end {
 		return nil, invalid("missing the title of the change request, like: /ccb request payments@2.3.0 switch the card processor")
 	}
-	c.title = strings.TrimSpace(Plain(p.text[p.toks[p.pos].Start:p.toks[end-1].End]))
+	if end-p.pos == 1 && p.toks[p.pos].Kind == Quoted { // a "quoted" title
+		c.title = strings.TrimSpace(p.toks[p.pos].Text)
+	} else {
+		c.title = strings.TrimSpace(Plain(p.text[p.toks[p.pos].Start:p.toks[end-1].End]))
+	}
 	p.pos = len(p.toks)
+	if c.title == "" {
+		return nil, invalid("missing the title of the change request, like: /ccb request payments@2.3.0 switch the card processor")
+	}
 	if n := utf8.RuneCountInString(c.title); n > maxTitle {
 		return nil, invalid("the title is too long (%d characters; at most %d)", n, maxTitle)
 	}

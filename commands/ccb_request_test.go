@@ -154,6 +154,9 @@ func TestCCBCommands(t *testing.T) {
 			}
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {
+					if checkParseError(t, c.line, c.code, c.want, &spec) {
+						return
+					}
 					svc := MustService(t, root)
 					MustCCB(t, svc)
 					for _, l := range c.setup {

@@ -70,6 +70,10 @@ func parseDepend(p *parser) (Command, error) {
 }
 
 func (c *dependCmd) run(x *Exec) (store.Doc, error) {
+	// The releases are renamed to their stored spelling as they are
+	// loaded, in a copy: the parsed command is left as it was.
+	cc := *c
+	c = &cc
 	var edge store.Edge
 	var consumer *store.Release
 	var updated bool
@@ -79,6 +83,7 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 		if consumer, err = loadRelease(tx, c.consumer); err != nil {
 			return err
 		}
+		c.consumer = consumer.Ref
 		if err := x.mayManage(tx, consumer, "change the dependencies of"); err != nil {
 			return err
 		}
@@ -105,6 +110,7 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 			if err != nil {
 				return err
 			}
+			c.provider, d.Provider = provider.Ref, provider.Ref
 			if provider.Status == store.Cancelled {
 				return store.Errorf(store.EConflict, "%s was cancelled, so nothing can depend on it; depend on the release that replaces it", provider.Ref)
 			}
@@ -241,14 +247,26 @@ func parseUndepend(p *parser) (Command, error) {
 }
 
 func (c *undependCmd) run(x *Exec) (store.Doc, error) {
-	key, label := c.provider.Key(), render.Bold(c.provider)
-	if c.external != "" {
-		key, label = "ext:"+store.ExternalKey(c.external), "external “"+render.Escape(c.external)+"”"
-	}
+	// The releases are renamed to their stored spelling in a copy: the
+	// parsed command is left as it was.
+	cc := *c
+	c = &cc
+	var label string
 	err := x.update(func(tx *store.Tx) error {
 		consumer, err := loadRelease(tx, c.consumer)
 		if err != nil {
 			return err
+		}
+		c.consumer = consumer.Ref
+		key := "ext:" + store.ExternalKey(c.external)
+		label = "external “" + render.Escape(c.external) + "”"
+		if c.external == "" {
+			// The provider may be gone; a release still stored is named
+			// as it is stored.
+			if c.provider, err = resolveRef(tx, c.provider); err != nil {
+				return err
+			}
+			key, label = c.provider.Key(), render.Bold(c.provider)
 		}
 		if err := x.mayManage(tx, consumer, "change the dependencies of"); err != nil {
 			return err

@@ -47,12 +47,11 @@ func (h handshakeEdge) providerKey() string {
 	return h.provider.Key()
 }
 
-// command is the edge as commands name it, escaped as Slack sends typed text.
+// command is the edge as commands name it (Format), escaped as Slack
+// sends typed text: mobile@5.0 on payments@2.3.0, or mobile@5.0 on
+// external "Stripe SDK".
 func (h handshakeEdge) command() string {
-	if h.external != "" {
-		return h.consumer.String() + ` on external "` + render.Escape(h.external) + `"`
-	}
-	return h.consumer.String() + " on " + h.provider.String()
+	return h.consumer.String() + " on " + providerText(h.provider, h.external)
 }
 
 // load returns the consumer and the dependency, or a not-found error.
@@ -61,7 +60,17 @@ func (h handshakeEdge) load(tx *store.Tx) (*store.Release, *store.Dependency, er
 	if err != nil {
 		return nil, nil, err
 	}
-	d, err := tx.Dependency(h.consumer, h.providerKey())
+	key := h.providerKey()
+	if h.external == "" {
+		// A provider still stored is named as it is stored (foo@V1 is
+		// foo@v1); one that is gone is not found below.
+		p, err := resolveRef(tx, h.provider)
+		if err != nil {
+			return nil, nil, err
+		}
+		key = p.Key()
+	}
+	d, err := tx.Dependency(consumer.Ref, key)
 	if store.ErrorCode(err) == store.ENotFound {
 		what := h.provider.String()
 		if h.external != "" {
@@ -72,12 +81,12 @@ func (h handshakeEdge) load(tx *store.Tx) (*store.Release, *store.Dependency, er
 	return consumer, d, err
 }
 
-// edgeCommand is the handshake command naming dependency d.
-func edgeCommand(d store.Dependency, providerName string) string {
+// handshakeOf is the edge of dependency d as the handshake commands name it.
+func handshakeOf(d store.Dependency, providerName string) handshakeEdge {
 	if d.IsExternal() {
-		return handshakeEdge{consumer: d.Consumer, external: providerName}.command()
+		return handshakeEdge{consumer: d.Consumer, external: providerName}
 	}
-	return handshakeEdge{consumer: d.Consumer, provider: d.Provider}.command()
+	return handshakeEdge{consumer: d.Consumer, provider: d.Provider}
 }
 
 // answerers returns who answers for d's provider: the provider release's
@@ -163,7 +172,8 @@ func (x *Exec) tellConsumer(tx *store.Tx, consumer *store.Release, doc store.Doc
 // form with a date and a reason, then propose) buttons, which run as
 // whoever clicks them, with their permissions.
 func HandshakeRequest(e store.Edge, consumer *store.Release, today store.Date) store.Doc {
-	cmd := edgeCommand(e.Dependency, e.ProviderName)
+	edge := handshakeOf(e.Dependency, e.ProviderName)
+	cmd := edge.command()
 	b := render.NewDoc("")
 	b.Section(fmt.Sprintf(":handshake: Can you deliver %s by %s for %s?", render.ProviderName(e), render.When(e.NeededBy, today), render.Bold(e.Consumer)))
 	b.Section(fmt.Sprintf("%s asks. %s targets %s; %s is %s — %s.", render.Mention(e.RequestedBy), render.Bold(consumer.Ref), consumer.Target.Pretty(),
@@ -173,7 +183,8 @@ func HandshakeRequest(e store.Edge, consumer *store.Release, today store.Date) s
 		proposed = e.ProviderDate
 	}
 	b.Buttons(
-		render.RunButton("Yes, committed", "commit "+cmd),
+		render.RunButton("Yes, committed", Format(&commitCmd{edge})),
+		// The form fills in the date and the reason as Format writes them.
 		render.AskButton("Propose another date…", render.Ask{Title: "Propose another date", Command: "propose " + cmd + " {date} {reason}", Date: proposed.String(), Reason: true}),
 	)
 	b.Context(fmt.Sprintf("Or type `/release commit %s`, or `/release propose %s &lt;date&gt; because &lt;reason&gt;`.", cmd, cmd))
@@ -374,7 +385,7 @@ func (c *proposeCmd) run(x *Exec) (store.Doc, error) {
 // accepting it means, with an "Accept <date>" button (accept, run as
 // whoever clicks it) that makes it the needed-by date.
 func CounterProposal(e store.Edge, consumer *store.Release, today store.Date) store.Doc {
-	cmd := edgeCommand(e.Dependency, e.ProviderName)
+	edge := handshakeOf(e.Dependency, e.ProviderName)
 	b := render.NewDoc("")
 	b.Section(fmt.Sprintf(":handshake: %s can't deliver %s by %s for %s, and proposes %s instead: “%s”.", render.Mention(e.AnsweredBy), render.ProviderName(e),
 		e.NeededBy.Pretty(), render.Bold(e.Consumer), render.When(e.Proposed, today), render.Escape(e.ProposedReason)))
@@ -383,8 +394,8 @@ func CounterProposal(e store.Edge, consumer *store.Release, today store.Date) st
 	} else {
 		b.Section(fmt.Sprintf("Accepting makes %s the needed-by date, committed.", e.Proposed.Pretty()))
 	}
-	b.Buttons(render.RunButton("Accept "+e.Proposed.Pretty(), "accept "+cmd+" "+e.Proposed.String()))
-	b.Context(fmt.Sprintf("Or type `/release accept %s`. To keep your date, talk to %s.", cmd, render.Mention(e.AnsweredBy)))
+	b.Buttons(render.RunButton("Accept "+e.Proposed.Pretty(), Format(&acceptCmd{edge: edge, date: e.Proposed})))
+	b.Context(fmt.Sprintf("Or type `/release accept %s`. To keep your date, talk to %s.", edge.command(), render.Mention(e.AnsweredBy)))
 	return b.Build()
 }
 

@@ -49,6 +49,7 @@ func TestHandshakeRequest(t *testing.T) {
 		if !strings.Contains(dms[0].Doc.Text, ":handshake: Can you deliver *payments@2.3.0* by Wed 2027-01-20 (in 16 days) for *mobile@5.0*?") {
 			t.Errorf("request = %q", dms[0].Doc.Text)
 		}
+		checkButtonsFormatted(t, dms[0].Doc)
 		bs := dms[0].Doc.Buttons
 		if len(bs) != 2 || bs[0].Text != "Yes, committed" || bs[1].Text != "Propose another date…" {
 			t.Fatalf("buttons = %+v; want Yes, committed and Propose another date…", bs)
@@ -57,7 +58,7 @@ func TestHandshakeRequest(t *testing.T) {
 			t.Errorf("Yes, committed runs %q, %v", cmd, ok)
 		}
 		ask, ok := render.AskForm(bs[1].ActionID, bs[1].Value)
-		if filled, err := ask.Fill("2027-01-25", "QA"); !ok || err != nil || !ask.Reason || filled != "propose mobile@5.0 on payments@2.3.0 2027-01-25 because QA" {
+		if filled, err := ask.Fill("2027-01-25", "QA"); !ok || err != nil || !ask.Reason || filled != `propose mobile@5.0 on payments@2.3.0 2027-01-25 because "QA"` {
 			t.Errorf("Propose fills to %q, %v (form %+v)", filled, err, ask)
 		}
 		if d := mustDep(t, svc.Store, mobile, "payments@2.3.0"); d.Handshake != store.HandshakeRequested || d.RequestedBy != alice || !d.RequestedAt.Equal(epoch) {
@@ -135,6 +136,7 @@ func TestHandshakeAnswers(t *testing.T) {
 		if len(dms) != 1 || !strings.Contains(dms[0].Doc.Text, "proposes Tue 2027-01-26 (in 22 days) instead: “&lt;!here&gt; QA”") {
 			t.Fatalf("DMs to alice = %+v; want the counter-proposal, escaped", dms)
 		}
+		checkButtonsFormatted(t, dms[0].Doc)
 		bs := dms[0].Doc.Buttons
 		cmd, ok := render.RunCommand(bs[0].ActionID, bs[0].Value)
 		if len(bs) != 1 || bs[0].Text != "Accept Tue 2027-01-26" || !ok {

@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"slices"
 	"strings"
 
 	"relman/commands/render"
@@ -9,52 +8,10 @@ import (
 )
 
 // A version names a release whatever its case: foo@V1 is foo@v1. The store
-// keys releases by their spelling, so every command that names an existing
-// release has its references resolved to the stored spelling before it
-// runs (Execute calls canonicalize); add refuses a version that differs
-// only in case from an existing one.
-
-// namesReleases is a command whose fields name existing releases.
-type namesReleases interface {
-	releaseRefs() []*store.Ref
-}
-
-func (c *showCmd) releaseRefs() []*store.Ref     { return []*store.Ref{&c.ref} }
-func (c *impactCmd) releaseRefs() []*store.Ref   { return []*store.Ref{&c.ref} }
-func (c *historyCmd) releaseRefs() []*store.Ref  { return []*store.Ref{&c.ref} }
-func (c *moveCmd) releaseRefs() []*store.Ref     { return []*store.Ref{&c.ref} }
-func (c *shipCmd) releaseRefs() []*store.Ref     { return []*store.Ref{&c.ref} }
-func (c *cancelCmd) releaseRefs() []*store.Ref   { return []*store.Ref{&c.ref} }
-func (c *roleCmd) releaseRefs() []*store.Ref     { return []*store.Ref{&c.ref} }
-func (c *dependCmd) releaseRefs() []*store.Ref   { return []*store.Ref{&c.consumer, &c.provider} }
-func (c *undependCmd) releaseRefs() []*store.Ref { return []*store.Ref{&c.consumer, &c.provider} }
-
-// canonicalize rewrites the release references of cmd to the spelling they
-// are stored under. A reference that matches nothing is left as typed, so
-// the command's own lookup says it does not exist.
-func (x *Exec) canonicalize(cmd Command) error {
-	n, ok := cmd.(namesReleases)
-	if !ok {
-		return nil
-	}
-	refs := n.releaseRefs()
-	if !slices.ContainsFunc(refs, func(r *store.Ref) bool { return r.Product != "" }) {
-		return nil
-	}
-	return x.view(func(tx *store.Tx) error {
-		for _, r := range refs {
-			if r.Product == "" {
-				continue
-			}
-			c, err := resolveRef(tx, *r)
-			if err != nil {
-				return err
-			}
-			*r = c
-		}
-		return nil
-	})
-}
+// keys releases by their spelling; a command that names an existing
+// release resolves it with loadRelease, in its own transaction, and uses
+// the stored spelling it returns; add refuses a version that differs only
+// in case from an existing one.
 
 // resolveRef returns the stored spelling of ref: ref itself when a release
 // is stored under it, else the release of the same product whose version

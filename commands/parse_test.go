@@ -1,6 +1,7 @@
 package commands_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -296,6 +297,11 @@ func TestCommands(t *testing.T) {
 			}
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {
+					// Text that is no command is refused by Parse alone,
+					// without a store.
+					if checkParseError(t, c.line, c.code, c.want, &spec) {
+						return
+					}
 					svc := MustService(t, root)
 					MustFixture(t, svc)
 					as := c.as
@@ -334,6 +340,36 @@ func TestCommands(t *testing.T) {
 			t.Errorf("commandCases has cases for %q, which is not in the table", name)
 		}
 	}
+}
+
+// checkParseError parses line ("/release …" or "/ccb …") and, when Parse
+// refuses it, fails t unless the row wants that: code EInvalid, every
+// want in the message (as the reply escapes it), and the usage of spec.
+// It reports whether Parse refused the line.
+func checkParseError(t *testing.T, line, code string, want []string, spec *commands.Spec) bool {
+	t.Helper()
+	command, text, _ := strings.Cut(line, " ")
+	_, err := commands.Parse(command, text, today)
+	if err == nil {
+		return false
+	}
+	pe, ok := errors.AsType[*commands.ParseError](err)
+	if !ok {
+		t.Fatalf("Parse(%q) = %v; want a *ParseError", line, err)
+	}
+	if got := store.ErrorCode(err); got != code {
+		t.Fatalf("Parse(%q) = %v (%s); want code %q", line, err, got, cmpOr(code, "none"))
+	}
+	msg := store.ErrorMessage(err)
+	for _, w := range want {
+		if !strings.Contains(msg, w) && !strings.Contains(render.Escape(msg), w) {
+			t.Errorf("Parse(%q) error %q lacks %q", line, msg, w)
+		}
+	}
+	if pe.Spec == nil || pe.Spec.Group != spec.Group || pe.Spec.Name != spec.Name {
+		t.Errorf("Parse(%q) error is for %+v; want the usage of /%s %s", line, pe.Spec, spec.Group, spec.Name)
+	}
+	return true
 }
 
 func hasCommand(group, name string) bool {
@@ -464,7 +500,7 @@ func TestHelp(t *testing.T) {
 		r := MustDo(t, svc, alice, "/release help move")
 		want := "*/release move &lt;release&gt; &lt;date&gt; [anyway] because &lt;reason…&gt; [preview]*\n" +
 			"change a release's target date.\n" +
-			"A reason is required when the date moves later. A date in the past needs the word `anyway` (after the date, or at the end). The release's channel is told who is now late (or less late), which releases are newly at risk, and whether the move makes the release itself late; needed-by dates after the new target are moved to it. End the command with `preview` to see privately, saving nothing, exactly what the move would do (edges that slip or recover, releases newly at risk with their slack, the change requests and freezes it touches, who would hear of it), with a *Move it* button.\n" +
+			"A reason is required when the date moves later. A date in the past needs the word `anyway` (after the date, or at the end). The release's channel is told who is now late (or less late), which releases are newly at risk, and whether the move makes the release itself late; needed-by dates after the new target are moved to it. End the command with `preview` to see privately, saving nothing, exactly what the move would do (edges that slip or recover, releases newly at risk with their slack, the change requests and freezes it touches, who would hear of it), with a *Move it* button. A reason in quotes ends where they do: `because \"the SDK preview\"` is a reason, not a preview.\n" +
 			"Example: `/release move payments@2.3.0 2027-02-01 because the PCI audit moved`"
 		if r.Doc.Text != want {
 			t.Errorf("Execute(help move).Doc.Text = %q; want %q", r.Doc.Text, want)

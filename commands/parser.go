@@ -171,7 +171,7 @@ func (p *parser) channel() (string, error) {
 	return t.Text, nil
 }
 
-// quoted reads a "quoted" name.
+// quoted reads a "quoted" name, which may not be empty.
 func (p *parser) quoted(what string) (string, error) {
 	t, ok := p.peek()
 	if !ok {
@@ -181,7 +181,11 @@ func (p *parser) quoted(what string) (string, error) {
 		return "", invalid("expected %s in quotes, like \"Stripe SDK\", not %q", what, render.Clip(t.Text, 40))
 	}
 	p.pos++
-	return strings.TrimSpace(t.Text), nil
+	name := strings.TrimSpace(t.Text)
+	if name == "" {
+		return "", store.ValidateExternalName(name) // names an external item
+	}
+	return name, nil
 }
 
 // rest consumes every remaining token and returns the original text they
@@ -193,6 +197,18 @@ func (p *parser) rest() string {
 	s := p.text[p.toks[p.pos].Start:]
 	p.pos = len(p.toks)
 	return strings.TrimSpace(Plain(s))
+}
+
+// quotedRest is rest, except that text that is all one "quoted" token is
+// the text inside the quotes: a reason or title in quotes ends where they
+// do, so words after it ("preview") are never read as part of it (Format
+// writes reasons so).
+func (p *parser) quotedRest() string {
+	if p.pos == len(p.toks)-1 && p.toks[p.pos].Kind == Quoted {
+		p.pos++
+		return strings.TrimSpace(p.toks[p.pos-1].Text)
+	}
+	return p.rest()
 }
 
 // end fails if tokens are left over.
@@ -216,7 +232,7 @@ func reason(p *parser, required bool, what string) (string, error) {
 		}
 		return "", nil
 	}
-	r := p.rest()
+	r := p.quotedRest()
 	if r == "" {
 		return "", invalid("the reason after \"because\" is empty")
 	}

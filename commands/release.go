@@ -9,8 +9,11 @@ import (
 	"relman/store"
 )
 
-// loadRelease returns the release, or a not-found error that lists the
-// product's releases when only the version was wrong.
+// loadRelease returns the release ref names, whatever the case of its
+// version (foo@V1 is foo@v1): callers name it by the returned release's
+// Ref, the spelling it is stored under, so a command resolves case in its
+// own transaction. A release that is not there is a not-found error that
+// lists the product's releases when only the version was wrong.
 func loadRelease(tx *store.Tx, ref store.Ref) (*store.Release, error) {
 	r, err := tx.Release(ref)
 	if store.ErrorCode(err) != store.ENotFound {
@@ -21,8 +24,11 @@ func loadRelease(tx *store.Tx, ref store.Ref) (*store.Release, error) {
 		return nil, store.Errorf(store.ENotFound, "there is no release %s — add it with /release add %s %s <date>", ref, ref.Product, ref.Version)
 	}
 	vs := make([]string, 0, len(others))
-	for _, o := range others {
-		vs = append(vs, o.Version)
+	for i := range others {
+		if strings.EqualFold(others[i].Version, ref.Version) {
+			return &others[i], nil
+		}
+		vs = append(vs, others[i].Version)
 	}
 	if len(vs) > 8 {
 		vs = append(vs[:8], "…")
@@ -45,6 +51,13 @@ type addCmd struct {
 	owner   string
 	channel string
 	anyway  bool // the user confirmed a target in the past
+}
+
+// AddRelease is the add command of a form's fields: the release, its
+// target, and its owner and news channel (user and channel IDs; "" for
+// who runs it and where). A transport runs it as Format writes it.
+func AddRelease(ref store.Ref, target store.Date, owner, channel string) Command {
+	return &addCmd{ref: ref, date: target, owner: owner, channel: channel}
 }
 
 func parseAdd(p *parser) (Command, error) {

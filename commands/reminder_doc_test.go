@@ -40,6 +40,7 @@ func TestReconfirmRequest(t *testing.T) {
 	})
 
 	svc.Clock.(*store.FakeClock).Set(now)
+	t.Run("ButtonsRunWhatFormatWrites", func(t *testing.T) { checkButtonsFormatted(t, doc) })
 	t.Run("StillOnConfirmsAsTheOwner", func(t *testing.T) {
 		cmd, ok := render.RunCommand(doc.Buttons[0].ActionID, doc.Buttons[0].Value)
 		if !ok {

@@ -133,9 +133,11 @@ func (*impactCmd) readOnly() bool  { return true }
 func (*historyCmd) readOnly() bool { return true }
 func (c *roleCmd) readOnly() bool  { return c.role == "" }
 
-// Command is a parsed command, ready to run.
+// Command is a parsed command, ready to run. Format writes it back as
+// text.
 type Command interface {
 	run(x *Exec) (store.Doc, error)
+	format() string
 }
 
 // Today returns the current date in the workspace time zone.
@@ -169,52 +171,19 @@ func (s *Service) Execute(ctx context.Context, req Request) (reply Reply) {
 			reply = s.fail(x, nil, "release", fmt.Errorf("panic: %v\n%s", p, debug.Stack()))
 		}
 	}()
-	group := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(req.Command)), "/")
-	if group == "" {
-		group = "release"
+	cmd, spec, group, err := parse(req.Command, req.Text, x.today)
+	if pe, ok := errors.AsType[*ParseError](err); ok {
+		return s.fail(x, pe.Spec, pe.Group, pe.Err)
 	}
-	if err := checkText(req.Text); err != nil {
-		return s.fail(x, lookup(group, firstWord(req.Text)), group, err)
-	}
-	toks := Tokenize(req.Text)
-	if group == "release" && len(toks) > 0 && toks[0].Kind == Word && strings.EqualFold(toks[0].Text, "ccb") {
-		group, toks = "ccb", toks[1:]
-	}
-	// Any spelling of help (@help, "help") is help: the help row of the
-	// table has no Parse to fall through to.
-	if len(toks) == 0 || strings.EqualFold(toks[0].Text, "help") {
-		topic := ""
-		if len(toks) > 1 {
-			topic = toks[1].Text
+	name := spec.Name
+	switch c := cmd.(type) {
+	case *formCmd:
+		return Reply{Modal: c.spec().Modal, Doc: usageDoc(c.spec(), "", group)}
+	case *helpCmd:
+	default:
+		if err := ctx.Err(); err != nil {
+			return s.fail(x, spec, group, fmt.Errorf("%s %s: %w", group, name, err))
 		}
-		doc := help(group, topic)
-		if topic != "" && lookup(group, strings.ToLower(topic)) == nil {
-			err, _ := errors.AsType[*store.Error](unknownCommand(group, strings.ToLower(topic)))
-			return Reply{Doc: doc, Code: store.EInvalid, Err: err}
-		}
-		return Reply{Doc: doc, Cacheable: true}
-	}
-	name := strings.ToLower(toks[0].Text)
-	spec := lookup(group, name)
-	if spec == nil {
-		return s.fail(x, suggest(group, name), group, unknownCommand(group, name))
-	}
-	if spec.Modal != "" && len(toks) == 1 {
-		return Reply{Modal: spec.Modal, Doc: usageDoc(spec, "", group)}
-	}
-	p := &parser{text: req.Text, toks: toks[1:], today: x.today}
-	cmd, err := spec.Parse(p)
-	if err == nil {
-		err = p.end()
-	}
-	if err != nil {
-		return s.fail(x, spec, group, err)
-	}
-	if err := ctx.Err(); err != nil {
-		return s.fail(x, spec, group, fmt.Errorf("%s %s: %w", group, name, err))
-	}
-	if err := x.canonicalize(cmd); err != nil {
-		return s.fail(x, spec, group, fmt.Errorf("%s %s: %w", group, name, err))
 	}
 	doc, err := cmd.run(x)
 	if err != nil {

@@ -22,8 +22,6 @@ type setCmd struct {
 	product  string
 }
 
-func (c *setCmd) releaseRefs() []*store.Ref { return []*store.Ref{&c.ref} }
-
 func parseSet(p *parser) (Command, error) {
 	c := &setCmd{}
 	var err error

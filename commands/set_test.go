@@ -260,6 +260,39 @@ func TestVersionCase(t *testing.T) {
 		}
 		MustDo(t, svc, alice, "/release undepend mobile@5.0 on web@1.0-Rc1")
 	})
+	// Every command that names a release finds it in any case, in its own
+	// transaction, and names it as stored.
+	for _, line := range []string{
+		"/release show web@1.0-RC1",
+		"/release impact web@1.0-RC1",
+		"/release history WEB 1.0-RC1",
+		"/release role web@1.0-RC1",
+		"/release role web@1.0-RC1 release-engineer <@URE>",
+		"/release set web@1.0-RC1 channel <#CWEB>",
+		"/release move web@1.0-RC1 2027-01-11 preview",
+		"/release move web@1.0-RC1 2027-01-11",
+		"/release depend web@1.0-RC1 on payments@2.3.0",
+		"/release undepend web@1.0-RC1 on payments@2.3.0",
+		"/release depend mobile@5.0 on web@1.0-RC1 by 2027-01-11",
+		"/release undepend MOBILE@5.0 on web@1.0-RC1",
+		"/release ship web@1.0-RC1",
+		"/release reopen web@1.0-RC1",
+		"/release cancel web@1.0-RC1 because merged",
+		"/release reopen web@1.0-RC1",
+		"/release delete web@1.0-RC1 because a test",
+	} {
+		t.Run("Resolves/"+strings.Fields(line)[1], func(t *testing.T) {
+			r := MustDo(t, svc, alice, line)
+			// A preview's "or type" line shows the move as typed.
+			text := r.Doc.Header + "\n" + r.Doc.Text
+			if i := strings.Index(text, "or type `"); i >= 0 {
+				text = text[:i]
+			}
+			if !strings.Contains(text, "web@1.0-rc1") || strings.Contains(text, "1.0-RC1") {
+				t.Errorf("Execute(%q) does not name web@1.0-rc1 as stored:\n%s", line, text)
+			}
+		})
+	}
 }
 
 // TestHistoryRecordsChanges: history has dependencies, roles and owners,

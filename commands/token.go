@@ -32,7 +32,8 @@ type Token struct {
 // <@U…|name> (a user), <#C…|name> (a channel), <!subteam^S…|@handle> (a user
 // group), <mailto:a@b|a@b> and <https://…|label> (words), special mentions
 // (<!here> becomes the word "@here"), and the entities &amp; &lt; &gt;.
-// Double quotes, straight or curly, group words into one Quoted token.
+// Double quotes, straight or curly, group words into one Quoted token; in
+// it, a quote written twice ("" or ””) is one quote of the text.
 func Tokenize(text string) []Token {
 	var toks []Token
 	i := 0
@@ -44,16 +45,26 @@ func Tokenize(text string) []Token {
 		case r == '"' || r == '“' || r == '”':
 			start := i
 			i += size
-			end := indexAnyQuote(text[i:])
-			var inner string
-			if end < 0 {
-				inner, i = text[i:], len(text)
-			} else {
-				inner = text[i : i+end]
-				_, qs := utf8.DecodeRuneInString(text[i+end:])
+			var inner strings.Builder
+			for {
+				end := indexAnyQuote(text[i:])
+				if end < 0 {
+					inner.WriteString(text[i:])
+					i = len(text)
+					break
+				}
+				q, qs := utf8.DecodeRuneInString(text[i+end:])
+				if next, _ := utf8.DecodeRuneInString(text[i+end+qs:]); next == q {
+					// A doubled quote is one quote inside the text.
+					inner.WriteString(text[i : i+end+qs])
+					i += end + 2*qs
+					continue
+				}
+				inner.WriteString(text[i : i+end])
 				i += end + qs
+				break
 			}
-			toks = append(toks, Token{Kind: Quoted, Text: Plain(inner), Start: start, End: i})
+			toks = append(toks, Token{Kind: Quoted, Text: Plain(inner.String()), Start: start, End: i})
 		case r == '<':
 			end := strings.IndexByte(text[i:], '>')
 			if end < 0 {

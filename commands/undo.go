@@ -16,8 +16,6 @@ const UnshipWindow = 24 * time.Hour
 // reopenCmd undoes a cancel, or a ship within UnshipWindow.
 type reopenCmd struct{ ref store.Ref }
 
-func (c *reopenCmd) releaseRefs() []*store.Ref { return []*store.Ref{&c.ref} }
-
 func parseReopen(p *parser) (Command, error) {
 	ref, err := p.release()
 	return &reopenCmd{ref}, err
@@ -102,8 +100,6 @@ type deleteCmd struct {
 	ref    store.Ref
 	reason string
 }
-
-func (c *deleteCmd) releaseRefs() []*store.Ref { return []*store.Ref{&c.ref} }
 
 func parseDelete(p *parser) (Command, error) {
 	c := &deleteCmd{}

@@ -131,19 +131,11 @@ func (w *whatIf) record(x *Exec, tx *store.Tx, r *store.Release, old store.Date,
 
 // command is the move a preview's "Move it" button runs: the same release,
 // the same date (absolute, so a click tomorrow means the same day), the
-// same confirmation and reason, without "preview".
+// same confirmation and reason, without "preview" (Format).
 func (c *moveCmd) command() string {
-	s := "move " + c.ref.String() + " " + c.date.String()
-	if c.anyway {
-		s += " anyway"
-	}
-	if r := c.reason; r != "" {
-		if strings.EqualFold(r[strings.LastIndexAny(r, " \t\n")+1:], "preview") {
-			r += "." // ending in the word, the command would be a preview again
-		}
-		s += " because " + render.Escape(r)
-	}
-	return s
+	m := *c
+	m.preview, m.seen = false, nil
+	return Format(&m)
 }
 
 func (w *whatIf) doc(x *Exec, c *moveCmd) store.Doc {

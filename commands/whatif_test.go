@@ -77,7 +77,8 @@ func TestMovePreview(t *testing.T) {
 		if r.Queued != 0 {
 			t.Errorf("preview Reply.Queued = %d; want 0", r.Queued)
 		}
-		if got, want := MustMoveIt(t, r), "move payments@2.3.0 2027-02-01 because the PCI audit moved"; got != want {
+		checkButtonsFormatted(t, r.Doc)
+		if got, want := MustMoveIt(t, r), `move payments@2.3.0 2027-02-01 because "the PCI audit moved"`; got != want {
 			t.Errorf("Move it runs %q; want %q", got, want)
 		}
 		assertUnchanged(t, before, MustSnapshot(t, svc.Store))
@@ -198,41 +199,48 @@ func TestMovePreview(t *testing.T) {
 	})
 }
 
+// TestParseMovePreview: preview and anyway are read wherever they may
+// go, a reason ending in the word stays a reason in the command the
+// preview's Move it runs (Format, in quotes), and nothing needs a store.
 func TestParseMovePreview(t *testing.T) {
 	for _, tc := range []struct {
 		name, line, moveIt string
 	}{
-		{"AfterTheReason", "/release move payments@2.3.0 +4w because audit preview", "move payments@2.3.0 2027-02-01 because audit"},
-		{"WithoutAReason", "/release move payments@2.3.0 2027-01-12 preview", "move payments@2.3.0 2027-01-12"},
-		{"AfterAnyway", "/release move payments@2.3.0 2027-01-01 anyway preview", "move payments@2.3.0 2027-01-01 anyway"},
-		{"BeforeAnyway", "/release move payments@2.3.0 2027-01-01 preview anyway", "move payments@2.3.0 2027-01-01 anyway"},
-		{"AfterReasonAndAnyway", "/release move payments@2.3.0 2027-01-01 because rebased anyway preview", "move payments@2.3.0 2027-01-01 anyway because rebased"},
-		{"AfterReasonBeforeAnyway", "/release move payments@2.3.0 2027-01-01 because rebased preview anyway", "move payments@2.3.0 2027-01-01 anyway because rebased"},
-		{"BeforeAnywayForALaterDate", "/release move payments@2.3.0 2027-02-01 because audit preview anyway", "move payments@2.3.0 2027-02-01 anyway because audit"},
-		{"InAnyCase", "/release move payments@2.3.0 2027-02-01 because audit PREVIEW", "move payments@2.3.0 2027-02-01 because audit"},
-		{"WithAReasonEndingInTheWord", "/release move payments@2.3.0 2027-02-01 because the SDK preview preview", "move payments@2.3.0 2027-02-01 because the SDK preview."},
-		{"WithEscapedReason", "/release move payments@2.3.0 2027-02-01 because a &lt;b&gt; &amp; c preview", "move payments@2.3.0 2027-02-01 because a &lt;b&gt; &amp; c"},
+		{"AfterTheReason", "move payments@2.3.0 +4w because audit preview", `move payments@2.3.0 2027-02-01 because "audit"`},
+		{"WithoutAReason", "move payments@2.3.0 2027-01-12 preview", "move payments@2.3.0 2027-01-12"},
+		{"AfterAnyway", "move payments@2.3.0 2027-01-01 anyway preview", "move payments@2.3.0 2027-01-01 anyway"},
+		{"BeforeAnyway", "move payments@2.3.0 2027-01-01 preview anyway", "move payments@2.3.0 2027-01-01 anyway"},
+		{"AfterReasonAndAnyway", "move payments@2.3.0 2027-01-01 because rebased anyway preview", `move payments@2.3.0 2027-01-01 anyway because "rebased"`},
+		{"AfterReasonBeforeAnyway", "move payments@2.3.0 2027-01-01 because rebased preview anyway", `move payments@2.3.0 2027-01-01 anyway because "rebased"`},
+		{"BeforeAnywayForALaterDate", "move payments@2.3.0 2027-02-01 because audit preview anyway", `move payments@2.3.0 2027-02-01 anyway because "audit"`},
+		{"InAnyCase", "move payments@2.3.0 2027-02-01 because audit PREVIEW", `move payments@2.3.0 2027-02-01 because "audit"`},
+		{"WithAReasonEndingInTheWord", "move payments@2.3.0 2027-02-01 because the SDK preview preview", `move payments@2.3.0 2027-02-01 because "the SDK preview"`},
+		{"WithAQuotedReasonEndingInTheWord", `move payments@2.3.0 2027-02-01 because "the SDK preview" preview`, `move payments@2.3.0 2027-02-01 because "the SDK preview"`},
+		{"WithEscapedReason", "move payments@2.3.0 2027-02-01 because a &lt;b&gt; &amp; c preview", `move payments@2.3.0 2027-02-01 because "a &lt;b&gt; &amp; c"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			svc := MustService(t, root)
-			MustFixture(t, svc)
-			before := MustSnapshot(t, svc.Store)
-			r := MustDo(t, svc, alice, tc.line)
-			if !strings.Contains(r.Doc.Text, "Preview, nothing saved") {
-				t.Errorf("Execute(%q) is not a preview:\n%s", tc.line, r.Doc.Text)
+			c, err := commands.Parse("/release", tc.line, today)
+			if err != nil {
+				t.Fatalf("Parse(%q): %v", tc.line, err)
 			}
-			if got := MustMoveIt(t, r); got != tc.moveIt {
-				t.Errorf("Execute(%q): Move it runs %q; want %q", tc.line, got, tc.moveIt)
+			want := tc.moveIt + " preview"
+			if got := commands.Format(c); got != want {
+				t.Errorf("Format(Parse(%q)) = %q; want %q", tc.line, got, want)
 			}
-			assertUnchanged(t, before, MustSnapshot(t, svc.Store))
+			moveIt, err := commands.Parse("/release", tc.moveIt, today)
+			if err != nil {
+				t.Fatalf("Parse(%q): %v", tc.moveIt, err)
+			}
+			if got := commands.Format(moveIt); got != tc.moveIt {
+				t.Errorf("Move it's %q reads back as %q, a preview or another move", tc.moveIt, got)
+			}
 		})
 	}
 	t.Run("ReasonEndingInPreviewIsNotOneWithoutTheWord", func(t *testing.T) {
-		svc := MustService(t, root)
-		MustFixture(t, svc)
-		r := MustDo(t, svc, alice, "/release move payments@2.3.0 2027-02-01 because the preview build failed")
-		if !strings.Contains(r.Doc.Text, "Moved *payments@2.3.0*") {
-			t.Errorf("a reason with the word preview inside is a move:\n%s", r.Doc.Text)
+		line := "move payments@2.3.0 2027-02-01 because the preview build failed"
+		c, err := commands.Parse("/release", line, today)
+		if want := `move payments@2.3.0 2027-02-01 because "the preview build failed"`; err != nil || commands.Format(c) != want {
+			t.Errorf("Parse(%q) = %v, %v; want %s", line, c, err, want)
 		}
 	})
 }
@@ -240,7 +248,7 @@ func TestParseMovePreview(t *testing.T) {
 func TestAskFillKeepsAReasonEndingInPreviewAMove(t *testing.T) {
 	a := render.Ask{Command: "move payments@2.3.0 {date} {reason}", Reason: true, Preview: true}
 	got, err := a.Fill("2027-02-12", "waiting for the SDK Preview")
-	if want := "move payments@2.3.0 2027-02-12 because waiting for the SDK Preview."; err != nil || got != want {
+	if want := `move payments@2.3.0 2027-02-12 because "waiting for the SDK Preview"`; err != nil || got != want {
 		t.Fatalf("Fill() = %q, %v; want %q", got, err, want)
 	}
 	svc := MustService(t, root)
@@ -249,8 +257,13 @@ func TestAskFillKeepsAReasonEndingInPreviewAMove(t *testing.T) {
 	if !strings.Contains(r.Doc.Text, "Moved *payments@2.3.0*") {
 		t.Errorf("the form's command is not a move:\n%s", r.Doc.Text)
 	}
-	if got, _ := a.Fill("2027-02-12", "the previewer broke"); got != "move payments@2.3.0 2027-02-12 because the previewer broke" {
-		t.Errorf("Fill() = %q; want the reason as typed", got)
+	if got := MustRelease(t, svc.Store, "payments@2.3.0").History; got[len(got)-1].Reason != "waiting for the SDK Preview" {
+		t.Errorf("stored reason = %q; want it as typed", got[len(got)-1].Reason)
+	}
+	// With "preview" after it, as the form's "Preview first" adds it.
+	r = MustDo(t, svc, alice, "/release "+strings.Replace(got, "2027-02-12", "2027-02-19", 1)+" preview")
+	if !strings.Contains(r.Doc.Text, "Preview, nothing saved") {
+		t.Errorf("the form's command with preview is not a preview:\n%s", r.Doc.Text)
 	}
 }
 

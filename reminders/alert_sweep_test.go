@@ -314,8 +314,15 @@ func TestEdgeAlertWords(t *testing.T) {
 			t.Fatalf("second button %+v; want Will slip… asking for a date and a reason", b)
 		}
 		cmd, err := ask.Fill("2027-01-26", "the HSM is late")
-		if err != nil || cmd != "move payments@2.3.0 2027-01-26 because the HSM is late" {
+		if err != nil || cmd != `move payments@2.3.0 2027-01-26 because "the HSM is late"` {
 			t.Errorf("Will slip… with 2027-01-26 and a reason runs %q, %v; want the move", cmd, err)
+		}
+		// Both run what commands.Format writes.
+		for _, text := range []string{m.Doc.Buttons[0].Value, cmd} {
+			c, err := commands.Parse("/release", text, store.NewDate(2027, 1, 15))
+			if err != nil || commands.Format(c) != text {
+				t.Errorf("Parse(%q) = %v, %v; want a command Format writes the same", text, c, err)
+			}
 		}
 	})
 }

@@ -147,7 +147,7 @@ func UpcomingNudge(g *store.Graph, e store.Edge, today store.Date) store.Doc {
 		if x == nil {
 			return store.Doc{}
 		}
-		command := `confirm external "` + Escape(x.Name) + `"`
+		command := "confirm external " + Quote(x.Name)
 		b.Section("Is it still on?")
 		b.d.Buttons = []store.Button{
 			RunButton("Still on "+x.Due.Pretty(), command),

@@ -14,9 +14,11 @@ import (
 const actionRun = "run:"
 
 // RunButton returns a button that, when clicked, runs command — the text
-// after /release, escaped as Slack sends typed text (Escape user parts) —
-// as the person who clicked, with that person's permissions, exactly as if
-// they had typed it. text is the button's label (plain text). Buttons of
+// after /release as commands.Format writes a parsed command, which reads
+// back as that command — as the person who clicked, with that person's
+// permissions, exactly as if they had typed it. A button posted before
+// commands were written so holds the text as it was typed then, and runs
+// it the same way. text is the button's label (plain text). Buttons of
 // one message get distinct action_ids because their commands differ.
 func RunButton(text, command string) store.Button {
 	h := fnv.New64a()
@@ -87,9 +89,11 @@ func ParseAsk(value string) (Ask, error) {
 }
 
 // Fill returns the command with date (YYYY-MM-DD, from a date picker) and
-// reason (what the person typed) put in. The reason is escaped as Slack
-// escapes typed text, so the command reads it back exactly. A date that
-// is not YYYY-MM-DD is an EInvalid error.
+// reason (what the person typed) put in. The reason is written as
+// commands.Format writes one, in quotes (Quote): the command reads it back
+// exactly, and a reason ending in "preview" stays a reason when the form
+// adds "preview" after it. A date that is not YYYY-MM-DD is an EInvalid
+// error.
 func (a Ask) Fill(date, reason string) (string, error) {
 	d, err := store.ParseDate(strings.TrimSpace(date))
 	if err != nil {
@@ -97,10 +101,15 @@ func (a Ask) Fill(date, reason string) (string, error) {
 	}
 	because := ""
 	if r := strings.Join(strings.Fields(reason), " "); a.Reason && r != "" {
-		if a.Preview && strings.EqualFold(r[strings.LastIndexByte(r, ' ')+1:], "preview") {
-			r += "." // a reason ending in the word would make the command a preview
-		}
-		because = "because " + Escape(r)
+		because = "because " + Quote(r)
 	}
 	return strings.TrimSpace(strings.NewReplacer("{date}", d.String(), "{reason}", because).Replace(a.Command)), nil
 }
+
+// Quote writes s as command text in quotes: escaped as Slack escapes typed
+// text, each quote in it (straight or curly) written twice. The command
+// grammar reads it back as s, one quoted name or reason that ends where
+// its quotes do.
+func Quote(s string) string { return `"` + quoteDoubler.Replace(Escape(s)) + `"` }
+
+var quoteDoubler = strings.NewReplacer(`"`, `""`, "“", "““", "”", "””")

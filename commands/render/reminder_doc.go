@@ -34,7 +34,7 @@ func ReconfirmRequest(x store.External, waiting []store.Ref, neededBy store.Date
 		}
 		b.Section(fmt.Sprintf("%s %s it by %s.", AndList(refs), verb, When(neededBy, today)))
 	}
-	command := `confirm external "` + name + `"`
+	command := "confirm external " + Quote(x.Name)
 	b.d.Buttons = []store.Button{
 		RunButton("Still on "+x.Due.Pretty(), command),
 		AskButton("New date…", Ask{Title: "New date", Command: command + " due {date}", Date: x.Due.String()}),
