@@ -204,10 +204,15 @@ func (c *confirmCmd) format() string {
 	return l.String()
 }
 
-func (c *commitCmd) format() string { return "commit " + c.edge.command() }
+func (c *commitCmd) format() string {
+	l := cmdLine{"commit", c.edge.command()}
+	l.flag("anyway", c.anyway)
+	return l.String()
+}
 
 func (c *proposeCmd) format() string {
 	l := cmdLine{"propose", c.edge.command(), c.date.String()}
+	l.flag("anyway", c.anyway)
 	l.because(c.reason)
 	return l.String()
 }

@@ -183,7 +183,7 @@ func HandshakeRequest(e store.Edge, consumer *store.Release, today store.Date) s
 		proposed = e.ProviderDate
 	}
 	b.Buttons(
-		render.RunButton("Yes, committed", Format(&commitCmd{edge})),
+		render.RunButton("Yes, committed", Format(&commitCmd{edge: edge})),
 		// The form fills in the date and the reason as Format writes them.
 		render.AskButton("Propose another date…", render.Ask{Title: "Propose another date", Command: "propose " + cmd + " {date} {reason}", Date: proposed.String(), Reason: true}),
 	)
