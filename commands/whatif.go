@@ -140,6 +140,9 @@ func (c *moveCmd) command() string {
 
 func (w *whatIf) doc(x *Exec, c *moveCmd) store.Doc {
 	r := &w.r
+	stored := *c
+	stored.ref = r.Ref // Move it names the release as it is stored, whatever case was typed
+	c = &stored
 	b := render.NewDoc("What if " + r.Ref.String() + " moved to " + r.Target.Pretty())
 	dir := "later"
 	if r.Target.Before(w.old) {
