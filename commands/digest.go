@@ -22,6 +22,7 @@ type digestCmd struct {
 	weekday  time.Weekday
 	hour     int
 	minute   int
+	weekends bool // a daily DM digest on Saturday and Sunday too
 	target   digestTarget
 	products []string
 }
@@ -77,6 +78,7 @@ func parseDigest(p *parser) (Command, error) {
 	if c.target, err = p.digestTarget(); err != nil {
 		return nil, err
 	}
+	c.weekends = c.cadence == store.Daily && p.keyword("weekends")
 	return c, p.digestProducts(c)
 }
 
@@ -166,7 +168,7 @@ func (c *digestCmd) run(x *Exec) (store.Doc, error) {
 		return store.Doc{}, err
 	}
 	sub := &store.Subscription{
-		Channel: channel, DM: dm, Cadence: c.cadence, Weekday: c.weekday, Hour: c.hour, Minute: c.minute,
+		Channel: channel, DM: dm, Cadence: c.cadence, Weekday: c.weekday, Hour: c.hour, Minute: c.minute, Weekends: c.weekends,
 		Products: c.products, Zone: zoneName(x.zone()), CreatedAt: x.now, CreatedBy: x.req.User,
 	}
 	var replaced *store.Subscription

@@ -17,7 +17,8 @@ func init() {
 	commandCases["digest"] = []commandCase{
 		{name: "SubscribesHereDaily", line: "/release digest daily 09:00", want: []string{":white_check_mark: <#CREL> gets a daily digest at 09:00 (UTC) for every product."}},
 		{name: "SubscribesAChannelWeekly", line: "/release digest weekly mon 17:30 <#CPAY|payments-releases> payments auth", want: []string{"<#CPAY> gets a weekly digest on Mondays at 17:30 (UTC) for auth and payments."}},
-		{name: "SubscribesMe", line: "/release digest daily 7:05 me", want: []string{"You get a daily digest at 07:05 (UTC) for every product."}},
+		{name: "SubscribesMe", line: "/release digest daily 7:05 me", want: []string{"You get a daily digest at 07:05 (UTC) on weekdays for every product."}},
+		{name: "SubscribesMeWeekends", line: "/release digest daily 7:05 me weekends", want: []string{"You get a daily digest at 07:05 (UTC) for every product."}},
 		{name: "StopsNothingQuietly", line: "/release digest off", want: []string{"<#CREL> had no digest, so nothing changed."}},
 		{name: "ListsNone", line: "/release digest list", want: []string{"No digests yet."}},
 		{name: "RejectsHour25", line: "/release digest daily 25:00", code: store.EInvalid, want: []string{`"25:00" is not a time of day: use HH:MM on a 24-hour clock, like 09:00`}},
@@ -152,7 +153,7 @@ func TestDigest(t *testing.T) {
 		r = MustDo(t, svc, bob, "/release digest list")
 		for _, w := range []string{
 			"• <#CPAY>: a weekly digest on Tuesdays at 09:00 (UTC) for payments · set by <@UALICE>",
-			"• You, by DM: a daily digest at 18:00 (UTC) for auth",
+			"• You, by DM: a daily digest at 18:00 (UTC) on weekdays for auth",
 			"Plus 2 by DM to other people.",
 		} {
 			if !strings.Contains(r.Doc.Text, w) {

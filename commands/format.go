@@ -280,6 +280,7 @@ func (c *digestCmd) format() string {
 			l.add(strings.ToLower(c.weekday.String()[:3]))
 		}
 		l.add(fmt.Sprintf("%02d:%02d", c.hour, c.minute), c.target.text())
+		l.flag("weekends", c.weekends)
 	}
 	l.add(c.products...)
 	return l.String()

@@ -46,6 +46,7 @@ var everyKind = []string{
 	"undepend mobile@5.0 on payments@2.3.0", `undepend mobile@5.0 on external "stripe sdk"`,
 	`confirm external "Stripe SDK"`, `confirm external "Stripe SDK 5" due 2027-02-01`,
 	`commit mobile@5.0 on payments@2.3.0`, `commit mobile@5.0 on external "Stripe SDK"`, `commit mobile@5.0 on payments@2.3.0 anyway`,
+	`digest daily 08:30 me weekends payments`,
 	`propose mobile@5.0 on payments@2.3.0 2027-01-25 anyway because the HSM firmware is late`,
 	`propose mobile@5.0 on external "Stripe SDK" 2027-01-25 because the HSM firmware is late preview`,
 	"accept mobile@5.0 on payments@2.3.0", "accept mobile@5.0 on payments@2.3.0 2027-01-25",

@@ -91,9 +91,9 @@ var table = []Spec{
 	{Group: "release", Name: "delete", Args: "<release> because <reason…>", Summary: "remove a release added by mistake", Example: "payments@2.3.O because typo, meant 2.3.0",
 		Notes: "Only while nothing depends on it (its own dependencies go with it). The audit log keeps what it was, and its channel is told. To rename a release instead, use `/release set &lt;release&gt; version &lt;new&gt;`.",
 		Parse: parseDelete},
-	{Group: "release", Name: "digest", Args: "daily <HH:MM> [here | me | #channel] [product…]  |  weekly <mon..sun> <HH:MM> [here | me | #channel] [product…]  |  now [product…]  |  off [here | me | #channel]  |  list",
+	{Group: "release", Name: "digest", Args: "daily <HH:MM> [here | me | #channel] [weekends] [product…]  |  weekly <mon..sun> <HH:MM> [here | me | #channel] [product…]  |  now [product…]  |  off [here | me | #channel]  |  list",
 		Summary: "get a scheduled digest of what is at risk and coming up", Example: "weekly mon 09:00 #releases payments",
-		Notes: "A digest goes to this channel (`here`, the default), to you by DM (`me`) or to a `#channel`, for the products named or every product, at a time of day in your time zone (for a channel too: the zone of whoever sets it up). A channel or person has one digest; setting it again replaces it. `off` stops it, `list` shows the digests.\n" +
+		Notes: "A digest goes to this channel (`here`, the default), to you by DM (`me`) or to a `#channel`, for the products named or every product, at a time of day in your time zone (for a channel too: the zone of whoever sets it up). A channel or person has one digest; setting it again replaces it. `off` stops it, `list` shows the digests. A daily digest by DM comes on weekdays only; add `weekends` for Saturday and Sunday too.\n" +
 			"A digest lists what is at risk and why, what comes up in the next 4 weeks, slipped and overdue dependencies, external items awaiting confirmation, and what shipped since the last one. `now` shows it to you at once, for the products named or every product.",
 		Parse: parseDigest},
 	{Group: "release", Name: "agenda", Args: "[product…]", Summary: "post the agenda of a release meeting in this channel", Example: "payments auth",

@@ -57,7 +57,7 @@ func MustClockJumpFixture(tb testing.TB) *clockJumpFixture {
 	)
 	MustCR(tb, f.st, store.ChangeRequest{Deadline: jan(19, 12, 0), Votes: map[string]store.Ballot{"UA": ballot("UA", store.Approve)}})
 	MustSubscribe(tb, f.st,
-		store.Subscription{Channel: "UKIM", DM: true, Cadence: store.Daily, Hour: 9, Zone: "UTC", CreatedAt: alertStart, CreatedBy: "UKIM"},
+		store.Subscription{Channel: "UKIM", DM: true, Cadence: store.Daily, Hour: 9, Zone: "UTC", Weekends: true, CreatedAt: alertStart, CreatedBy: "UKIM"},
 		store.Subscription{Channel: "CREL", Cadence: store.Weekly, Weekday: time.Monday, Hour: 9, Zone: "UTC", CreatedAt: alertStart, CreatedBy: "UKIM"},
 		store.Subscription{Channel: "CPAY", Cadence: store.Daily, Hour: 9, Zone: "Europe/Berlin", CreatedAt: alertStart, CreatedBy: "UALICE"},
 	)

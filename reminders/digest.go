@@ -44,8 +44,9 @@ func LastDigest(sub store.Subscription, now time.Time) time.Time {
 	panic("reminders: no digest slot within 8 days") // unreachable for a valid Subscription
 }
 
+// onDay reports whether sub has a digest on slot's day in its zone.
 func onDay(sub store.Subscription, slot time.Time) bool {
-	return sub.Cadence != store.Weekly || slot.Weekday() == sub.Weekday
+	return sub.OnDay(slot.In(sub.Location()).Weekday())
 }
 
 // DueDigest is a subscription whose digest is due, and the slot it is for.

@@ -85,3 +85,31 @@ func TestLastDigest(t *testing.T) {
 		})
 	}
 }
+
+// TestDailyDMDigestSkipsWeekends: a daily digest by DM has no slot on
+// Saturday or Sunday (in the subscriber's zone) unless it was subscribed
+// with weekends; a channel's daily digest and a weekly one keep theirs.
+func TestDailyDMDigestSkipsWeekends(t *testing.T) {
+	fri := time.Date(2027, 1, 8, 10, 0, 0, 0, time.UTC) // Friday, after the 09:00 slot
+	for _, tt := range []struct {
+		name string
+		sub  store.Subscription
+		want time.Weekday
+	}{
+		{"DM", store.Subscription{Channel: "UKIM", DM: true, Cadence: store.Daily, Hour: 9, Zone: "UTC"}, time.Monday},
+		{"DMWeekends", store.Subscription{Channel: "UKIM", DM: true, Cadence: store.Daily, Hour: 9, Zone: "UTC", Weekends: true}, time.Saturday},
+		{"Channel", store.Subscription{Channel: "CREL", Cadence: store.Daily, Hour: 9, Zone: "UTC"}, time.Saturday},
+		{"DMInSingapore", store.Subscription{Channel: "UKIM", DM: true, Cadence: store.Daily, Hour: 9, Zone: "Asia/Singapore"}, time.Monday},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			next := NextDigest(tt.sub, fri)
+			if got := next.In(tt.sub.Location()).Weekday(); got != tt.want {
+				t.Errorf("NextDigest after Fri 10:00 UTC = %v (%v); want a %v", next, got, tt.want)
+			}
+			mon := time.Date(2027, 1, 11, 8, 0, 0, 0, time.UTC)
+			if last := LastDigest(tt.sub, mon); !tt.sub.Weekends && tt.sub.DM && last.In(tt.sub.Location()).Weekday() == time.Sunday {
+				t.Errorf("LastDigest before Monday's slot = %v, a Sunday", last)
+			}
+		})
+	}
+}

@@ -45,7 +45,7 @@ func digestsQueued(tb testing.TB, st *store.Store, skip int) []store.Message {
 
 func TestDigests(t *testing.T) {
 	berlinDaily := func(created time.Time) store.Subscription {
-		return store.Subscription{Channel: "UKIM", DM: true, Cadence: store.Daily, Hour: 9, Zone: "Europe/Berlin", CreatedAt: created, CreatedBy: "UKIM"}
+		return store.Subscription{Channel: "UKIM", DM: true, Cadence: store.Daily, Hour: 9, Zone: "Europe/Berlin", Weekends: true, CreatedAt: created, CreatedBy: "UKIM"}
 	}
 	utc := func(y int, m time.Month, d, h int) time.Time { return time.Date(y, m, d, h, 0, 0, 0, time.UTC) }
 

@@ -68,7 +68,7 @@ func markSent(tb testing.TB, st *store.Store, now time.Time, keys []string) {
 func TestDueDigests(t *testing.T) {
 	made := time.Date(2027, 1, 4, 7, 0, 0, 0, time.UTC) // Monday
 	berlin := store.Subscription{Channel: "CPAY", Cadence: store.Daily, Hour: 9, Zone: "Europe/Berlin", CreatedAt: made, CreatedBy: "U1"}
-	utc := store.Subscription{Channel: "U2", DM: true, Cadence: store.Daily, Hour: 9, Zone: "UTC", CreatedAt: made, CreatedBy: "U2"}
+	utc := store.Subscription{Channel: "U2", DM: true, Cadence: store.Daily, Hour: 9, Zone: "UTC", Weekends: true, CreatedAt: made, CreatedBy: "U2"}
 	late := store.Subscription{Channel: "CMOB", Cadence: store.Weekly, Weekday: time.Monday, Hour: 9, Zone: "UTC", CreatedAt: made.Add(3 * time.Hour), CreatedBy: "U3"}
 	st := MustStore(t)
 	MustSubscribe(t, st, berlin, utc, late)

@@ -31,6 +31,9 @@ type Subscription struct {
 	Weekday time.Weekday `json:"weekday,omitempty"` // weekly only
 	Hour    int          `json:"hour"`
 	Minute  int          `json:"minute"`
+	// Weekends has a daily digest by DM go out on Saturday and Sunday too;
+	// without it a daily DM digest comes on weekdays only.
+	Weekends bool `json:"weekends,omitempty"`
 	// Products it covers, sorted; none means every product.
 	Products []string `json:"products,omitempty"`
 	// Zone is the IANA zone the schedule is evaluated in: the user's Slack
@@ -52,6 +55,19 @@ func SubscriptionKey(channel string, dm bool) string {
 // Key is the store key of s (see SubscriptionKey); DigestKey names its
 // slots with it.
 func (s *Subscription) Key() string { return SubscriptionKey(s.Channel, s.DM) }
+
+// OnDay reports whether s has a slot on day (a weekday in s's zone): a
+// weekly digest on its weekday, a daily one every day, but a daily DM
+// digest on weekdays only unless Weekends is set.
+func (s *Subscription) OnDay(day time.Weekday) bool {
+	switch {
+	case s.Cadence == Weekly:
+		return day == s.Weekday
+	case s.DM && !s.Weekends:
+		return day != time.Saturday && day != time.Sunday
+	}
+	return true
+}
 
 // Location returns the zone the schedule is evaluated in; UTC when Zone is
 // empty or unknown to this build (Validate refuses those).

@@ -348,5 +348,9 @@ func DescribeSchedule(s *store.Subscription) string {
 	if s.Cadence == store.Weekly {
 		when = "a weekly digest on " + s.Weekday.String() + "s"
 	}
-	return fmt.Sprintf("%s at %02d:%02d (%s)", when, s.Hour, s.Minute, Escape(s.Zone))
+	out := fmt.Sprintf("%s at %02d:%02d (%s)", when, s.Hour, s.Minute, Escape(s.Zone))
+	if s.Cadence == store.Daily && !s.OnDay(time.Saturday) {
+		out += " on weekdays"
+	}
+	return out
 }
