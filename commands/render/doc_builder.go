@@ -13,6 +13,9 @@ const maxSection = 2800
 // DocBuilder assembles a store.Doc and its plain mrkdwn Text.
 type DocBuilder struct {
 	d store.Doc
+	// lines is the section Line is packing lines into; every other method
+	// ends it first.
+	lines strings.Builder
 }
 
 // NewDoc starts a Doc with header ("" for none).
@@ -25,15 +28,20 @@ func ContinueDoc(d store.Doc) *DocBuilder {
 }
 
 // Buttons adds buttons to the doc's.
-func (b *DocBuilder) Buttons(bs ...store.Button) { b.d.Buttons = append(b.d.Buttons, bs...) }
+func (b *DocBuilder) Buttons(bs ...store.Button) {
+	b.endLines()
+	b.d.Buttons = append(b.d.Buttons, bs...)
+}
 
 // Section adds a section of mrkdwn text.
 func (b *DocBuilder) Section(text string) {
+	b.endLines()
 	b.d.Sections = append(b.d.Sections, store.Section{Text: text})
 }
 
 // Fields adds a section of label/value pairs: fields("Owner", "<@U1>", …).
 func (b *DocBuilder) Fields(pairs ...string) {
+	b.endLines()
 	var fs []string
 	for i := 0; i+1 < len(pairs); i += 2 {
 		fs = append(fs, "*"+pairs[i]+"*\n"+pairs[i+1])
@@ -43,30 +51,63 @@ func (b *DocBuilder) Fields(pairs ...string) {
 
 // Context adds a line of small print.
 func (b *DocBuilder) Context(text string) {
+	b.endLines()
 	b.d.Sections = append(b.d.Sections, store.Section{Context: text})
 }
 
-// Lines adds lines, packed into as few sections as the size limit allows.
+// Lines adds lines, packed into as few sections as the size limit allows:
+// a section ends before the line that would take it over 2,800 bytes. The
+// lines of one call never share a section with what comes before or after.
 func (b *DocBuilder) Lines(ls []string) {
-	var cur strings.Builder
+	b.endLines()
+	left := len(ls)
 	for _, l := range ls {
-		if cur.Len() > 0 && cur.Len()+len(l)+1 > maxSection {
-			b.Section(cur.String())
-			cur.Reset()
-		}
-		if cur.Len() > 0 {
-			cur.WriteByte('\n')
-		}
-		cur.WriteString(l)
+		left += len(l)
+	}
+	for _, l := range ls {
+		b.startLine(len(l), left)
+		b.lines.WriteString(l)
+		left -= len(l) + 1
+	}
+	b.endLines()
+}
+
+// Line adds one line as Lines does, to the run of lines that consecutive
+// calls of Line make: they are packed together, and any other method ends
+// the run. l is copied, so a caller can render each line into one reused
+// buffer: a 50-row list then makes a string per section, not per row.
+func (b *DocBuilder) Line(l []byte) {
+	b.startLine(len(l), maxSection)
+	b.lines.Write(l)
+}
+
+// startLine makes room in the run of lines for a line of n bytes: it ends
+// the section when the line would not fit, and separates lines. A new
+// section is sized for the rest of the run, left bytes, up to the limit.
+func (b *DocBuilder) startLine(n, left int) {
+	cur := &b.lines
+	if cur.Len() > 0 && cur.Len()+n+1 > maxSection {
+		b.endLines()
 	}
 	if cur.Len() > 0 {
-		b.Section(cur.String())
+		cur.WriteByte('\n')
+	} else {
+		cur.Grow(max(n, min(left, maxSection)))
+	}
+}
+
+// endLines ends the run of lines: what it packed becomes a section.
+func (b *DocBuilder) endLines() {
+	if b.lines.Len() > 0 {
+		b.d.Sections = append(b.d.Sections, store.Section{Text: b.lines.String()})
+		b.lines = strings.Builder{}
 	}
 }
 
 // More records that n items were left out; how, mrkdwn, says how to see
 // them ("narrow it with `/release list &lt;product&gt;`").
 func (b *DocBuilder) More(n int, how ...string) {
+	b.endLines()
 	b.d.More = n
 	if len(how) > 0 {
 		b.d.MoreHint = how[0]
@@ -83,34 +124,51 @@ func moreText(d store.Doc) string {
 }
 
 // Build returns the Doc with its Text: the same message as plain mrkdwn,
-// for transports without Block Kit and for tests.
+// for transports without Block Kit and for tests. Text is the escaped
+// header in bold, then each section's text, its fields ("Owner:* <@U1>")
+// and its context, and "…and N more", one per line.
 func (b *DocBuilder) Build() store.Doc {
-	var t strings.Builder
+	b.endLines()
+	header := ""
 	if b.d.Header != "" {
-		t.WriteString("*" + Escape(b.d.Header) + "*")
+		header = "*" + Escape(b.d.Header) + "*"
+	}
+	n := len(header)
+	for _, s := range b.d.Sections {
+		n += len(s.Text) + len(s.Context) + 2
+		for _, f := range s.Fields {
+			n += len(f) + 3
+		}
+	}
+	more := ""
+	if b.d.More > 0 {
+		more = "\n" + moreText(b.d)
+		n += len(more)
+	}
+	var t strings.Builder
+	t.Grow(n)
+	t.WriteString(header)
+	part := func(p ...string) {
+		if t.Len() > 0 {
+			t.WriteByte('\n')
+		}
+		for _, s := range p {
+			t.WriteString(s)
+		}
 	}
 	for _, s := range b.d.Sections {
-		parts := make([]string, 0, len(s.Fields)+2)
+		if s.Text != "" {
+			part(s.Text)
+		}
 		for _, f := range s.Fields {
 			label, value, _ := strings.Cut(f, "\n")
-			parts = append(parts, strings.TrimSuffix(label, "*")+":* "+value)
-		}
-		if s.Text != "" {
-			parts = append([]string{s.Text}, parts...)
+			part(strings.TrimSuffix(label, "*"), ":* ", value)
 		}
 		if s.Context != "" {
-			parts = append(parts, s.Context)
-		}
-		for _, p := range parts {
-			if t.Len() > 0 {
-				t.WriteByte('\n')
-			}
-			t.WriteString(p)
+			part(s.Context)
 		}
 	}
-	if b.d.More > 0 {
-		t.WriteString("\n" + moreText(b.d))
-	}
+	t.WriteString(more)
 	b.d.Text = t.String()
 	return b.d
 }
