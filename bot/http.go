@@ -225,7 +225,11 @@ func writeAck(w http.ResponseWriter, ack Ack) int {
 			return fail(w, http.StatusInternalServerError, "cannot encode reply")
 		}
 	}
-	w.Header().Set("Content-Type", "application/json")
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	// A known length spares the reply chunked encoding: net/http chunks a
+	// body it has not seen the end of once it passes 2 KB.
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.Write(b)
 	return http.StatusOK
 }

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -117,7 +118,7 @@ const maxAck = 16 << 10
 // for one, an empty acknowledgement and the reply sent to responseURL.
 func (s *Slack) ephemeralAck(responseURL string, doc store.Doc) Ack {
 	body := blockkit.Ephemeral(doc)
-	b, err := json.Marshal(body)
+	b, err := encodeAck(body)
 	if err != nil {
 		return Ack{Body: body}
 	}
@@ -131,6 +132,26 @@ func (s *Slack) ephemeralAck(responseURL string, doc store.Doc) Ack {
 		}
 	})
 	return Ack{}
+}
+
+// ackBuffers hold acknowledgements while they are encoded, so a reply
+// is encoded into memory already grown to a reply's size.
+var ackBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// encodeAck returns body as JSON, as json.Marshal encodes it, in a slice
+// of its own: the reply cache keeps it, and the transport writes it after
+// the buffer went back to the pool.
+func encodeAck(body blockkit.Response) ([]byte, error) {
+	buf := ackBuffers.Get().(*[]byte)
+	defer ackBuffers.Put(buf)
+	b, err := body.AppendJSON((*buf)[:0])
+	if cap(b) <= 64<<10 { // keep a buffer the size of any ack, not of an outsized reply
+		*buf = b
+	}
+	if err != nil {
+		return nil, err
+	}
+	return bytes.Clone(b), nil
 }
 
 // openAddModal opens the add-release form with the command's trigger, which

@@ -36,15 +36,29 @@ type Response struct {
 // Socket Mode ack (SLACK.md §4); send such replies to the response_url
 // instead.
 func Ephemeral(doc store.Doc) Response {
+	return Response{
+		ResponseType: slack.ResponseTypeEphemeral,
+		Text:         summary(doc),
+		Blocks:       Blocks(doc, ""),
+	}
+}
+
+// summary is the text of an ephemeral reply: the first line of doc's
+// FallbackText shortened to maxSummary, or all of it when its first line
+// is empty or its only one. A long doc's first line is found in doc.Text
+// within what FallbackText keeps, without building the shortened copy.
+func summary(doc store.Doc) string {
+	if !blank(doc.Text) {
+		n, _ := clipMrkdwnLen(doc.Text, maxFallback)
+		if i := strings.IndexByte(doc.Text[:n], '\n'); i > 0 {
+			return clipMrkdwn(doc.Text[:i], maxSummary)
+		}
+	}
 	text := FallbackText(doc)
 	if i := strings.IndexByte(text, '\n'); i > 0 {
 		text = clipMrkdwn(text[:i], maxSummary)
 	}
-	return Response{
-		ResponseType: slack.ResponseTypeEphemeral,
-		Text:         text,
-		Blocks:       Blocks(doc, ""),
-	}
+	return text
 }
 
 // maxSummary bounds the text of an ephemeral reply.

@@ -24,8 +24,19 @@ var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 // would show the markup, or turn an escaped "&lt;!channel&gt;" back into
 // something that looks like one.
 func clipMrkdwn(s string, max int) string {
-	if utf8.RuneCountInString(s) <= max {
+	n, cut := clipMrkdwnLen(s, max)
+	if !cut {
 		return s
+	}
+	return s[:n] + ellipsis
+}
+
+// clipMrkdwnLen says how clipMrkdwn shortens s: it keeps s[:n], and adds
+// "…" if cut. It builds no string, so a caller that needs only part of the
+// clipped text (Ephemeral's first line) does not copy the rest.
+func clipMrkdwnLen(s string, max int) (n int, cut bool) {
+	if len(s) <= max || utf8.RuneCountInString(s) <= max { // no more runes than bytes
+		return len(s), false
 	}
 	kept := s[:byteOffset(s, max-1)]
 	if nl := strings.LastIndexByte(kept, '\n'); nl >= len(kept)/2 {
@@ -48,13 +59,13 @@ func clipMrkdwn(s string, max int) string {
 			break
 		}
 	}
-	return strings.TrimRightFunc(kept, unicode.IsSpace) + ellipsis
+	return len(strings.TrimRightFunc(kept, unicode.IsSpace)), true
 }
 
 // clipPlain returns s, or its first max-1 runes and "…" if it is longer
 // than max runes. Plain text has no markup to keep whole.
 func clipPlain(s string, max int) string {
-	if utf8.RuneCountInString(s) <= max {
+	if len(s) <= max || utf8.RuneCountInString(s) <= max {
 		return s
 	}
 	return strings.TrimRightFunc(s[:byteOffset(s, max-1)], unicode.IsSpace) + ellipsis
