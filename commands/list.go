@@ -362,6 +362,7 @@ func (c *listCmd) run(x *Exec) (store.Doc, error) {
 				products[ps[i].Name] = &ps[i]
 			}
 		}
+		rows = make([]*store.Release, 0, len(all))
 		for _, r := range all {
 			if c.keep(r, risks, products, x.req.User) {
 				rows = append(rows, r)

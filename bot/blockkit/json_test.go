@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -175,6 +176,39 @@ func TestSummaryIsTheFallbacksFirstLine(t *testing.T) {
 		doc := store.Doc{Header: lines[rng.IntN(4)], Text: strings.Join(parts, "\n")}
 		if got, w := summary(doc), want(doc); got != w {
 			t.Fatalf("summary(Text %.80q…, %d bytes) = %.80q; want %.80q", doc.Text, len(doc.Text), got, w)
+		}
+	}
+}
+
+// TestByteOffsetCountsAsRange: byteOffset skips runes as a range loop
+// counts them, invalid bytes one each, and clipMrkdwnLen keeps what it
+// kept when it counted every rune first.
+func TestByteOffsetCountsAsRange(t *testing.T) {
+	want := func(s string, n int) int {
+		for i := range s {
+			if n == 0 {
+				return i
+			}
+			n--
+		}
+		return len(s)
+	}
+	rng := rand.New(rand.NewPCG(8, 14))
+	for range 2000 {
+		s := randomText(rng)
+		for _, n := range []int{0, 1, 7, 8, 9, rng.IntN(len(s) + 2), len(s), len(s) + 3} {
+			if got, w := byteOffset(s, n), want(s, n); got != w {
+				t.Fatalf("byteOffset(%q, %d) = %d; want %d", s, n, got, w)
+			}
+		}
+		for _, max := range []int{1, 2, 10, utf8.RuneCountInString(s) - 1, utf8.RuneCountInString(s), utf8.RuneCountInString(s) + 1} {
+			if max < 1 {
+				continue
+			}
+			n, cut := clipMrkdwnLen(s, max)
+			if wantCut := utf8.RuneCountInString(s) > max; cut != wantCut || !cut && n != len(s) {
+				t.Fatalf("clipMrkdwnLen(%q, %d) = %d, %v; want a cut exactly when it has more than %d runes", s, max, n, cut, max)
+			}
 		}
 	}
 }

@@ -2,6 +2,7 @@ package render
 
 import (
 	"strconv"
+	"sync"
 
 	"relman/store"
 )
@@ -24,10 +25,40 @@ func AppendReleaseLine(b []byte, r *store.Release, atRisk bool, today store.Date
 	b = append(b, '@')
 	b = append(b, r.Ref.Version...)
 	b = append(b, "* — "...)
-	b = AppendWhen(b, r.Date(), today)
+	b = append(b, when(r.Date(), today)...)
 	b = append(b, " · "...)
 	b = appendMention(b, r.Owner)
 	return appendReleaseMarks(b, r, atRisk, today)
+}
+
+// whens remembers When's words by date and today: a list says a date for
+// every row, and the words are a pure function of the two dates, so they
+// stay right as long as they are kept. Cleared when full.
+var whens struct {
+	sync.Mutex
+	m map[[2]store.Date]string
+}
+
+// maxWhens bounds whens: a few years of dates, seen from a few days.
+const maxWhens = 4096
+
+// when is When(d, today), remembered in whens.
+func when(d, today store.Date) string {
+	k := [2]store.Date{d, today}
+	whens.Lock()
+	s, ok := whens.m[k]
+	whens.Unlock()
+	if ok {
+		return s
+	}
+	s = string(AppendWhen(make([]byte, 0, 40), d, today))
+	whens.Lock()
+	if whens.m == nil || len(whens.m) >= maxWhens {
+		whens.m = make(map[[2]store.Date]string)
+	}
+	whens.m[k] = s
+	whens.Unlock()
+	return s
 }
 
 // AppendWhen appends When(d, today) to b and returns the result.

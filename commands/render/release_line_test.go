@@ -13,7 +13,7 @@ import (
 // When).
 func TestReleaseLineSaysWhatListsSaid(t *testing.T) {
 	today, _ := store.ParseDate("2027-01-04")
-	wantWhen := func(d store.Date) string {
+	wantWhenOn := func(d, today store.Date) string {
 		n := d.Sub(today)
 		switch {
 		case d.IsZero():
@@ -30,6 +30,7 @@ func TestReleaseLineSaysWhatListsSaid(t *testing.T) {
 			return d.Pretty() + " (" + Days(n) + " ago)"
 		}
 	}
+	wantWhen := func(d store.Date) string { return wantWhenOn(d, today) }
 	wantMarks := func(r *store.Release, atRisk bool) string {
 		if r.Status != store.Planned {
 			return " · " + string(r.Status)
@@ -49,8 +50,12 @@ func TestReleaseLineSaysWhatListsSaid(t *testing.T) {
 	}
 	buf := make([]byte, 0, 8) // too small: appending must grow it
 	for _, d := range dates {
-		if got, want := When(d, today), wantWhen(d); got != want {
-			t.Fatalf("When(%s, %s) = %q; want %q", d, today, got, want)
+		// When remembers its words by both dates: a date seen from
+		// another day says that day's words.
+		for _, on := range []store.Date{today, today.AddDays(1), today, today.AddDays(-40)} {
+			if got, want := When(d, on), wantWhenOn(d, on); got != want {
+				t.Fatalf("When(%s, %s) = %q; want %q", d, on, got, want)
+			}
 		}
 		for _, status := range []store.Status{store.Planned, store.Shipped, store.Cancelled} {
 			for _, owner := range []string{"U0OWNER1", ""} {

@@ -48,7 +48,7 @@ func Days(n int) string { return string(appendDays(make([]byte, 0, 16), n)) }
 // When is a date relative to today: "Fri 2027-01-15 (in 12 days)",
 // "… (today)", "… (tomorrow)", "… (yesterday)", "… (3 days ago)"; "no
 // date" for the zero Date.
-func When(d, today store.Date) string { return string(AppendWhen(make([]byte, 0, 40), d, today)) }
+func When(d, today store.Date) string { return when(d, today) }
 
 // Plural says a count of a noun: "1 release", "3 releases".
 func Plural(n int, noun string) string {
