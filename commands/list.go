@@ -381,6 +381,7 @@ func (c *listCmd) run(x *Exec) (store.Doc, error) {
 		b.Section(c.emptyText())
 	}
 	shown := rows[:min(len(rows), ListLimit)]
+	b.Grow(len(shown) * 100)    // a row is about 90 bytes
 	row := make([]byte, 0, 160) // each row is rendered into it, then copied into its section
 	for _, r := range shown {
 		_, risky := risks[r.Ref]

@@ -157,3 +157,36 @@ func TestLineRunEndsAtOtherCalls(t *testing.T) {
 		t.Errorf("buttons = %s; want 1", got)
 	}
 }
+
+// TestContinueDocKeepsWhatItContinues: a continued doc's Text says its
+// first sections and the new ones, and the doc it continued is unchanged.
+func TestContinueDocKeepsWhatItContinues(t *testing.T) {
+	first := NewDoc("Release <payments@2.3.0>")
+	first.Fields("Owner", "<@U1>", "Target", "Fri 2027-01-15")
+	first.Section("*Depends on:*\n• auth@1.4.0")
+	first.Context("small print")
+	first.Buttons(store.Button{ActionID: "x", Text: "X"})
+	d := first.Build()
+	d.Sections = append(make([]store.Section, 0, 10), d.Sections...) // room to append in place
+	before := slices.Clone(d.Sections)
+
+	b := ContinueDoc(d)
+	b.Line([]byte("a row"))
+	b.Section("more")
+	b.More(3, "narrow it")
+	got := b.Build()
+	if want := plainText(got); got.Text != want {
+		t.Errorf("Text = %q; want %q", got.Text, want)
+	}
+	if got, want := sectionTexts(got), []string{"", "*Depends on:*\n• auth@1.4.0", "", "a row", "more"}; !slices.Equal(got, want) {
+		t.Errorf("sections = %q; want %q", got, want)
+	}
+	if len(got.Buttons) != 0 {
+		t.Errorf("continued doc has %d buttons; want none", len(got.Buttons))
+	}
+	if !slices.EqualFunc(d.Sections[:cap(d.Sections)][:len(before)], before, func(a, b store.Section) bool {
+		return a.Text == b.Text && a.Context == b.Context && slices.Equal(a.Fields, b.Fields)
+	}) || d.Sections[:cap(d.Sections)][len(before)].Text != "" {
+		t.Errorf("ContinueDoc changed the doc it continued")
+	}
+}
