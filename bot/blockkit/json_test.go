@@ -167,10 +167,12 @@ func TestSummaryIsTheFallbacksFirstLine(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(2027, 14))
 	lines := []string{"", " ", "*Planned releases*", "<@U1> &amp; <#C1>", strings.Repeat("x", 299), strings.Repeat("é", 301),
-		strings.Repeat("y", maxFallback-2), strings.Repeat("<@U1>", 800), strings.Repeat("z ", 1960) + "<@U0", "\n"}
-	for range 3000 {
+		strings.Repeat("y", maxFallback-2), strings.Repeat("<@U1>", 800), strings.Repeat("z ", 1960) + "<@U0", "\n",
+		"a > b &", "&gt;>&", "<@U1> &lt;", ">", "&amp", strings.Repeat("&", 5) + ">&am", strings.Repeat("—", 1300) + ">", "   >  ",
+		strings.Repeat("<", 1950), strings.Repeat("·", 1000) + "<@U2"}
+	for range 6000 {
 		var parts []string
-		for range rng.IntN(6) {
+		for range rng.IntN(9) {
 			parts = append(parts, lines[rng.IntN(len(lines))])
 		}
 		doc := store.Doc{Header: lines[rng.IntN(4)], Text: strings.Join(parts, "\n")}

@@ -49,6 +49,10 @@ func Ephemeral(doc store.Doc) Response {
 // within what FallbackText keeps, without building the shortened copy.
 func summary(doc store.Doc) string {
 	if !blank(doc.Text) {
+		i := strings.IndexByte(doc.Text, '\n')
+		if i > 0 && (len(doc.Text) <= maxFallback || keepsFirstLine(doc.Text, i, maxFallback)) {
+			return clipMrkdwn(doc.Text[:i], maxSummary)
+		}
 		n, _ := clipMrkdwnLen(doc.Text, maxFallback)
 		if i := strings.IndexByte(doc.Text[:n], '\n'); i > 0 {
 			return clipMrkdwn(doc.Text[:i], maxSummary)
@@ -59,6 +63,30 @@ func summary(doc store.Doc) string {
 		text = clipMrkdwn(text[:i], maxSummary)
 	}
 	return text
+}
+
+// keepsFirstLine reports, looking at s's first lines only, that
+// clipMrkdwn(s, max) keeps s up to its first line break i and more, so that
+// its first line is s[:i]. It is so when a later line break q comes within
+// max-1 bytes (within what clipMrkdwn keeps before it cuts back) and a '>'
+// comes between i and q: clipMrkdwn then cuts back at most to the last line
+// break (q or later), to a '<' after the last '>', or to an '&' starting an
+// entity (&amp; &lt; &gt;, none holding a '>') that the end splits, so never
+// to that '>' or before it. False means only that it did not look far
+// enough to tell.
+func keepsFirstLine(s string, i, max int) bool {
+	gt := false
+	for j := i + 1; j < min(len(s), max-1); j++ {
+		switch s[j] {
+		case '>':
+			gt = true
+		case '\n':
+			if gt {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // maxSummary bounds the text of an ephemeral reply.
