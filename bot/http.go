@@ -212,8 +212,11 @@ func (h *HTTP) events(w http.ResponseWriter, r *http.Request, body []byte) int {
 	return http.StatusOK
 }
 
-// writeAck answers 200 with the acknowledgement's JSON body, if any.
+// writeAck answers 200 with the acknowledgement's JSON body, if any, and
+// then releases the ack's buffer: net/http has copied or sent the body
+// when Write returns.
 func writeAck(w http.ResponseWriter, ack Ack) int {
+	defer ack.release()
 	if ack.Body == nil {
 		w.WriteHeader(http.StatusOK)
 		return http.StatusOK
