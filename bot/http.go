@@ -238,8 +238,11 @@ func (h *HTTP) events(w http.ResponseWriter, r *http.Request, body []byte) int {
 	return http.StatusOK
 }
 
-// writeAck answers 200 with the acknowledgement's JSON body, if any.
+// writeAck answers 200 with the acknowledgement's JSON body, if any, and
+// then releases the ack's buffer: net/http has copied or sent the body
+// when Write returns.
 func writeAck(w http.ResponseWriter, ack Ack) int {
+	defer ack.release()
 	if ack.Body == nil {
 		w.WriteHeader(http.StatusOK)
 		return http.StatusOK
@@ -251,7 +254,11 @@ func writeAck(w http.ResponseWriter, ack Ack) int {
 			return fail(w, http.StatusInternalServerError, "cannot encode reply")
 		}
 	}
-	w.Header().Set("Content-Type", "application/json")
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	// A known length spares the reply chunked encoding: net/http chunks a
+	// body it has not seen the end of once it passes 2 KB.
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.Write(b)
 	return http.StatusOK
 }

@@ -3,7 +3,10 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -82,4 +85,39 @@ func TestReplyCache(t *testing.T) {
 			t.Errorf("an error reply was cached")
 		}
 	})
+}
+
+// TestCachedReplyOutlivesItsBuffer: a reply written with writeAck hands its
+// encoding buffer back for the next reply; the copy the cache keeps must
+// not change when the next, different reply is encoded into that buffer.
+func TestCachedReplyOutlivesItsBuffer(t *testing.T) {
+	st, err := boltdb.Open(filepath.Join(t.TempDir(), "relman.db"), boltdb.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	clock := store.NewFakeClock(time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC))
+	svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: clock, Loc: time.UTC}
+	s := &Slack{Dispatcher: &Dispatcher{Service: svc}, Clock: clock}
+	write := func(user, text string) string {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		if status := writeAck(rec, s.Command(context.Background(), slack.SlashCommand{Command: "/release", UserID: user, ChannelID: "C1", Text: text})); status != http.StatusOK {
+			t.Fatalf("writeAck(/release %s) = %d; want 200", text, status)
+		}
+		if got, want := rec.Header().Get("Content-Length"), strconv.Itoa(rec.Body.Len()); got != want {
+			t.Errorf("Content-Length = %q; want %q", got, want)
+		}
+		return rec.Body.String()
+	}
+	write("U1", "add payments 2.3.0 2027-01-15")
+	write("U2", "add auth 1.4.0 2027-01-10 owner <@U2>")
+	first := write("U1", "list payments")
+	other := write("U2", "list auth")
+	if other == first || !strings.Contains(first, "payments@2.3.0") || !strings.Contains(other, "auth@1.4.0") {
+		t.Fatalf("the two lists should differ:\n%s\n%s", first, other)
+	}
+	if again := write("U1", "list payments"); again != first {
+		t.Errorf("cached reply changed after its buffer was reused:\n got %s\nwant %s", again, first)
+	}
 }

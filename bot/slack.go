@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -64,6 +65,18 @@ func newAPI(token, appToken, apiURL string, rt http.RoundTripper) *slack.Client 
 // a JSON body (a response message or a view submission response).
 type Ack struct {
 	Body any
+	// buf, if set, is the pooled buffer Body was encoded into; a transport
+	// that is done with Body returns it with release. One that never does
+	// leaves it to the garbage collector.
+	buf *[]byte
+}
+
+// release returns the ack's encoding buffer to its pool; Body must not be
+// used after.
+func (a Ack) release() {
+	if a.buf != nil && cap(*a.buf) <= maxPooledAck {
+		ackBuffers.Put(a.buf)
+	}
 }
 
 // eventTTL is how long an event_id is remembered, in memory and in the
@@ -108,7 +121,7 @@ func (s *Slack) Command(ctx context.Context, sc slack.SlashCommand) Ack {
 	}
 	ack := s.ephemeralAck(sc.ResponseURL, reply.Doc)
 	if b, ok := ack.Body.(json.RawMessage); ok && reply.Cacheable && useCache {
-		s.replies.put(gen, day, key, b)
+		s.replies.put(gen, day, key, bytes.Clone(b)) // ack's buffer goes back to its pool once written
 	}
 	return ack
 }
@@ -122,13 +135,18 @@ const maxAck = 16 << 10
 // for one, an empty acknowledgement and the reply sent to responseURL.
 func (s *Slack) ephemeralAck(responseURL string, doc store.Doc) Ack {
 	body := blockkit.Ephemeral(doc)
-	b, err := json.Marshal(body)
+	buf := ackBuffers.Get().(*[]byte)
+	b, err := body.AppendJSON((*buf)[:0])
+	*buf = b
+	ack := Ack{Body: json.RawMessage(b), buf: buf} // encoded once, written as is
 	if err != nil {
+		ack.release()
 		return Ack{Body: body}
 	}
 	if len(b) <= maxAck || responseURL == "" {
-		return Ack{Body: json.RawMessage(b)} // encoded once, written as is
+		return ack
 	}
+	ack.release()
 	s.background(func(ctx context.Context) {
 		if err := slack.PostWebhookContext(ctx, responseURL, webhook(doc)); err != nil {
 			s.Metrics.slackError("response_url", errorCode(err))
@@ -137,6 +155,15 @@ func (s *Slack) ephemeralAck(responseURL string, doc store.Doc) Ack {
 	})
 	return Ack{}
 }
+
+// ackBuffers hold acknowledgements while they are encoded and written, so
+// a reply is encoded into memory already grown to a reply's size and is
+// not copied out of it.
+var ackBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledAck keeps a buffer the size of any acknowledgement in the pool,
+// not one grown by an outsized reply.
+const maxPooledAck = 64 << 10
 
 // openAddModal opens the add-release form with the command's trigger, which
 // Slack honours for three seconds and once. If Slack refuses, the user gets

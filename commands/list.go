@@ -362,6 +362,7 @@ func (c *listCmd) run(x *Exec) (store.Doc, error) {
 				products[ps[i].Name] = &ps[i]
 			}
 		}
+		rows = make([]*store.Release, 0, len(all))
 		for _, r := range all {
 			if c.keep(r, risks, products, x.req.User) {
 				rows = append(rows, r)
@@ -380,13 +381,13 @@ func (c *listCmd) run(x *Exec) (store.Doc, error) {
 		b.Section(c.emptyText())
 	}
 	shown := rows[:min(len(rows), ListLimit)]
-	lines := make([]string, 0, len(shown))
+	b.Grow(len(shown) * 100)    // a row is about 90 bytes
+	row := make([]byte, 0, 160) // each row is rendered into it, then copied into its section
 	for _, r := range shown {
 		_, risky := risks[r.Ref]
-		line := render.StatusIcon(r, risky) + " " + render.Bold(r.Ref) + " — " + render.When(r.Date(), x.today) + " · " + render.Mention(r.Owner) + render.ReleaseMarks(r, risky, x.today)
-		lines = append(lines, line)
+		row = render.AppendReleaseLine(row[:0], r, risky, x.today)
+		b.Line(row)
 	}
-	b.Lines(lines)
 	b.More(len(rows)-len(shown), c.moreHint())
 	if len(exts) > 0 {
 		b.Lines(append([]string{"*External items you own:*"}, externalLines(x, exts, nil)...))

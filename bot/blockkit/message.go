@@ -106,12 +106,12 @@ type part struct {
 
 // parts renders doc; buttons are left out if withButtons is false.
 func parts(doc store.Doc, withButtons bool) []part {
-	var ps []part
+	ps := make([]part, 0, len(doc.Sections)+3) // most sections are one block
 	if h := strings.TrimSpace(doc.Header); h != "" {
 		ps = append(ps, part{block: slack.NewHeaderBlock(plain(clipPlain(h, maxHeader))), items: 1})
 	}
 	for _, s := range doc.Sections {
-		ps = append(ps, sectionParts(s)...)
+		ps = appendSectionParts(ps, s)
 	}
 	if withButtons {
 		ps = append(ps, actionParts(doc.Buttons)...)
@@ -126,8 +126,8 @@ func parts(doc store.Doc, withButtons bool) []part {
 	return ps
 }
 
-func sectionParts(s store.Section) []part {
-	var ps []part
+// appendSectionParts appends the blocks of one section to ps.
+func appendSectionParts(ps []part, s store.Section) []part {
 	var text *slack.TextBlockObject
 	items := 0
 	if !blank(s.Text) {

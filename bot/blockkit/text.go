@@ -24,10 +24,25 @@ var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 // would show the markup, or turn an escaped "&lt;!channel&gt;" back into
 // something that looks like one.
 func clipMrkdwn(s string, max int) string {
-	if utf8.RuneCountInString(s) <= max {
+	n, cut := clipMrkdwnLen(s, max)
+	if !cut {
 		return s
 	}
-	kept := s[:byteOffset(s, max-1)]
+	return s[:n] + ellipsis
+}
+
+// clipMrkdwnLen says how clipMrkdwn shortens s: it keeps s[:n], and adds
+// "…" if cut. It builds no string, so a caller that needs only part of the
+// clipped text (Ephemeral's first line) does not copy the rest.
+func clipMrkdwnLen(s string, max int) (n int, cut bool) {
+	if len(s) <= max { // no more runes than bytes
+		return len(s), false
+	}
+	i := byteOffset(s, max-1)
+	if nextRune(s, i) >= len(s) { // max runes at most
+		return len(s), false
+	}
+	kept := s[:i]
 	if nl := strings.LastIndexByte(kept, '\n'); nl >= len(kept)/2 {
 		kept = kept[:nl]
 	}
@@ -48,27 +63,44 @@ func clipMrkdwn(s string, max int) string {
 			break
 		}
 	}
-	return strings.TrimRightFunc(kept, unicode.IsSpace) + ellipsis
+	return len(strings.TrimRightFunc(kept, unicode.IsSpace)), true
 }
 
 // clipPlain returns s, or its first max-1 runes and "…" if it is longer
 // than max runes. Plain text has no markup to keep whole.
 func clipPlain(s string, max int) string {
-	if utf8.RuneCountInString(s) <= max {
+	if len(s) <= max || utf8.RuneCountInString(s) <= max {
 		return s
 	}
 	return strings.TrimRightFunc(s[:byteOffset(s, max-1)], unicode.IsSpace) + ellipsis
 }
 
-// byteOffset is the byte index of s's n-th rune (len(s) if it has fewer).
+// byteOffset is the byte index of s's n-th rune (len(s) if it has fewer),
+// counting runes as a range loop does: an invalid byte is one. Long texts
+// are mostly ASCII, so it skips eight ASCII bytes at a time.
 func byteOffset(s string, n int) int {
-	for i := range s {
-		if n == 0 {
-			return i
+	i := 0
+	for n > 0 && i < len(s) {
+		if n >= 8 && i+8 <= len(s) && (s[i]|s[i+1]|s[i+2]|s[i+3]|s[i+4]|s[i+5]|s[i+6]|s[i+7]) < utf8.RuneSelf {
+			i, n = i+8, n-8
+			continue
 		}
+		i = nextRune(s, i)
 		n--
 	}
-	return len(s)
+	return min(i, len(s))
+}
+
+// nextRune returns the index of the rune after the one at i (i at the end).
+func nextRune(s string, i int) int {
+	if i >= len(s) {
+		return i
+	}
+	if s[i] < utf8.RuneSelf {
+		return i + 1
+	}
+	_, size := utf8.DecodeRuneInString(s[i:])
+	return i + size
 }
 
 // blank reports whether s would be an empty text object, which Slack rejects.

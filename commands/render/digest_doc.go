@@ -168,7 +168,7 @@ func (d *digestData) sinceText() string { return store.DateOf(d.since, d.loc).Pr
 
 // releaseLine is a release as the digest lists it, the way list does.
 func (d *digestData) releaseLine(r *store.Release, atRisk bool) string {
-	return StatusIcon(r, atRisk) + " " + Bold(r.Ref) + " — " + When(r.Date(), d.today) + " · " + Mention(r.Owner) + ReleaseMarks(r, atRisk, d.today)
+	return ReleaseLine(r, atRisk, d.today)
 }
 
 // atRisk: planned releases at risk, soonest first, each with its first

@@ -41,36 +41,14 @@ func ChannelRef(c string) string {
 // Bold renders a release reference in bold.
 func Bold(ref store.Ref) string { return "*" + ref.String() + "*" }
 
-// Days says a day count the way people do.
-func Days(n int) string {
-	switch n {
-	case 1, -1:
-		return "1 day"
-	}
-	if n < 0 {
-		n = -n
-	}
-	return strconv.Itoa(n) + " days"
-}
+// Days says a day count the way people do: "1 day", "3 days" (of n's
+// size: "3 days" for -3 too).
+func Days(n int) string { return string(appendDays(make([]byte, 0, 16), n)) }
 
-// When is a date relative to today: "Fri 2027-01-15 (in 12 days)".
-func When(d, today store.Date) string {
-	n := d.Sub(today)
-	switch {
-	case d.IsZero():
-		return "no date"
-	case n == 0:
-		return d.Pretty() + " (today)"
-	case n == 1:
-		return d.Pretty() + " (tomorrow)"
-	case n > 0:
-		return d.Pretty() + " (in " + Days(n) + ")"
-	case n == -1:
-		return d.Pretty() + " (yesterday)"
-	default:
-		return d.Pretty() + " (" + Days(n) + " ago)"
-	}
-}
+// When is a date relative to today: "Fri 2027-01-15 (in 12 days)",
+// "… (today)", "… (tomorrow)", "… (yesterday)", "… (3 days ago)"; "no
+// date" for the zero Date.
+func When(d, today store.Date) string { return when(d, today) }
 
 // Plural says a count of a noun: "1 release", "3 releases".
 func Plural(n int, noun string) string {
@@ -182,17 +160,7 @@ func StatusIcon(r *store.Release, atRisk bool) string {
 // ReleaseMarks are the marks a release's line carries after its date:
 // " · shipped", " · :warning: *overdue*", " · *at risk*".
 func ReleaseMarks(r *store.Release, atRisk bool, today store.Date) string {
-	if r.Status != store.Planned {
-		return " · " + string(r.Status)
-	}
-	s := ""
-	if r.OverdueOn(today) {
-		s += " · :warning: *overdue*"
-	}
-	if atRisk {
-		s += " · *at risk*"
-	}
-	return s
+	return string(appendReleaseMarks(nil, r, atRisk, today))
 }
 
 // ProviderDue says when an edge's provider comes: "due Wed 2027-01-20",
