@@ -42,10 +42,12 @@ func workingZone(now time.Time) (string, bool) {
 // TestRunAlertsOnceOverHTTP serves with the sweep running every second:
 // a signed move that makes mobile@5.0's dependency late posts one slip
 // alert in mobile's channel and sends one DM to its release manager (its
-// owner), however many sweeps run after it.
+// set on the release; not the one who moved), however many sweeps run
+// after it.
 func TestRunAlertsOnceOverHTTP(t *testing.T) {
 	const (
-		user      = "U2147483697" // slashForm's user: owner of both releases
+		user      = "U2147483697" // slashForm's user: owner of payments, who moves it
+		rm        = "U0MOBILE"    // mobile's release manager
 		cmdChan   = "C2147483705" // slashForm's channel: payments' news
 		mobileCh  = "C0MOBILE"
 		postCalls = "chat.postMessage"
@@ -57,6 +59,7 @@ func TestRunAlertsOnceOverHTTP(t *testing.T) {
 		zone = "UTC"
 	}
 	fake.SetUser(user, "Steve", zone)
+	fake.SetUser(rm, "Mo", zone)
 	env := httpEnv(fake, filepath.Join(t.TempDir(), "relman.db"))
 	env["RELMAN_SWEEP"] = "@every 1s"
 	srv := mustServe(t, env)
@@ -66,6 +69,7 @@ func TestRunAlertsOnceOverHTTP(t *testing.T) {
 	for _, text := range []string{
 		"add payments 2.3.0 +10d",
 		"add mobile 5.0 +30d channel <#" + mobileCh + "|mobile>",
+		"role mobile@5.0 release-manager <@" + rm + "|mo>",
 		"depend mobile@5.0 on payments@2.3.0 by +15d",
 		"move payments@2.3.0 +20d because the HSM firmware is late",
 	} {
@@ -74,11 +78,11 @@ func TestRunAlertsOnceOverHTTP(t *testing.T) {
 			t.Fatalf("signed %q: status %d %s; want 200 and a private reply", text, status, body)
 		}
 	}
-	// The news of four commands, the slip alert in mobile's channel and,
+	// The news of five commands, the slip alert in mobile's channel and,
 	// in working hours, the DM.
-	want := 5
+	want := 6
 	if working {
-		want = 6
+		want = 7
 	}
 	if _, err := fake.WaitCalls(ctx, postCalls, want); err != nil {
 		t.Fatalf("waiting for %d posts: %v; log:\n%s", want, err, srv.logs)
@@ -111,7 +115,10 @@ func TestRunAlertsOnceOverHTTP(t *testing.T) {
 	if working {
 		wantDM = 1
 	}
-	if n := slips(slackfake.DMChannel(user)); n != wantDM {
+	if n := slips(slackfake.DMChannel(user)); n != 0 {
+		t.Errorf("the mover got %d slip DMs; want 0 (nobody is DMed about their own move)", n)
+	}
+	if n := slips(slackfake.DMChannel(rm)); n != wantDM {
 		t.Errorf("the release manager got %d slip DMs (zone %s); want %d", n, zone, wantDM)
 	}
 	if n := slips(cmdChan); n != 0 {
@@ -132,7 +139,7 @@ func TestRunAlertsOnceOverHTTP(t *testing.T) {
 		err = st.View(context.Background(), func(tx *store.Tx) error {
 			msgs, err := tx.Outbox()
 			for _, m := range msgs {
-				if m.DM && m.Channel == user && strings.Contains(m.Doc.Text, "*Slip*") {
+				if m.DM && m.Channel == rm && strings.Contains(m.Doc.Text, "*Slip*") {
 					held++
 					if !m.NotBefore.After(time.Now()) {
 						t.Errorf("held slip DM NotBefore = %v; want a working time after now", m.NotBefore)
