@@ -375,7 +375,7 @@ func Digest(tx *store.Tx, sub *store.Subscription, since, now time.Time, loc *ti
 // external items, the open change requests and the freezes) and prepares
 // digests as of now; loc is the workspace zone.
 func LoadDigester(tx *store.Tx, now time.Time, loc *time.Location) (*render.Digester, error) {
-	g, err := tx.Graph()
+	o, err := tx.Outlook()
 	if err != nil {
 		return nil, err
 	}
@@ -383,13 +383,5 @@ func LoadDigester(tx *store.Tx, now time.Time, loc *time.Location) (*render.Dige
 	if err != nil {
 		return nil, err
 	}
-	crs, err := tx.OpenChangeRequests()
-	if err != nil {
-		return nil, err
-	}
-	freezes, err := tx.Freezes()
-	if err != nil {
-		return nil, err
-	}
-	return render.NewDigester(g, exts, crs, freezes, now, loc), nil
+	return render.NewDigester(o.Graph, exts, o.OpenCRs, o.Freezes, now, loc), nil
 }

@@ -152,18 +152,11 @@ const uidDomain = "@relman"
 // have no DTEND (RFC 5545 §3.6.1: an all-day event without one lasts the
 // day). The document depends on nothing but tx and loc.
 func Body(tx *store.Tx, feed *store.CalendarFeed, loc *time.Location) ([]byte, error) {
-	g, err := tx.Graph()
+	o, err := tx.Outlook()
 	if err != nil {
 		return nil, err
 	}
-	crs, err := tx.OpenChangeRequests()
-	if err != nil {
-		return nil, err
-	}
-	freezes, err := tx.Freezes()
-	if err != nil {
-		return nil, err
-	}
+	g, crs, freezes := o.Graph, o.OpenCRs, o.Freezes
 	cal := ics.NewCalendarFor("relman")
 	cal.SetProductId("-//relman//Release calendar//EN")
 	cal.SetCalscale("GREGORIAN")
