@@ -263,7 +263,7 @@ func (s *Slack) submitAsk(ctx context.Context, ic *slack.InteractionCallback) Ac
 	if !reply.OK() {
 		msg := formError(reply)
 		field := blockkit.BlockAskDate
-		if ask.Reason && strings.Contains(strings.ToLower(msg), "reason") {
+		if ask.Reason && reply.Err != nil && reply.Err.Field == "reason" {
 			field = blockkit.BlockAskReason
 		}
 		return Ack{Body: blockkit.FieldErrors(map[string]string{field: msg})}

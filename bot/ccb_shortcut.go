@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -86,7 +85,7 @@ func (s *Slack) submitCR(ctx context.Context, ic *slack.InteractionCallback) Ack
 	reply := s.Dispatcher.Command(ctx, commands.Request{User: ic.User.ID, Channel: from.Channel, Command: "/ccb", Text: text, Thread: &from})
 	if !reply.OK() {
 		msg := formError(reply)
-		return Ack{Body: blockkit.FieldErrors(map[string]string{crErrorField(msg): msg})}
+		return Ack{Body: blockkit.FieldErrors(map[string]string{crErrorField(reply): msg})}
 	}
 	s.background(func(ctx context.Context) {
 		_, err := s.API.PostEphemeralContext(ctx, from.Channel, ic.User.ID,
@@ -98,16 +97,17 @@ func (s *Slack) submitCR(ctx context.Context, ic *slack.InteractionCallback) Ack
 	return Ack{}
 }
 
-// crErrorField is the block of the raise-a-CR modal an error from /ccb
-// request is about: the deadline or the title when the message names
-// them, else the release (unknown, shipped, or its board has no members).
-func crErrorField(msg string) string {
-	m := strings.ToLower(msg)
-	switch {
-	case strings.Contains(m, "deadline"):
-		return blockkit.BlockCRDeadline
-	case strings.Contains(m, "title"):
-		return blockkit.BlockCRTitle
+// crErrorField is the block of the raise-a-CR modal a failed /ccb request
+// is about: the field its error names (the deadline or the title), else
+// the release (unknown, shipped, or its board has no members).
+func crErrorField(reply commands.Reply) string {
+	if reply.Err != nil {
+		switch reply.Err.Field {
+		case "deadline":
+			return blockkit.BlockCRDeadline
+		case "title":
+			return blockkit.BlockCRTitle
+		}
 	}
 	return blockkit.BlockCRRelease
 }

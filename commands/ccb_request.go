@@ -72,12 +72,12 @@ func parseRequest(p *parser) (Command, error) {
 			c.hasDate = true
 		}
 		if err != nil {
-			return nil, invalid("%q is not a deadline: use a date (2027-01-15, fri) or +48h, +3d", render.Clip(w, 40))
+			return nil, store.WithField(invalid("%q is not a deadline: use a date (2027-01-15, fri) or +48h, +3d", render.Clip(w, 40)), "deadline")
 		}
 		end = n - 2
 	}
 	if p.pos >= end {
-		return nil, invalid("missing the title of the change request, like: /ccb request payments@2.3.0 switch the card processor")
+		return nil, store.WithField(invalid("missing the title of the change request, like: /ccb request payments@2.3.0 switch the card processor"), "title")
 	}
 	if end-p.pos == 1 && p.toks[p.pos].Kind == Quoted { // a "quoted" title
 		c.title = strings.TrimSpace(p.toks[p.pos].Text)
@@ -86,10 +86,10 @@ func parseRequest(p *parser) (Command, error) {
 	}
 	p.pos = len(p.toks)
 	if c.title == "" {
-		return nil, invalid("missing the title of the change request, like: /ccb request payments@2.3.0 switch the card processor")
+		return nil, store.WithField(invalid("missing the title of the change request, like: /ccb request payments@2.3.0 switch the card processor"), "title")
 	}
 	if n := utf8.RuneCountInString(c.title); n > maxTitle {
-		return nil, invalid("the title is too long (%d characters; at most %d)", n, maxTitle)
+		return nil, store.WithField(invalid("the title is too long (%d characters; at most %d)", n, maxTitle), "title")
 	}
 	return c, nil
 }
@@ -107,7 +107,7 @@ func (c *requestCmd) deadline(now time.Time, loc *time.Location, b *store.Board)
 		t = now.Add(b.Deadline)
 	}
 	if !t.After(now) {
-		return time.Time{}, invalid("the deadline %s has passed: give a later date, or +48h", render.Stamp(t, now, loc))
+		return time.Time{}, store.WithField(invalid("the deadline %s has passed: give a later date, or +48h", render.Stamp(t, now, loc)), "deadline")
 	}
 	return t.UTC(), nil
 }

@@ -226,18 +226,18 @@ func reason(p *parser, required bool, what string) (string, error) {
 	if !p.keyword("because") {
 		if required {
 			if t, ok := p.peek(); ok {
-				return "", invalid("expected \"because <reason>\" %s, not %q", what, render.Clip(t.Text, 40))
+				return "", store.WithField(invalid("expected \"because <reason>\" %s, not %q", what, render.Clip(t.Text, 40)), "reason")
 			}
-			return "", invalid("a reason is required %s: add \"because <reason>\"", what)
+			return "", store.WithField(invalid("a reason is required %s: add \"because <reason>\"", what), "reason")
 		}
 		return "", nil
 	}
 	r := p.quotedRest()
 	if r == "" {
-		return "", invalid("the reason after \"because\" is empty")
+		return "", store.WithField(invalid("the reason after \"because\" is empty"), "reason")
 	}
 	if n := utf8.RuneCountInString(r); n > maxReason {
-		return "", invalid("the reason is too long (%d characters; at most %d)", n, maxReason)
+		return "", store.WithField(invalid("the reason is too long (%d characters; at most %d)", n, maxReason), "reason")
 	}
 	return r, nil
 }

@@ -132,7 +132,7 @@ func (c *moveCmd) run(x *Exec) (store.Doc, error) {
 			return err
 		}
 		if c.date.After(old) && c.reason == "" {
-			return invalid("moving %s later (from %s to %s) needs a reason: add \"because <reason>\"", r.Ref, old.Pretty(), c.date.Pretty())
+			return store.WithField(invalid("moving %s later (from %s to %s) needs a reason: add \"because <reason>\"", r.Ref, old.Pretty(), c.date.Pretty()), "reason")
 		}
 		if rep.freeze, err = frozen(tx, x, r.Product, c.date, c.anyway); err != nil {
 			return err

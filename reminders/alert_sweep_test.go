@@ -364,7 +364,11 @@ func TestEdgeAlertsCommandAndSweepRacing(t *testing.T) {
 		wg.Add(3)
 		go func() {
 			defer wg.Done()
-			f.do(t, "UALICE", "move payments@2.3.0 2027-01-25 because the HSM is late")
+			// Not f.do: Fatal must not be called from another goroutine.
+			line := "move payments@2.3.0 2027-01-25 because the HSM is late"
+			if r := f.svc.Execute(context.Background(), commands.Request{User: "UALICE", Channel: "CGEN", Command: "/release", Text: line}); !r.OK() {
+				t.Errorf("%s: %s", line, r.Doc.Text)
+			}
 		}()
 		for range 2 {
 			go func() {
