@@ -183,8 +183,10 @@ type DB struct {
 	reader *pgxpool.Conn
 	// buckets holds the names of the buckets known to exist (string →
 	// struct{}): a bucket, once created and committed, is never removed,
-	// so a transaction need not ask the server again.
+	// so a reader need not ask the server again.
 	buckets sync.Map
+	// w is the read-write side: turns and grouped commits (group.go).
+	w writer
 }
 
 var (
@@ -205,26 +207,22 @@ func (d *DB) Begin(ctx context.Context, writable bool) (store.KVTx, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	// BEGIN and the transaction's first statement go in one round trip
-	// (the simple protocol runs several statements in one query): a
-	// reader's SELECT fixes its snapshot now; a writer's takes the write
-	// lock.
-	//
-	// A reader's first statement reads the generation, which the store
-	// reads first in every transaction (store.GenerationKey): that Get is
-	// then answered without asking again.
-	begin := readBegin
 	if writable {
-		begin = fmt.Sprintf(`BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE; SELECT pg_advisory_xact_lock(%d)`, writeLock)
+		return d.beginWrite(ctx)
 	}
-	t, err := d.begin(ctx, begin)
+	// BEGIN and the transaction's first statement go in one round trip
+	// (the simple protocol runs several statements in one query); the
+	// SELECT fixes the reader's snapshot now. It reads the generation,
+	// which the store reads first in every transaction
+	// (store.GenerationKey): that Get is then answered without asking.
+	t, err := d.begin(ctx, readBegin)
 	if err != nil && ctx.Err() == nil && transient(err) {
 		// The server dropped a connection of the pool (it restarted, failed
 		// over, or terminated its backends): the pool's other idle
 		// connections are likely gone too. Drop them all and try once more
 		// on a new one; nothing was done in the transaction yet.
 		d.pool.Reset()
-		t, err = d.begin(ctx, begin)
+		t, err = d.begin(ctx, readBegin)
 	}
 	if err != nil {
 		// Begin fails only when the server or the wait for it does: the
@@ -234,11 +232,7 @@ func (d *DB) Begin(ctx context.Context, writable bool) (store.KVTx, error) {
 		}
 		return nil, fmt.Errorf("begin on %s: %w", d.name, unavailable(err))
 	}
-	kt := &tx{ctx: ctx, tx: t, writable: writable, db: d}
-	if !writable {
-		kt.gen, kt.genRead = t.first, true
-	}
-	return kt, nil
+	return &tx{ctx: ctx, conn: t, db: d, gen: t.first, genRead: true}, nil
 }
 
 // Name names the database for messages: its host and database, never the
