@@ -217,11 +217,17 @@ func (b *bucket) SetSequence(n uint64) error {
 
 func (b *bucket) Cursor() store.KVCursor { return &cursor{b: b} }
 
+// A cursor's queries: a page from a key on, and the page after a key.
+const (
+	seekFrom  = `SELECT key, value FROM relman_kv WHERE bucket = $1 AND key >= $2 ORDER BY key LIMIT $3`
+	nextAfter = `SELECT key, value FROM relman_kv WHERE bucket = $1 AND key > $2 ORDER BY key LIMIT $3`
+)
+
 func (c *cursor) Seek(k []byte) (key, value []byte) {
 	if k == nil {
 		k = []byte{}
 	}
-	c.fetch(`SELECT key, value FROM relman_kv WHERE bucket = $1 AND key >= $2 ORDER BY key LIMIT $3`, k)
+	c.fetch(seekFrom, k)
 	c.ov, c.j = nil, 0
 	if c.b.tx.writable {
 		c.ov = c.b.tx.own.inBucket(string(c.b.name))
@@ -249,7 +255,7 @@ func (c *cursor) nextServer() {
 		c.i++
 	}
 	if c.i == len(c.keys) && c.more {
-		c.fetch(`SELECT key, value FROM relman_kv WHERE bucket = $1 AND key > $2 ORDER BY key LIMIT $3`, c.keys[len(c.keys)-1])
+		c.fetch(nextAfter, c.keys[len(c.keys)-1])
 	}
 }
 
@@ -295,7 +301,19 @@ func (c *cursor) current() (key, value []byte) {
 // bucket's keys from k on.
 func (c *cursor) fetch(q string, k []byte) {
 	c.keys, c.values, c.i, c.more = c.keys[:0:0], c.values[:0:0], 0, false
-	err := c.b.tx.query(q, []any{c.b.name, k, pageSize}, func(rows pgx.Rows) error {
+	t := c.b.tx
+	if t.writable {
+		if p, ok := t.g.whole[string(c.b.name)]; ok {
+			// The group has the whole bucket: the page is every key from k.
+			i, _ := slices.BinarySearchFunc(p.keys, k, bytes.Compare)
+			if q == nextAfter && i < len(p.keys) && bytes.Equal(p.keys[i], k) {
+				i++ // Next's query starts after k
+			}
+			c.keys, c.values = p.keys[i:len(p.keys):len(p.keys)], p.values[i:len(p.values):len(p.values)]
+			return
+		}
+	}
+	err := t.query(q, []any{c.b.name, k, pageSize}, func(rows pgx.Rows) error {
 		var k, v []byte
 		if err := rows.Scan(&k, &v); err != nil {
 			return err
@@ -307,11 +325,16 @@ func (c *cursor) fetch(q string, k []byte) {
 		return nil
 	})
 	if err != nil {
-		c.b.tx.fail(fmt.Errorf("cursor over %q: %w", c.b.name, err))
+		t.fail(fmt.Errorf("cursor over %q: %w", c.b.name, err))
 		c.keys, c.values = nil, nil
 		return
 	}
 	c.more = len(c.keys) == pageSize
+	if t.writable && !c.more && len(k) == 0 && q == seekFrom {
+		// Read from the first key to the last: the whole bucket, which
+		// only the group's own changes (which drop it) can change.
+		t.g.whole[string(c.b.name)] = &page{keys: c.keys, values: c.values}
+	}
 }
 
 // decodeBytea decodes a bytea in PostgreSQL's text format (hex: \x…).

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"relman/store"
 )
@@ -46,6 +47,10 @@ type group struct {
 	// known holds values read from the server (or sent to it) in this
 	// group: they cannot change under the write lock.
 	known map[bk]entry
+	// whole holds the keys and values of buckets a cursor read to the
+	// end from the start, with no change to them since: later cursors
+	// over them in the group are answered without asking.
+	whole map[string]*page
 	// pending holds the changes of the group's committed transactions
 	// that have not been sent yet.
 	pending writes
@@ -58,6 +63,9 @@ type group struct {
 	err  error
 }
 
+// page is keys and their values, in key order.
+type page struct{ keys, values [][]byte }
+
 // writer is a DB's read-write side: whose turn it is, who waits for it,
 // and the open group.
 type writer struct {
@@ -65,6 +73,10 @@ type writer struct {
 	busy  bool            // a read-write transaction holds the turn
 	queue []chan struct{} // Begin(true) calls waiting, first come first served
 	g     *group          // the open group, used only by the turn's holder
+	// conn is the connection the groups use, kept between them (by the
+	// turn's holder): a writer never waits behind readers for one of
+	// the pool's.
+	conn *pgxpool.Conn
 }
 
 // takeTurn waits for the write turn until ctx ends.
@@ -148,7 +160,14 @@ func (d *DB) beginWrite(ctx context.Context) (*tx, error) {
 
 // startGroup begins a group's PostgreSQL transaction.
 func (d *DB) startGroup(ctx context.Context) (*group, error) {
-	c, err := d.begin(ctx, writeBegin)
+	var c *connTx
+	var err error
+	if kept := d.w.conn; kept != nil {
+		d.w.conn = nil
+		c, err = beginOn(ctx, kept, writeBegin)
+	} else {
+		c, err = d.begin(ctx, writeBegin)
+	}
 	if err != nil && ctx.Err() == nil && transient(err) {
 		d.pool.Reset() // see Begin
 		c, err = d.begin(ctx, writeBegin)
@@ -159,7 +178,7 @@ func (d *DB) startGroup(ctx context.Context) (*group, error) {
 		}
 		return nil, fmt.Errorf("begin on %s: %w", d.name, unavailable(err))
 	}
-	g := &group{conn: c, seqs: make(map[string]uint64), known: make(map[bk]entry), done: make(chan struct{})}
+	g := &group{conn: c, seqs: make(map[string]uint64), known: make(map[bk]entry), whole: make(map[string]*page), done: make(chan struct{})}
 	if len(c.res) != 4 {
 		rollback(c)
 		return nil, fmt.Errorf("begin on %s: %d results to the first statements; want 4", d.name, len(c.res))
@@ -203,9 +222,17 @@ func (d *DB) endTurn(g *group) {
 		rollback(g.conn)
 		g.err = fmt.Errorf("commit: a statement of the transaction failed (nothing was kept): %w", g.broken)
 	case g.members == 0:
-		rollback(g.conn)
+		ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
+		if _, err := g.conn.c.Exec(ctx, "ROLLBACK"); err == nil {
+			g.conn.done, d.w.conn = true, g.conn.c
+		} else {
+			rollback(g.conn)
+		}
+		cancel()
 	default:
-		g.err = g.commit()
+		if g.err = g.commit(); g.err == nil {
+			d.w.conn = g.conn.c
+		}
 	}
 	close(g.done)
 	d.w.passTurn()
@@ -245,8 +272,7 @@ func (g *group) commit() error {
 		rollback(g.conn)
 		return fmt.Errorf("commit: %w", classify(err))
 	}
-	g.conn.done = true
-	g.conn.c.Release()
+	g.conn.done = true // the connection is kept for the next group
 	return nil
 }
 

@@ -247,6 +247,12 @@ func (d *DB) Close() error {
 		d.reader = nil
 	}
 	d.readMu.Unlock()
+	d.w.mu.Lock()
+	if d.w.conn != nil && !d.w.busy {
+		d.w.conn.Release()
+		d.w.conn = nil
+	}
+	d.w.mu.Unlock()
 	d.pool.Close()
 	return nil
 }

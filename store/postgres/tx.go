@@ -52,6 +52,11 @@ func (d *DB) begin(ctx context.Context, begin string) (*connTx, error) {
 	if err != nil {
 		return nil, err
 	}
+	return beginOn(ctx, c, begin)
+}
+
+// beginOn is begin on the connection c, which it releases on error.
+func beginOn(ctx context.Context, c *pgxpool.Conn, begin string) (*connTx, error) {
 	res, err := c.Conn().PgConn().Exec(ctx, begin).ReadAll()
 	if err == nil {
 		for _, r := range res {
@@ -226,6 +231,9 @@ func (t *tx) Commit() error {
 		if _, ok := g.seqs[b]; !ok {
 			g.seqs[b] = 0
 		}
+	}
+	for k := range t.own.kv {
+		delete(g.whole, k.b)
 	}
 	g.pending.merge(&t.own)
 	t.own = writes{}
