@@ -99,6 +99,24 @@ func (t *connTx) Rollback(ctx context.Context) error {
 	return err
 }
 
+// end ends a read-only transaction without waiting for the server: the
+// ROLLBACK's answer is read, and the connection given back, in the
+// background. Nothing the reader did can be lost, so its caller need not
+// wait the round trip.
+func (t *connTx) end() {
+	if t.done {
+		return
+	}
+	t.done = true
+	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
+	rr := t.c.Conn().PgConn().Exec(ctx, "ROLLBACK")
+	go func() {
+		defer cancel()
+		rr.ReadAll() // a failure leaves the connection broken: the pool closes it
+		t.c.Release()
+	}()
+}
+
 // rollback ends t on the server even when the transaction's context has
 // ended; a connection it cannot roll back is closed, which rolls back too.
 func rollback(t *connTx) error {
@@ -217,7 +235,8 @@ func (t *tx) Commit() error {
 			rollback(t.conn)
 			return fmt.Errorf("commit after an error in the transaction (nothing was kept): %w", t.err)
 		}
-		return rollback(t.conn)
+		t.conn.end()
+		return nil
 	}
 	g := t.g
 	if t.err != nil {
@@ -251,7 +270,8 @@ func (t *tx) Rollback() error {
 	}
 	t.done = true
 	if !t.writable {
-		return rollback(t.conn)
+		t.conn.end()
+		return nil
 	}
 	t.own = writes{}
 	t.db.endTurn(t.g)
