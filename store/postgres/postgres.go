@@ -13,15 +13,31 @@
 // the database; a read-only transaction is REPEATABLE READ READ ONLY, its
 // snapshot fixed at Begin.
 //
-// Caveats: every Get and cursor page is a round trip to the server. A Get
-// or cursor whose query fails returns nil as if the key were absent, and a
-// Bucket whose query fails returns a bucket whose operations all fail (not
-// nil, which would say it does not exist); the failure makes Commit fail,
-// and Err (store.KVFailer) reports it in a read-only transaction too.
-// Failures that mean the server is away wrap store.ErrUnavailable, and a
-// Begin after the server dropped the pool's connections reconnects. WriteTo
-// is not supported (there is no file to write): boltdb.BackupFile copies a
-// Store on PostgreSQL into a bbolt file with store.Copy instead.
+// Read-write transactions of one DB take turns and share commits (group.go):
+// while one is open, those waiting for their turn join its PostgreSQL
+// transaction, each after the one before it, and the last of them sends
+// one COMMIT for all — one WAL flush. Each Commit returns when that COMMIT
+// has, so nothing is acknowledged before it is durable, and a transaction
+// that fails or rolls back leaves the others of its group alone. A
+// read-write transaction sends no change before its group commits (writes.go):
+// Put, Delete, NextSequence and CreateBucketIfNotExists are kept and sent
+// in a few statements in the COMMIT's round trip; reads see them. BEGIN,
+// the lock, every bucket's sequence and the generation go in one round
+// trip, and what a group has read it does not ask again (the lock keeps
+// other writers out).
+//
+// Caveats: every Get and cursor page that is not answered so is a round trip
+// to the server. A Get or cursor whose query fails returns nil as if the key
+// were absent, and a reader's Bucket whose query fails returns a bucket whose
+// operations all fail (not nil, which would say it does not exist); the
+// failure makes Commit fail — in a read-write transaction the Commit of
+// every transaction of its group, since the statement aborted their shared
+// PostgreSQL transaction — and Err (store.KVFailer) reports it in a
+// read-only transaction too. Failures that mean the server is away wrap
+// store.ErrUnavailable, and a Begin after the server dropped the pool's
+// connections reconnects. WriteTo is not supported (there is no file to
+// write): boltdb.BackupFile copies a Store on PostgreSQL into a bbolt file
+// with store.Copy instead.
 package postgres
 
 import (
