@@ -29,7 +29,9 @@ import (
 // nil error still means the changes are durable, and no other process (or
 // reader) can see them before. A failed statement aborts the group's
 // transaction, and every Commit of the group then returns an error: nothing
-// of the group is kept.
+// of the group is kept. As with bbolt's Batch, a transaction must not
+// wait during its turn for another writer's Commit to have returned: that
+// Commit waits for the group, which waits for it.
 
 // maxGroup bounds how many transactions share one COMMIT, and with it how
 // long the first of them waits for it.
