@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -56,6 +57,8 @@ type group struct {
 	// pending holds the changes of the group's committed transactions
 	// that have not been sent yet.
 	pending writes
+	// writes is relman_meta's "writes" at BEGIN; -1 if unknown.
+	writes int64
 	// members counts the transactions that committed into the group.
 	members int
 	// broken is the failure of a statement, which aborted the transaction.
@@ -79,7 +82,16 @@ type writer struct {
 	// turn's holder): a writer never waits behind readers for one of
 	// the pool's.
 	conn *pgxpool.Conn
+	// known and whole are what the last group read or wrote, valid while
+	// relman_meta's "writes" is still at writes: then no one changed the
+	// data since, and the next group starts with them.
+	known  map[bk]entry
+	whole  map[string]*page
+	writes int64
 }
+
+// maxKnown bounds how many keys a DB keeps from one group to the next.
+const maxKnown = 20000
 
 // takeTurn waits for the write turn until ctx ends.
 func (w *writer) takeTurn(ctx context.Context) error {
@@ -131,7 +143,11 @@ func (w *writer) waiting() bool {
 // trip.
 var writeBegin = fmt.Sprintf(`BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE; SELECT pg_advisory_xact_lock(%d); `+
 	`SELECT bucket, seq FROM relman_buckets; `+
-	`SELECT value FROM relman_kv WHERE bucket = '\x%x'::bytea AND key = '\x%x'::bytea`, writeLock, genBucket, genKey)
+	`SELECT value FROM relman_kv WHERE bucket = '\x%x'::bytea AND key = '\x%x'::bytea; `+
+	`SELECT value FROM relman_meta WHERE key = 'writes'`, writeLock, genBucket, genKey)
+
+// readWrites is the statement that reads relman_meta's "writes".
+const readWrites = `SELECT value FROM relman_meta WHERE key = 'writes'`
 
 // beginWrite waits for the write turn and joins the open group, or starts
 // one.
@@ -181,10 +197,20 @@ func (d *DB) startGroup(ctx context.Context) (*group, error) {
 		return nil, fmt.Errorf("begin on %s: %w", d.name, unavailable(err))
 	}
 	g := &group{conn: c, seqs: make(map[string]uint64), known: make(map[bk]entry), whole: make(map[string]*page), done: make(chan struct{})}
-	if len(c.res) != 4 {
+	if len(c.res) != 5 {
 		rollback(c)
-		return nil, fmt.Errorf("begin on %s: %d results to the first statements; want 4", d.name, len(c.res))
+		return nil, fmt.Errorf("begin on %s: %d results to the first statements; want 5", d.name, len(c.res))
 	}
+	g.writes = -1
+	if rows := c.res[4].Rows; len(rows) == 1 {
+		if n, err := strconv.ParseInt(string(rows[0][0]), 10, 64); err == nil {
+			g.writes = n
+		}
+	}
+	if d.w.known != nil && g.writes >= 0 && g.writes == d.w.writes {
+		g.known, g.whole = d.w.known, d.w.whole // no one wrote since the last group
+	}
+	d.w.known, d.w.whole = nil, nil
 	for _, row := range c.res[2].Rows {
 		name, err := decodeBytea(row[0])
 		if err == nil {
@@ -227,13 +253,21 @@ func (d *DB) endTurn(g *group) {
 		ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
 		if _, err := g.conn.c.Exec(ctx, "ROLLBACK"); err == nil {
 			g.conn.done, d.w.conn = true, g.conn.c
+			if g.writes >= 0 && len(g.known) <= maxKnown {
+				// Nothing was written: what it read stays valid.
+				d.w.known, d.w.whole, d.w.writes = g.known, g.whole, g.writes
+			}
 		} else {
 			rollback(g.conn)
 		}
 		cancel()
 	default:
-		if g.err = g.commit(); g.err == nil {
+		var writes int64
+		if writes, g.err = g.commit(); g.err == nil {
 			d.w.conn = g.conn.c
+			if len(g.known) <= maxKnown {
+				d.w.known, d.w.whole, d.w.writes = g.known, g.whole, writes
+			}
 		}
 	}
 	close(g.done)
@@ -245,12 +279,14 @@ func (d *DB) endTurn(g *group) {
 // the other transactions of the group wait for it too.
 const commitTimeout = 30 * time.Second
 
-// commit sends the group's pending changes and COMMIT in one round trip.
-func (g *group) commit() error {
+// commit sends the group's pending changes and COMMIT in one round trip,
+// and returns relman_meta's "writes" as the changes left it.
+func (g *group) commit() (int64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 	defer cancel()
 	batch := &pgx.Batch{}
 	n := g.pending.queue(batch)
+	batch.Queue(readWrites)
 	batch.Queue("COMMIT")
 	br := g.conn.c.SendBatch(ctx, batch)
 	var err error
@@ -259,11 +295,14 @@ func (g *group) commit() error {
 			break
 		}
 	}
+	var writes int64
 	if err == nil {
-		var tag []byte
+		err = br.QueryRow().Scan(&writes)
+	}
+	if err == nil {
 		t, cerr := br.Exec()
-		tag, err = []byte(t.String()), cerr
-		if err == nil && string(tag) == "ROLLBACK" {
+		err = cerr
+		if err == nil && t.String() == "ROLLBACK" {
 			err = pgx.ErrTxCommitRollback
 		}
 	}
@@ -272,10 +311,22 @@ func (g *group) commit() error {
 	}
 	if err != nil {
 		rollback(g.conn)
-		return fmt.Errorf("commit: %w", classify(err))
+		return 0, fmt.Errorf("commit: %w", classify(err))
 	}
 	g.conn.done = true // the connection is kept for the next group
-	return nil
+	g.sent()
+	return writes, nil
+}
+
+// sent records the pending changes, now on the server, as known. Their
+// values are copied: the callers that wrote them may reuse their memory
+// once their Commit returns, and known may outlive the group.
+func (g *group) sent() {
+	for k, e := range g.pending.kv {
+		e.v = bytes.Clone(e.v)
+		g.known[k] = e
+	}
+	g.pending = writes{}
 }
 
 var _ store.Batcher = (*DB)(nil)

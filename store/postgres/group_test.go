@@ -147,3 +147,65 @@ func TestGroupedCommits(t *testing.T) {
 		}
 	})
 }
+
+// get returns the value of k in b as a new read-write transaction of d
+// sees it, and rolls the transaction back.
+func get(t *testing.T, d *DB, k string) []byte {
+	t.Helper()
+	tx, err := d.Begin(context.Background(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	return append([]byte(nil), tx.Bucket([]byte("b")).Get([]byte(k))...)
+}
+
+// put sets k to v in b in a read-write transaction of d.
+func put(t *testing.T, d *DB, k string, v []byte) {
+	t.Helper()
+	tx, err := d.Begin(context.Background(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Bucket([]byte("b")).Put([]byte(k), v); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestKnownAcrossGroups: what a group read or wrote is kept for the next
+// group only while no one else wrote: a write by another process (another
+// DB on the same database) is seen at once, and a caller reusing the
+// memory of a value it put does not change what the next group reads.
+func TestKnownAcrossGroups(t *testing.T) {
+	a := openGroupKV(t)
+	b, err := OpenKV(context.Background(), a.pool.Config().ConnConfig.ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+
+	buf := []byte("1")
+	put(t, a, "k", buf)
+	buf[0] = 'X' // the caller's memory, reused after Commit returned
+	if got := get(t, a, "k"); string(got) != "1" {
+		t.Errorf("next group reads k = %q; want %q", got, "1")
+	}
+	put(t, b, "k", []byte("2")) // another process
+	if got := get(t, a, "k"); string(got) != "2" {
+		t.Errorf("after another process set k, a group reads k = %q; want %q", got, "2")
+	}
+	tx, err := b.Begin(context.Background(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx.Bucket([]byte("b")).Delete([]byte("k"))
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, a, "k"); len(got) != 0 {
+		t.Errorf("after another process deleted k, a group reads k = %q; want nothing", got)
+	}
+}

@@ -169,6 +169,17 @@ func (d *DB) createTables(ctx context.Context) error {
 				holder text NOT NULL,
 				epoch bigint NOT NULL,
 				valid_until timestamptz NOT NULL)`,
+			// relman_meta's "writes" counts the statements that changed
+			// relman_kv or relman_buckets, whoever sent them: a writer
+			// that finds it where its last commit left it knows no one
+			// else wrote since, and keeps what it read (group.go).
+			`INSERT INTO relman_meta (key, value) VALUES ('writes', 0) ON CONFLICT DO NOTHING`,
+			`CREATE OR REPLACE FUNCTION relman_count_writes() RETURNS trigger LANGUAGE plpgsql AS $$
+				BEGIN UPDATE relman_meta SET value = value + 1 WHERE key = 'writes'; RETURN NULL; END $$`,
+			`CREATE OR REPLACE TRIGGER relman_kv_writes AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON relman_kv
+				FOR EACH STATEMENT EXECUTE FUNCTION relman_count_writes()`,
+			`CREATE OR REPLACE TRIGGER relman_buckets_writes AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON relman_buckets
+				FOR EACH STATEMENT EXECUTE FUNCTION relman_count_writes()`,
 		} {
 			if _, err := tx.Exec(ctx, q); err != nil {
 				return fmt.Errorf("create tables: %w", err)

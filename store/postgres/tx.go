@@ -331,9 +331,6 @@ func (t *tx) roundTrip(q string, args []any, each func(pgx.Rows) error) error {
 	if err != nil {
 		return err
 	}
-	for k, e := range t.g.pending.kv {
-		t.g.known[k] = e
-	}
-	t.g.pending = writes{}
+	t.g.sent()
 	return nil
 }
