@@ -2,12 +2,13 @@
 // only importer of github.com/jackc/pgx: the adapters here give a database
 // the shape of store.KV.
 //
-// The buckets live in three tables relman creates at Open: relman_buckets
+// The buckets live in four tables relman creates at Open: relman_buckets
 // (a bucket's name and its NextSequence counter, so a rolled-back
 // transaction gives its numbers back), relman_kv (bucket, key, value; keys
-// are bytea, which PostgreSQL orders byte by byte as bbolt does), and
-// relman_meta (the version of this layout), and relman_lease (the leader
-// lease, store.Leaser; see lease.go). A read-write transaction is
+// are bytea, which PostgreSQL orders byte by byte as bbolt does),
+// relman_meta (the version of this layout, and a count of writes), and
+// relman_lease (the leader lease, store.Leaser; see lease.go). A
+// read-write transaction is
 // READ COMMITTED and takes a transaction-level advisory lock as its first
 // statement, so there is one writer at a time across every process sharing
 // the database; a read-only transaction is REPEATABLE READ READ ONLY, its
@@ -24,7 +25,10 @@
 // in a few statements in the COMMIT's round trip; reads see them. BEGIN,
 // the lock, every bucket's sequence and the generation go in one round
 // trip, and what a group has read it does not ask again (the lock keeps
-// other writers out).
+// other writers out); the next group starts with it when relman_meta's
+// "writes" — bumped by a trigger on every statement that changes
+// relman_kv or relman_buckets, whoever sends it — shows no one else wrote
+// in between.
 //
 // Caveats: every Get and cursor page that is not answered so is a round trip
 // to the server. A Get or cursor whose query fails returns nil as if the key
