@@ -146,8 +146,9 @@ var writeBegin = fmt.Sprintf(`BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE; S
 	`SELECT value FROM relman_kv WHERE bucket = '\x%x'::bytea AND key = '\x%x'::bytea; `+
 	`SELECT value FROM relman_meta WHERE key = 'writes'`, writeLock, genBucket, genKey)
 
-// readWrites is the statement that reads relman_meta's "writes".
-const readWrites = `SELECT value FROM relman_meta WHERE key = 'writes'`
+// readWrites reads relman_meta's "writes" at COMMIT: -1 when the row is
+// missing, which keeps nothing for the next group.
+const readWrites = `SELECT coalesce((SELECT value FROM relman_meta WHERE key = 'writes'), -1)`
 
 // beginWrite waits for the write turn and joins the open group, or starts
 // one.
@@ -265,7 +266,7 @@ func (d *DB) endTurn(g *group) {
 		var writes int64
 		if writes, g.err = g.commit(); g.err == nil {
 			d.w.conn = g.conn.c
-			if len(g.known) <= maxKnown {
+			if writes >= 0 && len(g.known) <= maxKnown {
 				d.w.known, d.w.whole, d.w.writes = g.known, g.whole, writes
 			}
 		}
