@@ -18,8 +18,14 @@ var ErrNoBackup = errors.New("this database is not backed up by relman")
 type KV interface {
 	// Begin starts a transaction, read-write if writable. At most one
 	// read-write transaction is open at a time: Begin(true) waits for the
-	// previous one to end. A read-only transaction sees a snapshot of the
-	// data as of Begin. Every transaction must end in Commit or Rollback.
+	// previous one to end. A backend may end that wait when the previous
+	// one calls Commit, before its Commit returns, and commit both together
+	// (store/postgres groups commits so): the next one sees the previous
+	// one's changes, and each Commit returns nil only once both are
+	// durable. So a read-write transaction must not wait, while open, for
+	// another writer's Commit to have returned. A read-only transaction
+	// sees a snapshot of the data as of Begin. Every transaction must end
+	// in Commit or Rollback.
 	// ctx bounds the wait for the write lock where the backend supports
 	// it, and is the context of the transaction's queries.
 	Begin(ctx context.Context, writable bool) (KVTx, error)

@@ -3,9 +3,9 @@ package postgres
 import (
 	"bytes"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -26,10 +26,17 @@ type cursor struct {
 	keys, values [][]byte
 	i            int
 	more         bool
+	// ov holds a read-write transaction's own changes to the bucket, in
+	// key order, at position j; fromServer and fromOwn say which of the
+	// two the current key came from (both when it is in both).
+	ov                  []overlaid
+	j                   int
+	fromServer, fromOwn bool
 }
 
 func (b *bucket) Get(k []byte) []byte {
-	if t := b.tx; t.genRead && bytes.Equal(b.name, genBucket) && bytes.Equal(k, genKey) {
+	t := b.tx
+	if t.genRead && bytes.Equal(b.name, genBucket) && bytes.Equal(k, genKey) {
 		if t.gen == nil {
 			return nil
 		}
@@ -40,12 +47,35 @@ func (b *bucket) Get(k []byte) []byte {
 		}
 		return v
 	}
-	var v []byte
-	err := b.tx.tx.QueryRow(b.tx.ctx, `SELECT value FROM relman_kv WHERE bucket = $1 AND key = $2`, b.name, k).Scan(&v)
-	if err != nil {
-		if !errors.Is(err, pgx.ErrNoRows) {
-			b.tx.fail(fmt.Errorf("get %q from %q: %w", k, b.name, err))
+	var key bk
+	if t.writable {
+		key = bk{string(b.name), string(k)}
+		for _, m := range []map[bk]entry{t.own.kv, t.g.pending.kv, t.g.known} {
+			if e, ok := m[key]; ok {
+				if e.gone {
+					return nil
+				}
+				if e.v == nil {
+					return []byte{}
+				}
+				return e.v
+			}
 		}
+	}
+	var v []byte
+	found := false
+	err := t.query(`SELECT value FROM relman_kv WHERE bucket = $1 AND key = $2`, []any{b.name, k}, func(rows pgx.Rows) error {
+		found = true
+		return rows.Scan(&v)
+	})
+	if err != nil {
+		t.fail(fmt.Errorf("get %q from %q: %w", k, b.name, err))
+		return nil
+	}
+	if t.writable {
+		t.g.known[key] = entry{v: v, gone: !found}
+	}
+	if !found {
 		return nil
 	}
 	if v == nil {
@@ -54,81 +84,99 @@ func (b *bucket) Get(k []byte) []byte {
 	return v
 }
 
-func (b *bucket) Put(k, v []byte) error {
-	if !b.tx.writable {
+// change checks that the transaction may change the bucket.
+func (b *bucket) change() error {
+	switch {
+	case !b.tx.writable:
 		return errReadOnly
+	case b.tx.done:
+		return errEnded
+	}
+	return nil
+}
+
+func (b *bucket) Put(k, v []byte) error {
+	if err := b.change(); err != nil {
+		return err
 	}
 	if len(k) == 0 {
 		return b.tx.fail(fmt.Errorf("put into %q: the key is empty", b.name))
 	}
-	if v == nil {
-		v = []byte{}
-	}
-	_, err := b.tx.tx.Exec(b.tx.ctx, `INSERT INTO relman_kv (bucket, key, value) VALUES ($1, $2, $3)
-		ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value`, b.name, k, v)
-	if err != nil {
-		err = fmt.Errorf("put %q into %q: %w", k, b.name, err)
-	}
-	return b.tx.fail(err)
+	b.tx.own.put(string(b.name), string(k), entry{v: v})
+	return nil
 }
 
-// PutMany sets every key in one statement, one round trip instead of one
-// per key (store.Copy loads buckets with it).
+// PutMany sets every key; like Put, it sends nothing before the commit,
+// where each bucket's keys go in one statement (store.Copy loads buckets
+// with it).
 func (b *bucket) PutMany(keys, values [][]byte) error {
-	if !b.tx.writable {
-		return errReadOnly
+	if err := b.change(); err != nil {
+		return err
 	}
 	if len(keys) != len(values) {
 		return b.tx.fail(fmt.Errorf("put into %q: %d keys but %d values", b.name, len(keys), len(values)))
 	}
-	vs := make([][]byte, len(values))
-	for i, k := range keys {
+	for _, k := range keys {
 		if len(k) == 0 {
 			return b.tx.fail(fmt.Errorf("put into %q: a key is empty", b.name))
 		}
-		if vs[i] = values[i]; vs[i] == nil {
-			vs[i] = []byte{}
-		}
 	}
-	_, err := b.tx.tx.Exec(b.tx.ctx, `INSERT INTO relman_kv (bucket, key, value)
-		SELECT $1, k, v FROM unnest($2::bytea[], $3::bytea[]) AS t (k, v)
-		ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value`, b.name, keys, vs)
-	if err != nil {
-		err = fmt.Errorf("put %d keys into %q: %w", len(keys), b.name, err)
+	for i, k := range keys {
+		b.tx.own.put(string(b.name), string(k), entry{v: values[i]})
 	}
-	return b.tx.fail(err)
+	return nil
 }
 
 func (b *bucket) Delete(k []byte) error {
-	if !b.tx.writable {
-		return errReadOnly
+	if err := b.change(); err != nil {
+		return err
 	}
-	_, err := b.tx.tx.Exec(b.tx.ctx, `DELETE FROM relman_kv WHERE bucket = $1 AND key = $2`, b.name, k)
-	if err != nil {
-		err = fmt.Errorf("delete %q from %q: %w", k, b.name, err)
+	b.tx.own.put(string(b.name), string(k), entry{gone: true})
+	return nil
+}
+
+// seq returns the bucket's sequence as a read-write transaction sees it.
+func (b *bucket) seq() uint64 {
+	if n, ok := b.tx.own.seqs[string(b.name)]; ok {
+		return n
 	}
-	return b.tx.fail(err)
+	return b.tx.g.seqs[string(b.name)]
 }
 
 func (b *bucket) NextSequence() (uint64, error) {
-	if !b.tx.writable {
-		return 0, errReadOnly
+	if err := b.change(); err != nil {
+		return 0, err
 	}
-	var n int64
-	err := b.tx.tx.QueryRow(b.tx.ctx, `UPDATE relman_buckets SET seq = seq + 1 WHERE bucket = $1 RETURNING seq`, b.name).Scan(&n)
-	if err != nil {
-		return 0, b.tx.fail(fmt.Errorf("next sequence of %q: %w", b.name, err))
+	n := b.seq() + 1
+	if n > math.MaxInt64 {
+		return 0, b.tx.fail(fmt.Errorf("next sequence of %q: more than PostgreSQL's bigint holds", b.name))
 	}
-	return uint64(n), nil
+	b.tx.own.setSeq(string(b.name), n)
+	return n, nil
 }
 
 // Buckets returns the names of every bucket, in byte order.
 func (t *tx) Buckets() ([][]byte, error) {
-	rows, err := t.tx.Query(t.ctx, `SELECT bucket FROM relman_buckets ORDER BY bucket`)
-	if err != nil {
-		return nil, t.fail(fmt.Errorf("list buckets: %w", err))
+	if t.writable {
+		var names [][]byte
+		for b := range t.g.seqs {
+			names = append(names, []byte(b))
+		}
+		for _, b := range t.own.created {
+			if _, ok := t.g.seqs[b]; !ok {
+				names = append(names, []byte(b))
+			}
+		}
+		slices.SortFunc(names, bytes.Compare)
+		return names, nil
 	}
-	names, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	var names [][]byte
+	err := t.query(`SELECT bucket FROM relman_buckets ORDER BY bucket`, nil, func(rows pgx.Rows) error {
+		var b []byte
+		err := rows.Scan(&b)
+		names = append(names, b)
+		return err
+	})
 	if err != nil {
 		return nil, t.fail(fmt.Errorf("list buckets: %w", err))
 	}
@@ -136,8 +184,18 @@ func (t *tx) Buckets() ([][]byte, error) {
 }
 
 func (b *bucket) Sequence() (uint64, error) {
+	if b.tx.writable {
+		return b.seq(), nil
+	}
 	var n int64
-	err := b.tx.tx.QueryRow(b.tx.ctx, `SELECT seq FROM relman_buckets WHERE bucket = $1`, b.name).Scan(&n)
+	found := false
+	err := b.tx.query(`SELECT seq FROM relman_buckets WHERE bucket = $1`, []any{b.name}, func(rows pgx.Rows) error {
+		found = true
+		return rows.Scan(&n)
+	})
+	if err == nil && !found {
+		err = pgx.ErrNoRows
+	}
 	if err != nil {
 		return 0, b.tx.fail(fmt.Errorf("sequence of %q: %w", b.name, err))
 	}
@@ -147,74 +205,136 @@ func (b *bucket) Sequence() (uint64, error) {
 // SetSequence sets the bucket's counter. PostgreSQL's bigint holds numbers
 // up to 2⁶³-1; a larger n is an error.
 func (b *bucket) SetSequence(n uint64) error {
-	if !b.tx.writable {
-		return errReadOnly
+	if err := b.change(); err != nil {
+		return err
 	}
 	if n > math.MaxInt64 {
 		return b.tx.fail(fmt.Errorf("set sequence of %q to %d: more than PostgreSQL's bigint holds", b.name, n))
 	}
-	_, err := b.tx.tx.Exec(b.tx.ctx, `UPDATE relman_buckets SET seq = $2 WHERE bucket = $1`, b.name, int64(n))
-	if err != nil {
-		err = fmt.Errorf("set sequence of %q: %w", b.name, err)
-	}
-	return b.tx.fail(err)
+	b.tx.own.setSeq(string(b.name), n)
+	return nil
 }
 
 func (b *bucket) Cursor() store.KVCursor { return &cursor{b: b} }
+
+// A cursor's queries: a page from a key on, and the page after a key.
+const (
+	seekFrom  = `SELECT key, value FROM relman_kv WHERE bucket = $1 AND key >= $2 ORDER BY key LIMIT $3`
+	nextAfter = `SELECT key, value FROM relman_kv WHERE bucket = $1 AND key > $2 ORDER BY key LIMIT $3`
+)
 
 func (c *cursor) Seek(k []byte) (key, value []byte) {
 	if k == nil {
 		k = []byte{}
 	}
-	c.fetch(`SELECT key, value FROM relman_kv WHERE bucket = $1 AND key >= $2 ORDER BY key LIMIT $3`, k)
+	c.fetch(seekFrom, k)
+	c.ov, c.j = nil, 0
+	if c.b.tx.writable {
+		c.ov = c.b.tx.own.inBucket(string(c.b.name))
+		for c.j < len(c.ov) && bytes.Compare(c.ov[c.j].key, k) < 0 {
+			c.j++
+		}
+	}
 	return c.current()
 }
 
 func (c *cursor) Next() (key, value []byte) {
-	if c.i < len(c.keys) {
-		c.i++
+	if c.fromServer {
+		c.nextServer()
 	}
-	if c.i == len(c.keys) && c.more {
-		c.fetch(`SELECT key, value FROM relman_kv WHERE bucket = $1 AND key > $2 ORDER BY key LIMIT $3`, c.keys[len(c.keys)-1])
+	if c.fromOwn {
+		c.j++
 	}
 	return c.current()
 }
 
-func (c *cursor) current() (key, value []byte) {
-	if c.i >= len(c.keys) {
-		return nil, nil
+// nextServer moves to the server's next key, fetching the next page when
+// the cursor is at the end of one.
+func (c *cursor) nextServer() {
+	if c.i < len(c.keys) {
+		c.i++
 	}
-	return c.keys[c.i], c.values[c.i]
+	if c.i == len(c.keys) && c.more {
+		c.fetch(nextAfter, c.keys[len(c.keys)-1])
+	}
+}
+
+// current returns the lower of the server's key and the transaction's own
+// changed key (its own change winning a tie), past the keys it deleted.
+func (c *cursor) current() (key, value []byte) {
+	for {
+		c.fromServer, c.fromOwn = false, false
+		var sk, ok []byte
+		if c.i < len(c.keys) {
+			sk = c.keys[c.i]
+		}
+		if c.j < len(c.ov) {
+			ok = c.ov[c.j].key
+		}
+		switch {
+		case sk == nil && ok == nil:
+			return nil, nil
+		case ok == nil:
+			c.fromServer = true
+			return sk, c.values[c.i]
+		case sk != nil && bytes.Compare(sk, ok) < 0:
+			c.fromServer = true
+			return sk, c.values[c.i]
+		}
+		c.fromOwn = true
+		c.fromServer = sk != nil && bytes.Equal(sk, ok)
+		e := c.ov[c.j].entry
+		if !e.gone {
+			if e.v == nil {
+				return ok, []byte{}
+			}
+			return ok, e.v
+		}
+		if c.fromServer {
+			c.nextServer()
+		}
+		c.j++
+	}
 }
 
 // fetch replaces the cursor's page with the result of q, a query of the
 // bucket's keys from k on.
 func (c *cursor) fetch(q string, k []byte) {
 	c.keys, c.values, c.i, c.more = c.keys[:0:0], c.values[:0:0], 0, false
-	rows, err := c.b.tx.tx.Query(c.b.tx.ctx, q, c.b.name, k, pageSize)
-	if err != nil {
-		c.b.tx.fail(fmt.Errorf("cursor over %q: %w", c.b.name, err))
-		return
+	t := c.b.tx
+	if t.writable {
+		if p, ok := t.g.whole[string(c.b.name)]; ok {
+			// The group has the whole bucket: the page is every key from k.
+			i, _ := slices.BinarySearchFunc(p.keys, k, bytes.Compare)
+			if q == nextAfter && i < len(p.keys) && bytes.Equal(p.keys[i], k) {
+				i++ // Next's query starts after k
+			}
+			c.keys, c.values = p.keys[i:len(p.keys):len(p.keys)], p.values[i:len(p.values):len(p.values)]
+			return
+		}
 	}
-	defer rows.Close()
-	for rows.Next() {
+	err := t.query(q, []any{c.b.name, k, pageSize}, func(rows pgx.Rows) error {
 		var k, v []byte
 		if err := rows.Scan(&k, &v); err != nil {
-			c.b.tx.fail(fmt.Errorf("cursor over %q: %w", c.b.name, err))
-			c.keys, c.values = nil, nil
-			return
+			return err
 		}
 		if v == nil {
 			v = []byte{}
 		}
 		c.keys, c.values = append(c.keys, k), append(c.values, v)
-	}
-	if err := rows.Err(); err != nil {
-		c.b.tx.fail(fmt.Errorf("cursor over %q: %w", c.b.name, err))
+		return nil
+	})
+	if err != nil {
+		t.fail(fmt.Errorf("cursor over %q: %w", c.b.name, err))
 		c.keys, c.values = nil, nil
 		return
 	}
 	c.more = len(c.keys) == pageSize
+	if t.writable && !c.more && len(k) == 0 && q == seekFrom {
+		// Read from the first key to the last: the whole bucket, which
+		// only the group's own changes (which drop it) can change.
+		t.g.whole[string(c.b.name)] = &page{keys: c.keys, values: c.values}
+	}
 }
 
 // decodeBytea decodes a bytea in PostgreSQL's text format (hex: \x…).

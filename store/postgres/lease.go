@@ -95,14 +95,17 @@ func (d *DB) CheckLease(kt store.KVTx, holder string, epoch uint64) error {
 	if !ok || !t.writable {
 		return errors.New("postgres: check the lease: not a read-write transaction of this database")
 	}
-	var one int
-	err := t.tx.QueryRow(t.ctx, `SELECT 1 FROM relman_lease WHERE name = $1 AND holder = $2 AND epoch = $3 FOR SHARE`,
-		leaseName, holder, int64(epoch)).Scan(&one)
+	found := false
+	err := t.query(`SELECT 1 FROM relman_lease WHERE name = $1 AND holder = $2 AND epoch = $3 FOR SHARE`,
+		[]any{leaseName, holder, int64(epoch)}, func(pgx.Rows) error {
+			found = true
+			return nil
+		})
 	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return fmt.Errorf("%w (held as %s at epoch %d): another replica took it", store.ErrNotLeader, holder, epoch)
 	case err != nil:
 		return t.fail(fmt.Errorf("check the lease: %w", err))
+	case !found:
+		return fmt.Errorf("%w (held as %s at epoch %d): another replica took it", store.ErrNotLeader, holder, epoch)
 	}
 	return nil
 }
@@ -123,15 +126,17 @@ func (d *DB) Holds(ctx context.Context, holder string, epoch uint64) (bool, erro
 
 var _ store.Waker = (*DB)(nil)
 
-// Wake notifies relman_<topic> when kt commits.
+// Wake notifies relman_<topic> when kt commits (with the changes, at the
+// group's COMMIT).
 func (d *DB) Wake(kt store.KVTx, topic string) error {
 	t, ok := kt.(*tx)
 	if !ok || !t.writable {
 		return errors.New("postgres: wake: not a read-write transaction of this database")
 	}
-	if _, err := t.tx.Exec(t.ctx, `SELECT pg_notify($1, '')`, "relman_"+topic); err != nil {
-		return t.fail(fmt.Errorf("wake %s: %w", topic, err))
+	if t.done {
+		return errEnded
 	}
+	t.own.wake("relman_" + topic)
 	return nil
 }
 

@@ -2,26 +2,46 @@
 // only importer of github.com/jackc/pgx: the adapters here give a database
 // the shape of store.KV.
 //
-// The buckets live in three tables relman creates at Open: relman_buckets
+// The buckets live in four tables relman creates at Open: relman_buckets
 // (a bucket's name and its NextSequence counter, so a rolled-back
 // transaction gives its numbers back), relman_kv (bucket, key, value; keys
-// are bytea, which PostgreSQL orders byte by byte as bbolt does), and
-// relman_meta (the version of this layout), and relman_lease (the leader
-// lease, store.Leaser; see lease.go). A read-write transaction is
+// are bytea, which PostgreSQL orders byte by byte as bbolt does),
+// relman_meta (the version of this layout, and a count of writes), and
+// relman_lease (the leader lease, store.Leaser; see lease.go). A
+// read-write transaction is
 // READ COMMITTED and takes a transaction-level advisory lock as its first
 // statement, so there is one writer at a time across every process sharing
 // the database; a read-only transaction is REPEATABLE READ READ ONLY, its
 // snapshot fixed at Begin.
 //
-// Caveats: every Get and cursor page is a round trip to the server. A Get
-// or cursor whose query fails returns nil as if the key were absent, and a
-// Bucket whose query fails returns a bucket whose operations all fail (not
-// nil, which would say it does not exist); the failure makes Commit fail,
-// and Err (store.KVFailer) reports it in a read-only transaction too.
-// Failures that mean the server is away wrap store.ErrUnavailable, and a
-// Begin after the server dropped the pool's connections reconnects. WriteTo
-// is not supported (there is no file to write): boltdb.BackupFile copies a
-// Store on PostgreSQL into a bbolt file with store.Copy instead.
+// Read-write transactions of one DB take turns and share commits (group.go):
+// while one is open, those waiting for their turn join its PostgreSQL
+// transaction, each after the one before it, and the last of them sends
+// one COMMIT for all — one WAL flush. Each Commit returns when that COMMIT
+// has, so nothing is acknowledged before it is durable, and a transaction
+// that fails or rolls back leaves the others of its group alone. A
+// read-write transaction sends no change before its group commits (writes.go):
+// Put, Delete, NextSequence and CreateBucketIfNotExists are kept and sent
+// in a few statements in the COMMIT's round trip; reads see them. BEGIN,
+// the lock, every bucket's sequence and the generation go in one round
+// trip, and what a group has read it does not ask again (the lock keeps
+// other writers out); the next group starts with it when relman_meta's
+// "writes" — bumped by a trigger on every statement that changes
+// relman_kv or relman_buckets, whoever sends it — shows no one else wrote
+// in between.
+//
+// Caveats: every Get and cursor page that is not answered so is a round trip
+// to the server. A Get or cursor whose query fails returns nil as if the key
+// were absent, and a reader's Bucket whose query fails returns a bucket whose
+// operations all fail (not nil, which would say it does not exist); the
+// failure makes Commit fail — in a read-write transaction the Commit of
+// every transaction of its group, since the statement aborted their shared
+// PostgreSQL transaction — and Err (store.KVFailer) reports it in a
+// read-only transaction too. Failures that mean the server is away wrap
+// store.ErrUnavailable, and a Begin after the server dropped the pool's
+// connections reconnects. WriteTo is not supported (there is no file to
+// write): boltdb.BackupFile copies a Store on PostgreSQL into a bbolt file
+// with store.Copy instead.
 package postgres
 
 import (
@@ -163,6 +183,17 @@ func (d *DB) createTables(ctx context.Context) error {
 				holder text NOT NULL,
 				epoch bigint NOT NULL,
 				valid_until timestamptz NOT NULL)`,
+			// relman_meta's "writes" counts the statements that changed
+			// relman_kv or relman_buckets, whoever sent them: a writer
+			// that finds it where its last commit left it knows no one
+			// else wrote since, and keeps what it read (group.go).
+			`INSERT INTO relman_meta (key, value) VALUES ('writes', 0) ON CONFLICT DO NOTHING`,
+			`CREATE OR REPLACE FUNCTION relman_count_writes() RETURNS trigger LANGUAGE plpgsql AS $$
+				BEGIN UPDATE relman_meta SET value = value + 1 WHERE key = 'writes'; RETURN NULL; END $$`,
+			`CREATE OR REPLACE TRIGGER relman_kv_writes AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON relman_kv
+				FOR EACH STATEMENT EXECUTE FUNCTION relman_count_writes()`,
+			`CREATE OR REPLACE TRIGGER relman_buckets_writes AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON relman_buckets
+				FOR EACH STATEMENT EXECUTE FUNCTION relman_count_writes()`,
 		} {
 			if _, err := tx.Exec(ctx, q); err != nil {
 				return fmt.Errorf("create tables: %w", err)
@@ -193,8 +224,10 @@ type DB struct {
 	reader *pgxpool.Conn
 	// buckets holds the names of the buckets known to exist (string →
 	// struct{}): a bucket, once created and committed, is never removed,
-	// so a transaction need not ask the server again.
+	// so a reader need not ask the server again.
 	buckets sync.Map
+	// w is the read-write side: turns and grouped commits (group.go).
+	w writer
 }
 
 var (
@@ -215,26 +248,22 @@ func (d *DB) Begin(ctx context.Context, writable bool) (store.KVTx, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	// BEGIN and the transaction's first statement go in one round trip
-	// (the simple protocol runs several statements in one query): a
-	// reader's SELECT fixes its snapshot now; a writer's takes the write
-	// lock.
-	//
-	// A reader's first statement reads the generation, which the store
-	// reads first in every transaction (store.GenerationKey): that Get is
-	// then answered without asking again.
-	begin := readBegin
 	if writable {
-		begin = fmt.Sprintf(`BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE; SELECT pg_advisory_xact_lock(%d)`, writeLock)
+		return d.beginWrite(ctx)
 	}
-	t, err := d.begin(ctx, begin)
+	// BEGIN and the transaction's first statement go in one round trip
+	// (the simple protocol runs several statements in one query); the
+	// SELECT fixes the reader's snapshot now. It reads the generation,
+	// which the store reads first in every transaction
+	// (store.GenerationKey): that Get is then answered without asking.
+	t, err := d.begin(ctx, readBegin)
 	if err != nil && ctx.Err() == nil && transient(err) {
 		// The server dropped a connection of the pool (it restarted, failed
 		// over, or terminated its backends): the pool's other idle
 		// connections are likely gone too. Drop them all and try once more
 		// on a new one; nothing was done in the transaction yet.
 		d.pool.Reset()
-		t, err = d.begin(ctx, begin)
+		t, err = d.begin(ctx, readBegin)
 	}
 	if err != nil {
 		// Begin fails only when the server or the wait for it does: the
@@ -244,11 +273,7 @@ func (d *DB) Begin(ctx context.Context, writable bool) (store.KVTx, error) {
 		}
 		return nil, fmt.Errorf("begin on %s: %w", d.name, unavailable(err))
 	}
-	kt := &tx{ctx: ctx, tx: t, writable: writable, db: d}
-	if !writable {
-		kt.gen, kt.genRead = t.first, true
-	}
-	return kt, nil
+	return &tx{ctx: ctx, conn: t, db: d, gen: t.first, genRead: true}, nil
 }
 
 // Name names the database for messages: its host and database, never the
@@ -263,6 +288,12 @@ func (d *DB) Close() error {
 		d.reader = nil
 	}
 	d.readMu.Unlock()
+	d.w.mu.Lock()
+	if d.w.conn != nil && !d.w.busy {
+		d.w.conn.Release()
+		d.w.conn = nil
+	}
+	d.w.mu.Unlock()
 	d.pool.Close()
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -13,10 +14,13 @@ import (
 	"relman/store"
 )
 
-// tx is a transaction of a DB (store.KVTx).
+// tx is a transaction of a DB (store.KVTx). A read-only one has a
+// connection of its own; a read-write one belongs to a group (group.go),
+// whose connection it uses during its turn, and keeps its changes in own
+// until it commits.
 type tx struct {
 	ctx      context.Context
-	tx       querier
+	conn     *connTx
 	writable bool
 	// err is the first error an operation of the transaction
 	// returned: Commit then keeps nothing, as store.KVTx requires.
@@ -28,9 +32,9 @@ type tx struct {
 	// format), valid when genRead: Get answers it without asking.
 	gen     []byte
 	genRead bool
-	// created says the transaction created a bucket: what it sees of
-	// buckets may yet be rolled back, so it tells db nothing.
-	created bool
+	// g is a read-write transaction's group, and own its changes.
+	g   *group
+	own writes
 }
 
 // genBucket and genKey are where the store keeps its generation.
@@ -42,13 +46,17 @@ var readBegin = fmt.Sprintf(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; `+
 	`SELECT value FROM relman_kv WHERE bucket = '\x%x'::bytea AND key = '\x%x'::bytea`, genBucket, genKey)
 
 // begin takes a connection of the pool and runs begin on it: BEGIN and the
-// transaction's first statement, whose first value (the generation, for a
-// reader) it keeps.
+// transaction's first statements, whose results it keeps.
 func (d *DB) begin(ctx context.Context, begin string) (*connTx, error) {
 	c, err := d.pool.Acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return beginOn(ctx, c, begin)
+}
+
+// beginOn is begin on the connection c, which it releases on error.
+func beginOn(ctx context.Context, c *pgxpool.Conn, begin string) (*connTx, error) {
 	res, err := c.Conn().PgConn().Exec(ctx, begin).ReadAll()
 	if err == nil {
 		for _, r := range res {
@@ -61,20 +69,11 @@ func (d *DB) begin(ctx context.Context, begin string) (*connTx, error) {
 		c.Release() // not idle: the pool closes it, which rolls back
 		return nil, err
 	}
-	t := &connTx{c: c}
+	t := &connTx{c: c, res: res}
 	if last := res[len(res)-1]; len(last.Rows) == 1 && len(last.Rows[0]) == 1 {
 		t.first = last.Rows[0][0] // text format
 	}
 	return t, nil
-}
-
-// querier is what a transaction of the KV uses of its connection.
-type querier interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-	Commit(ctx context.Context) error
-	Rollback(ctx context.Context) error
 }
 
 // connTx is a transaction Begin opened on a connection of the pool; ending
@@ -82,49 +81,45 @@ type querier interface {
 type connTx struct {
 	c    *pgxpool.Conn
 	done bool
-	// first is the value the first statement after BEGIN returned, in
-	// text format (bytea as \x and hex); nil when it returned no row.
+	// res holds the results of the statements sent with BEGIN, in text
+	// format (bytea as \x and hex); first is the first value of the last
+	// one, nil when it returned no row.
+	res   []*pgconn.Result
 	first []byte
 }
 
-func (t *connTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	return t.c.Exec(ctx, sql, args...)
-}
-
-func (t *connTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	return t.c.Query(ctx, sql, args...)
-}
-
-func (t *connTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	return t.c.QueryRow(ctx, sql, args...)
-}
-
-// Commit commits; a transaction the server had already aborted answers
-// ROLLBACK to it, which is an error: nothing was kept.
-func (t *connTx) Commit(ctx context.Context) error {
-	return t.end(ctx, "COMMIT")
-}
-
+// Rollback ends the transaction and gives the connection back.
 func (t *connTx) Rollback(ctx context.Context) error {
-	return t.end(ctx, "ROLLBACK")
-}
-
-func (t *connTx) end(ctx context.Context, sql string) error {
 	if t.done {
 		return pgx.ErrTxClosed
 	}
 	t.done = true
 	defer t.c.Release()
-	tag, err := t.c.Exec(ctx, sql)
-	if err == nil && sql == "COMMIT" && tag.String() == "ROLLBACK" {
-		return pgx.ErrTxCommitRollback
-	}
+	_, err := t.c.Exec(ctx, "ROLLBACK")
 	return err
+}
+
+// end ends a read-only transaction without waiting for the server: the
+// ROLLBACK's answer is read, and the connection given back, in the
+// background. Nothing the reader did can be lost, so its caller need not
+// wait the round trip.
+func (t *connTx) end() {
+	if t.done {
+		return
+	}
+	t.done = true
+	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
+	rr := t.c.Conn().PgConn().Exec(ctx, "ROLLBACK")
+	go func() {
+		defer cancel()
+		rr.ReadAll() // a failure leaves the connection broken: the pool closes it
+		t.c.Release()
+	}()
 }
 
 // rollback ends t on the server even when the transaction's context has
 // ended; a connection it cannot roll back is closed, which rolls back too.
-func rollback(t querier) error {
+func rollback(t *connTx) error {
 	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
 	defer cancel()
 	return t.Rollback(ctx)
@@ -158,17 +153,24 @@ func (t *tx) Bucket(name []byte) store.KVBucket {
 		}
 	}
 	b := &bucket{name: append([]byte(nil), name...), tx: t}
+	if t.writable {
+		if !t.hasBucket(string(name)) {
+			return nil
+		}
+		t.buckets = append(t.buckets, b)
+		return b
+	}
 	if t.db != nil {
 		if _, ok := t.db.buckets.Load(string(name)); ok {
 			t.buckets = append(t.buckets, b)
 			return b
 		}
 	}
-	var one int
-	err := t.tx.QueryRow(t.ctx, `SELECT 1 FROM relman_buckets WHERE bucket = $1`, name).Scan(&one)
-	if errors.Is(err, pgx.ErrNoRows) {
+	found := false
+	err := t.query(`SELECT 1 FROM relman_buckets WHERE bucket = $1`, []any{name}, func(pgx.Rows) error {
+		found = true
 		return nil
-	}
+	})
 	if err != nil {
 		// Whether the bucket exists is unknown, and the transaction is
 		// failed: return a bucket whose every operation fails too, rather
@@ -177,11 +179,23 @@ func (t *tx) Bucket(name []byte) store.KVBucket {
 		t.fail(fmt.Errorf("bucket %q: %w", name, err))
 		return b
 	}
-	if t.db != nil && !t.created {
+	if !found {
+		return nil
+	}
+	if t.db != nil {
 		t.db.buckets.Store(string(name), struct{}{})
 	}
 	t.buckets = append(t.buckets, b)
 	return b
+}
+
+// hasBucket reports whether a read-write transaction sees the bucket: the
+// group read every bucket at BEGIN, under the write lock.
+func (t *tx) hasBucket(name string) bool {
+	if _, ok := t.g.seqs[name]; ok {
+		return true
+	}
+	return slices.Contains(t.own.created, name)
 }
 
 func (t *tx) CreateBucketIfNotExists(name []byte) error {
@@ -191,12 +205,10 @@ func (t *tx) CreateBucketIfNotExists(name []byte) error {
 	if len(name) == 0 {
 		return t.fail(errors.New("postgres: a bucket needs a name"))
 	}
-	t.created = true
-	_, err := t.tx.Exec(t.ctx, `INSERT INTO relman_buckets (bucket) VALUES ($1) ON CONFLICT DO NOTHING`, name)
-	if err != nil {
-		err = fmt.Errorf("create bucket %q: %w", name, err)
+	if !t.hasBucket(string(name)) {
+		t.own.created = append(t.own.created, string(name))
 	}
-	return t.fail(err)
+	return nil
 }
 
 func (t *tx) Writable() bool { return t.writable }
@@ -208,29 +220,117 @@ var ErrNoBackup = fmt.Errorf("%w: relman's data is in PostgreSQL, which has no f
 // WriteTo returns ErrNoBackup.
 func (t *tx) WriteTo(io.Writer) (int64, error) { return 0, ErrNoBackup }
 
+// errEnded is the error of an operation after Commit or Rollback.
+var errEnded = errors.New("postgres: the transaction has ended")
+
+// Commit commits a read-write transaction into its group and waits for the
+// group's COMMIT (group.go): nil means its changes are durable.
 func (t *tx) Commit() error {
 	if t.done {
-		return errors.New("postgres: the transaction has ended")
+		return errEnded
 	}
 	t.done = true
+	if !t.writable {
+		if t.err != nil {
+			rollback(t.conn)
+			return fmt.Errorf("commit after an error in the transaction (nothing was kept): %w", t.err)
+		}
+		t.conn.end()
+		return nil
+	}
+	g := t.g
 	if t.err != nil {
-		rollback(t.tx)
+		t.db.endTurn(g) // t's changes are dropped with own
 		return fmt.Errorf("commit after an error in the transaction (nothing was kept): %w", t.err)
 	}
-	if !t.writable {
-		return rollback(t.tx)
+	for b, n := range t.own.seqs {
+		g.seqs[b] = n
 	}
-	if err := t.tx.Commit(t.ctx); err != nil {
-		rollback(t.tx)
-		return fmt.Errorf("commit: %w", classify(err))
+	for _, b := range t.own.created {
+		if _, ok := g.seqs[b]; !ok {
+			g.seqs[b] = 0
+		}
 	}
-	return nil
+	for k := range t.own.kv {
+		delete(g.whole, k.b)
+	}
+	g.pending.merge(&t.own)
+	t.own = writes{}
+	g.members++
+	t.db.endTurn(g)
+	<-g.done
+	return g.err
 }
 
+// Rollback ends the transaction; a read-write one's changes were never
+// sent, and its group goes on without them.
 func (t *tx) Rollback() error {
 	if t.done {
 		return nil
 	}
 	t.done = true
-	return rollback(t.tx)
+	if !t.writable {
+		t.conn.end()
+		return nil
+	}
+	t.own = writes{}
+	t.db.endTurn(t.g)
+	return nil
+}
+
+// query runs q with args and calls each for every row. In a read-write
+// transaction the group's pending changes go first, in the same round
+// trip; a failure there or of q aborts the group's transaction.
+func (t *tx) query(q string, args []any, each func(pgx.Rows) error) error {
+	if t.done {
+		return errEnded
+	}
+	err := t.roundTrip(q, args, each)
+	if err != nil && t.g != nil && t.g.broken == nil {
+		t.g.broken = err
+	}
+	return err
+}
+
+func (t *tx) roundTrip(q string, args []any, each func(pgx.Rows) error) error {
+	scan := func(rows pgx.Rows) error {
+		defer rows.Close()
+		for rows.Next() {
+			if err := each(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	if t.g == nil || t.g.pending.empty() {
+		rows, err := t.conn.c.Query(t.ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		return scan(rows)
+	}
+	batch := &pgx.Batch{}
+	n := t.g.pending.queue(batch)
+	batch.Queue(q, args...)
+	br := t.conn.c.SendBatch(t.ctx, batch)
+	var err error
+	for range n {
+		if _, err = br.Exec(); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		var rows pgx.Rows
+		if rows, err = br.Query(); err == nil {
+			err = scan(rows)
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	t.g.sent()
+	return nil
 }
