@@ -288,8 +288,9 @@ func (c *undependCmd) run(x *Exec) (store.Doc, error) {
 // ---- confirm
 
 type confirmCmd struct {
-	name string
-	due  store.Date
+	name   string
+	due    store.Date
+	reason string // why the date changed; goes to its history and the alerts it causes
 }
 
 func parseConfirm(p *parser) (Command, error) {
@@ -302,8 +303,11 @@ func parseConfirm(p *parser) (Command, error) {
 		return nil, err
 	}
 	if p.keyword("due") {
-		c.due, err = p.date("the new due date")
+		if c.due, err = p.date("the new due date"); err != nil {
+			return nil, err
+		}
 	}
+	c.reason, err = reason(p, false, "")
 	return c, err
 }
 
@@ -322,7 +326,7 @@ func (c *confirmCmd) run(x *Exec) (store.Doc, error) {
 		old = ext.Due
 		due := cmp.Or(c.due, ext.Due)
 		ext.LastConfirmed = x.now
-		ext.History = append(ext.History, store.HistoryEntry{Kind: store.HistoryConfirmed, From: old, To: due, By: x.req.User, At: x.now})
+		ext.History = append(ext.History, store.HistoryEntry{Kind: store.HistoryConfirmed, From: old, To: due, By: x.req.User, At: x.now, Reason: c.reason})
 		ext.Due = due
 		if err := tx.PutExternal("external.confirm", ext); err != nil {
 			return err
@@ -349,7 +353,7 @@ func (c *confirmCmd) run(x *Exec) (store.Doc, error) {
 			}
 			posted[cr.Key()] = true
 			b := render.NewDoc("")
-			b.Section(fmt.Sprintf(":arrow_right: %s moved external “%s” from %s to %s. For %s: %s", render.Mention(x.req.User), render.Escape(ext.Name), old.Pretty(), due.Pretty(), render.Bold(cr.Ref), render.EdgeLine(e, x.today)))
+			b.Section(fmt.Sprintf(":arrow_right: %s moved external “%s” from %s to %s%s. For %s: %s", render.Mention(x.req.User), render.Escape(ext.Name), old.Pretty(), due.Pretty(), becauseText(c.reason), render.Bold(cr.Ref), render.EdgeLine(e, x.today)))
 			if err := x.post(tx, cr.Channel, b.Build()); err != nil {
 				return err
 			}
@@ -375,6 +379,14 @@ func (c *confirmCmd) run(x *Exec) (store.Doc, error) {
 	return b.Build(), nil
 }
 
+// becauseText is " because <reason>", escaped, or "" without a reason.
+func becauseText(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	return " because " + render.Escape(reason)
+}
+
 // ---- impact
 
 type impactCmd struct{ ref store.Ref }
@@ -383,6 +395,9 @@ type impactCmd struct{ ref store.Ref }
 const maxIndent = 6
 
 func parseImpact(p *parser) (Command, error) {
+	if cmd, ok, err := parseExternalView(p, "impact"); ok {
+		return cmd, err
+	}
 	ref, err := p.release()
 	return &impactCmd{ref}, err
 }
@@ -409,29 +424,7 @@ func (c *impactCmd) run(x *Exec) (store.Doc, error) {
 		}
 		b.Section(fmt.Sprintf("%s — %s downstream:", head, render.Plural(total, "release")))
 		shown := down
-		lines := make([]string, 0, len(shown))
-		for _, it := range shown {
-			needs := make([]string, len(it.Edges))
-			slipped := false
-			for i, e := range it.Edges {
-				needs[i] = fmt.Sprintf("needs %s by %s — %s", render.ProviderShort(e), e.NeededBy.Pretty(), render.EdgeStateText(e, x.today))
-				slipped = slipped || e.Slipped
-			}
-			// Past a few levels the tree stops indenting and says the depth.
-			indent, depth := strings.Repeat("    ", min(it.Depth, maxIndent)-1), ""
-			if it.Depth > maxIndent {
-				depth = fmt.Sprintf("[depth %d] ", it.Depth)
-			}
-			line := fmt.Sprintf("%s└ %s%s — %s", indent, depth, render.Bold(it.Release.Ref), strings.Join(needs, "; "))
-			if it.Release.OverdueOn(x.today) {
-				line += " · :warning: *overdue* itself (its target has passed)"
-			}
-			if !slipped && up.AtRisk(it.Release.Ref) {
-				line += " · :warning: at risk"
-			}
-			lines = append(lines, line)
-		}
-		b.Lines(lines)
+		b.Lines(impactLines(shown, up, x.today))
 		b.More(total-len(shown), "the nearest are shown; ask about one of them with `/release impact &lt;release&gt;`")
 		b.Context("Every edge into the downstream set is shown; `/release show &lt;release&gt;` says why one is at risk.")
 		return nil
@@ -440,4 +433,32 @@ func (c *impactCmd) run(x *Exec) (store.Doc, error) {
 		return store.Doc{}, err
 	}
 	return b.Build(), nil
+}
+
+// impactLines draws the downstream tree of impact: each release with the
+// edges by which it needs the provider's downstream set.
+func impactLines(shown []store.Downstream, up *store.Upstream, today store.Date) []string {
+	lines := make([]string, 0, len(shown))
+	for _, it := range shown {
+		needs := make([]string, len(it.Edges))
+		slipped := false
+		for i, e := range it.Edges {
+			needs[i] = fmt.Sprintf("needs %s by %s — %s", render.ProviderShort(e), e.NeededBy.Pretty(), render.EdgeStateText(e, today))
+			slipped = slipped || e.Slipped
+		}
+		// Past a few levels the tree stops indenting and says the depth.
+		indent, depth := strings.Repeat("    ", min(it.Depth, maxIndent)-1), ""
+		if it.Depth > maxIndent {
+			depth = fmt.Sprintf("[depth %d] ", it.Depth)
+		}
+		line := fmt.Sprintf("%s└ %s%s — %s", indent, depth, render.Bold(it.Release.Ref), strings.Join(needs, "; "))
+		if it.Release.OverdueOn(today) {
+			line += " · :warning: *overdue* itself (its target has passed)"
+		}
+		if !slipped && up.AtRisk(it.Release.Ref) {
+			line += " · :warning: at risk"
+		}
+		lines = append(lines, line)
+	}
+	return lines
 }

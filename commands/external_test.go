@@ -1,0 +1,71 @@
+package commands_test
+
+import (
+	"strings"
+	"testing"
+
+	"relman/store"
+)
+
+func TestExternalViews(t *testing.T) {
+	svc := MustService(t, root)
+	MustFixture(t, svc)
+	MustDo(t, svc, sam, `/release confirm external "Stripe SDK" due 2027-02-03 because the vendor's QA found a regression`)
+
+	t.Run("Show", func(t *testing.T) {
+		r := MustDo(t, svc, bob, `/release show external "stripe sdk"`)
+		for _, w := range []string{"external “Stripe SDK”", "Due", "Wed 2027-02-03", "Owner", "<@USAM>", "Last confirmed", "*mobile@5.0* by Fri 2027-01-29 — :warning: *late (5 days)*", "the vendor's QA", "/release history external"} {
+			if !strings.Contains(r.Doc.Text, w) {
+				t.Errorf("show external lacks %q:\n%s", w, r.Doc.Text)
+			}
+		}
+		if !r.Cacheable {
+			t.Errorf("show external is a lookup; want Cacheable")
+		}
+	})
+	t.Run("History", func(t *testing.T) {
+		r := MustDo(t, svc, bob, `/release history external "Stripe SDK"`)
+		for _, w := range []string{"History of external “Stripe SDK”", "added, due Wed 2027-01-20, by <@UALICE>", "moved by <@USAM> from Wed 2027-01-20 to Wed 2027-02-03 (14 days later): “the vendor"} {
+			if !strings.Contains(r.Doc.Text, w) {
+				t.Errorf("history external lacks %q:\n%s", w, r.Doc.Text)
+			}
+		}
+	})
+	t.Run("Impact", func(t *testing.T) {
+		r := MustDo(t, svc, bob, `/release impact external "Stripe SDK"`)
+		for _, w := range []string{"External “Stripe SDK”, due Wed 2027-02-03", "1 release downstream", "└ *mobile@5.0* — needs “Stripe SDK” by Fri 2027-01-29"} {
+			if !strings.Contains(r.Doc.Text, w) {
+				t.Errorf("impact external lacks %q:\n%s", w, r.Doc.Text)
+			}
+		}
+	})
+	t.Run("RejectsUnknownItem", func(t *testing.T) {
+		r := MustFail(t, svc, bob, `/release show external "Adyen SDK 7"`, store.ENotFound)
+		if !strings.Contains(r.Doc.Text, `there is no external item "Adyen SDK 7"`) {
+			t.Errorf("show of an unknown item says:\n%s", r.Doc.Text)
+		}
+	})
+}
+
+func TestConfirmBecause(t *testing.T) {
+	svc := MustService(t, root)
+	MustFixture(t, svc)
+	before := MustSnapshot(t, svc.Store)
+	r := MustDo(t, svc, sam, `/release confirm external "Stripe SDK" due 2027-02-03 because the vendor's QA found a regression`)
+	if !strings.Contains(r.Doc.Text, "now due Wed 2027-02-03") {
+		t.Errorf("confirm reply:\n%s", r.Doc.Text)
+	}
+	x := MustSnapshot(t, svc.Store).Externals[0]
+	if h := x.History[len(x.History)-1]; h.Reason != "the vendor's QA found a regression" {
+		t.Errorf("history entry = %+v; want the reason", h)
+	}
+	msgs := MustNewMessages(t, svc, before)
+	var news, slip bool
+	for _, m := range msgs {
+		news = news || strings.Contains(m.Doc.Text, "to Wed 2027-02-03 because the vendor")
+		slip = slip || strings.HasPrefix(m.Doc.Text, ":warning: *Slip*") && strings.Contains(m.Doc.Text, "“the vendor's QA found a regression”")
+	}
+	if !news || !slip {
+		t.Errorf("confirm queued %+v; want the news and the slip alert naming the reason", msgs)
+	}
+}
