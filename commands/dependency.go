@@ -18,6 +18,7 @@ type dependCmd struct {
 	due      store.Date // the external item's date (required when new)
 	owner    string     // the external item's owner
 	by       store.Date // needed-by; zero: the consumer's target
+	byTarget bool       // "by target": the needed-by date follows the consumer's target again
 }
 
 func parseDepend(p *parser) (Command, error) {
@@ -42,10 +43,12 @@ func parseDepend(p *parser) (Command, error) {
 	for !p.done() {
 		switch {
 		case p.keyword("by"):
-			if !c.by.IsZero() {
+			if !c.by.IsZero() || c.byTarget {
 				return nil, repeated("by")
 			}
-			if c.by, err = p.date("the needed-by date"); err != nil {
+			if p.keyword("target") {
+				c.byTarget = true
+			} else if c.by, err = p.date("the needed-by date (or \"target\")"); err != nil {
 				return nil, err
 			}
 		case c.external != "" && p.keyword("due"):
@@ -73,6 +76,7 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 	var edge store.Edge
 	var consumer *store.Release
 	var updated bool
+	var changed string // what a restated dependency changed
 	var asked []string // who answers for the provider, asked to commit
 	err := x.update(func(tx *store.Tx) error {
 		var err error
@@ -120,8 +124,21 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 			}
 		}
 		if old, err := tx.Dependency(c.consumer, d.ProviderKey()); err == nil {
+			// What is not restated is kept: without "by", a needed-by date
+			// of its own stays, with its request or commitment.
+			if c.by.IsZero() && !c.byTarget {
+				d.NeededBy = old.NeededBy
+			}
 			if old.NeededBy == d.NeededBy {
-				return store.Errorf(store.EConflict, "%s already depends on %s", c.consumer, c.providerLabel())
+				return store.Errorf(store.EConflict, "%s already depends on %s, needed by %s; nothing changed (a new needed-by date: \"by <date>\"; back to its target: \"by target\")", c.consumer, c.providerLabel(), neededByWords(old.NeededBy))
+			}
+			changed = fmt.Sprintf("needed by %s, was %s", neededByWords(d.NeededBy), neededByWords(old.NeededBy))
+			if old.Handshake != "" && d.NeededBy.IsZero() {
+				changed += map[store.Handshake]string{
+					store.HandshakeRequested: "; the request to its provider is withdrawn",
+					store.HandshakeCommitted: "; its provider's commitment to the old date is set aside",
+					store.HandshakeCountered: "; its provider's counter-proposal is set aside",
+				}[old.Handshake]
 			}
 			d.CreatedAt, d.CreatedBy, updated = old.CreatedAt, old.CreatedBy, true
 		} else if store.ErrorCode(err) != store.ENotFound {
@@ -172,10 +189,22 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 		verb = "Updated"
 	}
 	b.Section(fmt.Sprintf(":white_check_mark: %s: %s depends on %s, needed by %s, %s — %s.", verb, render.Bold(c.consumer), c.providerText(), edge.NeededBy.Pretty(), render.ProviderDue(edge), render.EdgeStateText(edge, x.today)))
+	if changed != "" {
+		b.Section("Changed: " + changed + ".")
+	}
 	if len(asked) > 0 {
 		b.Section(fmt.Sprintf(":handshake: Asked %s to commit to %s.", render.AndList(mentionList(asked)), edge.NeededBy.Pretty()))
 	}
 	return b.Build(), nil
+}
+
+// neededByWords says a dependency's needed-by date: its own, or the
+// consumer's target when it has none.
+func neededByWords(d store.Date) string {
+	if d.IsZero() {
+		return "its target date"
+	}
+	return d.Pretty()
 }
 
 func (c *dependCmd) providerLabel() string {

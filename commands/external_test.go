@@ -69,3 +69,50 @@ func TestConfirmBecause(t *testing.T) {
 		t.Errorf("confirm queued %+v; want the news and the slip alert naming the reason", msgs)
 	}
 }
+
+func TestDependRestated(t *testing.T) {
+	svc := MustService(t, root)
+	MustFixture(t, svc)
+	// mobile@5.0 needs Stripe SDK by Tue 01-19, a day before it is due: a
+	// slip; sam (its owner) is asked and commits.
+	MustDo(t, svc, alice, `/release depend mobile@5.0 on external "Stripe SDK" by 2027-01-19`)
+	MustDo(t, svc, sam, `/release commit mobile@5.0 on external "Stripe SDK"`)
+	edge := func() store.Dependency {
+		t.Helper()
+		for _, d := range MustSnapshot(t, svc.Store).Dependencies {
+			if d.External != "" {
+				return d
+			}
+		}
+		t.Fatal("no external dependency")
+		return store.Dependency{}
+	}
+
+	t.Run("KeepsWhatIsNotRestated", func(t *testing.T) {
+		r := MustFail(t, svc, alice, `/release depend mobile@5.0 on external "Stripe SDK" due 2027-01-20`, store.EConflict)
+		if want := "already depends on external “Stripe SDK”, needed by Tue 2027-01-19; nothing changed"; !strings.Contains(r.Doc.Text, want) {
+			t.Errorf("restating says:\n%s\nwant %q", r.Doc.Text, want)
+		}
+		if d := edge(); d.NeededBy != MustDate(t, "2027-01-19") || d.Handshake != store.HandshakeCommitted {
+			t.Errorf("after restating: %+v; want needed by 2027-01-19, committed", d)
+		}
+		if r := MustDo(t, svc, bob, "/release show mobile@5.0"); !strings.Contains(r.Doc.Text, "late") {
+			t.Errorf("the slip vanished:\n%s", r.Doc.Text)
+		}
+	})
+	t.Run("ByTargetResets", func(t *testing.T) {
+		r := MustDo(t, svc, alice, `/release depend mobile@5.0 on external "Stripe SDK" by target`)
+		if want := "Changed: needed by its target date, was Tue 2027-01-19; its provider's commitment to the old date is set aside."; !strings.Contains(r.Doc.Text, want) {
+			t.Errorf("by target says:\n%s\nwant %q", r.Doc.Text, want)
+		}
+		if d := edge(); !d.NeededBy.IsZero() || d.Handshake != "" {
+			t.Errorf("after by target: %+v; want no date of its own, no handshake", d)
+		}
+	})
+	t.Run("SaysANewDate", func(t *testing.T) {
+		r := MustDo(t, svc, alice, `/release depend mobile@5.0 on external "Stripe SDK" by 2027-01-22`)
+		if want := "Changed: needed by Fri 2027-01-22, was its target date."; !strings.Contains(r.Doc.Text, want) {
+			t.Errorf("a new by says:\n%s\nwant %q", r.Doc.Text, want)
+		}
+	})
+}
