@@ -102,7 +102,9 @@ func (c *listDueCmd) run(x *Exec) (store.Doc, error) {
 		rels := g.Releases()
 		if c.product != "" {
 			if rels = g.ReleasesOf(c.product); len(rels) == 0 {
-				return store.Errorf(store.ENotFound, "there is no product %q", c.product)
+				if err := knownProducts(tx, []string{c.product}); err != nil {
+					return err
+				}
 			}
 		}
 		var products map[string]*store.Product
@@ -349,7 +351,9 @@ func (c *listCmd) run(x *Exec) (store.Doc, error) {
 		all := g.ReleasesByDate()
 		if c.product != "" {
 			if all = g.ReleasesOf(c.product); len(all) == 0 {
-				return store.Errorf(store.ENotFound, "there is no product %q", c.product)
+				if err := knownProducts(tx, []string{c.product}); err != nil {
+					return err
+				}
 			}
 		}
 		if c.mine {

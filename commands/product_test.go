@@ -53,3 +53,62 @@ func TestProductNames(t *testing.T) {
 		MustDo(t, svc, root, "/release role paymnts release-manager <@UBOB> new")
 	})
 }
+
+func TestHelpAndUndo(t *testing.T) {
+	svc := MustService(t, root)
+	t.Run("HelpMentionsCCB", func(t *testing.T) {
+		r := MustDo(t, svc, alice, "/release help")
+		if want := "`/release help ccb`"; !strings.Contains(r.Doc.Text, want) {
+			t.Errorf("/release help lacks %q:\n%s", want, r.Doc.Text)
+		}
+	})
+	t.Run("HelpCCBListsTheCCBCommands", func(t *testing.T) {
+		r := MustDo(t, svc, alice, "/release help ccb")
+		for _, w := range []string{"/ccb commands", "`/ccb request"} {
+			if !strings.Contains(r.Doc.Text, w) {
+				t.Errorf("/release help ccb lacks %q:\n%s", w, r.Doc.Text)
+			}
+		}
+		if r := MustDo(t, svc, alice, "/release help ccb request"); !strings.Contains(r.Doc.Text, "/ccb request &lt;release&gt;") {
+			t.Errorf("/release help ccb request:\n%s", r.Doc.Text)
+		}
+	})
+	t.Run("UndoSuggestsTheWaysToUndo", func(t *testing.T) {
+		r := MustFail(t, svc, alice, "/release undo", store.EInvalid)
+		for _, w := range []string{"/release has no undo command", "/release move", "/release reopen", "/release undepend", "/release delete"} {
+			if !strings.Contains(r.Doc.Text, w) {
+				t.Errorf("/release undo lacks %q:\n%s", w, r.Doc.Text)
+			}
+		}
+	})
+	t.Run("ListOfAnUnknownProductNamesTheProducts", func(t *testing.T) {
+		svc := MustService(t, root)
+		MustFixture(t, svc)
+		r := MustFail(t, svc, alice, "/release list billing", store.EInvalid)
+		if want := `there is no product "billing"; the products are auth, mobile, payments`; !strings.Contains(r.Doc.Text, want) {
+			t.Errorf("list billing says:\n%s\nwant %q", r.Doc.Text, want)
+		}
+		MustDo(t, svc, root, "/release role checkout release-manager <@UBOB>")
+		if r := MustDo(t, svc, alice, "/release list checkout"); !strings.Contains(r.Doc.Text, "There are no planned releases of checkout.") {
+			t.Errorf("list of a product without releases:\n%s", r.Doc.Text)
+		}
+	})
+}
+
+func TestReopenByReleaseEngineer(t *testing.T) {
+	svc := MustService(t, root)
+	MustFixture(t, svc)
+	MustDo(t, svc, alice, "/release role payments@2.3.0 release-engineer <@UBOB>")
+	MustDo(t, svc, bob, "/release ship payments@2.3.0")
+	MustDo(t, svc, bob, "/release reopen payments@2.3.0")
+	MustDo(t, svc, alice, "/release cancel payments@2.3.0 because merged into 2.4.0")
+	r := MustFail(t, svc, bob, "/release reopen payments@2.3.0", store.EForbidden)
+	if want := "only <@UALICE> (owner) or an admin can reopen payments@2.3.0"; !strings.Contains(r.Doc.Text, want) {
+		t.Errorf("reopen of a cancel by the release engineer says:\n%s\nwant %q", r.Doc.Text, want)
+	}
+	MustDo(t, svc, alice, "/release ship auth@1.4.0")
+	r = MustFail(t, svc, sam, "/release reopen auth@1.4.0", store.EForbidden)
+	if want := "can reopen auth@1.4.0"; !strings.Contains(r.Doc.Text, want) {
+		t.Errorf("reopen by someone else says:\n%s\nwant %q", r.Doc.Text, want)
+	}
+}

@@ -187,6 +187,12 @@ func (s *Service) Execute(ctx context.Context, req Request) (reply Reply) {
 		if len(toks) > 1 {
 			topic = toks[1].Text
 		}
+		if group == "release" && strings.EqualFold(topic, "ccb") { // /release help ccb [command]
+			group, topic = "ccb", ""
+			if len(toks) > 2 {
+				topic = toks[2].Text
+			}
+		}
 		doc := help(group, topic)
 		if topic != "" && lookup(group, strings.ToLower(topic)) == nil {
 			err, _ := errors.AsType[*store.Error](unknownCommand(group, strings.ToLower(topic)))

@@ -88,7 +88,7 @@ var table = []Spec{
 			"`/release set external \"Stripe SDK 5\" owner @kim` gives an external item a new owner: for its owner or an admin.",
 		Parse: parseSet},
 	{Group: "release", Name: "reopen", Args: "<release>", Summary: "undo a cancel, or a ship within a day", Example: "payments@2.3.0",
-		Notes: "A cancelled release is planned again. A shipped one can be reopened by its owner, release manager or an admin within a day of being marked shipped.",
+		Notes: "A cancelled release is planned again. A shipped one can be reopened within a day of being marked shipped by whoever may ship it: its owner, release manager, release engineer or an admin.",
 		Parse: parseReopen},
 	{Group: "release", Name: "delete", Args: "<release> because <reason…>", Summary: "remove a release added by mistake", Example: "payments@2.3.O because typo, meant 2.3.0",
 		Notes: "Only while nothing depends on it (its own dependencies go with it). The audit log keeps what it was, and its channel is told. To rename a release instead, use `/release set &lt;release&gt; version &lt;new&gt;`.",
@@ -165,6 +165,9 @@ func suggest(group, name string) *Spec {
 
 // unknownCommand says the word is not a command and suggests the closest.
 func unknownCommand(group, name string) error {
+	if group == "release" && undoWords[name] {
+		return invalid("/release has no %s command; a change is undone by the command that reverses it: move a release back (`/release move <release> <date> because <reason>`), reopen a cancelled release or one shipped within a day (`/release reopen <release>`), remove a dependency (`/release undepend <release> on <provider>`), or delete a release added by mistake (`/release delete <release> because <reason>`)", render.Clip(name, 30))
+	}
 	if best := suggest(group, name); best != nil {
 		return invalid("/%s has no command %q — did you mean %s?", group, render.Clip(name, 30), best.Name)
 	}
@@ -173,6 +176,9 @@ func unknownCommand(group, name string) error {
 	}
 	return invalid("/%s has no command %q", group, render.Clip(name, 30))
 }
+
+// undoWords are what people type looking for an undo.
+var undoWords = map[string]bool{"undo": true, "revert": true, "rollback": true, "unmove": true, "uncancel": true, "unship": true}
 
 func hasGroup(group string) bool {
 	for _, s := range table {
@@ -256,6 +262,10 @@ func help(group, topic string) store.Doc {
 		lines = append(lines, fmt.Sprintf("/%s has no commands yet.", group))
 	}
 	b.Lines(lines)
-	b.Context(fmt.Sprintf("Type `/%s help &lt;command&gt;` for details and an example. A release is written `payments@2.3.0` or `payments 2.3.0`.", group))
+	more := ""
+	if group == "release" {
+		more = " Change requests and CCB boards: `/release help ccb` (or `/ccb help`); `/release ccb …` is `/ccb …`."
+	}
+	b.Context(fmt.Sprintf("Type `/%s help &lt;command&gt;` for details and an example. A release is written `payments@2.3.0` or `payments 2.3.0`.%s", group, more))
 	return b.Build()
 }
