@@ -102,7 +102,7 @@ func (c *listDueCmd) run(x *Exec) (store.Doc, error) {
 		rels := g.Releases()
 		if c.product != "" {
 			if rels = g.ReleasesOf(c.product); len(rels) == 0 {
-				if err := knownProducts(tx, []string{c.product}); err != nil {
+				if err := unknownProduct(tx, c.product); err != nil {
 					return err
 				}
 			}
@@ -351,7 +351,7 @@ func (c *listCmd) run(x *Exec) (store.Doc, error) {
 		all := g.ReleasesByDate()
 		if c.product != "" {
 			if all = g.ReleasesOf(c.product); len(all) == 0 {
-				if err := knownProducts(tx, []string{c.product}); err != nil {
+				if err := unknownProduct(tx, c.product); err != nil {
 					return err
 				}
 			}
@@ -450,4 +450,15 @@ func (c *listCmd) title() string {
 		parts = append(parts, "(yours)")
 	}
 	return strings.Join(parts, " ")
+}
+
+// unknownProduct is nil when the product exists (with no releases, it
+// lists none), else a not-found error naming the products that do.
+func unknownProduct(tx *store.Tx, name string) error {
+	if err := knownProducts(tx, []string{name}); store.ErrorCode(err) == store.EInvalid {
+		return store.Errorf(store.ENotFound, "%s", store.ErrorMessage(err))
+	} else if err != nil {
+		return err
+	}
+	return nil
 }

@@ -84,7 +84,7 @@ func TestHelpAndUndo(t *testing.T) {
 	t.Run("ListOfAnUnknownProductNamesTheProducts", func(t *testing.T) {
 		svc := MustService(t, root)
 		MustFixture(t, svc)
-		r := MustFail(t, svc, alice, "/release list billing", store.EInvalid)
+		r := MustFail(t, svc, alice, "/release list billing", store.ENotFound)
 		if want := `there is no product "billing"; the products are auth, mobile, payments`; !strings.Contains(r.Doc.Text, want) {
 			t.Errorf("list billing says:\n%s\nwant %q", r.Doc.Text, want)
 		}

@@ -44,7 +44,7 @@ var table = []Spec{
 	{Group: "release", Name: "help", Args: "[command]", Summary: "list the commands, or explain one", Example: "move"},
 	{Group: "release", Name: "add", Args: "<product> <version> <date> [owner @user] [channel #channel] [anyway]",
 		Summary: "register a release with its target date", Example: "payments 2.3.0 2027-01-15 owner @alex channel #payments-releases",
-		Notes: "The owner defaults to you and the channel to this one; the release's news goes there. The product is created on first use. Dates: `2027-01-15`, `today`, `tomorrow`, `+3d`, `+2w`, or a weekday like `fri`. A target in the past is refused unless the command ends with `anyway`.",
+		Notes: "The owner defaults to you and the channel to this one; the release's news goes there. The product is created on first use; a new name within two letters of an existing product (`paymnts`) is refused with \"did you mean payments?\" unless the command ends with `new`. Dates: `2027-01-15`, `today`, `tomorrow`, `+3d`, `+2w`, or a weekday like `fri`. A target in the past is refused unless the command ends with `anyway`.",
 		Modal: "release.add", Parse: parseAdd},
 	{Group: "release", Name: "list", Args: "[<product>] [at-risk] [mine] [shipped] [all]  |  [<product>] due <N>d|<N>w  |  externals",
 		Summary: "list releases by date, what falls due soon, or the external items", Example: "payments at-risk",
@@ -79,7 +79,7 @@ var table = []Spec{
 	{Group: "release", Name: "history", Args: `<release>  |  external "<name>"`, Summary: "a release's (or an external item's) date history: who moved it, when and why", Example: "payments@2.3.0", Parse: parseHistory},
 	{Group: "release", Name: "role", Args: "<product | release> [release-manager | release-engineer | product-manager @user… | none]",
 		Summary: "show or set who answers for a product or release", Example: "payments release-manager @alex",
-		Notes: "The *release manager* owns schedules and dependencies and gets slip alerts; the *release engineer* builds, packages and ships; the *product manager* owns roadmap and priorities and gets digests. Set on a product, a role is the default for its releases; set on one release, it overrides. The owner stands in for an unset release manager. `none` clears a role; no role shows them.",
+		Notes: "The *release manager* owns schedules and dependencies and gets slip alerts; the *release engineer* builds, packages and ships; the *product manager* owns roadmap and priorities and gets digests. Set on a product, a role is the default for its releases; set on one release, it overrides. The owner stands in for an unset release manager. `none` clears a role; no role shows them. Setting a role on a product that does not exist yet creates it (an admin's to do, as it has no release manager yet); a name within two letters of an existing product needs `new` at the end.",
 		Parse: parseRole},
 	{Group: "release", Name: "set", Args: `<release> owner @user | channel #channel | version <new> | product <new>  |  external "<name>" owner @user`,
 		Summary: "reassign a release, change its news channel, or rename it", Example: "payments@2.3.0 owner @sam",
@@ -129,7 +129,7 @@ var table = []Spec{
 		Parse: parseDelegate},
 	{Group: "ccb", Name: "board", Args: "<product | default> show  |  members add|remove @user… | @usergroup  |  policy <unanimous | majority | quorum N | any | first> [veto @user…] [deadline <+Nh | +Nd>] [default approve | reject] [open | anonymous]",
 		Summary: "show or set who votes on a product's change requests, and how", Example: "payments policy quorum 3 veto @alex deadline +2d default reject",
-		Notes: "A product without a board of its own uses the default board (`/ccb board default …`). Members are people or a Slack user group. Policies: *unanimous* (every member approves), *majority* (more than half approve), *quorum N* (at least N votes cast, more approvals than rejections), *any* (one approval and no rejection, once everyone voted or at the deadline), *first* (the first vote decides). A *veto* member's rejection rejects. Abstentions count toward a quorum, never as approvals. A CR is decided as soon as its outcome is certain; at the deadline the board's default outcome applies. *anonymous* ballots show counts only. Settings are for admins; `show` for everyone.",
+		Notes: "A product without a board of its own uses the default board (`/ccb board default …`). Members are people or a Slack user group. Policies: *unanimous* (every member approves), *majority* (more than half approve), *quorum N* (at least N votes cast, more approvals than rejections), *any* (one approval and no rejection, once everyone voted or at the deadline), *first* (the first vote decides). A *veto* member's rejection rejects. Abstentions count toward a quorum, never as approvals. A CR is decided as soon as its outcome is certain; at the deadline the board's default outcome applies. *anonymous* ballots show counts only. Settings are for admins; `show` for everyone. A board can be set up before its product's first release: the product is created on first use (a name within two letters of an existing product needs `new` at the end).",
 		Parse: parseBoard},
 }
 
