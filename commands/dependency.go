@@ -227,6 +227,10 @@ func (c *dependCmd) ensureExternal(x *Exec, tx *store.Tx) error {
 	ext, err := tx.External(c.external)
 	switch store.ErrorCode(err) {
 	case "":
+		if c.owner != "" && c.owner != ext.Owner { // restated, not silently dropped
+			return store.Errorf(store.EConflict, "external “%s” is owned by %s; leave out \"owner\", or hand it over with /release set external \"%s\" owner %s",
+				ext.Name, Plain(render.Mention(ext.Owner)), ext.Name, Plain(render.Mention(c.owner)))
+		}
 		if !c.due.IsZero() && c.due != ext.Due {
 			return store.Errorf(store.EConflict, "external “%s” is already due %s (owner %s); leave out \"due\", or ask its owner to run /release confirm external \"%s\" due %s",
 				ext.Name, ext.Due.Pretty(), Plain(render.Mention(ext.Owner)), ext.Name, c.due)

@@ -1,6 +1,7 @@
 package commands_test
 
 import (
+	"relman/commands"
 	"strings"
 	"testing"
 
@@ -115,4 +116,14 @@ func TestDependRestated(t *testing.T) {
 			t.Errorf("a new by says:\n%s\nwant %q", r.Doc.Text, want)
 		}
 	})
+}
+
+func TestDependRestatedOwner(t *testing.T) {
+	svc := MustService(t, root)
+	MustFixture(t, svc)
+	r := MustFail(t, svc, alice, `/release depend payments@2.3.0 on external "Stripe SDK" owner <@UBOB>`, store.EConflict)
+	if want := `external “Stripe SDK” is owned by @USAM; leave out "owner", or hand it over with /release set external "Stripe SDK" owner @UBOB`; !strings.Contains(commands.Plain(r.Doc.Text), want) {
+		t.Errorf("another owner restated says:\n%s\nwant %q", r.Doc.Text, want)
+	}
+	MustDo(t, svc, alice, `/release depend payments@2.3.0 on external "Stripe SDK" owner <@USAM>`)
 }
