@@ -1,10 +1,10 @@
 package commands_test
 
 import (
-	"relman/commands"
 	"strings"
 	"testing"
 
+	"relman/commands"
 	"relman/store"
 )
 
