@@ -17,12 +17,14 @@ type externalView struct {
 
 func (*externalView) readOnly() bool { return true }
 
-// parseExternalView reads the quoted name after "external" for view, when
-// the next word is "external"; ok is false otherwise.
+// parseExternalView reads `external "<name>"` for view; ok is false when
+// the next words are not that (`show external 1.0` is a release of a
+// product named external).
 func parseExternalView(p *parser, view string) (cmd Command, ok bool, err error) {
-	if !p.keyword("external") {
+	if !p.isWord("external") || (p.pos+1 < len(p.toks) && p.toks[p.pos+1].Kind != Quoted) {
 		return nil, false, nil
 	}
+	p.pos++
 	name, err := p.quoted("the external item's name")
 	return &externalView{view: view, name: name}, true, err
 }

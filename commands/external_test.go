@@ -127,3 +127,15 @@ func TestDependRestatedOwner(t *testing.T) {
 	}
 	MustDo(t, svc, alice, `/release depend payments@2.3.0 on external "Stripe SDK" owner <@USAM>`)
 }
+
+func TestShowOfAProductNamedExternal(t *testing.T) {
+	svc := MustService(t, root)
+	MustDo(t, svc, alice, "/release add external 1.0 2027-03-01")
+	if r := MustDo(t, svc, alice, "/release show external 1.0"); !strings.Contains(r.Doc.Text, "*external@1.0*") {
+		t.Errorf("show external 1.0:\n%s", r.Doc.Text)
+	}
+	r := MustFail(t, svc, alice, "/release show external", store.EInvalid)
+	if !strings.Contains(r.Doc.Text, "missing the external item's name in quotes") {
+		t.Errorf("show external alone:\n%s", r.Doc.Text)
+	}
+}
