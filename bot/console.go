@@ -229,8 +229,12 @@ func (c *Console) reply(reply commands.Reply) {
 // reply with buttons, as in Slack: a RunButton runs its command as the
 // current user. It reports whether there was such a button.
 func (c *Console) clickReply(ctx context.Context, label string) (bool, error) {
+	if l, ok := strings.CutPrefix(label, `"`); ok { // :click "Move it"
+		label = strings.TrimSuffix(l, `"`)
+	}
+	label = strings.ToLower(strings.TrimRight(label, "…. "))
 	for _, b := range c.buttons {
-		if !strings.EqualFold(b.Text, label) {
+		if label == "" || !strings.HasPrefix(strings.ToLower(b.Text), label) {
 			continue
 		}
 		command, ok := render.RunCommand(b.ActionID, b.Value)
@@ -310,6 +314,10 @@ func (c *Console) click(ctx context.Context, arg string) error {
 	}
 	if len(f) != 2 {
 		fmt.Fprintln(c.Out, clickUsage)
+		return nil
+	}
+	if _, err := store.ParseChoice(f[1]); err != nil {
+		fmt.Fprintln(c.Out, "✗ "+voteHint(f[1]))
 		return nil
 	}
 	id := strings.TrimPrefix(strings.ToUpper(f[0]), "CR-")

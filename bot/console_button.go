@@ -79,16 +79,29 @@ func (c *Console) clickButton(ctx context.Context, arg string) error {
 			return nil
 		}
 		label, rest = arg[1:end+1], strings.TrimSpace(arg[end+2:])
-	} else {
-		label, rest, _ = strings.Cut(arg, " ")
-		rest = strings.TrimSpace(rest)
 	}
 	sender, _ := c.Outbox.Sender.(*consoleSender)
 	if label == "" || sender == nil {
 		fmt.Fprintln(c.Out, clickUsage)
 		return nil
 	}
-	m, button, ok := sender.buttons.find(c.User, label)
+	var m *buttonMessage
+	var button store.Button
+	var ok bool
+	if strings.HasPrefix(arg, `"`) {
+		m, button, ok = sender.buttons.find(c.User, label)
+	} else {
+		// Unquoted, the label is the most words that start one
+		// (:click Still on), and the rest are the form's answers.
+		words := strings.Fields(arg)
+		for n := len(words); n > 0 && !ok; n-- {
+			label, rest = strings.Join(words[:n], " "), strings.Join(words[n:], " ")
+			m, button, ok = sender.buttons.find(c.User, label)
+		}
+		if !ok {
+			label = words[0]
+		}
+	}
 	if !ok {
 		fmt.Fprintf(c.Out, "No button %q on a message to @%s.\n", label, c.User)
 		return nil
@@ -138,4 +151,40 @@ func (c *Console) clickButton(ctx context.Context, arg string) error {
 	fmt.Fprintln(c.Out, PlainText(reply.Doc.Text))
 	_, err := c.Outbox.Flush(ctx)
 	return err
+}
+
+// voteHint says a word is not a vote, and which vote it is closest to.
+func voteHint(word string) string {
+	best, bestD := "", 3
+	for _, v := range []string{"approve", "reject", "abstain"} {
+		if d := editDistance(strings.ToLower(word), v); d < bestD {
+			best, bestD = v, d
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf("%q is not a vote — did you mean %s? (approve, reject or abstain)", word, best)
+	}
+	return fmt.Sprintf("%q is not a vote: use approve, reject or abstain", word)
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur := make([]int, len(rb)+1)
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(rb)]
 }

@@ -48,10 +48,11 @@ type boardCmd struct {
 	dur     time.Duration
 	def     store.Choice
 	anon    *bool
+	isNew   bool // "new": the product is new even though its name is close to another's
 }
 
 func parseBoard(p *parser) (Command, error) {
-	c := &boardCmd{}
+	c := &boardCmd{isNew: p.trailingNew()}
 	w, err := p.word("a product, or default")
 	if err != nil {
 		return nil, err
@@ -203,6 +204,11 @@ func (c *boardCmd) run(x *Exec) (store.Doc, error) {
 	}
 	var saved store.Board
 	err = x.update(func(tx *store.Tx) error {
+		if c.product != "" { // a board can be set up before the product's first release
+			if _, err := x.ensureProduct(tx, c.product, c.isNew); err != nil {
+				return err
+			}
+		}
 		b, err := c.load(tx)
 		if err != nil {
 			return err
@@ -226,14 +232,8 @@ func (c *boardCmd) run(x *Exec) (store.Doc, error) {
 	return render.BoardDoc(&saved, true, nil, note), nil
 }
 
-// load returns the board to change: the stored one, or a new one. A
-// product must exist.
+// load returns the board to change: the stored one, or a new one.
 func (c *boardCmd) load(tx *store.Tx) (*store.Board, error) {
-	if c.product != "" {
-		if _, err := tx.Product(c.product); err != nil {
-			return nil, err
-		}
-	}
 	b, err := tx.Board(c.product)
 	if store.ErrorCode(err) == store.ENotFound {
 		nb := store.NewBoard(c.product)

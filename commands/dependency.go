@@ -18,6 +18,7 @@ type dependCmd struct {
 	due      store.Date // the external item's date (required when new)
 	owner    string     // the external item's owner
 	by       store.Date // needed-by; zero: the consumer's target
+	byTarget bool       // "by target": the needed-by date follows the consumer's target again
 }
 
 func parseDepend(p *parser) (Command, error) {
@@ -42,10 +43,12 @@ func parseDepend(p *parser) (Command, error) {
 	for !p.done() {
 		switch {
 		case p.keyword("by"):
-			if !c.by.IsZero() {
+			if !c.by.IsZero() || c.byTarget {
 				return nil, repeated("by")
 			}
-			if c.by, err = p.date("the needed-by date"); err != nil {
+			if p.keyword("target") {
+				c.byTarget = true
+			} else if c.by, err = p.date("the needed-by date (or \"target\")"); err != nil {
 				return nil, err
 			}
 		case c.external != "" && p.keyword("due"):
@@ -77,6 +80,7 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 	var edge store.Edge
 	var consumer *store.Release
 	var updated bool
+	var changed string // what a restated dependency changed
 	var asked []string // who answers for the provider, asked to commit
 	err := x.update(func(tx *store.Tx) error {
 		var err error
@@ -126,8 +130,21 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 			}
 		}
 		if old, err := tx.Dependency(c.consumer, d.ProviderKey()); err == nil {
+			// What is not restated is kept: without "by", a needed-by date
+			// of its own stays, with its request or commitment.
+			if c.by.IsZero() && !c.byTarget {
+				d.NeededBy = old.NeededBy
+			}
 			if old.NeededBy == d.NeededBy {
-				return store.Errorf(store.EConflict, "%s already depends on %s", c.consumer, c.providerLabel())
+				return store.Errorf(store.EConflict, "%s already depends on %s, needed by %s; nothing changed (a new needed-by date: \"by <date>\"; back to its target: \"by target\")", c.consumer, c.providerLabel(), neededByWords(old.NeededBy))
+			}
+			changed = fmt.Sprintf("needed by %s, was %s", neededByWords(d.NeededBy), neededByWords(old.NeededBy))
+			if old.Handshake != "" && d.NeededBy.IsZero() {
+				changed += map[store.Handshake]string{
+					store.HandshakeRequested: "; the request to its provider is withdrawn",
+					store.HandshakeCommitted: "; its provider's commitment to the old date is set aside",
+					store.HandshakeCountered: "; its provider's counter-proposal is set aside",
+				}[old.Handshake]
 			}
 			d.CreatedAt, d.CreatedBy, updated = old.CreatedAt, old.CreatedBy, true
 		} else if store.ErrorCode(err) != store.ENotFound {
@@ -178,10 +195,22 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 		verb = "Updated"
 	}
 	b.Section(fmt.Sprintf(":white_check_mark: %s: %s depends on %s, needed by %s, %s — %s.", verb, render.Bold(c.consumer), c.providerText(), edge.NeededBy.Pretty(), render.ProviderDue(edge), render.EdgeStateText(edge, x.today)))
+	if changed != "" {
+		b.Section("Changed: " + changed + ".")
+	}
 	if len(asked) > 0 {
 		b.Section(fmt.Sprintf(":handshake: Asked %s to commit to %s.", render.AndList(mentionList(asked)), edge.NeededBy.Pretty()))
 	}
 	return b.Build(), nil
+}
+
+// neededByWords says a dependency's needed-by date: its own, or the
+// consumer's target when it has none.
+func neededByWords(d store.Date) string {
+	if d.IsZero() {
+		return "its target date"
+	}
+	return d.Pretty()
 }
 
 func (c *dependCmd) providerLabel() string {
@@ -204,6 +233,10 @@ func (c *dependCmd) ensureExternal(x *Exec, tx *store.Tx) error {
 	ext, err := tx.External(c.external)
 	switch store.ErrorCode(err) {
 	case "":
+		if c.owner != "" && c.owner != ext.Owner { // restated, not silently dropped
+			return store.Errorf(store.EConflict, "external “%s” is owned by %s; leave out \"owner\", or hand it over with /release set external \"%s\" owner %s",
+				ext.Name, Plain(render.Mention(ext.Owner)), ext.Name, Plain(render.Mention(c.owner)))
+		}
 		if !c.due.IsZero() && c.due != ext.Due {
 			return store.Errorf(store.EConflict, "external “%s” is already due %s (owner %s); leave out \"due\", or ask its owner to run /release confirm external \"%s\" due %s",
 				ext.Name, ext.Due.Pretty(), Plain(render.Mention(ext.Owner)), ext.Name, c.due)
@@ -306,8 +339,9 @@ func (c *undependCmd) run(x *Exec) (store.Doc, error) {
 // ---- confirm
 
 type confirmCmd struct {
-	name string
-	due  store.Date
+	name   string
+	due    store.Date
+	reason string // why the date changed; goes to its history and the alerts it causes
 }
 
 func parseConfirm(p *parser) (Command, error) {
@@ -320,8 +354,11 @@ func parseConfirm(p *parser) (Command, error) {
 		return nil, err
 	}
 	if p.keyword("due") {
-		c.due, err = p.date("the new due date")
+		if c.due, err = p.date("the new due date"); err != nil {
+			return nil, err
+		}
 	}
+	c.reason, err = reason(p, false, "")
 	return c, err
 }
 
@@ -340,7 +377,7 @@ func (c *confirmCmd) run(x *Exec) (store.Doc, error) {
 		old = ext.Due
 		due := cmp.Or(c.due, ext.Due)
 		ext.LastConfirmed = x.now
-		ext.History = append(ext.History, store.HistoryEntry{Kind: store.HistoryConfirmed, From: old, To: due, By: x.req.User, At: x.now})
+		ext.History = append(ext.History, store.HistoryEntry{Kind: store.HistoryConfirmed, From: old, To: due, By: x.req.User, At: x.now, Reason: c.reason})
 		ext.Due = due
 		if err := tx.PutExternal("external.confirm", ext); err != nil {
 			return err
@@ -367,7 +404,7 @@ func (c *confirmCmd) run(x *Exec) (store.Doc, error) {
 			}
 			posted[cr.Key()] = true
 			b := render.NewDoc("")
-			b.Section(fmt.Sprintf(":arrow_right: %s moved external “%s” from %s to %s. For %s: %s", render.Mention(x.req.User), render.Escape(ext.Name), old.Pretty(), due.Pretty(), render.Bold(cr.Ref), render.EdgeLine(e, x.today)))
+			b.Section(fmt.Sprintf(":arrow_right: %s moved external “%s” from %s to %s%s. For %s: %s", render.Mention(x.req.User), render.Escape(ext.Name), old.Pretty(), due.Pretty(), becauseText(c.reason), render.Bold(cr.Ref), render.EdgeLine(e, x.today)))
 			if err := x.post(tx, cr.Channel, b.Build()); err != nil {
 				return err
 			}
@@ -393,6 +430,14 @@ func (c *confirmCmd) run(x *Exec) (store.Doc, error) {
 	return b.Build(), nil
 }
 
+// becauseText is " because <reason>", escaped, or "" without a reason.
+func becauseText(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	return " because " + render.Escape(reason)
+}
+
 // ---- impact
 
 type impactCmd struct{ ref store.Ref }
@@ -401,6 +446,9 @@ type impactCmd struct{ ref store.Ref }
 const maxIndent = 6
 
 func parseImpact(p *parser) (Command, error) {
+	if cmd, ok, err := parseExternalView(p, "impact"); ok {
+		return cmd, err
+	}
 	ref, err := p.release()
 	return &impactCmd{ref}, err
 }
@@ -427,29 +475,7 @@ func (c *impactCmd) run(x *Exec) (store.Doc, error) {
 		}
 		b.Section(fmt.Sprintf("%s — %s downstream:", head, render.Plural(total, "release")))
 		shown := down
-		lines := make([]string, 0, len(shown))
-		for _, it := range shown {
-			needs := make([]string, len(it.Edges))
-			slipped := false
-			for i, e := range it.Edges {
-				needs[i] = fmt.Sprintf("needs %s by %s — %s", render.ProviderShort(e), e.NeededBy.Pretty(), render.EdgeStateText(e, x.today))
-				slipped = slipped || e.Slipped
-			}
-			// Past a few levels the tree stops indenting and says the depth.
-			indent, depth := strings.Repeat("    ", min(it.Depth, maxIndent)-1), ""
-			if it.Depth > maxIndent {
-				depth = fmt.Sprintf("[depth %d] ", it.Depth)
-			}
-			line := fmt.Sprintf("%s└ %s%s — %s", indent, depth, render.Bold(it.Release.Ref), strings.Join(needs, "; "))
-			if it.Release.OverdueOn(x.today) {
-				line += " · :warning: *overdue* itself (its target has passed)"
-			}
-			if !slipped && up.AtRisk(it.Release.Ref) {
-				line += " · :warning: at risk"
-			}
-			lines = append(lines, line)
-		}
-		b.Lines(lines)
+		b.Lines(impactLines(shown, up, x.today))
 		b.More(total-len(shown), "the nearest are shown; ask about one of them with `/release impact &lt;release&gt;`")
 		b.Context("Every edge into the downstream set is shown; `/release show &lt;release&gt;` says why one is at risk.")
 		return nil
@@ -458,4 +484,32 @@ func (c *impactCmd) run(x *Exec) (store.Doc, error) {
 		return store.Doc{}, err
 	}
 	return b.Build(), nil
+}
+
+// impactLines draws the downstream tree of impact: each release with the
+// edges by which it needs the provider's downstream set.
+func impactLines(shown []store.Downstream, up *store.Upstream, today store.Date) []string {
+	lines := make([]string, 0, len(shown))
+	for _, it := range shown {
+		needs := make([]string, len(it.Edges))
+		slipped := false
+		for i, e := range it.Edges {
+			needs[i] = fmt.Sprintf("needs %s by %s — %s", render.ProviderShort(e), e.NeededBy.Pretty(), render.EdgeStateText(e, today))
+			slipped = slipped || e.Slipped
+		}
+		// Past a few levels the tree stops indenting and says the depth.
+		indent, depth := strings.Repeat("    ", min(it.Depth, maxIndent)-1), ""
+		if it.Depth > maxIndent {
+			depth = fmt.Sprintf("[depth %d] ", it.Depth)
+		}
+		line := fmt.Sprintf("%s└ %s%s — %s", indent, depth, render.Bold(it.Release.Ref), strings.Join(needs, "; "))
+		if it.Release.OverdueOn(today) {
+			line += " · :warning: *overdue* itself (its target has passed)"
+		}
+		if !slipped && up.AtRisk(it.Release.Ref) {
+			line += " · :warning: at risk"
+		}
+		lines = append(lines, line)
+	}
+	return lines
 }

@@ -109,6 +109,7 @@ func (c *addCmd) format() string {
 		l.add("channel", channelText(c.channel))
 	}
 	l.flag("anyway", c.anyway)
+	l.flag("new", c.isNew)
 	return l.String()
 }
 
@@ -143,7 +144,9 @@ func (c *listExternalsCmd) format() string {
 func (c *showCmd) format() string    { return "show " + c.ref.String() }
 func (c *historyCmd) format() string { return "history " + c.ref.String() }
 func (c *impactCmd) format() string  { return "impact " + c.ref.String() }
-func (c *reopenCmd) format() string  { return "reopen " + c.ref.String() }
+
+func (c *externalView) format() string { return c.view + " external " + quoteText(c.name) }
+func (c *reopenCmd) format() string    { return "reopen " + c.ref.String() }
 
 // format writes the move, without its preview when it is one (its "Move
 // it" button runs the move itself). The confirmation comes after the
@@ -191,6 +194,9 @@ func (c *dependCmd) format() string {
 		l.add("owner", userText(c.owner))
 	}
 	l.date("by", c.by)
+	if c.byTarget {
+		l.add("by", "target")
+	}
 	return l.String()
 }
 
@@ -201,6 +207,7 @@ func (c *undependCmd) format() string {
 func (c *confirmCmd) format() string {
 	l := cmdLine{"confirm", "external", quoteText(c.name)}
 	l.date("due", c.due)
+	l.because(c.reason)
 	return l.String()
 }
 
@@ -240,6 +247,7 @@ func (c *roleCmd) format() string {
 		l.add("none")
 	}
 	l.add(usersText(c.users)...)
+	l.flag("new", c.isNew)
 	return l.String()
 }
 
@@ -328,6 +336,7 @@ func (c *freezeCmd) format() string {
 	}
 	l.add(c.from.String(), c.to.String())
 	l.because(c.reason)
+	l.flag("new", c.isNew)
 	return l.String()
 }
 
@@ -410,5 +419,6 @@ func (c *boardCmd) format() string {
 			}
 		}
 	}
+	l.flag("new", c.isNew)
 	return l.String()
 }

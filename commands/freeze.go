@@ -20,6 +20,7 @@ type freezeCmd struct {
 	from, to store.Date
 	reason   string
 	id       int
+	isNew    bool // "new" at the end: a product named is new even though its name is close to another's
 }
 
 func (c *freezeCmd) readOnly() bool { return c.op == "list" }
@@ -43,7 +44,7 @@ func parseFreeze(p *parser) (Command, error) {
 	case n > 1 && p.isWord("list") && !slices.ContainsFunc(p.toks[p.pos:], func(t Token) bool { return t.Kind == Word && strings.EqualFold(t.Text, "because") }):
 		return nil, invalid("freeze list shows every freeze; it takes nothing after it")
 	}
-	c := &freezeCmd{}
+	c := &freezeCmd{isNew: p.trailingNew()}
 	var words []string
 	for !p.done() && !p.isWord("because") {
 		w, err := p.word("a product, all, or the first and last day of the freeze")
@@ -104,8 +105,10 @@ func (c *freezeCmd) add(x *Exec) (store.Doc, error) {
 	}
 	var inside []*store.Release
 	err := x.update(func(tx *store.Tx) error {
-		if err := knownProducts(tx, c.products); err != nil {
-			return err
+		for _, name := range c.products { // a freeze can be set before a product's first release
+			if _, err := x.ensureProduct(tx, name, c.isNew); err != nil {
+				return err
+			}
 		}
 		if err := x.mayFreeze(tx, f, "freeze"); err != nil {
 			return err

@@ -87,8 +87,8 @@ func TestHandshakeRequest(t *testing.T) {
 		if n := len(dmsTo(svc.Store, t, bob)); n != 2 {
 			t.Errorf("%d DMs to bob; want 2 requests", n)
 		}
-		// Without a date of its own the dependency asks nothing.
-		MustDo(t, svc, alice, "/release depend mobile@5.0 on payments@2.3.0")
+		// Without a date of its own ("by target") the dependency asks nothing.
+		MustDo(t, svc, alice, "/release depend mobile@5.0 on payments@2.3.0 by target")
 		if d := mustDep(t, svc.Store, mobile, "payments@2.3.0"); d.Handshake != "" {
 			t.Errorf("dependency = %+v; want no handshake", d)
 		}

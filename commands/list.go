@@ -102,7 +102,9 @@ func (c *listDueCmd) run(x *Exec) (store.Doc, error) {
 		rels := g.Releases()
 		if c.product != "" {
 			if rels = g.ReleasesOf(c.product); len(rels) == 0 {
-				return store.Errorf(store.ENotFound, "there is no product %q", c.product)
+				if err := unknownProduct(tx, c.product); err != nil {
+					return err
+				}
 			}
 		}
 		var products map[string]*store.Product
@@ -349,7 +351,9 @@ func (c *listCmd) run(x *Exec) (store.Doc, error) {
 		all := g.ReleasesByDate()
 		if c.product != "" {
 			if all = g.ReleasesOf(c.product); len(all) == 0 {
-				return store.Errorf(store.ENotFound, "there is no product %q", c.product)
+				if err := unknownProduct(tx, c.product); err != nil {
+					return err
+				}
 			}
 		}
 		if c.mine {
@@ -447,4 +451,15 @@ func (c *listCmd) title() string {
 		parts = append(parts, "(yours)")
 	}
 	return strings.Join(parts, " ")
+}
+
+// unknownProduct is nil when the product exists (with no releases, it
+// lists none), else a not-found error naming the products that do.
+func unknownProduct(tx *store.Tx, name string) error {
+	if err := knownProducts(tx, []string{name}); store.ErrorCode(err) == store.EInvalid {
+		return store.Errorf(store.ENotFound, "%s", store.ErrorMessage(err))
+	} else if err != nil {
+		return err
+	}
+	return nil
 }

@@ -57,6 +57,12 @@ func parse(command, text string, today store.Date) (Command, *Spec, string, erro
 		if len(toks) > 1 {
 			c.topic = toks[1].Text
 		}
+		if group == "release" && strings.EqualFold(c.topic, "ccb") { // /release help ccb [command]
+			group, c.group, c.topic = "ccb", "ccb", ""
+			if len(toks) > 2 {
+				c.topic = toks[2].Text
+			}
+		}
 		return c, lookup(group, "help"), group, nil
 	}
 	name := strings.ToLower(toks[0].Text)

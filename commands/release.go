@@ -51,6 +51,7 @@ type addCmd struct {
 	owner   string
 	channel string
 	anyway  bool // the user confirmed a target in the past
+	isNew   bool // "new": the product is new even though its name is close to another's
 }
 
 // AddRelease is the add command of a form's fields: the release, its
@@ -70,6 +71,9 @@ func parseAdd(p *parser) (Command, error) {
 		return nil, store.WithField(err, "date")
 	}
 	c.anyway = p.trailing("anyway")
+	if c.isNew = p.trailing("new"); c.isNew && !c.anyway {
+		c.anyway = p.trailing("anyway") // "… anyway new"
+	}
 	for !p.done() {
 		ok, err := p.ownerOrChannel(&c.owner, &c.channel, "the owner")
 		if err != nil {
@@ -113,11 +117,7 @@ func (c *addCmd) run(x *Exec) (store.Doc, error) {
 		if over != nil {
 			action = "release.add.freeze-override"
 		}
-		if _, err := tx.Product(c.ref.Product); store.ErrorCode(err) == store.ENotFound {
-			if err := tx.PutProduct("product.create", &store.Product{Name: c.ref.Product, CreatedAt: x.now, CreatedBy: x.req.User}); err != nil {
-				return err
-			}
-		} else if err != nil {
+		if _, err := x.ensureProduct(tx, c.ref.Product, c.isNew); err != nil {
 			return err
 		}
 		if err := tx.PutRelease(action, r); err != nil {

@@ -10,6 +10,9 @@ import (
 type showCmd struct{ ref store.Ref }
 
 func parseShow(p *parser) (Command, error) {
+	if cmd, ok, err := parseExternalView(p, "show"); ok {
+		return cmd, err
+	}
 	ref, err := p.release()
 	return &showCmd{ref}, err
 }
@@ -125,6 +128,9 @@ func (c *showCmd) run(x *Exec) (store.Doc, error) {
 type historyCmd struct{ ref store.Ref }
 
 func parseHistory(p *parser) (Command, error) {
+	if cmd, ok, err := parseExternalView(p, "history"); ok {
+		return cmd, err
+	}
 	ref, err := p.release()
 	return &historyCmd{ref}, err
 }

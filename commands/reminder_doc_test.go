@@ -51,10 +51,10 @@ func TestReconfirmRequest(t *testing.T) {
 	})
 	t.Run("NewDateMovesItAsTheOwner", func(t *testing.T) {
 		ask, ok := render.AskForm(doc.Buttons[1].ActionID, doc.Buttons[1].Value)
-		if !ok || ask.Date != "2027-01-06" {
-			t.Fatalf("the second button is not a form preset to the due date: %+v", doc.Buttons[1])
+		if !ok || ask.Date != "2027-01-06" || !ask.Reason {
+			t.Fatalf("the second button is not a form preset to the due date, with a reason: %+v", doc.Buttons[1])
 		}
-		cmd, err := ask.Fill("2027-01-27", "")
+		cmd, err := ask.Fill("2027-01-27", "the vendor's certification slipped")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,6 +67,9 @@ func TestReconfirmRequest(t *testing.T) {
 		}
 		if x.Due != store.NewDate(2027, 1, 27) || !x.LastConfirmed.Equal(now) {
 			t.Errorf("after New date: due %v, confirmed %v; want 2027-01-27, %v", x.Due, x.LastConfirmed, now)
+		}
+		if h := x.History[len(x.History)-1]; h.Reason != "the vendor's certification slipped" {
+			t.Errorf("after New date: history entry %+v; want the form's reason", h)
 		}
 	})
 }

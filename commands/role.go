@@ -14,10 +14,11 @@ type roleCmd struct {
 	role    store.Role
 	users   []string
 	clear   bool
+	isNew   bool // "new": the product is new even though its name is close to another's
 }
 
 func parseRole(p *parser) (Command, error) {
-	c := &roleCmd{}
+	c := &roleCmd{isNew: p.trailingNew()}
 	w, err := p.word("a product or release")
 	if err != nil {
 		return nil, err
@@ -82,7 +83,7 @@ func (c *roleCmd) run(x *Exec) (store.Doc, error) {
 	var subject, channel string
 	err := x.update(func(tx *store.Tx) error {
 		if c.product != "" {
-			p, err := tx.Product(c.product)
+			p, err := x.ensureProduct(tx, c.product, c.isNew)
 			if err != nil {
 				return err
 			}

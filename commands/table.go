@@ -44,7 +44,7 @@ var table = []Spec{
 	{Group: "release", Name: "help", Args: "[command]", Summary: "list the commands, or explain one", Example: "move"},
 	{Group: "release", Name: "add", Args: "<product> <version> <date> [owner @user] [channel #channel] [anyway]",
 		Summary: "register a release with its target date", Example: "payments 2.3.0 2027-01-15 owner @alex channel #payments-releases",
-		Notes: "The owner defaults to you and the channel to this one; the release's news goes there. The product is created on first use. Dates: `2027-01-15`, `today`, `tomorrow`, `+3d`, `+2w`, or a weekday like `fri`. A target in the past is refused unless the command ends with `anyway`.",
+		Notes: "The owner defaults to you and the channel to this one; the release's news goes there. The product is created on first use; a new name within two letters of an existing product (`paymnts`) is refused with \"did you mean payments?\" unless the command ends with `new`. Dates: `2027-01-15`, `today`, `tomorrow`, `+3d`, `+2w`, or a weekday like `fri`. A target in the past is refused unless the command ends with `anyway`.",
 		Modal: "release.add", Parse: parseAdd},
 	{Group: "release", Name: "list", Args: "[<product>] [at-risk] [mine] [shipped] [all]  |  [<product>] due <N>d|<N>w  |  externals",
 		Summary: "list releases by date, what falls due soon, or the external items", Example: "payments at-risk",
@@ -52,17 +52,19 @@ var table = []Spec{
 			"`/release list due 2w` lists the target dates and the needed-by dates of dependencies in the next two weeks (`10d`: ten days), by date.\n" +
 			"`/release list externals` lists every external item with its owner, due date and when it was last confirmed; one not confirmed for 14 days is flagged.",
 		Parse: parseList},
-	{Group: "release", Name: "show", Args: "<release>", Summary: "a release's dates, people and dependencies", Example: "payments@2.3.0", Parse: parseShow},
+	{Group: "release", Name: "show", Args: `<release>  |  external "<name>"`, Summary: "a release's (or an external item's) dates, people and dependencies", Example: "payments@2.3.0",
+		Notes: "`/release show external \"Stripe SDK 5\"` shows an external item: its due date, owner, when it was last confirmed, and every release that needs it, by when and in what state.", Parse: parseShow},
 	{Group: "release", Name: "move", Args: "<release> <date> [anyway] because <reason…> [preview]",
 		Summary: "change a release's target date", Example: "payments@2.3.0 2027-02-01 because the PCI audit moved",
 		Notes: "A reason is required when the date moves later. A date in the past needs the word `anyway` (after the date, or at the end). The release's channel is told who is now late (or less late), which releases are newly at risk, and whether the move makes the release itself late; needed-by dates after the new target are moved to it. End the command with `preview` to see privately, saving nothing, exactly what the move would do (edges that slip or recover, releases newly at risk with their slack, the change requests and freezes it touches, who would hear of it), with a *Move it* button. A reason in quotes ends where they do: `because \"the SDK preview\"` is a reason, not a preview.", Parse: parseMove},
 	{Group: "release", Name: "ship", Args: "<release> [on <date>] [anyway]", Summary: "mark a release shipped (today, or on a date)", Example: "payments@2.3.0",
 		Notes: "The ship date can't be in the future; one before the release was added needs the word `anyway` at the end.", Parse: parseShip},
 	{Group: "release", Name: "cancel", Args: "<release> because <reason…>", Summary: "cancel a release", Example: "payments@2.3.0 because merged into 2.4.0", Parse: parseCancel},
-	{Group: "release", Name: "depend", Args: `<release> on <release> [by <date>]  |  <release> on external "<name>" due <date> [owner @user] [by <date>]`,
+	{Group: "release", Name: "depend", Args: `<release> on <release> [by <date> | by target]  |  <release> on external "<name>" due <date> [owner @user] [by <date> | by target]`,
 		Summary: "record that a release needs another release or an external item", Example: "mobile@5.0 on payments@2.3.0 by 2027-01-20",
 		Notes: "Needed-by defaults to the consumer's target date. External items (a vendor SDK, a partner API) have an owner who answers for their date: `/release depend mobile@5.0 on external \"Stripe SDK 5\" due 2027-01-10 owner @sam`. A dependency that would close a cycle is refused.\n" +
-			"A needed-by date of its own (`by &lt;date&gt;`) is a request: the provider's release manager (the external item's owner) is asked by DM whether they can deliver by then, and answers *Yes, committed* (`/release commit &lt;release&gt; on &lt;provider&gt;`) or proposes another date with a reason (`/release propose &lt;release&gt; on &lt;provider&gt; &lt;date&gt; because &lt;reason&gt;`). The consumer's release manager hears the answer and can accept a proposed date (`/release accept &lt;release&gt; on &lt;provider&gt;`), which becomes the needed-by date. Edges show `requested`, `committed` or `counter-proposed &lt;date&gt;`; requests unanswered for 3 working days are listed in digests and agendas. A new needed-by date asks again.",
+			"A needed-by date of its own (`by &lt;date&gt;`) is a request: the provider's release manager (the external item's owner) is asked by DM whether they can deliver by then, and answers *Yes, committed* (`/release commit &lt;release&gt; on &lt;provider&gt;`) or proposes another date with a reason (`/release propose &lt;release&gt; on &lt;provider&gt; &lt;date&gt; because &lt;reason&gt;`). The consumer's release manager hears the answer and can accept a proposed date (`/release accept &lt;release&gt; on &lt;provider&gt;`), which becomes the needed-by date. Edges show `requested`, `committed` or `counter-proposed &lt;date&gt;`; requests unanswered for 3 working days are listed in digests and agendas. A new needed-by date asks again.\n" +
+			"Restating a dependency keeps what is not restated: without `by`, a needed-by date of its own stays, with its request or commitment, and the reply says what changed. `by target` makes the needed-by date follow the consumer's target again.",
 		Parse: parseDepend},
 	{Group: "release", Name: "commit", Args: `<release> on <release | external "<name>"> [anyway]`, Summary: "commit to deliver by the date a dependent asked for", Example: "mobile@5.0 on payments@2.3.0",
 		Notes: "For whoever answers for the provider: its owner, its release managers (an external item's owner) or an admin. The consumer's release manager is told. A commitment the provider's own date misses (it is due after the date asked for) is refused, naming that date: move the provider first, propose the date it can make, or end the command with `anyway`.", Hidden: true, Parse: parseCommit},
@@ -71,13 +73,13 @@ var table = []Spec{
 	{Group: "release", Name: "accept", Args: `<release> on <release | external "<name>"> [<date>]`, Summary: "accept the date a provider proposed as the needed-by date", Example: "mobile@5.0 on payments@2.3.0",
 		Notes: "For the consumer's owner, its release managers or an admin. The proposed date becomes the needed-by date, committed; with a date, only if that is still the one proposed.", Hidden: true, Parse: parseAccept},
 	{Group: "release", Name: "undepend", Args: `<release> on <release | external "<name>">`, Summary: "remove a dependency", Example: "mobile@5.0 on payments@2.3.0", Parse: parseUndepend},
-	{Group: "release", Name: "confirm", Args: `external "<name>" [due <date>]`, Summary: "re-confirm (or update) an external item's date", Example: `external "Stripe SDK 5" due 2027-01-12`,
-		Notes: "For the item's owner (or an admin).", Parse: parseConfirm},
-	{Group: "release", Name: "impact", Args: "<release>", Summary: "everything downstream of a release, with slack in days", Example: "payments@2.3.0", Parse: parseImpact},
-	{Group: "release", Name: "history", Args: "<release>", Summary: "a release's date history: who moved it, when and why", Example: "payments@2.3.0", Parse: parseHistory},
+	{Group: "release", Name: "confirm", Args: `external "<name>" [due <date> [because <reason…>]]`, Summary: "re-confirm (or update) an external item's date", Example: `external "Stripe SDK 5" due 2027-01-12 because the vendor's QA found a regression`,
+		Notes: "For the item's owner (or an admin). A new date may carry a reason: it goes into the item's history (`/release history external \"Stripe SDK 5\"`) and into the slip alerts the move causes, as a release's move does.", Parse: parseConfirm},
+	{Group: "release", Name: "impact", Args: `<release>  |  external "<name>"`, Summary: "everything downstream of a release, with slack in days", Example: "payments@2.3.0", Parse: parseImpact},
+	{Group: "release", Name: "history", Args: `<release>  |  external "<name>"`, Summary: "a release's (or an external item's) date history: who moved it, when and why", Example: "payments@2.3.0", Parse: parseHistory},
 	{Group: "release", Name: "role", Args: "<product | release> [release-manager | release-engineer | product-manager @user… | none]",
 		Summary: "show or set who answers for a product or release", Example: "payments release-manager @alex",
-		Notes: "The *release manager* owns schedules and dependencies and gets slip alerts; the *release engineer* builds, packages and ships; the *product manager* owns roadmap and priorities and gets digests. Set on a product, a role is the default for its releases; set on one release, it overrides. The owner stands in for an unset release manager. `none` clears a role; no role shows them.",
+		Notes: "The *release manager* owns schedules and dependencies and gets slip alerts; the *release engineer* builds, packages and ships; the *product manager* owns roadmap and priorities and gets digests. Set on a product, a role is the default for its releases; set on one release, it overrides. The owner stands in for an unset release manager. `none` clears a role; no role shows them. Setting a role on a product that does not exist yet creates it (an admin's to do, as it has no release manager yet); a name within two letters of an existing product needs `new` at the end.",
 		Parse: parseRole},
 	{Group: "release", Name: "set", Args: `<release> owner @user | channel #channel | version <new> | product <new>  |  external "<name>" owner @user`,
 		Summary: "reassign a release, change its news channel, or rename it", Example: "payments@2.3.0 owner @sam",
@@ -86,7 +88,7 @@ var table = []Spec{
 			"`/release set external \"Stripe SDK 5\" owner @kim` gives an external item a new owner: for its owner or an admin.",
 		Parse: parseSet},
 	{Group: "release", Name: "reopen", Args: "<release>", Summary: "undo a cancel, or a ship within a day", Example: "payments@2.3.0",
-		Notes: "A cancelled release is planned again. A shipped one can be reopened by its owner, release manager or an admin within a day of being marked shipped.",
+		Notes: "A cancelled release is planned again. A shipped one can be reopened within a day of being marked shipped by whoever may ship it: its owner, release manager, release engineer or an admin.",
 		Parse: parseReopen},
 	{Group: "release", Name: "delete", Args: "<release> because <reason…>", Summary: "remove a release added by mistake", Example: "payments@2.3.O because typo, meant 2.3.0",
 		Notes: "Only while nothing depends on it (its own dependencies go with it). The audit log keeps what it was, and its channel is told. To rename a release instead, use `/release set &lt;release&gt; version &lt;new&gt;`.",
@@ -127,7 +129,7 @@ var table = []Spec{
 		Parse: parseDelegate},
 	{Group: "ccb", Name: "board", Args: "<product | default> show  |  members add|remove @user… | @usergroup  |  policy <unanimous | majority | quorum N | any | first> [veto @user…] [deadline <+Nh | +Nd>] [default approve | reject] [open | anonymous]",
 		Summary: "show or set who votes on a product's change requests, and how", Example: "payments policy quorum 3 veto @alex deadline +2d default reject",
-		Notes: "A product without a board of its own uses the default board (`/ccb board default …`). Members are people or a Slack user group. Policies: *unanimous* (every member approves), *majority* (more than half approve), *quorum N* (at least N votes cast, more approvals than rejections), *any* (one approval and no rejection, once everyone voted or at the deadline), *first* (the first vote decides). A *veto* member's rejection rejects. Abstentions count toward a quorum, never as approvals. A CR is decided as soon as its outcome is certain; at the deadline the board's default outcome applies. *anonymous* ballots show counts only. Settings are for admins; `show` for everyone.",
+		Notes: "A product without a board of its own uses the default board (`/ccb board default …`). Members are people or a Slack user group. Policies: *unanimous* (every member approves), *majority* (more than half approve), *quorum N* (at least N votes cast, more approvals than rejections), *any* (one approval and no rejection, once everyone voted or at the deadline), *first* (the first vote decides). A *veto* member's rejection rejects. Abstentions count toward a quorum, never as approvals. A CR is decided as soon as its outcome is certain; at the deadline the board's default outcome applies. *anonymous* ballots show counts only. Settings are for admins; `show` for everyone. A board can be set up before its product's first release: the product is created on first use (a name within two letters of an existing product needs `new` at the end).",
 		Parse: parseBoard},
 }
 
@@ -163,6 +165,9 @@ func suggest(group, name string) *Spec {
 
 // unknownCommand says the word is not a command and suggests the closest.
 func unknownCommand(group, name string) error {
+	if group == "release" && undoWords[name] {
+		return invalid("/release has no %s command; a change is undone by the command that reverses it: move a release back (`/release move <release> <date> because <reason>`), reopen a cancelled release or one shipped within a day (`/release reopen <release>`), remove a dependency (`/release undepend <release> on <provider>`), or delete a release added by mistake (`/release delete <release> because <reason>`)", render.Clip(name, 30))
+	}
 	if best := suggest(group, name); best != nil {
 		return invalid("/%s has no command %q — did you mean %s?", group, render.Clip(name, 30), best.Name)
 	}
@@ -171,6 +176,9 @@ func unknownCommand(group, name string) error {
 	}
 	return invalid("/%s has no command %q", group, render.Clip(name, 30))
 }
+
+// undoWords are what people type looking for an undo.
+var undoWords = map[string]bool{"undo": true, "revert": true, "rollback": true, "unmove": true, "uncancel": true, "unship": true}
 
 func hasGroup(group string) bool {
 	for _, s := range table {
@@ -254,6 +262,10 @@ func help(group, topic string) store.Doc {
 		lines = append(lines, fmt.Sprintf("/%s has no commands yet.", group))
 	}
 	b.Lines(lines)
-	b.Context(fmt.Sprintf("Type `/%s help &lt;command&gt;` for details and an example. A release is written `payments@2.3.0` or `payments 2.3.0`.", group))
+	more := ""
+	if group == "release" {
+		more = " Change requests and CCB boards: `/release help ccb` (or `/ccb help`); `/release ccb …` is `/ccb …`."
+	}
+	b.Context(fmt.Sprintf("Type `/%s help &lt;command&gt;` for details and an example. A release is written `payments@2.3.0` or `payments 2.3.0`.%s", group, more))
 	return b.Build()
 }

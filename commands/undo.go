@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"relman/commands/render"
@@ -30,7 +31,12 @@ func (c *reopenCmd) run(x *Exec) (store.Doc, error) {
 		if r, err = loadRelease(tx, c.ref); err != nil {
 			return err
 		}
-		if err := x.mayManage(tx, r, "reopen"); err != nil {
+		// Who may ship a release may undo the ship: its release engineer too.
+		if r.Status == store.Shipped {
+			if err := x.mayShip(tx, r); err != nil {
+				return store.Errorf(store.EForbidden, "%s", strings.Replace(store.ErrorMessage(err), "can ship", "can reopen", 1))
+			}
+		} else if err := x.mayManage(tx, r, "reopen"); err != nil {
 			return err
 		}
 		was = r.Status

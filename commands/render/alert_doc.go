@@ -151,9 +151,9 @@ func UpcomingNudge(g *store.Graph, e store.Edge, today store.Date) store.Doc {
 		b.Section("Is it still on?")
 		b.d.Buttons = []store.Button{
 			RunButton("Still on "+x.Due.Pretty(), command),
-			AskButton("New date…", Ask{Title: "New date", Command: command + " due {date}", Date: x.Due.String()}),
+			AskButton("New date…", Ask{Title: "New date", Command: command + " due {date} {reason}", Date: x.Due.String(), Reason: true}),
 		}
-		b.Context("Or type `/release " + command + " [due &lt;date&gt;]`.")
+		b.Context("Or type `/release " + command + " [due &lt;date&gt; because &lt;reason&gt;]`.")
 		return b.Build()
 	}
 	r := g.Release(e.Provider)

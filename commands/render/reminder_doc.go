@@ -37,9 +37,9 @@ func ReconfirmRequest(x store.External, waiting []store.Ref, neededBy store.Date
 	command := "confirm external " + Quote(x.Name)
 	b.d.Buttons = []store.Button{
 		RunButton("Still on "+x.Due.Pretty(), command),
-		AskButton("New date…", Ask{Title: "New date", Command: command + " due {date}", Date: x.Due.String()}),
+		AskButton("New date…", Ask{Title: "New date", Command: command + " due {date} {reason}", Date: x.Due.String(), Reason: true}),
 	}
-	b.Context("Or type `/release " + command + " [due &lt;date&gt;]`.")
+	b.Context("Or type `/release " + command + " [due &lt;date&gt; because &lt;reason&gt;]`.")
 	return b.Build()
 }
 
