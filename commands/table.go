@@ -91,6 +91,13 @@ var table = []Spec{
 	{Group: "release", Name: "delete", Args: "<release> because <reason…>", Summary: "remove a release added by mistake", Example: "payments@2.3.O because typo, meant 2.3.0",
 		Notes: "Only while nothing depends on it (its own dependencies go with it). The audit log keeps what it was, and its channel is told. To rename a release instead, use `/release set &lt;release&gt; version &lt;new&gt;`.",
 		Parse: parseDelete},
+	{Group: "release", Name: "restore", Args: "<release> [because <reason…>]", Summary: "bring back a release deleted in the last 30 days", Example: "payments@2.3.0 because deleted the wrong one",
+		Notes: "The release comes back as the audit log kept it when it was deleted: its status, dates, owner, channel, roles and history, and the dependencies the delete removed with it whose provider still exists (the others are named). For its owner, its release managers or an admin; its channel is told, and the restore is audited.",
+		Parse: parseRestore},
+	{Group: "release", Name: "audit", Args: "[<release> | <product> | @user] [since <date>] [before #<entry>]", Summary: "who changed what, when, through what and why, newest first", Example: "payments since 2027-01-01",
+		Notes: "Every change, ballot and override the audit log keeps, deleted releases included: each entry's number, instant (in your time zone), who, the action, its subject, the transport it came through (`slack`, `console`; — for entries from before it was recorded) and the reason given. A release shows its own entries, its dependencies' and its change requests'; a product those of the product, its releases, board, change requests and freezes; `@user` that user's changes. " +
+			"Admins see everything; the release managers of a product see its entries, and a release's owner and release managers the release's; anyone sees their own changes. The " + fmt.Sprint(AuditLimit) + " newest are shown: `before #&lt;entry&gt;` shows the ones before an entry. `relman audit` exports the whole log for auditors.",
+		Parse: parseAudit},
 	{Group: "release", Name: "digest", Args: "daily <HH:MM> [here | me | #channel] [product…]  |  weekly <mon..sun> <HH:MM> [here | me | #channel] [product…]  |  now [product…]  |  off [here | me | #channel]  |  list",
 		Summary: "get a scheduled digest of what is at risk and coming up", Example: "weekly mon 09:00 #releases payments",
 		Notes: "A digest goes to this channel (`here`, the default), to you by DM (`me`) or to a `#channel`, for the products named or every product, at a time of day in your time zone (for a channel too: the zone of whoever sets it up). A channel or person has one digest; setting it again replaces it. `off` stops it, `list` shows the digests.\n" +

@@ -26,6 +26,9 @@ type cursor struct {
 	keys, values [][]byte
 	i            int
 	more         bool
+	// desc says the page runs backwards (Last, Prev): keys[i+1] precedes
+	// keys[i].
+	desc bool
 }
 
 func (b *bucket) Get(k []byte) []byte {
@@ -166,16 +169,51 @@ func (c *cursor) Seek(k []byte) (key, value []byte) {
 	if k == nil {
 		k = []byte{}
 	}
+	c.desc = false
 	c.fetch(`SELECT key, value FROM relman_kv WHERE bucket = $1 AND key >= $2 ORDER BY key LIMIT $3`, k)
 	return c.current()
 }
 
 func (c *cursor) Next() (key, value []byte) {
+	if c.desc {
+		// Turning around: the keys after the current one.
+		if c.i >= len(c.keys) {
+			return nil, nil
+		}
+		c.desc = false
+		c.fetch(`SELECT key, value FROM relman_kv WHERE bucket = $1 AND key > $2 ORDER BY key LIMIT $3`, c.keys[c.i])
+		return c.current()
+	}
 	if c.i < len(c.keys) {
 		c.i++
 	}
 	if c.i == len(c.keys) && c.more {
 		c.fetch(`SELECT key, value FROM relman_kv WHERE bucket = $1 AND key > $2 ORDER BY key LIMIT $3`, c.keys[len(c.keys)-1])
+	}
+	return c.current()
+}
+
+func (c *cursor) Last() (key, value []byte) {
+	c.desc = true
+	c.fetch(`SELECT key, value FROM relman_kv WHERE bucket = $1 AND key >= $2 ORDER BY key DESC LIMIT $3`, []byte{})
+	return c.current()
+}
+
+func (c *cursor) Prev() (key, value []byte) {
+	if !c.desc {
+		// Turning around: the keys before the current one.
+		if c.i >= len(c.keys) {
+			return nil, nil
+		}
+		c.desc = true
+		c.fetch(`SELECT key, value FROM relman_kv WHERE bucket = $1 AND key < $2 ORDER BY key DESC LIMIT $3`, c.keys[c.i])
+		return c.current()
+	}
+	if c.i < len(c.keys) {
+		c.i++
+	}
+	if c.i == len(c.keys) && c.more {
+		c.fetch(`SELECT key, value FROM relman_kv WHERE bucket = $1 AND key < $2 ORDER BY key DESC LIMIT $3`, c.keys[len(c.keys)-1])
 	}
 	return c.current()
 }
