@@ -43,10 +43,13 @@ func parseAudit(p *parser) (Command, error) {
 			}
 			c.since = d
 		case p.keyword("before"):
-			w, err := p.word("an entry number (like #1234)")
-			if err != nil {
-				return nil, err
+			// "#1234" reads as a channel name; "1234" as a word.
+			t, ok := p.peek()
+			if !ok {
+				return nil, invalid("missing the entry number after before (like #1234)")
 			}
+			p.pos++
+			w := t.Text
 			n, err := strconv.ParseUint(strings.TrimPrefix(w, "#"), 10, 64)
 			if err != nil || n == 0 {
 				return nil, invalid("%q is not an audit entry number (like #1234)", render.Clip(w, 20))

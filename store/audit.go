@@ -232,7 +232,10 @@ func (tx *Tx) DeletedRelease(key string, since time.Time) (*Release, []Dependenc
 		if err := json.Unmarshal(a.Before, r); err != nil {
 			return nil, nil, nil, fmt.Errorf("decode deleted release %s: %w", key, err)
 		}
-		// Its dependencies went in the same transaction, just before.
+		// Its dependencies went in the same transaction, just before the
+		// release was stored with its last history entry: the entries
+		// before that, as far as they are deletes of its dependencies by
+		// the same actor at the same instant.
 		var deps []Dependency
 		for k, v := c.Prev(); k != nil; k, v = c.Prev() {
 			var d Audit
@@ -242,8 +245,11 @@ func (tx *Tx) DeletedRelease(key string, since time.Time) (*Release, []Dependenc
 			if !d.At.Equal(a.At) || d.Actor != a.Actor {
 				break
 			}
+			if d.Action == "release.delete" && d.Subject == key && d.After != nil {
+				continue // the release stored with its last history entry
+			}
 			if d.Action != "dependency.delete" || !strings.HasPrefix(d.Subject, key+" ") || d.Before == nil {
-				continue
+				break
 			}
 			var dep Dependency
 			if err := json.Unmarshal(d.Before, &dep); err != nil {

@@ -9,15 +9,14 @@ import (
 )
 
 // AuditDoc renders a page of the audit log, newest first, with instants in
-// loc: scope says what the page is of ("payments@2.3.0", "changes by
-// <@U1>", "" for everything), older how many older entries it left out and
-// next the command that shows them.
+// loc: scope, mrkdwn, says what the page is of ("payments@2.3.0", "changes
+// by <@U1>", "" for everything), and next is the command that shows the
+// entries older than the page's (page.Older of them).
 func AuditDoc(scope string, page store.AuditPage, next string, loc *time.Location) store.Doc {
-	header := "Audit log"
+	b := NewDoc("Audit log")
 	if scope != "" {
-		header += " — " + scope
+		b.Context("Of " + scope)
 	}
-	b := NewDoc(header)
 	if len(page.Entries) == 0 {
 		b.Section("Nothing in the audit log matches.")
 		return b.Build()
