@@ -67,24 +67,37 @@ type AuditFilter struct {
 	Before uint64
 }
 
-// needle is a byte string every entry f selects contains, so that entries
-// without it are skipped without being decoded; nil when there is none.
-func (f AuditFilter) needle() []byte {
-	var s string
+// needles are byte strings one of which every entry f selects contains,
+// so that entries without any are skipped without being decoded; nil when
+// there are none.
+func (f AuditFilter) needles() [][]byte {
+	quoted := func(s string) []byte {
+		b, _ := json.Marshal(s) // a string always encodes
+		return b
+	}
 	switch {
 	case f.Actor != "":
-		s = f.Actor
+		return [][]byte{append([]byte(`"actor":`), quoted(f.Actor)...)}
 	case f.Release != "":
-		// A change request names its release as {"product":…,"version":…},
-		// so only the product is in every entry about the release.
-		s, _, _ = strings.Cut(f.Release, "@")
+		// A change request names its release as {"product":…,"version":…}.
+		_, version, _ := strings.Cut(f.Release, "@")
+		key := quoted(f.Release)
+		return [][]byte{key[1 : len(key)-1], append([]byte(`"version":`), quoted(version)...)}
 	case f.Product != "":
-		s = f.Product
-	default:
-		return nil
+		p := quoted(f.Product)
+		return [][]byte{p[1 : len(p)-1]}
 	}
-	b, _ := json.Marshal(s) // a string always encodes
-	return b[1 : len(b)-1]
+	return nil
+}
+
+// containsAny reports whether v contains one of needles.
+func containsAny(v []byte, needles [][]byte) bool {
+	for _, n := range needles {
+		if bytes.Contains(v, n) {
+			return true
+		}
+	}
+	return false
 }
 
 // Selects reports whether f selects a (Before and Since aside).
@@ -136,19 +149,25 @@ func (a *Audit) about(is func(key string) bool, product string) bool {
 // AuditPage is one page of the audit log, newest first.
 type AuditPage struct {
 	Entries []Audit
-	// Older counts the entries the filter selects that are older than the
-	// page's last: AuditFilter{Before: Entries[len-1].Seq} shows them.
+	// More says the filter selects entries older than the page's last:
+	// AuditFilter{Before: Entries[len-1].Seq} shows them.
+	More bool
+	// Older counts them when that costs nothing (a page of the whole log,
+	// whose entries are numbered without gaps); 0 otherwise. Counting the
+	// entries a filter selects would read the whole log.
 	Older int
 }
 
 // AuditPage returns the newest limit entries f selects, newest first, and
-// how many older ones it selects. It walks the log backwards from the
+// whether it selects older ones (how many, for the whole log). It walks the log backwards from the
 // newest entry (or from f.Before), decoding only the entries that may
 // match, and stops at the first entry before f.Since: entries are in the
 // order they were written, which is the order of their instants unless the
 // clock was stepped back. Without a filter but Before, the older entries
 // are counted from the sequence numbers, which the log hands out without
-// gaps, so the first page decodes limit entries whatever the log's length.
+// gaps, so the first page decodes limit entries whatever the log's length;
+// with a filter, a page reads entries until it finds one more than it
+// shows, so its cost is how far back its entries go.
 func (tx *Tx) AuditPage(f AuditFilter, limit int) (AuditPage, error) {
 	var page AuditPage
 	c := tx.kv.Bucket(bucketAudit).Cursor()
@@ -162,15 +181,29 @@ func (tx *Tx) AuditPage(f AuditFilter, limit int) (AuditPage, error) {
 	} else {
 		k, v = c.Last()
 	}
-	needle := f.needle()
+	needles := f.needles()
 	for ; k != nil; k, v = c.Prev() {
-		if needle != nil && !bytes.Contains(v, needle) {
-			continue
-		}
-		if len(page.Entries) == limit && needle == nil && f.Since.IsZero() && len(k) == 8 {
+		if len(page.Entries) == limit && needles == nil && f.Since.IsZero() && len(k) == 8 {
 			// Every older entry is selected: count them by number.
-			page.Older = int(seqOf(k))
+			page.More, page.Older = true, int(seqOf(k))
 			break
+		}
+		// Most entries are settled by their head, read without the
+		// records they hold; the others (a change request, a freeze)
+		// are decoded if they may match.
+		if h, ok := readAuditHead(v); ok {
+			if !f.Since.IsZero() && h.before(f.Since) {
+				break
+			}
+			if yes, sure := f.selectsHead(&h); sure && !yes {
+				continue
+			} else if sure && len(page.Entries) == limit {
+				page.More = true
+				break
+			}
+		}
+		if needles != nil && !containsAny(v, needles) {
+			continue
 		}
 		var a Audit
 		if err := json.Unmarshal(v, &a); err != nil {
@@ -182,11 +215,11 @@ func (tx *Tx) AuditPage(f AuditFilter, limit int) (AuditPage, error) {
 		if !f.Selects(&a) {
 			continue
 		}
-		if len(page.Entries) < limit {
-			page.Entries = append(page.Entries, a)
-		} else {
-			page.Older++
+		if len(page.Entries) == limit {
+			page.More = true
+			break
 		}
+		page.Entries = append(page.Entries, a)
 	}
 	return page, nil
 }

@@ -11,7 +11,7 @@ import (
 // AuditDoc renders a page of the audit log, newest first, with instants in
 // loc: scope, mrkdwn, says what the page is of ("payments@2.3.0", "changes
 // by <@U1>", "" for everything), and next is the command that shows the
-// entries older than the page's (page.Older of them).
+// entries older than the page's: "…and N more" when they were counted.
 func AuditDoc(scope string, page store.AuditPage, next string, loc *time.Location) store.Doc {
 	b := NewDoc("Audit log")
 	if scope != "" {
@@ -27,8 +27,11 @@ func AuditDoc(scope string, page store.AuditPage, next string, loc *time.Locatio
 	}
 	b.Lines(lines)
 	b.Context("Newest first; times in " + loc.String() + ". Via: the transport the change came through (— where it was not recorded).")
-	if page.Older > 0 {
+	switch {
+	case page.Older > 0:
 		b.More(page.Older, "older entries: `"+Escape(next)+"`")
+	case page.More:
+		b.Context("Older entries: `" + Escape(next) + "`")
 	}
 	return b.Build()
 }
