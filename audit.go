@@ -150,11 +150,12 @@ func openAuditKV(ctx context.Context, cfg config, where string) (store.KV, func(
 var auditCSVHeader = []string{"seq", "at", "actor", "via", "action", "subject", "reason", "before", "after"}
 
 // exportAudit writes the entries of kv's audit log at or after a.since to
-// w in a.format and returns how many it wrote.
+// w in a.format and returns how many it wrote. A JSON line is the entry as
+// stored.
 func exportAudit(ctx context.Context, kv store.KV, a auditArgs, w io.Writer) (int, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	n := 0
-	var write func(*store.Audit) error
+	var write func([]byte) error
 	var cw *csv.Writer
 	switch a.format {
 	case "csv":
@@ -163,21 +164,27 @@ func exportAudit(ctx context.Context, kv store.KV, a auditArgs, w io.Writer) (in
 			return 0, err
 		}
 		row := make([]string, len(auditCSVHeader))
-		write = func(e *store.Audit) error {
+		write = func(raw []byte) error {
+			var e store.Audit
+			if err := json.Unmarshal(raw, &e); err != nil {
+				return fmt.Errorf("decode audit entry %d: %w", n, err)
+			}
 			row[0] = strconv.FormatUint(e.Seq, 10)
 			row[1] = e.At.UTC().Format(time.RFC3339Nano)
 			row[2], row[3], row[4], row[5] = e.Actor, e.Via, e.Action, e.Subject
-			row[6] = render.AuditReason(*e)
+			row[6] = render.AuditReason(e)
 			row[7], row[8] = string(e.Before), string(e.After)
 			return cw.Write(row)
 		}
 	default:
-		enc := json.NewEncoder(bw)
-		write = func(e *store.Audit) error { return enc.Encode(e) }
+		write = func(raw []byte) error {
+			bw.Write(raw)
+			return bw.WriteByte('\n')
+		}
 	}
-	err := store.ExportAudit(ctx, kv, a.since, func(e *store.Audit) error {
+	err := store.ExportAudit(ctx, kv, a.since, func(raw []byte) error {
 		n++
-		return write(e)
+		return write(raw)
 	})
 	if err != nil {
 		return n, err

@@ -297,10 +297,11 @@ func (tx *Tx) DeletedRelease(key string, since time.Time) (*Release, []Dependenc
 }
 
 // ExportAudit calls fn with every audit entry at or after since (all when
-// since is zero), oldest first, from one read-only transaction of kv: a
-// Store need not be opened, so the data is neither migrated nor changed.
-// It stops at fn's first error and returns it.
-func ExportAudit(ctx context.Context, kv KV, since time.Time, fn func(*Audit) error) error {
+// since is zero), oldest first, as it is stored: the JSON of an Audit, on
+// one line. It reads kv in one read-only transaction: a Store need not be
+// opened, so the data is neither migrated nor changed. raw is valid only
+// during the call. It stops at fn's first error and returns it.
+func ExportAudit(ctx context.Context, kv KV, since time.Time, fn func(raw []byte) error) error {
 	t, err := kv.Begin(ctx, false)
 	if err != nil {
 		return err
@@ -314,16 +315,21 @@ func ExportAudit(ctx context.Context, kv KV, since time.Time, fn func(*Audit) er
 		return nil // a database relman never wrote to has no audit log
 	}
 	c := b.Cursor()
-	var a Audit
 	for k, v := c.Seek(nil); k != nil; k, v = c.Next() {
-		a = Audit{}
-		if err := json.Unmarshal(v, &a); err != nil {
-			return fmt.Errorf("decode audit %x: %w", k, err)
+		if !since.IsZero() {
+			h, ok := readAuditHead(v)
+			if !ok {
+				var a Audit
+				if err := json.Unmarshal(v, &a); err != nil {
+					return fmt.Errorf("decode audit %x: %w", k, err)
+				}
+				h.at, _ = a.At.MarshalText()
+			}
+			if h.before(since) {
+				continue
+			}
 		}
-		if !since.IsZero() && a.At.Before(since) {
-			continue
-		}
-		if err := fn(&a); err != nil {
+		if err := fn(v); err != nil {
 			return err
 		}
 	}

@@ -81,8 +81,11 @@ func AuditReason(a store.Audit) string {
 		return ""
 	}
 	var v struct {
-		Reason  string               `json:"reason"`
-		History []store.HistoryEntry `json:"history"`
+		Reason  string `json:"reason"`
+		History []struct {
+			At     time.Time `json:"at"`
+			Reason string    `json:"reason"`
+		} `json:"history"`
 	}
 	if json.Unmarshal(raw, &v) != nil {
 		return ""
