@@ -118,8 +118,8 @@ const (
 	// HistoryDeleted: the release was deleted; kept only in the audit log,
 	// with the Reason.
 	HistoryDeleted HistoryKind = "deleted"
-	// HistoryRestored: a deleted release brought back from the audit log,
-	// with the Reason it had been deleted for.
+	// HistoryRestored: a deleted release brought back as the audit log kept
+	// it, with the Reason given for bringing it back, if any.
 	HistoryRestored HistoryKind = "restored"
 )
 
