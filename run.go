@@ -17,14 +17,15 @@ import (
 	"relman/store"
 )
 
-const usage = `usage: relman [console | serve | check [--db <db>] | backup <file> | migrate <from> <to> | healthcheck | version]
+const usage = `usage: relman [console | serve | check [--db <db>] | backup <file> | migrate <from> <to> | audit [--since <date>] [--format jsonl|csv] [--out <file>] | healthcheck | version]
 
 With no subcommand relman serves Slack when SLACK_* settings are present,
 and otherwise starts the console. check checks the database (RELMAN_DB,
 or --db) without writing to it and lists what is wrong. backup writes a
 copy of the database to a new bbolt file and checks it. migrate copies a
 database (a bbolt file's path or a PostgreSQL DSN) into an empty one, and
-checks the copy.
+checks the copy. audit exports the audit log, reading the database without
+writing to it.
 healthcheck asks the relman serving on this host's RELMAN_ADDR for /healthz
 (for a container's healthcheck). See README.md for the settings.`
 
@@ -62,6 +63,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return err
 		}
 		return runCheck(ctx, db, stdout)
+	case "audit":
+		a, err := parseAudit(args[1:], cfg.DB, cfg.Loc)
+		if err != nil {
+			return err
+		}
+		return runAudit(ctx, cfg, a, stdout, stderr)
 	case "migrate":
 		if len(args) != 3 {
 			return fmt.Errorf("usage: relman migrate <from> <to> (each a bbolt file's path or a PostgreSQL DSN)")

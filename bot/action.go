@@ -43,7 +43,7 @@ func (s *Slack) blockActions(ctx context.Context, ic *slack.InteractionCallback)
 			s.log().Info("button not handled", "action", a.ActionID, "user", ic.User.ID)
 			continue
 		}
-		req := commands.Request{User: ic.User.ID, Channel: ic.Channel.ID, Command: "/release", Text: command}
+		req := commands.Request{User: ic.User.ID, Channel: ic.Channel.ID, Command: "/release", Text: command, Via: store.ViaSlack}
 		if s.Users != nil {
 			if loc, ok := s.Users.Cached(req.User); ok {
 				req.Zone = loc
@@ -74,7 +74,7 @@ func (s *Slack) vote(ctx context.Context, ic *slack.InteractionCallback, a *slac
 			act.Zone = loc
 		}
 	}
-	reply := s.Dispatcher.Action(ctx, act)
+	reply := s.Dispatcher.Action(store.WithVia(ctx, store.ViaSlack), act)
 	url := ic.ResponseURL
 	s.background(func(ctx context.Context) {
 		if url != "" {
@@ -249,7 +249,7 @@ func (s *Slack) submitAsk(ctx context.Context, ic *slack.InteractionCallback) Ac
 	if err != nil {
 		return Ack{Body: blockkit.FieldErrors(map[string]string{blockkit.BlockAskDate: store.ErrorMessage(err)})}
 	}
-	req := commands.Request{User: ic.User.ID, Channel: meta.Channel, Command: "/release", Text: text}
+	req := commands.Request{User: ic.User.ID, Channel: meta.Channel, Command: "/release", Text: text, Via: store.ViaSlack}
 	if s.Users != nil {
 		if loc, ok := s.Users.Cached(req.User); ok {
 			req.Zone = loc
@@ -282,7 +282,7 @@ func (s *Slack) submitAsk(ctx context.Context, ic *slack.InteractionCallback) Ac
 // and answers as submitAsk does; a refusal replaces the step with the
 // refusal (the step has no field to show it under).
 func (s *Slack) submitPreviewed(ctx context.Context, ic *slack.InteractionCallback, meta askMeta, ask render.Ask) Ack {
-	req := commands.Request{User: ic.User.ID, Channel: meta.Channel, Command: "/release", Text: meta.Run}
+	req := commands.Request{User: ic.User.ID, Channel: meta.Channel, Command: "/release", Text: meta.Run, Via: store.ViaSlack}
 	if s.Users != nil {
 		if loc, ok := s.Users.Cached(req.User); ok {
 			req.Zone = loc

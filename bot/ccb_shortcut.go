@@ -82,7 +82,7 @@ func (s *Slack) submitCR(ctx context.Context, ic *slack.InteractionCallback) Ack
 		text += " deadline " + f.Deadline
 	}
 	from := f.From
-	reply := s.Dispatcher.Command(ctx, commands.Request{User: ic.User.ID, Channel: from.Channel, Command: "/ccb", Text: text, Thread: &from})
+	reply := s.Dispatcher.Command(ctx, commands.Request{User: ic.User.ID, Channel: from.Channel, Command: "/ccb", Text: text, Thread: &from, Via: store.ViaSlack})
 	if !reply.OK() {
 		msg := formError(reply)
 		return Ack{Body: blockkit.FieldErrors(map[string]string{crErrorField(reply): msg})}

@@ -201,7 +201,7 @@ func (c *Console) line(ctx context.Context, line string) (quit bool, err error) 
 		fmt.Fprintf(c.Out, "%s is not a relman command: use /release or /ccb.\n", cmd)
 		return false, nil
 	}
-	reply := c.Dispatcher.Command(ctx, commands.Request{User: c.User, Channel: c.Channel, Command: cmd, Text: line, Zone: c.Zones[c.User]})
+	reply := c.Dispatcher.Command(ctx, commands.Request{User: c.User, Channel: c.Channel, Command: cmd, Text: line, Zone: c.Zones[c.User], Via: store.ViaConsole})
 	if reply.Modal != "" {
 		fmt.Fprintln(c.Out, "(In Slack this opens a form; at the console, type the arguments.)")
 	}
@@ -242,7 +242,7 @@ func (c *Console) clickReply(ctx context.Context, label string) (bool, error) {
 			return false, nil
 		}
 		fmt.Fprintf(c.Out, "(@%s clicked %s: /release %s)\n", c.User, b.Text, PlainText(command))
-		c.reply(c.Dispatcher.Command(ctx, commands.Request{User: c.User, Channel: c.Channel, Command: "/release", Text: command, Zone: c.Zones[c.User]}))
+		c.reply(c.Dispatcher.Command(ctx, commands.Request{User: c.User, Channel: c.Channel, Command: "/release", Text: command, Zone: c.Zones[c.User], Via: store.ViaConsole}))
 		_, err := c.Outbox.Flush(ctx)
 		return true, err
 	}
@@ -321,7 +321,7 @@ func (c *Console) click(ctx context.Context, arg string) error {
 		return nil
 	}
 	id := strings.TrimPrefix(strings.ToUpper(f[0]), "CR-")
-	reply := c.Dispatcher.Action(ctx, Action{User: c.User, ID: ActionVote, Value: id + ":" + strings.ToLower(f[1]),
+	reply := c.Dispatcher.Action(store.WithVia(ctx, store.ViaConsole), Action{User: c.User, ID: ActionVote, Value: id + ":" + strings.ToLower(f[1]),
 		Channel: c.Channel, Zone: c.Zones[c.User]})
 	fmt.Fprintln(c.Out, PlainText(reply.Doc.Text))
 	_, err := c.Outbox.Flush(ctx)

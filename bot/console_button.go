@@ -139,7 +139,7 @@ func (c *Console) clickButton(ctx context.Context, arg string) error {
 		fmt.Fprintf(c.Out, "%q is not a button the console can press.\n", button.Text)
 		return nil
 	}
-	reply := c.Dispatcher.Command(ctx, commands.Request{User: c.User, Channel: c.Channel, Command: "/release", Text: command, Zone: c.Zones[c.User]})
+	reply := c.Dispatcher.Command(ctx, commands.Request{User: c.User, Channel: c.Channel, Command: "/release", Text: command, Zone: c.Zones[c.User], Via: store.ViaConsole})
 	if reply.OK() {
 		m.used = true
 		where := "#" + m.channel

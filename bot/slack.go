@@ -92,7 +92,7 @@ func (s *Slack) Command(ctx context.Context, sc slack.SlashCommand) Ack {
 		doc.Sections = []store.Section{{Text: doc.Text}}
 		return Ack{Body: blockkit.Ephemeral(doc)}
 	}
-	req := commands.Request{User: sc.UserID, Channel: sc.ChannelID, Command: cmd, Text: sc.Text}
+	req := commands.Request{User: sc.UserID, Channel: sc.ChannelID, Command: cmd, Text: sc.Text, Via: store.ViaSlack}
 	if s.Users != nil {
 		if loc, ok := s.Users.Cached(sc.UserID); ok {
 			req.Zone = loc
@@ -177,7 +177,7 @@ func (s *Slack) openAddModal(sc slack.SlashCommand) {
 		if _, err := s.API.OpenViewContext(ctx, sc.TriggerID, view); err != nil {
 			s.Metrics.slackError("views.open", errorCode(err))
 			s.log().Warn("views.open failed; answering with usage", "user", sc.UserID, "err", err)
-			reply := s.Dispatcher.Command(ctx, commands.Request{User: sc.UserID, Channel: sc.ChannelID, Command: "/release", Text: "help add"})
+			reply := s.Dispatcher.Command(ctx, commands.Request{User: sc.UserID, Channel: sc.ChannelID, Command: "/release", Text: "help add", Via: store.ViaSlack})
 			if sc.ResponseURL != "" {
 				if err := slack.PostWebhookContext(ctx, sc.ResponseURL, webhook(reply.Doc)); err != nil {
 					s.log().Warn("response_url failed", "err", err)
@@ -242,7 +242,7 @@ func (s *Slack) submitAdd(ctx context.Context, ic *slack.InteractionCallback) Ac
 	if channel == "" {
 		channel = f.NewsChannel
 	}
-	reply := s.Dispatcher.Command(ctx, commands.Request{User: ic.User.ID, Channel: channel, Command: "/release", Text: text})
+	reply := s.Dispatcher.Command(ctx, commands.Request{User: ic.User.ID, Channel: channel, Command: "/release", Text: text, Via: store.ViaSlack})
 	if !reply.OK() {
 		return Ack{Body: blockkit.FieldErrors(map[string]string{addErrorField(reply): formError(reply)})}
 	}

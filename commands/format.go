@@ -422,3 +422,26 @@ func (c *boardCmd) format() string {
 	l.flag("new", c.isNew)
 	return l.String()
 }
+
+func (c *auditCmd) format() string {
+	l := cmdLine{"audit"}
+	switch {
+	case c.user != "":
+		l.add(userText(c.user))
+	case c.product != "":
+		l.add(c.product)
+	case c.ref.Product != "":
+		l.add(c.ref.String())
+	}
+	l.date("since", c.since)
+	if c.before != 0 {
+		l.add("before", strconv.FormatUint(c.before, 10))
+	}
+	return l.String()
+}
+
+func (c *restoreCmd) format() string {
+	l := cmdLine{"restore", c.ref.String()}
+	l.because(c.reason)
+	return l.String()
+}

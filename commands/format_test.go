@@ -51,6 +51,7 @@ var everyKind = []string{
 	`confirm external "Stripe SDK" due 2027-02-01 because the vendor slipped`, `role paymentz release-manager <@U1> new`,
 	`ccb board paymentz members add <@U1> new`, `freeze paymentz 2027-02-01 2027-02-03 because audit new`,
 	`show external "Stripe SDK"`, `history external "Stripe SDK"`, `impact external "Stripe SDK"`,
+	`audit payments since 2027-01-01 before 1234`, `audit <@U1>`, `audit payments@2.3.0`, `audit`, `restore payments@2.3.0 because deleted the wrong one`,
 	`propose mobile@5.0 on payments@2.3.0 2027-01-25 anyway because the HSM firmware is late`,
 	`propose mobile@5.0 on external "Stripe SDK" 2027-01-25 because the HSM firmware is late preview`,
 	"accept mobile@5.0 on payments@2.3.0", "accept mobile@5.0 on payments@2.3.0 2027-01-25",

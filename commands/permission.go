@@ -128,3 +128,53 @@ func (x *Exec) mayManageProduct(tx *store.Tx, p *store.Product) error {
 	}
 	return store.Errorf(store.EForbidden, "only %s (release manager of %s) or an admin can set its roles", render.Mentions(rms), p.Name)
 }
+
+// mayAudit fails with a forbidden error unless the user may read the audit
+// entries f selects: admins everything; anyone their own changes; the
+// release managers of a product its entries; a release's owner and
+// release managers (or, once it is deleted, its product's release
+// managers) the release's.
+func (x *Exec) mayAudit(tx *store.Tx, f store.AuditFilter) error {
+	if x.admin() {
+		return nil
+	}
+	switch {
+	case f.Actor != "":
+		if f.Actor == x.req.User {
+			return nil
+		}
+		return store.Errorf(store.EForbidden, "only an admin can read the audit log of someone else's changes; yours are `/release audit @you`")
+	case f.Product != "":
+		p, err := tx.Product(f.Product)
+		if err != nil {
+			return err
+		}
+		rms := p.Roles.Get(store.ReleaseManager)
+		if slices.Contains(rms, x.req.User) {
+			return nil
+		}
+		if len(rms) == 0 {
+			return store.Errorf(store.EForbidden, "only an admin can read the audit log of %s, which has no release manager", p.Name)
+		}
+		return store.Errorf(store.EForbidden, "only the release managers of %s (%s) or an admin can read its audit log", p.Name, render.Mentions(rms))
+	case f.Release != "":
+		name, _, _ := strings.Cut(f.Release, "@")
+		p := product(tx, name)
+		if p != nil && slices.Contains(p.Roles.Get(store.ReleaseManager), x.req.User) {
+			return nil
+		}
+		ref, err := store.ParseRef(f.Release)
+		if err != nil {
+			return err
+		}
+		r, err := tx.Release(ref)
+		if store.ErrorCode(err) == store.ENotFound {
+			return store.Errorf(store.EForbidden, "only the release managers of %s or an admin can read the audit log of %s, which does not exist (any more)", name, f.Release)
+		}
+		if err != nil {
+			return err
+		}
+		return x.mayManage(tx, r, "read the audit log of")
+	}
+	return store.Errorf(store.EForbidden, "only an admin can read the whole audit log: name a release or product you manage, or `/release audit @you` for your own changes")
+}

@@ -35,6 +35,9 @@ type Request struct {
 	// message shortcut): /ccb request posts its CR as a reply in that
 	// message's thread, in its channel, instead of the release's channel.
 	Thread *store.Posted
+	// Via is the transport the command came through (store.ViaSlack,
+	// store.ViaConsole, a connector's name), recorded in the audit log.
+	Via string
 }
 
 // Reply is what the invoker sees privately. Messages for others were
@@ -109,7 +112,7 @@ func (x *Exec) update(fn func(tx *store.Tx) error) error {
 	if x.rehearse {
 		return x.s.Store.Rehearse(x.ctx, x.req.User, x.now, fn)
 	}
-	return x.s.Store.Update(x.ctx, x.req.User, x.now, fn)
+	return x.s.Store.Update(store.WithVia(x.ctx, x.req.Via), x.req.User, x.now, fn)
 }
 
 func (x *Exec) view(fn func(tx *store.Tx) error) error { return x.s.Store.View(x.ctx, fn) }

@@ -86,7 +86,7 @@ func (s *Sweep) Run(ctx context.Context, now time.Time) (int, error) {
 		}
 	}
 	queued, messages, pruned := 0, 0, 0
-	err := s.Store.Update(ctx, "relman", now, func(tx *store.Tx) error {
+	err := s.Store.Update(store.WithVia(ctx, store.ViaScheduler), "relman", now, func(tx *store.Tx) error {
 		queued, messages, pruned = 0, 0, 0 // a retried transaction starts over
 		g, err := tx.Graph()
 		if err != nil {

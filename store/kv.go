@@ -95,13 +95,17 @@ type KVBucket interface {
 	Cursor() KVCursor
 }
 
-// KVCursor walks the keys of a bucket in byte order. Both methods return a
-// nil key past the last one.
+// KVCursor walks the keys of a bucket in byte order, either way. Its
+// methods return a nil key past the last (or before the first) one.
 type KVCursor interface {
 	// Seek moves to the first key >= k and returns it and its value.
 	Seek(k []byte) (key, value []byte)
 	// Next moves to the following key and returns it and its value.
 	Next() (key, value []byte)
+	// Last moves to the last key and returns it and its value.
+	Last() (key, value []byte)
+	// Prev moves to the preceding key and returns it and its value.
+	Prev() (key, value []byte)
 }
 
 // KVFailer is implemented by a KVTx whose reads can fail, as a database

@@ -75,6 +75,8 @@ func (b lossyBucket) Cursor() store.KVCursor {
 
 func (emptyCursor) Seek([]byte) ([]byte, []byte) { return nil, nil }
 func (emptyCursor) Next() ([]byte, []byte)       { return nil, nil }
+func (emptyCursor) Last() ([]byte, []byte)       { return nil, nil }
+func (emptyCursor) Prev() ([]byte, []byte)       { return nil, nil }
 
 // A read that failed is an error, never a missing record, and a graph read
 // through a failure is never kept for later readers.

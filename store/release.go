@@ -118,6 +118,9 @@ const (
 	// HistoryDeleted: the release was deleted; kept only in the audit log,
 	// with the Reason.
 	HistoryDeleted HistoryKind = "deleted"
+	// HistoryRestored: a deleted release brought back as the audit log kept
+	// it, with the Reason given for bringing it back, if any.
+	HistoryRestored HistoryKind = "restored"
 )
 
 // Date is the date the release is (or was) delivered: the ship date once

@@ -221,7 +221,7 @@ func (s *Store) Close() error { return s.kv.Close() }
 // instant at (recorded in audit entries). If fn returns an error nothing fn
 // did is kept, and Update returns that error.
 func (s *Store) Update(ctx context.Context, actor string, at time.Time, fn func(tx *Tx) error) error {
-	tx := &Tx{s: s, actor: actor, at: at.UTC()}
+	tx := &Tx{s: s, actor: actor, via: viaOf(ctx), at: at.UTC()}
 	err := s.update(ctx, func(kt KVTx) error {
 		tx.kv, tx.gen, tx.enqueued = kt, generation(kt), false
 		return s.apply(tx, fn)
@@ -271,7 +271,7 @@ func (s *Store) Batch(ctx context.Context, actor string, at time.Time, fn func(t
 	}
 	var last *Tx // the run of fn that was committed, when Batch succeeds
 	err := s.wrote(b.Batch(ctx, func(kt KVTx) error {
-		tx := &Tx{s: s, actor: actor, at: at.UTC(), kv: kt, gen: generation(kt)}
+		tx := &Tx{s: s, actor: actor, via: viaOf(ctx), at: at.UTC(), kv: kt, gen: generation(kt)}
 		last = tx
 		return s.apply(tx, fn)
 	}))
@@ -298,7 +298,7 @@ var errRehearsal = errors.New("store: rehearsal rolled back")
 // it waits for other writers as Update does, so fn sees the state a change
 // made now would meet.
 func (s *Store) Rehearse(ctx context.Context, actor string, at time.Time, fn func(tx *Tx) error) error {
-	tx := &Tx{s: s, actor: actor, at: at.UTC()}
+	tx := &Tx{s: s, actor: actor, via: viaOf(ctx), at: at.UTC()}
 	err := s.update(ctx, func(kt KVTx) error {
 		tx.kv, tx.gen = kt, generation(kt)
 		if err := fn(tx); err != nil {

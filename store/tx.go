@@ -26,6 +26,7 @@ type Tx struct {
 	pending delta
 	touched delta // every key the transaction wrote, values left out: the commit's change record (recordChanges)
 	actor   string
+	via     string // the transport the change came through (WithVia)
 	at      time.Time
 	// kbuf backs key. A key converted with []byte(s) would escape through
 	// the KVBucket interface and cost an allocation per lookup; 64 bytes
@@ -110,7 +111,7 @@ func (tx *Tx) audit(action, subject string, before, after []byte) error {
 	if err != nil {
 		return err
 	}
-	a := Audit{Seq: seq, At: tx.at, Actor: tx.actor, Action: action, Subject: subject}
+	a := Audit{Seq: seq, At: tx.at, Actor: tx.actor, Via: tx.via, Action: action, Subject: subject}
 	if before != nil {
 		a.Before = json.RawMessage(bytes.Clone(before))
 	}

@@ -319,3 +319,31 @@ func WriteCopy(ctx context.Context, path string, w io.Writer) (int64, []string, 
 	})
 	return n, l.faults, err
 }
+
+// OpenReadOnly opens the bbolt file at path as a store.KV for reading
+// only, as relman audit reads a database: nothing is written to the file,
+// and its read-write transactions fail. It waits opts.LockTimeout (zero:
+// 250ms) for the file's lock and then fails with an error wrapping
+// ErrInUse, since a relman serving the file holds it; a file that does not
+// exist is an error wrapping os.ErrNotExist, and one damaged where bbolt
+// would misread it a *DamageError.
+func OpenReadOnly(path string, opts Options) (store.KV, error) {
+	l, exists, err := layoutOf(path)
+	if err != nil {
+		return nil, err
+	}
+	if !exists {
+		return nil, fmt.Errorf("open %s: %w", path, os.ErrNotExist)
+	}
+	if len(l.faults) > 0 {
+		return nil, &DamageError{Path: path, Faults: l.faults, MetaOnly: l.metaOnly}
+	}
+	if opts.LockTimeout == 0 {
+		opts.LockTimeout = copyLockTimeout
+	}
+	bdb, err := openBolt(path, opts, true)
+	if err != nil {
+		return nil, err
+	}
+	return db{bdb}, nil
+}

@@ -32,6 +32,9 @@ type cursor struct {
 	ov                  []overlaid
 	j                   int
 	fromServer, fromOwn bool
+	// desc says the cursor runs backwards (Last, Prev): the page's keys
+	// are in descending order and j walks ov down.
+	desc bool
 }
 
 func (b *bucket) Get(k []byte) []byte {
@@ -221,12 +224,15 @@ func (b *bucket) Cursor() store.KVCursor { return &cursor{b: b} }
 const (
 	seekFrom  = `SELECT key, value FROM relman_kv WHERE bucket = $1 AND key >= $2 ORDER BY key LIMIT $3`
 	nextAfter = `SELECT key, value FROM relman_kv WHERE bucket = $1 AND key > $2 ORDER BY key LIMIT $3`
+	lastFirst = `SELECT key, value FROM relman_kv WHERE bucket = $1 ORDER BY key DESC LIMIT $2`
+	before    = `SELECT key, value FROM relman_kv WHERE bucket = $1 AND key < $2 ORDER BY key DESC LIMIT $3`
 )
 
 func (c *cursor) Seek(k []byte) (key, value []byte) {
 	if k == nil {
 		k = []byte{}
 	}
+	c.desc = false
 	c.fetch(seekFrom, k)
 	c.ov, c.j = nil, 0
 	if c.b.tx.writable {
@@ -239,6 +245,18 @@ func (c *cursor) Seek(k []byte) (key, value []byte) {
 }
 
 func (c *cursor) Next() (key, value []byte) {
+	if c.desc {
+		// Turning around: the keys after the current one.
+		k, _ := c.current()
+		if k == nil {
+			return nil, nil
+		}
+		k = bytes.Clone(k)
+		c.desc = false
+		c.fetch(nextAfter, k)
+		c.ownFrom(func(o []byte) bool { return bytes.Compare(o, k) > 0 })
+		return c.current()
+	}
 	if c.fromServer {
 		c.nextServer()
 	}
@@ -259,9 +277,144 @@ func (c *cursor) nextServer() {
 	}
 }
 
+// Last moves to the bucket's last key, for walking it backwards.
+func (c *cursor) Last() (key, value []byte) {
+	c.desc = true
+	c.fetchDesc(nil)
+	c.ownTo(func([]byte) bool { return true })
+	return c.current()
+}
+
+// Prev moves to the key before the current one.
+func (c *cursor) Prev() (key, value []byte) {
+	if !c.desc {
+		// Turning around: the keys before the current one.
+		k, _ := c.current()
+		if k == nil {
+			return nil, nil
+		}
+		k = bytes.Clone(k)
+		c.desc = true
+		c.fetchDesc(k)
+		c.ownTo(func(o []byte) bool { return bytes.Compare(o, k) < 0 })
+		return c.current()
+	}
+	if c.fromServer {
+		c.prevServer()
+	}
+	if c.fromOwn {
+		c.j--
+	}
+	return c.current()
+}
+
+// prevServer moves to the server's key before the current one, fetching
+// the page before when the cursor is at the end of one.
+func (c *cursor) prevServer() {
+	if c.i < len(c.keys) {
+		c.i++
+	}
+	if c.i == len(c.keys) && c.more {
+		c.fetchDesc(c.keys[len(c.keys)-1])
+	}
+}
+
+// ownFrom points j at the first of the transaction's own changes whose key
+// after(key) holds, walking forwards.
+func (c *cursor) ownFrom(after func([]byte) bool) {
+	c.ov, c.j = nil, 0
+	if c.b.tx.writable {
+		c.ov = c.b.tx.own.inBucket(string(c.b.name))
+		for c.j < len(c.ov) && !after(c.ov[c.j].key) {
+			c.j++
+		}
+	}
+}
+
+// ownTo points j at the last of the transaction's own changes whose key
+// before(key) holds, walking backwards (-1 for none).
+func (c *cursor) ownTo(before func([]byte) bool) {
+	c.ov, c.j = nil, -1
+	if c.b.tx.writable {
+		c.ov = c.b.tx.own.inBucket(string(c.b.name))
+		c.j = len(c.ov) - 1
+		for c.j >= 0 && !before(c.ov[c.j].key) {
+			c.j--
+		}
+	}
+}
+
+// fetchDesc replaces the cursor's page with the bucket's keys before k
+// (every key when k is nil), last first.
+func (c *cursor) fetchDesc(k []byte) {
+	c.keys, c.values, c.i, c.more = c.keys[:0:0], c.values[:0:0], 0, false
+	q, args := lastFirst, []any{c.b.name, pageSize}
+	if k != nil {
+		q, args = before, []any{c.b.name, k, pageSize}
+	}
+	err := c.b.tx.query(q, args, func(rows pgx.Rows) error {
+		var k, v []byte
+		if err := rows.Scan(&k, &v); err != nil {
+			return err
+		}
+		if v == nil {
+			v = []byte{}
+		}
+		c.keys, c.values = append(c.keys, k), append(c.values, v)
+		return nil
+	})
+	if err != nil {
+		c.b.tx.fail(fmt.Errorf("cursor over %q: %w", c.b.name, err))
+		c.keys, c.values = nil, nil
+		return
+	}
+	c.more = len(c.keys) == pageSize
+}
+
+// currentDesc is current for a cursor walking backwards: the higher of the
+// server's key and the transaction's own changed key.
+func (c *cursor) currentDesc() (key, value []byte) {
+	for {
+		c.fromServer, c.fromOwn = false, false
+		var sk, ok []byte
+		if c.i < len(c.keys) {
+			sk = c.keys[c.i]
+		}
+		if c.j >= 0 && c.j < len(c.ov) {
+			ok = c.ov[c.j].key
+		}
+		switch {
+		case sk == nil && ok == nil:
+			return nil, nil
+		case ok == nil:
+			c.fromServer = true
+			return sk, c.values[c.i]
+		case sk != nil && bytes.Compare(sk, ok) > 0:
+			c.fromServer = true
+			return sk, c.values[c.i]
+		}
+		c.fromOwn = true
+		c.fromServer = sk != nil && bytes.Equal(sk, ok)
+		e := c.ov[c.j].entry
+		if !e.gone {
+			if e.v == nil {
+				return ok, []byte{}
+			}
+			return ok, e.v
+		}
+		if c.fromServer {
+			c.prevServer()
+		}
+		c.j--
+	}
+}
+
 // current returns the lower of the server's key and the transaction's own
 // changed key (its own change winning a tie), past the keys it deleted.
 func (c *cursor) current() (key, value []byte) {
+	if c.desc {
+		return c.currentDesc()
+	}
 	for {
 		c.fromServer, c.fromOwn = false, false
 		var sk, ok []byte

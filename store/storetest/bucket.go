@@ -189,6 +189,32 @@ func testCursorPages(t *testing.T, kv store.KV) {
 				k, _ = c.Next()
 			}
 		}
+		// Backwards from the last key, as the audit log is read newest
+		// first, and from a Seek.
+		i = n - 1
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			if string(k) != key(i) || string(v) != value(i) {
+				t.Fatalf("cursor's key %d backwards = %q (value %.12q…); want %q", i, k, v, key(i))
+			}
+			i--
+		}
+		if i != -1 {
+			t.Errorf("cursor walked back to key %d; want -1 (all %d keys)", i, n)
+		}
+		for _, at := range []int{1, n / 2, n - 1} {
+			k, _ := c.Seek([]byte(key(at)))
+			for j := at; j > max(at-300, 0); j-- {
+				if string(k) != key(j) {
+					t.Fatalf("key %d before Seek(%q) = %q; want %q", at-j, key(at), k, key(j))
+				}
+				k, _ = c.Prev()
+			}
+			// And forwards again from where it turned.
+			k, _ = c.Next()
+			if want := key(max(at-300, 0) + 1); string(k) != want {
+				t.Fatalf("Next after walking back from %q = %q; want %q", key(at), k, want)
+			}
+		}
 		// A cursor over a prefix, as the store lists one product's releases.
 		prefix := []byte("key-0025")
 		var got int
