@@ -43,3 +43,13 @@ func (x *Exec) alert(tx *store.Tx, touched Touched) error {
 	x.queued += n
 	return nil
 }
+
+// announce posts news, the news of a change to r, in r's channel and runs
+// the due-check for r in the same transaction: the edges on and of r are
+// the ones whose state the change can have changed.
+func (x *Exec) announce(tx *store.Tx, r *store.Release, news store.Doc) error {
+	if err := x.post(tx, r.Channel, news); err != nil {
+		return err
+	}
+	return x.alert(tx, Touched{Releases: []store.Ref{r.Ref}})
+}

@@ -55,10 +55,7 @@ func (c *cancelCmd) run(x *Exec) (store.Doc, error) {
 		if lines := dependentLines(g, r, x.today, ":warning: These releases depend on it:"); lines != nil {
 			b.Lines(lines)
 		}
-		if err := x.post(tx, r.Channel, b.Build()); err != nil {
-			return err
-		}
-		return x.alert(tx, Touched{Releases: []store.Ref{r.Ref}})
+		return x.announce(tx, r, b.Build())
 	})
 	if err != nil {
 		return store.Doc{}, err

@@ -78,10 +78,7 @@ func (c *restoreCmd) run(x *Exec) (store.Doc, error) {
 		b := render.NewDoc("")
 		b.Section(fmt.Sprintf(":recycle: %s restored %s, deleted %s by %s; target %s.", render.Mention(x.req.User), render.Bold(r.Ref),
 			del.At.In(x.zone()).Format("2006-01-02 15:04 MST"), render.Mention(del.Actor), render.When(r.Target, x.today)))
-		if err := x.post(tx, r.Channel, b.Build()); err != nil {
-			return err
-		}
-		return x.alert(tx, Touched{Releases: []store.Ref{r.Ref}})
+		return x.announce(tx, r, b.Build())
 	})
 	if err != nil {
 		return store.Doc{}, err

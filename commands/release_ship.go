@@ -61,10 +61,7 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 		if lines := dependentLines(g, r, x.today, "Delivered for:"); lines != nil {
 			b.Lines(lines)
 		}
-		if err := x.post(tx, r.Channel, b.Build()); err != nil {
-			return err
-		}
-		return x.alert(tx, Touched{Releases: []store.Ref{r.Ref}})
+		return x.announce(tx, r, b.Build())
 	})
 	if err != nil {
 		return store.Doc{}, err

@@ -69,10 +69,7 @@ func (c *reopenCmd) run(x *Exec) (store.Doc, error) {
 		}
 		b := render.NewDoc("")
 		b.Section(fmt.Sprintf(":leftwards_arrow_with_hook: %s reopened %s (it was %s); it is planned again, target %s.", render.Mention(x.req.User), render.Bold(r.Ref), was, render.When(r.Target, x.today)))
-		if err := x.post(tx, r.Channel, b.Build()); err != nil {
-			return err
-		}
-		return x.alert(tx, Touched{Releases: []store.Ref{r.Ref}})
+		return x.announce(tx, r, b.Build())
 	})
 	if err != nil {
 		return store.Doc{}, err
