@@ -445,13 +445,7 @@ type impactCmd struct{ ref store.Ref }
 // maxIndent is how many levels impact's tree indents.
 const maxIndent = 6
 
-func parseImpact(p *parser) (Command, error) {
-	if cmd, ok, err := parseExternalView(p, "impact"); ok {
-		return cmd, err
-	}
-	ref, err := p.release()
-	return &impactCmd{ref}, err
-}
+var parseImpact = parseView("impact", func(ref store.Ref) Command { return &impactCmd{ref} })
 
 func (c *impactCmd) run(x *Exec) (store.Doc, error) {
 	var b *render.DocBuilder

@@ -29,6 +29,18 @@ func parseExternalView(p *parser, view string) (cmd Command, ok bool, err error)
 	return &externalView{view: view, name: name}, true, err
 }
 
+// parseView is the parser of a view (show, history, impact) of a release,
+// or of an external item: mk makes the release's command.
+func parseView(view string, mk func(store.Ref) Command) func(*parser) (Command, error) {
+	return func(p *parser) (Command, error) {
+		if cmd, ok, err := parseExternalView(p, view); ok {
+			return cmd, err
+		}
+		ref, err := p.release()
+		return mk(ref), err
+	}
+}
+
 func (c *externalView) run(x *Exec) (store.Doc, error) {
 	var doc store.Doc
 	err := x.view(func(tx *store.Tx) error {

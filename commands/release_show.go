@@ -9,13 +9,7 @@ import (
 
 type showCmd struct{ ref store.Ref }
 
-func parseShow(p *parser) (Command, error) {
-	if cmd, ok, err := parseExternalView(p, "show"); ok {
-		return cmd, err
-	}
-	ref, err := p.release()
-	return &showCmd{ref}, err
-}
+var parseShow = parseView("show", func(ref store.Ref) Command { return &showCmd{ref} })
 
 // showCauses and showDependents cap the lists show prints.
 const (
@@ -127,13 +121,7 @@ func (c *showCmd) run(x *Exec) (store.Doc, error) {
 
 type historyCmd struct{ ref store.Ref }
 
-func parseHistory(p *parser) (Command, error) {
-	if cmd, ok, err := parseExternalView(p, "history"); ok {
-		return cmd, err
-	}
-	ref, err := p.release()
-	return &historyCmd{ref}, err
-}
+var parseHistory = parseView("history", func(ref store.Ref) Command { return &historyCmd{ref} })
 
 func (c *historyCmd) run(x *Exec) (store.Doc, error) {
 	var r *store.Release
