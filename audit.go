@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -165,8 +164,8 @@ func exportAudit(ctx context.Context, kv store.KV, a auditArgs, w io.Writer) (in
 		}
 		row := make([]string, len(auditCSVHeader))
 		write = func(raw []byte) error {
-			var e store.Audit
-			if err := json.Unmarshal(raw, &e); err != nil {
+			e, err := store.DecodeAudit(raw)
+			if err != nil {
 				return fmt.Errorf("decode audit entry %d: %w", n, err)
 			}
 			row[0] = strconv.FormatUint(e.Seq, 10)
