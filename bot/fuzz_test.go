@@ -28,8 +28,8 @@ import (
 // fake's websocket to slack-go's client and SocketMode.handle. Each target
 // builds its fixture once (a bbolt store in a temp dir, the fake Slack) and
 // checks every input: no panic, no 5xx, and a refused input (a 4xx, an
-// envelope slack-go cannot decode) leaves the whole database byte for byte
-// as it was. Run one with
+// envelope slack-go cannot decode) leaves the whole database as it was (a
+// hash of its backup, mustDump). Run one with
 //
 //	go test ./bot -run '^$' -fuzz '^FuzzSlashCommand$' -fuzztime 60s
 
