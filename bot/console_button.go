@@ -157,7 +157,7 @@ func (c *Console) clickButton(ctx context.Context, arg string) error {
 func voteHint(word string) string {
 	best, bestD := "", 3
 	for _, v := range []string{"approve", "reject", "abstain"} {
-		if d := editDistance(strings.ToLower(word), v); d < bestD {
+		if d := commands.EditDistance(strings.ToLower(word), v); d < bestD {
 			best, bestD = v, d
 		}
 	}
@@ -165,26 +165,4 @@ func voteHint(word string) string {
 		return fmt.Sprintf("%q is not a vote — did you mean %s? (approve, reject or abstain)", word, best)
 	}
 	return fmt.Sprintf("%q is not a vote: use approve, reject or abstain", word)
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur := make([]int, len(rb)+1)
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(rb)]
 }

@@ -66,7 +66,7 @@ func nearProduct(tx *store.Tx, name string) (string, error) {
 	}
 	best, bestD := "", nearProducts+1
 	for _, p := range ps {
-		if d := distance(name, p.Name); d < bestD && typo(name, p.Name, d) {
+		if d := EditDistance(name, p.Name); d < bestD && typo(name, p.Name, d) {
 			best, bestD = p.Name, d
 		}
 	}

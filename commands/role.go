@@ -192,7 +192,7 @@ func unknownRole(w string) error {
 	bestD := 4
 	for _, r := range store.AllRoles {
 		for _, spelling := range []string{string(r), strings.ReplaceAll(string(r), "-", "")} {
-			if d := distance(lw, spelling); d < bestD {
+			if d := EditDistance(lw, spelling); d < bestD {
 				best, bestD = r, d
 			}
 		}

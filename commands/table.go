@@ -159,7 +159,7 @@ func suggest(group, name string) *Spec {
 		if s.Group != group {
 			continue
 		}
-		d := distance(name, s.Name)
+		d := EditDistance(name, s.Name)
 		if strings.HasPrefix(s.Name, name) && len(name) >= 2 {
 			d = 0 // "hist" means history, not list
 		}
@@ -196,8 +196,9 @@ func hasGroup(group string) bool {
 	return false
 }
 
-// distance is the Levenshtein edit distance between a and b.
-func distance(a, b string) int {
+// EditDistance is the Levenshtein edit distance between a and b, in runes:
+// what "did you mean" hints are measured by.
+func EditDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
 	prev := make([]int, len(rb)+1)
 	cur := make([]int, len(rb)+1)

@@ -257,12 +257,7 @@ func (c *cursor) Next() (key, value []byte) {
 		c.ownFrom(func(o []byte) bool { return bytes.Compare(o, k) > 0 })
 		return c.current()
 	}
-	if c.fromServer {
-		c.nextServer()
-	}
-	if c.fromOwn {
-		c.j++
-	}
+	c.step()
 	return c.current()
 }
 
@@ -299,13 +294,34 @@ func (c *cursor) Prev() (key, value []byte) {
 		c.ownTo(func(o []byte) bool { return bytes.Compare(o, k) < 0 })
 		return c.current()
 	}
-	if c.fromServer {
-		c.prevServer()
-	}
-	if c.fromOwn {
-		c.j--
-	}
+	c.step()
 	return c.current()
+}
+
+// step moves past the current key, in the cursor's direction: on the
+// server's side, its own side, or both when they hold the same key.
+func (c *cursor) step() {
+	switch {
+	case c.fromServer && c.desc:
+		c.prevServer()
+	case c.fromServer:
+		c.nextServer()
+	}
+	switch {
+	case c.fromOwn && c.desc:
+		c.j--
+	case c.fromOwn:
+		c.j++
+	}
+}
+
+// first reports whether the server's key a comes before the transaction's
+// own changed key b in the cursor's direction.
+func (c *cursor) first(a, b []byte) bool {
+	if c.desc {
+		return bytes.Compare(a, b) > 0
+	}
+	return bytes.Compare(a, b) < 0
 }
 
 // prevServer moves to the server's key before the current one, fetching
@@ -371,9 +387,10 @@ func (c *cursor) fetchDesc(k []byte) {
 	c.more = len(c.keys) == pageSize
 }
 
-// currentDesc is current for a cursor walking backwards: the higher of the
-// server's key and the transaction's own changed key.
-func (c *cursor) currentDesc() (key, value []byte) {
+// current returns the first, in the cursor's direction, of the server's
+// key and the transaction's own changed key (its own change winning a
+// tie), past the keys it deleted.
+func (c *cursor) current() (key, value []byte) {
 	for {
 		c.fromServer, c.fromOwn = false, false
 		var sk, ok []byte
@@ -386,10 +403,7 @@ func (c *cursor) currentDesc() (key, value []byte) {
 		switch {
 		case sk == nil && ok == nil:
 			return nil, nil
-		case ok == nil:
-			c.fromServer = true
-			return sk, c.values[c.i]
-		case sk != nil && bytes.Compare(sk, ok) > 0:
+		case ok == nil, sk != nil && c.first(sk, ok):
 			c.fromServer = true
 			return sk, c.values[c.i]
 		}
@@ -402,51 +416,7 @@ func (c *cursor) currentDesc() (key, value []byte) {
 			}
 			return ok, e.v
 		}
-		if c.fromServer {
-			c.prevServer()
-		}
-		c.j--
-	}
-}
-
-// current returns the lower of the server's key and the transaction's own
-// changed key (its own change winning a tie), past the keys it deleted.
-func (c *cursor) current() (key, value []byte) {
-	if c.desc {
-		return c.currentDesc()
-	}
-	for {
-		c.fromServer, c.fromOwn = false, false
-		var sk, ok []byte
-		if c.i < len(c.keys) {
-			sk = c.keys[c.i]
-		}
-		if c.j < len(c.ov) {
-			ok = c.ov[c.j].key
-		}
-		switch {
-		case sk == nil && ok == nil:
-			return nil, nil
-		case ok == nil:
-			c.fromServer = true
-			return sk, c.values[c.i]
-		case sk != nil && bytes.Compare(sk, ok) < 0:
-			c.fromServer = true
-			return sk, c.values[c.i]
-		}
-		c.fromOwn = true
-		c.fromServer = sk != nil && bytes.Equal(sk, ok)
-		e := c.ov[c.j].entry
-		if !e.gone {
-			if e.v == nil {
-				return ok, []byte{}
-			}
-			return ok, e.v
-		}
-		if c.fromServer {
-			c.nextServer()
-		}
-		c.j++
+		c.step()
 	}
 }
 
