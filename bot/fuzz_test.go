@@ -45,7 +45,7 @@ type fuzzHTTP struct {
 // request to act on, and response_url posts kept on the fake. Its bbolt
 // file skips fsync: on a busy disk one takes 100 ms, and the fuzzer (its
 // minimizer above all) would spend its time waiting for them.
-func mustFuzzHTTP(f *testing.F) *fuzzHTTP {
+func mustFuzzHTTP(f testing.TB) *fuzzHTTP {
 	f.Helper()
 	fx := mustHTTPFixtureOn(f, boltdb.Options{NoSync: true})
 	keepWebhooksOn(f, fx.Fake)

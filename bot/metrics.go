@@ -38,6 +38,11 @@ type Metrics struct {
 	pictures    *prometheus.CounterVec
 	leading     prometheus.Gauge
 	leaderEpoch prometheus.Gauge
+	// lookups counts looks in Slack for an earlier post of a message by
+	// result; socketUndecodable, Socket Mode envelopes slack-go could not
+	// decode (acknowledged, not run).
+	lookups           *prometheus.CounterVec
+	socketUndecodable prometheus.Counter
 }
 
 // NewMetrics registers relman's metrics and the Go runtime's.
@@ -87,8 +92,16 @@ func NewMetrics() *Metrics {
 		leaderEpoch: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "relman_leader_epoch", Help: "The epoch of the leader lease this replica last held (0: never; always 0 on bbolt).",
 		}),
+		lookups: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "relman_outbox_lookups_total",
+			Help: "Looks in Slack (conversations.history or conversations.replies) for an earlier post of a message that may have been posted but not recorded, by result: found, not_found, ratelimited, failed.",
+		}, []string{"result"}),
+		socketUndecodable: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "relman_socket_undecodable_total",
+			Help: "Socket Mode envelopes whose payload could not be decoded: acknowledged so Slack does not resend them, and not run.",
+		}),
 	}
-	m.reg.MustRegister(m.leading, m.leaderEpoch, m.requests, m.commandLatency, m.outboxDepth, m.outboxDelivered, m.outboxFailures,
+	m.reg.MustRegister(m.lookups, m.socketUndecodable, m.leading, m.leaderEpoch, m.requests, m.commandLatency, m.outboxDepth, m.outboxDelivered, m.outboxFailures,
 		m.outboxParked, m.outboxFound, m.outboxEditsSkipped, m.slackErrors, m.slackAPIErrors, m.pictures, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -127,6 +140,22 @@ func (m *Metrics) OutboxDepth(waiting int) {
 		return
 	}
 	m.outboxDepth.Set(float64(waiting))
+}
+
+// OutboxLookup counts relman_outbox_lookups_total by result.
+func (m *Metrics) OutboxLookup(result string) {
+	if m == nil {
+		return
+	}
+	m.lookups.WithLabelValues(result).Inc()
+}
+
+// SocketUndecodable counts relman_socket_undecodable_total.
+func (m *Metrics) SocketUndecodable() {
+	if m == nil {
+		return
+	}
+	m.socketUndecodable.Inc()
 }
 
 // OutboxDelivered counts relman_outbox_delivered_total.

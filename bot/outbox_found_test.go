@@ -59,6 +59,9 @@ func TestOutboxFindsWhatSlackTook(t *testing.T) {
 			if got := outboxMetric(t, h.metrics, "relman_outbox_found_posted_total"); got != 1 {
 				t.Errorf("relman_outbox_found_posted_total = %v; want 1", got)
 			}
+			if got := outboxMetric(t, h.metrics, "relman_outbox_lookups_total"); got != 1 {
+				t.Errorf("relman_outbox_lookups_total = %v; want 1 (one look, for the message whose answer was lost)", got)
+			}
 		})
 	}
 

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 
 	"github.com/slack-go/slack"
@@ -77,6 +78,8 @@ func (sm *SocketMode) handle(ctx context.Context, evt socketmode.Event) {
 		if ev, ok := evt.Data.(slackevents.EventsAPIEvent); ok {
 			sm.Slack.Event(ctx, ev)
 		}
+	case socketmode.EventTypeErrorBadMessage:
+		sm.ackUndecodable(evt)
 	case socketmode.EventTypeConnected:
 		log.Info("socket mode connected")
 	case socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth, socketmode.EventTypeIncomingError:
@@ -88,6 +91,29 @@ func (sm *SocketMode) handle(ctx context.Context, evt socketmode.Event) {
 			sm.ack(evt, nil)
 		}
 	}
+}
+
+// ackUndecodable acknowledges an envelope slack-go could not decode (its
+// payload is not what its type promises), so that Slack does not deliver
+// it again and again: a retry would fail the same way. Nothing is run for
+// it; it is logged and counted. An envelope without a readable
+// envelope_id cannot be acknowledged and is only logged.
+func (sm *SocketMode) ackUndecodable(evt socketmode.Event) {
+	bad, ok := evt.Data.(*socketmode.ErrorBadMessage)
+	if !ok {
+		return
+	}
+	var env struct {
+		EnvelopeID string `json:"envelope_id"`
+		Type       string `json:"type"`
+	}
+	_ = json.Unmarshal(bad.Message, &env)
+	sm.Slack.log().Warn("socket mode envelope not decoded", "envelope", env.EnvelopeID, "type", env.Type, "err", bad.Cause)
+	sm.Slack.Metrics.SocketUndecodable()
+	if env.EnvelopeID == "" {
+		return
+	}
+	sm.ack(socketmode.Event{Request: &socketmode.Request{EnvelopeID: env.EnvelopeID}}, nil)
 }
 
 // ack acknowledges an envelope, with a payload when there is one.

@@ -23,7 +23,7 @@ type fuzzSocket struct {
 	sm *SocketMode
 }
 
-func mustFuzzSocket(f *testing.F) *fuzzSocket {
+func mustFuzzSocket(f testing.TB) *fuzzSocket {
 	f.Helper()
 	z := mustFuzzHTTP(f)
 	api := NewAPI(z.Fake.BotToken, z.Fake.AppToken, z.Fake.URL())
@@ -51,7 +51,8 @@ func mustFuzzSocket(f *testing.F) *fuzzSocket {
 // send sends an envelope of type typ with payload, as Slack would, and
 // hands the event slack-go's client makes of it to SocketMode.handle.
 // It checks: an envelope the client decodes is acknowledged, with a JSON
-// payload or none; one it cannot decode changes nothing in the database.
+// payload or none; one it cannot decode changes nothing in the database
+// and is acknowledged all the same (Slack would resend it otherwise).
 func (z *fuzzSocket) send(t *testing.T, typ string, payload json.RawMessage) {
 	t.Helper()
 	before := mustDump(t, z.Store)
@@ -81,10 +82,13 @@ func (z *fuzzSocket) send(t *testing.T, typ string, payload json.RawMessage) {
 			return
 		}
 		if bad, ok := evt.Data.(*socketmode.ErrorBadMessage); ok && bytes.Contains(bad.Message, []byte(id)) {
-			z.sm.handle(ctx, evt) // relman only logs it
+			z.sm.handle(ctx, evt) // acknowledged so Slack does not resend it; nothing run
 			z.Slack.Wait()
 			if after := mustDump(t, z.Store); after != before {
 				t.Fatalf("envelope %s %q did not decode (%v), but the database changed", typ, payload, bad.Cause)
+			}
+			if _, err := z.Fake.WaitAck(ctx, id); err != nil {
+				t.Fatalf("envelope %s %q did not decode (%v) and was not acknowledged: %v", typ, payload, bad.Cause, err)
 			}
 			return
 		}

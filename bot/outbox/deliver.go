@@ -348,13 +348,19 @@ func (o *Outbox) look(ctx context.Context, f Finder, m *store.Message, thread *s
 	defer cancel()
 	found, err := f.Find(ctx, m, thread)
 	if de, ok := errors.AsType[*DeliveryError](err); ok && de.RetryAfter > 0 {
+		o.metrics().OutboxLookup("ratelimited")
 		return nil, err
 	}
 	if err != nil {
+		o.metrics().OutboxLookup("failed")
 		o.log().Warn("outbox could not look for an earlier post of a message; posting it", "message", m.ID, "channel", m.Channel, "err", err)
 		return nil, nil
 	}
+	if found == nil {
+		o.metrics().OutboxLookup("not_found")
+	}
 	if found != nil {
+		o.metrics().OutboxLookup("found")
 		o.log().Info("outbox message found already posted; recorded as delivered", "message", m.ID, "channel", found.Channel, "ts", found.TS)
 		o.metrics().OutboxFound()
 	}

@@ -18,6 +18,10 @@ type Metrics interface {
 	// OutboxPicture counts a message's picture by outcome: posted, or the
 	// text alone (too_big, render_failed, upload_failed).
 	OutboxPicture(outcome string)
+	// OutboxLookup counts a look in Slack for an earlier post of a message
+	// (after a takeover or a lost answer) by result: found, not_found,
+	// ratelimited or failed.
+	OutboxLookup(result string)
 	// Leading records whether this replica leads, and its term's epoch.
 	Leading(leading bool, epoch uint64)
 }
@@ -32,6 +36,7 @@ func (noMetrics) OutboxParked()                  {}
 func (noMetrics) OutboxFound()                   {}
 func (noMetrics) OutboxEditsSkipped(string, int) {}
 func (noMetrics) OutboxPicture(string)           {}
+func (noMetrics) OutboxLookup(string)            {}
 func (noMetrics) Leading(bool, uint64)           {}
 
 // metricsOr is m, or noMetrics when m is nil.
