@@ -154,13 +154,16 @@ func serve(ctx context.Context, cfg config, st *store.Store, stderr io.Writer) e
 }
 
 // ready returns what keeps relman from doing its work, one reason a
-// line, or nil (/readyz): the database does not answer; its storage was
+// line, or nil (/readyz): the database's file was found damaged; the
+// database does not answer; its storage was
 // full at the last write (ready then tries a small write, so it is ready
 // again as soon as there is room, even when no command comes); Slack does
 // not answer, or refuses the token.
 func ready(ctx context.Context, st *store.Store, sl *bot.SlackStatus, clock store.Clock) error {
 	var errs []error
-	if _, err := st.Generation(ctx); err != nil {
+	if err := st.Damaged(); err != nil {
+		errs = append(errs, fmt.Errorf("the database file was found damaged while serving; relman writes nothing more to it and refuses every command until an operator restores it (relman check): %w", err))
+	} else if _, err := st.Generation(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("the database does not answer: %w", err))
 	} else if st.Full() != nil {
 		if err := st.CheckWrite(ctx, clock.Now()); store.ErrorCode(err) == store.EFull {

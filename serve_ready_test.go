@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -197,5 +200,77 @@ func TestRunFullDisk(t *testing.T) {
 	status, body = post(t, srv.url("/slack/commands"), "application/x-www-form-urlencoded", signingSecret, time.Now(), slashForm(addCommand, fake.ResponseURL()))
 	if r := mustReply(t, body); status != http.StatusOK || !strings.Contains(r.Text, "Added") {
 		t.Errorf("%q with room again = %d %q; want it added", addCommand, status, r.Text)
+	}
+}
+
+// TestRunDamageWhileServing: the bbolt file is cut to half its length
+// while relman serves it. relman does not crash: a command is answered
+// (200) saying the database is damaged and nothing was changed, /readyz
+// is 503 naming the damage, /healthz stays 200, and nothing more is
+// written to the file.
+func TestRunDamageWhileServing(t *testing.T) {
+	fake := slackfake.New()
+	t.Cleanup(fake.Close)
+	path := filepath.Join(t.TempDir(), "relman.db")
+	st, err := boltdb.Open(path, boltdb.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	target, _ := store.ParseDate("2027-01-15")
+	for i := range 1500 {
+		if err := st.Update(t.Context(), "U1", at, func(tx *store.Tx) error {
+			return tx.PutRelease("add", &store.Release{Ref: store.Ref{Product: fmt.Sprintf("p%04d", i), Version: "1.0"},
+				Target: target, Owner: "U1", Channel: "C1", Status: store.Planned, CreatedAt: at, CreatedBy: "U1"})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	srv := mustServe(t, httpEnv(fake, path))
+	mustReady(t, srv, http.StatusOK, "ready")
+
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, fi.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"list all", "add auth 1.4.0 2027-01-20"} {
+		status, body := post(t, srv.url("/slack/commands"), "application/x-www-form-urlencoded", signingSecret, time.Now(), slashForm(text, fake.ResponseURL()))
+		if status != http.StatusOK {
+			t.Fatalf("%q on a damaged file = %d %s; want 200 with a reply", text, status, body)
+		}
+		if text == "list all" {
+			continue // may still be answered from what relman holds in memory
+		}
+		r := mustReply(t, body)
+		for _, want := range []string{"database", "damaged", "Nothing was changed"} {
+			if !strings.Contains(r.Text, want) {
+				t.Errorf("%q on a damaged file replied %q; want it to say %q", text, r.Text, want)
+			}
+		}
+	}
+	mustReady(t, srv, http.StatusServiceUnavailable, "damaged", path)
+	if got, body := get(t, srv.url("/healthz")); got != http.StatusOK {
+		t.Errorf("GET /healthz = %d %q; want 200 (the process is alive)", got, body)
+	}
+	srv.stop(t)
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Errorf("relman wrote to the file after it was found damaged (%d bytes before, %d after)", len(before), len(after))
+	}
+	if !strings.Contains(srv.logs.String(), "damaged") {
+		t.Errorf("the log does not say the database is damaged:\n%s", srv.logs)
 	}
 }

@@ -112,7 +112,7 @@ func (h *HTTP) calendar(w http.ResponseWriter, r *http.Request) int {
 	case store.ENotFound:
 		http.NotFound(w, r)
 		return http.StatusNotFound
-	case store.EUnavailable:
+	case store.EUnavailable, store.EDamaged:
 		w.Header().Set("Retry-After", "60")
 		return fail(w, http.StatusServiceUnavailable, "the database is unavailable; try again later")
 	default:

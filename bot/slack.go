@@ -317,7 +317,7 @@ func addErrorField(reply commands.Reply) string {
 func formError(reply commands.Reply) string {
 	line, _, _ := strings.Cut(reply.ErrorText(), "\n")
 	line = strings.TrimSpace(line)
-	if reply.Code == store.EInternal || reply.Code == store.EUnavailable || reply.Code == store.EFull {
+	if reply.Code == store.EInternal || reply.Code == store.EUnavailable || reply.Code == store.EFull || reply.Code == store.EDamaged {
 		line = "⚠ " + line
 	}
 	if len([]rune(line)) > 150 {

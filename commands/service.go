@@ -243,6 +243,9 @@ func (s *Service) fail(x *Exec, spec *Spec, group string, err error) Reply {
 		return Reply{Code: code, Err: e, Doc: store.Doc{Text: text, Sections: []store.Section{{Text: text}}}}
 	}
 	e, _ := errors.AsType[*store.Error](err) // not internal: there is one
+	if code == store.EDamaged {
+		s.log().Error("command failed: the database is damaged", "user", x.req.User, "command", x.req.Command, "err", err)
+	}
 	if code == store.EUnavailable || code == store.EFull {
 		// Not a bug: the database is away or its storage full. The user
 		// tries again; the operator sees the cause once per failed command.
@@ -253,7 +256,7 @@ func (s *Service) fail(x *Exec, spec *Spec, group string, err error) Reply {
 		b := render.NewDoc("")
 		b.Section(":x: " + escapeMessage(capitalizeFirst(e.Message)))
 		return Reply{Code: code, Err: e, Doc: b.Build()}
-	case code == store.EUnavailable || code == store.EFull:
+	case code == store.EUnavailable || code == store.EFull || code == store.EDamaged:
 		text := ":warning: " + e.Message
 		return Reply{Code: code, Err: e, Doc: store.Doc{Text: text, Sections: []store.Section{{Text: text}}}}
 	}

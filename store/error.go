@@ -20,6 +20,11 @@ const (
 	// a quota reached, PostgreSQL's disk_full); nothing was changed, and
 	// the same request succeeds once an operator has made room.
 	EFull = "full"
+	// EDamaged: the database's file was found damaged while relman was
+	// serving (a bbolt file truncated or overwritten under it); nothing
+	// was changed, nothing more is written to it, and an operator must
+	// restore it.
+	EDamaged = "damaged"
 )
 
 // ErrUnavailable is what a backend's error wraps when the database could
@@ -35,6 +40,14 @@ var ErrUnavailable error = &Error{Code: EUnavailable, Message: "relman can't rea
 // (53100, classified by store/postgres). Nothing of the transaction was
 // kept. ErrorCode of such an error is EFull.
 var ErrFull error = &Error{Code: EFull, Message: "relman could not save this because its storage is full; nothing was changed. Try again later."}
+
+// ErrDamaged is what an error wraps when the database's file turned out
+// damaged while relman was serving: a read faulted or the backend (bbolt)
+// panicked on a page, or the file became shorter than the pages in use.
+// Nothing of the transaction was kept, and the Store refuses every later
+// transaction (Damaged) so that nothing more is written to the file.
+// ErrorCode of such an error is EDamaged.
+var ErrDamaged error = &Error{Code: EDamaged, Message: "relman can't use its database: the file is damaged. Nothing was changed; relman has stopped writing to it and an operator has to restore it (`relman check`, `relman backup`)."}
 
 // Error is an error meant for the user: Code classifies it, Message says what
 // was wrong in words the user understands, and Field, when known, names what

@@ -147,7 +147,8 @@ func (s *Store) update(ctx context.Context, fn func(KVTx) error) error {
 	return s.wrote(s.updateKV(ctx, fn))
 }
 
-func (s *Store) updateKV(ctx context.Context, fn func(KVTx) error) error {
+func (s *Store) updateKV(ctx context.Context, fn func(KVTx) error) (err error) {
+	defer s.damaged(&err, faults())
 	t, err := s.kv.Begin(ctx, true)
 	if err != nil {
 		return err
@@ -169,7 +170,8 @@ func (s *Store) updateKV(ctx context.Context, fn func(KVTx) error) error {
 }
 
 // view runs fn in one read-only transaction of the KV.
-func (s *Store) view(ctx context.Context, fn func(KVTx) error) error {
+func (s *Store) view(ctx context.Context, fn func(KVTx) error) (err error) {
+	defer s.damaged(&err, faults())
 	t, err := s.kv.Begin(ctx, false)
 	if err != nil {
 		return err
@@ -264,13 +266,14 @@ func (s *Store) apply(tx *Tx, fn func(tx *Tx) error) error {
 // more than once, each time in a new transaction, so it must not have side
 // effects outside tx (counters, channels) that a second run would repeat.
 // Without a Batcher, Batch is Update.
-func (s *Store) Batch(ctx context.Context, actor string, at time.Time, fn func(tx *Tx) error) error {
+func (s *Store) Batch(ctx context.Context, actor string, at time.Time, fn func(tx *Tx) error) (err error) {
+	defer s.damaged(&err, faults())
 	b, ok := s.kv.(Batcher)
 	if !ok || s.fence != nil {
 		return s.Update(ctx, actor, at, fn)
 	}
 	var last *Tx // the run of fn that was committed, when Batch succeeds
-	err := s.wrote(b.Batch(ctx, func(kt KVTx) error {
+	err = s.wrote(b.Batch(ctx, func(kt KVTx) error {
 		tx := &Tx{s: s, actor: actor, via: viaOf(ctx), at: at.UTC(), kv: kt, gen: generation(kt)}
 		last = tx
 		return s.apply(tx, fn)

@@ -5,12 +5,15 @@
 package boltdb
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -71,7 +74,7 @@ func openKV(path string, opts Options, check func(store.KV) error) (store.KV, er
 	if err != nil {
 		return nil, err
 	}
-	return db{bdb}, nil
+	return newDB(bdb), nil
 }
 
 // BackupFile writes a consistent copy of s to a new bbolt file at path
@@ -153,13 +156,24 @@ func WriteBackup(ctx context.Context, s *store.Store, w io.Writer) (int64, error
 	return io.Copy(w, f)
 }
 
-// The adapters give bbolt the shape of store.KV. db and cursor are structs
-// of one pointer, so storing one in an interface value does not allocate; a
+// The adapters give bbolt the shape of store.KV. cursor is a struct of one
+// pointer, so storing one in an interface value does not allocate; a
 // transaction's buckets are made once per transaction.
 type (
-	db struct{ *bolt.DB }
+	db struct {
+		*bolt.DB
+		// damage is set once a read of the file faulted or bbolt
+		// panicked on a page while serving (Recover), or a write found
+		// the file shorter than the pages in use: every later Begin
+		// fails with it, so nothing more is written to the file.
+		damage *atomic.Pointer[DamageError]
+	}
 	tx struct {
 		*bolt.Tx
+		db db
+		// size is the file size, in bytes, the pages in use at Begin
+		// need (a writable transaction's; Commit checks the file).
+		size int64
 		// err is the first error an operation of the transaction
 		// returned: Commit then keeps nothing, as store.KVTx requires.
 		err     error
@@ -176,6 +190,7 @@ type (
 var (
 	_ store.KV       = db{}
 	_ store.Batcher  = db{}
+	_ store.KVDamage = db{}
 	_ store.KVTx     = (*tx)(nil)
 	_ store.KVBucket = (*bucket)(nil)
 	_ store.KVCursor = cursor{}
@@ -190,11 +205,18 @@ func (d db) Begin(ctx context.Context, writable bool) (store.KVTx, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := d.Damaged(); err != nil {
+		return nil, err
+	}
 	t, err := d.DB.Begin(writable)
 	if err != nil {
 		return nil, err
 	}
-	return &tx{Tx: t}, nil
+	bt := &tx{Tx: t, db: d}
+	if writable {
+		bt.size = t.Size()
+	}
+	return bt, nil
 }
 
 // Batch runs fn through bbolt's DB.Batch, which groups the calls of
@@ -205,8 +227,16 @@ func (d db) Batch(ctx context.Context, fn func(store.KVTx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err := d.Damaged(); err != nil {
+		return err
+	}
 	return d.DB.Batch(func(bt *bolt.Tx) error {
-		t := &tx{Tx: bt}
+		// bbolt may run a group in a goroutine of its own: a fault there
+		// must panic (bbolt then retries this call alone, in the
+		// caller's goroutine, where the Store recovers it) rather than
+		// crash the process.
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		t := &tx{Tx: bt, db: d, size: bt.Size()}
 		if err := fn(t); err != nil {
 			return err
 		}
@@ -250,6 +280,10 @@ func (t *tx) Commit() error {
 		t.Tx.Rollback()
 		return fmt.Errorf("commit after an error in the transaction (nothing was kept): %w", t.err)
 	}
+	if err := t.db.checkSize(t.size); err != nil {
+		t.Tx.Rollback()
+		return err
+	}
 	return t.Tx.Commit()
 }
 
@@ -277,3 +311,72 @@ func (b *bucket) Sequence() (uint64, error) { return b.Bucket.Sequence(), nil }
 func (b *bucket) SetSequence(n uint64) error { return b.tx.fail(b.Bucket.SetSequence(n)) }
 
 func (b *bucket) Cursor() store.KVCursor { return cursor{b.Bucket.Cursor()} }
+
+func newDB(bdb *bolt.DB) db { return db{DB: bdb, damage: new(atomic.Pointer[DamageError])} }
+
+// Damaged returns the damage found while serving, wrapping
+// store.ErrDamaged, or nil.
+func (d db) Damaged() error {
+	if de := d.damage.Load(); de != nil {
+		return fmt.Errorf("%w (%w)", de, store.ErrDamaged)
+	}
+	return nil
+}
+
+// Recover says whether p, a panic out of a transaction, came from the
+// file's damage: a fault reading its mapping (debug.SetPanicOnFault made
+// it a panic), or a panic raised inside bbolt (its assertions about a
+// page, as Page.FastCheck's). Then the file is marked damaged, with what
+// a cheap look at its layout finds besides, and the error returned.
+func (d db) Recover(p any) error {
+	_, fault := p.(interface{ Addr() uintptr })
+	if !fault && !panickedIn(debug.Stack(), "go.etcd.io/bbolt") {
+		return nil
+	}
+	faults := []string{fmt.Sprintf("reading its pages failed while serving: %v", p)}
+	if l, _, err := layoutOf(d.Path()); err == nil {
+		faults = append(faults, l.faults...)
+	}
+	return d.mark(&DamageError{Path: d.Path(), Faults: faults})
+}
+
+// checkSize fails a commit, before it writes anything, when the file is
+// shorter than the size pages in use needed at Begin: it was truncated
+// under relman, and writing would extend it with holes where data was.
+func (d db) checkSize(size int64) error {
+	fi, err := os.Stat(d.Path())
+	if err != nil {
+		return fmt.Errorf("check %s before writing: %w", d.Path(), err)
+	}
+	if fi.Size() >= size {
+		return nil
+	}
+	return d.mark(&DamageError{Path: d.Path(), Faults: []string{
+		fmt.Sprintf("the file is %d bytes long, but the pages in use need %d: it was cut short while relman was serving", fi.Size(), size)}})
+}
+
+// mark records de as the file's damage (the first found stands) and
+// returns the error every later Begin returns.
+func (d db) mark(de *DamageError) error {
+	d.damage.CompareAndSwap(nil, de)
+	return d.Damaged()
+}
+
+// panickedIn says whether the panic whose goroutine's stack is stack
+// (debug.Stack, called while it unwinds) was raised in a function of the
+// package path pkg: the first function named after the panic call that is
+// not the runtime's.
+func panickedIn(stack []byte, pkg string) bool {
+	_, after, ok := bytes.Cut(stack, []byte("\npanic("))
+	if !ok {
+		return false
+	}
+	lines := bytes.Split(after, []byte("\n"))
+	for _, l := range lines[1:] {
+		if len(l) == 0 || l[0] == '\t' || bytes.HasPrefix(l, []byte("runtime.")) {
+			continue // a file line, or the runtime raising it (an index out of range, a fault)
+		}
+		return bytes.HasPrefix(l, []byte(pkg))
+	}
+	return false
+}

@@ -112,7 +112,7 @@ func precheck(path string, opts Options, check func(store.KV) error) error {
 	return guard(path, func() error {
 		err := bdb.View(walk)
 		if err == nil && check != nil {
-			err = check(db{bdb})
+			err = check(newDB(bdb))
 		}
 		if err != nil {
 			return &DamageError{Path: path, Faults: []string{err.Error()}}
@@ -235,7 +235,7 @@ func Check(ctx context.Context, path string, opts Options) (Report, error) {
 			r.Faults = append(r.Faults, err.Error())
 			return err
 		}
-		kv := db{bdb}
+		kv := newDB(bdb)
 		v, err := store.CheckSchema(ctx, kv)
 		r.Schema = v
 		if err != nil {
@@ -345,5 +345,5 @@ func OpenReadOnly(path string, opts Options) (store.KV, error) {
 	if err != nil {
 		return nil, err
 	}
-	return db{bdb}, nil
+	return newDB(bdb), nil
 }
