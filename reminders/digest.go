@@ -110,7 +110,15 @@ func Digests(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location, sc
 	if len(due) == 0 {
 		return nil, nil
 	}
-	dg, err := commands.LoadDigester(tx, now, loc)
+	since := make([]time.Time, len(due))
+	earliest := now
+	for i, d := range due {
+		since[i] = lastSent(tx, d.Subscription, d.Slot)
+		if since[i].Before(earliest) {
+			earliest = since[i]
+		}
+	}
+	dg, err := commands.LoadDigester(tx, earliest, now, loc)
 	if err != nil {
 		return nil, fmt.Errorf("digests: %w", err)
 	}
@@ -119,9 +127,9 @@ func Digests(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location, sc
 		return nil, fmt.Errorf("digests: %w", err)
 	}
 	alerts := make([]Alert, 0, len(due))
-	for _, d := range due {
+	for i, d := range due {
 		sub := d.Subscription
-		doc := dg.Digest(&sub, lastSent(tx, sub, d.Slot))
+		doc := dg.Digest(&sub, since[i])
 		// A digest that lists releases at risk carries their timeline
 		// picture; the digest's text stands alone if it cannot be posted.
 		alerts = append(alerts, Alert{
