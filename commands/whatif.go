@@ -182,9 +182,9 @@ func (w *whatIf) doc(x *Exec, c *moveCmd) store.Doc {
 		b.Lines(ls)
 	}
 	if n := len(w.pinned); n > 0 {
-		head := fmt.Sprintf(":pushpin: *Still late*: %s needs this by a date of its own, which does not move with it:", render.Bold(r.Ref))
+		head := fmt.Sprintf(":warning: *Still late*: %s needs this by a date of its own, which does not move with it:", render.Bold(r.Ref))
 		if n > 1 {
-			head = fmt.Sprintf(":pushpin: *Still late*: %s needs these by dates of its own, which do not move with it:", render.Bold(r.Ref))
+			head = fmt.Sprintf(":warning: *Still late*: %s needs these by dates of its own, which do not move with it:", render.Bold(r.Ref))
 		}
 		ls := []string{head}
 		for _, e := range w.pinned[:min(n, whatIfShown)] {
@@ -196,7 +196,7 @@ func (w *whatIf) doc(x *Exec, c *moveCmd) store.Doc {
 		b.Lines(ls)
 	}
 	if n := len(w.broken); n > 0 {
-		ls := []string{fmt.Sprintf(":broken_heart: *Commitments it would break* (%d):", n)}
+		ls := []string{fmt.Sprintf(":warning: *Commitments it would break* (%d):", n)}
 		for _, ch := range w.broken[:min(n, whatIfShown)] {
 			ls = append(ls, "• "+render.BrokenCommitmentLine(ch.After, x.today, x.zone()))
 		}

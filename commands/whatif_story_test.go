@@ -16,7 +16,7 @@ func TestMovePreviewTellsTheWholeStory(t *testing.T) {
 		MustDo(t, svc, alice, "/release depend mobile@5.0 on payments@2.3.0 by 2027-01-12")
 		text := MustDo(t, svc, alice, "/release move mobile@5.0 2027-02-05 because QA found a crash preview").Doc.Text
 		for _, want := range []string{
-			":pushpin: *Still late*: *mobile@5.0* needs this by a date of its own, which does not move with it:\n" +
+			":warning: *Still late*: *mobile@5.0* needs this by a date of its own, which does not move with it:\n" +
 				"• *payments@2.3.0* needed by Tue 2027-01-12, due Fri 2027-01-15 — :warning: *late (3 days)*. Still needed by Tue 2027-01-12: move that too with `/release depend mobile@5.0 on payments@2.3.0 by 2027-02-05`",
 		} {
 			if !strings.Contains(text, want) {
@@ -53,7 +53,7 @@ func TestMovePreviewTellsTheWholeStory(t *testing.T) {
 		MustDoAll(t, svc, alice, handshakeSetup...)
 		MustDo(t, svc, bob, "/release commit mobile@5.0 on payments@2.3.0")
 		text := MustDo(t, svc, bob, "/release move payments@2.3.0 2027-01-22 because the HSM is late preview").Doc.Text
-		want := ":broken_heart: *Commitments it would break* (1):\n" +
+		want := ":warning: *Commitments it would break* (1):\n" +
 			"• *mobile@5.0*: *payments@2.3.0* had committed to deliver by Wed 2027-01-20 (<@UBOB>, on Mon 2027-01-04); due Fri 2027-01-22 — :warning: *late (2 days)*"
 		if !strings.Contains(text, want) {
 			t.Errorf("preview lacks %q:\n%s", want, text)

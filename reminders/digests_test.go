@@ -229,6 +229,31 @@ func TestDigests(t *testing.T) {
 		}
 	})
 
+	t.Run("DoesNotRepeatNewsADigestComposedLateTold", func(t *testing.T) {
+		st := MustStore(t)
+		clock := store.NewFakeClock(utc(2027, 1, 4, 6))
+		svc := &commands.Service{Alerts: DueAfterCommand, Store: st, Clock: clock, Loc: time.UTC}
+		MustDo(t, svc, "add payments 2.3.0 2027-01-15")
+		MustSubscribe(t, st, store.Subscription{Channel: "CREL", Cadence: store.Daily, Hour: 9, Zone: "UTC", Weekends: true, CreatedAt: utc(2027, 1, 4, 0), CreatedBy: "UKIM"})
+		// After Monday's 09:00 slot, before the sweep that sends it at 09:30.
+		clock.Set(utc(2027, 1, 4, 9).Add(10 * time.Minute))
+		MustDo(t, svc, "role payments release-manager <@UALICE>")
+		skip := len(mustOutbox(t, st))
+		sweepDigests(t, st, utc(2027, 1, 4, 9).Add(30*time.Minute), utc(2027, 1, 4, 10), time.Hour)
+		sweepDigests(t, st, utc(2027, 1, 5, 9), utc(2027, 1, 5, 10), time.Hour)
+		got := digestsQueued(t, st, skip)
+		if len(got) != 2 {
+			t.Fatalf("queued %d messages; want 2", len(got))
+		}
+		const news = "set the release-manager of product payments"
+		if !strings.Contains(got[0].Doc.Text, news) {
+			t.Errorf("Monday's digest, composed at 09:30, lacks the role set at 09:10:\n%s", got[0].Doc.Text)
+		}
+		if strings.Contains(got[1].Doc.Text, news) {
+			t.Errorf("Tuesday's digest repeats the role Monday's told:\n%s", got[1].Doc.Text)
+		}
+	})
+
 	t.Run("SaysWhatDigestNowSays", func(t *testing.T) {
 		st := MustStore(t)
 		slot := time.Date(2027, 1, 18, 9, 0, 0, 0, time.UTC) // a Monday, 14 days after Stripe SDK was confirmed

@@ -48,12 +48,16 @@ func NewsText(n *store.News) string {
 
 // newsSince: the freezes made and removed and the roles changed since the
 // last digest, about a covered product, oldest first, each with its day.
+// Since is the instant the last digest was composed, and a change made at
+// that very instant is told: on a clock that reads the same instant twice
+// (the console's), the change was made after the digest, whose sweep runs
+// first.
 func (d *digestData) newsSince(limit int) ([]string, int) {
 	var lines []string
 	total := 0
 	for i := range d.news {
 		n := &d.news[i]
-		if !n.At.After(d.since) || n.At.After(d.now) || !d.coversNews(n) {
+		if n.At.Before(d.since) || n.At.After(d.now) || !d.coversNews(n) {
 			continue
 		}
 		total++
