@@ -27,6 +27,27 @@ func TestMovePreviewTellsTheWholeStory(t *testing.T) {
 			t.Errorf("preview says all is well while mobile@5.0 stays late:\n%s", text)
 		}
 	})
+	t.Run("ItsCommandMovesAnExternalItemsNeededByDate", func(t *testing.T) {
+		svc := MustService(t, root)
+		MustFixture(t, svc)
+		// Stripe SDK is due Wed 2027-01-20; mobile needs it two days before.
+		MustDo(t, svc, alice, `/release depend mobile@5.0 on external "Stripe SDK" by 2027-01-18`)
+		text := MustDo(t, svc, alice, "/release move mobile@5.0 2027-02-05 because QA found a crash preview").Doc.Text
+		const hint = "move that too with `/release "
+		_, cmd, ok := strings.Cut(text, hint)
+		if !ok {
+			t.Fatalf("preview lacks %q:\n%s", hint, text)
+		}
+		cmd, _, _ = strings.Cut(cmd, "`")
+		if want := `depend mobile@5.0 on external "Stripe SDK" by 2027-02-05`; cmd != want {
+			t.Errorf("preview suggests %q; want %q", cmd, want)
+		}
+		MustDo(t, svc, alice, "/release move mobile@5.0 2027-02-05 because QA found a crash")
+		MustDo(t, svc, alice, "/release "+cmd)
+		if show := MustDo(t, svc, alice, "/release show mobile@5.0").Doc.Text; !strings.Contains(show, "needed by Fri 2027-02-05") || strings.Contains(show, "Stripe SDK* needed by Mon 2027-01-18") {
+			t.Errorf("after the suggested command, show says:\n%s", show)
+		}
+	})
 	t.Run("LeavesOutANeededByDateItsProviderMissesAnyway", func(t *testing.T) {
 		svc := MustService(t, root)
 		MustFixture(t, svc)
