@@ -8,10 +8,24 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"relman/store"
+	"relman/store/postgres"
+	"relman/store/postgres/pgtest"
 )
 
 func TestNews(t *testing.T) {
-	s := MustOpen(t, filepath.Join(t.TempDir(), "relman.db"))
+	t.Run("BBolt", func(t *testing.T) { testNews(t, MustOpen(t, filepath.Join(t.TempDir(), "relman.db"))) })
+	t.Run("PostgreSQL", func(t *testing.T) {
+		s, err := postgres.Open(t.Context(), pgtest.MustDatabase(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		testNews(t, s)
+	})
+}
+
+// testNews checks Tx.News on the store s, empty.
+func testNews(t *testing.T, s *store.Store) {
 	d := func(v string) store.Date {
 		x, err := store.ParseDate(v)
 		if err != nil {
