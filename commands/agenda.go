@@ -73,7 +73,7 @@ func (c *agendaCmd) run(x *Exec) (store.Doc, error) {
 // (Digester.Agenda), reading what it needs from tx; loc is the workspace
 // zone.
 func Agenda(tx *store.Tx, products []string, last, now time.Time, loc *time.Location) (store.Doc, error) {
-	dg, err := LoadDigester(tx, now, loc)
+	dg, err := LoadDigester(tx, now, now, loc) // an agenda tells no news
 	if err != nil {
 		return store.Doc{}, err
 	}

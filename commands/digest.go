@@ -364,7 +364,7 @@ func zoneName(loc *time.Location) string {
 // and then the digest ends with how to schedule it. It only reads. To
 // compose several digests as of one moment, use a Digester.
 func Digest(tx *store.Tx, sub *store.Subscription, since, now time.Time, loc *time.Location) (store.Doc, error) {
-	dg, err := LoadDigester(tx, now, loc)
+	dg, err := LoadDigester(tx, since, now, loc)
 	if err != nil {
 		return store.Doc{}, err
 	}
@@ -372,9 +372,12 @@ func Digest(tx *store.Tx, sub *store.Subscription, since, now time.Time, loc *ti
 }
 
 // LoadDigester reads what digests are made of from tx (the graph, the
-// external items, the open change requests and the freezes) and prepares
-// digests as of now; loc is the workspace zone.
-func LoadDigester(tx *store.Tx, now time.Time, loc *time.Location) (*render.Digester, error) {
+// external items, the open change requests, the freezes, and the news
+// recorded since newsSince: freezes made and removed, roles changed) and
+// prepares digests as of now; loc is the workspace zone. newsSince is the
+// earliest since any of the digests will be asked for: reading the news
+// costs the audit entries written after it.
+func LoadDigester(tx *store.Tx, newsSince, now time.Time, loc *time.Location) (*render.Digester, error) {
 	o, err := tx.Outlook()
 	if err != nil {
 		return nil, err
@@ -383,5 +386,9 @@ func LoadDigester(tx *store.Tx, now time.Time, loc *time.Location) (*render.Dige
 	if err != nil {
 		return nil, err
 	}
-	return render.NewDigester(o.Graph, exts, o.OpenCRs, o.Freezes, now, loc), nil
+	news, err := tx.News(newsSince, now)
+	if err != nil {
+		return nil, err
+	}
+	return render.NewDigester(o.Graph, exts, o.OpenCRs, o.Freezes, news, now, loc), nil
 }

@@ -177,7 +177,7 @@ func BenchmarkDigest10k(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			err := st.View(context.Background(), func(tx *store.Tx) error {
-				dg, err := commands.LoadDigester(tx, now, time.UTC)
+				dg, err := commands.LoadDigester(tx, now.Add(-7*24*time.Hour), now, time.UTC)
 				if err != nil {
 					return err
 				}

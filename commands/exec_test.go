@@ -655,7 +655,7 @@ func TestOutbox(t *testing.T) {
 		{"HistoryPostsNothing", "/release history auth@1.4.0", "", ""},
 		{"HelpPostsNothing", "/release help", "", ""},
 		{"RoleShowPostsNothing", "/release role payments", "", ""},
-		{"ProductRolePostsNothing", "/release role payments rm <@UPRM>", "", ""},
+		{"ProductRolePostsInItsReleasesChannels", "/release role payments rm <@UPRM>", "CPAY", ":bust_in_silhouette: <@UALICE> set the release-manager of product payments: <@UPRM>"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

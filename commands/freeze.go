@@ -104,7 +104,9 @@ func (c *freezeCmd) add(x *Exec) (store.Doc, error) {
 		return store.Doc{}, invalid("a freeze from %s to %s has already ended (%s ago): give dates from today on", c.from.Pretty(), c.to.Pretty(), render.Days(x.today.Sub(c.to)))
 	}
 	var inside []*store.Release
+	var posted []string
 	err := x.update(func(tx *store.Tx) error {
+		inside, posted = nil, nil
 		for _, name := range c.products { // a freeze can be set before a product's first release
 			if _, err := x.ensureProduct(tx, name, c.isNew); err != nil {
 				return err
@@ -116,21 +118,16 @@ func (c *freezeCmd) add(x *Exec) (store.Doc, error) {
 		if err := tx.NewFreeze("freeze.add", f); err != nil {
 			return err
 		}
-		rs, err := tx.Releases()
-		if err != nil {
+		var err error
+		if inside, err = plannedInside(tx, f); err != nil {
 			return err
 		}
-		for i := range rs {
-			if r := &rs[i]; r.Status == store.Planned && f.Freezes(r.Product, r.Target) {
-				inside = append(inside, r)
-			}
-		}
-		return nil
+		posted, err = x.freezeNews(tx, f, inside, false)
+		return err
 	})
 	if err != nil {
 		return store.Doc{}, err
 	}
-	slices.SortFunc(inside, store.CompareByDate)
 	b := render.NewDoc("")
 	b.Section(fmt.Sprintf(":white_check_mark: *%s*: %s frozen %s: “%s”. No release of %s can be targeted inside it; an admin can go ahead with `anyway`.",
 		f.Name(), f.ProductsText(), render.FreezeSpan(f), render.Escape(f.Reason), freezeWhom(f)))
@@ -144,6 +141,9 @@ func (c *freezeCmd) add(x *Exec) (store.Doc, error) {
 			lines = append(lines, fmt.Sprintf("• %s — %s · %s", render.Bold(r.Ref), r.Target.Pretty(), render.Mention(r.Owner)))
 		}
 		b.Lines(lines)
+	}
+	if len(posted) > 0 {
+		b.Context("Posted in " + channelList(posted) + ".")
 	}
 	b.Context(fmt.Sprintf("`/release freeze list` shows the freezes; `/release freeze remove %s` ends this one.", f.Name()))
 	return b.Build(), nil
@@ -194,6 +194,7 @@ func isAre(n int) string {
 
 func (c *freezeCmd) remove(x *Exec) (store.Doc, error) {
 	var f *store.Freeze
+	var posted []string
 	err := x.update(func(tx *store.Tx) error {
 		var err error
 		if f, err = tx.Freeze(c.id); err != nil {
@@ -202,14 +203,102 @@ func (c *freezeCmd) remove(x *Exec) (store.Doc, error) {
 		if err := x.mayFreeze(tx, f, "unfreeze"); err != nil {
 			return err
 		}
-		return tx.DeleteFreeze("freeze.remove", f.ID)
+		if err := tx.DeleteFreeze("freeze.remove", f.ID); err != nil {
+			return err
+		}
+		inside, err := plannedInside(tx, f)
+		if err != nil {
+			return err
+		}
+		posted, err = x.freezeNews(tx, f, inside, true)
+		return err
 	})
 	if err != nil {
 		return store.Doc{}, err
 	}
 	b := render.NewDoc("")
-	b.Section(fmt.Sprintf(":white_check_mark: Removed *%s* (%s, %s: “%s”); its releases can be targeted on those days again.", f.Name(), f.ProductsText(), render.FreezeSpan(f), render.Escape(f.Reason)))
+	msg := fmt.Sprintf(":white_check_mark: Removed *%s* (%s, %s: “%s”); its releases can be targeted on those days again.", f.Name(), f.ProductsText(), render.FreezeSpan(f), render.Escape(f.Reason))
+	if len(posted) > 0 {
+		msg += " Posted in " + channelList(posted) + "."
+	}
+	b.Section(msg)
 	return b.Build(), nil
+}
+
+// plannedInside returns the planned releases f stops, those of its
+// products targeted inside it, by date.
+func plannedInside(tx *store.Tx, f *store.Freeze) ([]*store.Release, error) {
+	rs, err := tx.Releases()
+	if err != nil {
+		return nil, err
+	}
+	var inside []*store.Release
+	for i := range rs {
+		if r := &rs[i]; r.Status == store.Planned && f.Freezes(r.Product, r.Target) {
+			inside = append(inside, r)
+		}
+	}
+	slices.SortFunc(inside, store.CompareByDate)
+	return inside, nil
+}
+
+// freezeNews posts the news that f was made (or removed) in the channels of
+// inside, the planned releases targeted inside it, once in each, naming the
+// channel's own releases; and, for a freeze of every product, in the
+// channel the command was typed in (unless a DM): relman has no news
+// channel of its own, and a freeze of everything concerns whoever set it
+// where they set it. It returns the channels posted in, in order.
+func (x *Exec) freezeNews(tx *store.Tx, f *store.Freeze, inside []*store.Release, removed bool) ([]string, error) {
+	var channels []string
+	own := map[string][]*store.Release{}
+	if f.All() && x.req.Channel != "" && !IsDM(x.req.Channel) {
+		channels = append(channels, x.req.Channel)
+	}
+	for _, r := range inside {
+		if r.Channel == "" {
+			continue
+		}
+		if !slices.Contains(channels, r.Channel) {
+			channels = append(channels, r.Channel)
+		}
+		own[r.Channel] = append(own[r.Channel], r)
+	}
+	for _, ch := range channels {
+		b := render.NewDoc("")
+		if removed {
+			b.Section(render.FreezeRemovedText(f, x.req.User) + "; its days can be targeted again.")
+		} else {
+			b.Section(render.FreezeAddedText(f, x.req.User) + ". No release of " + freezeWhom(f) + " can be targeted inside it; an admin can go ahead with `anyway`.")
+		}
+		if rs := own[ch]; len(rs) > 0 {
+			head := "Targeted inside it (they stay where they are):"
+			if removed {
+				head = "No longer inside a freeze:"
+			}
+			lines := []string{head}
+			for i, r := range rs {
+				if i == showDependents {
+					lines = append(lines, fmt.Sprintf("…and %d more", len(rs)-i))
+					break
+				}
+				lines = append(lines, fmt.Sprintf("• %s — %s · %s", render.Bold(r.Ref), r.Target.Pretty(), render.Mention(r.Owner)))
+			}
+			b.Lines(lines)
+		}
+		if err := x.post(tx, ch, b.Build()); err != nil {
+			return nil, err
+		}
+	}
+	return channels, nil
+}
+
+// channelList names channels: "#payments and #mobile".
+func channelList(channels []string) string {
+	refs := make([]string, len(channels))
+	for i, ch := range channels {
+		refs[i] = render.ChannelRef(ch)
+	}
+	return render.AndList(refs)
 }
 
 // ---- the freeze check, for every command that sets a target date

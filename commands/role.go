@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"relman/commands/render"
@@ -80,8 +81,10 @@ func (c *roleCmd) run(x *Exec) (store.Doc, error) {
 	if c.role == "" {
 		return c.show(x)
 	}
-	var subject, channel string
+	var subject string
+	var posted []string
 	err := x.update(func(tx *store.Tx) error {
+		posted = nil
 		if c.product != "" {
 			p, err := x.ensureProduct(tx, c.product, c.isNew)
 			if err != nil {
@@ -92,7 +95,28 @@ func (c *roleCmd) run(x *Exec) (store.Doc, error) {
 			}
 			p.Roles = p.Roles.With(c.role, c.users)
 			subject = "product " + p.Name
-			return tx.PutProduct("product.role", p)
+			if err := tx.PutProduct("product.role", p); err != nil {
+				return err
+			}
+			// The product's role is the default of its releases: their
+			// channels hear of it, once each.
+			rs, err := tx.ReleasesOf(p.Name)
+			if err != nil {
+				return err
+			}
+			for _, r := range rs {
+				if r.Status == store.Planned && r.Channel != "" && !slices.Contains(posted, r.Channel) {
+					posted = append(posted, r.Channel)
+				}
+			}
+			for _, ch := range posted {
+				b := render.NewDoc("")
+				b.Section(render.RoleText(x.req.User, c.role, subject, c.users))
+				if err := x.post(tx, ch, b.Build()); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 		r, err := loadRelease(tx, c.ref)
 		if err != nil {
@@ -103,12 +127,15 @@ func (c *roleCmd) run(x *Exec) (store.Doc, error) {
 		}
 		r.Roles = r.Roles.With(c.role, c.users)
 		x.recordRole(r, c.role, c.users)
-		subject, channel = render.Bold(r.Ref), r.Channel
+		subject = render.Bold(r.Ref)
 		if err := tx.PutRelease("release.role", r); err != nil {
 			return err
 		}
+		if r.Channel != "" {
+			posted = append(posted, r.Channel)
+		}
 		b := render.NewDoc("")
-		b.Section(fmt.Sprintf(":bust_in_silhouette: %s set the %s of %s: %s", render.Mention(x.req.User), c.role, render.Bold(r.Ref), c.holders()))
+		b.Section(render.RoleText(x.req.User, c.role, subject, c.users))
 		return x.post(tx, r.Channel, b.Build())
 	})
 	if err != nil {
@@ -116,8 +143,8 @@ func (c *roleCmd) run(x *Exec) (store.Doc, error) {
 	}
 	b := render.NewDoc("")
 	msg := fmt.Sprintf(":white_check_mark: %s of %s: %s.", render.Capitalize(string(c.role)), subject, c.holders())
-	if channel != "" {
-		msg += " Posted in " + render.ChannelRef(channel) + "."
+	if len(posted) > 0 {
+		msg += " Posted in " + channelList(posted) + "."
 	}
 	b.Section(msg)
 	return b.Build(), nil

@@ -188,7 +188,7 @@ func TestDigesterTimeline(t *testing.T) {
 	picture := func() *store.Timeline {
 		var tl *store.Timeline
 		if err := svc.Store.View(context.Background(), func(tx *store.Tx) error {
-			dg, err := commands.LoadDigester(tx, svc.Clock.Now(), time.UTC)
+			dg, err := commands.LoadDigester(tx, svc.Clock.Now(), svc.Clock.Now(), time.UTC)
 			if err != nil {
 				return err
 			}

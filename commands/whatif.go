@@ -24,6 +24,8 @@ type whatIf struct {
 	crs     []store.ChangeRequest // open CRs on the moved release or a release newly at risk
 	freeze  *store.Freeze         // the freeze the new target falls in, if any
 	left    *store.Freeze         // the freeze the old target fell in and the new one does not
+	pinned  []store.Edge          // its own dependencies still late because their needed-by date is pinned
+	broken  []store.EdgeChange    // the commitments the move would break (store.Effects.Broken)
 	posts   []string              // channels the move would post in, in order, once each
 	dms     []string              // users it would DM, in order, once each
 	quiet   bool                  // some DM waits for its recipient's working hours
@@ -98,6 +100,15 @@ func (w *whatIf) record(x *Exec, tx *store.Tx, r *store.Release, old store.Date,
 			break
 		}
 	}
+	for _, d := range g.Dependencies(r.Ref) {
+		if d.NeededBy.IsZero() {
+			continue
+		}
+		if e, ok := g.EdgeState(d, x.today); ok && stillNeededBy(e, r.Target) {
+			w.pinned = append(w.pinned, e)
+		}
+	}
+	w.broken = rep.fx.Broken
 	crs, err := tx.OpenChangeRequests()
 	if err != nil {
 		return err
@@ -170,7 +181,31 @@ func (w *whatIf) doc(x *Exec, c *moveCmd) store.Doc {
 		}
 		b.Lines(ls)
 	}
-	if len(effects) == 0 && w.nAtRisk == 0 {
+	if n := len(w.pinned); n > 0 {
+		head := fmt.Sprintf(":warning: *Still late*: %s needs this by a date of its own, which does not move with it:", render.Bold(r.Ref))
+		if n > 1 {
+			head = fmt.Sprintf(":warning: *Still late*: %s needs these by dates of its own, which do not move with it:", render.Bold(r.Ref))
+		}
+		ls := []string{head}
+		for _, e := range w.pinned[:min(n, whatIfShown)] {
+			ls = append(ls, pinnedLine(r, e, x.today))
+		}
+		if n > whatIfShown {
+			ls = append(ls, fmt.Sprintf("…and %d more — `/release show %s`", n-whatIfShown, r.Ref))
+		}
+		b.Lines(ls)
+	}
+	if n := len(w.broken); n > 0 {
+		ls := []string{fmt.Sprintf(":warning: *Commitments it would break* (%d):", n)}
+		for _, ch := range w.broken[:min(n, whatIfShown)] {
+			ls = append(ls, "• "+render.BrokenCommitmentLine(ch.After, x.today, x.zone()))
+		}
+		if n > whatIfShown {
+			ls = append(ls, fmt.Sprintf("…and %d more — after the move, `/release impact %s`", n-whatIfShown, r.Ref))
+		}
+		b.Lines(ls)
+	}
+	if len(effects) == 0 && w.nAtRisk == 0 && len(w.pinned) == 0 {
 		b.Section(":white_check_mark: No dependency would slip or recover, and no release would become at risk.")
 	}
 
@@ -241,4 +276,24 @@ func slackDays(n int) string {
 		return "−" + render.Days(n)
 	}
 	return "0 days"
+}
+
+// stillNeededBy reports whether e, a dependency of a release that would
+// target target, is late only because its needed-by date is pinned: the
+// date is before target, and the provider would be on time for target.
+// Such an edge does not move with its consumer, so a move later leaves the
+// release at risk unless the needed-by date moves too.
+func stillNeededBy(e store.Edge, target store.Date) bool {
+	return e.Slipped && !e.Cancelled && e.NeededBy.Before(target) && target.Sub(e.NeededBy) >= e.DaysLate()
+}
+
+// pinnedLine is an edge stillNeededBy says is late because of its pinned
+// date, with the command that moves the date to r's target.
+func pinnedLine(r *store.Release, e store.Edge, today store.Date) string {
+	name := ""
+	if e.IsExternal() {
+		name = e.ProviderName
+	}
+	move := Format(&dependCmd{consumer: r.Ref, provider: e.Provider, external: name, by: r.Target})
+	return fmt.Sprintf("• %s. Still needed by %s: move that too with `/release %s`", render.EdgeLine(e, today), e.NeededBy.Pretty(), move)
 }

@@ -110,7 +110,15 @@ func Digests(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location, sc
 	if len(due) == 0 {
 		return nil, nil
 	}
-	dg, err := commands.LoadDigester(tx, now, loc)
+	since := make([]time.Time, len(due))
+	earliest := now
+	for i, d := range due {
+		since[i] = lastSent(tx, d.Subscription, d.Slot)
+		if since[i].Before(earliest) {
+			earliest = since[i]
+		}
+	}
+	dg, err := commands.LoadDigester(tx, earliest, now, loc)
 	if err != nil {
 		return nil, fmt.Errorf("digests: %w", err)
 	}
@@ -119,9 +127,9 @@ func Digests(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location, sc
 		return nil, fmt.Errorf("digests: %w", err)
 	}
 	alerts := make([]Alert, 0, len(due))
-	for _, d := range due {
+	for i, d := range due {
 		sub := d.Subscription
-		doc := dg.Digest(&sub, lastSent(tx, sub, d.Slot))
+		doc := dg.Digest(&sub, since[i])
 		// A digest that lists releases at risk carries their timeline
 		// picture; the digest's text stands alone if it cannot be posted.
 		alerts = append(alerts, Alert{
@@ -132,14 +140,20 @@ func Digests(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location, sc
 	return alerts, nil
 }
 
-// lastSent returns the latest slot of sub before slot whose digest the
-// ledger holds, looking back at most digestLookback slots; the slot just
-// before when it finds none (a first digest, or one after a long silence).
+// lastSent returns when the last digest of sub before slot was composed:
+// the instant the ledger recorded it for the latest slot before slot it
+// holds, looking back at most digestLookback slots (its slot if the
+// instant cannot be read); the slot just before when it finds none (a
+// first digest, or one after a long silence). What a digest composed late
+// already told (a sweep that ran after its slot) is not told again.
 func lastSent(tx *store.Tx, sub store.Subscription, slot time.Time) time.Time {
 	prev := LastDigest(sub, slot.Add(-time.Second))
 	for s, i := prev, 0; i < digestLookback && !s.Before(sub.CreatedAt); i++ {
-		if tx.Sent(store.DigestKey(sub.Key(), s)) {
-			return s
+		if at, ok := tx.SentAt(store.DigestKey(sub.Key(), s)); ok {
+			if at.IsZero() {
+				return s
+			}
+			return at
 		}
 		s = LastDigest(sub, s.Add(-time.Second))
 	}

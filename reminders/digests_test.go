@@ -198,6 +198,62 @@ func TestDigests(t *testing.T) {
 		}
 	})
 
+	t.Run("ListsFreezesAndRolesChangedSinceTheLastDigest", func(t *testing.T) {
+		st := MustStore(t)
+		clock := store.NewFakeClock(utc(2027, 1, 4, 6))
+		svc := &commands.Service{Alerts: DueAfterCommand, Store: st, Clock: clock, Loc: time.UTC}
+		MustDo(t, svc, "add payments 2.3.0 2027-01-15", "add auth 1.4.0 2027-01-20", "role payments release-manager <@UALICE>")
+		sub := berlinDaily(utc(2027, 1, 4, 0))
+		sub.Products = []string{"payments"}
+		MustSubscribe(t, st, sub)
+		sweepDigests(t, st, utc(2027, 1, 4, 8), utc(2027, 1, 4, 9), time.Hour) // Monday's: the role
+		clock.Set(utc(2027, 1, 5, 14))
+		MustDo(t, svc, "freeze payments 2027-02-01 2027-02-05 because the PCI audit", "role auth release-manager <@UBOB>",
+			"role payments@2.3.0 release-engineer <@UKIM>", "freeze remove FZ-1")
+		skip := len(mustOutbox(t, st))
+		sweepDigests(t, st, utc(2027, 1, 6, 8), utc(2027, 1, 6, 9), time.Hour) // Wednesday's, the first since Monday's
+		got := digestsQueued(t, st, skip)
+		if len(got) != 1 {
+			t.Fatalf("queued %d messages; want 1", len(got))
+		}
+		want := "*:loudspeaker: Freezes and roles changed since Mon 2027-01-04*\n" +
+			"• Tue 2027-01-05 — :snowflake: <@UALICE> froze payments from Mon 2027-02-01 to Fri 2027-02-05 (*FZ-1*): “the PCI audit”\n" +
+			"• Tue 2027-01-05 — :bust_in_silhouette: <@UALICE> set the release-engineer of *payments@2.3.0*: <@UKIM>\n" +
+			"• Tue 2027-01-05 — :snowflake: <@UALICE> removed *FZ-1* (payments, from Mon 2027-02-01 to Fri 2027-02-05: “the PCI audit”)"
+		text := got[0].Doc.Text
+		if !strings.Contains(text, want) {
+			t.Errorf("digest lacks %q:\n%s", want, text)
+		}
+		if strings.Contains(text, "release-manager") {
+			t.Errorf("digest repeats a role set before the last digest, or tells one of a product it does not cover:\n%s", text)
+		}
+	})
+
+	t.Run("DoesNotRepeatNewsADigestComposedLateTold", func(t *testing.T) {
+		st := MustStore(t)
+		clock := store.NewFakeClock(utc(2027, 1, 4, 6))
+		svc := &commands.Service{Alerts: DueAfterCommand, Store: st, Clock: clock, Loc: time.UTC}
+		MustDo(t, svc, "add payments 2.3.0 2027-01-15")
+		MustSubscribe(t, st, store.Subscription{Channel: "CREL", Cadence: store.Daily, Hour: 9, Zone: "UTC", Weekends: true, CreatedAt: utc(2027, 1, 4, 0), CreatedBy: "UKIM"})
+		// After Monday's 09:00 slot, before the sweep that sends it at 09:30.
+		clock.Set(utc(2027, 1, 4, 9).Add(10 * time.Minute))
+		MustDo(t, svc, "role payments release-manager <@UALICE>")
+		skip := len(mustOutbox(t, st))
+		sweepDigests(t, st, utc(2027, 1, 4, 9).Add(30*time.Minute), utc(2027, 1, 4, 10), time.Hour)
+		sweepDigests(t, st, utc(2027, 1, 5, 9), utc(2027, 1, 5, 10), time.Hour)
+		got := digestsQueued(t, st, skip)
+		if len(got) != 2 {
+			t.Fatalf("queued %d messages; want 2", len(got))
+		}
+		const news = "set the release-manager of product payments"
+		if !strings.Contains(got[0].Doc.Text, news) {
+			t.Errorf("Monday's digest, composed at 09:30, lacks the role set at 09:10:\n%s", got[0].Doc.Text)
+		}
+		if strings.Contains(got[1].Doc.Text, news) {
+			t.Errorf("Tuesday's digest repeats the role Monday's told:\n%s", got[1].Doc.Text)
+		}
+	})
+
 	t.Run("SaysWhatDigestNowSays", func(t *testing.T) {
 		st := MustStore(t)
 		slot := time.Date(2027, 1, 18, 9, 0, 0, 0, time.UTC) // a Monday, 14 days after Stripe SDK was confirmed

@@ -12,6 +12,7 @@ import (
 type auditHead struct {
 	at      []byte // RFC 3339, parsed only when asked (before)
 	actor   []byte
+	action  []byte
 	subject []byte
 }
 
@@ -36,12 +37,11 @@ func readAuditHead(v []byte) (h auditHead, ok bool) {
 	if i < 0 {
 		return h, false
 	}
-	var action []byte
 	rest = rest[i+1:]
 	for _, f := range []struct {
 		key string
 		to  *[]byte
-	}{{`"at":`, &h.at}, {`,"actor":`, &h.actor}, {`,"action":`, &action}, {`,"subject":`, &h.subject}} {
+	}{{`"at":`, &h.at}, {`,"actor":`, &h.actor}, {`,"action":`, &h.action}, {`,"subject":`, &h.subject}} {
 		if rest, ok = skipPrefix(rest, f.key); !ok {
 			return h, false
 		}

@@ -143,6 +143,22 @@ func (tx *Tx) Sent(key string) bool {
 	return tx.kv.Bucket(bucketLedger).Get(tx.key(key)) != nil
 }
 
+// SentAt returns when the alert with the given key was recorded in the
+// ledger (the instant of the transaction that queued it), and whether it
+// is there; an entry whose instant cannot be read is there at the zero
+// time.
+func (tx *Tx) SentAt(key string) (time.Time, bool) {
+	v := tx.kv.Bucket(bucketLedger).Get(tx.key(key))
+	if v == nil {
+		return time.Time{}, false
+	}
+	var at time.Time
+	if err := at.UnmarshalText(v); err != nil {
+		return time.Time{}, true
+	}
+	return at, true
+}
+
 // QueueOnce enqueues msgs and records key in the ledger, unless key is
 // there already; it reports whether it queued them. Call it in the
 // transaction that finds the alert due: the alert and its record commit

@@ -97,6 +97,15 @@ func brokenCommitment(p EdgeNews, g *store.Graph, loc *time.Location) string {
 		Mention(e.AnsweredBy), store.DateOf(e.AnsweredAt, loc).Pretty())
 }
 
+// BrokenCommitmentLine says that e, an edge whose provider had committed
+// to its needed-by date, misses it: "*mobile@5.0*: *payments@2.3.0* had
+// committed to deliver by Fri 2027-02-05 (@kim, on Mon 2027-01-04); due
+// Fri 2027-02-12 — late (7 days)". loc is the reader's zone.
+func BrokenCommitmentLine(e store.Edge, today store.Date, loc *time.Location) string {
+	return fmt.Sprintf("%s: %s had committed to deliver by %s (%s, on %s); %s — %s", Bold(e.Consumer), ProviderShort(e), e.NeededBy.Pretty(),
+		Mention(e.AnsweredBy), store.DateOf(e.AnsweredAt, loc).Pretty(), ProviderDue(e), EdgeStateText(e, today))
+}
+
 // atRiskDownstream lists the releases downstream of ref that are at risk,
 // each with its tightest edge towards ref and that edge's slack; nil when
 // there are none.

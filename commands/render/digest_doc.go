@@ -27,12 +27,14 @@ type Digester struct {
 	crs      []*store.ChangeRequest // CRs open for votes, by deadline
 	requests *[]store.Edge          // unanswered requests (handshake_doc.go), once asked for
 	freezes  []store.Freeze
+	news     []store.News // freezes made and removed and roles changed, oldest first (store.Tx.News)
 }
 
 // NewDigester prepares digests as of now over g and the store's external
-// items, open change requests and freezes; loc is the workspace zone. It
-// keeps exts and sorts it.
-func NewDigester(g *store.Graph, exts []store.External, crs []store.ChangeRequest, freezes []store.Freeze, now time.Time, loc *time.Location) *Digester {
+// items, open change requests, freezes and news (store.Tx.News, from at
+// least as far back as the earliest digest it composes looks); loc is the
+// workspace zone. It keeps exts and sorts it.
+func NewDigester(g *store.Graph, exts []store.External, crs []store.ChangeRequest, freezes []store.Freeze, news []store.News, now time.Time, loc *time.Location) *Digester {
 	today := store.DateOf(now, loc)
 	es := g.Slips(today)
 	slips := make([]*store.Edge, len(es))
@@ -41,7 +43,7 @@ func NewDigester(g *store.Graph, exts []store.External, crs []store.ChangeReques
 	}
 	slices.SortStableFunc(slips, func(a, b *store.Edge) int { return a.NeededBy.Sub(b.NeededBy) })
 	slices.SortStableFunc(exts, func(a, b store.External) int { return a.Due.Sub(b.Due) })
-	return &Digester{g: g, up: g.Upstream(today), now: now, today: today, loc: loc, slipped: slips, exts: exts, crs: openCRs(crs, now), freezes: freezes}
+	return &Digester{g: g, up: g.Upstream(today), now: now, today: today, loc: loc, slipped: slips, exts: exts, crs: openCRs(crs, now), freezes: freezes, news: news}
 }
 
 // Digest composes sub's digest (see the function Digest).
@@ -126,6 +128,12 @@ var digestSections = []digestSection{
 		none:  func(*digestData) string { return "" }, // a digest need not say there is no freeze
 		all:   func(*digestData) string { return "`/release freeze list`" },
 		limit: 5, build: (*digestData).freezesAhead,
+	},
+	{
+		title: func(d *digestData) string { return ":loudspeaker: Freezes and roles changed since " + d.sinceText() },
+		none:  func(*digestData) string { return "" }, // nor that nothing changed
+		all:   func(d *digestData) string { return "`/release audit`" },
+		limit: 10, build: (*digestData).newsSince,
 	},
 	{
 		title: func(d *digestData) string { return ":white_check_mark: Shipped since " + d.sinceText() },
