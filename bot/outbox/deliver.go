@@ -116,6 +116,15 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (outcome, error)
 			return o.record(ctx, m, *found, now)
 		}
 	}
+	if m.Notice != nil && o.Render != nil {
+		keep, err := o.compose(ctx, m)
+		if err != nil {
+			return outcome{}, fmt.Errorf("deliver message %d: %w", m.ID, err)
+		}
+		if !keep {
+			return o.dropNotice(ctx, m)
+		}
+	}
 	if err := o.claim(ctx, m, look); err != nil {
 		return outcome{}, fmt.Errorf("deliver message %d: %w", m.ID, err)
 	}
