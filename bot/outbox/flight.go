@@ -211,6 +211,7 @@ func (o *Outbox) step(ctx context.Context, m *store.Message, r *flightResult) bo
 		r.sent++
 	}
 	// An edit waits behind its original, wherever that is queued; a
-	// failed channel waits for its retry; a served one for its spacing.
-	return !res.waiting && res.delivered && o.Spacing <= 0
+	// failed channel waits for its retry; a served one for its spacing;
+	// after one dropped (nothing went to Slack) the next may go at once.
+	return !res.waiting && (res.dropped || (res.delivered && o.Spacing <= 0))
 }
