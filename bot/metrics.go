@@ -32,7 +32,7 @@ type Metrics struct {
 	// noticesDropped counts notices never delivered: no longer true at
 	// delivery, or superseded by a newer one about the same subject.
 	noticesDropped *prometheus.CounterVec
-	slackErrors        *prometheus.CounterVec
+	slackErrors    *prometheus.CounterVec
 	// slackAPIErrors counts every Web API answer that is an error, as
 	// SlackStatus's transport sees them, whoever made the call.
 	slackAPIErrors *prometheus.CounterVec

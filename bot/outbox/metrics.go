@@ -29,15 +29,15 @@ type Metrics interface {
 // noMetrics records nothing.
 type noMetrics struct{}
 
-func (noMetrics) OutboxDepth(int)                {}
-func (noMetrics) OutboxDelivered()               {}
-func (noMetrics) OutboxFailed(string)            {}
-func (noMetrics) OutboxParked()                  {}
-func (noMetrics) OutboxFound()                   {}
-func (noMetrics) OutboxEditsSkipped(string, int) {}
+func (noMetrics) OutboxDepth(int)                  {}
+func (noMetrics) OutboxDelivered()                 {}
+func (noMetrics) OutboxFailed(string)              {}
+func (noMetrics) OutboxParked()                    {}
+func (noMetrics) OutboxFound()                     {}
+func (noMetrics) OutboxEditsSkipped(string, int)   {}
 func (noMetrics) OutboxNoticesDropped(string, int) {}
-func (noMetrics) OutboxPicture(string)           {}
-func (noMetrics) Leading(bool, uint64)           {}
+func (noMetrics) OutboxPicture(string)             {}
+func (noMetrics) Leading(bool, uint64)             {}
 
 // metricsOr is m, or noMetrics when m is nil.
 func metricsOr(m Metrics) Metrics {
