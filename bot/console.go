@@ -119,6 +119,13 @@ func NewConsoleOutbox(st *store.Store, clock store.Clock, out io.Writer) *outbox
 		Render: reminders.RenderNotice,
 		Held: func(m *store.Message, loc *time.Location) {
 			fmt.Fprintf(out, "  [DM @%s held until %s]\n", m.Channel, m.NotBefore.In(loc).Format("Mon 2006-01-02 15:04 MST"))
+		},
+		Dropped: func(m *store.Message) {
+			where := "#" + m.Channel
+			if m.DM {
+				where = "DM @" + m.Channel
+			}
+			fmt.Fprintf(out, "  [%s not sent: what it said no longer holds]\n", where)
 		}}
 }
 

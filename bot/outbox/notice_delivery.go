@@ -46,6 +46,9 @@ func (o *Outbox) dropNotice(ctx context.Context, m *store.Message) (outcome, err
 	o.log().Info("outbox notice dropped: what it reported no longer holds",
 		"message", m.ID, "channel", m.Channel, "kind", m.Notice.Kind, "key", m.Notice.Key)
 	o.metrics().OutboxNoticesDropped("untrue", 1)
+	if o.Dropped != nil {
+		o.Dropped(m)
+	}
 	return outcome{dropped: true}, nil
 }
 

@@ -108,6 +108,9 @@ type Outbox struct {
 	// working hours and the zone they were judged in (the console prints
 	// it).
 	Held func(m *store.Message, loc *time.Location)
+	// Dropped, when set, is told of each notice dropped at its delivery
+	// because what it reported no longer held (the console prints it).
+	Dropped func(m *store.Message)
 
 	// Poll, when positive, makes Run read the queue at least this often
 	// even without a Notify: messages another replica queued are found
