@@ -1,6 +1,9 @@
 package store
 
-import "strconv"
+import (
+	"strconv"
+	"time"
+)
 
 // Notice is what a queued message reports, kept with it in the outbox
 // (Message.Notice) so that its words are composed when it is delivered,
@@ -45,3 +48,37 @@ func NudgeSubject(edge string) string { return "nudge " + edge }
 
 // CRSubject is the subject of the reminders about change request id.
 func CRSubject(id int) string { return "CR-" + strconv.Itoa(id) }
+
+// KindTold is the ledger kind of what a reader was last told of a subject
+// (Tx.MarkTold): the first word of its keys.
+const KindTold = "told"
+
+// toldPrefix starts the ledger key of what audience (a channel, or a DM's
+// user) was last told of subject; the notice's Key follows it.
+func toldPrefix(audience, subject string) string {
+	return ledgerKey(KindTold, audience, subject) + " "
+}
+
+// Told reports whether the last notice about n's subject delivered to
+// audience reported n's transition (its Key): told again, it would say
+// nothing new, as when a slip and its recovery both came and went while
+// the reader was away and the recovery was told before.
+func (tx *Tx) Told(audience string, n *Notice) bool {
+	return tx.Sent(toldPrefix(audience, n.Subject) + n.Key)
+}
+
+// MarkTold records that n was delivered to audience: the last notice about
+// its subject they were told, in place of the one before.
+func (tx *Tx) MarkTold(audience string, n *Notice) error {
+	prefix := toldPrefix(audience, n.Subject)
+	var old []string
+	tx.LedgerEntries(prefix, func(key string, _ time.Time) bool {
+		old = append(old, key)
+		return true
+	})
+	if err := tx.Forget(old...); err != nil {
+		return err
+	}
+	_, err := tx.MarkSent(prefix + n.Key)
+	return err
+}

@@ -9,7 +9,9 @@ import (
 )
 
 // compose sets m's words from its notice as of now (Render), in the zone
-// of whoever reads it, and reports whether it is still to be delivered.
+// of whoever reads it, and reports whether it is still to be delivered: not
+// when it no longer holds, nor when it is what its reader was last told
+// of its subject (store.Tx.Told).
 // The words it composed go into the store with m only if m is marked
 // Sending; every attempt composes them again.
 func (o *Outbox) compose(ctx context.Context, m *store.Message) (bool, error) {
@@ -22,6 +24,9 @@ func (o *Outbox) compose(ctx context.Context, m *store.Message) (bool, error) {
 	var doc store.Doc
 	keep := false
 	err := o.store().View(ctx, func(tx *store.Tx) error {
+		if tx.Told(m.Channel, m.Notice) {
+			return nil // the last they heard of it: nothing new to say
+		}
 		var err error
 		doc, keep, err = o.Render(tx, m, now, reader, workspace)
 		return err
@@ -36,7 +41,8 @@ func (o *Outbox) compose(ctx context.Context, m *store.Message) (bool, error) {
 }
 
 // dropNotice removes m, whose notice no longer holds at its delivery (the
-// slip recovered, the vote closed): told now, it would be false.
+// slip recovered, the vote closed), or was the last its reader was told of
+// its subject: told now, it would be false, or nothing new.
 func (o *Outbox) dropNotice(ctx context.Context, m *store.Message) (outcome, error) {
 	if err := o.store().Update(context.WithoutCancel(ctx), "relman", o.Clock.Now(), func(tx *store.Tx) error {
 		return tx.DeleteMessage(m.ID)
