@@ -16,7 +16,8 @@ import (
 // the workspace zone for a channel). Whether the transition it reports
 // still holds is judged in workspace, the zone the due-checks read dates
 // in. It reports false when it no longer holds — the slip recovered, the
-// nudge's date was met or moved, or answered, the vote closed or was cast —
+// nudge's date was met or moved, or answered, the external item confirmed,
+// the vote closed or was cast —
 // and m should be dropped. A message without a notice is m.Doc, true.
 //
 // It has the shape of outbox.Outbox's Render, into which bot injects it.
@@ -34,12 +35,16 @@ func RenderNotice(tx *store.Tx, m *store.Message, now time.Time, reader, workspa
 	if n.Kind == store.KindVoteNag {
 		return voteNagNotice(tx, m, now, reader)
 	}
-	if n.Edge == nil {
+	if n.Edge == nil && n.Kind != store.KindReconfirm {
 		return m.Doc, true, nil // a kind this relman does not know: as queued
 	}
 	g, err := tx.Graph()
 	if err != nil {
 		return store.Doc{}, false, err
+	}
+	if n.Kind == store.KindReconfirm {
+		doc, ok := reconfirmNotice(g, m, now, reader)
+		return doc, ok, nil
 	}
 	e, ok := currentEdge(g, *n.Edge, store.DateOf(now, workspace))
 	if !ok || !holds(g, m, e, now, workspace) {

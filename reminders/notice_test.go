@@ -132,6 +132,23 @@ func TestRenderNotice(t *testing.T) {
 		}
 	})
 
+	t.Run("ReconfirmRequestAnsweredBeforeDeliveryIsDropped", func(t *testing.T) {
+		f := MustClockJumpFixture(t)
+		MustSweep(t, f.sweep, jan(18, 12, 0))
+		asks := f.queued(t, store.KindReconfirm, "USAM")
+		if len(asks) != 1 {
+			t.Fatalf("the sweep queued %v re-confirm requests to USAM; want one", asks)
+		}
+		if text, ok := renderAt(t, f.st, asks[0], jan(19, 9, 0), time.UTC); !ok || !strings.Contains(text, "“Stripe SDK” still due Wed 2027-01-27 (in 8 days)") {
+			t.Errorf("delivered Tue 09:00 it reads %q (%v); want the question, the date counted from Tuesday", text, ok)
+		}
+		f.clock.Set(jan(18, 13, 0))
+		f.do(t, "USAM", `confirm external "Stripe SDK"`)
+		if text, ok := renderAt(t, f.st, asks[0], jan(19, 9, 0), time.UTC); ok {
+			t.Errorf("a re-confirm request answered since reads %q; want it dropped", text)
+		}
+	})
+
 	t.Run("MessageWithoutANoticeIsAsQueued", func(t *testing.T) {
 		f := MustAlertFixture(t)
 		m := store.Message{Channel: "CPAY", Doc: store.Doc{Text: "queued by an older relman"}}

@@ -35,6 +35,8 @@ type Notice struct {
 	Days int `json:"days,omitempty"`
 	// CR is the change request a vote reminder is about.
 	CR int `json:"cr,omitempty"`
+	// External names the external item a re-confirm request is about.
+	External string `json:"external,omitempty"`
 }
 
 // EdgeSubject is the subject of the news about the edge with key edge
@@ -45,6 +47,10 @@ func EdgeSubject(edge string) string { return "edge " + edge }
 // NudgeSubject is the subject of the upcoming needed-by nudges about the
 // edge with key edge: a 1-day nudge supersedes a 7-day one still held.
 func NudgeSubject(edge string) string { return "nudge " + edge }
+
+// ExternalSubject is the subject of the re-confirm requests about the
+// external item named name (any spelling).
+func ExternalSubject(name string) string { return "ext:" + ExternalKey(name) }
 
 // CRSubject is the subject of the reminders about change request id.
 func CRSubject(id int) string { return "CR-" + strconv.Itoa(id) }
