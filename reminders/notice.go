@@ -15,10 +15,11 @@ import (
 // day are said in reader, the zone of whoever reads it (a DM's recipient;
 // the workspace zone for a channel). Whether the transition it reports
 // still holds is judged in workspace, the zone the due-checks read dates
-// in. It reports false when it no longer holds — the slip recovered, the
-// nudge's date was met or moved, or answered, the external item confirmed,
-// the vote closed or was cast —
-// and m should be dropped. A message without a notice is m.Doc, true.
+// in. It reports false when it no longer holds (the slip recovered, the
+// nudge's date was met, moved or answered, the external item confirmed,
+// the vote closed or was cast): m is then to be dropped. A message without
+// a notice, or with one of a kind this relman does not know, is m.Doc,
+// true.
 //
 // It has the shape of outbox.Outbox's Render, into which bot injects it.
 func RenderNotice(tx *store.Tx, m *store.Message, now time.Time, reader, workspace *time.Location) (store.Doc, bool, error) {
@@ -32,11 +33,11 @@ func RenderNotice(tx *store.Tx, m *store.Message, now time.Time, reader, workspa
 	if workspace == nil {
 		workspace = time.UTC
 	}
-	if n.Kind == store.KindVoteNag {
+	switch {
+	case n.Kind == store.KindVoteNag:
 		return voteNagNotice(tx, m, now, reader)
-	}
-	if n.Edge == nil && n.Kind != store.KindReconfirm {
-		return m.Doc, true, nil // a kind this relman does not know: as queued
+	case n.Kind != store.KindReconfirm && n.Edge == nil:
+		return m.Doc, true, nil
 	}
 	g, err := tx.Graph()
 	if err != nil {
