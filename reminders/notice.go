@@ -36,6 +36,8 @@ func RenderNotice(tx *store.Tx, m *store.Message, now time.Time, reader, workspa
 	switch {
 	case n.Kind == store.KindVoteNag:
 		return voteNagNotice(tx, m, now, reader)
+	case n.Kind == store.KindDecision:
+		return decisionNotice(tx, m, now, reader)
 	case n.Kind != store.KindReconfirm && n.Edge == nil:
 		return m.Doc, true, nil
 	}
@@ -118,17 +120,34 @@ func holds(g *store.Graph, m *store.Message, e store.Edge, now time.Time, loc *t
 // as of now in reader's zone; false once the CR is decided or withdrawn,
 // its deadline passed, or the recipient voted.
 func voteNagNotice(tx *store.Tx, m *store.Message, now time.Time, reader *time.Location) (store.Doc, bool, error) {
-	cr, err := tx.ChangeRequest(m.Notice.CR)
-	if err != nil {
-		if se, ok := errors.AsType[*store.Error](err); ok && se.Code == store.ENotFound {
-			return store.Doc{}, false, nil
-		}
+	cr, err := notedCR(tx, m.Notice.CR)
+	if cr == nil || err != nil {
 		return store.Doc{}, false, err
 	}
 	if !cr.Open() || !now.Before(cr.Deadline) || !slices.Contains(cr.Pending(), m.Channel) {
 		return store.Doc{}, false, nil
 	}
 	return render.VoteNag(cr, now, reader), true, nil
+}
+
+// decisionNotice is the news of the decision of the notice's change
+// request to its requester, times of day in reader's zone; false when the
+// CR is open again or gone.
+func decisionNotice(tx *store.Tx, m *store.Message, now time.Time, reader *time.Location) (store.Doc, bool, error) {
+	cr, err := notedCR(tx, m.Notice.CR)
+	if cr == nil || err != nil || cr.Open() {
+		return store.Doc{}, false, err
+	}
+	return render.DecisionDoc(cr, now, reader), true, nil
+}
+
+// notedCR is CR-id, nil when there is none.
+func notedCR(tx *store.Tx, id int) (*store.ChangeRequest, error) {
+	cr, err := tx.ChangeRequest(id)
+	if se, ok := errors.AsType[*store.Error](err); ok && se.Code == store.ENotFound {
+		return nil, nil
+	}
+	return cr, err
 }
 
 // edgeNotice is the notice of an alert of kind about e under ledger key

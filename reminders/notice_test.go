@@ -149,6 +149,18 @@ func TestRenderNotice(t *testing.T) {
 		}
 	})
 
+	t.Run("DecisionSaysItsTimeInTheRequestersZone", func(t *testing.T) {
+		f := MustClockJumpFixture(t)
+		MustSweep(t, f.sweep, jan(19, 12, 0)) // CR-1's deadline: decided
+		news := f.queued(t, store.KindDecision, "UREQ")
+		if len(news) != 1 || !strings.Contains(news[0].Doc.Text, "Tue 12:00 UTC") {
+			t.Fatalf("the deadline queued %v to the requester; want one DM, in UTC as queued", news)
+		}
+		if text, ok := renderAt(t, f.st, news[0], jan(19, 14, 0), newYork); !ok || !strings.Contains(text, "Tue 07:00 EST") {
+			t.Errorf("read in New York it says %q (%v); want the deadline as Tue 07:00 EST", text, ok)
+		}
+	})
+
 	t.Run("MessageWithoutANoticeIsAsQueued", func(t *testing.T) {
 		f := MustAlertFixture(t)
 		m := store.Message{Channel: "CPAY", Doc: store.Doc{Text: "queued by an older relman"}}
