@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"relman/commands"
 	"relman/commands/render"
 	"relman/store"
 )
@@ -62,9 +63,16 @@ func RenderNotice(tx *store.Tx, m *store.Message, now time.Time, reader, workspa
 			e, today = r, t
 		}
 	}
-	if n.Kind == store.KindUpcoming {
+	switch n.Kind {
+	case store.KindUpcoming:
 		doc := render.UpcomingNudge(g, e, today)
 		return doc, len(doc.Text) > 0, nil
+	case store.KindHandshake:
+		consumer := g.Release(e.Consumer)
+		if consumer == nil {
+			return store.Doc{}, false, nil
+		}
+		return commands.HandshakeRequest(e, consumer, today), true, nil
 	}
 	news := render.EdgeNews{Kind: n.Kind, Edge: e}
 	if n.Kind == store.KindRecovery {
@@ -98,6 +106,10 @@ func holds(g *store.Graph, m *store.Message, e store.Edge, now time.Time, loc *t
 		return e.Kind == store.ProviderCancelled
 	case store.KindRecovery:
 		return (e.Kind == store.OnTrack || e.Kind == store.Delivered) && e.ConsumerStatus == store.Planned
+	case store.KindHandshake:
+		// Still asked, by the same request: not answered, nor asked anew.
+		return e.Handshake == store.HandshakeRequested && store.HandshakeKey(e.Dependency, e.NeededBy, e.RequestedAt) == n.Key &&
+			e.ConsumerStatus == store.Planned
 	case store.KindUpcoming:
 		today := store.DateOf(now, loc)
 		if (e.Kind != store.OnTrack && e.Kind != store.Late) || e.NeededBy != n.NeededBy || e.NeededBy.Before(today) {

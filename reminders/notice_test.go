@@ -161,6 +161,25 @@ func TestRenderNotice(t *testing.T) {
 		}
 	})
 
+	t.Run("HandshakeRequestWordedWhenReadAndDroppedOnceAnswered", func(t *testing.T) {
+		f := MustAlertFixture(t)
+		f.do(t, "UALICE", "add vendor 1.0 2027-01-20 owner <@UKIM|kim>")
+		f.clock.Set(day(9, 10)) // Saturday
+		f.do(t, "UALICE", "depend mobile@5.0 on vendor@1.0 by 2027-01-25")
+		asks := f.queued(t, store.KindHandshake, "UKIM")
+		if len(asks) != 1 {
+			t.Fatalf("the depend queued %v handshake requests to UKIM; want one", asks)
+		}
+		if text, ok := renderAt(t, f.st, asks[0], day(11, 9), time.UTC); !ok || !strings.Contains(text, "by Mon 2027-01-25 (in 14 days)") {
+			t.Errorf("delivered Monday it reads %q (%v); want the date counted from Monday", text, ok)
+		}
+		f.clock.Set(day(10, 10))
+		f.do(t, "UKIM", "commit mobile@5.0 on vendor@1.0")
+		if text, ok := renderAt(t, f.st, asks[0], day(11, 9), time.UTC); ok {
+			t.Errorf("a request answered since reads %q; want it dropped", text)
+		}
+	})
+
 	t.Run("MessageWithoutANoticeIsAsQueued", func(t *testing.T) {
 		f := MustAlertFixture(t)
 		m := store.Message{Channel: "CPAY", Doc: store.Doc{Text: "queued by an older relman"}}

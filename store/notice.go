@@ -52,6 +52,20 @@ func NudgeSubject(edge string) string { return "nudge " + edge }
 // external item named name (any spelling).
 func ExternalSubject(name string) string { return "ext:" + ExternalKey(name) }
 
+// KindHandshake is the notice that asks a provider to commit to a
+// needed-by date (a handshake request).
+const KindHandshake = "handshake"
+
+// HandshakeSubject is the subject of the handshake requests about the edge
+// with key edge.
+func HandshakeSubject(edge string) string { return "handshake " + edge }
+
+// HandshakeKey names the handshake request of dep for neededBy made at
+// requestedAt: a new request (another date) is a new notice.
+func HandshakeKey(dep Dependency, neededBy Date, requestedAt time.Time) string {
+	return ledgerKey(KindHandshake, dep.Key(), neededBy.String(), instant(requestedAt))
+}
+
 // CRSubject is the subject of the reminders about change request id.
 func CRSubject(id int) string { return "CR-" + strconv.Itoa(id) }
 
