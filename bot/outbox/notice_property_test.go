@@ -86,6 +86,8 @@ func untrue(tx *store.Tx, m *store.Message, now time.Time) string {
 		ok = e.Kind == store.OnTrack || e.Kind == store.Delivered
 	case store.KindUpcoming:
 		ok = (e.Kind == store.OnTrack || e.Kind == store.Late) && !e.NeededBy.Before(today)
+	case store.KindHandshake:
+		ok = e.Handshake == store.HandshakeRequested
 	}
 	if !ok {
 		return fmt.Sprintf("a %s notice, and the edge is %v", n.Kind, e.Kind)
@@ -136,22 +138,23 @@ func noticesProperty(t *testing.T, seed uint64, steps int) int {
 	t.Cleanup(func() { st.Close() })
 	start := time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC)
 	clock := store.NewFakeClock(start)
-	svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: clock, Loc: time.UTC}
+	svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: clock, Loc: time.UTC, Admins: []string{"UALICE"}}
 	sweep := &reminders.Sweep{Store: st, Loc: time.UTC, Checks: reminders.Checks}
 	w := &witness{st: st, clock: clock}
 	o := &Outbox{Store: st, Sender: w, Clock: clock, Spacing: -1, Parallel: 1, Render: reminders.RenderNotice, Loc: time.UTC}
 	var log []string
-	do := func(text string) {
-		r := svc.Execute(ctx, commands.Request{User: "UALICE", Channel: "CGEN", Command: "/release", Text: text})
+	as := func(user, text string) {
+		r := svc.Execute(ctx, commands.Request{User: user, Channel: "CGEN", Command: "/release", Text: text})
 		log = append(log, clock.Now().Format("Mon 01-02 15:04")+" "+text+" → "+strings.SplitN(r.Doc.Text, "\n", 2)[0])
 	}
+	do := func(text string) { as("UALICE", text) }
 	flush := func() {
 		if _, err := o.Flush(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, line := range []string{
-		"add a 1.0 2027-01-15 channel <#CA|a>",
+		"add a 1.0 2027-01-15 channel <#CA|a> owner <@UKIM|kim>", // asked to commit (a handshake)
 		"add b 1.0 2027-01-22 channel <#CB|b>",
 		"add c 1.0 2027-01-29 channel <#CC|c>",
 		"role b@1.0 release-manager <@UBOB|bob>",
@@ -165,7 +168,7 @@ func noticesProperty(t *testing.T, seed uint64, steps int) int {
 	flush()
 	rels := []string{"a@1.0", "b@1.0", "c@1.0"}
 	for range steps {
-		switch k := rng.IntN(10); {
+		switch k := rng.IntN(12); {
 		case k < 5:
 			r := rels[rng.IntN(2)] // providers
 			date := start.AddDate(0, 0, 5+rng.IntN(28)).Format("2006-01-02")
@@ -177,6 +180,8 @@ func noticesProperty(t *testing.T, seed uint64, steps int) int {
 		case k < 8:
 			date := start.AddDate(0, 0, 7+rng.IntN(25)).Format("2006-01-02")
 			do(fmt.Sprintf("depend c@1.0 on a@1.0 by %s", date))
+		case k < 9:
+			as("UKIM", "commit c@1.0 on a@1.0 anyway")
 		default:
 			clock.Advance(time.Duration(1+rng.IntN(40)) * time.Hour)
 			if _, err := sweep.Run(ctx, clock.Now()); err != nil {
