@@ -39,6 +39,12 @@ func RenderNotice(tx *store.Tx, m *store.Message, now time.Time, reader, workspa
 		return voteNagNotice(tx, m, now, reader)
 	case n.Kind == store.KindDecision:
 		return decisionNotice(tx, m, now, reader)
+	case n.Kind == store.KindCRNews:
+		cr, err := notedCR(tx, n.CR)
+		if cr == nil || err != nil {
+			return store.Doc{}, false, err
+		}
+		return commands.CRNews(tx, cr, m.Channel, now, reader)
 	case n.Kind != store.KindReconfirm && n.Edge == nil:
 		return m.Doc, true, nil
 	}

@@ -180,6 +180,18 @@ func TestRenderNotice(t *testing.T) {
 		}
 	})
 
+	t.Run("CRNewsDownstreamSaysItsTimeInTheReadersZone", func(t *testing.T) {
+		f := MustClockJumpFixture(t)
+		MustSweep(t, f.sweep, jan(19, 12, 0)) // CR-1 on payments decided; mobile's manager hears
+		news := f.queued(t, store.KindCRNews, "URITA")
+		if len(news) != 1 {
+			t.Fatalf("the deadline queued %v to mobile's release manager; want one DM", news)
+		}
+		if text, ok := renderAt(t, f.st, news[0], jan(19, 14, 0), newYork); !ok || !strings.Contains(text, "Tue 07:00 EST") || !strings.Contains(text, "*mobile@5.0*") {
+			t.Errorf("read in New York it says %q (%v); want the decision at Tue 07:00 EST and mobile@5.0", text, ok)
+		}
+	})
+
 	t.Run("MessageWithoutANoticeIsAsQueued", func(t *testing.T) {
 		f := MustAlertFixture(t)
 		m := store.Message{Channel: "CPAY", Doc: store.Doc{Text: "queued by an older relman"}}

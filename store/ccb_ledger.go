@@ -12,7 +12,10 @@ const (
 	// KindDecision is the notice that a CR was decided (its requester's
 	// DM); the ledger keeps only who was told of it (Tx.MarkTold).
 	KindDecision = "decision"
-	KindAgenda   = "agenda" // a meeting agenda posted (/release agenda)
+	// KindCRNews is the notice that tells a release manager downstream of
+	// a CR's release that it was raised, or decided.
+	KindCRNews = "cr-news"
+	KindAgenda = "agenda" // a meeting agenda posted (/release agenda)
 )
 
 // VoteNagKey names the one reminder to vote on CR-id that member gets
@@ -25,6 +28,12 @@ func VoteNagKey(id int, member string) string {
 // transition a requester's DM reports.
 func DecisionKey(id int, at time.Time) string {
 	return ledgerKey(KindDecision, "CR-"+strconv.Itoa(id), instant(at))
+}
+
+// CRNewsKey names the news of CR-id, in status (raised: open; decided),
+// to the release managers downstream of its release.
+func CRNewsKey(id int, status CRStatus) string {
+	return ledgerKey(KindCRNews, "CR-"+strconv.Itoa(id), string(status))
 }
 
 // agendaSubject is whose agenda it is: the channel and the products it
