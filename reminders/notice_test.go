@@ -200,3 +200,26 @@ func TestRenderNotice(t *testing.T) {
 		}
 	})
 }
+
+// TestCommandNewsCountsAsTold: a channel that heard of a recovery from a
+// command's own news (so its alert was not posted there) was told it; the
+// same slip again later is news to it, not a repeat of what it last heard.
+func TestCommandNewsCountsAsTold(t *testing.T) {
+	f := MustAlertFixture(t)
+	f.do(t, "UALICE", "move payments@2.3.0 2027-01-25 because the HSM is late") // slip, told in #CMOB
+	f.do(t, "UALICE", "set payments@2.3.0 channel <#CMOB|mob>")
+	f.do(t, "UALICE", "move payments@2.3.0 2027-01-20 because a workaround") // news in #CMOB: back on track
+	var told bool
+	if err := f.st.View(context.Background(), func(tx *store.Tx) error {
+		tx.LedgerEntries(store.KindTold+" CMOB ", func(key string, _ time.Time) bool {
+			told = told || strings.Contains(key, store.KindRecovery+" ")
+			return true
+		})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !told {
+		t.Errorf("#CMOB heard of the recovery in the move's news, but the ledger does not say it was told it")
+	}
+}
