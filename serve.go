@@ -55,7 +55,8 @@ func serve(ctx context.Context, cfg config, st *store.Store, stderr io.Writer) e
 	svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: clock, Loc: cfg.Loc, Admins: cfg.Admins, Log: log, PublicURL: cfg.PublicURL}
 	ob := &outbox.Outbox{Store: st, Sender: &bot.SlackSender{API: api, Metrics: metrics}, Clock: clock, Log: log, Metrics: metrics}
 	users := &bot.Users{API: api, Clock: clock, Log: log, Metrics: metrics}
-	ob.Zones, ob.Loc = users, cfg.Loc // quiet DMs wait for their recipient's working hours
+	ob.Zones, ob.Loc = users, cfg.Loc  // quiet DMs wait for their recipient's working hours
+	ob.Render = reminders.RenderNotice // notices are worded when delivered, in their reader's zone
 	// CCB boards whose members are a Slack user group; vote clicks reach
 	// svc.Vote through the Dispatcher (its Voter is the Service).
 	svc.Groups = &bot.Groups{API: api, Clock: clock, Log: log, Metrics: metrics}

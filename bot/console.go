@@ -15,6 +15,7 @@ import (
 	"relman/bot/outbox"
 	"relman/commands"
 	"relman/commands/render"
+	"relman/reminders"
 	"relman/store"
 )
 
@@ -110,12 +111,21 @@ func (s *consoleSender) Send(_ context.Context, m *store.Message, thread, update
 
 // NewConsoleOutbox returns an outbox whose messages are printed to out,
 // and a DM held for its recipient's working hours as a line saying until
-// when. It delivers one channel at a time, so the messages print in the
+// when. A notice is worded as it is delivered (reminders.RenderNotice), so
+// what is printed is what its reader would read then. It delivers one channel at a time, so the messages print in the
 // order they were queued.
 func NewConsoleOutbox(st *store.Store, clock store.Clock, out io.Writer) *outbox.Outbox {
 	return &outbox.Outbox{Store: st, Clock: clock, Sender: &consoleSender{out: out}, Spacing: -1, Parallel: 1,
+		Render: reminders.RenderNotice,
 		Held: func(m *store.Message, loc *time.Location) {
 			fmt.Fprintf(out, "  [DM @%s held until %s]\n", m.Channel, m.NotBefore.In(loc).Format("Mon 2006-01-02 15:04 MST"))
+		},
+		Dropped: func(m *store.Message) {
+			where := "#" + m.Channel
+			if m.DM {
+				where = "DM @" + m.Channel
+			}
+			fmt.Fprintf(out, "  [%s not sent: what it said no longer holds]\n", where)
 		}}
 }
 

@@ -29,6 +29,10 @@ var transcriptStart = time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC)
 // session on the same file, to show what persists.
 const restartMarker = "-- restart --"
 
+// zoneMarker, followed by a zone name, starts a transcript whose workspace
+// zone (RELMAN_TZ) is that zone instead of UTC; it must come first.
+const zoneMarker = "-- workspace zone "
+
 // TestTranscripts replays every console session under testdata/transcripts:
 // the lines starting with "> " are typed into the console, and the whole
 // output must equal the file. Run with -update to rewrite the files after a
@@ -70,6 +74,14 @@ func replay(t *testing.T, transcript string) string {
 	var session []string
 	user, channel := "alex", "releases"
 	var zones map[string]*time.Location
+	loc := time.UTC
+	if first, _, _ := strings.Cut(transcript, "\n"); strings.HasPrefix(first, zoneMarker) {
+		var err error
+		if loc, err = time.LoadLocation(strings.TrimSuffix(strings.TrimPrefix(first, zoneMarker), " --")); err != nil {
+			t.Fatal(err)
+		}
+		out.WriteString(first + "\n")
+	}
 	pictures := t.TempDir() // printed as <pictures>
 	flush := func() {
 		if session == nil {
@@ -79,10 +91,10 @@ func replay(t *testing.T, transcript string) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: clock, Loc: time.UTC, Admins: []string{"root"}}
+		svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: clock, Loc: loc, Admins: []string{"root"}}
 		// The sweep runs as relman runs it by default, every 15 minutes.
-		sweep := &reminders.Sweep{Store: st, Loc: time.UTC, Checks: reminders.Checks, Horizon: reminders.LedgerHorizon}
-		sched, err := reminders.NewScheduler("*/15 * * * *", time.UTC, clock, sweep.Job(), nil)
+		sweep := &reminders.Sweep{Store: st, Loc: loc, Checks: reminders.Checks, Horizon: reminders.LedgerHorizon}
+		sched, err := reminders.NewScheduler("*/15 * * * *", loc, clock, sweep.Job(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -84,11 +84,7 @@ func MustHTTPFixture(tb testing.TB) *httpFixture {
 // mustHTTPFixtureOn is MustHTTPFixture with the bbolt file opened with opts.
 func mustHTTPFixtureOn(tb testing.TB, opts boltdb.Options) *httpFixture {
 	tb.Helper()
-	raw := mustHTTPTestdata(tb, "slash_command.form")
-	slash, err := url.ParseQuery(strings.TrimSpace(string(raw)))
-	if err != nil {
-		tb.Fatalf("slash_command.form: %v", err)
-	}
+	slash := mustHTTPSlash(tb)
 	st, err := boltdb.Open(filepath.Join(tb.TempDir(), "relman.db"), opts)
 	if err != nil {
 		tb.Fatal(err)
@@ -98,6 +94,13 @@ func mustHTTPFixtureOn(tb testing.TB, opts boltdb.Options) *httpFixture {
 			tb.Errorf("close store: %v", err)
 		}
 	})
+	return mustHTTPFixtureStore(tb, st, slash)
+}
+
+// mustHTTPFixtureStore is MustHTTPFixture on st (any backend), whose
+// closing is the caller's, with slash the §1.1 slash command's fields.
+func mustHTTPFixtureStore(tb testing.TB, st *store.Store, slash url.Values) *httpFixture {
+	tb.Helper()
 	fake := slackfake.New()
 	tb.Cleanup(fake.Close)
 	// The fixture's response_url points at hooks.slack.com; never leave the machine.
@@ -107,7 +110,7 @@ func mustHTTPFixtureOn(tb testing.TB, opts boltdb.Options) *httpFixture {
 	api := slack.New(fake.BotToken, slack.OptionAPIURL(fake.URL()))
 	metrics := NewMetrics()
 	svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: st, Clock: clock, Loc: time.UTC}
-	ob := &outbox.Outbox{Store: st, Sender: &SlackSender{API: api, Metrics: metrics}, Clock: clock, Metrics: metrics}
+	ob := &outbox.Outbox{Store: st, Sender: &SlackSender{API: api, Metrics: metrics}, Clock: clock, Metrics: metrics, Render: reminders.RenderNotice}
 	sl := &Slack{
 		Dispatcher: &Dispatcher{Service: svc, Outbox: ob, Metrics: metrics},
 		API:        api, Users: &Users{API: api, Clock: clock, Metrics: metrics}, Clock: clock, Metrics: metrics,
@@ -118,6 +121,17 @@ func mustHTTPFixtureOn(tb testing.TB, opts boltdb.Options) *httpFixture {
 	svc.PublicURL = srv.URL // calendar feed addresses point here
 	tb.Cleanup(srv.Close)
 	return &httpFixture{Store: st, Service: svc, Clock: clock, Fake: fake, Outbox: ob, Slack: sl, Metrics: metrics, Server: srv, slash: slash}
+}
+
+// mustHTTPSlash is the SLACK.md §1.1 slash command fixture's fields.
+func mustHTTPSlash(tb testing.TB) url.Values {
+	tb.Helper()
+	raw := mustHTTPTestdata(tb, "slash_command.form")
+	slash, err := url.ParseQuery(strings.TrimSpace(string(raw)))
+	if err != nil {
+		tb.Fatalf("slash_command.form: %v", err)
+	}
+	return slash
 }
 
 func mustHTTPTestdata(tb testing.TB, name string) []byte {

@@ -29,7 +29,10 @@ type Metrics struct {
 	// outboxEditsSkipped counts edits never sent: superseded by a newer
 	// edit of the same message, or of a message never posted.
 	outboxEditsSkipped *prometheus.CounterVec
-	slackErrors        *prometheus.CounterVec
+	// noticesDropped counts notices never delivered: no longer true at
+	// delivery, or superseded by a newer one about the same subject.
+	noticesDropped *prometheus.CounterVec
+	slackErrors    *prometheus.CounterVec
 	// slackAPIErrors counts every Web API answer that is an error, as
 	// SlackStatus's transport sees them, whoever made the call.
 	slackAPIErrors *prometheus.CounterVec
@@ -75,6 +78,10 @@ func NewMetrics() *Metrics {
 			Name: "relman_outbox_edits_skipped_total",
 			Help: "Queued edits not sent, by reason: superseded (a newer edit of the message was queued), original_parked or original_missing (the message was never posted).",
 		}, []string{"reason"}),
+		noticesDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "relman_outbox_notices_dropped_total",
+			Help: "Queued notices not delivered, by reason: untrue (what they reported no longer held when they fell due) or superseded (a newer notice about the same subject for the same reader was queued).",
+		}, []string{"reason"}),
 		slackErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "relman_slack_api_errors_total", Help: "Slack Web API errors by method and error.",
 		}, []string{"method", "error"}),
@@ -102,7 +109,7 @@ func NewMetrics() *Metrics {
 		}),
 	}
 	m.reg.MustRegister(m.lookups, m.socketUndecodable, m.leading, m.leaderEpoch, m.requests, m.commandLatency, m.outboxDepth, m.outboxDelivered, m.outboxFailures,
-		m.outboxParked, m.outboxFound, m.outboxEditsSkipped, m.slackErrors, m.slackAPIErrors, m.pictures, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		m.outboxParked, m.outboxFound, m.outboxEditsSkipped, m.noticesDropped, m.slackErrors, m.slackAPIErrors, m.pictures, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
@@ -196,6 +203,15 @@ func (m *Metrics) OutboxEditsSkipped(reason string, n int) {
 		return
 	}
 	m.outboxEditsSkipped.WithLabelValues(reason).Add(float64(n))
+}
+
+// OutboxNoticesDropped adds n to relman_outbox_notices_dropped_total by
+// reason.
+func (m *Metrics) OutboxNoticesDropped(reason string, n int) {
+	if m == nil {
+		return
+	}
+	m.noticesDropped.WithLabelValues(reason).Add(float64(n))
 }
 
 // OutboxPicture counts relman_outbox_pictures_total by outcome.

@@ -93,7 +93,9 @@ func settle(tx *store.Tx, cr *store.ChangeRequest, now time.Time, loc *time.Loca
 		{Channel: cr.Channel, ThreadOf: cr.Thread, Doc: render.DecisionDoc(cr, now, loc)},
 	}
 	if cr.Status != store.CRWithdrawn {
-		msgs = append(msgs, store.Message{Channel: cr.Requester, DM: true, Doc: render.DecisionDoc(cr, now, loc)})
+		// Worded again at delivery, in the requester's zone (its times of day).
+		msgs = append(msgs, store.Message{Channel: cr.Requester, DM: true, Doc: render.DecisionDoc(cr, now, loc),
+			Notice: &store.Notice{Kind: store.KindDecision, Subject: store.CRSubject(cr.ID), Key: store.DecisionKey(cr.ID, now), CR: cr.ID}})
 		dms, err := downstreamDMs(tx, cr, now, loc)
 		if err != nil {
 			return 0, err

@@ -438,8 +438,27 @@ func downstreamDMs(tx *store.Tx, cr *store.ChangeRequest, now time.Time, loc *ti
 	var out []store.Message
 	for _, u := range users {
 		// The transport ends the DM with a link to the CR's thread once
-		// the card is posted; the text says where to look without it.
-		out = append(out, store.Message{Channel: u, DM: true, Doc: render.DownstreamDoc(cr, by[u], today, now, loc), LinkOf: cr.Thread, LinkText: "Open the " + cr.Name() + " thread"})
+		// the card is posted; the text says where to look without it. It
+		// is worded again at delivery (CRNews), in the reader's zone.
+		out = append(out, store.Message{Channel: u, DM: true, Doc: render.DownstreamDoc(cr, by[u], today, now, loc), LinkOf: cr.Thread, LinkText: "Open the " + cr.Name() + " thread",
+			Notice: &store.Notice{Kind: store.KindCRNews, Subject: store.CRSubject(cr.ID), Key: store.CRNewsKey(cr.ID, cr.Status), CR: cr.ID}})
 	}
 	return out, nil
+}
+
+// CRNews is the news of cr, as of now in loc (the reader's zone), to
+// user, a release manager downstream of its release: raised or decided,
+// with their releases that depend on it; false when none of theirs does
+// any more.
+func CRNews(tx *store.Tx, cr *store.ChangeRequest, user string, now time.Time, loc *time.Location) (store.Doc, bool, error) {
+	g, err := tx.Graph()
+	if err != nil {
+		return store.Doc{}, false, err
+	}
+	today := store.DateOf(now, loc)
+	_, by := downstreamManagers(tx, g, cr, today)
+	if len(by[user]) == 0 {
+		return store.Doc{}, false, nil
+	}
+	return render.DownstreamDoc(cr, by[user], today, now, loc), true, nil
 }

@@ -142,7 +142,11 @@ func (x *Exec) askProvider(tx *store.Tx, to []string, e store.Edge, consumer *st
 	doc := HandshakeRequest(e, consumer, x.today)
 	for _, u := range to {
 		x.queued++
-		if err := tx.Enqueue(&store.Message{Channel: u, DM: true, Quiet: true, Doc: doc}); err != nil {
+		// Worded again when delivered (held for working hours): its
+		// relative dates count from then, and it is not sent once answered.
+		n := &store.Notice{Kind: store.KindHandshake, Subject: store.HandshakeSubject(e.Key()), Key: store.HandshakeKey(e.Dependency, e.NeededBy, e.RequestedAt),
+			Edge: &store.Dependency{Consumer: e.Consumer, Provider: e.Provider, External: e.External}, NeededBy: e.NeededBy}
+		if err := tx.Enqueue(&store.Message{Channel: u, DM: true, Quiet: true, Doc: doc, Notice: n}); err != nil {
 			return err
 		}
 	}

@@ -16,8 +16,9 @@ var _ commands.AlertCheck = DueAfterCommand
 // dependents, queued in the command's transaction tx, so a crash loses none
 // of them and the sweep does not send them again. A channel the command
 // already posted its news in (posted: that news says who is now late) does
-// not get the alert's post as well; DMs always go. It returns how many
-// messages it queued.
+// not get the alert's post as well, and is recorded as told it
+// (store.Tx.MarkTold); DMs always go. It returns how many messages it
+// queued.
 func DueAfterCommand(tx *store.Tx, now time.Time, loc *time.Location, touched commands.Touched, posted []string) (int, error) {
 	g, err := tx.Graph()
 	if err != nil {
@@ -29,7 +30,25 @@ func DueAfterCommand(tx *store.Tx, now time.Time, loc *time.Location, touched co
 	}
 	queued := 0
 	for _, a := range alerts {
-		a.Messages = slices.DeleteFunc(a.Messages, func(m store.Message) bool { return !m.DM && slices.Contains(posted, m.Channel) })
+		var told []store.Message // in a channel the command's news told
+		a.Messages = slices.DeleteFunc(a.Messages, func(m store.Message) bool {
+			if !m.DM && slices.Contains(posted, m.Channel) {
+				told = append(told, m)
+				return true
+			}
+			return false
+		})
+		if !tx.Sent(a.Key) {
+			// The channel heard it from the command's news: that is what it
+			// was last told of the subject, as if the alert were delivered.
+			for _, m := range told {
+				if m.Notice != nil {
+					if err := tx.MarkTold(m.Channel, m.Notice); err != nil {
+						return 0, err
+					}
+				}
+			}
+		}
 		n, err := QueueAlert(tx, a)
 		if err != nil {
 			return 0, err

@@ -58,6 +58,7 @@ type dueAlert struct {
 	kind string // store.KindSlip, …
 	key  string
 	e    store.Edge
+	days int        // an upcoming nudge: how many days ahead of the needed-by date
 	slip slipRecord // a recovery: the slip it recovers from
 	// ends, for a recovery, the ledger keys of every slip of the edge it
 	// ends: one recovery closes the whole episode, so an older slip of
@@ -133,7 +134,7 @@ func EdgeAlerts(tx *store.Tx, g *store.Graph, now time.Time, loc *time.Location,
 		if e.Kind == store.OnTrack || e.Kind == store.Late {
 			if n := upcomingDue(e.NeededBy.Sub(today)); n > 0 {
 				if key := store.UpcomingKey(e.Dependency, e.NeededBy, n); !tx.Sent(key) && !nearerNudgeSent(tx, e, n) && !answeredInWindow(e, n, loc) {
-					due = append(due, dueAlert{kind: store.KindUpcoming, key: key, e: e})
+					due = append(due, dueAlert{kind: store.KindUpcoming, key: key, e: e, days: n})
 				}
 			}
 		}
@@ -350,7 +351,9 @@ func (p dueAlert) alert(tx *store.Tx, g *store.Graph, up *store.Upstream, today 
 		}
 		doc := render.UpcomingNudge(g, p.e, today)
 		for _, u := range to {
-			a.Messages = append(a.Messages, store.Message{Channel: u, DM: true, Quiet: true, Remind: true, Doc: doc})
+			n := edgeNotice(p.kind, p.key, p.e)
+			n.Days = p.days
+			a.Messages = append(a.Messages, store.Message{Channel: u, DM: true, Quiet: true, Remind: true, Doc: doc, Notice: n})
 		}
 		return a, nil
 	}
@@ -359,11 +362,18 @@ func (p dueAlert) alert(tx *store.Tx, g *store.Graph, up *store.Upstream, today 
 		return a, nil
 	}
 	doc := render.EdgeAlert(render.EdgeNews{Kind: p.kind, Edge: p.e, SlipNeededBy: p.slip.neededBy, SlipProviderDate: p.slip.providerDate}, g, up, today, loc)
+	notice := func() *store.Notice {
+		n := edgeNotice(p.kind, p.key, p.e)
+		if p.kind == store.KindRecovery {
+			n.NeededBy, n.ProviderDate = p.slip.neededBy, p.slip.providerDate
+		}
+		return n
+	}
 	if consumer.Channel != "" {
-		a.Messages = append(a.Messages, store.Message{Channel: consumer.Channel, Doc: doc})
+		a.Messages = append(a.Messages, store.Message{Channel: consumer.Channel, Doc: doc, Notice: notice()})
 	}
 	for _, u := range consumer.Holders(store.ReleaseManager, product(tx, consumer.Product)) {
-		a.Messages = append(a.Messages, store.Message{Channel: u, DM: true, Quiet: true, Doc: doc})
+		a.Messages = append(a.Messages, store.Message{Channel: u, DM: true, Quiet: true, Doc: doc, Notice: notice()})
 	}
 	return a, nil
 }

@@ -72,9 +72,11 @@ func Reconfirms(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location,
 			continue
 		}
 		doc := render.ReconfirmRequest(x, w.refs, w.neededBy, now, loc)
+		key := store.ReconfirmKey(x.Name, x.LastConfirmed)
 		alerts = append(alerts, Alert{
-			Key:      store.ReconfirmKey(x.Name, x.LastConfirmed),
-			Messages: []store.Message{{Channel: x.Owner, DM: true, Quiet: true, Doc: doc}},
+			Key: key,
+			Messages: []store.Message{{Channel: x.Owner, DM: true, Quiet: true, Doc: doc,
+				Notice: &store.Notice{Kind: store.KindReconfirm, Subject: store.ExternalSubject(x.Name), Key: key, External: x.Name}}},
 		})
 	}
 	return alerts, nil
@@ -83,3 +85,34 @@ func Reconfirms(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location,
 // ReconfirmAfter is how long an external item's date may go unconfirmed
 // before its owner is asked whether it still holds.
 const ReconfirmAfter = 14 * 24 * time.Hour
+
+// reconfirmNotice is the re-confirm request of the notice's external item
+// as of now, dates read in loc; false once the item was confirmed after m
+// was queued, its date passed, or no planned release waits for it.
+func reconfirmNotice(g *store.Graph, m *store.Message, now time.Time, loc *time.Location) (store.Doc, bool) {
+	x := g.External(m.Notice.External)
+	today := store.DateOf(now, loc)
+	if x == nil || x.LastConfirmed.After(m.CreatedAt) || x.Due.Before(today) {
+		return store.Doc{}, false
+	}
+	var refs []store.Ref
+	var neededBy store.Date
+	for _, d := range g.Dependents("ext:" + store.ExternalKey(x.Name)) {
+		r := g.Release(d.Consumer)
+		if r == nil || r.Status != store.Planned {
+			continue
+		}
+		need := d.NeededBy
+		if need.IsZero() {
+			need = r.Target
+		}
+		if len(refs) == 0 || need.Before(neededBy) {
+			neededBy = need
+		}
+		refs = append(refs, d.Consumer)
+	}
+	if len(refs) == 0 {
+		return store.Doc{}, false
+	}
+	return render.ReconfirmRequest(*x, refs, neededBy, now, loc), true
+}

@@ -51,7 +51,8 @@ func VoteNags(tx *store.Tx, _ *store.Graph, now time.Time, loc *time.Location, s
 			if tx.Sent(key) {
 				continue
 			}
-			alerts = append(alerts, Alert{Key: key, Messages: []store.Message{{Channel: m, DM: true, Quiet: true, Doc: render.VoteNag(cr, now, loc)}}})
+			alerts = append(alerts, Alert{Key: key, Messages: []store.Message{{Channel: m, DM: true, Quiet: true, Doc: render.VoteNag(cr, now, loc),
+				Notice: &store.Notice{Kind: store.KindVoteNag, Subject: store.CRSubject(cr.ID), Key: key, CR: cr.ID}}}})
 		}
 	}
 	return alerts, nil

@@ -9,13 +9,31 @@ import (
 // Ledger kinds of the CCB's reminders and of release meetings.
 const (
 	KindVoteNag = "vote-nag" // a member reminded to vote before a CR's deadline
-	KindAgenda  = "agenda"   // a meeting agenda posted (/release agenda)
+	// KindDecision is the notice that a CR was decided (its requester's
+	// DM); the ledger keeps only who was told of it (Tx.MarkTold).
+	KindDecision = "decision"
+	// KindCRNews is the notice that tells a release manager downstream of
+	// a CR's release that it was raised, or decided.
+	KindCRNews = "cr-news"
+	KindAgenda = "agenda" // a meeting agenda posted (/release agenda)
 )
 
 // VoteNagKey names the one reminder to vote on CR-id that member gets
 // before its deadline.
 func VoteNagKey(id int, member string) string {
 	return ledgerKey(KindVoteNag, "CR-"+strconv.Itoa(id), member)
+}
+
+// DecisionKey names the decision of CR-id made at the instant at: the
+// transition a requester's DM reports.
+func DecisionKey(id int, at time.Time) string {
+	return ledgerKey(KindDecision, "CR-"+strconv.Itoa(id), instant(at))
+}
+
+// CRNewsKey names the news of CR-id, in status (raised: open; decided),
+// to the release managers downstream of its release.
+func CRNewsKey(id int, status CRStatus) string {
+	return ledgerKey(KindCRNews, "CR-"+strconv.Itoa(id), string(status))
 }
 
 // agendaSubject is whose agenda it is: the channel and the products it

@@ -59,6 +59,13 @@ type Message struct {
 	// with Doc; one that cannot (or whose upload fails) posts Doc alone,
 	// so Doc must stand on its own. Edits (UpdateOf) carry no picture.
 	Picture *Timeline `json:"picture,omitempty"`
+
+	// Notice, when set, is what the message reports: the outbox composes
+	// its words again when it delivers it (Doc is then what they were when
+	// it was queued), and drops it when what it reports no longer holds.
+	// Messages without one (queued by an older relman, or news of a
+	// command) go with Doc as it is.
+	Notice *Notice `json:"notice,omitempty"`
 }
 
 // Doc is a transport-neutral message body. Text fields are Slack mrkdwn in

@@ -116,6 +116,15 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Message) (outcome, error)
 			return o.record(ctx, m, *found, now)
 		}
 	}
+	if m.Notice != nil && o.Render != nil {
+		keep, err := o.compose(ctx, m)
+		if err != nil {
+			return outcome{}, fmt.Errorf("deliver message %d: %w", m.ID, err)
+		}
+		if !keep {
+			return o.dropNotice(ctx, m)
+		}
+	}
 	if err := o.claim(ctx, m, look); err != nil {
 		return outcome{}, fmt.Errorf("deliver message %d: %w", m.ID, err)
 	}
@@ -251,12 +260,18 @@ func (o *Outbox) callContext(ctx context.Context, d time.Duration) (context.Cont
 }
 
 // record removes delivered m from the queue and remembers where it landed
-// (when others refer to it: Ref).
+// (when others refer to it: Ref) and, of a notice, that its reader was told
+// it (store.Tx.MarkTold).
 func (o *Outbox) record(ctx context.Context, m *store.Message, at store.Posted, now time.Time) (outcome, error) {
 	o.metrics().OutboxDelivered()
 	err := o.store().Update(context.WithoutCancel(ctx), "relman", now, func(tx *store.Tx) error {
 		if m.Ref != "" {
 			if err := tx.PutPosted(m.Ref, at); err != nil {
+				return err
+			}
+		}
+		if m.Notice != nil && o.Render != nil {
+			if err := tx.MarkTold(m.Channel, m.Notice); err != nil {
 				return err
 			}
 		}

@@ -18,7 +18,8 @@ type flightResult struct {
 	err     error    // a store failure, or store.ErrNotLeader
 }
 
-// read returns the queue, with superseded edits dropped (collapseEdits).
+// read returns the queue, with superseded edits and notices dropped
+// (collapseEdits, collapseNotices).
 func (o *Outbox) read(ctx context.Context) ([]store.Message, error) {
 	var queue []store.Message
 	if err := o.store().View(ctx, func(tx *store.Tx) error {
@@ -34,7 +35,11 @@ func (o *Outbox) read(ctx context.Context) ([]store.Message, error) {
 		busy[ch] = true
 	}
 	o.mu.Unlock()
-	return o.collapseEdits(ctx, queue, busy)
+	queue, err := o.collapseEdits(ctx, queue, busy)
+	if err != nil {
+		return nil, err
+	}
+	return o.collapseNotices(ctx, queue, busy)
 }
 
 // dispatch is Run's flush: it starts a flight for every channel whose first
@@ -206,6 +211,7 @@ func (o *Outbox) step(ctx context.Context, m *store.Message, r *flightResult) bo
 		r.sent++
 	}
 	// An edit waits behind its original, wherever that is queued; a
-	// failed channel waits for its retry; a served one for its spacing.
-	return !res.waiting && res.delivered && o.Spacing <= 0
+	// failed channel waits for its retry; a served one for its spacing;
+	// after one dropped (nothing went to Slack) the next may go at once.
+	return !res.waiting && (res.dropped || (res.delivered && o.Spacing <= 0))
 }

@@ -15,6 +15,10 @@ type Metrics interface {
 	// OutboxEditsSkipped counts n edits never sent, by reason: superseded,
 	// original_parked or original_missing.
 	OutboxEditsSkipped(reason string, n int)
+	// OutboxNoticesDropped counts n notices (store.Notice) never
+	// delivered, by reason: untrue (what they reported no longer held) or
+	// superseded (a newer one about the same subject, same reader).
+	OutboxNoticesDropped(reason string, n int)
 	// OutboxPicture counts a message's picture by outcome: posted, or the
 	// text alone (too_big, render_failed, upload_failed).
 	OutboxPicture(outcome string)
@@ -29,15 +33,16 @@ type Metrics interface {
 // noMetrics records nothing.
 type noMetrics struct{}
 
-func (noMetrics) OutboxDepth(int)                {}
-func (noMetrics) OutboxDelivered()               {}
-func (noMetrics) OutboxFailed(string)            {}
-func (noMetrics) OutboxParked()                  {}
-func (noMetrics) OutboxFound()                   {}
-func (noMetrics) OutboxEditsSkipped(string, int) {}
-func (noMetrics) OutboxPicture(string)           {}
-func (noMetrics) OutboxLookup(string)            {}
-func (noMetrics) Leading(bool, uint64)           {}
+func (noMetrics) OutboxDepth(int)                  {}
+func (noMetrics) OutboxDelivered()                 {}
+func (noMetrics) OutboxFailed(string)              {}
+func (noMetrics) OutboxParked()                    {}
+func (noMetrics) OutboxFound()                     {}
+func (noMetrics) OutboxEditsSkipped(string, int)   {}
+func (noMetrics) OutboxNoticesDropped(string, int) {}
+func (noMetrics) OutboxPicture(string)             {}
+func (noMetrics) OutboxLookup(string)               {}
+func (noMetrics) Leading(bool, uint64)             {}
 
 // metricsOr is m, or noMetrics when m is nil.
 func metricsOr(m Metrics) Metrics {

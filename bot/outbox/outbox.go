@@ -97,10 +97,20 @@ type Outbox struct {
 		Location(ctx context.Context, user string) (*time.Location, error)
 	}
 	Loc *time.Location
+	// Render, when set, composes the words of a message that carries a
+	// notice (store.Message.Notice) at its delivery, from the state then,
+	// in reader's zone (a DM's recipient's, Zones; Loc for a channel),
+	// judging whether it still holds in workspace (Loc); false drops the
+	// message. reminders.RenderNotice in production. Without it, or for a
+	// message without a notice, Doc goes as queued.
+	Render func(tx *store.Tx, m *store.Message, now time.Time, reader, workspace *time.Location) (store.Doc, bool, error)
 	// Held, when set, is told of each quiet DM held for its recipient's
 	// working hours and the zone they were judged in (the console prints
 	// it).
 	Held func(m *store.Message, loc *time.Location)
+	// Dropped, when set, is told of each notice dropped at its delivery
+	// because what it reported no longer held (the console prints it).
+	Dropped func(m *store.Message)
 
 	// Poll, when positive, makes Run read the queue at least this often
 	// even without a Notify: messages another replica queued are found

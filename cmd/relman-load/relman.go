@@ -142,7 +142,7 @@ func startRelman(ctx context.Context, secret string, releases, parked int, noCac
 	svc := &commands.Service{Alerts: reminders.DueAfterCommand, Store: p.st, Clock: clock, Loc: time.UTC, Log: log, Admins: []string{loadAdmin}}
 	p.svc = svc
 	sender := &bot.SlackSender{API: api, Metrics: metrics}
-	ob := &outbox.Outbox{Store: p.st, Sender: sender, Clock: clock, Log: log, Metrics: metrics}
+	ob := &outbox.Outbox{Store: p.st, Sender: sender, Clock: clock, Log: log, Metrics: metrics, Render: reminders.RenderNotice}
 	users := &bot.Users{API: api, Clock: clock, Log: log, Metrics: metrics}
 	p.sl = &bot.Slack{
 		Dispatcher: &bot.Dispatcher{Service: svc, Outbox: ob, Metrics: metrics, Log: log},

@@ -151,6 +151,16 @@ type digestData struct {
 	rels  []*store.Release // the releases of the covered products, by date
 }
 
+// clock is the zone the digest says times of day in: a DM digest's
+// subscriber's (the zone its schedule keeps), a channel's the workspace's
+// (Stamp names the zone either way).
+func (d *digestData) clock() *time.Location {
+	if d.sub.DM && d.sub.Zone != "" {
+		return d.sub.Location()
+	}
+	return d.loc
+}
+
 // scope collects the covered products' releases, by date.
 func (d *digestData) scope() {
 	if len(d.sub.Products) == 0 {
@@ -292,7 +302,7 @@ func (d *digestData) awaitingVotes(limit int) ([]string, int) {
 		}
 		total++
 		if len(lines) < limit {
-			lines = append(lines, "• "+CRVotesLine(cr, d.now, d.loc))
+			lines = append(lines, "• "+CRVotesLine(cr, d.now, d.clock()))
 		}
 	}
 	return lines, total
