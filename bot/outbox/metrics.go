@@ -41,7 +41,7 @@ func (noMetrics) OutboxFound()                     {}
 func (noMetrics) OutboxEditsSkipped(string, int)   {}
 func (noMetrics) OutboxNoticesDropped(string, int) {}
 func (noMetrics) OutboxPicture(string)             {}
-func (noMetrics) OutboxLookup(string)               {}
+func (noMetrics) OutboxLookup(string)              {}
 func (noMetrics) Leading(bool, uint64)             {}
 
 // metricsOr is m, or noMetrics when m is nil.
