@@ -22,7 +22,7 @@ func TestDigestSaysDeadlinesInTheSubscribersZone(t *testing.T) {
 	g := store.NewGraph([]store.Release{rel}, nil, nil)
 	cr := store.ChangeRequest{ID: 1, Release: rel.Ref, Title: "new onboarding", Status: store.CROpen, CreatedAt: now,
 		Deadline: time.Date(2027, 1, 7, 16, 0, 0, 0, time.UTC), PolicySnapshot: store.Board{Members: []string{"UNINA"}}}
-	dg := NewDigester(g, nil, []store.ChangeRequest{cr}, nil, now, berlin)
+	dg := NewDigester(g, nil, []store.ChangeRequest{cr}, nil, nil, now, berlin)
 	for _, tc := range []struct {
 		name string
 		sub  store.Subscription
