@@ -60,7 +60,7 @@ func (x *Exec) mayAnswer(tx *store.Tx, d *store.Dependency) error {
 // manage it, and its release engineers.
 func (x *Exec) mayShip(tx *store.Tx, r *store.Release) error {
 	p := product(tx, r.Product)
-	if r.CanManage(x.req.User, p, x.admin()) || slices.Contains(r.Holders(store.ReleaseEngineer, p), x.req.User) {
+	if x.connector() || r.CanManage(x.req.User, p, x.admin()) || slices.Contains(r.Holders(store.ReleaseEngineer, p), x.req.User) {
 		return nil
 	}
 	who := managers(r, p)
@@ -78,7 +78,7 @@ func (x *Exec) mayShip(tx *store.Tx, r *store.Release) error {
 // whose people left is never stuck.
 func (x *Exec) mayReassign(tx *store.Tx, r *store.Release, verb string) error {
 	p := product(tx, r.Product)
-	if r.CanManage(x.req.User, p, x.admin()) || (p != nil && slices.Contains(p.Roles.Get(store.ReleaseManager), x.req.User)) {
+	if x.connector() || r.CanManage(x.req.User, p, x.admin()) || (p != nil && slices.Contains(p.Roles.Get(store.ReleaseManager), x.req.User)) {
 		return nil
 	}
 	who := managers(r, p)
@@ -95,7 +95,7 @@ func (x *Exec) mayReassign(tx *store.Tx, r *store.Release, verb string) error {
 // mayManage fails with a forbidden error naming who can act on r.
 func (x *Exec) mayManage(tx *store.Tx, r *store.Release, verb string) error {
 	p := product(tx, r.Product)
-	if r.CanManage(x.req.User, p, x.admin()) {
+	if x.connector() || r.CanManage(x.req.User, p, x.admin()) {
 		return nil
 	}
 	who := []string{render.Mention(r.Owner) + " (owner)"}

@@ -34,12 +34,26 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 	}
 	var r *store.Release
 	err := x.update(func(tx *store.Tx) error {
+		x.unchanged = false
+		if err := x.firstDelivery(tx); err != nil {
+			return err
+		}
 		var err error
-		if r, err = loadRelease(tx, c.ref); err != nil {
+		if r, err = loadRelease(tx, c.ref); store.ErrorCode(err) == store.ENotFound && x.connector() {
+			// Published on GitHub or released in Jira before relman knew
+			// of it: it happened, so it is added, freeze or not.
+			if r, _, err = x.connectorAdd(tx, c.ref, c.date, true); err != nil {
+				return err
+			}
+		} else if err != nil {
 			return err
 		}
 		if err := x.mayShip(tx, r); err != nil {
 			return err
+		}
+		if x.connector() && r.Status == store.Shipped {
+			x.unchanged = true
+			return nil
 		}
 		if err := requirePlanned(r, "shipped"); err != nil {
 			return err
@@ -48,7 +62,7 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 			return invalid("%s is before %s was added (%s); if it really shipped then, end the command with \"anyway\"", c.date.Pretty(), r.Ref, added.Pretty())
 		}
 		r.Status, r.ShippedOn = store.Shipped, c.date
-		r.History = append(r.History, store.HistoryEntry{Kind: store.HistoryShipped, From: r.Target, To: c.date, By: x.req.User, At: x.now})
+		r.History = append(r.History, store.HistoryEntry{Kind: store.HistoryShipped, From: r.Target, To: c.date, By: x.req.User, At: x.now, Reason: x.req.Note})
 		if err := tx.PutRelease("release.ship", r); err != nil {
 			return err
 		}
@@ -61,12 +75,28 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 		if lines := dependentLines(g, r, x.today, "Delivered for:"); lines != nil {
 			b.Lines(lines)
 		}
+		if x.connector() {
+			if x.req.Note != "" {
+				b.Context(render.Escape(x.req.Note))
+			}
+			f, err := tx.FreezeOn(r.Product, c.date)
+			if err != nil {
+				return err
+			}
+			if f != nil {
+				b.Section(realityFreeze(f))
+			}
+		}
 		return x.announce(tx, r, b.Build())
 	})
 	if err != nil {
 		return store.Doc{}, err
 	}
 	b := render.NewDoc("")
+	if x.unchanged {
+		b.Section(fmt.Sprintf("%s shipped on %s already: nothing to change.", render.Bold(r.Ref), r.ShippedOn.Pretty()))
+		return b.Build(), nil
+	}
 	b.Section(fmt.Sprintf(":white_check_mark: %s is shipped (%s); posted in %s.", render.Bold(r.Ref), shipTiming(r), render.ChannelRef(r.Channel)))
 	return b.Build(), nil
 }

@@ -114,6 +114,12 @@ var table = []Spec{
 			"Freezes are for admins and for the release managers of every product named (`all`: admins only). Two freezes of the same product can't overlap, and a window that has already ended is refused.\n" +
 			"`/release freeze list` shows the freezes in progress and coming up; `/release freeze remove FZ-3` removes one.",
 		Parse: parseFreeze},
+	{Group: "release", Name: "link", Args: "<product> github <owner/repo>  |  <product> jira <PROJECT>  |  list",
+		Summary: "take a product's versions from GitHub or Jira", Example: "payments github acme/payments",
+		Notes: "A linked GitHub repository's published releases ship (added on the fly), its deployments promote, and its milestones' due dates add or move releases; a linked Jira project's versions with a release date become releases whose dates, names and releases follow Jira's. The connectors act as `GitHub`, `Jira` and `CI` with the rights of the product's release manager: history, news and alerts say so. A date change obeys freezes like a person's move; a ship or deployment that happened is recorded anyway, and its news names the freeze. For admins and the product's release managers (with none set, the owners of its planned releases); the product is created on first use. `link list` shows each link, its last sync or delivery and what that changed.",
+		Parse: parseLink},
+	{Group: "release", Name: "unlink", Args: "<product> github|jira", Summary: "stop taking a product's versions from GitHub or Jira", Example: "payments jira",
+		Notes: "The product's releases stay as they are. For whoever may link it.", Parse: parseUnlink},
 	{Group: "release", Name: "calendar", Args: "[product…]  |  revoke", Summary: "get a private calendar feed of release dates to subscribe to", Example: "payments auth",
 		Notes: "Replies, only to you, with the address of an iCalendar feed of the products named (or every product): release targets (ship dates once shipped), the needed-by dates of their dependencies, the deadlines of open change requests, and freezes. Subscribe to the address in Google Calendar (*Other calendars › + › From URL*) or Outlook (*Add calendar › Subscribe from web*); a moved release moves there too. The address is the key to the feed, shown once: asking again for the same products gives a new address and ends the old one. `revoke` ends all your feeds.",
 		Parse: parseCalendar},

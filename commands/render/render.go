@@ -14,6 +14,9 @@ func Mention(u string) string {
 	if u == "" {
 		return "nobody"
 	}
+	if store.IsConnector(u) {
+		return u // GitHub, Jira or CI: not a Slack user
+	}
 	return "<@" + u + ">"
 }
 
@@ -349,4 +352,14 @@ func Clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n]) + "…"
+}
+
+// Link renders a link to url (an http or https URL) labelled label, so
+// neither can break out of it: Slack's <url|label> with both escaped.
+// Another scheme renders the label alone.
+func Link(url, label string) string {
+	if !strings.HasPrefix(url, "https://") && !strings.HasPrefix(url, "http://") {
+		return Escape(label)
+	}
+	return "<" + strings.ReplaceAll(Escape(url), "|", "%7C") + "|" + Escape(label) + ">"
 }
