@@ -61,6 +61,7 @@ var everyKind = []string{
 	"digest daily 9:00", "digest weekly MON 09:30 <#CREL|releases> payments", "digest daily 17:05 me here",
 	"agenda", "agenda payments auth", "calendar", "calendar payments", "calendar revoke",
 	"timeline", "timeline payments mobile weeks 12", "timeline weeks 8",
+	"link list", "link payments github acme/payments", "link paymnts jira pay new", "unlink payments jira",
 	"freeze list", "freeze remove FZ-3", "freeze payments checkout 2027-12-20 2028-01-03 because holiday trading",
 	"freeze all 2027-12-20 2028-01-03 because “code freeze” preview",
 	"ccb request payments@2.3.0 switch the card processor to Adyen deadline +2d",
