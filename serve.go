@@ -18,6 +18,7 @@ import (
 	"relman/bot/outbox"
 	"relman/commands"
 	"relman/commands/calendar"
+	"relman/connect"
 	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
@@ -64,7 +65,9 @@ func serve(ctx context.Context, cfg config, st *store.Store, stderr io.Writer) e
 		API:        api, Users: users, Clock: clock, Log: log, Metrics: metrics,
 	}
 	web := &bot.HTTP{Slack: sl, SigningSecret: cfg.SigningSecret, Metrics: metrics, Calendar: &calendar.Feeds{Store: st, Loc: cfg.Loc},
-		Ready: func(ctx context.Context) error { return ready(ctx, st, slackStatus, clock) }}
+		Ready:  func(ctx context.Context) error { return ready(ctx, st, slackStatus, clock) },
+		Deploy: &connect.Deploy{Secret: cfg.WebhookSecret, Run: sl.Dispatcher, Service: svc, Clock: clock, Loc: cfg.Loc, Wake: ob.Notify},
+		GitHub: &connect.GitHub{Secret: cfg.GitHubSecret, Run: sl.Dispatcher, Service: svc, Loc: cfg.Loc, Wake: ob.Notify}}
 	if _, err := reminders.NewScheduler(cfg.Sweep, cfg.Loc, clock, nil, log); err != nil {
 		return fmt.Errorf("RELMAN_SWEEP: %w", err)
 	}

@@ -245,3 +245,29 @@ func (s *Service) DeployFailed(ctx context.Context, req Request, ref store.Ref, 
 	}
 	return err == nil, err
 }
+
+// LinkTo returns the link of kind to target (a GitHub repository, any
+// case; a Jira key), or an ENotFound error.
+func (s *Service) LinkTo(ctx context.Context, kind store.LinkKind, target string) (*store.Link, error) {
+	var l *store.Link
+	err := s.Store.View(ctx, func(tx *store.Tx) error {
+		var err error
+		l, err = tx.Link(kind, target)
+		return err
+	})
+	return l, err
+}
+
+// Delivered records on l that its connector took a delivery now and what
+// it changed ("" none), for /release link list.
+func (s *Service) Delivered(ctx context.Context, l *store.Link, changed []string) error {
+	now := s.Clock.Now()
+	return s.Store.Update(ctx, l.By, now, func(tx *store.Tx) error {
+		cur, err := tx.Link(l.Kind, l.Target)
+		if err != nil {
+			return err
+		}
+		cur.Last, cur.LastChanged = now, changed
+		return tx.RecordSync(cur)
+	})
+}
