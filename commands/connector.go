@@ -16,11 +16,17 @@ import (
 // them as Execute runs a typed one.
 
 // ShipRelease is `ship <ref> on <on>` as a connector runs it when a release
-// happened (published on GitHub, deployed to production, released in
-// Jira). A release the connector's linked product lacks is added on the
-// fly; a freeze does not stop it (it happened), and the news names it.
+// happened (deployed to production): a freeze does not stop it (it
+// happened), and the news names it.
 func ShipRelease(ref store.Ref, on store.Date) Command {
 	return &shipCmd{ref: ref, date: on, anyway: true}
+}
+
+// PublishRelease is ShipRelease for a release published on GitHub or
+// released in Jira: one the connector's linked product lacks is added on
+// the fly.
+func PublishRelease(ref store.Ref, on store.Date) Command {
+	return &shipCmd{ref: ref, date: on, anyway: true, add: true}
 }
 
 // MoveRelease is `move <ref> <to> because <reason>` as a connector runs it

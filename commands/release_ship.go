@@ -11,6 +11,7 @@ type shipCmd struct {
 	ref    store.Ref
 	date   store.Date
 	anyway bool // the user confirmed a ship date before the release was added
+	add    bool // a connector adds the release when missing (PublishRelease)
 }
 
 func parseShip(p *parser) (Command, error) {
@@ -39,7 +40,7 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 			return err
 		}
 		var err error
-		if r, err = loadRelease(tx, c.ref); store.ErrorCode(err) == store.ENotFound && x.connector() {
+		if r, err = loadRelease(tx, c.ref); store.ErrorCode(err) == store.ENotFound && c.add && x.connector() {
 			// Published on GitHub or released in Jira before relman knew
 			// of it: it happened, so it is added, freeze or not.
 			if r, _, err = x.connectorAdd(tx, c.ref, c.date, true); err != nil {

@@ -126,7 +126,7 @@ func (g *GitHub) plan(ev any, product string, now time.Time) GitHubAction {
 				on = t.Time
 			}
 			a.Note = "release " + rel.GetTagName() + " published"
-			a.Cmd = commands.ShipRelease(a.Ref, store.DateOf(on, g.loc()))
+			a.Cmd = commands.PublishRelease(a.Ref, store.DateOf(on, g.loc()))
 		}
 	case *github.DeploymentStatusEvent:
 		dep, st := e.GetDeployment(), e.GetDeploymentStatus()
