@@ -46,6 +46,9 @@ type Request struct {
 	// command is applied once per delivery, in its own transaction
 	// (IsDelivered tells a repeat).
 	Delivery string
+	// Also, from a connector, records what it saw (a Jira version) in the
+	// command's transaction, after the command succeeded there.
+	Also func(tx *store.Tx) error
 }
 
 // Reply is what the invoker sees privately. Messages for others were
@@ -132,6 +135,15 @@ func (x *Exec) connector() bool { return store.IsConnector(x.req.User) }
 func (x *Exec) update(fn func(tx *store.Tx) error) error {
 	if x.rehearse {
 		return x.s.Store.Rehearse(x.ctx, x.req.User, x.now, fn)
+	}
+	if x.req.Also != nil {
+		inner := fn
+		fn = func(tx *store.Tx) error {
+			if err := inner(tx); err != nil {
+				return err
+			}
+			return x.req.Also(tx)
+		}
 	}
 	return x.s.Store.Update(store.WithVia(x.ctx, x.req.Via), x.req.User, x.now, fn)
 }
