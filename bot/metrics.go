@@ -38,6 +38,9 @@ type Metrics struct {
 	pictures    *prometheus.CounterVec
 	leading     prometheus.Gauge
 	leaderEpoch prometheus.Gauge
+	// connectorErrors counts failed connector runs (a Jira sync) by
+	// connector.
+	connectorErrors *prometheus.CounterVec
 }
 
 // NewMetrics registers relman's metrics and the Go runtime's.
@@ -70,6 +73,9 @@ func NewMetrics() *Metrics {
 			Name: "relman_outbox_edits_skipped_total",
 			Help: "Queued edits not sent, by reason: superseded (a newer edit of the message was queued), original_parked or original_missing (the message was never posted).",
 		}, []string{"reason"}),
+		connectorErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "relman_connector_errors_total", Help: "Failed connector runs (a Jira sync that got 401, 403, 404, 429, 5xx, garbage or no answer) by connector.",
+		}, []string{"connector"}),
 		slackErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "relman_slack_api_errors_total", Help: "Slack Web API errors by method and error.",
 		}, []string{"method", "error"}),
@@ -88,7 +94,7 @@ func NewMetrics() *Metrics {
 			Name: "relman_leader_epoch", Help: "The epoch of the leader lease this replica last held (0: never; always 0 on bbolt).",
 		}),
 	}
-	m.reg.MustRegister(m.leading, m.leaderEpoch, m.requests, m.commandLatency, m.outboxDepth, m.outboxDelivered, m.outboxFailures,
+	m.reg.MustRegister(m.connectorErrors, m.leading, m.leaderEpoch, m.requests, m.commandLatency, m.outboxDepth, m.outboxDelivered, m.outboxFailures,
 		m.outboxParked, m.outboxFound, m.outboxEditsSkipped, m.slackErrors, m.slackAPIErrors, m.pictures, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -217,3 +223,12 @@ func (m *Metrics) Leading(leading bool, epoch uint64) {
 }
 
 func statusLabel(code int) string { return strconv.Itoa(code) }
+
+// ConnectorError counts one failed run of connector ("jira"): the
+// counter relman_connector_errors_total{connector}.
+func (m *Metrics) ConnectorError(connector string) {
+	if m == nil {
+		return
+	}
+	m.connectorErrors.WithLabelValues(connector).Inc()
+}
