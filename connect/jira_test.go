@@ -93,7 +93,7 @@ func (f *fakeJira) set(fn func()) {
 
 // jiraFixture links payments to Jira project PAY on a fake Jira and returns
 // the syncer; errs counts the failures counted.
-func jiraFixture(t *testing.T, versions ...map[string]any) (*commands.Service, *fakeJira, *connect.Jira, *atomic.Int64) {
+func jiraFixture(t testing.TB, versions ...map[string]any) (*commands.Service, *fakeJira, *connect.Jira, *atomic.Int64) {
 	svc := MustService(t)
 	MustDo(t, svc, alice, "/release add payments 1.0 +5d channel <#CPAY|pay>")
 	MustDo(t, svc, alice, "/release link payments jira PAY")
