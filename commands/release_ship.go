@@ -33,7 +33,9 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 		return store.Doc{}, invalid("%s is in the future; ship a release on or after the day it ships", c.date.Pretty())
 	}
 	var r *store.Release
+	var reached []string // the stages shipping reached with production
 	err := x.update(func(tx *store.Tx) error {
+		reached = nil
 		var err error
 		if r, err = loadRelease(tx, c.ref); err != nil {
 			return err
@@ -48,7 +50,12 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 			return invalid("%s is before %s was added (%s); if it really shipped then, end the command with \"anyway\"", c.date.Pretty(), r.Ref, added.Pretty())
 		}
 		r.Status, r.ShippedOn = store.Shipped, c.date
-		r.History = append(r.History, store.HistoryEntry{Kind: store.HistoryShipped, From: r.Target, To: c.date, By: x.req.User, At: x.now})
+		// Shipping reaches every stage; a release that records none (the
+		// default pipeline, nothing planned) reads as having reached them.
+		if r.Stages != nil {
+			reached = r.ReachAll(c.date, x.req.User)
+		}
+		r.History = append(r.History, store.HistoryEntry{Kind: store.HistoryShipped, From: r.Target, To: c.date, By: x.req.User, At: x.now, Stages: reached})
 		if err := tx.PutRelease("release.ship", r); err != nil {
 			return err
 		}
@@ -57,7 +64,7 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 			return err
 		}
 		b := render.NewDoc("")
-		b.Section(fmt.Sprintf(":rocket: %s shipped %s on %s (%s)", render.Mention(x.req.User), render.Bold(r.Ref), c.date.Pretty(), shipTiming(r)))
+		b.Section(fmt.Sprintf(":rocket: %s shipped %s on %s (%s)%s", render.Mention(x.req.User), render.Bold(r.Ref), c.date.Pretty(), shipTiming(r), skippedText(reached)))
 		if lines := dependentLines(g, r, x.today, "Delivered for:"); lines != nil {
 			b.Lines(lines)
 		}
@@ -67,7 +74,7 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 		return store.Doc{}, err
 	}
 	b := render.NewDoc("")
-	b.Section(fmt.Sprintf(":white_check_mark: %s is shipped (%s); posted in %s.", render.Bold(r.Ref), shipTiming(r), render.ChannelRef(r.Channel)))
+	b.Section(fmt.Sprintf(":white_check_mark: %s is shipped (%s)%s; posted in %s.", render.Bold(r.Ref), shipTiming(r), skippedText(reached), render.ChannelRef(r.Channel)))
 	return b.Build(), nil
 }
 

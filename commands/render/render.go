@@ -83,6 +83,9 @@ func EdgeStateWords(e store.Edge, today store.Date) string {
 	case store.Late:
 		return "late (" + Days(e.DaysLate()) + ")"
 	case store.Overdue:
+		if inStage(e) {
+			return "overdue (needed " + Days(today.Sub(e.NeededBy)) + " ago, not in " + e.Stage + ")"
+		}
 		return "overdue (needed " + Days(today.Sub(e.NeededBy)) + " ago, not shipped)"
 	case store.ProviderCancelled:
 		return "provider cancelled"
@@ -140,8 +143,20 @@ func ProviderName(e store.Edge) string {
 	if e.IsExternal() {
 		return "external " + ProviderShort(e)
 	}
-	return Bold(e.Provider)
+	return Bold(e.Provider) + InStage(e.Stage)
 }
+
+// InStage is " in test" for a dependency in a stage before production,
+// "" for one on the provider's production (its shipping).
+func InStage(stage string) string {
+	if stage == "" || stage == store.Production {
+		return ""
+	}
+	return " in " + stage
+}
+
+// inStage reports whether e waits for a stage before production.
+func inStage(e store.Edge) bool { return !e.IsExternal() && InStage(e.Stage) != "" }
 
 // StatusIcon is the emoji a release line starts with: its status, or a
 // warning when a planned release is at risk.
@@ -167,10 +182,16 @@ func ReleaseMarks(r *store.Release, atRisk bool, today store.Date) string {
 // "shipped Sun 2027-01-03", "due Mon 2027-01-11 (passed, not shipped)".
 func ProviderDue(e store.Edge) string {
 	switch {
+	case e.Delivered && inStage(e):
+		return "in " + e.Stage + " " + e.ProviderDate.Pretty()
 	case e.Delivered && !e.IsExternal():
 		return "shipped " + e.ProviderDate.Pretty()
+	case e.ProviderOverdue && inStage(e):
+		return "due in " + e.Stage + " " + e.ProviderDate.Pretty() + " (passed, not reached)"
 	case e.ProviderOverdue:
 		return "due " + e.ProviderDate.Pretty() + " (passed, not shipped)"
+	case inStage(e):
+		return "due in " + e.Stage + " " + e.ProviderDate.Pretty()
 	}
 	return "due " + e.ProviderDate.Pretty()
 }
@@ -339,7 +360,7 @@ func ProviderShort(e store.Edge) string {
 	if e.IsExternal() {
 		return "“" + Escape(e.ProviderName) + "”"
 	}
-	return Bold(e.Provider)
+	return Bold(e.Provider) + InStage(e.Stage)
 }
 
 // Clip shortens s to n runes for echoing in error messages.
