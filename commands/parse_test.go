@@ -273,7 +273,7 @@ var commandCases = map[string][]commandCase{
 		{name: "RejectsUnchanged", line: "/release pipeline payments test production", code: store.EConflict, want: []string{"already goes through test → production"}},
 	},
 	"stage": {
-		{name: "PlansStage", line: "/release stage payments@2.3.0 test on 2027-01-10", want: []string{"Planned *payments@2.3.0* in test on Sun 2027-01-10", "(was Fri 2027-01-15)"}},
+		{name: "PlansStage", line: "/release stage payments@2.3.0 test on 2027-01-10", want: []string{"Planned *payments@2.3.0* in test on Sun 2027-01-10 (in 6 days); posted in <#CPAY>."}},
 		{name: "AcceptsLaterWithReason", setup: []string{"/release stage payments@2.3.0 test on 2027-01-10"}, line: "/release stage payments 2.3.0 test on 2027-01-12 because QA moved", want: []string{"in test on Tue 2027-01-12"}},
 		{name: "RejectsLaterWithoutReason", setup: []string{"/release stage payments@2.3.0 test on 2027-01-10"}, line: "/release stage payments@2.3.0 test on 2027-01-12", code: store.EInvalid, want: []string{"needs a reason"}},
 		{name: "RejectsAfterTarget", line: "/release stage payments@2.3.0 test on 2027-01-20", code: store.EInvalid, want: []string{"after payments@2.3.0's target"}},

@@ -92,7 +92,7 @@ func dependentLines(g *store.Graph, r *store.Release, today store.Date, head str
 			continue
 		}
 		if e, ok := g.EdgeState(d, today); ok {
-			lines = append(lines, fmt.Sprintf("• %s (owner %s) needs it by %s — %s", render.Bold(d.Consumer), render.Mention(cr.Owner), e.NeededBy.Pretty(), render.EdgeStateText(e, today)))
+			lines = append(lines, fmt.Sprintf("• %s (owner %s) needs it%s by %s — %s", render.Bold(d.Consumer), render.Mention(cr.Owner), render.InStage(d.Stage), e.NeededBy.Pretty(), render.EdgeStateText(e, today)))
 		}
 	}
 	if n == 0 {

@@ -175,6 +175,7 @@ func (c *stageCmd) format() string {
 func (c *stageCmd) run(x *Exec) (store.Doc, error) {
 	var r *store.Release
 	var old store.Date
+	var own bool // the stage had a planned date of its own
 	var rep moveReport
 	err := x.update(func(tx *store.Tx) error {
 		rep = moveReport{}
@@ -195,6 +196,8 @@ func (c *stageCmd) run(x *Exec) (store.Doc, error) {
 		if err != nil {
 			return err
 		}
+		before, _ := r.StageOf(c.stage)
+		own = !before.Planned.IsZero()
 		if old, err = r.PlanStage(c.stage, c.date); err != nil {
 			return err
 		}
@@ -210,7 +213,7 @@ func (c *stageCmd) run(x *Exec) (store.Doc, error) {
 			return err
 		}
 		rep.effects(store.EffectsOf(g0, g, x.today, r.Key()), r.Ref)
-		if err := x.post(tx, r.Channel, stageNews(x, g, r, c.stage, old, c.date, c.reason, &rep)); err != nil {
+		if err := x.post(tx, r.Channel, stageNews(x, g, r, c.stage, old, own, c.date, c.reason, &rep)); err != nil {
 			return err
 		}
 		return x.alert(tx, Touched{Releases: []store.Ref{r.Ref}})
@@ -219,7 +222,7 @@ func (c *stageCmd) run(x *Exec) (store.Doc, error) {
 		return store.Doc{}, err
 	}
 	b := render.NewDoc("")
-	b.Section(fmt.Sprintf(":white_check_mark: Planned %s in %s on %s (was %s); posted in %s.", render.Bold(r.Ref), c.stage, render.When(c.date, x.today), old.Pretty(), render.ChannelRef(r.Channel)))
+	b.Section(fmt.Sprintf(":white_check_mark: Planned %s in %s on %s; posted in %s.", render.Bold(r.Ref), c.stage, render.When(c.date, x.today), render.ChannelRef(r.Channel)))
 	for _, l := range rep.lines(x, nil, r) {
 		b.Section(l)
 	}
@@ -228,10 +231,11 @@ func (c *stageCmd) run(x *Exec) (store.Doc, error) {
 
 // stageNews is the channel's news of a stage's new planned date: who
 // changed it, from when to when and why, and what that did downstream.
-func stageNews(x *Exec, g *store.Graph, r *store.Release, stage string, old, to store.Date, why string, rep *moveReport) store.Doc {
+func stageNews(x *Exec, g *store.Graph, r *store.Release, stage string, old store.Date, own bool, to store.Date, why string, rep *moveReport) store.Doc {
 	b := render.NewDoc("")
 	line := fmt.Sprintf(":arrow_right: %s planned %s in %s on %s", render.Mention(x.req.User), render.Bold(r.Ref), stage, to.Pretty())
 	switch n := to.Sub(old); {
+	case !own && n <= 0: // a first date of its own, on or before the one it counted on
 	case n > 0:
 		line += fmt.Sprintf(", %s later than %s", render.Days(n), old.Pretty())
 	case n < 0:
@@ -254,6 +258,14 @@ type promoteCmd struct {
 	stage  string
 	date   store.Date
 	anyway bool // past the open checklist items before the stage
+}
+
+// Promote is the promote command that records ref reaching stage on the
+// given day (production: shipping it); anyway goes past the open checklist
+// items before the stage. A transport or connector runs it as Format
+// writes it.
+func Promote(ref store.Ref, stage string, on store.Date, anyway bool) Command {
+	return &promoteCmd{ref: ref, stage: stage, date: on, anyway: anyway}
 }
 
 func parsePromote(p *parser) (Command, error) {
@@ -326,7 +338,7 @@ func (c *promoteCmd) run(x *Exec) (store.Doc, error) {
 		}
 		fx := store.EffectsOf(g0, g, x.today, r.Key())
 		b := render.NewDoc("")
-		b.Section(fmt.Sprintf(":arrow_up: %s promoted %s to %s on %s%s", render.Mention(x.req.User), render.Bold(r.Ref), c.stage, c.date.Pretty(), promoteTiming(r, c.stage, c.date)+skippedText(skipped)))
+		b.Section(fmt.Sprintf(":rocket: %s promoted %s to %s on %s%s", render.Mention(x.req.User), render.Bold(r.Ref), c.stage, c.date.Pretty(), promoteTiming(r, c.stage, c.date)+skippedText(skipped)))
 		var delivered []string
 		for _, ch := range fx.Changed {
 			e := ch.After
@@ -335,11 +347,11 @@ func (c *promoteCmd) run(x *Exec) (store.Doc, error) {
 			}
 			delivered = append(delivered, fmt.Sprintf("• %s needed it in %s by %s — %s", render.Bold(e.Consumer), e.Stage, e.NeededBy.Pretty(), render.EdgeStateText(e, x.today)))
 			consumer := g.Release(e.Consumer)
-			if consumer == nil {
-				continue
+			if consumer == nil || ch.Before.Slipped {
+				continue // a slipped edge's recovery is the alerts' to tell (Service.Alerts)
 			}
 			dm := render.NewDoc("")
-			dm.Section(fmt.Sprintf(":white_check_mark: %s reached %s on %s: %s's need of it in %s is delivered — %s.", render.Bold(r.Ref), c.stage, c.date.Pretty(), render.Bold(consumer.Ref), e.Stage, render.EdgeStateText(e, x.today)))
+			dm.Section(fmt.Sprintf(":white_check_mark: %s reached %s on %s: %s needed it in %s by %s — %s.", render.Bold(r.Ref), e.Stage, c.date.Pretty(), render.Bold(consumer.Ref), e.Stage, e.NeededBy.Pretty(), render.EdgeStateText(e, x.today)))
 			who, err := x.tellConsumer(tx, consumer, dm.Build())
 			if err != nil {
 				return err

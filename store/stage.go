@@ -96,6 +96,14 @@ func (r *Release) stageIndex(name string) int {
 	return -1
 }
 
+// StageOf returns what r records of stage name (before production).
+func (r *Release) StageOf(name string) (Stage, bool) {
+	if i := r.stageIndex(name); i >= 0 {
+		return r.StageList()[i], true
+	}
+	return Stage{}, false
+}
+
 // HasStage reports whether name is one of r's stages (production always is).
 func (r *Release) HasStage(name string) bool { return name == Production || r.stageIndex(name) >= 0 }
 
@@ -155,6 +163,18 @@ func (r *Release) NextStage() (name string, planned Date, ok bool) {
 		return st[0].Name, r.PlannedFor(st[0].Name), true
 	}
 	return Production, r.Target, true
+}
+
+// CurrentStage returns the last stage before production r reached, or
+// "" for none.
+func (r *Release) CurrentStage() string {
+	st := r.StageList()
+	for i := len(st) - 1; i >= 0; i-- {
+		if !st[i].Reached.IsZero() {
+			return st[i].Name
+		}
+	}
+	return ""
 }
 
 // ownStages returns r.Stages, materializing the default ones, so that they

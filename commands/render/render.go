@@ -238,7 +238,7 @@ func lastDateChange(e store.Edge, g *store.Graph) (store.HistoryEntry, string) {
 			return h, "moved"
 		}
 		for i := len(hs) - 1; i >= 0; i-- { // the last move that made the provider later
-			if h := hs[i]; moved(h) && h.To.After(h.From) {
+			if h := hs[i]; moved(e, h) && h.To.After(h.From) {
 				return h, "moved"
 			}
 		}
@@ -247,7 +247,7 @@ func lastDateChange(e store.Edge, g *store.Graph) (store.HistoryEntry, string) {
 	for i := len(hs) - 1; i >= 0; i-- {
 		h := hs[i]
 		switch {
-		case moved(h):
+		case moved(e, h):
 			if e.Kind == store.ProviderCancelled {
 				continue
 			}
@@ -271,8 +271,13 @@ func providerHistory(e store.Edge, g *store.Graph) []store.HistoryEntry {
 	return nil
 }
 
-// moved reports whether h changed its subject's date.
-func moved(h store.HistoryEntry) bool {
+// moved reports whether h changed the date of e's provider that e waits
+// for: its target, or, for an edge in a stage, that stage's planned date
+// too.
+func moved(e store.Edge, h store.HistoryEntry) bool {
+	if h.Kind == store.HistoryStageMoved {
+		return inStage(e) && h.Stage == e.Stage
+	}
 	return h.Kind == store.HistoryMoved || h.Kind == store.HistoryConfirmed && h.From != h.To
 }
 
@@ -283,7 +288,7 @@ func moved(h store.HistoryEntry) bool {
 func crossingMove(e store.Edge, g *store.Graph) (h store.HistoryEntry, ok bool) {
 	hs := providerHistory(e, g)
 	for i := len(hs) - 1; i >= 0; i-- {
-		if h := hs[i]; moved(h) && !h.From.After(e.NeededBy) && h.To.After(e.NeededBy) {
+		if h := hs[i]; moved(e, h) && !h.From.After(e.NeededBy) && h.To.After(e.NeededBy) {
 			return h, true
 		}
 	}
