@@ -180,7 +180,7 @@ func (o *graphOps) step(tx *store.Tx) (string, error) {
 		if o.rng.IntN(4) == 0 {
 			d.External = store.ExternalKey(o.external())
 		} else {
-			d.Provider = o.ref() // may not exist: a dangling edge
+			d.Provider = o.ref()    // may not exist: a dangling edge
 			if o.rng.IntN(3) == 0 { // needed in a stage, maybe one the provider lacks
 				d.Stage = graphStages[o.rng.IntN(len(graphStages))]
 			}
