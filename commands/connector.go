@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"relman/commands/render"
@@ -15,16 +16,11 @@ import (
 // types, built as values: a connector never writes command text. Run runs
 // them as Execute runs a typed one.
 
-// ShipRelease is `ship <ref> on <on>` as a connector runs it when a release
-// happened (deployed to production): a freeze does not stop it (it
-// happened), and the news names it.
-func ShipRelease(ref store.Ref, on store.Date) Command {
-	return &shipCmd{ref: ref, date: on, anyway: true}
-}
-
-// PublishRelease is ShipRelease for a release published on GitHub or
-// released in Jira: one the connector's linked product lacks is added on
-// the fly.
+// PublishRelease is `ship <ref> on <on>` as a connector runs it for a
+// release published on GitHub or released in Jira: it happened, so a
+// freeze does not stop it (the news names it), and a release the
+// connector's linked product lacks is added on the fly. (A deployment is
+// Promote, to production or another stage.)
 func PublishRelease(ref store.Ref, on store.Date) Command {
 	return &shipCmd{ref: ref, date: on, anyway: true, add: true}
 }
@@ -195,6 +191,12 @@ const DeliveryTTL = 30 * 24 * time.Hour
 // made (Reply.Unchanged, no error).
 var errDelivered = store.Errorf(store.EConflict, "this delivery was applied already")
 
+// IsUnknownStage reports whether reply is a connector's refusal of a
+// deployment to a stage the release's pipeline lacks.
+func IsUnknownStage(reply Reply) bool {
+	return reply.Code == store.ENotFound && reply.Err != nil && strings.HasPrefix(reply.Err.Message, "unknown stage")
+}
+
 // IsDelivered reports whether reply is the refusal of a delivery applied
 // before (Request.Delivery).
 func IsDelivered(reply Reply) bool { return reply.Err != nil && reply.Err == errDelivered }
@@ -234,6 +236,9 @@ func (s *Service) DeployFailed(ctx context.Context, req Request, ref store.Ref, 
 		r, err := loadRelease(tx, ref)
 		if err != nil {
 			return err
+		}
+		if err := r.CheckStage(stage); err != nil {
+			return store.Errorf(store.ENotFound, "unknown stage %q: %s", stage, store.ErrorMessage(err))
 		}
 		if err := x.firstDelivery(tx); err != nil {
 			return err

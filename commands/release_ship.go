@@ -34,8 +34,9 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 		return store.Doc{}, invalid("%s is in the future; ship a release on or after the day it ships", c.date.Pretty())
 	}
 	var r *store.Release
+	var reached []string // the stages shipping reached with production
 	err := x.update(func(tx *store.Tx) error {
-		x.unchanged = false
+		reached, x.unchanged = nil, false
 		if err := x.firstDelivery(tx); err != nil {
 			return err
 		}
@@ -63,7 +64,12 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 			return invalid("%s is before %s was added (%s); if it really shipped then, end the command with \"anyway\"", c.date.Pretty(), r.Ref, added.Pretty())
 		}
 		r.Status, r.ShippedOn = store.Shipped, c.date
-		r.History = append(r.History, store.HistoryEntry{Kind: store.HistoryShipped, From: r.Target, To: c.date, By: x.req.User, At: x.now, Reason: x.req.Note})
+		// Shipping reaches every stage; a release that records none (the
+		// default pipeline, nothing planned) reads as having reached them.
+		if r.Stages != nil {
+			reached = r.ReachAll(c.date, x.req.User)
+		}
+		r.History = append(r.History, store.HistoryEntry{Kind: store.HistoryShipped, From: r.Target, To: c.date, By: x.req.User, At: x.now, Stages: reached, Reason: x.req.Note})
 		if err := tx.PutRelease("release.ship", r); err != nil {
 			return err
 		}
@@ -72,7 +78,7 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 			return err
 		}
 		b := render.NewDoc("")
-		b.Section(fmt.Sprintf(":rocket: %s shipped %s on %s (%s)", render.Mention(x.req.User), render.Bold(r.Ref), c.date.Pretty(), shipTiming(r)))
+		b.Section(fmt.Sprintf(":rocket: %s shipped %s on %s (%s)%s", render.Mention(x.req.User), render.Bold(r.Ref), c.date.Pretty(), shipTiming(r), skippedText(reached)))
 		if lines := dependentLines(g, r, x.today, "Delivered for:"); lines != nil {
 			b.Lines(lines)
 		}
@@ -98,7 +104,7 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 		b.Section(fmt.Sprintf("%s shipped on %s already: nothing to change.", render.Bold(r.Ref), r.ShippedOn.Pretty()))
 		return b.Build(), nil
 	}
-	b.Section(fmt.Sprintf(":white_check_mark: %s is shipped (%s); posted in %s.", render.Bold(r.Ref), shipTiming(r), render.ChannelRef(r.Channel)))
+	b.Section(fmt.Sprintf(":white_check_mark: %s is shipped (%s)%s; posted in %s.", render.Bold(r.Ref), shipTiming(r), skippedText(reached), render.ChannelRef(r.Channel)))
 	return b.Build(), nil
 }
 
@@ -116,7 +122,7 @@ func dependentLines(g *store.Graph, r *store.Release, today store.Date, head str
 			continue
 		}
 		if e, ok := g.EdgeState(d, today); ok {
-			lines = append(lines, fmt.Sprintf("• %s (owner %s) needs it by %s — %s", render.Bold(d.Consumer), render.Mention(cr.Owner), e.NeededBy.Pretty(), render.EdgeStateText(e, today)))
+			lines = append(lines, fmt.Sprintf("• %s (owner %s) needs it%s by %s — %s", render.Bold(d.Consumer), render.Mention(cr.Owner), render.InStage(d.Stage), e.NeededBy.Pretty(), render.EdgeStateText(e, today)))
 		}
 	}
 	if n == 0 {

@@ -143,10 +143,6 @@ func (d *Deploy) serve(w http.ResponseWriter, r *http.Request) int {
 }
 
 func (d *Deploy) apply(ctx context.Context, w http.ResponseWriter, dep Deployment) int {
-	if dep.stage != "production" {
-		// Stages before production come with pipelines and promote.
-		return failure(w, http.StatusNotFound, fmt.Sprintf("unknown stage %q: relman records deployments to production", clip(dep.ev.Stage)))
-	}
 	req := commands.Request{
 		User: store.ActorCI, Via: store.ViaDeploy,
 		Delivery: strings.Join([]string{"deploy", dep.ref.String(), dep.stage, dep.ev.Status, dep.ev.URL}, "\x00"),
@@ -171,7 +167,7 @@ func (d *Deploy) apply(ctx context.Context, w http.ResponseWriter, dep Deploymen
 		req.Note += " (" + dep.ev.URL + ")"
 	}
 	on := store.DateOf(dep.at, d.loc())
-	return answerReply(w, d.Run.Run(ctx, req, commands.ShipRelease(dep.ref, on)))
+	return answerReply(w, d.Run.Run(ctx, req, commands.Promote(dep.ref, dep.stage, on, false)))
 }
 
 func (d *Deploy) loc() *time.Location {

@@ -61,6 +61,30 @@ func TestDeployShipsToProductionOnceAndNamesTheFreeze(t *testing.T) {
 	})
 }
 
+func TestDeployToTestPromotesOnce(t *testing.T) {
+	svc := MustService(t)
+	MustDo(t, svc, alice, "/release add payments 4.2.0 +7d channel <#CPAY|pay>")
+	url := deployServer(t, svc, secret)
+	body := []byte(`{"release":"payments@4.2.0","stage":"TEST","status":"success","url":"https://ci.example.com/run/7"}`)
+	code, a := post(t, url, "application/json", body, signed(body, svc.Clock.Now(), secret))
+	r := MustRelease(t, svc, "payments@4.2.0")
+	h := r.History[len(r.History)-1]
+	if code != http.StatusOK || h.Kind != store.HistoryPromoted || h.Stage != "test" || h.By != store.ActorCI || h.Reason != "deployed to test (https://ci.example.com/run/7)" {
+		t.Fatalf("deploy to test = %d %v, last history %+v; want promoted to test by CI", code, a, h)
+	}
+	if news := strings.Join(outboxTexts(t, svc), "\n"); !strings.Contains(news, "CPAY: :rocket: CI promoted *payments@4.2.0* to test") {
+		t.Errorf("news:\n%s", news)
+	}
+	// The same deployment again, and another run to the same stage: nothing.
+	for _, b := range [][]byte{body, []byte(`{"release":"payments@4.2.0","stage":"test","status":"success","url":"https://ci.example.com/run/8"}`)} {
+		before := MustSnapshot(t, svc)
+		if code, a := post(t, url, "application/json", b, signed(b, svc.Clock.Now(), secret)); code != http.StatusAccepted {
+			t.Errorf("repeat = %d %v; want 202", code, a)
+		}
+		assertSame(t, before, MustSnapshot(t, svc))
+	}
+}
+
 func TestDeployFailurePostsOnce(t *testing.T) {
 	svc := MustService(t)
 	MustDo(t, svc, alice, "/release add payments 4.2.0 +7d channel <#CPAY|pay>")

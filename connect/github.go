@@ -140,8 +140,8 @@ func (g *GitHub) plan(ev any, product string, now time.Time) GitHubAction {
 			a.Reason = fmt.Sprintf("deployment status %s: only success reaches a stage", st.GetState())
 		case !tagRef(dep.GetRef()):
 			a.Reason = fmt.Sprintf("deployment of %s: a branch or commit, not a tag, so no release", dep.GetRef())
-		case stage != "production":
-			a.Reason = fmt.Sprintf("environment %s is not a stage relman records (production, or prod)", env)
+		case stage == "":
+			a.Reason = "the deployment names no environment"
 		case ref(versionOf(dep.GetRef())):
 			on := now
 			if t := st.GetCreatedAt(); !t.IsZero() {
@@ -151,7 +151,7 @@ func (g *GitHub) plan(ev any, product string, now time.Time) GitHubAction {
 			if u := st.GetTargetURL(); u != "" {
 				a.Note += " (" + u + ")"
 			}
-			a.Cmd = commands.ShipRelease(a.Ref, store.DateOf(on, g.loc()))
+			a.Cmd = commands.Promote(a.Ref, stage, store.DateOf(on, g.loc()), false)
 		}
 	case *github.MilestoneEvent:
 		m := e.GetMilestone()
@@ -232,6 +232,10 @@ func (g *GitHub) apply(ctx context.Context, w http.ResponseWriter, ev any, repo,
 		req.Delivery = "github\x00" + delivery
 	}
 	rep := g.Run.Run(ctx, req, a.Cmd)
+	if commands.IsUnknownStage(rep) {
+		// An environment that is not a stage of the product's pipeline.
+		return reply(w, http.StatusAccepted, answer{Status: "accepted", Reason: rep.Err.Message})
+	}
 	changed := ""
 	switch {
 	case rep.OK() && !rep.Unchanged:

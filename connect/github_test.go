@@ -113,7 +113,7 @@ func TestGitHubEventsThatChangeNothing(t *testing.T) {
 		{"Ping", "ping", fixture(t, "ping.json"), 200, ""},
 		{"Prerelease", "release", fixture(t, "release.prereleased.json"), 202, "only a release published as a full release"},
 		{"DeploymentOfABranch", "deployment_status", fixture(t, "deployment_status.json"), 202, "a branch or commit, not a tag"},
-		{"DeploymentToAnUnknownEnvironment", "deployment_status", fixture(t, "deployment_status.json", `"ref": "master"`, `"ref": "refs/tags/v0.0.0"`, `"production"`, `"qa"`), 202, "environment qa is not a stage"},
+		{"DeploymentToAnUnknownEnvironment", "deployment_status", fixture(t, "deployment_status.json", `"ref": "master"`, `"ref": "refs/tags/v0.0.0"`, `"production"`, `"qa"`), 202, `unknown stage "qa": payments@0.0.0 has no stage "qa": its pipeline is test → production`},
 		{"ClosedMilestone", "milestone", fixture(t, "milestone.closed.json"), 202, "only created and edited milestones"},
 		{"MilestoneWithoutDueDate", "milestone", fixture(t, "milestone.created.json", `"due_on": "2019-05-23T07:00:00Z"`, `"due_on": null`), 202, "has no due date"},
 		{"UnlinkedRepository", "release", fixture(t, "release.released.json", "Codertocat/Hello-World", "someone/else"), 202, "repository someone/else is not linked"},
@@ -141,6 +141,15 @@ func TestGitHubDeploymentOfATagShips(t *testing.T) {
 	if r := MustRelease(t, svc, "payments@0.0.0"); r.Status != store.Shipped || r.History[len(r.History)-1].By != store.ActorGitHub {
 		t.Errorf("payments@0.0.0 is %s; want shipped by GitHub", r.Status)
 	}
+	t.Run("ToTestPromotes", func(t *testing.T) {
+		MustDo(t, svc, alice, "/release add payments 0.1.0 +20d")
+		body := fixture(t, "deployment_status.json", `"ref": "master"`, `"ref": "v0.1.0"`, `"environment": "production"`, `"environment": "Test"`)
+		code, a := post(t, url, "application/json", body, hubHeaders("deployment_status", "d-4", body, secret))
+		r := MustRelease(t, svc, "payments@0.1.0")
+		if h := r.History[len(r.History)-1]; code != http.StatusOK || h.Kind != store.HistoryPromoted || h.Stage != "test" || h.By != store.ActorGitHub {
+			t.Errorf("deployment to Test = %d %v, last history %+v; want promoted to test by GitHub", code, a, h)
+		}
+	})
 	t.Run("UnknownReleaseIsNotFound", func(t *testing.T) {
 		body := fixture(t, "deployment_status.json", `"ref": "master"`, `"ref": "v9.9.9"`)
 		before := MustSnapshot(t, svc)
