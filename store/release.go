@@ -65,6 +65,8 @@ type Release struct {
 	History   []HistoryEntry `json:"history,omitempty"`
 	CreatedAt time.Time      `json:"created_at"`
 	CreatedBy string         `json:"created_by"`
+	// Checklist is the release's readiness items, numbered from 1.
+	Checklist []ChecklistItem `json:"checklist,omitempty"`
 }
 
 // HistoryEntry is one entry of a release's (or external item's) history.
@@ -85,6 +87,9 @@ type HistoryEntry struct {
 	// Freeze names the freeze window ("FZ-2") an admin overrode to set
 	// this entry's target date inside it.
 	Freeze string `json:"freeze,omitempty"`
+	// Open names the checklist items ("#2 security review") that were
+	// open when this entry's ship went ahead anyway.
+	Open []string `json:"open,omitempty"`
 }
 
 // HistoryKind is what a history entry records. It is stored as its

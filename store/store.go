@@ -12,7 +12,7 @@ import (
 
 // SchemaVersion is the layout of the data this build writes. New migrates
 // older data up to it and refuses newer.
-const SchemaVersion = 7
+const SchemaVersion = 8
 
 var (
 	bucketMeta      = []byte("meta")
@@ -41,6 +41,7 @@ var schemaBuckets = map[int][][]byte{
 	5: {bucketBoards, bucketCRs, bucketDelegations},                // CCB: kept apart from the release graph
 	6: {bucketEvents},                                              // Slack events received, shared by replicas
 	7: {bucketFreezes, bucketCalendars, bucketAsks, bucketChanges}, // freeze windows; calendar feeds; forms open on any replica; what each generation changed
+	8: {bucketChecklists},                                          // products' checklist templates
 }
 
 // Store is relman's database, kept in a KV.
