@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"relman/store"
@@ -57,6 +58,9 @@ func HistoryLine(h store.HistoryEntry, loc *time.Location) string {
 	}
 	if h.Freeze != "" {
 		line += ", inside freeze " + h.Freeze + " by admin override"
+	}
+	if len(h.Open) > 0 {
+		line += ", going ahead with checklist items open (" + Escape(strings.Join(h.Open, "; ")) + ")"
 	}
 	line = "• " + at + " — " + line
 	if h.Reason != "" {
