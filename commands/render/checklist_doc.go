@@ -1,7 +1,9 @@
 package render
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	"relman/store"
@@ -125,4 +127,66 @@ func ChecklistReminder(it *store.ChecklistItem, r *store.Release, today store.Da
 	}
 	b.Context(ctx)
 	return b.Build()
+}
+
+// ChecklistAhead is how many days ahead digests, agendas and App Home list
+// checklist items falling due.
+const ChecklistAhead = 7
+
+// DueItem is an open checklist item of a planned release that is due
+// within ChecklistAhead days, or overdue.
+type DueItem struct {
+	Release *store.Release
+	Item    *store.ChecklistItem
+}
+
+// DueItems returns the open items of the planned releases rels that are
+// overdue or due within ChecklistAhead days of today and, when keep is
+// set, that it keeps; overdue first, then by due date.
+func DueItems(rels []*store.Release, today store.Date, keep func(*store.Release, *store.ChecklistItem) bool) []DueItem {
+	until := today.AddDays(ChecklistAhead)
+	var out []DueItem
+	for _, r := range rels {
+		if r.Status != store.Planned {
+			continue
+		}
+		for i := range r.Checklist {
+			it := &r.Checklist[i]
+			if it.Done || it.Due.IsZero() || it.Due.After(until) || (keep != nil && !keep(r, it)) {
+				continue
+			}
+			out = append(out, DueItem{Release: r, Item: it})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b DueItem) int {
+		return cmp.Or(a.Item.Due.Sub(b.Item.Due), cmp.Compare(a.Release.Key(), b.Release.Key()), cmp.Compare(a.Item.N, b.Item.N))
+	})
+	return out
+}
+
+// dueItemLines are the first limit of items as bullet lines, and how many
+// there are.
+func dueItemLines(items []DueItem, today store.Date, limit int) ([]string, int) {
+	lines := make([]string, 0, min(limit, len(items)))
+	for _, d := range items[:min(limit, len(items))] {
+		lines = append(lines, "• "+DueItemLine(d.Item, d.Release, today))
+	}
+	return lines, len(items)
+}
+
+// checklistDue: the covered releases' open checklist items overdue or due
+// in the next ChecklistAhead days.
+func (d *digestData) checklistDue(limit int) ([]string, int) {
+	return dueItemLines(DueItems(d.rels, d.today, nil), d.today, limit)
+}
+
+// checklistSection is the digest's and the agenda's part for checklist
+// items.
+var checklistSection = digestSection{
+	title: func(*digestData) string {
+		return ":spiral_note_pad: Checklist items overdue and due in the next 7 days"
+	},
+	none:  func(*digestData) string { return "" }, // a digest need not say there is none
+	all:   func(*digestData) string { return "`/release check &lt;release&gt;`" },
+	limit: 10, build: (*digestData).checklistDue,
 }
