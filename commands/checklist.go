@@ -48,11 +48,7 @@ func parseCheck(p *parser) (Command, error) {
 	case p.isWord("done", "undo"):
 		c.op = strings.ToLower(p.toks[p.pos].Text)
 		p.pos++
-		w, err := p.word("the number of the checklist item (like 2; see /release check " + c.ref.String() + ")")
-		if err != nil {
-			return nil, err
-		}
-		c.n, err = store.ParseChecklistNumber(w)
+		c.n, err = p.itemNumber("the number of the checklist item (like 2; see /release check " + c.ref.String() + ")")
 		return c, err
 	case p.keyword("add"):
 		c.op = "add"
@@ -106,6 +102,20 @@ func (p *parser) versionBefore(ops []string) error {
 	}
 	name := render.Clip(strings.ToLower(w.Text), 40)
 	return invalid("missing the version after %q: write %s@<version>, like %s@2.3.0", name, name, name)
+}
+
+// itemNumber reads a checklist item's number: 2, or #2 (which Slack may
+// send as a channel mention).
+func (p *parser) itemNumber(what string) (int, error) {
+	if t, ok := p.peek(); ok && t.Kind == Channel {
+		p.pos++
+		return store.ParseChecklistNumber(t.Text)
+	}
+	w, err := p.word(what)
+	if err != nil {
+		return 0, err
+	}
+	return store.ParseChecklistNumber(w)
 }
 
 // itemText reads a checklist item's text in quotes.
@@ -280,11 +290,7 @@ func parseChecklist(p *parser) (Command, error) {
 		return c, nil
 	case p.keyword("remove", "delete", "rm"):
 		c.op = "remove"
-		w, err := p.word("the number of the template item to remove (like 2; see /release checklist " + c.product + ")")
-		if err != nil {
-			return nil, err
-		}
-		c.n, err = store.ParseChecklistNumber(w)
+		c.n, err = p.itemNumber("the number of the template item to remove (like 2; see /release checklist " + c.product + ")")
 		return c, err
 	case p.keyword("add"):
 		c.op = "add"
