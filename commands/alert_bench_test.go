@@ -21,6 +21,20 @@ import (
 // every 15 minutes.
 func MustDueCheckStore(b *testing.B, n int) *store.Store {
 	b.Helper()
+	return mustDueCheckStore(b, n, 0)
+}
+
+// MustDueCheckStoreWithChecklists is MustDueCheckStore with items
+// checklist items on every release: the first done, the others open, due
+// 0, 3, 6, … days before the target (so some are overdue, some due within
+// a week, some later), every other one before production. Their
+// reminders due as of epoch are in the ledger too.
+func MustDueCheckStoreWithChecklists(b *testing.B, n, items int) *store.Store {
+	b.Helper()
+	return mustDueCheckStore(b, n, items)
+}
+
+func mustDueCheckStore(b *testing.B, n, items int) *store.Store {
 	st := MustStore(b, boltdb.Options{NoSync: true})
 	today := store.DateOf(epoch, time.UTC)
 	main := n * 95 / 100
@@ -39,6 +53,13 @@ func MustDueCheckStore(b *testing.B, n int) *store.Store {
 				target = today.AddDays(5)
 			}
 			r := &store.Release{Ref: ref(i), Target: target, Owner: alice, Channel: defaultChannel, Status: store.Planned, CreatedAt: epoch, CreatedBy: alice}
+			for k := range items {
+				it := store.ChecklistItem{Text: fmt.Sprintf("task %d", k), Due: target.AddDays(-3 * k), Done: k == 0, AddedBy: alice, AddedAt: epoch}
+				if k%2 == 1 {
+					it.Before = "production"
+				}
+				r.AddChecklistItem(it)
+			}
 			if err := tx.PutRelease("release.add", r); err != nil {
 				return err
 			}
@@ -64,7 +85,11 @@ func MustDueCheckStore(b *testing.B, n int) *store.Store {
 		if err != nil {
 			return err
 		}
-		for _, a := range alerts {
+		more, err := reminders.ChecklistAlerts(tx, g, epoch, time.UTC, reminders.Everything())
+		if err != nil {
+			return err
+		}
+		for _, a := range append(alerts, more...) {
 			if _, err := tx.MarkSent(a.Key); err != nil { // the ledger only: the outbox is not what is measured
 				return err
 			}
@@ -96,6 +121,45 @@ func BenchmarkDueCheck(b *testing.B) {
 					alerts, err := reminders.EdgeAlerts(tx, g, epoch, time.UTC, reminders.Everything())
 					due = len(alerts)
 					return err
+				}); err != nil {
+					b.Fatal(err)
+				}
+				return due
+			}
+			if due := check(); due != 0 {
+				b.Fatalf("%d alerts due after the first sweep; want 0", due)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				check()
+			}
+		})
+	}
+}
+
+// BenchmarkDueCheckChecklists is BenchmarkDueCheck with 5 checklist items
+// on every release: the edge due-check and the checklist reminders
+// (reminders.ChecklistAlerts), in one read transaction, as the sweep asks
+// them.
+func BenchmarkDueCheckChecklists(b *testing.B) {
+	for _, n := range []int{1_000, 10_000, 100_000} {
+		b.Run(fmt.Sprintf("releases=%d", n), func(b *testing.B) {
+			st := MustDueCheckStoreWithChecklists(b, n, 5)
+			check := func() int {
+				var due int
+				if err := st.View(context.Background(), func(tx *store.Tx) error {
+					g, err := tx.Graph()
+					if err != nil {
+						return err
+					}
+					for _, c := range []reminders.Check{reminders.EdgeAlerts, reminders.ChecklistAlerts} {
+						alerts, err := c(tx, g, epoch, time.UTC, reminders.Everything())
+						if err != nil {
+							return err
+						}
+						due += len(alerts)
+					}
+					return nil
 				}); err != nil {
 					b.Fatal(err)
 				}

@@ -314,6 +314,9 @@ var commandCases = map[string][]commandCase{
 		{name: "RejectsFuture", line: "/release promote payments@2.3.0 to test on 2027-01-09", code: store.EInvalid, want: []string{"is in the future"}},
 		{name: "RejectsOthers", as: bob, line: "/release promote payments@2.3.0 to test", code: store.EForbidden, want: []string{"can ship payments@2.3.0"}},
 		{name: "RejectsMissingTo", line: "/release promote payments@2.3.0 test", code: store.EInvalid, want: []string{`expected "to"`}},
+		{name: "RejectsOpenChecklistItems", setup: []string{`/release check payments@2.3.0 add "security review" before test`}, line: "/release promote payments@2.3.0 to test", code: store.EConflict, want: []string{"payments@2.3.0 has 1 checklist item open that must be done before test: #1 security review", `end the command with "anyway"`}},
+		{name: "GoesPastOpenItemsAnyway", setup: []string{`/release check payments@2.3.0 add "security review" before test`}, line: "/release promote payments@2.3.0 to test anyway", want: []string{"*payments@2.3.0* is in test"}},
+		{name: "IgnoresItemsForLaterStages", setup: []string{`/release check payments@2.3.0 add "release notes" before production`}, line: "/release promote payments@2.3.0 to test", want: []string{"*payments@2.3.0* is in test"}},
 	},
 	"role": {
 		{name: "ShowsProductRoles", line: "/release role payments", want: []string{"Roles of payments", "*Release manager*", "nobody"}},

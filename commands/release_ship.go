@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"strings"
 
 	"relman/commands/render"
 	"relman/store"
@@ -63,14 +64,28 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 		if added := store.DateOf(r.CreatedAt, x.zone()); c.date.Before(added) && !c.anyway {
 			return invalid("%s is before %s was added (%s); if it really shipped then, end the command with \"anyway\"", c.date.Pretty(), r.Ref, added.Pretty())
 		}
+		open, err := tx.OpenChecklistBefore(r.Ref, store.Production)
+		if err != nil {
+			return err
+		}
+		if len(open) > 0 && !c.anyway && !x.connector() { // a connector reports what happened
+			return store.Errorf(store.EConflict, "%s has %s open that must be done before %s: %s. Tick off each with /release check %s done %d, or end the command with \"anyway\" to ship without them",
+				r.Ref, render.Plural(len(open), "checklist item"), store.Production, strings.Join(render.OpenItemNames(open), "; "), r.Ref, open[0].N)
+		}
 		r.Status, r.ShippedOn = store.Shipped, c.date
+		h := store.HistoryEntry{Kind: store.HistoryShipped, From: r.Target, To: c.date, By: x.req.User, At: x.now, Reason: x.req.Note}
 		// Shipping reaches every stage; a release that records none (the
 		// default pipeline, nothing planned) reads as having reached them.
 		if r.Stages != nil {
 			reached = r.ReachAll(c.date, x.req.User)
+			h.Stages = reached
 		}
-		r.History = append(r.History, store.HistoryEntry{Kind: store.HistoryShipped, From: r.Target, To: c.date, By: x.req.User, At: x.now, Stages: reached, Reason: x.req.Note})
-		if err := tx.PutRelease("release.ship", r); err != nil {
+		action := "release.ship"
+		if len(open) > 0 {
+			h.Open, action = render.OpenItemNames(open), "release.ship.checklist-override"
+		}
+		r.History = append(r.History, h)
+		if err := tx.PutRelease(action, r); err != nil {
 			return err
 		}
 		g, err := tx.Graph()
@@ -79,6 +94,11 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 		}
 		b := render.NewDoc("")
 		b.Section(fmt.Sprintf(":rocket: %s shipped %s on %s (%s)%s", render.Mention(x.req.User), render.Bold(r.Ref), c.date.Pretty(), shipTiming(r), skippedText(reached)))
+		if len(open) > 0 && x.connector() {
+			b.Section(fmt.Sprintf(":warning: Deployed with %s: %s", render.Plural(len(open), "open item"), render.Escape(strings.Join(render.OpenItemNames(open), "; "))))
+		} else if len(open) > 0 {
+			b.Section(fmt.Sprintf(":warning: Shipped with %s open, by %s's override: %s", render.Plural(len(open), "checklist item"), render.Mention(x.req.User), render.Escape(strings.Join(render.OpenItemNames(open), "; "))))
+		}
 		if lines := dependentLines(g, r, x.today, "Delivered for:"); lines != nil {
 			b.Lines(lines)
 		}
@@ -104,7 +124,11 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 		b.Section(fmt.Sprintf("%s shipped on %s already: nothing to change.", render.Bold(r.Ref), r.ShippedOn.Pretty()))
 		return b.Build(), nil
 	}
-	b.Section(fmt.Sprintf(":white_check_mark: %s is shipped (%s)%s; posted in %s.", render.Bold(r.Ref), shipTiming(r), skippedText(reached), render.ChannelRef(r.Channel)))
+	msg := fmt.Sprintf(":white_check_mark: %s is shipped (%s)%s; posted in %s.", render.Bold(r.Ref), shipTiming(r), skippedText(reached), render.ChannelRef(r.Channel))
+	if h := r.History[len(r.History)-1]; len(h.Open) > 0 {
+		msg += fmt.Sprintf(" You went ahead with %s open; its history records it.", render.Plural(len(h.Open), "checklist item"))
+	}
+	b.Section(msg)
 	return b.Build(), nil
 }
 

@@ -72,6 +72,9 @@ func (c *showCmd) run(x *Exec) (store.Doc, error) {
 			b.Lines(append([]string{"*Waiting for your answer:*"}, render.PendingLines(items, showDependents, "`/release list due 1w mine`")...))
 			b.Context(render.PendingAnswer(items))
 		}
+		if lines := render.ChecklistLines(r, x.today); lines != nil {
+			b.Lines(lines)
+		}
 		if len(deps) == 0 {
 			b.Section("*Depends on:* nothing recorded.")
 		} else {

@@ -337,6 +337,19 @@ func (c *promoteCmd) run(x *Exec) (store.Doc, error) {
 		if err := requirePlanned(r, "promoted"); err != nil {
 			return err
 		}
+		if err := r.CheckStage(c.stage); err != nil {
+			return err
+		}
+		// The checklist gate: items to be done before this stage (or an
+		// earlier one) that are open refuse it, unless "anyway".
+		open, err := tx.OpenChecklistBefore(r.Ref, c.stage)
+		if err != nil {
+			return err
+		}
+		if len(open) > 0 && !c.anyway && !x.connector() { // a connector reports what happened
+			return store.Errorf(store.EConflict, "%s has %s open that must be done before %s: %s. Tick off each with /release check %s done %d, or end the command with \"anyway\" to promote it without them",
+				r.Ref, render.Plural(len(open), "checklist item"), c.stage, strings.Join(render.OpenItemNames(open), "; "), r.Ref, open[0].N)
+		}
 		g0, err := tx.Graph()
 		if err != nil {
 			return err
@@ -348,8 +361,13 @@ func (c *promoteCmd) run(x *Exec) (store.Doc, error) {
 			}
 			return err
 		}
-		r.History = append(r.History, store.HistoryEntry{Kind: store.HistoryPromoted, Stage: c.stage, Stages: skipped, To: c.date, By: x.req.User, At: x.now, Reason: x.req.Note})
-		if err := tx.PutRelease("release.promote", r); err != nil {
+		h := store.HistoryEntry{Kind: store.HistoryPromoted, Stage: c.stage, Stages: skipped, To: c.date, By: x.req.User, At: x.now, Reason: x.req.Note}
+		action := "release.promote"
+		if len(open) > 0 {
+			h.Open, action = render.OpenItemNames(open), "release.promote.checklist-override"
+		}
+		r.History = append(r.History, h)
+		if err := tx.PutRelease(action, r); err != nil {
 			return err
 		}
 		g, err := tx.Graph()
@@ -359,6 +377,11 @@ func (c *promoteCmd) run(x *Exec) (store.Doc, error) {
 		fx := store.EffectsOf(g0, g, x.today, r.Key())
 		b := render.NewDoc("")
 		b.Section(fmt.Sprintf(":rocket: %s promoted %s to %s on %s%s", render.Mention(x.req.User), render.Bold(r.Ref), c.stage, c.date.Pretty(), promoteTiming(r, c.stage, c.date)+skippedText(skipped)))
+		if len(open) > 0 && x.connector() {
+			b.Section(fmt.Sprintf(":warning: Deployed with %s: %s", render.Plural(len(open), "open item"), render.Escape(strings.Join(render.OpenItemNames(open), "; "))))
+		} else if len(open) > 0 {
+			b.Section(fmt.Sprintf(":warning: Promoted with %s open, by %s's override: %s", render.Plural(len(open), "checklist item"), render.Mention(x.req.User), render.Escape(strings.Join(render.OpenItemNames(open), "; "))))
+		}
 		var delivered []string
 		for _, ch := range fx.Changed {
 			e := ch.After

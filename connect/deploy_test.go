@@ -85,6 +85,25 @@ func TestDeployToTestPromotesOnce(t *testing.T) {
 	}
 }
 
+func TestDeployWithOpenItemsIsRecordedAndNamesThem(t *testing.T) {
+	svc := MustService(t)
+	MustDo(t, svc, alice, "/release add payments 4.2.0 +7d channel <#CPAY|pay>")
+	MustDo(t, svc, alice, `/release check payments@4.2.0 add "security review" before production`)
+	MustDo(t, svc, alice, `/release check payments@4.2.0 add "release notes" before test`)
+	url := deployServer(t, svc, secret)
+	body := []byte(`{"release":"payments@4.2.0","stage":"production","status":"success"}`)
+	if code, a := post(t, url, "application/json", body, signed(body, svc.Clock.Now(), secret)); code != http.StatusOK {
+		t.Fatalf("deploy = %d %v; want 200: a deployment happened, open items or not", code, a)
+	}
+	r := MustRelease(t, svc, "payments@4.2.0")
+	if h := r.History[len(r.History)-1]; r.Status != store.Shipped || len(h.Open) != 2 {
+		t.Errorf("release %s, last history %+v; want shipped with the 2 open items recorded", r.Status, h)
+	}
+	if news := strings.Join(outboxTexts(t, svc), "\n"); !strings.Contains(news, "Deployed with 2 open items: ") || !strings.Contains(news, "security review") {
+		t.Errorf("news lacks the open items:\n%s", news)
+	}
+}
+
 func TestDeployFailurePostsOnce(t *testing.T) {
 	svc := MustService(t)
 	MustDo(t, svc, alice, "/release add payments 4.2.0 +7d channel <#CPAY|pay>")

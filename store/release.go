@@ -68,6 +68,8 @@ type Release struct {
 	History   []HistoryEntry `json:"history,omitempty"`
 	CreatedAt time.Time      `json:"created_at"`
 	CreatedBy string         `json:"created_by"`
+	// Checklist is the release's readiness items, numbered from 1.
+	Checklist []ChecklistItem `json:"checklist,omitempty"`
 }
 
 // HistoryEntry is one entry of a release's (or external item's) history.
@@ -93,6 +95,9 @@ type HistoryEntry struct {
 	// earlier stages a promotion (or a ship) reached with it.
 	Stage  string   `json:"stage,omitempty"`
 	Stages []string `json:"stages,omitempty"`
+	// Open names the checklist items ("#2 security review") that were
+	// open when this entry's ship went ahead anyway.
+	Open []string `json:"open,omitempty"`
 }
 
 // HistoryKind is what a history entry records. It is stored as its

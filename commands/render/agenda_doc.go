@@ -43,6 +43,7 @@ func (dg *Digester) Agenda(products []string, last time.Time) store.Doc {
 		part(":arrow_right: Moved since "+sinceText, "no move since "+sinceText, "`/release history &lt;release&gt;`", d.moves),
 		part(":warning: At risk", "nothing at risk", d.listCommand("at-risk"), d.atRisk),
 		d.unansweredPart(),
+		part(checklistSection.title(d), checklistSection.none(d), checklistSection.all(d), d.checklistDue),
 		part(":ballot_box_with_ballot: Votes closing before the next meeting (by "+Stamp(next, now, loc)+")", "no vote closing in the next 7 days", "`/ccb list open`",
 			func(limit int) ([]string, int) { return d.votesClosing(next, limit) }),
 		part(fmt.Sprintf(":calendar: Due in the next 2 weeks (to %s)", d.today.AddDays(AgendaDueDays).Pretty()), "nothing due in the next 2 weeks", d.listCommand("due 2w"),

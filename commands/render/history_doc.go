@@ -69,6 +69,9 @@ func HistoryLine(h store.HistoryEntry, loc *time.Location) string {
 	if h.Freeze != "" {
 		line += ", inside freeze " + h.Freeze + " by admin override"
 	}
+	if len(h.Open) > 0 {
+		line += ", going ahead with checklist items open (" + Escape(strings.Join(h.Open, "; ")) + ")"
+	}
 	line = "• " + at + " — " + line
 	if h.Reason != "" {
 		line += ": “" + Escape(h.Reason) + "”"
