@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"relman/commands"
@@ -305,4 +306,41 @@ func TestJiraPagesThroughFiveThousandVersions(t *testing.T) {
 	if len(seen) != 5000 {
 		t.Errorf("versions recorded = %d; want 5000", len(seen))
 	}
+}
+
+// blockingTransport is a Jira that never answers: a request waits until
+// its context ends.
+type blockingTransport struct{}
+
+func (blockingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	<-r.Context().Done()
+	return nil, r.Context().Err()
+}
+
+func TestJiraThatDoesNotAnswerWithinTenSecondsChangesNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// No fake Jira server: a listener's goroutine would keep the bubble
+		// from ever being idle, so its clock would never move.
+		svc := MustService(t)
+		MustDo(t, svc, alice, "/release add payments 1.0 +5d channel <#CPAY|pay>")
+		MustDo(t, svc, alice, "/release link payments jira PAY")
+		errs := new(atomic.Int64)
+		j := &connect.Jira{URL: "http://jira.invalid", Token: "tok", Run: svc, Service: svc, Client: &http.Client{Transport: blockingTransport{}},
+			Errors: func(string) { errs.Add(1) }}
+		before := MustSnapshot(t, svc)
+		start := time.Now()
+		_, err := j.SyncProject(context.Background(), "PAY")
+		if err == nil || !strings.Contains(err.Error(), "did not answer within 10s") {
+			t.Fatalf("SyncProject = %v; want Jira's silence after 10 s", err)
+		}
+		if waited := time.Since(start); waited != connect.JiraTimeout {
+			t.Errorf("waited %v; want %v", waited, connect.JiraTimeout)
+		}
+		after := MustSnapshot(t, svc)
+		if len(after.Outbox) != len(before.Outbox)+1 || errs.Load() != 1 {
+			t.Errorf("outbox %d → %d, errors counted %d; want the one DM and one error", len(before.Outbox), len(after.Outbox), errs.Load())
+		}
+		after.Links, before.Links, after.Outbox, before.Outbox = nil, nil, nil, nil
+		assertSame(t, before, after)
+	})
 }
