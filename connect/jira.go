@@ -74,18 +74,18 @@ type JiraPageJSON struct {
 func DecodeJiraPage(body []byte) (JiraPageJSON, error) {
 	var p JiraPageJSON
 	if err := json.Unmarshal(body, &p); err != nil {
-		return p, fmt.Errorf("Jira's answer is not a page of versions: %v", err)
+		return p, fmt.Errorf("the answer is not a page of Jira versions: %v", err)
 	}
 	if p.Values == nil {
-		return p, errors.New("Jira's answer has no \"values\"")
+		return p, errors.New("the answer has no \"values\" (not a page of Jira versions)")
 	}
 	for _, v := range p.Values {
 		if v.ID == "" {
-			return p, errors.New("Jira's answer has a version without an id")
+			return p, errors.New("the answer has a Jira version without an id")
 		}
 		if v.ReleaseDate != "" {
 			if _, err := store.ParseDate(v.ReleaseDate); err != nil {
-				return p, fmt.Errorf("Jira's version %s has releaseDate %q, not yyyy-mm-dd", v.ID, clip(v.ReleaseDate))
+				return p, fmt.Errorf("the Jira version %s has releaseDate %q, not yyyy-mm-dd", v.ID, clip(v.ReleaseDate))
 			}
 		}
 	}
