@@ -1,15 +1,20 @@
 package main
 
 import (
+	"context"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"relman/bot/slackfake"
+	"relman/connect"
 	"relman/store/postgres/pgtest"
 )
 
@@ -99,5 +104,42 @@ func TestJiraSyncsOnTheLeaderOnly(t *testing.T) {
 		slashForm("show payments@4.2.0", fake.ResponseURL()))
 	if status != http.StatusOK || !strings.Contains(string(body), "Tue 2027-06-01") {
 		t.Errorf("payments@4.2.0 after the syncs: %d %s; want it added with Jira's date", status, body)
+	}
+}
+
+// TestRunServesTheDeployWebhook: relman serve mounts POST /hooks/deploy
+// with RELMAN_WEBHOOK_SECRET, and a deployment CI reports reaches Slack as
+// the release's news, by CI; /hooks/github without RELMAN_GITHUB_SECRET is
+// not there (404).
+func TestRunServesTheDeployWebhook(t *testing.T) {
+	fake := slackfake.New()
+	t.Cleanup(fake.Close)
+	env := httpEnv(fake, filepath.Join(t.TempDir(), "relman.db"))
+	env["RELMAN_WEBHOOK_SECRET"] = "ci-secret"
+	srv := mustServe(t, env)
+	status, body := post(t, srv.url("/slack/commands"), "application/x-www-form-urlencoded", signingSecret, time.Now(), slashForm(addCommand, fake.ResponseURL()))
+	if status != http.StatusOK {
+		t.Fatalf("%s: %d %s", addCommand, status, body)
+	}
+	deploy := `{"release":"payments@2.3.0","stage":"production","status":"success","url":"https://ci.example.com/run/1"}`
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	req, _ := http.NewRequest(http.MethodPost, srv.url("/hooks/deploy"), strings.NewReader(deploy))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Relman-Timestamp", ts)
+	req.Header.Set("X-Relman-Signature", "sha256="+hex.EncodeToString(connect.SignDeploy("ci-secret", ts, []byte(deploy))))
+	if status, body := do(t, req); status != http.StatusOK || !strings.Contains(string(body), `"status":"done"`) {
+		t.Fatalf("POST /hooks/deploy = %d %s; want 200 done", status, body)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), waitLong)
+	defer cancel()
+	calls, err := fake.WaitCalls(ctx, "chat.postMessage", 2)
+	if err != nil {
+		t.Fatalf("waiting for the news: %v", err)
+	}
+	if got := calls[1].Param("text"); !strings.Contains(got, "CI shipped *payments@2.3.0*") {
+		t.Errorf("second post = %q; want CI's ship of payments@2.3.0", got)
+	}
+	if status, _ := post(t, srv.url("/hooks/github"), "application/json", "", time.Now(), "{}"); status != http.StatusNotFound {
+		t.Errorf("POST /hooks/github without RELMAN_GITHUB_SECRET = %d; want 404", status)
 	}
 }
