@@ -344,3 +344,15 @@ func TestJiraThatDoesNotAnswerWithinTenSecondsChangesNothing(t *testing.T) {
 		assertSame(t, before, after)
 	})
 }
+
+func TestJiraCloudBasicAuth(t *testing.T) {
+	svc, f, j, _ := jiraFixture(t, version(1, "payments 1.0", store.DateOf(time.Now(), time.UTC).AddDays(9).String(), false, false))
+	j.User = "ops@example.com" // Jira Cloud: basic auth with the API token
+	f.set(func() { f.auth = "Basic b3BzQGV4YW1wbGUuY29tOnRvaw==" })
+	if _, err := j.SyncProject(context.Background(), "PAY"); err != nil {
+		t.Fatalf("SyncProject with basic auth: %v", err)
+	}
+	if r := MustRelease(t, svc, "payments@1.0"); r.Target != store.DateOf(time.Now(), time.UTC).AddDays(9) {
+		t.Errorf("payments@1.0 targets %s after the sync", r.Target)
+	}
+}
