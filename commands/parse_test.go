@@ -302,6 +302,8 @@ var commandCases = map[string][]commandCase{
 		{name: "RejectsPast", line: "/release stage payments@2.3.0 test on 2027-01-01", code: store.EInvalid, want: []string{"in the past"}},
 		{name: "RejectsOthers", as: bob, line: "/release stage payments@2.3.0 test on 2027-01-10", code: store.EForbidden, want: []string{"can plan the stages of payments@2.3.0"}},
 		{name: "RejectsMissingOn", line: "/release stage payments@2.3.0 test 2027-01-10", code: store.EInvalid, want: []string{`expected "on"`}},
+		{name: "PreviewsASlip", setup: []string{"/release stage payments@2.3.0 test on 2027-01-10", "/release depend mobile@5.0 on payments@2.3.0 in test by 2027-01-12"},
+			line: "/release stage payments@2.3.0 test on 2027-01-13 because QA preview", want: []string{"Preview, nothing saved.* Planning *payments@2.3.0* in test on Wed 2027-01-13 would:", "*mobile@5.0* needs it in test by Tue 2027-01-12 — :warning: *late (1 day)*", "Would tell <#CPAY>, <#CMOB>"}},
 	},
 	"promote": {
 		{name: "PromotesToTest", line: "/release promote payments@2.3.0 to test", want: []string{"*payments@2.3.0* is in test; posted in <#CPAY>."}},
