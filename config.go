@@ -27,6 +27,14 @@ type config struct {
 	// PublicURL is RELMAN_PUBLIC_URL without a trailing slash: where users
 	// reach relman, for calendar feed addresses. "" when unset.
 	PublicURL string
+	// WebhookSecret (RELMAN_WEBHOOK_SECRET) and GitHubSecret
+	// (RELMAN_GITHUB_SECRET) verify the connectors' webhooks; "" turns
+	// the endpoint off (404).
+	WebhookSecret, GitHubSecret string
+	// Jira: RELMAN_JIRA_URL (no trailing slash), RELMAN_JIRA_TOKEN,
+	// RELMAN_JIRA_USER (basic auth with the token when set, else Bearer)
+	// and the cron spec of the sync, RELMAN_JIRA_SYNC.
+	JiraURL, JiraToken, JiraUser, JiraSync string
 }
 
 // loadConfig reads and validates every setting, reporting each bad one.
@@ -41,6 +49,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Sweep:         or(getenv("RELMAN_SWEEP"), "*/15 * * * *"),
 		AdminAddr:     or(getenv("RELMAN_ADMIN_ADDR"), "127.0.0.1:3001"),
 		PublicURL:     strings.TrimRight(strings.TrimSpace(getenv("RELMAN_PUBLIC_URL")), "/"),
+		WebhookSecret: strings.TrimSpace(getenv("RELMAN_WEBHOOK_SECRET")),
+		GitHubSecret:  strings.TrimSpace(getenv("RELMAN_GITHUB_SECRET")),
+		JiraURL:       strings.TrimRight(strings.TrimSpace(getenv("RELMAN_JIRA_URL")), "/"),
+		JiraToken:     strings.TrimSpace(getenv("RELMAN_JIRA_TOKEN")),
+		JiraUser:      strings.TrimSpace(getenv("RELMAN_JIRA_USER")),
+		JiraSync:      or(getenv("RELMAN_JIRA_SYNC"), "*/15 * * * *"),
 	}
 	var errs []error
 	bad := func(name, format string, args ...any) {
@@ -62,6 +76,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if _, err := reminders.ParseSchedule(c.Sweep); err != nil {
 		bad("RELMAN_SWEEP", "%v", err)
+	}
+	if _, err := reminders.ParseSchedule(c.JiraSync); err != nil {
+		bad("RELMAN_JIRA_SYNC", "%v", err)
+	}
+	if c.JiraURL != "" {
+		if u, err := url.Parse(c.JiraURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("RELMAN_JIRA_URL", "%q is not a base URL like https://acme.atlassian.net", c.JiraURL)
+		} else if c.JiraToken == "" {
+			bad("RELMAN_JIRA_TOKEN", "required with RELMAN_JIRA_URL (a Jira API token, or a personal access token)")
+		}
 	}
 	if c.BotToken != "" && !strings.HasPrefix(c.BotToken, "xoxb-") {
 		bad("SLACK_BOT_TOKEN", "a bot token starts with xoxb-")

@@ -18,6 +18,7 @@ import (
 	"relman/bot/outbox"
 	"relman/commands"
 	"relman/commands/calendar"
+	"relman/connect"
 	"relman/reminders"
 	"relman/store"
 	"relman/store/boltdb"
@@ -65,7 +66,9 @@ func serve(ctx context.Context, cfg config, st *store.Store, stderr io.Writer) e
 		API:        api, Users: users, Clock: clock, Log: log, Metrics: metrics,
 	}
 	web := &bot.HTTP{Slack: sl, SigningSecret: cfg.SigningSecret, Metrics: metrics, Calendar: &calendar.Feeds{Store: st, Loc: cfg.Loc},
-		Ready: func(ctx context.Context) error { return ready(ctx, st, slackStatus, clock) }}
+		Ready:  func(ctx context.Context) error { return ready(ctx, st, slackStatus, clock) },
+		Deploy: &connect.Deploy{Secret: cfg.WebhookSecret, Run: sl.Dispatcher, Service: svc, Clock: clock, Loc: cfg.Loc, Wake: ob.Notify},
+		GitHub: &connect.GitHub{Secret: cfg.GitHubSecret, Run: sl.Dispatcher, Service: svc, Loc: cfg.Loc, Wake: ob.Notify}}
 	if _, err := reminders.NewScheduler(cfg.Sweep, cfg.Loc, clock, nil, log); err != nil {
 		return fmt.Errorf("RELMAN_SWEEP: %w", err)
 	}
@@ -76,9 +79,21 @@ func serve(ctx context.Context, cfg config, st *store.Store, stderr io.Writer) e
 	if st.Leaser() != nil {
 		ob.Poll = outboxPoll // messages other replicas queue
 	}
+	// The Jira sync runs on the leader (RELMAN_JIRA_SYNC, and as its term
+	// starts), and at once for a project linked on any replica.
+	var jira *connect.Jira
+	if cfg.JiraURL != "" {
+		jira = &connect.Jira{URL: cfg.JiraURL, Token: cfg.JiraToken, User: cfg.JiraUser, Run: sl.Dispatcher, Service: svc, Log: log,
+			Errors: metrics.ConnectorError, Wake: ob.Notify}
+		svc.Linked = func(l store.Link) {
+			if l.Kind == store.LinkJira {
+				go jira.SyncProject(context.WithoutCancel(ctx), l.Target)
+			}
+		}
+	}
 	leader := &outbox.Leader{Leaser: st.Leaser(), Holder: holder, Log: log, Metrics: metrics,
 		Lead: func(ctx context.Context, epoch uint64) error {
-			return lead(ctx, st.Fenced(holder, epoch), ob, cfg, clock, log)
+			return lead(ctx, st.Fenced(holder, epoch), ob, cfg, clock, log, jira)
 		}}
 	ob.LeaseUntil = leader.Until
 
@@ -199,7 +214,7 @@ func leaseHolder() string {
 // while no replica led. Every write goes through fst, the store fenced by
 // the lease. It returns nil when ctx ends, else the error that ended it
 // (wrapping store.ErrNotLeader).
-func lead(ctx context.Context, fst *store.Store, ob *outbox.Outbox, cfg config, clock store.Clock, log *slog.Logger) error {
+func lead(ctx context.Context, fst *store.Store, ob *outbox.Outbox, cfg config, clock store.Clock, log *slog.Logger, jira *connect.Jira) error {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	var failed atomic.Pointer[error]
@@ -219,6 +234,12 @@ func lead(ctx context.Context, fst *store.Store, ob *outbox.Outbox, cfg config, 
 	if err != nil {
 		return fmt.Errorf("RELMAN_SWEEP: %w", err)
 	}
+	var jsched *reminders.Scheduler
+	if jira != nil {
+		if jsched, err = reminders.NewScheduler(cfg.JiraSync, cfg.Loc, clock, jira.Sync, log); err != nil {
+			return fmt.Errorf("RELMAN_JIRA_SYNC: %w", err)
+		}
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := ob.Lead(ctx, fst); err != nil {
@@ -226,6 +247,9 @@ func lead(ctx context.Context, fst *store.Store, ob *outbox.Outbox, cfg config, 
 		}
 	})
 	wg.Go(func() { sched.Run(ctx) }) // returns after a running sweep ends
+	if jsched != nil {
+		wg.Go(func() { jsched.Run(ctx) }) // syncs as the term starts, then on the schedule
+	}
 	if fst.CanWake() {
 		wg.Go(func() { watch(ctx, "outbox", fst.WatchOutbox, ob.Notify, log) })
 	}

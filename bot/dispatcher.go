@@ -120,6 +120,22 @@ func (d *Dispatcher) Command(ctx context.Context, req commands.Request) commands
 	return reply
 }
 
+// Run runs cmd, built as a value by a connector (connect), as req: measured,
+// logged and the outbox woken as Command does for a typed command.
+func (d *Dispatcher) Run(ctx context.Context, req commands.Request, cmd commands.Command) commands.Reply {
+	start := time.Now()
+	reply := d.Service.Run(ctx, req, cmd)
+	name := "connector " + req.Via
+	d.Metrics.command(name, reply.OK(), time.Since(start))
+	if d.Log != nil {
+		d.Log.Info("connector command", "actor", req.User, "via", req.Via, "command", commands.Format(cmd), "code", reply.Code, "took", time.Since(start))
+	}
+	if reply.Queued > 0 && d.Outbox != nil {
+		d.Outbox.Notify()
+	}
+	return reply
+}
+
 // commandName is the metric label of a request: "/release move". Only
 // known words are used, so user text cannot blow up label cardinality.
 func commandName(req commands.Request) string {

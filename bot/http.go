@@ -32,6 +32,8 @@ const MaxBody = 256 << 10
 //	GET  /readyz              readiness: 200 "ready", or 503 and why not
 //	GET  /metrics             Prometheus
 //	GET  /calendar/<token>.ics  a calendar feed (when Calendar is set)
+//	POST /hooks/deploy        CI's deploy webhook (when Deploy is set)
+//	POST /hooks/github        GitHub's webhooks (when GitHub is set)
 //
 // Every /slack/* request is verified first — a valid Slack signature over
 // the raw body, no older than five minutes — and answered 401 otherwise,
@@ -49,6 +51,10 @@ type HTTP struct {
 	Ready func(ctx context.Context) error
 	// Calendar, if set, serves the calendar feeds.
 	Calendar *calendar.Feeds
+	// Deploy and GitHub, if set, serve the connectors' webhooks
+	// (connect.Deploy, connect.GitHub): each verifies its own signature,
+	// and answers 404 without its secret.
+	Deploy, GitHub http.Handler
 }
 
 // Handler returns the routes.
@@ -70,6 +76,15 @@ func (h *HTTP) Handler() http.Handler {
 	mux.HandleFunc("GET /readyz", h.readyz)
 	if h.Metrics != nil {
 		mux.Handle("GET /metrics", h.Metrics.Handler())
+	}
+	for path, hook := range map[string]http.Handler{"deploy": h.Deploy, "github": h.GitHub} {
+		if hook != nil {
+			mux.HandleFunc("POST /hooks/"+path, func(w http.ResponseWriter, r *http.Request) {
+				rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+				hook.ServeHTTP(rec, r)
+				h.Metrics.request("hook_"+path, rec.status)
+			})
+		}
 	}
 	if h.Calendar != nil {
 		mux.HandleFunc("GET /calendar/{file}", func(w http.ResponseWriter, r *http.Request) {
@@ -261,4 +276,15 @@ func writeAck(w http.ResponseWriter, ack Ack) int {
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.Write(b)
 	return http.StatusOK
+}
+
+// statusRecorder remembers the status a handler answered, for metrics.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
 }

@@ -46,6 +46,9 @@ type Metrics struct {
 	// decode (acknowledged, not run).
 	lookups           *prometheus.CounterVec
 	socketUndecodable prometheus.Counter
+	// connectorErrors counts failed connector runs (a Jira sync) by
+	// connector.
+	connectorErrors *prometheus.CounterVec
 }
 
 // NewMetrics registers relman's metrics and the Go runtime's.
@@ -82,6 +85,9 @@ func NewMetrics() *Metrics {
 			Name: "relman_outbox_notices_dropped_total",
 			Help: "Queued notices not delivered, by reason: untrue (what they reported no longer held when they fell due) or superseded (a newer notice about the same subject for the same reader was queued).",
 		}, []string{"reason"}),
+		connectorErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "relman_connector_errors_total", Help: "Failed connector runs (a Jira sync that got 401, 403, 404, 429, 5xx, garbage or no answer) by connector.",
+		}, []string{"connector"}),
 		slackErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "relman_slack_api_errors_total", Help: "Slack Web API errors by method and error.",
 		}, []string{"method", "error"}),
@@ -108,7 +114,7 @@ func NewMetrics() *Metrics {
 			Help: "Socket Mode envelopes whose payload could not be decoded: acknowledged so Slack does not resend them, and not run.",
 		}),
 	}
-	m.reg.MustRegister(m.lookups, m.socketUndecodable, m.leading, m.leaderEpoch, m.requests, m.commandLatency, m.outboxDepth, m.outboxDelivered, m.outboxFailures,
+	m.reg.MustRegister(m.lookups, m.socketUndecodable, m.connectorErrors, m.leading, m.leaderEpoch, m.requests, m.commandLatency, m.outboxDepth, m.outboxDelivered, m.outboxFailures,
 		m.outboxParked, m.outboxFound, m.outboxEditsSkipped, m.noticesDropped, m.slackErrors, m.slackAPIErrors, m.pictures, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -262,3 +268,12 @@ func (m *Metrics) Leading(leading bool, epoch uint64) {
 }
 
 func statusLabel(code int) string { return strconv.Itoa(code) }
+
+// ConnectorError counts one failed run of connector ("jira"): the
+// counter relman_connector_errors_total{connector}.
+func (m *Metrics) ConnectorError(connector string) {
+	if m == nil {
+		return
+	}
+	m.connectorErrors.WithLabelValues(connector).Inc()
+}

@@ -15,6 +15,7 @@ var emoji = strings.NewReplacer(
 	":snowflake:", "❄",
 	":handshake:", "⇄",
 	":crystal_ball:", "◇", ":loudspeaker:", "»",
+	":spiral_note_pad:", "☰", ":white_square:", "□", ":ballot_box_with_check:", "☑",
 )
 
 // PlainText renders mrkdwn for a terminal: commands.Plain, the one decoder

@@ -61,6 +61,11 @@ var everyKind = []string{
 	"digest daily 9:00", "digest weekly MON 09:30 <#CREL|releases> payments", "digest daily 17:05 me here",
 	"agenda", "agenda payments auth", "calendar", "calendar payments", "calendar revoke",
 	"timeline", "timeline payments mobile weeks 12", "timeline weeks 8",
+	"link list", "link payments github acme/payments", "link paymnts jira pay new", "unlink payments jira",
+	`check payments@2.3.0 add "security review" owner <@USAM|sam> due +1w before production`, `check payments 2.3.0 add “notes ""v2""” before Test`,
+	"check payments@2.3.0", "check payments@2.3.0 list", "check payments@2.3.0 done #2", "check payments@2.3.0 undo 3",
+	`checklist payments add "release notes" days-before 0 before production owner <@U1>`, `checklist paymnts add "pen test" new`,
+	"checklist payments", "checklist payments remove 2",
 	"freeze list", "freeze remove FZ-3", "freeze payments checkout 2027-12-20 2028-01-03 because holiday trading",
 	"freeze all 2027-12-20 2028-01-03 because “code freeze” preview",
 	"ccb request payments@2.3.0 switch the card processor to Adyen deadline +2d",
@@ -71,6 +76,10 @@ var everyKind = []string{
 	"ccb board default", "ccb board payments show", "ccb board payments members add <@UA> <!subteam^S123|@ccb> <@UB>",
 	"ccb board payments members remove <@UA>", "ccb board payments policy quorum 3 veto <@UA> deadline +2d default reject anonymous",
 	"ccb board default policy any veto none deadline +36h open", "ccb board payments policy majority deadline +1000w",
+	"pipeline payments", "pipeline payments build test staging production", "pipeline paymentz build production new",
+	"stage payments@2.3.0 test on 2027-01-10", "stage payments 2.3.0 test on 2027-01-12 because QA moved anyway",
+	"promote payments@2.3.0 to test", "stage payments@2.3.0 test on 2027-01-12 because QA moved preview", `stage payments@2.3.0 test on 2027-01-12 because "a preview" anyway`, "promote payments 2.3.0 to staging on 2027-01-03 anyway",
+	"depend mobile@5.0 on payments@2.3.0 in test by 2027-01-10",
 }
 
 // corpus is every text the fuzz targets start from: their seeds and the

@@ -19,7 +19,8 @@ const HomeLimit = 20
 // what waits for their answer (external items they own awaiting
 // re-confirmation, needed-by dates in the next week of releases they are
 // release manager of), and the change requests awaiting their vote, as a
-// member or the delegate of one (votesAwaiting). It reads the store and
+// member or the delegate of one (votesAwaiting), and, when there are any,
+// the open checklist items they answer for. It reads the store and
 // changes nothing.
 func (s *Service) Home(ctx context.Context, user string) ([]store.Doc, error) {
 	now := s.Clock.Now()
@@ -29,6 +30,7 @@ func (s *Service) Home(ctx context.Context, user string) ([]store.Doc, error) {
 	var risky []string // lines: the user's releases at risk, with why
 	var waiting []render.PendingItem
 	var votes []awaitedVote
+	var items []render.DueItem
 	err := s.Store.View(ctx, func(tx *store.Tx) error {
 		g, err := tx.Graph()
 		if err != nil {
@@ -76,6 +78,7 @@ func (s *Service) Home(ctx context.Context, user string) ([]store.Doc, error) {
 			return err
 		}
 		votes = votesAwaiting(crs, ds, user, now, today)
+		items = myOpenItems(g, user)
 		return nil
 	})
 	if err != nil {
@@ -133,12 +136,57 @@ func (s *Service) Home(ctx context.Context, user string) ([]store.Doc, error) {
 		ballot.More(len(votes)-len(shown), "`/ccb list open`")
 		ballot.Context("Vote with the Approve, Reject and Abstain buttons on each CR's message in its channel; `/ccb show CR-N` shows where it is.")
 	}
-	return []store.Doc{
+	docs := []store.Doc{
 		section("Your releases", "You own no planned release and hold no role on one. `/release add` registers one.", mine),
 		atRisk.Build(),
 		answer.Build(),
 		ballot.Build(),
-	}, nil
+	}
+	if len(items) > 0 {
+		docs = append(docs, checklistHome(items, today))
+	}
+	return docs, nil
+}
+
+// myOpenItems returns the open checklist items of planned releases that
+// user answers for: those with a due date first, by date.
+func myOpenItems(g *store.Graph, user string) []render.DueItem {
+	var out []render.DueItem
+	for _, r := range g.Releases() {
+		if r.Status != store.Planned {
+			continue
+		}
+		for i := range r.Checklist {
+			if it := &r.Checklist[i]; !it.Done && it.Answerer(r) == user {
+				out = append(out, render.DueItem{Release: r, Item: it})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b render.DueItem) int {
+		if az, bz := a.Item.Due.IsZero(), b.Item.Due.IsZero(); az != bz {
+			if az {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Or(a.Item.Due.Sub(b.Item.Due), cmp.Compare(a.Release.Key(), b.Release.Key()), cmp.Compare(a.Item.N, b.Item.N))
+	})
+	return out
+}
+
+// checklistHome is the App Home section of the user's open checklist
+// items; it is shown only when there are some.
+func checklistHome(items []render.DueItem, today store.Date) store.Doc {
+	b := render.NewDoc("Your checklist items")
+	shown := items[:min(len(items), HomeLimit)]
+	lines := make([]string, len(shown))
+	for i, d := range shown {
+		lines[i] = render.DueItemLine(d.Item, d.Release, today)
+	}
+	b.Lines(lines)
+	b.More(len(items)-len(shown), "`/release check &lt;release&gt;`")
+	b.Context("`/release check &lt;release&gt; done &lt;N&gt;` ticks one off.")
+	return b.Build()
 }
 
 // byDate orders releases by target, then key.

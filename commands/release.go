@@ -117,9 +117,16 @@ func (c *addCmd) run(x *Exec) (store.Doc, error) {
 		if over != nil {
 			action = "release.add.freeze-override"
 		}
-		if _, err := x.ensureProduct(tx, c.ref.Product, c.isNew); err != nil {
+		p, err := x.ensureProduct(tx, c.ref.Product, c.isNew)
+		if err != nil {
 			return err
 		}
+		r.Stages = store.StagesFor(store.PipelineOf(p))
+		t, err := tx.ChecklistTemplate(c.ref.Product)
+		if err != nil {
+			return err
+		}
+		r.CopyTemplate(t, x.req.User, x.now)
 		if err := tx.PutRelease(action, r); err != nil {
 			return err
 		}
@@ -141,6 +148,9 @@ func (c *addCmd) run(x *Exec) (store.Doc, error) {
 	b.Section(msg)
 	if over != nil {
 		b.Section(overrideText(over))
+	}
+	if n := len(r.Checklist); n > 0 {
+		b.Section(fmt.Sprintf(":spiral_note_pad: Its checklist starts with the %s from the %s template — `/release check %s`.", render.Plural(n, "item"), r.Product, r.Ref))
 	}
 	b.Context(fmt.Sprintf("Next: `/release depend %s on &lt;release&gt;` to record what it needs.", r.Ref))
 	return b.Build(), nil

@@ -112,14 +112,27 @@ func (c *moveCmd) run(x *Exec) (store.Doc, error) {
 	var r *store.Release
 	var old store.Date
 	var rep moveReport
+	added := false // a connector added the release it lacked
 	err := x.update(func(tx *store.Tx) error {
-		rep = moveReport{}
+		rep, added, x.unchanged = moveReport{}, false, false
+		if err := x.firstDelivery(tx); err != nil {
+			return err
+		}
 		var err error
-		if r, err = loadRelease(tx, c.ref); err != nil {
+		if r, err = loadRelease(tx, c.ref); store.ErrorCode(err) == store.ENotFound && x.connector() {
+			// GitHub's milestone or Jira's version is new: add it.
+			r, _, err = x.connectorAdd(tx, c.ref, c.date, false)
+			added = err == nil
+			return err
+		} else if err != nil {
 			return err
 		}
 		if err := x.mayManage(tx, r, "move"); err != nil {
 			return err
+		}
+		if x.connector() && (r.Status != store.Planned || c.date == r.Target) {
+			x.unchanged = true // shipped or cancelled, or on that date already
+			return nil
 		}
 		if err := requirePlanned(r, "moved"); err != nil {
 			return err
@@ -134,7 +147,7 @@ func (c *moveCmd) run(x *Exec) (store.Doc, error) {
 		if c.date.After(old) && c.reason == "" {
 			return store.WithField(invalid("moving %s later (from %s to %s) needs a reason: add \"because <reason>\"", r.Ref, old.Pretty(), c.date.Pretty()), "reason")
 		}
-		if rep.freeze, err = frozen(tx, x, r.Product, c.date, c.anyway); err != nil {
+		if rep.freeze, err = frozen(tx, x, r.Product, c.date, c.anyway && !x.connector()); err != nil {
 			return err
 		}
 		action := "release.move"
@@ -198,6 +211,14 @@ func (c *moveCmd) run(x *Exec) (store.Doc, error) {
 		return store.Doc{}, err
 	}
 	b := render.NewDoc("")
+	switch {
+	case added:
+		b.Section(fmt.Sprintf(":white_check_mark: Added %s, target %s; posted in %s.", render.Bold(r.Ref), render.When(r.Target, x.today), render.ChannelRef(r.Channel)))
+		return b.Build(), nil
+	case x.unchanged:
+		b.Section(fmt.Sprintf("%s is %s, target %s: nothing to change.", render.Bold(r.Ref), r.Status, r.Target.Pretty()))
+		return b.Build(), nil
+	}
 	b.Section(fmt.Sprintf(":white_check_mark: Moved %s from %s to %s; posted in %s.", render.Bold(r.Ref), old.Pretty(), render.When(r.Target, x.today), render.ChannelRef(r.Channel)))
 	for _, l := range rep.lines(x, nil, r) {
 		b.Section(l)
@@ -241,7 +262,7 @@ func (rep *moveReport) lines(x *Exec, g *store.Graph, r *store.Release) []string
 				who += " (owner " + render.Mention(cr.Owner) + ")"
 			}
 		}
-		line := fmt.Sprintf("• %s needs it by %s — %s", who, ch.After.NeededBy.Pretty(), render.EdgeStateText(ch.After, x.today))
+		line := fmt.Sprintf("• %s needs it%s by %s — %s", who, render.InStage(ch.After.Stage), ch.After.NeededBy.Pretty(), render.EdgeStateText(ch.After, x.today))
 		switch {
 		case ch.After.WorseThan(ch.Before):
 			if ch.Before.Slipped {

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"strings"
 
 	"relman/commands/render"
 	"relman/store"
@@ -11,6 +12,7 @@ type shipCmd struct {
 	ref    store.Ref
 	date   store.Date
 	anyway bool // the user confirmed a ship date before the release was added
+	add    bool // a connector adds the release when missing (PublishRelease)
 }
 
 func parseShip(p *parser) (Command, error) {
@@ -33,13 +35,28 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 		return store.Doc{}, invalid("%s is in the future; ship a release on or after the day it ships", c.date.Pretty())
 	}
 	var r *store.Release
+	var reached []string // the stages shipping reached with production
 	err := x.update(func(tx *store.Tx) error {
+		reached, x.unchanged = nil, false
+		if err := x.firstDelivery(tx); err != nil {
+			return err
+		}
 		var err error
-		if r, err = loadRelease(tx, c.ref); err != nil {
+		if r, err = loadRelease(tx, c.ref); store.ErrorCode(err) == store.ENotFound && c.add && x.connector() {
+			// Published on GitHub or released in Jira before relman knew
+			// of it: it happened, so it is added, freeze or not.
+			if r, _, err = x.connectorAdd(tx, c.ref, c.date, true); err != nil {
+				return err
+			}
+		} else if err != nil {
 			return err
 		}
 		if err := x.mayShip(tx, r); err != nil {
 			return err
+		}
+		if x.connector() && r.Status == store.Shipped {
+			x.unchanged = true
+			return nil
 		}
 		if err := requirePlanned(r, "shipped"); err != nil {
 			return err
@@ -47,9 +64,28 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 		if added := store.DateOf(r.CreatedAt, x.zone()); c.date.Before(added) && !c.anyway {
 			return invalid("%s is before %s was added (%s); if it really shipped then, end the command with \"anyway\"", c.date.Pretty(), r.Ref, added.Pretty())
 		}
+		open, err := tx.OpenChecklistBefore(r.Ref, store.Production)
+		if err != nil {
+			return err
+		}
+		if len(open) > 0 && !c.anyway && !x.connector() { // a connector reports what happened
+			return store.Errorf(store.EConflict, "%s has %s open that must be done before %s: %s. Tick off each with /release check %s done %d, or end the command with \"anyway\" to ship without them",
+				r.Ref, render.Plural(len(open), "checklist item"), store.Production, strings.Join(render.OpenItemNames(open), "; "), r.Ref, open[0].N)
+		}
 		r.Status, r.ShippedOn = store.Shipped, c.date
-		r.History = append(r.History, store.HistoryEntry{Kind: store.HistoryShipped, From: r.Target, To: c.date, By: x.req.User, At: x.now})
-		if err := tx.PutRelease("release.ship", r); err != nil {
+		h := store.HistoryEntry{Kind: store.HistoryShipped, From: r.Target, To: c.date, By: x.req.User, At: x.now, Reason: x.req.Note}
+		// Shipping reaches every stage; a release that records none (the
+		// default pipeline, nothing planned) reads as having reached them.
+		if r.Stages != nil {
+			reached = r.ReachAll(c.date, x.req.User)
+			h.Stages = reached
+		}
+		action := "release.ship"
+		if len(open) > 0 {
+			h.Open, action = render.OpenItemNames(open), "release.ship.checklist-override"
+		}
+		r.History = append(r.History, h)
+		if err := tx.PutRelease(action, r); err != nil {
 			return err
 		}
 		g, err := tx.Graph()
@@ -57,9 +93,26 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 			return err
 		}
 		b := render.NewDoc("")
-		b.Section(fmt.Sprintf(":rocket: %s shipped %s on %s (%s)", render.Mention(x.req.User), render.Bold(r.Ref), c.date.Pretty(), shipTiming(r)))
+		b.Section(fmt.Sprintf(":rocket: %s shipped %s on %s (%s)%s", render.Mention(x.req.User), render.Bold(r.Ref), c.date.Pretty(), shipTiming(r), skippedText(reached)))
+		if len(open) > 0 && x.connector() {
+			b.Section(fmt.Sprintf(":warning: Deployed with %s: %s", render.Plural(len(open), "open item"), render.Escape(strings.Join(render.OpenItemNames(open), "; "))))
+		} else if len(open) > 0 {
+			b.Section(fmt.Sprintf(":warning: Shipped with %s open, by %s's override: %s", render.Plural(len(open), "checklist item"), render.Mention(x.req.User), render.Escape(strings.Join(render.OpenItemNames(open), "; "))))
+		}
 		if lines := dependentLines(g, r, x.today, "Delivered for:"); lines != nil {
 			b.Lines(lines)
+		}
+		if x.connector() {
+			if x.req.Note != "" {
+				b.Context(render.Escape(x.req.Note))
+			}
+			f, err := tx.FreezeOn(r.Product, c.date)
+			if err != nil {
+				return err
+			}
+			if f != nil {
+				b.Section(realityFreeze(f))
+			}
 		}
 		return x.announce(tx, r, b.Build())
 	})
@@ -67,7 +120,15 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 		return store.Doc{}, err
 	}
 	b := render.NewDoc("")
-	b.Section(fmt.Sprintf(":white_check_mark: %s is shipped (%s); posted in %s.", render.Bold(r.Ref), shipTiming(r), render.ChannelRef(r.Channel)))
+	if x.unchanged {
+		b.Section(fmt.Sprintf("%s shipped on %s already: nothing to change.", render.Bold(r.Ref), r.ShippedOn.Pretty()))
+		return b.Build(), nil
+	}
+	msg := fmt.Sprintf(":white_check_mark: %s is shipped (%s)%s; posted in %s.", render.Bold(r.Ref), shipTiming(r), skippedText(reached), render.ChannelRef(r.Channel))
+	if h := r.History[len(r.History)-1]; len(h.Open) > 0 {
+		msg += fmt.Sprintf(" You went ahead with %s open; its history records it.", render.Plural(len(h.Open), "checklist item"))
+	}
+	b.Section(msg)
 	return b.Build(), nil
 }
 
@@ -85,7 +146,7 @@ func dependentLines(g *store.Graph, r *store.Release, today store.Date, head str
 			continue
 		}
 		if e, ok := g.EdgeState(d, today); ok {
-			lines = append(lines, fmt.Sprintf("• %s (owner %s) needs it by %s — %s", render.Bold(d.Consumer), render.Mention(cr.Owner), e.NeededBy.Pretty(), render.EdgeStateText(e, today)))
+			lines = append(lines, fmt.Sprintf("• %s (owner %s) needs it%s by %s — %s", render.Bold(d.Consumer), render.Mention(cr.Owner), render.InStage(d.Stage), e.NeededBy.Pretty(), render.EdgeStateText(e, today)))
 		}
 	}
 	if n == 0 {

@@ -38,6 +38,17 @@ type Request struct {
 	// Via is the transport the command came through (store.ViaSlack,
 	// store.ViaConsole, a connector's name), recorded in the audit log.
 	Via string
+	// Note, from a connector, is what it saw that made it run the
+	// command ("release v4.2.0 published"): the history entry's reason
+	// when the command gives none.
+	Note string
+	// Delivery, from a connector, identifies the webhook delivery: a
+	// command is applied once per delivery, in its own transaction
+	// (IsDelivered tells a repeat).
+	Delivery string
+	// Also, from a connector, records what it saw (a Jira version) in the
+	// command's transaction, after the command succeeded there.
+	Also func(tx *store.Tx) error
 }
 
 // Reply is what the invoker sees privately. Messages for others were
@@ -58,6 +69,9 @@ type Reply struct {
 	// Modal, when set, asks a transport that can to open this form instead
 	// of showing Doc (for example "release.add" for a bare /release add).
 	Modal string
+	// Unchanged says a connector's command found nothing to change (the
+	// release already shipped, already on that date).
+	Unchanged bool
 }
 
 // OK reports whether the command succeeded.
@@ -81,6 +95,9 @@ type Service struct {
 	// transaction (reminders.DueAfterCommand). A command that changes
 	// dates fails while it is nil.
 	Alerts AlertCheck
+	// Linked, when set, is told of a link made by /release link after it
+	// is committed (a new Jira link is synced at once).
+	Linked func(store.Link)
 }
 
 // Exec is the context of one executing command.
@@ -92,6 +109,8 @@ type Exec struct {
 	today  store.Date
 	queued int
 	newsIn []string // the channels this command posted its news in
+	// unchanged: the command, run by a connector, found nothing to do.
+	unchanged bool
 	// rehearse makes update roll back what fn did even when it succeeds
 	// (store.Rehearse): a preview runs the very code of a change and
 	// keeps nothing.
@@ -108,9 +127,23 @@ func (x *Exec) zone() *time.Location {
 
 func (x *Exec) admin() bool { return slices.Contains(x.s.Admins, x.req.User) }
 
+// connector reports whether a connector (GitHub, Jira, CI) runs the
+// command: it has the rights of the release manager of the product it
+// acts on (SPEC §8).
+func (x *Exec) connector() bool { return store.IsConnector(x.req.User) }
+
 func (x *Exec) update(fn func(tx *store.Tx) error) error {
 	if x.rehearse {
 		return x.s.Store.Rehearse(x.ctx, x.req.User, x.now, fn)
+	}
+	if x.req.Also != nil {
+		inner := fn
+		fn = func(tx *store.Tx) error {
+			if err := inner(tx); err != nil {
+				return err
+			}
+			return x.req.Also(tx)
+		}
 	}
 	return x.s.Store.Update(store.WithVia(x.ctx, x.req.Via), x.req.User, x.now, fn)
 }

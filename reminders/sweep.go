@@ -44,10 +44,11 @@ const LedgerHorizon = 180 * 24 * time.Hour
 
 // Checks are the due-checks the sweep runs: every kind of edge alert
 // (slips, overdue needed-by dates, cancelled providers, recoveries,
-// upcoming needed-by dates), the re-confirm requests of external items,
+// upcoming needed-by dates), the reminders of checklist items due soon or
+// overdue, the re-confirm requests of external items,
 // the digests whose time has come, the reminders to vote on change
 // requests, and the change requests whose deadline passed undecided.
-var Checks = []Check{EdgeAlerts, Reconfirms, Digests, VoteNags, CRDeadlines}
+var Checks = []Check{EdgeAlerts, ChecklistAlerts, Reconfirms, Digests, VoteNags, CRDeadlines}
 
 // Run sweeps as of now and returns how many alerts it queued. It has the
 // shape of a Job.

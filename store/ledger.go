@@ -25,7 +25,17 @@ const (
 	KindUpcoming  = "upcoming"  // a needed-by date is N days away, not yet met
 	KindReconfirm = "reconfirm" // an external item was not confirmed for a while
 	KindDigest    = "digest"    // a subscription's scheduled digest
+	// KindChecklist: a release's checklist item is due in N days, or
+	// overdue ("0d" after its due date).
+	KindChecklist = "checklist"
 )
+
+// ChecklistKey names the reminder about item n of release ref, due on due,
+// sent daysBefore days ahead of it (7 and 1), or, for daysBefore 0, that
+// it is overdue. A new due date makes new reminders.
+func ChecklistKey(ref Ref, n int, due Date, daysBefore int) string {
+	return ledgerKey(KindChecklist, ref.Key()+"#"+strconv.Itoa(n), due.String(), strconv.Itoa(daysBefore)+"d")
+}
 
 // SlipKey names the slip alert for dep when its provider is due on
 // providerDate, after neededBy (the edge's needed-by date, or the

@@ -12,7 +12,7 @@ import (
 
 // SchemaVersion is the layout of the data this build writes. New migrates
 // older data up to it and refuses newer.
-const SchemaVersion = 7
+const SchemaVersion = 8
 
 var (
 	bucketMeta      = []byte("meta")
@@ -41,6 +41,12 @@ var schemaBuckets = map[int][][]byte{
 	5: {bucketBoards, bucketCRs, bucketDelegations},                // CCB: kept apart from the release graph
 	6: {bucketEvents},                                              // Slack events received, shared by replicas
 	7: {bucketFreezes, bucketCalendars, bucketAsks, bucketChanges}, // freeze windows; calendar feeds; forms open on any replica; what each generation changed
+	// 8: products' checklist templates; stages, without a bucket (a
+	// product's pipeline and a release's stages are fields of their
+	// records, absent from older ones: the default pipeline, nothing
+	// planned; a shipped release reached every stage); and the
+	// connectors: links, webhook deliveries applied, Jira versions seen.
+	8: {bucketChecklists, bucketLinks, bucketDeliveries, bucketJiraVersions},
 }
 
 // Store is relman's database, kept in a KV.

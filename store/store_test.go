@@ -94,7 +94,7 @@ func schemaBytes(v uint32) []byte {
 	return binary.BigEndian.AppendUint32(nil, v)
 }
 
-var allBuckets = []string{"meta", "products", "releases", "externals", "dependencies", "audit", "outbox", "posted", "ledger", "parked"}
+var allBuckets = []string{"meta", "products", "releases", "externals", "dependencies", "audit", "outbox", "posted", "ledger", "parked", "checklists"}
 
 // fixture is a small but complete data set: every field of every record is
 // set, so that a lossy encoding shows.

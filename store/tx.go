@@ -166,7 +166,10 @@ func (tx *Tx) ReleasesOf(product string) ([]Release, error) {
 }
 
 // PutRelease stores r, auditing it under action.
+// Checklist items whose due date follows a stage's date are brought up to
+// date first.
 func (tx *Tx) PutRelease(action string, r *Release) error {
+	r.followChecklist()
 	return tx.put(bucketReleases, r.Key(), action, r)
 }
 

@@ -111,6 +111,7 @@ var digestSections = []digestSection{
 		limit: 10, build: (*digestData).slips,
 	},
 	unansweredSection,
+	checklistSection,
 	{
 		title: func(*digestData) string { return ":ballot_box_with_ballot: CRs awaiting votes" },
 		none:  func(*digestData) string { return "no CR awaiting votes" },
