@@ -97,14 +97,25 @@ func (r *Release) StageDate(stage string) Date { return r.Target }
 // stage's planned date (Follow) from r's dates as they are now. PutRelease
 // calls it, so a move or a re-planned stage moves those due dates in the
 // same write.
+//
+// The items are copied before one changes: r may be a copy of a release
+// the cached Graph shares, whose items must not change under it.
 func (r *Release) followChecklist() {
+	copied := false
 	for i := range r.Checklist {
 		it := &r.Checklist[i]
-		if it.Follow && !it.Done {
-			if d := r.StageDate(it.Before); !d.IsZero() {
-				it.Due = d.AddDays(-it.DaysBefore)
-			}
+		if !it.Follow || it.Done {
+			continue
 		}
+		d := r.StageDate(it.Before)
+		if d.IsZero() || it.Due == d.AddDays(-it.DaysBefore) {
+			continue
+		}
+		if !copied {
+			r.Checklist, copied = slices.Clone(r.Checklist), true
+			it = &r.Checklist[i]
+		}
+		it.Due = d.AddDays(-it.DaysBefore)
 	}
 }
 

@@ -138,3 +138,28 @@ func TestOpenChecklistBefore(t *testing.T) {
 		return nil
 	})
 }
+
+// TestChecklistSent: the ledger key the sweep looks up without a string
+// is ChecklistKey's.
+func TestChecklistSent(t *testing.T) {
+	s := MustOpen(t, filepath.Join(t.TempDir(), "relman.db"))
+	defer MustClose(t, s)
+	ref := MustRef(t, "payments@2.3.0")
+	due := MustDate(t, "2027-01-13")
+	if got, want := store.ChecklistKey(ref, 3, due, 7), "checklist payments@2.3.0#3 2027-01-13 7d"; got != want {
+		t.Errorf("ChecklistKey = %q; want %q", got, want)
+	}
+	MustUpdate(t, s, "relman", t0, func(tx *store.Tx) error {
+		_, err := tx.MarkSent(store.ChecklistKey(ref, 3, due, 7))
+		return err
+	})
+	MustView(t, s, func(tx *store.Tx) error {
+		if !tx.ChecklistSent(ref, 3, due, 7) {
+			t.Errorf("ChecklistSent(#3, 7d) = false after MarkSent; want true")
+		}
+		if tx.ChecklistSent(ref, 3, due, 1) || tx.ChecklistSent(ref, 4, due, 7) || tx.ChecklistSent(ref, 3, due.AddDays(1), 7) {
+			t.Errorf("ChecklistSent of another reminder = true; want false")
+		}
+		return nil
+	})
+}
