@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"relman/bot/slackfake"
+	"relman/store"
 	"relman/store/boltdb"
 	"relman/store/postgres/pgtest"
 )
@@ -247,7 +248,7 @@ func TestRunCheck(t *testing.T) {
 		if err := run(t.Context(), []string{"check"}, getenv(map[string]string{"RELMAN_DB": db}), nil, &out, io.Discard); err != nil {
 			t.Fatalf("relman check on a healthy file = %v\n%s", err, out.String())
 		}
-		for _, want := range []string{db + ": bbolt file of", "schema 8", "releases", "ok: "} {
+		for _, want := range []string{db + ": bbolt file of", fmt.Sprintf("schema %d", store.SchemaVersion), "releases", "ok: "} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("relman check printed:\n%s\nwant %q", out.String(), want)
 			}
@@ -296,7 +297,7 @@ func TestRunCheckOnPostgres(t *testing.T) {
 	if err := run(t.Context(), []string{"check"}, env, nil, &out, io.Discard); err != nil {
 		t.Fatalf("relman check on PostgreSQL = %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"schema 8", "releases", "row counts match"} {
+	for _, want := range []string{fmt.Sprintf("schema %d", store.SchemaVersion), "releases", "row counts match"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("relman check printed:\n%s\nwant %q", out.String(), want)
 		}

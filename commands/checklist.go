@@ -140,7 +140,33 @@ func (p *parser) stage() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return strings.ToLower(w), nil
+	return store.NormalizeStage(w)
+}
+
+// checklistGate is the check of a release reaching stage against its
+// checklist: the open items that must be done before it, and a conflict
+// error naming them unless anyway, when the caller goes ahead and records
+// them (HistoryEntry.Open). Ship and promote share it.
+func checklistGate(tx *store.Tx, r *store.Release, stage string, anyway bool) ([]store.ChecklistItem, error) {
+	open, err := tx.OpenChecklistBefore(r.Ref, stage)
+	if err != nil || len(open) == 0 || anyway {
+		return open, err
+	}
+	verb := "ship"
+	if stage != store.Production {
+		verb = "promote"
+	}
+	return nil, store.Errorf(store.EConflict, "%s has %s open that must be done before %s: %s. Tick off each with /release check %s done %d, or end the command with \"anyway\" to %s without them",
+		r.Ref, render.Plural(len(open), "checklist item"), stage, strings.Join(render.OpenItemNames(open), "; "), r.Ref, open[0].N, verb)
+}
+
+// overrideNote is the line of a ship's or promotion's news that says who
+// went ahead with items open; "" when none were.
+func overrideNote(open []store.ChecklistItem, user string) string {
+	if len(open) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(":warning: Went ahead with %s open, by %s's override: %s", render.Plural(len(open), "checklist item"), render.Mention(user), render.Escape(strings.Join(render.OpenItemNames(open), "; ")))
 }
 
 func (c *checkCmd) run(x *Exec) (store.Doc, error) {
@@ -203,8 +229,10 @@ func (c *checkCmd) add(x *Exec, tx *store.Tx, r *store.Release, it *store.Checkl
 	if err := requirePlanned(r, "given new checklist items"); err != nil {
 		return err
 	}
-	if err := knownStage(tx, r.Product, c.before); err != nil {
-		return err
+	if c.before != "" {
+		if err := r.CheckStage(c.before); err != nil {
+			return err
+		}
 	}
 	*it = *r.AddChecklistItem(store.ChecklistItem{Text: c.text, Owner: c.owner, Due: c.due, Before: c.before, AddedBy: x.req.User, AddedAt: x.now})
 	return tx.PutRelease("checklist.add", r)

@@ -19,6 +19,7 @@ type dependCmd struct {
 	owner    string     // the external item's owner
 	by       store.Date // needed-by; zero: the consumer's target
 	byTarget bool       // "by target": the needed-by date follows the consumer's target again
+	stage    string     // "in <stage>": the provider's stage it is needed in ("production": shipped)
 }
 
 func parseDepend(p *parser) (Command, error) {
@@ -49,6 +50,17 @@ func parseDepend(p *parser) (Command, error) {
 			if p.keyword("target") {
 				c.byTarget = true
 			} else if c.by, err = p.date("the needed-by date (or \"target\")"); err != nil {
+				return nil, err
+			}
+		case c.external == "" && p.keyword("in"):
+			if c.stage != "" {
+				return nil, repeated("in")
+			}
+			w, err := p.word("the provider's stage (like test)")
+			if err != nil {
+				return nil, err
+			}
+			if c.stage, err = store.NormalizeStage(w); err != nil {
 				return nil, err
 			}
 		case c.external != "" && p.keyword("due"):
@@ -98,7 +110,10 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 			return invalid("%s is after %s's own target, %s: a release can't need something after it ships. Leave out \"by\", or pick a date on or before %s",
 				c.by.Pretty(), consumer.Ref, consumer.Target.Pretty(), consumer.Target.Pretty())
 		}
-		d := &store.Dependency{Consumer: c.consumer, Provider: c.provider, NeededBy: c.by, CreatedAt: x.now, CreatedBy: x.req.User}
+		d := &store.Dependency{Consumer: c.consumer, Provider: c.provider, NeededBy: c.by, Stage: c.stage, CreatedAt: x.now, CreatedBy: x.req.User}
+		if d.Stage == store.Production { // needed shipped: no stage of its own
+			d.Stage = ""
+		}
 		// The graph is loaded once: for a release it is read before the new
 		// edge is written (the cycle check needs it then, and the edge's
 		// state depends only on its two ends); for an external item, after
@@ -115,6 +130,11 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 				return err
 			}
 			c.provider, d.Provider = provider.Ref, provider.Ref
+			if c.stage != "" {
+				if err := provider.CheckStage(c.stage); err != nil {
+					return err
+				}
+			}
 			if provider.Status == store.Cancelled {
 				return store.Errorf(store.EConflict, "%s was cancelled, so nothing can depend on it; depend on the release that replaces it", provider.Ref)
 			}
@@ -135,10 +155,20 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 			if c.by.IsZero() && !c.byTarget {
 				d.NeededBy = old.NeededBy
 			}
-			if old.NeededBy == d.NeededBy {
-				return store.Errorf(store.EConflict, "%s already depends on %s, needed by %s; nothing changed (a new needed-by date: \"by <date>\"; back to its target: \"by target\")", c.consumer, c.providerLabel(), neededByWords(old.NeededBy))
+			if c.stage == "" {
+				d.Stage = old.Stage
 			}
-			changed = fmt.Sprintf("needed by %s, was %s", neededByWords(d.NeededBy), neededByWords(old.NeededBy))
+			if old.NeededBy == d.NeededBy && old.Stage == d.Stage {
+				return store.Errorf(store.EConflict, "%s already depends on %s%s, needed by %s; nothing changed (a new needed-by date: \"by <date>\"; back to its target: \"by target\")", c.consumer, c.providerLabel(), render.InStage(old.Stage), neededByWords(old.NeededBy))
+			}
+			var what []string
+			if old.NeededBy != d.NeededBy {
+				what = append(what, fmt.Sprintf("needed by %s, was %s", neededByWords(d.NeededBy), neededByWords(old.NeededBy)))
+			}
+			if old.Stage != d.Stage {
+				what = append(what, fmt.Sprintf("needed in %s, was %s", stageWords(d.Stage), stageWords(old.Stage)))
+			}
+			changed = strings.Join(what, "; ")
 			if old.Handshake != "" && d.NeededBy.IsZero() {
 				changed += map[store.Handshake]string{
 					store.HandshakeRequested: "; the request to its provider is withdrawn",
@@ -194,7 +224,7 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 	if updated {
 		verb = "Updated"
 	}
-	b.Section(fmt.Sprintf(":white_check_mark: %s: %s depends on %s, needed by %s, %s — %s.", verb, render.Bold(c.consumer), c.providerText(), edge.NeededBy.Pretty(), render.ProviderDue(edge), render.EdgeStateText(edge, x.today)))
+	b.Section(fmt.Sprintf(":white_check_mark: %s: %s depends on %s%s, needed by %s, %s — %s.", verb, render.Bold(c.consumer), c.providerText(), render.InStage(edge.Stage), edge.NeededBy.Pretty(), render.ProviderDue(edge), render.EdgeStateText(edge, x.today)))
 	if changed != "" {
 		b.Section("Changed: " + changed + ".")
 	}
@@ -202,6 +232,15 @@ func (c *dependCmd) run(x *Exec) (store.Doc, error) {
 		b.Section(fmt.Sprintf(":handshake: Asked %s to commit to %s.", render.AndList(mentionList(asked)), edge.NeededBy.Pretty()))
 	}
 	return b.Build(), nil
+}
+
+// stageWords names the stage a dependency is needed in: production for
+// none.
+func stageWords(stage string) string {
+	if stage == "" {
+		return store.Production
+	}
+	return stage
 }
 
 // neededByWords says a dependency's needed-by date: its own, or the

@@ -193,6 +193,9 @@ func (c *dependCmd) format() string {
 	if c.owner != "" {
 		l.add("owner", userText(c.owner))
 	}
+	if c.stage != "" {
+		l.add("in", c.stage)
+	}
 	l.date("by", c.by)
 	if c.byTarget {
 		l.add("by", "target")

@@ -75,6 +75,10 @@ var everyKind = []string{
 	"ccb board default", "ccb board payments show", "ccb board payments members add <@UA> <!subteam^S123|@ccb> <@UB>",
 	"ccb board payments members remove <@UA>", "ccb board payments policy quorum 3 veto <@UA> deadline +2d default reject anonymous",
 	"ccb board default policy any veto none deadline +36h open", "ccb board payments policy majority deadline +1000w",
+	"pipeline payments", "pipeline payments build test staging production", "pipeline paymentz build production new",
+	"stage payments@2.3.0 test on 2027-01-10", "stage payments 2.3.0 test on 2027-01-12 because QA moved anyway",
+	"promote payments@2.3.0 to test", "promote payments 2.3.0 to staging on 2027-01-03 anyway",
+	"depend mobile@5.0 on payments@2.3.0 in test by 2027-01-10",
 }
 
 // corpus is every text the fuzz targets start from: their seeds and the

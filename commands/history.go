@@ -15,7 +15,7 @@ func (x *Exec) recordDependency(tx *store.Tx, consumer *store.Release, d *store.
 		}
 	}
 	if kind == "dependency added" {
-		h.To = d.NeededBy
+		h.To, h.Stage = d.NeededBy, d.Stage
 	}
 	consumer.History = append(consumer.History, h)
 	return tx.PutRelease("release.history", consumer)

@@ -22,7 +22,7 @@ type parser struct {
 
 // keywords never name a version, so "show payments on" is a missing version,
 // not version "on".
-var keywords = map[string]bool{"on": true, "by": true, "because": true, "due": true, "owner": true, "channel": true, "external": true}
+var keywords = map[string]bool{"on": true, "by": true, "because": true, "due": true, "owner": true, "channel": true, "external": true, "in": true, "to": true}
 
 func invalid(format string, args ...any) error { return store.Errorf(store.EInvalid, format, args...) }
 

@@ -178,3 +178,36 @@ func (x *Exec) mayAudit(tx *store.Tx, f store.AuditFilter) error {
 	}
 	return store.Errorf(store.EForbidden, "only an admin can read the whole audit log: name a release or product you manage, or `/release audit @you` for your own changes")
 }
+
+// mayPipeline fails with a forbidden error unless the user may set p's
+// pipeline: admins and p's release managers, or, while it has none, the
+// owners of its planned releases.
+func (x *Exec) mayPipeline(tx *store.Tx, p *store.Product) error {
+	rms := p.Roles.Get(store.ReleaseManager)
+	if x.admin() || slices.Contains(rms, x.req.User) {
+		return nil
+	}
+	if len(rms) > 0 {
+		return store.Errorf(store.EForbidden, "only %s (release manager of %s) or an admin can set its pipeline", render.Mentions(rms), p.Name)
+	}
+	rs, err := tx.ReleasesOf(p.Name)
+	if err != nil {
+		return err
+	}
+	var owners []string
+	for _, r := range rs {
+		if r.Status != store.Planned {
+			continue
+		}
+		if r.Owner == x.req.User {
+			return nil
+		}
+		if !slices.Contains(owners, r.Owner) {
+			owners = append(owners, r.Owner)
+		}
+	}
+	if len(owners) == 0 {
+		return store.Errorf(store.EForbidden, "%s has no release manager and no planned release, so only an admin can set its pipeline (or set a release manager with /release role %s release-manager @user)", p.Name, p.Name)
+	}
+	return store.Errorf(store.EForbidden, "while %s has no release manager, only the owners of its planned releases (%s) or an admin can set its pipeline", p.Name, render.Mentions(owners))
+}

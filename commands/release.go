@@ -117,9 +117,11 @@ func (c *addCmd) run(x *Exec) (store.Doc, error) {
 		if over != nil {
 			action = "release.add.freeze-override"
 		}
-		if _, err := x.ensureProduct(tx, c.ref.Product, c.isNew); err != nil {
+		p, err := x.ensureProduct(tx, c.ref.Product, c.isNew)
+		if err != nil {
 			return err
 		}
+		r.Stages = store.StagesFor(store.PipelineOf(p))
 		t, err := tx.ChecklistTemplate(c.ref.Product)
 		if err != nil {
 			return err

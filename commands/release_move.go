@@ -241,7 +241,7 @@ func (rep *moveReport) lines(x *Exec, g *store.Graph, r *store.Release) []string
 				who += " (owner " + render.Mention(cr.Owner) + ")"
 			}
 		}
-		line := fmt.Sprintf("• %s needs it by %s — %s", who, ch.After.NeededBy.Pretty(), render.EdgeStateText(ch.After, x.today))
+		line := fmt.Sprintf("• %s needs it%s by %s — %s", who, render.InStage(ch.After.Stage), ch.After.NeededBy.Pretty(), render.EdgeStateText(ch.After, x.today))
 		switch {
 		case ch.After.WorseThan(ch.Before):
 			if ch.Before.Slipped {

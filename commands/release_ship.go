@@ -2,14 +2,10 @@ package commands
 
 import (
 	"fmt"
-	"strings"
 
 	"relman/commands/render"
 	"relman/store"
 )
-
-// production is the last stage of every pipeline: reaching it is shipping.
-const production = "production"
 
 type shipCmd struct {
 	ref    store.Ref
@@ -37,7 +33,9 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 		return store.Doc{}, invalid("%s is in the future; ship a release on or after the day it ships", c.date.Pretty())
 	}
 	var r *store.Release
+	var reached []string // the stages shipping reached with production
 	err := x.update(func(tx *store.Tx) error {
+		reached = nil
 		var err error
 		if r, err = loadRelease(tx, c.ref); err != nil {
 			return err
@@ -51,16 +49,17 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 		if added := store.DateOf(r.CreatedAt, x.zone()); c.date.Before(added) && !c.anyway {
 			return invalid("%s is before %s was added (%s); if it really shipped then, end the command with \"anyway\"", c.date.Pretty(), r.Ref, added.Pretty())
 		}
-		open, err := tx.OpenChecklistBefore(r.Ref, production)
+		open, err := checklistGate(tx, r, store.Production, c.anyway)
 		if err != nil {
 			return err
 		}
-		if len(open) > 0 && !c.anyway {
-			return store.Errorf(store.EConflict, "%s has %s open that must be done before %s: %s. Tick off each with /release check %s done %d, or end the command with \"anyway\" to ship without them",
-				r.Ref, render.Plural(len(open), "checklist item"), production, strings.Join(render.OpenItemNames(open), "; "), r.Ref, open[0].N)
-		}
 		r.Status, r.ShippedOn = store.Shipped, c.date
-		h := store.HistoryEntry{Kind: store.HistoryShipped, From: r.Target, To: c.date, By: x.req.User, At: x.now}
+		// Shipping reaches every stage; a release that records none (the
+		// default pipeline, nothing planned) reads as having reached them.
+		if r.Stages != nil {
+			reached = r.ReachAll(c.date, x.req.User)
+		}
+		h := store.HistoryEntry{Kind: store.HistoryShipped, From: r.Target, To: c.date, By: x.req.User, At: x.now, Stages: reached}
 		action := "release.ship"
 		if len(open) > 0 {
 			h.Open, action = render.OpenItemNames(open), "release.ship.checklist-override"
@@ -74,9 +73,9 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 			return err
 		}
 		b := render.NewDoc("")
-		b.Section(fmt.Sprintf(":rocket: %s shipped %s on %s (%s)", render.Mention(x.req.User), render.Bold(r.Ref), c.date.Pretty(), shipTiming(r)))
-		if len(open) > 0 {
-			b.Section(fmt.Sprintf(":warning: Shipped with %s open, by %s's override: %s", render.Plural(len(open), "checklist item"), render.Mention(x.req.User), render.Escape(strings.Join(render.OpenItemNames(open), "; "))))
+		b.Section(fmt.Sprintf(":rocket: %s shipped %s on %s (%s)%s", render.Mention(x.req.User), render.Bold(r.Ref), c.date.Pretty(), shipTiming(r), skippedText(reached)))
+		if note := overrideNote(open, x.req.User); note != "" {
+			b.Section(note)
 		}
 		if lines := dependentLines(g, r, x.today, "Delivered for:"); lines != nil {
 			b.Lines(lines)
@@ -87,7 +86,7 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 		return store.Doc{}, err
 	}
 	b := render.NewDoc("")
-	msg := fmt.Sprintf(":white_check_mark: %s is shipped (%s); posted in %s.", render.Bold(r.Ref), shipTiming(r), render.ChannelRef(r.Channel))
+	msg := fmt.Sprintf(":white_check_mark: %s is shipped (%s)%s; posted in %s.", render.Bold(r.Ref), shipTiming(r), skippedText(reached), render.ChannelRef(r.Channel))
 	if h := r.History[len(r.History)-1]; len(h.Open) > 0 {
 		msg += fmt.Sprintf(" You went ahead with %s open; its history records it.", render.Plural(len(h.Open), "checklist item"))
 	}
@@ -109,7 +108,7 @@ func dependentLines(g *store.Graph, r *store.Release, today store.Date, head str
 			continue
 		}
 		if e, ok := g.EdgeState(d, today); ok {
-			lines = append(lines, fmt.Sprintf("• %s (owner %s) needs it by %s — %s", render.Bold(d.Consumer), render.Mention(cr.Owner), e.NeededBy.Pretty(), render.EdgeStateText(e, today)))
+			lines = append(lines, fmt.Sprintf("• %s (owner %s) needs it%s by %s — %s", render.Bold(d.Consumer), render.Mention(cr.Owner), render.InStage(d.Stage), e.NeededBy.Pretty(), render.EdgeStateText(e, today)))
 		}
 	}
 	if n == 0 {

@@ -51,6 +51,9 @@ func (c *showCmd) run(x *Exec) (store.Doc, error) {
 			"Release engineer", render.Mentions(r.Holders(store.ReleaseEngineer, p)),
 			"Product manager", render.Mentions(r.Holders(store.ProductManager, p)),
 		)
+		if r.Stages != nil { // the default pipeline, nothing planned or reached: the target says it all
+			b.Lines(render.StageLines(r, x.today))
+		}
 		note, err := freezeNote(tx, r)
 		if err != nil {
 			return err
@@ -102,7 +105,7 @@ func (c *showCmd) run(x *Exec) (store.Doc, error) {
 					break
 				}
 				if e, ok := g.EdgeState(d, x.today); ok {
-					lines = append(lines, fmt.Sprintf("• %s by %s — %s", render.Bold(d.Consumer), e.NeededBy.Pretty(), render.EdgeStateText(e, x.today)))
+					lines = append(lines, fmt.Sprintf("• %s%s by %s — %s", render.Bold(d.Consumer), render.InStage(d.Stage), e.NeededBy.Pretty(), render.EdgeStateText(e, x.today)))
 				}
 			}
 			b.Lines(lines)

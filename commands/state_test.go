@@ -45,6 +45,7 @@ func TestEdgeStateAgreesEverywhere(t *testing.T) {
 		action string
 		want   string // the state's words
 		atRisk bool
+		stage  bool // app@1 needs lib@1 in test, not shipped
 	}{
 		{
 			name:   "OnTrack",
@@ -76,14 +77,56 @@ func TestEdgeStateAgreesEverywhere(t *testing.T) {
 			action: "/release ship lib@1",
 			want:   "delivered",
 		},
+		// The same edge needed in lib's test stage: one edge-state
+		// function, compared with the stage's planned date (the target's,
+		// while test has none of its own) and delivered by a promotion.
+		{
+			name: "StageOnTrack", stage: true,
+			setup:  []string{"/release move lib@1 2027-01-25 because vendor"},
+			action: "/release stage lib@1 test on 2027-01-18",
+			want:   "on track (2 days to spare)",
+		},
+		{
+			name: "StageLateWithTheTarget", stage: true,
+			action: "/release move lib@1 2027-01-25 because vendor",
+			want:   "late (5 days)", atRisk: true,
+		},
+		{
+			name: "StageLate", stage: true,
+			setup:  []string{"/release move lib@1 2027-01-28 because vendor", "/release stage lib@1 test on 2027-01-18"},
+			action: "/release stage lib@1 test on 2027-01-23 because flaky tests",
+			want:   "late (3 days)", atRisk: true,
+		},
+		{
+			name: "StageOverdue", stage: true,
+			setup:  []string{"/release undepend app@1 on lib@1", "/release depend app@1 on lib@1 in test"},
+			days:   20,
+			action: "/release move app@1 2027-01-22 anyway",
+			want:   "overdue (needed 2 days ago, not in test)", atRisk: true,
+		},
+		{
+			name: "StageProviderCancelled", stage: true,
+			action: "/release cancel lib@1 because dropped",
+			want:   "provider cancelled", atRisk: true,
+		},
+		{
+			name: "StageDelivered", stage: true,
+			setup:  []string{"/release move lib@1 2027-01-25 because vendor"},
+			action: "/release promote lib@1 to test",
+			want:   "delivered",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			svc := MustService(t)
+			depend := "/release depend app@1 on lib@1 by 2027-01-20"
+			if tt.stage {
+				depend = "/release depend app@1 on lib@1 in test by 2027-01-20"
+			}
 			MustDoAll(t, svc, alice,
 				"/release add app 1 2027-01-29",
 				"/release add lib 1 2027-01-15",
-				"/release depend app@1 on lib@1 by 2027-01-20",
+				depend,
 			)
 			MustDoAll(t, svc, alice, tt.setup...)
 			advance(t, svc, tt.days)
@@ -95,6 +138,9 @@ func TestEdgeStateAgreesEverywhere(t *testing.T) {
 			for _, view := range []string{"action", "show", "impact"} {
 				if !strings.Contains(views[view], tt.want) {
 					t.Errorf("%s says nothing of %q:\n%s", view, tt.want, views[view])
+				}
+				if tt.stage && view != "action" && !strings.Contains(views[view], "in test") {
+					t.Errorf("%s does not name the stage, test:\n%s", view, views[view])
 				}
 				for _, other := range tests {
 					// The action may also say what the state was before.

@@ -18,10 +18,6 @@ var bucketChecklists = []byte("checklists")
 // MaxChecklistText bounds the text of a checklist item.
 const MaxChecklistText = 200
 
-// DefaultPipeline is the pipeline of a product that has not set one: its
-// stages in order, production last (SPEC §1 "stage").
-var DefaultPipeline = []string{"test", "production"}
-
 // ChecklistItem is one readiness task of a release (or, in a product's
 // template, one to copy into each new release): its number N (stable, per
 // release or template), Text, Owner (empty: the release's owner answers
@@ -82,16 +78,16 @@ func ParseChecklistNumber(s string) (int, error) {
 	return n, nil
 }
 
-// ChecklistStages returns the pipeline a product's checklist items are
-// placed in, in order, production last. Every stage name a checklist
-// accepts or orders by comes from here.
+// ChecklistStages returns the pipeline of product (the default one for a
+// product not yet created), production last: the stages a template item
+// may be before.
 func (tx *Tx) ChecklistStages(product string) ([]string, error) {
-	return DefaultPipeline, nil
+	p, err := tx.Product(product)
+	if err != nil && ErrorCode(err) != ENotFound {
+		return nil, err
+	}
+	return PipelineOf(p), nil
 }
-
-// StageDate is the date r is planned to reach stage: a stage without a
-// planned date counts as planned on the target (SPEC §1 "stage").
-func (r *Release) StageDate(stage string) Date { return r.Target }
 
 // followChecklist sets the due date of every item that follows its
 // stage's planned date (Follow) from r's dates as they are now. PutRelease
@@ -107,7 +103,7 @@ func (r *Release) followChecklist() {
 		if !it.Follow || it.Done {
 			continue
 		}
-		d := r.StageDate(it.Before)
+		d := r.PlannedFor(it.Before)
 		if d.IsZero() || it.Due == d.AddDays(-it.DaysBefore) {
 			continue
 		}
@@ -178,28 +174,24 @@ func (r *Release) openBefore(stage string, pipeline []string) []ChecklistItem {
 
 // OpenChecklistBefore returns the open checklist items of release ref
 // that must be done before it reaches stage: those before that stage or
-// an earlier one of its product's pipeline, in number order. It returns
-// an ENotFound *Error for a missing release and an EInvalid one for a
-// stage not in the pipeline.
+// an earlier one of its pipeline, in number order. It returns an
+// ENotFound *Error for a missing release and an EInvalid one, listing the
+// pipeline, for a stage the release's pipeline lacks.
 func (tx *Tx) OpenChecklistBefore(ref Ref, stage string) ([]ChecklistItem, error) {
 	r, err := tx.Release(ref)
 	if err != nil {
 		return nil, err
 	}
-	pipeline, err := tx.ChecklistStages(r.Product)
-	if err != nil {
+	if err := r.CheckStage(stage); err != nil {
 		return nil, err
 	}
-	if !slices.Contains(pipeline, stage) {
-		return nil, UnknownStage(r.Product, stage, pipeline)
-	}
-	return r.openBefore(stage, pipeline), nil
+	return r.openBefore(stage, r.Pipeline()), nil
 }
 
 // UnknownStage is the EInvalid *Error for a stage not in product's
 // pipeline, listing the pipeline.
 func UnknownStage(product, stage string, pipeline []string) *Error {
-	return Errorf(EInvalid, "%s has no stage %q: its pipeline is %s", product, clip(stage, 40), strings.Join(pipeline, " → "))
+	return Errorf(EInvalid, "%s has no stage %q: its pipeline is %s", product, clip(stage, 40), PipelineText(pipeline))
 }
 
 // ChecklistTemplate is a product's checklist template: items copied into

@@ -11,10 +11,6 @@ import (
 	"relman/store"
 )
 
-// schema7Buckets are the buckets of a relman that wrote schema 7.
-var schema7Buckets = []string{"meta", "products", "releases", "externals", "dependencies", "audit", "outbox", "posted", "ledger", "parked",
-	"subscriptions", "boards", "crs", "delegations", "events", "freezes", "calendars", "asks", "changes"}
-
 // TestOpenMigratesSchema7: a database written before checklists opens
 // with the checklists bucket added and its releases as they were, with
 // empty checklists, and takes templates and items.

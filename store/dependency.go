@@ -5,10 +5,15 @@ import "time"
 // Dependency is an edge from a consumer release to its provider: another
 // release, or an external item (exactly one of Provider and External is set).
 type Dependency struct {
-	Consumer  Ref       `json:"consumer"`
-	Provider  Ref       `json:"provider,omitzero"`
-	External  string    `json:"external,omitempty"` // ExternalKey of the item
-	NeededBy  Date      `json:"needed_by,omitzero"` // zero: the consumer's target date
+	Consumer Ref    `json:"consumer"`
+	Provider Ref    `json:"provider,omitzero"`
+	External string `json:"external,omitempty"` // ExternalKey of the item
+	NeededBy Date   `json:"needed_by,omitzero"` // zero: the consumer's target date
+	// Stage is the provider's stage the consumer needs it in: the edge is
+	// delivered when the provider reaches it, and its needed-by date is
+	// compared with the provider's planned date for it. "" (and
+	// production): the provider shipped.
+	Stage     string    `json:"stage,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	CreatedBy string    `json:"created_by"`
 

@@ -27,11 +27,17 @@ type Standing struct {
 	Consumer  Status    // NotNeeded: the consumer's status
 	Handshake Handshake // OnTrack, Late, Overdue: the request's state, "" without one
 	Proposed  Date      // HandshakeCountered: the date proposed instead
+	// Stage is the provider's stage the edge waits for ("" for
+	// production): every kind's words name it.
+	Stage string
 }
 
 // Standing returns what a reader is shown of e.
 func (e Edge) Standing() Standing {
 	s := Standing{Kind: e.Kind}
+	if !e.IsExternal() && e.Dependency.Stage != Production {
+		s.Stage = e.Dependency.Stage
+	}
 	switch e.Kind {
 	case OnTrack:
 		s.Spare = max(0, e.Slack)

@@ -185,8 +185,9 @@ const (
 	Overdue
 	// ProviderCancelled: the provider release was cancelled.
 	ProviderCancelled
-	// Delivered: the provider release shipped, or the external item's due
-	// date has come (external items count as delivered on their due date).
+	// Delivered: the provider release shipped (for an edge in a stage:
+	// reached that stage), or the external item's due date has come
+	// (external items count as delivered on their due date).
 	Delivered
 	// NotNeeded: the consumer is shipped or cancelled and waits for nothing;
 	// its edges no longer put anything at risk.
@@ -238,10 +239,12 @@ func (g *Graph) edge(d Dependency, c, p int, today Date) Edge {
 	expected := today // the earliest an undelivered provider can arrive
 	if r := g.releases[p]; r != nil {
 		e.ProviderName = g.keys[p]
-		e.ProviderDate = r.Date()
-		e.Delivered = r.Status == Shipped
 		e.Cancelled = r.Status == Cancelled
-		e.ProviderOverdue = r.Status == Planned && r.Target.Before(today)
+		// An edge in a stage compares with the provider's date for that
+		// stage and is delivered when it reaches it; without one (or one
+		// the provider's pipeline dropped), with its production date.
+		e.ProviderDate, e.Delivered = r.StageDate(d.Stage)
+		e.ProviderOverdue = r.Status == Planned && !e.Delivered && e.ProviderDate.Before(today)
 	} else {
 		x := g.externals[p]
 		e.ProviderName = x.Name

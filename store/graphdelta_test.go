@@ -105,6 +105,13 @@ func (o *graphOps) neededBy() store.Date {
 	return store.Date{}
 }
 
+// The stages the random changes plan, promote and need, and the
+// pipelines they give releases.
+var (
+	graphStages    = []string{"build", "test", "staging", "qa"}
+	graphPipelines = [][]string{{"test", "production"}, {"build", "test", "staging", "production"}, {"test", "staging", "production"}}
+)
+
 // step makes one random change in tx and describes it.
 func (o *graphOps) step(tx *store.Tx) (string, error) {
 	ref := o.ref()
@@ -115,7 +122,7 @@ func (o *graphOps) step(tx *store.Tx) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	switch op := o.rng.IntN(15); {
+	switch op := o.rng.IntN(17); {
 	case op < 2 || r == nil && op < 7:
 		nr := &store.Release{Ref: ref, Target: o.date(), Owner: "UOWNER", Status: store.Planned, CreatedAt: t0, CreatedBy: "UOWNER"}
 		return "add " + ref.Key(), tx.PutRelease("release.add", nr)
@@ -173,7 +180,10 @@ func (o *graphOps) step(tx *store.Tx) (string, error) {
 		if o.rng.IntN(4) == 0 {
 			d.External = store.ExternalKey(o.external())
 		} else {
-			d.Provider = o.ref() // may not exist: a dangling edge
+			d.Provider = o.ref()    // may not exist: a dangling edge
+			if o.rng.IntN(3) == 0 { // needed in a stage, maybe one the provider lacks
+				d.Stage = graphStages[o.rng.IntN(len(graphStages))]
+			}
 		}
 		if !d.NeededBy.IsZero() {
 			d.Request(t0, "UOWNER")
@@ -220,6 +230,19 @@ func (o *graphOps) step(tx *store.Tx) (string, error) {
 			d.Request(t0, "UOWNER")
 		}
 		return "answer " + d.Key(), tx.PutDependency("dependency.answer", d)
+	case op == 15:
+		// A new pipeline, sometimes, then a stage's planned date (refused
+		// ones change nothing).
+		if o.rng.IntN(3) == 0 {
+			r.SetPipeline(graphPipelines[o.rng.IntN(len(graphPipelines))])
+		}
+		stage := graphStages[o.rng.IntN(len(graphStages))]
+		_, err := r.PlanStage(stage, o.date())
+		return "plan " + ref.Key() + " " + stage + fmt.Sprintf(" (%v)", err != nil), tx.PutRelease("release.stage", r)
+	case op == 16:
+		stage := graphStages[o.rng.IntN(len(graphStages))]
+		_, err := r.Promote(stage, o.date(), "UOWNER")
+		return "promote " + ref.Key() + " " + stage + fmt.Sprintf(" (%v)", err != nil), tx.PutRelease("release.promote", r)
 	default:
 		if o.rng.IntN(2) == 0 {
 			return "enqueue", tx.Enqueue(&store.Message{Channel: "C1", Doc: store.Doc{Text: "hi"}})

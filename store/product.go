@@ -11,8 +11,11 @@ var productRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 // Product is a named deliverable such as payments or auth-sdk. It is created
 // the first time a release of it is added.
 type Product struct {
-	Name      string    `json:"name"`
-	Roles     Roles     `json:"roles"`
+	Name  string `json:"name"`
+	Roles Roles  `json:"roles"`
+	// Pipeline is its stages, production last (stage.go); nil: the
+	// default, test then production.
+	Pipeline  []string  `json:"pipeline,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	CreatedBy string    `json:"created_by"`
 }

@@ -56,12 +56,15 @@ func ParseRef(s string) (Ref, error) {
 // Release is one version of a product with a target date.
 type Release struct {
 	Ref
-	Target    Date           `json:"target"`
-	Owner     string         `json:"owner"`
-	Channel   string         `json:"channel,omitempty"`
-	Status    Status         `json:"status"`
-	ShippedOn Date           `json:"shipped_on,omitzero"`
-	Roles     Roles          `json:"roles,omitempty"`
+	Target    Date   `json:"target"`
+	Owner     string `json:"owner"`
+	Channel   string `json:"channel,omitempty"`
+	Status    Status `json:"status"`
+	ShippedOn Date   `json:"shipped_on,omitzero"`
+	Roles     Roles  `json:"roles,omitempty"`
+	// Stages are its stages before production, in pipeline order (stage.go);
+	// nil: the default pipeline's, nothing planned or reached.
+	Stages    []Stage        `json:"stages,omitempty"`
 	History   []HistoryEntry `json:"history,omitempty"`
 	CreatedAt time.Time      `json:"created_at"`
 	CreatedBy string         `json:"created_by"`
@@ -90,6 +93,11 @@ type HistoryEntry struct {
 	// Open names the checklist items ("#2 security review") that were
 	// open when this entry's ship went ahead anyway.
 	Open []string `json:"open,omitempty"`
+	// Stage is the stage an entry is about: HistoryStageMoved and
+	// HistoryPromoted, and a dependency needed in a stage. Stages are the
+	// earlier stages a promotion (or a ship) reached with it.
+	Stage  string   `json:"stage,omitempty"`
+	Stages []string `json:"stages,omitempty"`
 }
 
 // HistoryKind is what a history entry records. It is stored as its
@@ -126,6 +134,13 @@ const (
 	// HistoryRestored: a deleted release brought back as the audit log kept
 	// it, with the Reason given for bringing it back, if any.
 	HistoryRestored HistoryKind = "restored"
+	// HistoryStageMoved: the planned date of Stage changed (From: the day
+	// it counted as planned on before, To: its new date), with a Reason
+	// when it is later.
+	HistoryStageMoved HistoryKind = "stage moved"
+	// HistoryPromoted: the release reached Stage on To, and the earlier
+	// Stages with it.
+	HistoryPromoted HistoryKind = "promoted"
 )
 
 // Date is the date the release is (or was) delivered: the ship date once

@@ -165,11 +165,14 @@ func UpcomingNudge(g *store.Graph, e store.Edge, today store.Date) store.Doc {
 	} else {
 		b.Section(fmt.Sprintf("%s is due after %s needs it. When you know its date, say it and why, and %s hears at once.", Bold(r.Ref), Bold(e.Consumer), Bold(e.Consumer)))
 	}
-	move := "move " + r.Ref.String() + " {date} {reason}"
+	move, typed, preview := "move "+r.Ref.String()+" {date} {reason}", "move "+r.Ref.String(), true
+	if inStage(e) { // the date it waits for is the stage's: re-plan that
+		move, typed, preview = "stage "+r.Ref.String()+" "+e.Stage+" on {date} {reason}", "stage "+r.Ref.String()+" "+e.Stage+" on", false
+	}
 	if e.Kind == store.OnTrack {
 		b.d.Buttons = append(b.d.Buttons, RunButton("On track", "show "+r.Ref.String()))
 	}
-	b.d.Buttons = append(b.d.Buttons, AskButton("Will slip…", Ask{Title: "Will slip", Command: move, Date: e.NeededBy.AddDays(1).String(), Reason: true, Preview: true}))
-	b.Context(fmt.Sprintf("Or type `/release move %s &lt;date&gt; because &lt;reason&gt;`.", r.Ref))
+	b.d.Buttons = append(b.d.Buttons, AskButton("Will slip…", Ask{Title: "Will slip", Command: move, Date: e.NeededBy.AddDays(1).String(), Reason: true, Preview: preview}))
+	b.Context(fmt.Sprintf("Or type `/release %s &lt;date&gt; because &lt;reason&gt;`.", typed))
 	return b.Build()
 }

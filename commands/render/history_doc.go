@@ -20,6 +20,16 @@ func HistoryLine(h store.HistoryEntry, loc *time.Location) string {
 		line = fmt.Sprintf("moved by %s from %s to %s (%s)", by, h.From.Pretty(), h.To.Pretty(), shift(h.To.Sub(h.From)))
 	case "shipped":
 		line = fmt.Sprintf("shipped by %s on %s", by, h.To.Pretty())
+		if len(h.Stages) > 0 {
+			line += " (also reached: " + strings.Join(h.Stages, ", ") + ")"
+		}
+	case store.HistoryStageMoved:
+		line = fmt.Sprintf("%s planned by %s for %s, was %s (%s)", h.Stage, by, h.To.Pretty(), h.From.Pretty(), shift(h.To.Sub(h.From)))
+	case store.HistoryPromoted:
+		line = fmt.Sprintf("promoted to %s by %s on %s", h.Stage, by, h.To.Pretty())
+		if len(h.Stages) > 0 {
+			line += " (also reached: " + strings.Join(h.Stages, ", ") + ")"
+		}
 	case "cancelled":
 		line = fmt.Sprintf("cancelled by %s", by)
 	case "reopened":
@@ -46,7 +56,7 @@ func HistoryLine(h store.HistoryEntry, loc *time.Location) string {
 		if !h.To.IsZero() {
 			need = "by " + h.To.Pretty()
 		}
-		line = fmt.Sprintf("now depends on %s, needed %s (recorded by %s)", what, need, by)
+		line = fmt.Sprintf("now depends on %s%s, needed %s (recorded by %s)", what, InStage(h.Stage), need, by)
 	case "role changed":
 		if len(h.Users) == 0 {
 			line = fmt.Sprintf("%s cleared by %s", h.Role, by)

@@ -117,6 +117,7 @@ func appendReleaseMarks(b []byte, r *store.Release, atRisk bool, today store.Dat
 	if r.OverdueOn(today) {
 		b = append(b, " · :warning: *overdue*"...)
 	}
+	b = appendStageMark(b, r, today)
 	if atRisk {
 		b = append(b, " · *at risk*"...)
 	}

@@ -83,6 +83,9 @@ func EdgeStateWords(e store.Edge, today store.Date) string {
 	case store.Late:
 		return "late (" + Days(e.DaysLate()) + ")"
 	case store.Overdue:
+		if inStage(e) {
+			return "overdue (needed " + Days(today.Sub(e.NeededBy)) + " ago, not in " + e.Stage + ")"
+		}
 		return "overdue (needed " + Days(today.Sub(e.NeededBy)) + " ago, not shipped)"
 	case store.ProviderCancelled:
 		return "provider cancelled"
@@ -140,8 +143,20 @@ func ProviderName(e store.Edge) string {
 	if e.IsExternal() {
 		return "external " + ProviderShort(e)
 	}
-	return Bold(e.Provider)
+	return Bold(e.Provider) + InStage(e.Stage)
 }
+
+// InStage is " in test" for a dependency in a stage before production,
+// "" for one on the provider's production (its shipping).
+func InStage(stage string) string {
+	if stage == "" || stage == store.Production {
+		return ""
+	}
+	return " in " + stage
+}
+
+// inStage reports whether e waits for a stage before production.
+func inStage(e store.Edge) bool { return !e.IsExternal() && InStage(e.Stage) != "" }
 
 // StatusIcon is the emoji a release line starts with: its status, or a
 // warning when a planned release is at risk.
@@ -167,10 +182,16 @@ func ReleaseMarks(r *store.Release, atRisk bool, today store.Date) string {
 // "shipped Sun 2027-01-03", "due Mon 2027-01-11 (passed, not shipped)".
 func ProviderDue(e store.Edge) string {
 	switch {
+	case e.Delivered && inStage(e):
+		return "in " + e.Stage + " " + e.ProviderDate.Pretty()
 	case e.Delivered && !e.IsExternal():
 		return "shipped " + e.ProviderDate.Pretty()
+	case e.ProviderOverdue && inStage(e):
+		return "due in " + e.Stage + " " + e.ProviderDate.Pretty() + " (passed, not reached)"
 	case e.ProviderOverdue:
 		return "due " + e.ProviderDate.Pretty() + " (passed, not shipped)"
+	case inStage(e):
+		return "due in " + e.Stage + " " + e.ProviderDate.Pretty()
 	}
 	return "due " + e.ProviderDate.Pretty()
 }
@@ -217,7 +238,7 @@ func lastDateChange(e store.Edge, g *store.Graph) (store.HistoryEntry, string) {
 			return h, "moved"
 		}
 		for i := len(hs) - 1; i >= 0; i-- { // the last move that made the provider later
-			if h := hs[i]; moved(h) && h.To.After(h.From) {
+			if h := hs[i]; moved(e, h) && h.To.After(h.From) {
 				return h, "moved"
 			}
 		}
@@ -226,7 +247,7 @@ func lastDateChange(e store.Edge, g *store.Graph) (store.HistoryEntry, string) {
 	for i := len(hs) - 1; i >= 0; i-- {
 		h := hs[i]
 		switch {
-		case moved(h):
+		case moved(e, h):
 			if e.Kind == store.ProviderCancelled {
 				continue
 			}
@@ -250,8 +271,13 @@ func providerHistory(e store.Edge, g *store.Graph) []store.HistoryEntry {
 	return nil
 }
 
-// moved reports whether h changed its subject's date.
-func moved(h store.HistoryEntry) bool {
+// moved reports whether h changed the date of e's provider that e waits
+// for: its target, or, for an edge in a stage, that stage's planned date
+// too.
+func moved(e store.Edge, h store.HistoryEntry) bool {
+	if h.Kind == store.HistoryStageMoved {
+		return inStage(e) && h.Stage == e.Stage
+	}
 	return h.Kind == store.HistoryMoved || h.Kind == store.HistoryConfirmed && h.From != h.To
 }
 
@@ -262,7 +288,7 @@ func moved(h store.HistoryEntry) bool {
 func crossingMove(e store.Edge, g *store.Graph) (h store.HistoryEntry, ok bool) {
 	hs := providerHistory(e, g)
 	for i := len(hs) - 1; i >= 0; i-- {
-		if h := hs[i]; moved(h) && !h.From.After(e.NeededBy) && h.To.After(e.NeededBy) {
+		if h := hs[i]; moved(e, h) && !h.From.After(e.NeededBy) && h.To.After(e.NeededBy) {
 			return h, true
 		}
 	}
@@ -339,7 +365,7 @@ func ProviderShort(e store.Edge) string {
 	if e.IsExternal() {
 		return "“" + Escape(e.ProviderName) + "”"
 	}
-	return Bold(e.Provider)
+	return Bold(e.Provider) + InStage(e.Stage)
 }
 
 // Clip shortens s to n runes for echoing in error messages.
