@@ -152,3 +152,22 @@ func TestShipAnywayIsInHistory(t *testing.T) {
 		t.Errorf("history lacks %q:\n%s", want, r.Doc.Text)
 	}
 }
+
+// TestChecklistDueFollowsAStagePlan: a template item due days before a
+// stage follows that stage's planned date, and the target while it has
+// none.
+func TestChecklistDueFollowsAStagePlan(t *testing.T) {
+	svc := MustService(t, root)
+	MustFixture(t, svc)
+	MustDo(t, svc, alice, `/release checklist payments add "test plan" days-before 2 before test`)
+	MustDo(t, svc, alice, "/release add payments 2.4.0 2027-02-01")
+	r := MustDo(t, svc, alice, "/release check payments@2.4.0")
+	if want := "due Sat 2027-01-30"; !strings.Contains(r.Doc.Text, want) {
+		t.Errorf("before test is planned, the item lacks %q:\n%s", want, r.Doc.Text)
+	}
+	MustDo(t, svc, alice, "/release stage payments@2.4.0 test on 2027-01-20")
+	r = MustDo(t, svc, alice, "/release check payments@2.4.0")
+	if want := "due Mon 2027-01-18"; !strings.Contains(r.Doc.Text, want) {
+		t.Errorf("once test is planned, the item lacks %q:\n%s", want, r.Doc.Text)
+	}
+}
