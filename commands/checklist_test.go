@@ -171,3 +171,49 @@ func TestChecklistDueFollowsAStagePlan(t *testing.T) {
 		t.Errorf("once test is planned, the item lacks %q:\n%s", want, r.Doc.Text)
 	}
 }
+
+// TestChecklistInHomeDigestAndAgenda: App Home lists the open items you
+// answer for; digests and agendas list items overdue or due within 7 days.
+func TestChecklistInHomeDigestAndAgenda(t *testing.T) {
+	svc := MustService(t, root)
+	MustFixture(t, svc)
+	MustDo(t, svc, alice, checkReview)                                                          // sam's, due Tue 2027-01-12
+	MustDo(t, svc, alice, `/release check auth@1.4.0 add "sign the binaries" due 2027-01-03`) // alice's, overdue
+	MustDo(t, svc, alice, `/release check mobile@5.0 add "store listing" due 2027-01-25`)     // alice's, later
+
+	home := homeText(t, svc, sam)
+	for _, want := range []string{"*Your checklist items*", "*payments@2.3.0* #1 “security review” · <@USAM> · due Tue 2027-01-12 (in 8 days) · before production"} {
+		if !strings.Contains(home, want) {
+			t.Errorf("sam's App Home lacks %q:\n%s", want, home)
+		}
+	}
+	if home := homeText(t, svc, bob); strings.Contains(home, "checklist items") {
+		t.Errorf("bob answers for no item, yet his App Home lists some:\n%s", home)
+	}
+	home = homeText(t, svc, alice)
+	if i, j := strings.Index(home, "sign the binaries"), strings.Index(home, "store listing"); i < 0 || j < i {
+		t.Errorf("alice's App Home lacks her items, the overdue one first:\n%s", home)
+	}
+
+	for _, line := range []string{"/release digest now", "/release agenda"} {
+		var text string
+		if line == "/release agenda" {
+			text = MustAgenda(t, svc, alice, "CREL", "")
+		} else {
+			text = MustDo(t, svc, alice, line).Doc.Text
+		}
+		for _, want := range []string{
+			"Checklist items overdue and due in the next 7 days",
+			"• *auth@1.4.0* #1 “sign the binaries” · <@UALICE> · due Sun 2027-01-03 (yesterday) — :warning: *overdue*",
+		} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s lacks %q:\n%s", line, want, text)
+			}
+		}
+		for _, not := range []string{"security review", "store listing"} { // due in 8 days and later
+			if strings.Contains(text, not) {
+				t.Errorf("%s lists %q, due after the next 7 days:\n%s", line, not, text)
+			}
+		}
+	}
+}
