@@ -177,7 +177,7 @@ func TestChecklistDueFollowsAStagePlan(t *testing.T) {
 func TestChecklistInHomeDigestAndAgenda(t *testing.T) {
 	svc := MustService(t, root)
 	MustFixture(t, svc)
-	MustDo(t, svc, alice, checkReview)                                                          // sam's, due Tue 2027-01-12
+	MustDo(t, svc, alice, checkReview)                                                        // sam's, due Tue 2027-01-12
 	MustDo(t, svc, alice, `/release check auth@1.4.0 add "sign the binaries" due 2027-01-03`) // alice's, overdue
 	MustDo(t, svc, alice, `/release check mobile@5.0 add "store listing" due 2027-01-25`)     // alice's, later
 
