@@ -21,7 +21,7 @@ import (
 // every 15 minutes.
 func MustDueCheckStore(b *testing.B, n int) *store.Store {
 	b.Helper()
-	return mustDueCheckStore(b, n, 0)
+	return mustDueCheckStore(b, n, 0, false)
 }
 
 // MustDueCheckStoreWithChecklists is MustDueCheckStore with items
@@ -31,10 +31,22 @@ func MustDueCheckStore(b *testing.B, n int) *store.Store {
 // reminders due as of epoch are in the ledger too.
 func MustDueCheckStoreWithChecklists(b *testing.B, n, items int) *store.Store {
 	b.Helper()
-	return mustDueCheckStore(b, n, items)
+	return mustDueCheckStore(b, n, items, false)
 }
 
-func mustDueCheckStore(b *testing.B, n, items int) *store.Store {
+// MustDueCheckStoreWithStages is MustDueCheckStoreWithChecklists on
+// releases that go build → test → staging → production, each stage
+// planned (2, 4 and 6 days before the target), with every third
+// dependency needing its provider in test.
+func MustDueCheckStoreWithStages(b *testing.B, n, items int) *store.Store {
+	b.Helper()
+	return mustDueCheckStore(b, n, items, true)
+}
+
+// benchPipeline is the pipeline of the staged benchmark stores.
+var benchPipeline = []string{"build", "test", "staging", store.Production}
+
+func mustDueCheckStore(b *testing.B, n, items int, stages bool) *store.Store {
 	st := MustStore(b, boltdb.Options{NoSync: true})
 	today := store.DateOf(epoch, time.UTC)
 	main := n * 95 / 100
@@ -53,6 +65,9 @@ func mustDueCheckStore(b *testing.B, n, items int) *store.Store {
 				target = today.AddDays(5)
 			}
 			r := &store.Release{Ref: ref(i), Target: target, Owner: alice, Channel: defaultChannel, Status: store.Planned, CreatedAt: epoch, CreatedBy: alice}
+			if stages {
+				mustPlanStages(b, r)
+			}
 			for k := range items {
 				it := store.ChecklistItem{Text: fmt.Sprintf("task %d", k), Due: target.AddDays(-3 * k), Done: k == 0, AddedBy: alice, AddedAt: epoch}
 				if k%2 == 1 {
@@ -72,6 +87,9 @@ func mustDueCheckStore(b *testing.B, n, items int) *store.Store {
 					continue
 				}
 				d := &store.Dependency{Consumer: ref(i), Provider: ref(p), CreatedAt: epoch, CreatedBy: alice}
+				if stages && (i+k)%3 == 0 {
+					d.Stage = "test"
+				}
 				if err := tx.PutDependency("dependency.put", d); err != nil {
 					return err
 				}
@@ -145,6 +163,56 @@ func BenchmarkDueCheckChecklists(b *testing.B) {
 	for _, n := range []int{1_000, 10_000, 100_000} {
 		b.Run(fmt.Sprintf("releases=%d", n), func(b *testing.B) {
 			st := MustDueCheckStoreWithChecklists(b, n, 5)
+			check := func() int {
+				var due int
+				if err := st.View(context.Background(), func(tx *store.Tx) error {
+					g, err := tx.Graph()
+					if err != nil {
+						return err
+					}
+					for _, c := range []reminders.Check{reminders.EdgeAlerts, reminders.ChecklistAlerts} {
+						alerts, err := c(tx, g, epoch, time.UTC, reminders.Everything())
+						if err != nil {
+							return err
+						}
+						due += len(alerts)
+					}
+					return nil
+				}); err != nil {
+					b.Fatal(err)
+				}
+				return due
+			}
+			if due := check(); due != 0 {
+				b.Fatalf("%d alerts due after the first sweep; want 0", due)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				check()
+			}
+		})
+	}
+}
+
+// mustPlanStages gives r benchPipeline with staging, test and build
+// planned 2, 4 and 6 days before its target.
+func mustPlanStages(b *testing.B, r *store.Release) {
+	b.Helper()
+	r.SetPipeline(benchPipeline)
+	for i, stage := range []string{"staging", "test", "build"} {
+		if _, err := r.PlanStage(stage, r.Target.AddDays(-2*(i+1))); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDueCheckStages is BenchmarkDueCheckChecklists on releases with
+// three planned stages each and a third of the edges needed in test: the
+// edge due-check and the checklist reminders, as the sweep asks them.
+func BenchmarkDueCheckStages(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("releases=%d", n), func(b *testing.B) {
+			st := MustDueCheckStoreWithStages(b, n, 5)
 			check := func() int {
 				var due int
 				if err := st.View(context.Background(), func(tx *store.Tx) error {

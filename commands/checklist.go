@@ -154,19 +154,19 @@ func checklistGate(tx *store.Tx, r *store.Release, stage string, anyway bool) ([
 	}
 	verb := "ship"
 	if stage != store.Production {
-		verb = "promote"
+		verb = "promote it"
 	}
 	return nil, store.Errorf(store.EConflict, "%s has %s open that must be done before %s: %s. Tick off each with /release check %s done %d, or end the command with \"anyway\" to %s without them",
 		r.Ref, render.Plural(len(open), "checklist item"), stage, strings.Join(render.OpenItemNames(open), "; "), r.Ref, open[0].N, verb)
 }
 
 // overrideNote is the line of a ship's or promotion's news that says who
-// went ahead with items open; "" when none were.
-func overrideNote(open []store.ChecklistItem, user string) string {
+// went ahead with items open ("Shipped", "Promoted"); "" when none were.
+func overrideNote(done string, open []store.ChecklistItem, user string) string {
 	if len(open) == 0 {
 		return ""
 	}
-	return fmt.Sprintf(":warning: Went ahead with %s open, by %s's override: %s", render.Plural(len(open), "checklist item"), render.Mention(user), render.Escape(strings.Join(render.OpenItemNames(open), "; ")))
+	return fmt.Sprintf(":warning: %s with %s open, by %s's override: %s", done, render.Plural(len(open), "checklist item"), render.Mention(user), render.Escape(strings.Join(render.OpenItemNames(open), "; ")))
 }
 
 func (c *checkCmd) run(x *Exec) (store.Doc, error) {

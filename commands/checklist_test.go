@@ -90,7 +90,7 @@ func init() {
 	)
 	commandCases["promote"] = append(commandCases["promote"],
 		commandCase{name: "RefusesWhileItemsBeforeTheStageAreOpen", setup: []string{`/release check payments@2.3.0 add "load test" before test`, checkReview}, line: "/release promote payments@2.3.0 to test", code: store.EConflict,
-			want: []string{"payments@2.3.0 has 1 checklist item open that must be done before test: #1 load test", `"anyway" to promote without them`}},
+			want: []string{"payments@2.3.0 has 1 checklist item open that must be done before test: #1 load test", `"anyway" to promote it without them`}},
 		commandCase{name: "PromotesAnywayWithItemsOpen", setup: []string{`/release check payments@2.3.0 add "load test" before test`}, line: "/release promote payments@2.3.0 to test anyway",
 			want: []string{"*payments@2.3.0* is in test", "You went ahead with 1 checklist item open"}},
 		commandCase{name: "PromotesPastItemsOfLaterStages", setup: []string{checkReview}, line: "/release promote payments@2.3.0 to test",

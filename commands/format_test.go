@@ -77,7 +77,7 @@ var everyKind = []string{
 	"ccb board default policy any veto none deadline +36h open", "ccb board payments policy majority deadline +1000w",
 	"pipeline payments", "pipeline payments build test staging production", "pipeline paymentz build production new",
 	"stage payments@2.3.0 test on 2027-01-10", "stage payments 2.3.0 test on 2027-01-12 because QA moved anyway",
-	"promote payments@2.3.0 to test", "promote payments 2.3.0 to staging on 2027-01-03 anyway",
+	"promote payments@2.3.0 to test", "stage payments@2.3.0 test on 2027-01-12 because QA moved preview", `stage payments@2.3.0 test on 2027-01-12 because "a preview" anyway`, "promote payments 2.3.0 to staging on 2027-01-03 anyway",
 	"depend mobile@5.0 on payments@2.3.0 in test by 2027-01-10",
 }
 

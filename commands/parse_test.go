@@ -283,6 +283,8 @@ var commandCases = map[string][]commandCase{
 		{name: "RejectsPast", line: "/release stage payments@2.3.0 test on 2027-01-01", code: store.EInvalid, want: []string{"in the past"}},
 		{name: "RejectsOthers", as: bob, line: "/release stage payments@2.3.0 test on 2027-01-10", code: store.EForbidden, want: []string{"can plan the stages of payments@2.3.0"}},
 		{name: "RejectsMissingOn", line: "/release stage payments@2.3.0 test 2027-01-10", code: store.EInvalid, want: []string{`expected "on"`}},
+		{name: "PreviewsASlip", setup: []string{"/release stage payments@2.3.0 test on 2027-01-10", "/release depend mobile@5.0 on payments@2.3.0 in test by 2027-01-12"},
+			line: "/release stage payments@2.3.0 test on 2027-01-13 because QA preview", want: []string{"Preview, nothing saved.* Planning *payments@2.3.0* in test on Wed 2027-01-13 would:", "*mobile@5.0* needs it in test by Tue 2027-01-12 — :warning: *late (1 day)*", "Would tell <#CPAY>, <#CMOB>"}},
 	},
 	"promote": {
 		{name: "PromotesToTest", line: "/release promote payments@2.3.0 to test", want: []string{"*payments@2.3.0* is in test; posted in <#CPAY>."}},
@@ -295,6 +297,9 @@ var commandCases = map[string][]commandCase{
 		{name: "RejectsFuture", line: "/release promote payments@2.3.0 to test on 2027-01-09", code: store.EInvalid, want: []string{"is in the future"}},
 		{name: "RejectsOthers", as: bob, line: "/release promote payments@2.3.0 to test", code: store.EForbidden, want: []string{"can ship payments@2.3.0"}},
 		{name: "RejectsMissingTo", line: "/release promote payments@2.3.0 test", code: store.EInvalid, want: []string{`expected "to"`}},
+		{name: "RejectsOpenChecklistItems", setup: []string{`/release check payments@2.3.0 add "security review" before test`}, line: "/release promote payments@2.3.0 to test", code: store.EConflict, want: []string{"payments@2.3.0 has 1 checklist item open that must be done before test: #1 security review", `end the command with "anyway"`}},
+		{name: "GoesPastOpenItemsAnyway", setup: []string{`/release check payments@2.3.0 add "security review" before test`}, line: "/release promote payments@2.3.0 to test anyway", want: []string{"*payments@2.3.0* is in test"}},
+		{name: "IgnoresItemsForLaterStages", setup: []string{`/release check payments@2.3.0 add "release notes" before production`}, line: "/release promote payments@2.3.0 to test", want: []string{"*payments@2.3.0* is in test"}},
 	},
 	"role": {
 		{name: "ShowsProductRoles", line: "/release role payments", want: []string{"Roles of payments", "*Release manager*", "nobody"}},

@@ -74,7 +74,7 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 		}
 		b := render.NewDoc("")
 		b.Section(fmt.Sprintf(":rocket: %s shipped %s on %s (%s)%s", render.Mention(x.req.User), render.Bold(r.Ref), c.date.Pretty(), shipTiming(r), skippedText(reached)))
-		if note := overrideNote(open, x.req.User); note != "" {
+		if note := overrideNote("Shipped", open, x.req.User); note != "" {
 			b.Section(note)
 		}
 		if lines := dependentLines(g, r, x.today, "Delivered for:"); lines != nil {

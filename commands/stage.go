@@ -136,6 +136,11 @@ type stageCmd struct {
 	date   store.Date
 	reason string
 	anyway bool // the user confirmed a date in the past
+	// preview asks what the new date would do, saving nothing.
+	preview bool
+	// seen, set by a preview, is told what the change did at the end of
+	// its transaction, before that is rolled back.
+	seen func(tx *store.Tx, r *store.Release, rep *moveReport)
 }
 
 func parseStage(p *parser) (Command, error) {
@@ -158,6 +163,7 @@ func parseStage(p *parser) (Command, error) {
 		return nil, err
 	}
 	c.anyway = p.keyword("anyway")
+	c.preview = p.trailing("preview")
 	if !c.anyway {
 		c.anyway = p.trailing("anyway")
 	}
@@ -169,10 +175,14 @@ func (c *stageCmd) format() string {
 	l := cmdLine{"stage", c.ref.String(), c.stage, "on", c.date.String()}
 	l.flag("anyway", c.anyway)
 	l.because(c.reason)
+	l.flag("preview", c.preview)
 	return l.String()
 }
 
 func (c *stageCmd) run(x *Exec) (store.Doc, error) {
+	if c.preview {
+		return c.whatIf(x)
+	}
 	var r *store.Release
 	var old store.Date
 	var own bool // the stage had a planned date of its own
@@ -216,7 +226,13 @@ func (c *stageCmd) run(x *Exec) (store.Doc, error) {
 		if err := x.post(tx, r.Channel, stageNews(x, g, r, c.stage, old, own, c.date, c.reason, &rep)); err != nil {
 			return err
 		}
-		return x.alert(tx, Touched{Releases: []store.Ref{r.Ref}})
+		if err := x.alert(tx, Touched{Releases: []store.Ref{r.Ref}}); err != nil {
+			return err
+		}
+		if c.seen != nil {
+			c.seen(tx, r, &rep)
+		}
+		return nil
 	})
 	if err != nil {
 		return store.Doc{}, err
@@ -226,6 +242,55 @@ func (c *stageCmd) run(x *Exec) (store.Doc, error) {
 	for _, l := range rep.lines(x, nil, r) {
 		b.Section(l)
 	}
+	return b.Build(), nil
+}
+
+// whatIf runs the stage command itself in a transaction that is rolled
+// back, as move's preview does, and answers privately with what it would
+// do and who would hear of it, with a button that plans it.
+func (c *stageCmd) whatIf(x *Exec) (store.Doc, error) {
+	plan := *c
+	plan.preview = false
+	var lines, posts, dms []string
+	var ref store.Ref
+	plan.seen = func(tx *store.Tx, r *store.Release, rep *moveReport) {
+		ref = r.Ref
+		lines = rep.lines(x, nil, r)
+		for _, m := range tx.Queued() {
+			switch {
+			case m.DM && !slices.Contains(dms, m.Channel):
+				dms = append(dms, m.Channel)
+			case !m.DM && !slices.Contains(posts, m.Channel):
+				posts = append(posts, m.Channel)
+			}
+		}
+	}
+	x.rehearse = true
+	_, err := plan.run(x)
+	x.rehearse, x.queued, x.newsIn = false, 0, nil // nothing was queued after all
+	if err != nil {
+		return store.Doc{}, err
+	}
+	b := render.NewDoc("What if " + ref.String() + " reached " + c.stage + " on " + c.date.Pretty())
+	b.Section(fmt.Sprintf(":crystal_ball: *Preview, nothing saved.* Planning %s in %s on %s would:", render.Bold(ref), c.stage, c.date.Pretty()))
+	for _, l := range lines {
+		b.Section(l)
+	}
+	if len(lines) == 0 {
+		b.Section(":white_check_mark: No dependency would slip or recover, and no release would become at risk.")
+	}
+	var who []string
+	for _, ch := range posts {
+		who = append(who, render.ChannelRef(ch))
+	}
+	for _, u := range dms {
+		who = append(who, render.Mention(u)+" (DM)")
+	}
+	if len(who) > 0 {
+		b.Context("Would tell " + strings.Join(who, ", ") + ".")
+	}
+	plan.ref, plan.seen = ref, nil
+	b.Buttons(render.RunButton("Plan it", Format(&plan)))
 	return b.Build(), nil
 }
 
@@ -322,10 +387,15 @@ func (c *promoteCmd) run(x *Exec) (store.Doc, error) {
 		if err := requirePlanned(r, "promoted"); err != nil {
 			return err
 		}
+		if err := r.CheckStage(c.stage); err != nil {
+			return err
+		}
 		g0, err := tx.Graph()
 		if err != nil {
 			return err
 		}
+		// The checklist gate: items to be done before this stage (or an
+		// earlier one) that are open refuse it, unless "anyway".
 		if open, err = checklistGate(tx, r, c.stage, c.anyway); err != nil {
 			return err
 		}
@@ -348,7 +418,7 @@ func (c *promoteCmd) run(x *Exec) (store.Doc, error) {
 		fx := store.EffectsOf(g0, g, x.today, r.Key())
 		b := render.NewDoc("")
 		b.Section(fmt.Sprintf(":rocket: %s promoted %s to %s on %s%s", render.Mention(x.req.User), render.Bold(r.Ref), c.stage, c.date.Pretty(), promoteTiming(r, c.stage, c.date)+skippedText(skipped)))
-		if note := overrideNote(open, x.req.User); note != "" {
+		if note := overrideNote("Promoted", open, x.req.User); note != "" {
 			b.Section(note)
 		}
 		var delivered []string

@@ -83,7 +83,10 @@ func ParseChecklistNumber(s string) (int, error) {
 // may be before.
 func (tx *Tx) ChecklistStages(product string) ([]string, error) {
 	p, err := tx.Product(product)
-	if err != nil && ErrorCode(err) != ENotFound {
+	if ErrorCode(err) == ENotFound {
+		return PipelineOf(nil), nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	return PipelineOf(p), nil

@@ -130,6 +130,9 @@ func (r *Release) PlannedFor(name string) Date {
 // one it did not record, such as a release shipped before stages existed).
 // Production and a stage r does not have are r's own date (Date).
 func (r *Release) StageDate(name string) (d Date, reached bool) {
+	if name == "" || name == Production { // most edges: no stage to look up
+		return r.Date(), r.Status == Shipped
+	}
 	i := r.stageIndex(name)
 	if i < 0 {
 		return r.Date(), r.Status == Shipped

@@ -198,10 +198,6 @@ func TestEdgeInAStage(t *testing.T) {
 	}
 }
 
-// schema7Buckets are the buckets a schema 7 database has.
-var schema7Buckets = []string{"meta", "products", "releases", "externals", "dependencies", "audit", "outbox", "posted", "ledger", "parked",
-	"subscriptions", "boards", "crs", "delegations", "events", "freezes", "calendars", "asks", "changes"}
-
 // testUpgradeFromSchema7 writes records as relman wrote them at schema 7
 // (no pipeline, no stages, no dependency stage) into kv, opens the store,
 // and checks they read as the default pipeline, a shipped release having

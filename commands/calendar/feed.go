@@ -339,6 +339,15 @@ func needsOf(buf []provided, g *store.Graph, r *store.Release) []provided {
 		case store.Cancelled:
 			n.status = "cancelled"
 		}
+		if render.InStage(d.Stage) != "" && p.Status != store.Cancelled {
+			// Needed in a stage: where the provider stands in it.
+			var reached bool
+			if n.date, reached = p.StageDate(d.Stage); reached {
+				n.status = "in " + d.Stage
+			} else {
+				n.status = "expected in " + d.Stage
+			}
+		}
 		buf = append(buf, n)
 	})
 	return buf
@@ -354,6 +363,7 @@ func (n *provided) ownEvent(consumer *store.Release) bool {
 func (w *icsWriter) provider(n *provided) {
 	if n.rel != nil {
 		w.ref(n.rel.Ref)
+		w.text(render.InStage(n.dep.Stage))
 	} else {
 		w.text(n.name)
 	}
@@ -437,6 +447,11 @@ func writeRelease(w *icsWriter, g *store.Graph, r *store.Release) {
 	}
 	w.end()
 	w.endDay(r.Product)
+	for _, st := range r.Stages {
+		if !st.Planned.IsZero() || !st.Reached.IsZero() {
+			writeStage(w, r, id, st)
+		}
+	}
 	for i := range needs {
 		if n := &needs[i]; n.ownEvent(r) {
 			if n.rel != nil {
@@ -445,6 +460,37 @@ func writeRelease(w *icsWriter, g *store.Graph, r *store.Release) {
 			writeNeed(w, r, id, n)
 		}
 	}
+}
+
+// writeStage writes the event of a stage of r (id: its StableID) that has
+// a date: the day it was reached, else the day it is planned. Its UID is a
+// hash of the release's StableID and the stage's name.
+func writeStage(w *icsWriter, r *store.Release, id string, st store.Stage) {
+	sum := sha256.Sum256([]byte(id + " stage " + st.Name))
+	var uid [24]byte
+	hex.Encode(uid[:], sum[:12])
+	day, reached := r.StageDate(st.Name)
+	w.beginDay("stage-", string(uid[:]), day, day, len(r.History), lastChange(r))
+	w.prop("SUMMARY:")
+	w.ref(r.Ref)
+	w.text(" in " + st.Name)
+	if reached {
+		w.text(" (reached)")
+	}
+	w.end()
+	w.prop("DESCRIPTION:")
+	w.ref(r.Ref)
+	if reached {
+		w.text(" reached " + st.Name + " on ")
+	} else {
+		w.text(" is planned to reach " + st.Name + " on ")
+	}
+	w.pretty(day)
+	w.text(" (pipeline " + store.PipelineText(r.Pipeline()) + "; target ")
+	w.pretty(r.Target)
+	w.text(").")
+	w.end()
+	w.endDay(r.Product)
 }
 
 // writeNeed writes the event of the needed-by date of a dependency of

@@ -78,7 +78,8 @@ func (dg *Digester) Agenda(products []string, last time.Time) store.Doc {
 	return b.Build()
 }
 
-// moves: the moves of covered releases recorded after since (and not
+// moves: the moves of covered releases (and of their stages' planned
+// dates) recorded after since (and not
 // after now), in the order they were made, each with who, when and why.
 func (d *digestData) moves(limit int) ([]string, int) {
 	type move struct {
@@ -88,7 +89,7 @@ func (d *digestData) moves(limit int) ([]string, int) {
 	var ms []move
 	for _, r := range d.rels {
 		for _, h := range r.History {
-			if h.Kind == store.HistoryMoved && h.At.After(d.since) && !h.At.After(d.now) {
+			if (h.Kind == store.HistoryMoved || h.Kind == store.HistoryStageMoved) && h.At.After(d.since) && !h.At.After(d.now) {
 				ms = append(ms, move{r.Ref, h})
 			}
 		}
@@ -96,7 +97,7 @@ func (d *digestData) moves(limit int) ([]string, int) {
 	slices.SortStableFunc(ms, func(a, b move) int { return cmp.Or(a.h.At.Compare(b.h.At), cmp.Compare(a.ref.Key(), b.ref.Key())) })
 	var lines []string
 	for _, m := range ms[:min(len(ms), limit)] {
-		line := fmt.Sprintf("• %s moved by %s from %s to %s (%s) on %s", Bold(m.ref), Mention(m.h.By), m.h.From.Pretty(), m.h.To.Pretty(),
+		line := fmt.Sprintf("• %s%s moved by %s from %s to %s (%s) on %s", Bold(m.ref), InStage(m.h.Stage), Mention(m.h.By), m.h.From.Pretty(), m.h.To.Pretty(),
 			shift(m.h.To.Sub(m.h.From)), store.DateOf(m.h.At, d.loc).Pretty())
 		if m.h.Reason != "" {
 			line += ": “" + Escape(m.h.Reason) + "”"

@@ -53,6 +53,27 @@ func NewTimeline(g *store.Graph, freezes []store.Freeze, products []string, toda
 			kind = store.ItemAtRisk
 		}
 		entries = append(entries, entry{r.Product, store.TimelineItem{Key: r.Key(), Label: r.Version, Date: r.Date(), Kind: kind}})
+		if r.Status == store.Cancelled {
+			return
+		}
+		// Its stages with a date of their own (planned or reached), on its
+		// lane: "4.2.0 test".
+		for _, st := range r.Stages {
+			if st.Planned.IsZero() && st.Reached.IsZero() {
+				continue
+			}
+			d, reached := r.StageDate(st.Name)
+			if d.Before(from) || d.After(to) {
+				continue
+			}
+			sk := store.ItemPlanned
+			if reached {
+				sk = store.ItemShipped
+			} else if d.Before(today) {
+				sk = store.ItemOverdue
+			}
+			entries = append(entries, entry{r.Product, store.TimelineItem{Key: stageKey(r.Key(), st.Name), Label: r.Version + " " + st.Name, Date: d, Kind: sk}})
+		}
 	}
 	var core []*store.Release
 	for _, r := range g.ReleasesByDate() {
@@ -140,11 +161,17 @@ func NewTimeline(g *store.Graph, freezes []store.Freeze, products []string, toda
 			continue
 		}
 		te := store.TimelineEdge{From: e.ProviderKey(), To: e.Consumer.Key(), NeededBy: e.NeededBy, Slipped: e.Slipped, DaysLate: e.DaysLate()}
+		if k := stageKey(e.ProviderKey(), e.Stage); inStage(e) && kept[k] {
+			te.From = k // from the stage it is needed in
+		}
 		switch {
 		case e.Kind == store.ProviderCancelled:
 			te.Label = "provider cancelled"
 		case e.Slipped:
 			te.Label = strconv.Itoa(e.DaysLate()) + "d late"
+		}
+		if inStage(e) { // the stage it is needed in: "in test", "in test · 2d late"
+			te.Label = strings.TrimSuffix("in "+e.Stage+" · "+te.Label, " · ")
 		}
 		t.Edges = append(t.Edges, te)
 	}
@@ -170,6 +197,9 @@ func NewTimeline(g *store.Graph, freezes []store.Freeze, products []string, toda
 	}
 	return t
 }
+
+// stageKey is the timeline key of a release's stage.
+func stageKey(releaseKey, stage string) string { return releaseKey + " in " + stage }
 
 func boolInt(b bool) int {
 	if b {
