@@ -11,6 +11,10 @@ import (
 	"relman/store"
 )
 
+// schema7Buckets are the buckets a schema 7 database has.
+var schema7Buckets = []string{"meta", "products", "releases", "externals", "dependencies", "audit", "outbox", "posted", "ledger", "parked",
+	"subscriptions", "boards", "crs", "delegations", "events", "freezes", "calendars", "asks", "changes"}
+
 // TestOpenMigratesSchema7: a database written before checklists opens
 // with the checklists bucket added and its releases as they were, with
 // empty checklists, and takes templates and items.
