@@ -14,7 +14,8 @@ import (
 // ---- check: a release's checklist
 
 // checkCmd adds an item to a release's checklist (op "add"), marks one
-// done or open again ("done", "undo"), or lists them ("list").
+// done or open again ("done", "undo"), sets its due date by hand ("due"),
+// or lists them ("list").
 type checkCmd struct {
 	ref    store.Ref
 	op     string
@@ -28,11 +29,11 @@ type checkCmd struct {
 func (c *checkCmd) readOnly() bool { return c.op == "list" }
 
 // checkOps are the words after a release in check.
-var checkOps = []string{"add", "done", "undo", "list"}
+var checkOps = []string{"add", "done", "undo", "due", "list"}
 
 // parseCheck reads `check <release> add "<text>" [owner @user] [due
-// <date>] [before <stage>]`, `check <release> done|undo <N>` and `check
-// <release> [list]`.
+// <date>] [before <stage>]`, `check <release> done|undo <N>`, `check
+// <release> due <N> <date>` and `check <release> [list]`.
 func parseCheck(p *parser) (Command, error) {
 	if err := p.versionBefore(checkOps); err != nil {
 		return nil, err
@@ -45,16 +46,19 @@ func parseCheck(p *parser) (Command, error) {
 	switch {
 	case p.done() || p.keyword("list"):
 		return c, nil
-	case p.isWord("done", "undo"):
+	case p.isWord("done", "undo", "due"):
 		c.op = strings.ToLower(p.toks[p.pos].Text)
 		p.pos++
-		c.n, err = p.itemNumber("the number of the checklist item (like 2; see /release check " + c.ref.String() + ")")
+		if c.n, err = p.itemNumber("the number of the checklist item (like 2; see /release check " + c.ref.String() + ")"); err != nil || c.op != "due" {
+			return c, err
+		}
+		c.due, err = p.date("the item's new due date")
 		return c, err
 	case p.keyword("add"):
 		c.op = "add"
 	default:
 		t, _ := p.peek()
-		return nil, invalid("expected add, done, undo or list after the release, not %q", render.Clip(t.Text, 40))
+		return nil, invalid("expected add, done, undo, due or list after the release, not %q", render.Clip(t.Text, 40))
 	}
 	if c.text, err = p.itemText(); err != nil {
 		return nil, err
@@ -193,6 +197,9 @@ func (c *checkCmd) run(x *Exec) (store.Doc, error) {
 			}
 		}
 		switch {
+		case c.op == "due":
+			// A due date set by hand no longer follows its stage's date.
+			item.Due, item.Follow, item.DaysBefore = c.due, false, 0
 		case c.op == "done" && item.Done:
 			return store.Errorf(store.EConflict, "%s of %s is already done (by %s)", item.Name(), r.Ref, render.Mention(item.DoneBy))
 		case c.op == "undo" && !item.Done:
@@ -212,6 +219,8 @@ func (c *checkCmd) run(x *Exec) (store.Doc, error) {
 	switch c.op {
 	case "add":
 		b.Section(fmt.Sprintf(":white_check_mark: Added to the checklist of %s: %s", render.Bold(r.Ref), render.ChecklistItemLine(&it, r, x.today)))
+	case "due":
+		b.Section(fmt.Sprintf(":white_check_mark: %s of %s, “%s”, is now due %s; it no longer follows a stage's date.", it.Name(), render.Bold(r.Ref), render.Escape(it.Text), render.When(it.Due, x.today)))
 	case "done":
 		b.Section(fmt.Sprintf(":white_check_mark: Done: %s of %s, “%s”.", it.Name(), render.Bold(r.Ref), render.Escape(it.Text)))
 	default:
@@ -487,6 +496,9 @@ func (c *checkCmd) format() string {
 		return l.String()
 	case "done", "undo":
 		l.add(c.op, strconv.Itoa(c.n))
+		return l.String()
+	case "due":
+		l.add("due", strconv.Itoa(c.n), c.due.String())
 		return l.String()
 	}
 	l.add("add", quoteText(c.text))

@@ -30,6 +30,10 @@ func init() {
 			want: []string{"Done: #1 of *payments@2.3.0*, “security review”.", "1/1 done"}},
 		commandCase{name: "UndoesAnItem", setup: []string{checkReview, "/release check payments@2.3.0 done #1"}, line: "/release check payments@2.3.0 undo 1",
 			want: []string{"Open again: #1 of *payments@2.3.0*", "0/1 done"}},
+		commandCase{name: "SetsADueDateByHand", setup: []string{checkNotes}, line: "/release check payments@2.3.0 due 1 2027-01-11",
+			want: []string{"#1 of *payments@2.3.0*, “release notes”, is now due Mon 2027-01-11 (in 7 days)"}},
+		commandCase{name: "RejectsADueWithoutADate", setup: []string{checkNotes}, line: "/release check payments@2.3.0 due 1", code: store.EInvalid,
+			want: []string{"missing the item's new due date"}},
 		commandCase{name: "CopiesTheTemplateIntoANewRelease", setup: []string{templateReview, templateNotes}, line: "/release add payments 2.4.0 2027-02-01",
 			want: []string{"Its checklist starts with the 2 items from the payments template"}},
 
@@ -55,7 +59,7 @@ func init() {
 		commandCase{name: "RejectsABadNumber", line: "/release check payments@2.3.0 done first", code: store.EInvalid,
 			want: []string{`"first" is not a checklist item: use its number, like 2`}},
 		commandCase{name: "RejectsAnUnknownWord", line: "/release check payments@2.3.0 tick 1", code: store.EInvalid,
-			want: []string{`expected add, done, undo or list after the release, not "tick"`}},
+			want: []string{`expected add, done, undo, due or list after the release, not "tick"`}},
 		commandCase{name: "RejectsAnUnknownRelease", line: "/release check payments@9.9 done 1", code: store.ENotFound,
 			want: []string{"there is no release payments@9.9"}},
 	)
@@ -135,9 +139,10 @@ func TestChecklistDueFollowsTheTarget(t *testing.T) {
 	if got, want := due(), store.NewDate(2027, 2, 7); got != want {
 		t.Errorf("due after the move = %s; want %s", got, want)
 	}
-	r := Do(t, svc, alice, "/release history payments@2.4.0")
-	if !strings.Contains(r.Doc.Text, "moved by") {
-		t.Errorf("history after the move:\n%s", r.Doc.Text)
+	MustDo(t, svc, alice, "/release check payments@2.4.0 due 1 2027-02-05")
+	MustDo(t, svc, alice, "/release move payments@2.4.0 2027-02-20 because the audit moved again")
+	if got, want := due(), store.NewDate(2027, 2, 5); got != want {
+		t.Errorf("due set by hand, after another move = %s; want %s (it no longer follows the target)", got, want)
 	}
 }
 
