@@ -208,11 +208,13 @@ func mustPlanStages(b *testing.B, r *store.Release) {
 
 // BenchmarkDueCheckStages is BenchmarkDueCheckChecklists on releases with
 // three planned stages each and a third of the edges needed in test: the
-// edge due-check and the checklist reminders, as the sweep asks them.
+// edge due-check and the checklist reminders, as the sweep asks them,
+// without checklist items and with 5 on every release.
 func BenchmarkDueCheckStages(b *testing.B) {
-	for _, n := range []int{10_000, 100_000} {
-		b.Run(fmt.Sprintf("releases=%d", n), func(b *testing.B) {
-			st := MustDueCheckStoreWithStages(b, n, 5)
+	for _, bc := range []struct{ n, items int }{{10_000, 0}, {10_000, 5}, {100_000, 0}, {100_000, 5}} {
+		n := bc.n
+		b.Run(fmt.Sprintf("releases=%d/items=%d", n, bc.items), func(b *testing.B) {
+			st := MustDueCheckStoreWithStages(b, n, bc.items)
 			check := func() int {
 				var due int
 				if err := st.View(context.Background(), func(tx *store.Tx) error {

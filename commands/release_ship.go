@@ -64,13 +64,9 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 		if added := store.DateOf(r.CreatedAt, x.zone()); c.date.Before(added) && !c.anyway {
 			return invalid("%s is before %s was added (%s); if it really shipped then, end the command with \"anyway\"", c.date.Pretty(), r.Ref, added.Pretty())
 		}
-		open, err := tx.OpenChecklistBefore(r.Ref, store.Production)
+		open, err := checklistGate(tx, r, store.Production, c.anyway || x.connector()) // a connector reports what happened
 		if err != nil {
 			return err
-		}
-		if len(open) > 0 && !c.anyway && !x.connector() { // a connector reports what happened
-			return store.Errorf(store.EConflict, "%s has %s open that must be done before %s: %s. Tick off each with /release check %s done %d, or end the command with \"anyway\" to ship without them",
-				r.Ref, render.Plural(len(open), "checklist item"), store.Production, strings.Join(render.OpenItemNames(open), "; "), r.Ref, open[0].N)
 		}
 		r.Status, r.ShippedOn = store.Shipped, c.date
 		h := store.HistoryEntry{Kind: store.HistoryShipped, From: r.Target, To: c.date, By: x.req.User, At: x.now, Reason: x.req.Note}
@@ -96,8 +92,8 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 		b.Section(fmt.Sprintf(":rocket: %s shipped %s on %s (%s)%s", render.Mention(x.req.User), render.Bold(r.Ref), c.date.Pretty(), shipTiming(r), skippedText(reached)))
 		if len(open) > 0 && x.connector() {
 			b.Section(fmt.Sprintf(":warning: Deployed with %s: %s", render.Plural(len(open), "open item"), render.Escape(strings.Join(render.OpenItemNames(open), "; "))))
-		} else if len(open) > 0 {
-			b.Section(fmt.Sprintf(":warning: Shipped with %s open, by %s's override: %s", render.Plural(len(open), "checklist item"), render.Mention(x.req.User), render.Escape(strings.Join(render.OpenItemNames(open), "; "))))
+		} else if note := overrideNote("Shipped", open, x.req.User); note != "" {
+			b.Section(note)
 		}
 		if lines := dependentLines(g, r, x.today, "Delivered for:"); lines != nil {
 			b.Lines(lines)
