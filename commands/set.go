@@ -152,7 +152,7 @@ func (c *setCmd) run(x *Exec) (store.Doc, error) {
 		}
 		if c.owner != "" {
 			n := &store.Notice{Kind: store.KindOwner, Subject: store.OwnerSubject(r.Ref.Key()), Key: store.OwnerKey(r.Ref.Key(), c.owner, x.now), Release: r.Ref, By: x.req.User}
-			return x.postNotice(tx, c.owner, NewOwner(r, x.req.User, x.today), n)
+			return x.postDM(tx, c.owner, NewOwner(r, x.req.User, x.today), n)
 		}
 		return nil
 	})
@@ -266,7 +266,7 @@ func (c *setCmd) runExternal(x *Exec) (store.Doc, error) {
 		}
 		what := store.ExternalSubject(ext.Name)
 		n := &store.Notice{Kind: store.KindOwner, Subject: store.OwnerSubject(what), Key: store.OwnerKey(what, c.owner, x.now), External: ext.Name, By: x.req.User}
-		return x.postNotice(tx, c.owner, NewExternalOwner(ext, x.req.User), n)
+		return x.postDM(tx, c.owner, NewExternalOwner(ext, x.req.User), n)
 	})
 	if err != nil {
 		return store.Doc{}, err
@@ -276,14 +276,10 @@ func (c *setCmd) runExternal(x *Exec) (store.Doc, error) {
 	return b.Build(), nil
 }
 
-// postDM queues doc as a direct message to user.
-func (x *Exec) postDM(tx *store.Tx, user string, doc store.Doc) error {
-	return x.postNotice(tx, user, doc, nil)
-}
-
-// postNotice is postDM of notice n (nil: doc as it is), which is worded
-// again when it is delivered (reminders.RenderNotice).
-func (x *Exec) postNotice(tx *store.Tx, user string, doc store.Doc, n *store.Notice) error {
+// postDM queues doc as a direct message to user, of notice n (nil: doc
+// as it is), which is worded again when it is delivered
+// (reminders.RenderNotice). Nobody is told of their own change.
+func (x *Exec) postDM(tx *store.Tx, user string, doc store.Doc, n *store.Notice) error {
 	if user == "" || user == x.req.User {
 		return nil
 	}
