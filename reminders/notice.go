@@ -18,7 +18,8 @@ import (
 // still holds is judged in workspace, the zone the due-checks read dates
 // in. It reports false when it no longer holds (the slip recovered, the
 // nudge's date was met, moved or answered, the external item confirmed,
-// the vote closed or was cast): m is then to be dropped. A message without
+// the vote closed or was cast, a handshake's answer superseded or its date
+// asked anew, a new owner no longer the owner): m is then to be dropped. A message without
 // a notice, or with one of a kind this relman does not know, is m.Doc,
 // true.
 //
