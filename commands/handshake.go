@@ -156,6 +156,13 @@ func (x *Exec) askProvider(tx *store.Tx, to []string, e store.Edge, consumer *st
 // tellConsumer DMs doc to the consumer's release managers (its owner when
 // none is set), but not to whoever made the change.
 func (x *Exec) tellConsumer(tx *store.Tx, consumer *store.Release, doc store.Doc) ([]string, error) {
+	return x.noticeConsumer(tx, consumer, doc, nil)
+}
+
+// noticeConsumer is tellConsumer of notice n (nil: doc as it is), which is
+// worded again when it is delivered (reminders.RenderNotice), doc being
+// its words as queued.
+func (x *Exec) noticeConsumer(tx *store.Tx, consumer *store.Release, doc store.Doc, n *store.Notice) ([]string, error) {
 	var told []string
 	for _, u := range consumer.Holders(store.ReleaseManager, product(tx, consumer.Product)) {
 		if u == x.req.User {
@@ -163,7 +170,7 @@ func (x *Exec) tellConsumer(tx *store.Tx, consumer *store.Release, doc store.Doc
 		}
 		told = append(told, u)
 		x.queued++
-		if err := tx.Enqueue(&store.Message{Channel: u, DM: true, Quiet: true, Doc: doc}); err != nil {
+		if err := tx.Enqueue(&store.Message{Channel: u, DM: true, Quiet: true, Doc: doc, Notice: n}); err != nil {
 			return nil, err
 		}
 	}
@@ -192,6 +199,31 @@ func HandshakeRequest(e store.Edge, consumer *store.Release, today store.Date) s
 		render.AskButton("Propose another date…", render.Ask{Title: "Propose another date", Command: "propose " + cmd + " {date} {reason}", Date: proposed.String(), Reason: true}),
 	)
 	b.Context(fmt.Sprintf("Or type `/release commit %s`, or `/release propose %s &lt;date&gt; because &lt;reason&gt;`.", cmd, cmd))
+	return b.Build()
+}
+
+// AnswerNotice is the notice of the answer of kind (store.KindCommitted,
+// KindCountered, KindAccepted) that e, as stored after it, records.
+func AnswerNotice(kind string, e store.Edge) *store.Notice {
+	return &store.Notice{Kind: kind, Subject: store.AnswerSubject(e.Key()), Key: store.AnswerKey(kind, e.Dependency),
+		Edge: &store.Dependency{Consumer: e.Consumer, Provider: e.Provider, External: e.External}, NeededBy: e.NeededBy}
+}
+
+// Committed is the DM that tells the consumer's release managers, as of
+// today, that e's provider committed to its needed-by date, and how the
+// edge stands.
+func Committed(e store.Edge, today store.Date) store.Doc {
+	b := render.NewDoc("")
+	b.Section(fmt.Sprintf(":handshake: %s committed to deliver %s by %s for %s.", render.Mention(e.AnsweredBy), render.ProviderName(e), render.When(e.NeededBy, today), render.Bold(e.Consumer)))
+	b.Section(render.EdgeLine(e, today))
+	return b.Build()
+}
+
+// Accepted is the DM that tells who proposed e's needed-by date that by,
+// for the consumer, accepted it in place of was.
+func Accepted(e store.Edge, by string, was store.Date) store.Doc {
+	b := render.NewDoc("")
+	b.Section(fmt.Sprintf(":handshake: %s accepted your date: %s needs %s by %s (was %s), and you are committed to it.", render.Mention(by), render.Bold(e.Consumer), render.ProviderName(e), e.NeededBy.Pretty(), was.Pretty()))
 	return b.Build()
 }
 
@@ -244,10 +276,7 @@ func (c *commitCmd) run(x *Exec) (store.Doc, error) {
 		if e, err = edgeOf(tx, d, x.today); err != nil {
 			return err
 		}
-		b := render.NewDoc("")
-		b.Section(fmt.Sprintf(":handshake: %s committed to deliver %s by %s for %s.", render.Mention(x.req.User), render.ProviderName(e), render.When(e.NeededBy, x.today), render.Bold(e.Consumer)))
-		b.Section(render.EdgeLine(e, x.today))
-		told, err = x.tellConsumer(tx, consumer, b.Build())
+		told, err = x.noticeConsumer(tx, consumer, Committed(e, x.today), AnswerNotice(store.KindCommitted, e))
 		return err
 	})
 	if err != nil {
@@ -373,7 +402,7 @@ func (c *proposeCmd) run(x *Exec) (store.Doc, error) {
 		if e, err = edgeOf(tx, d, x.today); err != nil {
 			return err
 		}
-		told, err = x.tellConsumer(tx, consumer, CounterProposal(e, consumer, x.today))
+		told, err = x.noticeConsumer(tx, consumer, CounterProposal(e, consumer, x.today), AnswerNotice(store.KindCountered, e))
 		return err
 	})
 	if err != nil {
@@ -461,10 +490,10 @@ func (c *acceptCmd) run(x *Exec) (store.Doc, error) {
 			return err
 		}
 		if by != "" && by != x.req.User {
-			dm := render.NewDoc("")
-			dm.Section(fmt.Sprintf(":handshake: %s accepted your date: %s needs %s by %s (was %s), and you are committed to it.", render.Mention(x.req.User), render.Bold(consumer.Ref), render.ProviderName(e), e.NeededBy.Pretty(), old.Pretty()))
+			n := AnswerNotice(store.KindAccepted, e)
+			n.By, n.Was = x.req.User, old
 			x.queued++
-			if err := tx.Enqueue(&store.Message{Channel: by, DM: true, Quiet: true, Doc: dm.Build()}); err != nil {
+			if err := tx.Enqueue(&store.Message{Channel: by, DM: true, Quiet: true, Doc: Accepted(e, n.By, old), Notice: n}); err != nil {
 				return err
 			}
 		}

@@ -151,9 +151,8 @@ func (c *setCmd) run(x *Exec) (store.Doc, error) {
 			}
 		}
 		if c.owner != "" {
-			dm := render.NewDoc("")
-			dm.Section(fmt.Sprintf(":pencil2: %s made you the owner of %s, target %s. You answer for its dates and dependencies now. See it with `/release show %s`.", render.Mention(x.req.User), render.Bold(r.Ref), render.When(r.Target, x.today), r.Ref))
-			return x.postDM(tx, c.owner, dm.Build())
+			n := &store.Notice{Kind: store.KindOwner, Subject: store.OwnerSubject(r.Ref.Key()), Key: store.OwnerKey(r.Ref.Key(), c.owner, x.now), Release: r.Ref, By: x.req.User}
+			return x.postDM(tx, c.owner, NewOwner(r, x.req.User, x.today), n)
 		}
 		return nil
 	})
@@ -237,6 +236,10 @@ func rename(x *Exec, tx *store.Tx, r *store.Release, to store.Ref) (int, error) 
 			return 0, err
 		}
 	}
+	// News of it held in the outbox follows it, and is told once.
+	if _, err := tx.RenameNotices(from, to); err != nil {
+		return 0, err
+	}
 	return len(edges), nil
 }
 
@@ -261,9 +264,9 @@ func (c *setCmd) runExternal(x *Exec) (store.Doc, error) {
 		if err := tx.PutExternal("external.set", ext); err != nil {
 			return err
 		}
-		b := render.NewDoc("")
-		b.Section(fmt.Sprintf(":pencil2: %s made you the owner of external “%s” (due %s): you answer for its date and confirm it with `/release confirm external \"%s\"`.", render.Mention(x.req.User), render.Escape(ext.Name), ext.Due.Pretty(), render.Escape(ext.Name)))
-		return x.postDM(tx, c.owner, b.Build())
+		what := store.ExternalSubject(ext.Name)
+		n := &store.Notice{Kind: store.KindOwner, Subject: store.OwnerSubject(what), Key: store.OwnerKey(what, c.owner, x.now), External: ext.Name, By: x.req.User}
+		return x.postDM(tx, c.owner, NewExternalOwner(ext, x.req.User), n)
 	})
 	if err != nil {
 		return store.Doc{}, err
@@ -273,11 +276,29 @@ func (c *setCmd) runExternal(x *Exec) (store.Doc, error) {
 	return b.Build(), nil
 }
 
-// postDM queues doc as a direct message to user.
-func (x *Exec) postDM(tx *store.Tx, user string, doc store.Doc) error {
+// postDM queues doc as a direct message to user, of notice n (nil: doc
+// as it is), which is worded again when it is delivered
+// (reminders.RenderNotice). Nobody is told of their own change.
+func (x *Exec) postDM(tx *store.Tx, user string, doc store.Doc, n *store.Notice) error {
 	if user == "" || user == x.req.User {
 		return nil
 	}
 	x.queued++
-	return tx.Enqueue(&store.Message{Channel: user, DM: true, Doc: doc})
+	return tx.Enqueue(&store.Message{Channel: user, DM: true, Doc: doc, Notice: n})
+}
+
+// NewOwner is the DM that tells r's owner, as of today, that by made them
+// its owner.
+func NewOwner(r *store.Release, by string, today store.Date) store.Doc {
+	b := render.NewDoc("")
+	b.Section(fmt.Sprintf(":pencil2: %s made you the owner of %s, target %s. You answer for its dates and dependencies now. See it with `/release show %s`.", render.Mention(by), render.Bold(r.Ref), render.When(r.Target, today), r.Ref))
+	return b.Build()
+}
+
+// NewExternalOwner is the DM that tells ext's owner that by made them its
+// owner.
+func NewExternalOwner(ext *store.External, by string) store.Doc {
+	b := render.NewDoc("")
+	b.Section(fmt.Sprintf(":pencil2: %s made you the owner of external “%s” (due %s): you answer for its date and confirm it with `/release confirm external \"%s\"`.", render.Mention(by), render.Escape(ext.Name), ext.Due.Pretty(), render.Escape(ext.Name)))
+	return b.Build()
 }

@@ -18,7 +18,8 @@ import (
 // still holds is judged in workspace, the zone the due-checks read dates
 // in. It reports false when it no longer holds (the slip recovered, the
 // nudge's date was met, moved or answered, the external item confirmed,
-// the vote closed or was cast): m is then to be dropped. A message without
+// the vote closed or was cast, a handshake's answer superseded or its date
+// asked anew, a new owner no longer the owner): m is then to be dropped. A message without
 // a notice, or with one of a kind this relman does not know, is m.Doc,
 // true.
 //
@@ -45,6 +46,8 @@ func RenderNotice(tx *store.Tx, m *store.Message, now time.Time, reader, workspa
 			return store.Doc{}, false, err
 		}
 		return commands.CRNews(tx, cr, m.Channel, now, reader)
+	case n.Kind == store.KindOwner:
+		return ownerNotice(tx, m, now, reader)
 	case n.Kind != store.KindReconfirm && n.Edge == nil:
 		return m.Doc, true, nil
 	}
@@ -79,6 +82,16 @@ func RenderNotice(tx *store.Tx, m *store.Message, now time.Time, reader, workspa
 			return store.Doc{}, false, nil
 		}
 		return commands.HandshakeRequest(e, consumer, today), true, nil
+	case store.KindCommitted:
+		return commands.Committed(e, today), true, nil
+	case store.KindCountered:
+		consumer := g.Release(e.Consumer)
+		if consumer == nil {
+			return store.Doc{}, false, nil
+		}
+		return commands.CounterProposal(e, consumer, today), true, nil
+	case store.KindAccepted:
+		return commands.Accepted(e, n.By, n.Was), true, nil
 	}
 	news := render.EdgeNews{Kind: n.Kind, Edge: e}
 	if n.Kind == store.KindRecovery {
@@ -116,6 +129,11 @@ func holds(g *store.Graph, m *store.Message, e store.Edge, now time.Time, loc *t
 		// Still asked, by the same request: not answered, nor asked anew.
 		return e.Handshake == store.HandshakeRequested && store.HandshakeKey(e.Dependency, e.NeededBy, e.RequestedAt) == n.Key &&
 			e.ConsumerStatus == store.Planned
+	case store.KindCommitted, store.KindAccepted:
+		// Still the answer it reports: not asked anew, nor answered again.
+		return e.Handshake == store.HandshakeCommitted && store.AnswerKey(n.Kind, e.Dependency) == n.Key
+	case store.KindCountered:
+		return e.Handshake == store.HandshakeCountered && store.AnswerKey(n.Kind, e.Dependency) == n.Key
 	case store.KindUpcoming:
 		today := store.DateOf(now, loc)
 		if (e.Kind != store.OnTrack && e.Kind != store.Late) || e.NeededBy != n.NeededBy || e.NeededBy.Before(today) {
@@ -157,6 +175,31 @@ func decisionNotice(tx *store.Tx, m *store.Message, now time.Time, reader *time.
 		return store.Doc{}, false, err
 	}
 	return render.DecisionDoc(cr, now, reader), true, nil
+}
+
+// ownerNotice is the news to a new owner of a release or an external item
+// (the notice's Release or External) that they own it, as of now in
+// reader's zone; false once it is gone or someone else owns it.
+func ownerNotice(tx *store.Tx, m *store.Message, now time.Time, reader *time.Location) (store.Doc, bool, error) {
+	n := m.Notice
+	if n.External != "" {
+		x, err := tx.External(n.External)
+		if store.ErrorCode(err) == store.ENotFound || (err == nil && x.Owner != m.Channel) {
+			return store.Doc{}, false, nil
+		}
+		if err != nil {
+			return store.Doc{}, false, err
+		}
+		return commands.NewExternalOwner(x, n.By), true, nil
+	}
+	r, err := tx.Release(n.Release)
+	if store.ErrorCode(err) == store.ENotFound || (err == nil && r.Owner != m.Channel) {
+		return store.Doc{}, false, nil
+	}
+	if err != nil {
+		return store.Doc{}, false, err
+	}
+	return commands.NewOwner(r, n.By, store.DateOf(now, reader)), true, nil
 }
 
 // notedCR is CR-id, nil when there is none.

@@ -1,7 +1,10 @@
 package store
 
 import (
+	"bytes"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -35,8 +38,17 @@ type Notice struct {
 	Days int `json:"days,omitempty"`
 	// CR is the change request a vote reminder is about.
 	CR int `json:"cr,omitempty"`
-	// External names the external item a re-confirm request is about.
+	// External names the external item a re-confirm request, or an
+	// external item's new owner, is about.
 	External string `json:"external,omitempty"`
+	// Release is the release a KindOwner notice is about.
+	Release Ref `json:"release,omitzero"`
+	// By is who made the change it reports, when its words name them (the
+	// consumer's manager who accepted a date, who gave a release a new
+	// owner).
+	By string `json:"by,omitempty"`
+	// Was is the needed-by date an accepted counter-proposal replaced.
+	Was Date `json:"was,omitzero"`
 }
 
 // EdgeSubject is the subject of the news about the edge with key edge
@@ -64,6 +76,45 @@ func HandshakeSubject(edge string) string { return "handshake " + edge }
 // requestedAt: a new request (another date) is a new notice.
 func HandshakeKey(dep Dependency, neededBy Date, requestedAt time.Time) string {
 	return ledgerKey(KindHandshake, dep.Key(), neededBy.String(), instant(requestedAt))
+}
+
+// The answers to a handshake request, told to whoever did not make them:
+// a commitment (KindCommitted) or another date proposed (KindCountered),
+// told to the consumer's release managers, and a proposed date accepted
+// (KindAccepted), told to who proposed it.
+const (
+	KindCommitted = "committed"
+	KindCountered = "countered"
+	KindAccepted  = "accepted"
+)
+
+// AnswerSubject is the subject of the answers to the handshake request of
+// the edge with key edge: a reader needs only the latest.
+func AnswerSubject(edge string) string { return "answer " + edge }
+
+// AnswerKey names the answer of kind (KindCommitted, KindCountered,
+// KindAccepted) that dep records: the date it settles on (the proposed
+// date, for KindCountered; the needed-by date otherwise) and when the
+// provider answered. Another answer, or another date, is a new notice.
+func AnswerKey(kind string, dep Dependency) string {
+	date := dep.NeededBy
+	if kind == KindCountered {
+		date = dep.Proposed
+	}
+	return ledgerKey(kind, dep.Key(), date.String(), instant(dep.AnsweredAt))
+}
+
+// KindOwner is the notice telling someone they were made the owner of a
+// release (Notice.Release) or an external item (Notice.External).
+const KindOwner = "owner"
+
+// OwnerSubject is the subject of the news to a new owner of what (a
+// release's Ref.Key, or ExternalSubject).
+func OwnerSubject(what string) string { return "owner " + what }
+
+// OwnerKey names the handover of what (as OwnerSubject) to owner at at.
+func OwnerKey(what, owner string, at time.Time) string {
+	return ledgerKey(KindOwner, what, owner, instant(at))
 }
 
 // CRSubject is the subject of the reminders about change request id.
@@ -101,4 +152,79 @@ func (tx *Tx) MarkTold(audience string, n *Notice) error {
 	}
 	_, err := tx.MarkSent(prefix + n.Key)
 	return err
+}
+
+// RenameNotices makes the notices held in the outbox about release from,
+// or about an edge of it, and the records of what each reader was told of
+// them (Told), name it to: a release renamed while news of it is held
+// still has that news delivered, worded then, and told once. It returns
+// how many queued notices it changed.
+func (tx *Tx) RenameNotices(from, to Ref) (int, error) {
+	old, nu := from.Key(), to.Key()
+	msgs, err := tx.Outbox()
+	if err != nil {
+		return 0, err
+	}
+	changed := 0
+	for i := range msgs {
+		n := msgs[i].Notice
+		if n == nil || !n.rename(from, to) {
+			continue
+		}
+		n.Subject, n.Key = swapToken(n.Subject, old, nu), swapToken(n.Key, old, nu)
+		if err := tx.PutMessage(&msgs[i]); err != nil {
+			return 0, fmt.Errorf("rename notice %d: %w", msgs[i].ID, err)
+		}
+		changed++
+	}
+	b := tx.kv.Bucket(bucketLedger)
+	type move struct{ from, to, v []byte }
+	var moves []move
+	c := b.Cursor()
+	p := []byte(KindTold + " ")
+	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+		if nk := swapToken(string(k), old, nu); nk != string(k) {
+			moves = append(moves, move{append([]byte(nil), k...), []byte(nk), append([]byte(nil), v...)})
+		}
+	}
+	for _, m := range moves {
+		if err := b.Delete(m.from); err != nil {
+			return 0, err
+		}
+		if err := b.Put(m.to, m.v); err != nil {
+			return 0, err
+		}
+	}
+	return changed, nil
+}
+
+// rename makes n name to wherever it names release from, and reports
+// whether it did.
+func (n *Notice) rename(from, to Ref) bool {
+	did := false
+	if n.Edge != nil {
+		if n.Edge.Consumer == from {
+			n.Edge.Consumer, did = to, true
+		}
+		if !n.Edge.IsExternal() && n.Edge.Provider == from {
+			n.Edge.Provider, did = to, true
+		}
+	}
+	if n.Release == from {
+		n.Release, did = to, true
+	}
+	return did
+}
+
+// swapToken replaces in s each space-separated word that is old with to:
+// the keys of notices and ledger entries are words (kinds, release keys,
+// dates, audiences) joined by spaces.
+func swapToken(s, old, to string) string {
+	words := strings.Split(s, " ")
+	for i, w := range words {
+		if w == old {
+			words[i] = to
+		}
+	}
+	return strings.Join(words, " ")
 }

@@ -64,6 +64,9 @@ func untrue(tx *store.Tx, m *store.Message, now time.Time) string {
 		return err.Error()
 	}
 	today := store.DateOf(now, time.UTC)
+	if n.Kind == store.KindOwner {
+		return untrueOwner(tx, m, today)
+	}
 	var e store.Edge
 	found := false
 	for _, d := range g.Dependencies(n.Edge.Consumer) {
@@ -88,15 +91,50 @@ func untrue(tx *store.Tx, m *store.Message, now time.Time) string {
 		ok = (e.Kind == store.OnTrack || e.Kind == store.Late) && !e.NeededBy.Before(today)
 	case store.KindHandshake:
 		ok = e.Handshake == store.HandshakeRequested
+	case store.KindCommitted:
+		ok = e.Handshake == store.HandshakeCommitted
+	case store.KindCountered:
+		if e.Handshake != store.HandshakeCountered {
+			return fmt.Sprintf("a %s notice, and the request is %s", n.Kind, e.Handshake)
+		}
+		if when := render.When(e.Proposed, today); !strings.Contains(m.Doc.Text, "proposes "+when) {
+			return fmt.Sprintf("it does not say the proposed date as %q", when)
+		}
+		return ""
+	case store.KindAccepted:
+		if e.Handshake != store.HandshakeCommitted {
+			return fmt.Sprintf("a %s notice, and the request is %s", n.Kind, e.Handshake)
+		}
+		if by := "by " + e.NeededBy.Pretty() + " (was"; !strings.Contains(m.Doc.Text, by) {
+			return fmt.Sprintf("it does not say the needed-by date as %q", by)
+		}
+		return ""
 	}
 	if !ok {
-		return fmt.Sprintf("a %s notice, and the edge is %v", n.Kind, e.Kind)
+		return fmt.Sprintf("a %s notice, and the edge is %v (%s)", n.Kind, e.Kind, e.Handshake)
 	}
 	if words := render.EdgeStateText(e, today); !strings.Contains(m.Doc.Text, words) {
 		return fmt.Sprintf("it does not say %q", words)
 	}
 	if when := render.When(e.NeededBy, today); !strings.Contains(m.Doc.Text, "by "+when) {
 		return fmt.Sprintf("it does not say the needed-by date as %q", when)
+	}
+	return ""
+}
+
+// untrueOwner says why m, the news to a release's new owner, is false as
+// of today: they no longer own it, or it does not say its target as of
+// today; "" when it is true.
+func untrueOwner(tx *store.Tx, m *store.Message, today store.Date) string {
+	r, err := tx.Release(m.Notice.Release)
+	if err != nil {
+		return fmt.Sprintf("its release %s: %v", m.Notice.Release, err)
+	}
+	if r.Owner != m.Channel {
+		return fmt.Sprintf("%s is owned by %s", r.Ref, r.Owner)
+	}
+	if !strings.Contains(m.Doc.Text, "owner of *"+r.Ref.String()+"*, target "+render.When(r.Target, today)) {
+		return fmt.Sprintf("it does not say %s's target as %q", r.Ref, render.When(r.Target, today))
 	}
 	return ""
 }
@@ -166,22 +204,39 @@ func noticesProperty(t *testing.T, seed uint64, steps int) int {
 		do(line)
 	}
 	flush()
-	rels := []string{"a@1.0", "b@1.0", "c@1.0"}
+	// The providers a and b are renamed back and forth (1.0, 1.1) while
+	// news of them is held.
+	version := map[string]string{"a": "1.0", "b": "1.0", "c": "1.0"}
+	rel := func(p string) string { return p + "@" + version[p] }
+	provider := func() string { return rel([]string{"a", "b"}[rng.IntN(2)]) }
+	users := []string{"UKIM", "UBOB", "URITA"}
 	for range steps {
-		switch k := rng.IntN(12); {
+		switch k := rng.IntN(17); {
 		case k < 5:
-			r := rels[rng.IntN(2)] // providers
 			date := start.AddDate(0, 0, 5+rng.IntN(28)).Format("2006-01-02")
-			do(fmt.Sprintf("move %s %s anyway because step", r, date))
+			do(fmt.Sprintf("move %s %s anyway because step", provider(), date))
 		case k < 6:
-			do("ship " + rels[rng.IntN(2)])
+			do("ship " + provider())
 		case k < 7:
-			do("reopen " + rels[rng.IntN(2)])
+			do("reopen " + provider())
 		case k < 8:
 			date := start.AddDate(0, 0, 7+rng.IntN(25)).Format("2006-01-02")
-			do(fmt.Sprintf("depend c@1.0 on a@1.0 by %s", date))
+			do(fmt.Sprintf("depend %s on %s by %s", rel("c"), rel("a"), date))
 		case k < 9:
-			as("UKIM", "commit c@1.0 on a@1.0 anyway")
+			as("UKIM", fmt.Sprintf("commit %s on %s anyway", rel("c"), rel("a")))
+		case k < 10:
+			date := start.AddDate(0, 0, 7+rng.IntN(25)).Format("2006-01-02")
+			as("UKIM", fmt.Sprintf("propose %s on %s %s anyway because step", rel("c"), rel("a"), date))
+		case k < 11:
+			as("URITA", fmt.Sprintf("accept %s on %s", rel("c"), rel("a")))
+		case k < 12:
+			u := users[rng.IntN(len(users))]
+			do(fmt.Sprintf("set %s owner <@%s|%s>", rel("c"), u, strings.ToLower(u[1:])))
+		case k < 13:
+			p := []string{"a", "b"}[rng.IntN(2)]
+			to := map[string]string{"1.0": "1.1", "1.1": "1.0"}[version[p]]
+			do(fmt.Sprintf("set %s version %s", rel(p), to))
+			version[p] = to
 		default:
 			clock.Advance(time.Duration(1+rng.IntN(40)) * time.Hour)
 			if _, err := sweep.Run(ctx, clock.Now()); err != nil {
