@@ -14,9 +14,23 @@ import (
 // fullness remembers whether the database's storage was full at the last
 // write that ended, shared by a Store and its fenced copies (Fenced).
 type fullness struct {
-	err  atomic.Pointer[error] // the last write's error when it found the storage full, else nil
+	err  atomic.Pointer[fullWrite] // the last write that found the storage full, else nil
 	runs atomic.Uint64
+	// begun numbers read-write transactions as they begin, so that only a
+	// write begun after the one that found the storage full clears it: one
+	// already committing when the disk filled says nothing of room now.
+	begun atomic.Uint64
 }
+
+// fullWrite is a write that failed for a full storage: its error, and its
+// number (fullness.begun).
+type fullWrite struct {
+	err error
+	n   uint64
+}
+
+// beginWrite numbers a read-write transaction about to begin (wrote).
+func (s *Store) beginWrite() uint64 { return s.full.begun.Add(1) }
 
 // diskFull marks err as ErrFull when its chain holds the operating
 // system's "no space left on device" (ENOSPC) or "disk quota exceeded"
@@ -38,20 +52,21 @@ func diskFull(err error) error {
 	return fmt.Errorf("%w (%w)", err, ErrFull)
 }
 
-// wrote classifies the outcome of a read-write transaction (diskFull),
-// records whether it found the storage full (a success clears it; other
-// failures leave it as it was), and returns it.
-func (s *Store) wrote(err error) error {
+// wrote classifies the outcome of read-write transaction n (beginWrite)
+// (diskFull), records whether it found the storage full (a success of a
+// write begun after the last that found it full clears it; other failures
+// leave it as it was), and returns it.
+func (s *Store) wrote(n uint64, err error) error {
 	err = diskFull(err)
 	full := ErrorCode(err) == EFull
 	if err != nil && !full {
 		return err
 	}
 	if full {
-		s.full.err.Store(&err)
+		s.full.err.Store(&fullWrite{err: err, n: n})
 		s.full.runs.Add(1)
-	} else if s.full.err.Load() != nil {
-		s.full.err.Store(nil)
+	} else if last := s.full.err.Load(); last != nil && n > last.n {
+		s.full.err.CompareAndSwap(last, nil)
 	}
 	return err
 }
@@ -61,7 +76,7 @@ func (s *Store) wrote(err error) error {
 // failure, and again once a write has succeeded after it.
 func (s *Store) Full() error {
 	if p := s.full.err.Load(); p != nil {
-		return *p
+		return p.err
 	}
 	return nil
 }

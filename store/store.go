@@ -150,7 +150,8 @@ func migrate(tx KVTx) error {
 // fn returns nil. If fn fails or panics nothing it did is kept. An error
 // saying the storage is full wraps ErrFull (Full).
 func (s *Store) update(ctx context.Context, fn func(KVTx) error) error {
-	return s.wrote(s.updateKV(ctx, fn))
+	n := s.beginWrite()
+	return s.wrote(n, s.updateKV(ctx, fn))
 }
 
 func (s *Store) updateKV(ctx context.Context, fn func(KVTx) error) (err error) {
@@ -279,7 +280,8 @@ func (s *Store) Batch(ctx context.Context, actor string, at time.Time, fn func(t
 		return s.Update(ctx, actor, at, fn)
 	}
 	var last *Tx // the run of fn that was committed, when Batch succeeds
-	err = s.wrote(b.Batch(ctx, func(kt KVTx) error {
+	n := s.beginWrite()
+	err = s.wrote(n, b.Batch(ctx, func(kt KVTx) error {
 		tx := &Tx{s: s, actor: actor, via: viaOf(ctx), at: at.UTC(), kv: kt, gen: generation(kt)}
 		last = tx
 		return s.apply(tx, fn)
