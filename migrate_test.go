@@ -126,3 +126,37 @@ func TestRunMigrate(t *testing.T) {
 		}
 	})
 }
+
+// TestRunMigrateCarriesChecklists: relman migrate copies the checklists
+// bucket (schema 8) and the items in release records, to PostgreSQL and
+// back, checked bucket by bucket.
+func TestRunMigrateCarriesChecklists(t *testing.T) {
+	env := getenv(nil)
+	from := mustConsoleDB(t, addCommand+"\n"+
+		`checklist payments add "release notes" days-before 3`+"\n"+
+		"add payments 2.4.0 2027-02-01\n"+
+		`check payments@2.4.0 add "security review" before production`+"\n")
+	dsn := pgtest.MustDatabase(t)
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"migrate", from, dsn}, env, nil, &out, io.Discard); err != nil {
+		t.Fatalf("run(migrate) to PostgreSQL = %v", err)
+	}
+	if !strings.Contains(out.String(), "checklists") {
+		t.Errorf("run(migrate) printed:\n%s\nwant the checklists bucket", out.String())
+	}
+	back := filepath.Join(t.TempDir(), "back.db")
+	if err := run(t.Context(), []string{"migrate", dsn, back}, env, nil, io.Discard, io.Discard); err != nil {
+		t.Fatalf("run(migrate) back to bbolt = %v", err)
+	}
+	for _, db := range []string{dsn, back} {
+		var shown bytes.Buffer
+		if err := run(t.Context(), []string{"console"}, getenv(map[string]string{"RELMAN_DB": db}), strings.NewReader("checklist payments\ncheck payments@2.4.0\n"), &shown, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"#1 “release notes” · the release's owner · due 3 days before the target", "#2 “security review”", "0/2 done"} {
+			if !strings.Contains(shown.String(), want) {
+				t.Errorf("after the migration, %s shows:\n%s\nwant %q", db, shown.String(), want)
+			}
+		}
+	}
+}

@@ -14,7 +14,8 @@ import (
 // ---- check: a release's checklist
 
 // checkCmd adds an item to a release's checklist (op "add"), marks one
-// done or open again ("done", "undo"), or lists them ("list").
+// done or open again ("done", "undo"), sets its due date by hand ("due"),
+// or lists them ("list").
 type checkCmd struct {
 	ref    store.Ref
 	op     string
@@ -28,11 +29,11 @@ type checkCmd struct {
 func (c *checkCmd) readOnly() bool { return c.op == "list" }
 
 // checkOps are the words after a release in check.
-var checkOps = []string{"add", "done", "undo", "list"}
+var checkOps = []string{"add", "done", "undo", "due", "list"}
 
 // parseCheck reads `check <release> add "<text>" [owner @user] [due
-// <date>] [before <stage>]`, `check <release> done|undo <N>` and `check
-// <release> [list]`.
+// <date>] [before <stage>]`, `check <release> done|undo <N>`, `check
+// <release> due <N> <date>` and `check <release> [list]`.
 func parseCheck(p *parser) (Command, error) {
 	if err := p.versionBefore(checkOps); err != nil {
 		return nil, err
@@ -45,16 +46,19 @@ func parseCheck(p *parser) (Command, error) {
 	switch {
 	case p.done() || p.keyword("list"):
 		return c, nil
-	case p.isWord("done", "undo"):
+	case p.isWord("done", "undo", "due"):
 		c.op = strings.ToLower(p.toks[p.pos].Text)
 		p.pos++
-		c.n, err = p.itemNumber("the number of the checklist item (like 2; see /release check " + c.ref.String() + ")")
+		if c.n, err = p.itemNumber("the number of the checklist item (like 2; see /release check " + c.ref.String() + ")"); err != nil || c.op != "due" {
+			return c, err
+		}
+		c.due, err = p.date("the item's new due date")
 		return c, err
 	case p.keyword("add"):
 		c.op = "add"
 	default:
 		t, _ := p.peek()
-		return nil, invalid("expected add, done, undo or list after the release, not %q", render.Clip(t.Text, 40))
+		return nil, invalid("expected add, done, undo, due or list after the release, not %q", render.Clip(t.Text, 40))
 	}
 	if c.text, err = p.itemText(); err != nil {
 		return nil, err
@@ -140,7 +144,33 @@ func (p *parser) stage() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return strings.ToLower(w), nil
+	return store.NormalizeStage(w)
+}
+
+// checklistGate is the check of a release reaching stage against its
+// checklist: the open items that must be done before it, and a conflict
+// error naming them unless anyway, when the caller goes ahead and records
+// them (HistoryEntry.Open). Ship and promote share it.
+func checklistGate(tx *store.Tx, r *store.Release, stage string, anyway bool) ([]store.ChecklistItem, error) {
+	open, err := tx.OpenChecklistBefore(r.Ref, stage)
+	if err != nil || len(open) == 0 || anyway {
+		return open, err
+	}
+	verb := "ship"
+	if stage != store.Production {
+		verb = "promote it"
+	}
+	return nil, store.Errorf(store.EConflict, "%s has %s open that must be done before %s: %s. Tick off each with /release check %s done %d, or end the command with \"anyway\" to %s without them",
+		r.Ref, render.Plural(len(open), "checklist item"), stage, strings.Join(render.OpenItemNames(open), "; "), r.Ref, open[0].N, verb)
+}
+
+// overrideNote is the line of a ship's or promotion's news that says who
+// went ahead with items open ("Shipped", "Promoted"); "" when none were.
+func overrideNote(done string, open []store.ChecklistItem, user string) string {
+	if len(open) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(":warning: %s with %s open, by %s's override: %s", done, render.Plural(len(open), "checklist item"), render.Mention(user), render.Escape(strings.Join(render.OpenItemNames(open), "; ")))
 }
 
 func (c *checkCmd) run(x *Exec) (store.Doc, error) {
@@ -167,6 +197,9 @@ func (c *checkCmd) run(x *Exec) (store.Doc, error) {
 			}
 		}
 		switch {
+		case c.op == "due":
+			// A due date set by hand no longer follows its stage's date.
+			item.Due, item.Follow, item.DaysBefore = c.due, false, 0
 		case c.op == "done" && item.Done:
 			return store.Errorf(store.EConflict, "%s of %s is already done (by %s)", item.Name(), r.Ref, render.Mention(item.DoneBy))
 		case c.op == "undo" && !item.Done:
@@ -186,6 +219,8 @@ func (c *checkCmd) run(x *Exec) (store.Doc, error) {
 	switch c.op {
 	case "add":
 		b.Section(fmt.Sprintf(":white_check_mark: Added to the checklist of %s: %s", render.Bold(r.Ref), render.ChecklistItemLine(&it, r, x.today)))
+	case "due":
+		b.Section(fmt.Sprintf(":white_check_mark: %s of %s, “%s”, is now due %s; it no longer follows a stage's date.", it.Name(), render.Bold(r.Ref), render.Escape(it.Text), render.When(it.Due, x.today)))
 	case "done":
 		b.Section(fmt.Sprintf(":white_check_mark: Done: %s of %s, “%s”.", it.Name(), render.Bold(r.Ref), render.Escape(it.Text)))
 	default:
@@ -203,8 +238,10 @@ func (c *checkCmd) add(x *Exec, tx *store.Tx, r *store.Release, it *store.Checkl
 	if err := requirePlanned(r, "given new checklist items"); err != nil {
 		return err
 	}
-	if err := knownStage(tx, r.Product, c.before); err != nil {
-		return err
+	if c.before != "" {
+		if err := r.CheckStage(c.before); err != nil {
+			return err
+		}
 	}
 	*it = *r.AddChecklistItem(store.ChecklistItem{Text: c.text, Owner: c.owner, Due: c.due, Before: c.before, AddedBy: x.req.User, AddedAt: x.now})
 	return tx.PutRelease("checklist.add", r)
@@ -459,6 +496,9 @@ func (c *checkCmd) format() string {
 		return l.String()
 	case "done", "undo":
 		l.add(c.op, strconv.Itoa(c.n))
+		return l.String()
+	case "due":
+		l.add("due", strconv.Itoa(c.n), c.due.String())
 		return l.String()
 	}
 	l.add("add", quoteText(c.text))

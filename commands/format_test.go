@@ -62,7 +62,7 @@ var everyKind = []string{
 	"agenda", "agenda payments auth", "calendar", "calendar payments", "calendar revoke",
 	"timeline", "timeline payments mobile weeks 12", "timeline weeks 8",
 	`check payments@2.3.0 add "security review" owner <@USAM|sam> due +1w before production`, `check payments 2.3.0 add “notes ""v2""” before Test`,
-	"check payments@2.3.0", "check payments@2.3.0 list", "check payments@2.3.0 done #2", "check payments@2.3.0 undo 3",
+	"check payments@2.3.0", "check payments@2.3.0 list", "check payments@2.3.0 done #2", "check payments@2.3.0 undo 3", "check payments@2.3.0 due 2 fri",
 	`checklist payments add "release notes" days-before 0 before production owner <@U1>`, `checklist paymnts add "pen test" new`,
 	"checklist payments", "checklist payments remove 2",
 	"freeze list", "freeze remove FZ-3", "freeze payments checkout 2027-12-20 2028-01-03 because holiday trading",

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"fmt"
-	"strings"
 
 	"relman/commands/render"
 	"relman/store"
@@ -50,22 +49,17 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 		if added := store.DateOf(r.CreatedAt, x.zone()); c.date.Before(added) && !c.anyway {
 			return invalid("%s is before %s was added (%s); if it really shipped then, end the command with \"anyway\"", c.date.Pretty(), r.Ref, added.Pretty())
 		}
-		open, err := tx.OpenChecklistBefore(r.Ref, store.Production)
+		open, err := checklistGate(tx, r, store.Production, c.anyway)
 		if err != nil {
 			return err
 		}
-		if len(open) > 0 && !c.anyway {
-			return store.Errorf(store.EConflict, "%s has %s open that must be done before %s: %s. Tick off each with /release check %s done %d, or end the command with \"anyway\" to ship without them",
-				r.Ref, render.Plural(len(open), "checklist item"), store.Production, strings.Join(render.OpenItemNames(open), "; "), r.Ref, open[0].N)
-		}
 		r.Status, r.ShippedOn = store.Shipped, c.date
-		h := store.HistoryEntry{Kind: store.HistoryShipped, From: r.Target, To: c.date, By: x.req.User, At: x.now}
 		// Shipping reaches every stage; a release that records none (the
 		// default pipeline, nothing planned) reads as having reached them.
 		if r.Stages != nil {
 			reached = r.ReachAll(c.date, x.req.User)
-			h.Stages = reached
 		}
+		h := store.HistoryEntry{Kind: store.HistoryShipped, From: r.Target, To: c.date, By: x.req.User, At: x.now, Stages: reached}
 		action := "release.ship"
 		if len(open) > 0 {
 			h.Open, action = render.OpenItemNames(open), "release.ship.checklist-override"
@@ -80,8 +74,8 @@ func (c *shipCmd) run(x *Exec) (store.Doc, error) {
 		}
 		b := render.NewDoc("")
 		b.Section(fmt.Sprintf(":rocket: %s shipped %s on %s (%s)%s", render.Mention(x.req.User), render.Bold(r.Ref), c.date.Pretty(), shipTiming(r), skippedText(reached)))
-		if len(open) > 0 {
-			b.Section(fmt.Sprintf(":warning: Shipped with %s open, by %s's override: %s", render.Plural(len(open), "checklist item"), render.Mention(x.req.User), render.Escape(strings.Join(render.OpenItemNames(open), "; "))))
+		if note := overrideNote("Shipped", open, x.req.User); note != "" {
+			b.Section(note)
 		}
 		if lines := dependentLines(g, r, x.today, "Delivered for:"); lines != nil {
 			b.Lines(lines)

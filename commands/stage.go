@@ -374,6 +374,7 @@ func (c *promoteCmd) run(x *Exec) (store.Doc, error) {
 	var r *store.Release
 	var skipped []string
 	var told []string
+	var open []store.ChecklistItem // items before the stage it went ahead with (anyway)
 	err := x.update(func(tx *store.Tx) error {
 		told = nil
 		var err error
@@ -389,18 +390,13 @@ func (c *promoteCmd) run(x *Exec) (store.Doc, error) {
 		if err := r.CheckStage(c.stage); err != nil {
 			return err
 		}
-		// The checklist gate: items to be done before this stage (or an
-		// earlier one) that are open refuse it, unless "anyway".
-		open, err := tx.OpenChecklistBefore(r.Ref, c.stage)
+		g0, err := tx.Graph()
 		if err != nil {
 			return err
 		}
-		if len(open) > 0 && !c.anyway {
-			return store.Errorf(store.EConflict, "%s has %s open that must be done before %s: %s. Tick off each with /release check %s done %d, or end the command with \"anyway\" to promote it without them",
-				r.Ref, render.Plural(len(open), "checklist item"), c.stage, strings.Join(render.OpenItemNames(open), "; "), r.Ref, open[0].N)
-		}
-		g0, err := tx.Graph()
-		if err != nil {
+		// The checklist gate: items to be done before this stage (or an
+		// earlier one) that are open refuse it, unless "anyway".
+		if open, err = checklistGate(tx, r, c.stage, c.anyway); err != nil {
 			return err
 		}
 		if skipped, err = r.Promote(c.stage, c.date, x.req.User); err != nil {
@@ -422,8 +418,8 @@ func (c *promoteCmd) run(x *Exec) (store.Doc, error) {
 		fx := store.EffectsOf(g0, g, x.today, r.Key())
 		b := render.NewDoc("")
 		b.Section(fmt.Sprintf(":rocket: %s promoted %s to %s on %s%s", render.Mention(x.req.User), render.Bold(r.Ref), c.stage, c.date.Pretty(), promoteTiming(r, c.stage, c.date)+skippedText(skipped)))
-		if len(open) > 0 {
-			b.Section(fmt.Sprintf(":warning: Promoted with %s open, by %s's override: %s", render.Plural(len(open), "checklist item"), render.Mention(x.req.User), render.Escape(strings.Join(render.OpenItemNames(open), "; "))))
+		if note := overrideNote("Promoted", open, x.req.User); note != "" {
+			b.Section(note)
 		}
 		var delivered []string
 		for _, ch := range fx.Changed {
@@ -453,7 +449,11 @@ func (c *promoteCmd) run(x *Exec) (store.Doc, error) {
 		return store.Doc{}, err
 	}
 	b := render.NewDoc("")
-	b.Section(fmt.Sprintf(":white_check_mark: %s is in %s%s; posted in %s.", render.Bold(r.Ref), c.stage, skippedText(skipped), render.ChannelRef(r.Channel)))
+	msg := fmt.Sprintf(":white_check_mark: %s is in %s%s; posted in %s.", render.Bold(r.Ref), c.stage, skippedText(skipped), render.ChannelRef(r.Channel))
+	if len(open) > 0 {
+		msg += fmt.Sprintf(" You went ahead with %s open; its history records it.", render.Plural(len(open), "checklist item"))
+	}
+	b.Section(msg)
 	return b.Build(), nil
 }
 

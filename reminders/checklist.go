@@ -36,15 +36,14 @@ func ChecklistAlerts(tx *store.Tx, g *store.Graph, now time.Time, loc *time.Loca
 					continue
 				}
 			}
-			key := store.ChecklistKey(r.Ref, it.N, it.Due, n)
-			if tx.Sent(key) || nearerItemReminderSent(tx, r.Ref, it, n) {
+			if tx.ChecklistSent(r.Ref, it.N, it.Due, n) || nearerItemReminderSent(tx, r.Ref, it, n) {
 				continue
 			}
 			to := it.Answerer(r)
 			if to == "" {
 				continue
 			}
-			alerts = append(alerts, Alert{Key: key, Messages: []store.Message{{Channel: to, DM: true, Quiet: true, Remind: true, Doc: render.ChecklistReminder(it, r, today)}}})
+			alerts = append(alerts, Alert{Key: store.ChecklistKey(r.Ref, it.N, it.Due, n), Messages: []store.Message{{Channel: to, DM: true, Quiet: true, Remind: true, Doc: render.ChecklistReminder(it, r, today)}}})
 		}
 	}
 	slices.SortFunc(alerts, func(a, b Alert) int { return cmp.Compare(a.Key, b.Key) })
@@ -60,9 +59,9 @@ func nearerItemReminderSent(tx *store.Tx, ref store.Ref, it *store.ChecklistItem
 		return false
 	}
 	for _, n := range UpcomingDays {
-		if n < daysBefore && tx.Sent(store.ChecklistKey(ref, it.N, it.Due, n)) {
+		if n < daysBefore && tx.ChecklistSent(ref, it.N, it.Due, n) {
 			return true
 		}
 	}
-	return tx.Sent(store.ChecklistKey(ref, it.N, it.Due, 0))
+	return tx.ChecklistSent(ref, it.N, it.Due, 0)
 }

@@ -78,9 +78,9 @@ func ParseChecklistNumber(s string) (int, error) {
 	return n, nil
 }
 
-// ChecklistStages returns the pipeline a product's checklist items are
-// placed in, in order, production last. Every stage name a checklist
-// accepts or orders by comes from here.
+// ChecklistStages returns the pipeline of product (the default one for a
+// product not yet created), production last: the stages a template item
+// may be before.
 func (tx *Tx) ChecklistStages(product string) ([]string, error) {
 	p, err := tx.Product(product)
 	if ErrorCode(err) == ENotFound {
@@ -96,14 +96,25 @@ func (tx *Tx) ChecklistStages(product string) ([]string, error) {
 // stage's planned date (Follow) from r's dates as they are now. PutRelease
 // calls it, so a move or a re-planned stage moves those due dates in the
 // same write.
+//
+// The items are copied before one changes: r may be a copy of a release
+// the cached Graph shares, whose items must not change under it.
 func (r *Release) followChecklist() {
+	copied := false
 	for i := range r.Checklist {
 		it := &r.Checklist[i]
-		if it.Follow && !it.Done {
-			if d := r.PlannedFor(it.Before); !d.IsZero() {
-				it.Due = d.AddDays(-it.DaysBefore)
-			}
+		if !it.Follow || it.Done {
+			continue
 		}
+		d := r.PlannedFor(it.Before)
+		if d.IsZero() || it.Due == d.AddDays(-it.DaysBefore) {
+			continue
+		}
+		if !copied {
+			r.Checklist, copied = slices.Clone(r.Checklist), true
+			it = &r.Checklist[i]
+		}
+		it.Due = d.AddDays(-it.DaysBefore)
 	}
 }
 
@@ -166,28 +177,24 @@ func (r *Release) openBefore(stage string, pipeline []string) []ChecklistItem {
 
 // OpenChecklistBefore returns the open checklist items of release ref
 // that must be done before it reaches stage: those before that stage or
-// an earlier one of its product's pipeline, in number order. It returns
-// an ENotFound *Error for a missing release and an EInvalid one for a
-// stage not in the pipeline.
+// an earlier one of its pipeline, in number order. It returns an
+// ENotFound *Error for a missing release and an EInvalid one, listing the
+// pipeline, for a stage the release's pipeline lacks.
 func (tx *Tx) OpenChecklistBefore(ref Ref, stage string) ([]ChecklistItem, error) {
 	r, err := tx.Release(ref)
 	if err != nil {
 		return nil, err
 	}
-	pipeline, err := tx.ChecklistStages(r.Product)
-	if err != nil {
+	if err := r.CheckStage(stage); err != nil {
 		return nil, err
 	}
-	if !slices.Contains(pipeline, stage) {
-		return nil, UnknownStage(r.Product, stage, pipeline)
-	}
-	return r.openBefore(stage, pipeline), nil
+	return r.openBefore(stage, r.Pipeline()), nil
 }
 
 // UnknownStage is the EInvalid *Error for a stage not in product's
 // pipeline, listing the pipeline.
 func UnknownStage(product, stage string, pipeline []string) *Error {
-	return Errorf(EInvalid, "%s has no stage %q: its pipeline is %s", product, clip(stage, 40), strings.Join(pipeline, " → "))
+	return Errorf(EInvalid, "%s has no stage %q: its pipeline is %s", product, clip(stage, 40), PipelineText(pipeline))
 }
 
 // ChecklistTemplate is a product's checklist template: items copied into

@@ -11,7 +11,7 @@ import (
 	"relman/store"
 )
 
-// schema7Buckets are the buckets of a relman that wrote schema 7.
+// schema7Buckets are the buckets a schema 7 database has.
 var schema7Buckets = []string{"meta", "products", "releases", "externals", "dependencies", "audit", "outbox", "posted", "ledger", "parked",
 	"subscriptions", "boards", "crs", "delegations", "events", "freezes", "calendars", "asks", "changes"}
 
@@ -134,6 +134,31 @@ func TestOpenChecklistBefore(t *testing.T) {
 		_, err := tx.OpenChecklistBefore(MustRef(t, "payments@9.9"), "production")
 		if store.ErrorCode(err) != store.ENotFound {
 			t.Errorf("OpenChecklistBefore of a missing release = %v; want not found", err)
+		}
+		return nil
+	})
+}
+
+// TestChecklistSent: the ledger key the sweep looks up without a string
+// is ChecklistKey's.
+func TestChecklistSent(t *testing.T) {
+	s := MustOpen(t, filepath.Join(t.TempDir(), "relman.db"))
+	defer MustClose(t, s)
+	ref := MustRef(t, "payments@2.3.0")
+	due := MustDate(t, "2027-01-13")
+	if got, want := store.ChecklistKey(ref, 3, due, 7), "checklist payments@2.3.0#3 2027-01-13 7d"; got != want {
+		t.Errorf("ChecklistKey = %q; want %q", got, want)
+	}
+	MustUpdate(t, s, "relman", t0, func(tx *store.Tx) error {
+		_, err := tx.MarkSent(store.ChecklistKey(ref, 3, due, 7))
+		return err
+	})
+	MustView(t, s, func(tx *store.Tx) error {
+		if !tx.ChecklistSent(ref, 3, due, 7) {
+			t.Errorf("ChecklistSent(#3, 7d) = false after MarkSent; want true")
+		}
+		if tx.ChecklistSent(ref, 3, due, 1) || tx.ChecklistSent(ref, 4, due, 7) || tx.ChecklistSent(ref, 3, due.AddDays(1), 7) {
+			t.Errorf("ChecklistSent of another reminder = true; want false")
 		}
 		return nil
 	})

@@ -34,7 +34,29 @@ const (
 // sent daysBefore days ahead of it (7 and 1), or, for daysBefore 0, that
 // it is overdue. A new due date makes new reminders.
 func ChecklistKey(ref Ref, n int, due Date, daysBefore int) string {
-	return ledgerKey(KindChecklist, ref.Key()+"#"+strconv.Itoa(n), due.String(), strconv.Itoa(daysBefore)+"d")
+	return string(appendChecklistKey(nil, ref, n, due, daysBefore))
+}
+
+func appendChecklistKey(b []byte, ref Ref, n int, due Date, daysBefore int) []byte {
+	b = append(b, KindChecklist...)
+	b = append(b, ' ')
+	b = append(b, ref.Product...)
+	b = append(b, '@')
+	b = append(b, ref.Version...)
+	b = append(b, '#')
+	b = strconv.AppendInt(b, int64(n), 10)
+	b = append(b, ' ')
+	b = due.appendISO(b)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(daysBefore), 10)
+	return append(b, 'd')
+}
+
+// ChecklistSent is Sent(ChecklistKey(ref, n, due, daysBefore)) without
+// making the key a string: the sweep asks it of every open item in a
+// reminder window or overdue.
+func (tx *Tx) ChecklistSent(ref Ref, n int, due Date, daysBefore int) bool {
+	return tx.kv.Bucket(bucketLedger).Get(appendChecklistKey(tx.kbuf[:0], ref, n, due, daysBefore)) != nil
 }
 
 // SlipKey names the slip alert for dep when its provider is due on

@@ -90,14 +90,14 @@ type HistoryEntry struct {
 	// Freeze names the freeze window ("FZ-2") an admin overrode to set
 	// this entry's target date inside it.
 	Freeze string `json:"freeze,omitempty"`
+	// Open names the checklist items ("#2 security review") that were
+	// open when this entry's ship went ahead anyway.
+	Open []string `json:"open,omitempty"`
 	// Stage is the stage an entry is about: HistoryStageMoved and
 	// HistoryPromoted, and a dependency needed in a stage. Stages are the
 	// earlier stages a promotion (or a ship) reached with it.
 	Stage  string   `json:"stage,omitempty"`
 	Stages []string `json:"stages,omitempty"`
-	// Open names the checklist items ("#2 security review") that were
-	// open when this entry's ship went ahead anyway.
-	Open []string `json:"open,omitempty"`
 }
 
 // HistoryKind is what a history entry records. It is stored as its

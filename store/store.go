@@ -41,10 +41,11 @@ var schemaBuckets = map[int][][]byte{
 	5: {bucketBoards, bucketCRs, bucketDelegations},                // CCB: kept apart from the release graph
 	6: {bucketEvents},                                              // Slack events received, shared by replicas
 	7: {bucketFreezes, bucketCalendars, bucketAsks, bucketChanges}, // freeze windows; calendar feeds; forms open on any replica; what each generation changed
-	// 8: products' checklist templates; and stages, without a bucket: a
-	// product's pipeline and a release's stages are fields of their records,
-	// absent from older ones (the default pipeline, nothing planned; a
-	// shipped release reached every stage).
+	// 8: stages and checklists. A product's pipeline and a release's
+	// stages and checklist are fields of their records, absent from older
+	// ones (the default pipeline, nothing planned, no checklist; a shipped
+	// release reached every stage); products' checklist templates have a
+	// bucket.
 	8: {bucketChecklists},
 }
 
