@@ -455,9 +455,9 @@ func (c *promoteCmd) run(x *Exec) (store.Doc, error) {
 			if consumer == nil || ch.Before.Slipped {
 				continue // a slipped edge's recovery is the alerts' to tell (Service.Alerts)
 			}
-			dm := render.NewDoc("")
-			dm.Section(fmt.Sprintf(":white_check_mark: %s reached %s on %s: %s needed it in %s by %s — %s.", render.Bold(r.Ref), e.Stage, c.date.Pretty(), render.Bold(consumer.Ref), e.Stage, e.NeededBy.Pretty(), render.EdgeStateText(e, x.today)))
-			who, err := x.tellConsumer(tx, consumer, dm.Build())
+			dep := e.Dependency
+			n := &store.Notice{Kind: store.KindReached, Subject: store.EdgeSubject(dep.Key()), Key: store.ReachedKey(dep, e.Stage, c.date), Edge: &dep}
+			who, err := x.noticeConsumer(tx, consumer, StageReached(g, e, x.today), n)
 			if err != nil {
 				return err
 			}
@@ -506,4 +506,22 @@ func skippedText(skipped []string) string {
 		return ""
 	}
 	return " (also reached: " + strings.Join(skipped, ", ") + ")"
+}
+
+// StageReached is the news to a consumer's release managers that the
+// provider of e reached the stage e needs it in, as of today: when, and
+// the edge's state (delivered, on time or late). It is worded again when
+// delivered (reminders.RenderNotice, KindReached).
+func StageReached(g *store.Graph, e store.Edge, today store.Date) store.Doc {
+	on := today
+	if p := g.Release(e.Provider); p != nil {
+		if st, ok := p.StageOf(e.Stage); ok && !st.Reached.IsZero() {
+			on = st.Reached
+		} else if p.Status == store.Shipped {
+			on = p.ShippedOn
+		}
+	}
+	dm := render.NewDoc("")
+	dm.Section(fmt.Sprintf(":white_check_mark: %s reached %s on %s: %s needed it in %s by %s — %s.", render.Bold(e.Provider), e.Stage, on.Pretty(), render.Bold(e.Consumer), e.Stage, e.NeededBy.Pretty(), render.EdgeStateText(e, today)))
+	return dm.Build()
 }

@@ -92,6 +92,8 @@ func RenderNotice(tx *store.Tx, m *store.Message, now time.Time, reader, workspa
 		return commands.CounterProposal(e, consumer, today), true, nil
 	case store.KindAccepted:
 		return commands.Accepted(e, n.By, n.Was), true, nil
+	case store.KindReached:
+		return commands.StageReached(g, e, today), true, nil
 	}
 	news := render.EdgeNews{Kind: n.Kind, Edge: e}
 	if n.Kind == store.KindRecovery {
@@ -125,6 +127,9 @@ func holds(g *store.Graph, m *store.Message, e store.Edge, now time.Time, loc *t
 		return e.Kind == store.ProviderCancelled
 	case store.KindRecovery:
 		return (e.Kind == store.OnTrack || e.Kind == store.Delivered) && e.ConsumerStatus == store.Planned
+	case store.KindReached:
+		// Still delivered (the promotion was not undone) and still needed.
+		return e.Kind == store.Delivered && e.ConsumerStatus == store.Planned
 	case store.KindHandshake:
 		// Still asked, by the same request: not answered, nor asked anew.
 		return e.Handshake == store.HandshakeRequested && store.HandshakeKey(e.Dependency, e.NeededBy, e.RequestedAt) == n.Key &&

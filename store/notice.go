@@ -64,6 +64,18 @@ func NudgeSubject(edge string) string { return "nudge " + edge }
 // external item named name (any spelling).
 func ExternalSubject(name string) string { return "ext:" + ExternalKey(name) }
 
+// KindReached is the news to a consumer's release managers that its
+// provider reached the stage the consumer needs it in (a promotion): the
+// edge is delivered. Its subject is the edge's (EdgeSubject), so it and
+// the edge's other news collapse into the latest.
+const KindReached = "reached"
+
+// ReachedKey is the key of the notice that the provider of d reached
+// stage on day.
+func ReachedKey(d Dependency, stage string, day Date) string {
+	return "reached " + d.Key() + " " + stage + " " + day.String()
+}
+
 // KindHandshake is the notice that asks a provider to commit to a
 // needed-by date (a handshake request).
 const KindHandshake = "handshake"
