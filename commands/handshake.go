@@ -153,15 +153,10 @@ func (x *Exec) askProvider(tx *store.Tx, to []string, e store.Edge, consumer *st
 	return nil
 }
 
-// tellConsumer DMs doc to the consumer's release managers (its owner when
-// none is set), but not to whoever made the change.
-func (x *Exec) tellConsumer(tx *store.Tx, consumer *store.Release, doc store.Doc) ([]string, error) {
-	return x.noticeConsumer(tx, consumer, doc, nil)
-}
-
-// noticeConsumer is tellConsumer of notice n (nil: doc as it is), which is
-// worded again when it is delivered (reminders.RenderNotice), doc being
-// its words as queued.
+// noticeConsumer DMs doc to the consumer's release managers (its owner
+// when none is set), but not to whoever made the change. With notice n
+// (nil: doc as it is) the DM is worded again when it is delivered
+// (reminders.RenderNotice), doc being its words as queued.
 func (x *Exec) noticeConsumer(tx *store.Tx, consumer *store.Release, doc store.Doc, n *store.Notice) ([]string, error) {
 	var told []string
 	for _, u := range consumer.Holders(store.ReleaseManager, product(tx, consumer.Product)) {
