@@ -239,7 +239,7 @@ func (s *Slack) submitAdd(ctx context.Context, ic *slack.InteractionCallback) Ac
 	if err != nil {
 		return Ack{Body: blockkit.FieldErrors(map[string]string{blockkit.BlockDate: "Pick the target date."})}
 	}
-	plans, bad := s.formStages(ctx, ref, target, s.Dispatcher.Today(), f.Stages)
+	plans, bad := s.formStages(ctx, ic.User.ID, f.Owner, ref, target, s.Dispatcher.Today(), f.Stages)
 	if bad != "" {
 		return Ack{Body: blockkit.FieldErrors(map[string]string{blockkit.BlockStages: bad})}
 	}

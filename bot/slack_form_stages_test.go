@@ -63,4 +63,18 @@ func TestAddFormStageDates(t *testing.T) {
 			t.Errorf("store changed: %+v -> %+v", before, after)
 		}
 	})
+	t.Run("SomeoneWhoMayNotPlanStagesSavesNothing", func(t *testing.T) {
+		f := MustHTTPFixture(t)
+		before := f.MustState(t)
+		form := httpGoodForm() // owned by U777, submitted by U1234567
+		form.Stages = "test 2027-01-10"
+		fe := mustHTTPFieldErrors(t, f.MustPost(t, "/slack/interactions", httpFormType, httpSubmission(t, form)))
+		if msg := fe.Errors[blockkit.BlockStages]; !strings.Contains(msg, "can plan its stages") {
+			t.Errorf("errors = %v; want a refusal under %q", fe.Errors, blockkit.BlockStages)
+		}
+		f.Slack.Wait()
+		if after := f.MustState(t); after != before {
+			t.Errorf("store changed: %+v -> %+v", before, after)
+		}
+	})
 }

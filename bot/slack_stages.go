@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"relman/commands"
@@ -20,8 +21,9 @@ type stagePlan struct {
 // before anything is saved, against the pipeline of the product as a new
 // release of it would have, its target and today: the message returned
 // (else "") goes under the Stage dates field, naming the pipeline when a
-// stage is not in it.
-func (s *Slack) formStages(ctx context.Context, ref store.Ref, target, today store.Date, text string) ([]stagePlan, string) {
+// stage is not in it. user, who submits, must be allowed to plan the
+// stages of a release owned by owner, as the stage command requires.
+func (s *Slack) formStages(ctx context.Context, user, owner string, ref store.Ref, target, today store.Date, text string) ([]stagePlan, string) {
 	if text == "" {
 		return nil, ""
 	}
@@ -37,7 +39,7 @@ func (s *Slack) formStages(ctx context.Context, ref store.Ref, target, today sto
 	if err != nil {
 		return nil, "⚠ " + store.ErrorMessage(err)
 	}
-	trial := &store.Release{Ref: ref, Target: target, Status: store.Planned}
+	trial := &store.Release{Ref: ref, Target: target, Status: store.Planned, Owner: owner}
 	trial.Stages = store.StagesFor(store.PipelineOf(p))
 	var plans []stagePlan
 	for _, item := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == '\n' || r == ';' }) {
@@ -63,6 +65,9 @@ func (s *Slack) formStages(ctx context.Context, ref store.Ref, target, today sto
 			return nil, store.ErrorMessage(err)
 		}
 		plans = append(plans, stagePlan{stage: name, on: on})
+	}
+	if !trial.CanManage(user, p, slices.Contains(s.Dispatcher.Service.Admins, user)) {
+		return nil, fmt.Sprintf("Only %s's owner, a release manager of %s or an admin can plan its stages: leave this empty, or make yourself the owner.", ref, ref.Product)
 	}
 	return plans, ""
 }
