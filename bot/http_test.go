@@ -806,6 +806,7 @@ func httpSubmissionJSON(tb testing.TB, form blockkit.AddReleaseForm) string {
 		`"{{date}}"`, str(form.Date),
 		`"{{owner}}"`, str(form.Owner),
 		`"{{news_channel}}"`, str(form.NewsChannel),
+		`"{{stages}}"`, str(form.Stages),
 	).Replace(string(mustHTTPTestdata(tb, "view_submission.json")))
 }
 
@@ -852,8 +853,8 @@ func TestHTTPAddModal(t *testing.T) {
 		if ic.Type != slack.InteractionTypeViewSubmission || ic.View.CallbackID != blockkit.AddReleaseCallback {
 			t.Errorf("decoded type %q, callback %q; want %q, %q", ic.Type, ic.View.CallbackID, slack.InteractionTypeViewSubmission, blockkit.AddReleaseCallback)
 		}
-		if len(ic.View.Blocks.BlockSet) != 5 {
-			t.Errorf("decoded %d blocks; want the modal's 5", len(ic.View.Blocks.BlockSet))
+		if len(ic.View.Blocks.BlockSet) != 6 {
+			t.Errorf("decoded %d blocks; want the modal's 6", len(ic.View.Blocks.BlockSet))
 		}
 		if diff := cmp.Diff(want, blockkit.ParseAddRelease(ic.View)); diff != "" {
 			t.Errorf("ParseAddRelease (-want +got):\n%s", diff)

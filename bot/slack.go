@@ -222,7 +222,9 @@ func (s *Slack) Interaction(ctx context.Context, ic *slack.InteractionCallback) 
 
 // submitAdd validates the add-release form; bad fields are answered inline,
 // all at once, and a valid form runs its add command (commands.AddRelease,
-// as commands.Format writes it) through the dispatcher. An error only the store can find (the release already
+// as commands.Format writes it) through the dispatcher, then a stage command
+// for each stage date, checked against the product's pipeline before
+// anything is saved. An error only the store can find (the release already
 // exists) is shown under the field it is about.
 func (s *Slack) submitAdd(ctx context.Context, ic *slack.InteractionCallback) Ack {
 	f := blockkit.ParseAddRelease(ic.View)
@@ -237,14 +239,22 @@ func (s *Slack) submitAdd(ctx context.Context, ic *slack.InteractionCallback) Ac
 	if err != nil {
 		return Ack{Body: blockkit.FieldErrors(map[string]string{blockkit.BlockDate: "Pick the target date."})}
 	}
+	plans, bad := s.formStages(ctx, ic.User.ID, f.Owner, ref, target, s.Dispatcher.Today(), f.Stages)
+	if bad != "" {
+		return Ack{Body: blockkit.FieldErrors(map[string]string{blockkit.BlockStages: bad})}
+	}
 	text := commands.Format(commands.AddRelease(ref, target, f.Owner, f.NewsChannel))
 	channel := f.Channel
 	if channel == "" {
 		channel = f.NewsChannel
 	}
-	reply := s.Dispatcher.Command(ctx, commands.Request{User: ic.User.ID, Channel: channel, Command: "/release", Text: text, Via: store.ViaSlack})
+	req := commands.Request{User: ic.User.ID, Channel: channel, Command: "/release", Text: text, Via: store.ViaSlack}
+	reply := s.Dispatcher.Command(ctx, req)
 	if !reply.OK() {
 		return Ack{Body: blockkit.FieldErrors(map[string]string{addErrorField(reply): formError(reply)})}
+	}
+	if failed, ok := s.planStages(ctx, req, ref, plans); !ok {
+		return Ack{Body: blockkit.FieldErrors(map[string]string{blockkit.BlockStages: formError(failed) + " (the release was added)"})}
 	}
 	if channel != "" {
 		s.background(func(ctx context.Context) {

@@ -102,6 +102,9 @@ func (s *Service) Home(ctx context.Context, user string) ([]store.Doc, error) {
 			} else if rk != nil && len(rk.Via) > 0 {
 				line += fmt.Sprintf(" · through %s", render.Bold(rk.Via[0]))
 			}
+			if st := render.StageSummary(r, today); st != "" {
+				line += "\n      " + st
+			}
 			lines = append(lines, line)
 		}
 		b.Lines(lines)

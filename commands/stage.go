@@ -325,6 +325,13 @@ type promoteCmd struct {
 	anyway bool // past the open checklist items before the stage
 }
 
+// PlanStage is the stage command that plans ref's stage on the given day
+// (no reason: a first plan, as the add-release form makes). A transport runs
+// it as Format writes it.
+func PlanStage(ref store.Ref, stage string, on store.Date) Command {
+	return &stageCmd{ref: ref, stage: stage, date: on}
+}
+
 // Promote is the promote command that records ref reaching stage on the
 // given day (production: shipping it); anyway goes past the open checklist
 // items before the stage. A transport or connector runs it as Format

@@ -448,7 +448,7 @@ func TestAddReleaseModal(t *testing.T) {
 	for _, b := range back.Blocks.BlockSet {
 		ids = append(ids, b.ID())
 	}
-	if diff := cmp.Diff([]string{BlockProduct, BlockVersion, BlockDate, BlockOwner, BlockChannel}, ids); diff != "" {
+	if diff := cmp.Diff([]string{BlockProduct, BlockVersion, BlockDate, BlockOwner, BlockChannel, BlockStages}, ids); diff != "" {
 		t.Errorf("decoded block ids (-want +got):\n%s", diff)
 	}
 }

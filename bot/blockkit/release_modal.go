@@ -18,10 +18,14 @@ const (
 	BlockDate    = "date"
 	BlockOwner   = "owner"
 	BlockChannel = "channel"
+	BlockStages  = "stages"
 )
 
 // ActionValue is the action_id of every input in the add-release modal.
 const ActionValue = "value"
+
+// maxStages is the longest stage-dates text the form takes.
+const maxStages = 500
 
 // maxName is the longest product or version store accepts.
 const maxName = 64
@@ -41,6 +45,7 @@ func AddReleaseModal(channelID, userID, initialDate string) slack.ModalViewReque
 	channel := slack.NewOptionsSelectBlockElement(slack.OptTypeConversations, plain("Pick a channel"), ActionValue)
 	channel.DefaultToCurrentConversation = true
 	channel.Filter = &slack.SelectBlockElementFilter{Include: []string{"public", "private"}}
+	stages := slack.NewPlainTextInputBlockElement(plain("test 2027-01-10, staging 2027-01-17"), ActionValue).WithMaxLength(maxStages)
 
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
@@ -57,6 +62,8 @@ func AddReleaseModal(channelID, userID, initialDate string) slack.ModalViewReque
 			slack.NewInputBlock(BlockOwner, plain("Owner"), nil, owner),
 			slack.NewInputBlock(BlockChannel, plain("News channel"),
 				plain("Where relman posts this release's news."), channel).WithOptional(true),
+			slack.NewInputBlock(BlockStages, plain("Stage dates"),
+				plain("Optional: a date for stages of the product's pipeline, like test 2027-01-10, staging 2027-01-17."), stages).WithOptional(true),
 		}},
 	}
 }
@@ -75,6 +82,9 @@ type AddReleaseForm struct {
 	// NewsChannel is the picked channel; "" if the user cleared it, in
 	// which case the caller should fall back to Channel.
 	NewsChannel string
+	// Stages is the optional stage-dates text, like "test 2027-01-10,
+	// staging 2027-01-17"; the caller checks it against the pipeline.
+	Stages string
 }
 
 // ParseAddRelease reads the add-release modal's view_submission: each
@@ -93,6 +103,7 @@ func ParseAddRelease(view slack.View) AddReleaseForm {
 	f.Date = strings.TrimSpace(get(BlockDate).SelectedDate)
 	f.Owner = strings.TrimSpace(get(BlockOwner).SelectedUser)
 	f.NewsChannel = strings.TrimSpace(get(BlockChannel).SelectedConversation)
+	f.Stages = strings.TrimSpace(get(BlockStages).Value)
 	return f
 }
 

@@ -1,6 +1,8 @@
 package render
 
 import (
+	"strings"
+
 	"relman/store"
 )
 
@@ -86,4 +88,20 @@ func appendStageMark(b []byte, r *store.Release, today store.Date) []byte {
 	b = append(b, " · :warning: *late for "...)
 	b = append(b, name...)
 	return append(b, '*')
+}
+
+// StageSummary is r's stages before production on one line, each as
+// StageLines words it ("test — planned Sun 2027-01-10 · staging —
+// :white_check_mark: reached …"), for App Home; "" when r records no
+// stages (the default pipeline, nothing planned or reached).
+func StageSummary(r *store.Release, today store.Date) string {
+	if r.Stages == nil {
+		return ""
+	}
+	st := r.StageList()
+	parts := make([]string, 0, len(st))
+	for _, s := range st {
+		parts = append(parts, stageLine(r, s, today))
+	}
+	return strings.Join(parts, " · ")
 }
